@@ -1,0 +1,1 @@
+"""Composition root: builds the services and runs the GUI, the headless agent or a CLI command."""

@@ -1,0 +1,215 @@
+"""The CLI commands: each opens the profile's services, does one job, prints, returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from atlas_desktop.app.logging_setup import configure_logging
+from atlas_desktop.app.paths import ProfilePaths, profile_paths
+from atlas_desktop.app.services import Services, open_services
+from atlas_desktop.domain.connection import check_url, parse_connection
+from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
+from atlas_desktop.domain.model import ConnectionReport, StepResult
+from atlas_desktop.domain.secrets import Secret
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _paths(args: argparse.Namespace) -> ProfilePaths:
+    return profile_paths(args.home.expanduser().resolve() if args.home else None).ensure()
+
+
+def _fail(error: AtlasDesktopError) -> int:
+    print(f"error: {error.message}", file=sys.stderr)
+    print(f"fix: {error.fix}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "sandbox":
+        configure_logging(None, level=logging.DEBUG if args.verbose else logging.WARNING, stderr=True)
+        return run_sandbox(args)
+    paths = _paths(args)
+    configure_logging(
+        paths.log_file, level=logging.DEBUG if args.verbose else logging.INFO, stderr=args.verbose
+    )
+    if args.command is None:
+        return run_gui(args, paths)
+    try:
+        with open_services(paths, interactive=sys.stdin.isatty()) as services:
+            if args.command == "connections":
+                return _connections(args, services)
+            if args.command == "signin":
+                return signin(args, services)
+    except AtlasDesktopError as error:
+        return _fail(error)
+    raise AssertionError(f"unhandled command {args.command}")  # argparse only lets known ones through
+
+
+def run_gui(args: argparse.Namespace, paths: ProfilePaths) -> int:
+    print(
+        "The desktop window is not part of this build yet.\n"
+        "Meanwhile: `atlas-desktop sandbox --write-config DIR`, then\n"
+        "`atlas-desktop connections import DIR/netsuite.json` and `atlas-desktop connections test ID`."
+    )
+    return EXIT_OK
+
+
+def _connections(args: argparse.Namespace, services: Services) -> int:
+    if args.action == "import":
+        return import_connection(args.file, services)
+    if args.action == "list":
+        return list_connections(services, as_json=args.json)
+    if args.action == "remove":
+        services.connections.remove(args.id)
+        print(f"removed {args.id}")
+        return EXIT_OK
+    if args.action == "test":
+        return test_connection(args.id, services)
+    raise AssertionError(args.action)
+
+
+def _read_json_file(file: str) -> object:
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("file", f"cannot read {file}: {exc.strerror}", fix="Check the path.") from None
+    except UnicodeDecodeError:
+        raise ConfigError("file", "is not UTF-8 text", fix="Save the file as UTF-8 JSON.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # Say where, never what: the offending text could be a secret.
+        raise ConfigError(
+            "file",
+            f"is not valid JSON (line {exc.lineno}, column {exc.colno})",
+            fix="Check the file's syntax.",
+        ) from None
+
+
+def _check_files(settings: dict[str, Any]) -> None:
+    for name in ("client_certificate", "client_key", "ca_bundle"):
+        value = settings.get(name)
+        if value and not os.access(value, os.R_OK):
+            raise ConfigError(
+                name, f"the file {value} cannot be read", fix="Check the path and its permissions."
+            )
+
+
+def import_connection(file: str, services: Services) -> int:
+    spec = parse_connection(_read_json_file(file))
+    _check_files(dict(spec.settings))
+    connection_id = services.connections.add(spec)
+    for note in spec.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"imported {spec.erp_type.value} connection '{spec.name}'")
+    print(connection_id)
+    return EXIT_OK
+
+
+def list_connections(services: Services, *, as_json: bool) -> int:
+    summaries = services.connections.list()
+    rows = [
+        {
+            "id": summary.id,
+            "erp_type": summary.erp_type,
+            "name": summary.name,
+            "status": summary.status,
+            "base_url": summary.settings.get("base_url"),
+            "account_id": summary.settings.get("account_id"),
+            "credentials": "****",
+            "last_sync_at": summary.last_sync_at.isoformat() if summary.last_sync_at else None,
+        }
+        for summary in summaries
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no connections yet: add one with `atlas-desktop connections import FILE`")
+    for row in rows:
+        where = row["account_id"] or row["base_url"] or ""
+        print(f"{row['id']}  {row['erp_type']:<10}  {row['status']:<8}  {row['name']}  {where}")
+    return EXIT_OK
+
+
+def format_step(step: StepResult) -> str:
+    mark = "skipped" if step.skipped else ("ok" if step.ok else "FAILED")
+    line = f"[{mark}] {step.name}"
+    if step.detail:
+        line += f": {step.detail}"
+    if not step.ok and not step.skipped:
+        if step.cause:
+            line += f" | cause: {step.cause}"
+        if step.fix:
+            line += f" | fix: {step.fix}"
+    return line
+
+
+def test_connection(connection_id: str, services: Services) -> int:
+    from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
+
+    spec = with_network_defaults(
+        services.connections.get(connection_id), services.settings.network_overrides()
+    )
+    try:
+        connector = build_erp_connector(spec)
+    except ConfigError as error:
+        report = ConnectionReport(
+            steps=(StepResult("Connector available", ok=False, cause=error.message, fix=error.fix),)
+        )
+    else:
+        report = asyncio.run(_run_test(connector))
+    for step in report.steps:
+        print(format_step(step))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+async def _run_test(connector: Any) -> ConnectionReport:
+    try:
+        result: ConnectionReport = await connector.test_connection()
+        return result
+    finally:
+        await connector.aclose()
+
+
+def signin(args: argparse.Namespace, services: Services) -> int:
+    base_url = check_url("base_url", args.base_url, what="Atlas API address")
+    token_text = sys.stdin.readline().strip()
+    if not token_text:
+        raise ConfigError(
+            "api_token", "nothing was read from stdin", fix="Pipe the token in: ... < token.txt"
+        )
+    if any(ch.isspace() for ch in token_text):
+        raise ConfigError(
+            "api_token", "contains spaces", fix="Copy the token again from Settings > API tokens."
+        )
+    services.atlas_accounts.save(
+        base_url=base_url, auth_method="api_token", secrets={"api_token": Secret(token_text)}
+    )
+    print(f"Atlas API token stored for {base_url}")
+    return EXIT_OK
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    from atlas_desktop.sandbox.server import main_sandbox
+
+    if args.items < 1:
+        print("error: --items must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    return main_sandbox(
+        items=args.items,
+        latency_ms=args.latency_ms,
+        write_config=args.write_config,
+        seed=args.seed,
+        concurrency_limit=args.concurrency,
+    )

@@ -1,0 +1,87 @@
+"""Logging: a rotating file in the profile and stderr for the CLI, every record redacted on the way out."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from atlas_desktop.domain.secrets import redact
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_OURS = "_atlas_desktop_handler"
+
+
+def redact_record(record: logging.LogRecord, formatter: logging.Formatter) -> None:
+    """Replace the message, its arguments and any traceback of `record` by their redacted text."""
+    if getattr(record, "_redacted", False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string must not hide the record, nor leak its args
+        message = f"{record.msg!s} (unformattable arguments)"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info:
+        record.exc_text = redact(formatter.formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    record._redacted = True
+
+
+_formatter = logging.Formatter()
+_base_factory = logging.getLogRecordFactory()
+
+
+def _redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)  # type: ignore[arg-type]
+    redact_record(record, _formatter)
+    return record
+
+
+class RedactingFilter(logging.Filter):
+    """Defence in depth on our handlers, for records built outside the record factory."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record, _formatter)
+        return True
+
+
+def install_redaction() -> None:
+    """Redact every record when it is created, so no handler (ours, Qt's, a test's) sees a secret."""
+    if logging.getLogRecordFactory() is not _redacting_factory:
+        logging.setLogRecordFactory(_redacting_factory)
+
+
+def configure_logging(log_file: Path | None, *, level: int = logging.INFO, stderr: bool = False) -> None:
+    """(Re)configure the root logger; idempotent, replaces only handlers this function added."""
+    install_redaction()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _OURS, False):
+            root.removeHandler(handler)
+            handler.close()
+    redacting = RedactingFilter()
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+            )
+        )
+    if stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        setattr(handler, _OURS, True)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(redacting)
+        root.addHandler(handler)
+    root.setLevel(level)
+    # httpx logs every request line at INFO with full URLs; ours are enough (and redacted).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Atlas cloud API client."""

@@ -1,0 +1,1 @@
+"""Oracle NetSuite connector (SuiteTalk REST web services, token-based authentication)."""

@@ -1,0 +1,1 @@
+"""Canonical model, NDC/GTIN utilities, error taxonomy, secret values. No I/O."""

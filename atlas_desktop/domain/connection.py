@@ -1,0 +1,290 @@
+"""Connection definitions: the credential file formats we read, validated field by field.
+
+A file is the JSON the customer gives Atlas ("What Customer Provides to Atlas"), flat or with the
+credentials under a "credentials" object:
+
+    NetSuite:  account_id, consumer_key, consumer_secret, token_id, token_secret
+               [, base_url, connection_name, settings]
+    SAP:       environment ("cloud" | "on_premise"), base_url
+               and one of: client_id + client_secret (+ token_endpoint, scope)   -> OAuth 2.0
+                           username + password (+ sap_client)                     -> Basic
+                           client_certificate + client_key (+ sap_client)         -> X.509
+               [, ca_bundle, proxy, connection_name, settings]
+
+Secret fields become `Secret` values at once, so nothing downstream can print them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.secrets import Secret
+
+NETSUITE_SECRET_FIELDS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
+SAP_OAUTH_SECRET_FIELDS = ("client_id", "client_secret")
+SAP_BASIC_SECRET_FIELDS = ("username", "password")
+SAP_CERT_SECRET_FIELDS = ("client_key_password",)
+ALL_SECRET_FIELDS = frozenset(
+    NETSUITE_SECRET_FIELDS + SAP_OAUTH_SECRET_FIELDS + SAP_BASIC_SECRET_FIELDS + SAP_CERT_SECRET_FIELDS
+)
+
+_NETSUITE_ACCOUNT = re.compile(r"^[A-Za-z0-9]+(?:[_-](?:SB|RP)\d*)?$", re.IGNORECASE)
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_SAP_CLIENT = re.compile(r"^\d{3}$")
+_CLOUD = {"cloud", "s4hana_cloud", "s4_cloud", "public_cloud"}
+_ONPREM = {"on_premise", "on-premise", "onpremise", "onprem", "on_prem", "private_cloud"}
+
+
+class SapAuthMode:
+    OAUTH2 = "oauth2"
+    BASIC = "basic"
+    X509 = "x509"
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """A validated connection: non-secret settings in `settings`, credentials in `secrets`."""
+
+    erp_type: ErpType
+    name: str
+    settings: Mapping[str, Any]
+    secrets: Mapping[str, Secret] = field(repr=False)
+    notes: tuple[str, ...] = ()
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(field_name: str, value: object, *, what: str = "address") -> str:
+    """An https URL, or http only to this machine (the sandbox). Returns it without a trailing slash."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            field_name, f"the {what} is missing", fix=f"Enter the {what}, starting with https://."
+        )
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            field_name,
+            f"'{url}' is not a web address",
+            fix=f"Enter the full {what}, for example https://my-host.example.com.",
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            field_name,
+            "plain http:// is only allowed for this computer (the sandbox)",
+            fix="Use the https:// address of the server.",
+        )
+    return url.rstrip("/")
+
+
+def normalise_netsuite_account(value: object) -> str:
+    """NetSuite's account id form: digits (or letters) then `_SB1`/`_RP`, uppercase, underscore."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            "account_id",
+            "the account ID is missing",
+            fix="Copy it from NetSuite: Setup > Company > Company Information > Account ID.",
+        )
+    account = value.strip()
+    if not _NETSUITE_ACCOUNT.match(account):
+        raise ConfigError(
+            "account_id",
+            f"'{account}' is not a NetSuite account ID",
+            fix="It looks like 1234567 or 1234567_SB1 (Setup > Company > Company Information).",
+        )
+    return account.upper().replace("-", "_")
+
+
+def _text(data: Mapping[str, Any], name: str, *, required: bool, fix: str = "") -> str | None:
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ConfigError(name, "is missing", fix=fix or f"Add the field '{name}'.")
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(name, f"must be text, not {type(value).__name__}")
+    return value.strip()
+
+
+def _secret(data: Mapping[str, Any], name: str, *, required: bool, fix: str = "") -> Secret | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise ConfigError(name, "is missing", fix=fix or f"Add the field '{name}'.")
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(name, f"must be text, not {type(value).__name__}")
+    if value != value.strip() or any(ch.isspace() for ch in value):
+        raise ConfigError(name, "contains spaces or line breaks", fix="Copy the value again without spaces.")
+    return Secret(value)
+
+
+def _merged(data: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(data)
+    credentials = data.get("credentials")
+    if credentials is not None:
+        if not isinstance(credentials, Mapping):
+            raise ConfigError("credentials", "must be an object")
+        merged.update(credentials)
+    return merged
+
+
+def detect_erp_type(data: Mapping[str, Any]) -> ErpType:
+    declared = data.get("erp_type") or data.get("type")
+    environment = str(data.get("environment", "")).strip().lower()
+    if isinstance(declared, str) and declared.strip():
+        kind = declared.strip().lower()
+        if kind == "netsuite":
+            return ErpType.NETSUITE
+        if kind in ("sap", "sap_s4hana", "s4hana"):
+            return ErpType.SAP_ONPREM if environment in _ONPREM else ErpType.SAP_CLOUD
+        try:
+            return ErpType(kind)
+        except ValueError:
+            raise ConfigError(
+                "erp_type", f"'{declared}' is not a supported ERP", fix="Use 'netsuite' or 'sap'."
+            ) from None
+    if "account_id" in data:
+        return ErpType.NETSUITE
+    if environment in _ONPREM:
+        return ErpType.SAP_ONPREM
+    if environment in _CLOUD:
+        return ErpType.SAP_CLOUD
+    raise ConfigError(
+        "erp_type",
+        "cannot tell which ERP this file is for",
+        fix='Add "erp_type": "netsuite" or "sap" (with "environment": "cloud" or "on_premise").',
+    )
+
+
+def _common_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    extra = data.get("settings", {})
+    if not isinstance(extra, Mapping):
+        raise ConfigError("settings", "must be an object")
+    settings.update(extra)
+    for name in ("ca_bundle", "proxy"):
+        value = _text(data, name, required=False)
+        if value:
+            settings[name] = check_url(name, value, what="proxy address") if name == "proxy" else value
+    return settings
+
+
+def parse_netsuite(data: Mapping[str, Any], name: str | None) -> ConnectionSpec:
+    notes: list[str] = []
+    raw_account = data.get("account_id")
+    account = normalise_netsuite_account(raw_account)
+    if isinstance(raw_account, str) and raw_account.strip() != account:
+        notes.append(f"account_id written as {account} (NetSuite's form: uppercase, underscore)")
+    secrets: dict[str, Secret] = {}
+    for field_name in NETSUITE_SECRET_FIELDS:
+        secret = _secret(
+            data,
+            field_name,
+            required=True,
+            fix="Copy it from NetSuite; it is shown only once when the integration or token is created.",
+        )
+        assert secret is not None
+        if not _HEX64.match(secret.reveal()):
+            raise ConfigError(
+                field_name,
+                f"must be 64 characters 0-9 and a-f (got {len(secret)} characters)",
+                fix="Copy the whole value from NetSuite; if it was lost, create a new one there.",
+            )
+        secrets[field_name] = secret
+    settings = _common_settings(data)
+    settings["account_id"] = account
+    base_url = data.get("base_url")
+    if base_url:
+        settings["base_url"] = check_url("base_url", base_url)
+    return ConnectionSpec(
+        erp_type=ErpType.NETSUITE,
+        name=name or f"NetSuite {account}",
+        settings=settings,
+        secrets=secrets,
+        notes=tuple(notes),
+    )
+
+
+def parse_sap(data: Mapping[str, Any], erp_type: ErpType, name: str | None) -> ConnectionSpec:
+    settings = _common_settings(data)
+    settings["base_url"] = check_url("base_url", data.get("base_url"), what="SAP API address")
+    secrets: dict[str, Secret] = {}
+    if data.get("client_id") or data.get("client_secret"):
+        mode = SapAuthMode.OAUTH2
+        for field_name in SAP_OAUTH_SECRET_FIELDS:
+            secret = _secret(data, field_name, required=True)
+            assert secret is not None
+            secrets[field_name] = secret
+        endpoint = data.get("token_endpoint") or f"{settings['base_url']}/sap/bc/sec/oauth2/token"
+        settings["token_endpoint"] = check_url("token_endpoint", endpoint, what="token endpoint")
+        scope = _text(data, "scope", required=False)
+        if scope:
+            settings["scope"] = scope
+    elif data.get("client_certificate") or data.get("client_key"):
+        mode = SapAuthMode.X509
+        settings["client_certificate"] = _text(data, "client_certificate", required=True)
+        settings["client_key"] = _text(data, "client_key", required=True)
+        password = _secret(data, "client_key_password", required=False)
+        if password:
+            secrets["client_key_password"] = password
+    elif data.get("username") or data.get("password"):
+        mode = SapAuthMode.BASIC
+        for field_name in SAP_BASIC_SECRET_FIELDS:
+            secret = _secret(data, field_name, required=True)
+            assert secret is not None
+            secrets[field_name] = secret
+    else:
+        raise ConfigError(
+            "credentials",
+            "no SAP credentials found",
+            fix="Give client_id and client_secret (OAuth 2.0), username and password (Basic), "
+            "or client_certificate and client_key (X.509).",
+        )
+    settings["auth_mode"] = mode
+    sap_client = data.get("sap_client")
+    if sap_client is not None and sap_client != "":
+        client_text = str(sap_client).strip()
+        if not _SAP_CLIENT.match(client_text):
+            raise ConfigError("sap_client", f"'{client_text}' is not a 3-digit SAP client", fix="E.g. 100.")
+        settings["sap_client"] = client_text
+    elif erp_type is ErpType.SAP_ONPREM:
+        raise ConfigError(
+            "sap_client",
+            "is missing (an on-premise system needs the client number)",
+            fix="Ask your SAP Basis team for the client, e.g. 100 (shown at the SAP logon screen).",
+        )
+    return ConnectionSpec(
+        erp_type=erp_type,
+        name=name or f"SAP {urlsplit(settings['base_url']).hostname}",
+        settings=settings,
+        secrets=secrets,
+    )
+
+
+def parse_connection(data: object) -> ConnectionSpec:
+    """Validate one connection file's JSON. Raises ConfigError naming the first wrong field."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            "file", "must hold one JSON object", fix="Check the file is the one Atlas gave you."
+        )
+    merged = _merged(data)
+    erp_type = detect_erp_type(merged)
+    name = _text(merged, "connection_name", required=False)
+    if erp_type is ErpType.NETSUITE:
+        return parse_netsuite(merged, name)
+    return parse_sap(merged, erp_type, name)

@@ -1,0 +1,48 @@
+"""The surface every ERP connector offers the engine, so the engine holds no NetSuite or SAP knowledge."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from atlas_desktop.domain.model import (
+    ConnectionReport,
+    Location,
+    Product,
+    PurchaseOrder,
+    StockChange,
+    StockLevel,
+    WriteResult,
+)
+
+
+@runtime_checkable
+class ErpConnector(Protocol):
+    """An ERP as the engine sees it. Reads stream page by page; writes are relative and keyed.
+
+    `since` is a watermark the connector returned before (aware UTC); None means a full read.
+    Connectors apply their own overlap window; the engine de-duplicates by key.
+    """
+
+    async def test_connection(self) -> ConnectionReport: ...
+
+    async def locations(self) -> list[Location]: ...
+
+    def products(self, since: datetime | None = None) -> AsyncIterator[Product]: ...
+
+    def stock(self, since: datetime | None = None) -> AsyncIterator[StockLevel]: ...
+
+    async def adjust_stock(self, change: StockChange, key: str) -> WriteResult: ...
+
+    async def find_write(self, key: str) -> WriteResult | None: ...
+
+    async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult: ...
+
+    @property
+    def api_calls(self) -> int: ...
+
+    @property
+    def api_errors(self) -> int: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,1 @@
+"""The sync engine: discovery, three-way merge, outbox, runner, scheduler. Plain asyncio, no Qt."""

@@ -1,0 +1,144 @@
+"""What the UI, the CLI and the agent may ask of the engine: values in, values and events out.
+
+The implementation (engine/service.py) is built by the app's composition root. Everything here is
+plain data so ui/bridge.py can re-emit events as Qt signals without the engine knowing Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from atlas_desktop.domain.model import ConnectionReport
+
+
+class SyncType(StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    REAL_TIME = "real_time"
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    RECONCILE = "reconcile"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    PARTIAL = "partial"  # done, some items failed
+    FAILED = "failed"
+    PREVIEW = "preview"  # stopped before writing: the user must approve the plan
+
+
+@dataclass(frozen=True)
+class DiscoverySummary:
+    matched: int
+    ambiguous: int
+    unmatched_atlas: int
+    unmatched_erp: int
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What a run would write, shown before a first sync or an unusually large one."""
+
+    to_atlas: int
+    to_erp: int
+    conflicts: int
+    creates_on_atlas: int
+    unchanged: int
+    reason: str = ""  # why the run stopped at this preview (first sync, share of items changed)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run's `erp_sync_logs` fields."""
+
+    sync_log_id: int
+    connection_id: str
+    sync_type: SyncType
+    status: RunStatus
+    items_synced: int = 0
+    items_failed: int = 0
+    items_skipped: int = 0
+    api_calls_made: int = 0
+    api_errors: int = 0
+    conflicts_opened: int = 0
+    in_doubt: int = 0
+    duration_seconds: float = 0.0
+    started_at: datetime | None = None
+    plan: SyncPlan | None = None
+    error_message: str | None = None
+
+
+# Events: plain dataclasses published on the engine's bus; the UI bridge re-emits them as signals.
+@dataclass(frozen=True)
+class RunStarted:
+    connection_id: str
+    sync_type: SyncType
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    connection_id: str
+    phase: str  # "pull", "merge", "push"
+    done: int
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    summary: RunSummary
+
+
+@dataclass(frozen=True)
+class DiscoveryProgress:
+    connection_id: str
+    done: int
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionAlert:
+    """A connection needs a person: repeated failures, conflicts or in-doubt writes."""
+
+    connection_id: str
+    reason: str
+    consecutive_failures: int = 0
+
+
+EngineEvent = RunStarted | RunProgress | RunFinished | DiscoveryProgress | ConnectionAlert
+
+
+@dataclass
+class EventBus:
+    """A tiny synchronous publish/subscribe; subscribers must not block."""
+
+    _subscribers: list[Callable[[EngineEvent], None]] = field(default_factory=list)
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def publish(self, event: EngineEvent) -> None:
+        for callback in list(self._subscribers):
+            callback(event)
+
+
+class SyncEngine(Protocol):
+    """The engine facade. Every method is safe to await from the Qt (qasync) loop."""
+
+    events: EventBus
+
+    async def test_connection(self, connection_id: str) -> ConnectionReport: ...
+
+    async def discover(self, connection_id: str) -> DiscoverySummary: ...
+
+    async def preview(self, connection_id: str) -> SyncPlan: ...
+
+    async def sync(
+        self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL, approve: bool = False
+    ) -> RunSummary: ...

@@ -1,0 +1,281 @@
+"""Auto-discovery of mappings by NDC: pairs Atlas rows with ERP stock keys, and never guesses.
+
+Two NDC texts denote the same product for sure when
+- both give one unambiguous canonical key and the keys are equal, or
+- both carry the same ten digits (10-digit forms and GTINs): the same digits are the same GTIN.
+When the only link is a candidate reading of an ambiguous text (a bare 10-digit NDC against an
+11-digit key, say), the pair is proposed as `ambiguous` with the suggestion, for a person to accept.
+Several products on one side with the same NDC are `ambiguous` too (duplicates), never picked.
+
+Within a product pair, rows pair by location (Atlas location code -> ERP location) and lot
+(case-insensitive, trimmed). What is left is `unmatched_atlas` / `unmatched_erp`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from atlas_desktop.domain.model import Location
+from atlas_desktop.domain.ndc import NdcError, ndc_candidates
+from atlas_desktop.store.enums import MappingStatus, MatchMethod
+
+
+@dataclass(frozen=True, slots=True)
+class NdcIdentity:
+    key: str | None  # the canonical key when the text is unambiguous
+    ten: str | None  # the ten digits when the text carries them exactly (10-digit forms, GTIN)
+    candidates: frozenset[str]  # every canonical key the text could mean
+    error: str | None = None
+
+
+@lru_cache(maxsize=200_000)
+def identify_ndc(text: str | None) -> NdcIdentity:
+    if not text or not text.strip():
+        return NdcIdentity(None, None, frozenset(), "no NDC")
+    try:
+        readings = ndc_candidates(text)
+    except NdcError as exc:
+        return NdcIdentity(None, None, frozenset(), str(exc))
+    keys = frozenset(reading.key for reading in readings)
+    tens = {reading.ten.replace("-", "") if reading.ten else None for reading in readings}
+    ten = next(iter(tens)) if len(tens) == 1 else None
+    if len(readings) > 1 and any(len(reading.digits) != 10 for reading in readings):
+        ten = None  # e.g. 12 digits read both as a UPC and as a 6-4-2 NDC: no single ten-digit string
+    return NdcIdentity(next(iter(keys)) if len(keys) == 1 else None, ten, keys)
+
+
+def unambiguous_key(text: str | None) -> str | None:
+    return identify_ndc(text).key
+
+
+@dataclass(frozen=True, slots=True)
+class AtlasRef:
+    id: str
+    ndc_text: str | None
+    lot: str | None
+    location: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErpProductRef:
+    item_id: str
+    ndc_text: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErpStockRef:
+    item_id: str
+    location_id: str
+    lot: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """One proposed mapping row (the store's MappingDraft has the same fields)."""
+
+    atlas_inventory_id: str | None
+    erp_item_id: str | None
+    erp_location_id: str | None
+    lot: str | None
+    ndc_key: str | None
+    ndc_text_atlas: str | None
+    ndc_text_erp: str | None
+    item_name: str | None
+    status: MappingStatus
+    match_method: MatchMethod | None
+    note: str | None = None
+
+
+def normalise_lot(lot: str | None) -> str:
+    return (lot or "").strip().upper()
+
+
+class LocationResolver:
+    """Atlas location codes to ERP location ids: the user's map, then code/name/id, then the only one."""
+
+    def __init__(self, locations: Iterable[Location], explicit: Mapping[str, str] | None = None) -> None:
+        self.locations = list(locations)
+        self.explicit = {code.strip().upper(): erp_id for code, erp_id in (explicit or {}).items()}
+        self._by_label: dict[str, str] = {}
+        for location in self.locations:
+            for label in (location.id, location.code, location.name):
+                if label:
+                    self._by_label.setdefault(label.strip().upper(), location.id)
+
+    def resolve(self, atlas_location: str | None, erp_candidates: Iterable[str] = ()) -> str | None:
+        if atlas_location and atlas_location.strip():
+            code = atlas_location.strip().upper()
+            return self.explicit.get(code) or self._by_label.get(code)
+        candidates = set(erp_candidates)
+        if len(candidates) == 1:
+            return candidates.pop()
+        return self.locations[0].id if len(self.locations) == 1 else None
+
+
+class _ProductIndex:
+    def __init__(self, products: Iterable[ErpProductRef]) -> None:
+        self.by_key: dict[str, set[str]] = defaultdict(set)
+        self.by_ten: dict[str, set[str]] = defaultdict(set)
+        self.by_candidate: dict[str, set[str]] = defaultdict(set)
+        self.products: dict[str, ErpProductRef] = {}
+        for product in products:
+            self.products[product.item_id] = product
+            identity = identify_ndc(product.ndc_text)
+            if identity.key:
+                self.by_key[identity.key].add(product.item_id)
+            if identity.ten:
+                self.by_ten[identity.ten].add(product.item_id)
+            for key in identity.candidates:
+                self.by_candidate[key].add(product.item_id)
+
+    def match(self, identity: NdcIdentity) -> tuple[set[str], bool]:
+        """(ERP item ids, strong). Strong matches win; weak ones are only ever suggestions."""
+        strong: set[str] = set()
+        if identity.key:
+            strong |= self.by_key.get(identity.key, set())
+        if identity.ten:
+            strong |= self.by_ten.get(identity.ten, set())
+        if strong:
+            return strong, True
+        weak: set[str] = set()
+        for key in identity.candidates:
+            weak |= self.by_candidate.get(key, set())
+        return weak, False
+
+
+def discover(
+    atlas_rows: Iterable[AtlasRef],
+    erp_products: Iterable[ErpProductRef],
+    erp_stock: Iterable[ErpStockRef],
+    locations: LocationResolver,
+) -> list[Discovered]:
+    index = _ProductIndex(erp_products)
+    stock_by_item: dict[str, dict[tuple[str, str], ErpStockRef]] = defaultdict(dict)
+    for ref in erp_stock:
+        stock_by_item[ref.item_id][(ref.location_id, normalise_lot(ref.lot))] = ref
+    results: list[Discovered] = []
+    claimed: set[tuple[str, str, str]] = set()
+    seen_atlas: dict[tuple[str, str, str], str] = {}
+
+    def unmatched_atlas(row: AtlasRef, identity: NdcIdentity, note: str, erp_item: str | None = None) -> None:
+        status = MappingStatus.AMBIGUOUS if erp_item else MappingStatus.UNMATCHED_ATLAS
+        product = index.products.get(erp_item) if erp_item else None
+        results.append(
+            Discovered(
+                row.id,
+                erp_item,
+                None,
+                row.lot,
+                identity.key,
+                row.ndc_text,
+                product.ndc_text if product else None,
+                row.name,
+                status,
+                None,
+                note,
+            )
+        )
+
+    for row in atlas_rows:
+        identity = identify_ndc(row.ndc_text)
+        if identity.error:
+            unmatched_atlas(row, identity, f"NDC not usable: {identity.error}")
+            continue
+        items, strong = index.match(identity)
+        if not items:
+            unmatched_atlas(row, identity, "no ERP item with this NDC")
+            continue
+        if len(items) > 1:
+            unmatched_atlas(
+                row, identity, f"{len(items)} ERP items share this NDC: {', '.join(sorted(items)[:5])}"
+            )
+            continue
+        item_id = next(iter(items))
+        if not strong:
+            unmatched_atlas(
+                row,
+                identity,
+                f"NDC '{row.ndc_text}' can be read several ways; check the suggestion",
+                erp_item=item_id,
+            )
+            continue
+        item_stock = stock_by_item.get(item_id, {})
+        location_id = locations.resolve(row.location, (loc for loc, _ in item_stock))
+        lot = normalise_lot(row.lot)
+        product = index.products[item_id]
+        key = identity.key or identify_ndc(product.ndc_text).key
+        if location_id is None:
+            unmatched_atlas(
+                row, identity, f"location '{row.location or ''}' has no ERP location; map it in settings"
+            )
+            continue
+        duplicate_of = seen_atlas.get((item_id, location_id, lot))
+        if duplicate_of is not None:
+            unmatched_atlas(
+                row,
+                identity,
+                f"duplicate of Atlas row {duplicate_of} (same product, lot and location)",
+                erp_item=item_id,
+            )
+            continue
+        seen_atlas[(item_id, location_id, lot)] = row.id
+        ref = item_stock.get((location_id, lot))
+        if ref is None:
+            results.append(
+                Discovered(
+                    row.id,
+                    None,
+                    None,
+                    row.lot,
+                    key,
+                    row.ndc_text,
+                    product.ndc_text,
+                    row.name,
+                    MappingStatus.UNMATCHED_ATLAS,
+                    None,
+                    f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
+                )
+            )
+            continue
+        claimed.add((item_id, location_id, lot))
+        results.append(
+            Discovered(
+                row.id,
+                item_id,
+                location_id,
+                ref.lot,
+                key,
+                row.ndc_text,
+                product.ndc_text,
+                row.name or product.name,
+                MappingStatus.MATCHED,
+                MatchMethod.AUTO_NDC,
+            )
+        )
+    for item_id, keyed in stock_by_item.items():
+        product = index.products.get(item_id)
+        for (location_id, lot), ref in keyed.items():
+            if (item_id, location_id, lot) in claimed:
+                continue
+            ndc_text = product.ndc_text if product else None
+            results.append(
+                Discovered(
+                    None,
+                    item_id,
+                    location_id,
+                    ref.lot,
+                    identify_ndc(ndc_text).key,
+                    None,
+                    ndc_text,
+                    product.name if product else None,
+                    MappingStatus.UNMATCHED_ERP,
+                    None,
+                    None if product else "stock for an item whose master data was not read",
+                )
+            )
+    return results

@@ -1,0 +1,40 @@
+"""Builds the connector for a stored connection, so callers need not know which ERP it is."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import ErpType
+
+_CONNECTOR_MODULES: dict[ErpType, str] = {
+    ErpType.NETSUITE: "atlas_desktop.connectors.netsuite",
+    ErpType.SAP_CLOUD: "atlas_desktop.connectors.sap",
+    ErpType.SAP_ONPREM: "atlas_desktop.connectors.sap",
+}
+
+
+def with_network_defaults(spec: ConnectionSpec, network: Mapping[str, str]) -> ConnectionSpec:
+    """App-wide proxy / CA bundle apply unless the connection sets its own."""
+    if not network:
+        return spec
+    return replace(spec, settings={**network, **spec.settings})
+
+
+def build_erp_connector(spec: ConnectionSpec, **options: Any) -> ErpConnector:
+    module_name = _CONNECTOR_MODULES[spec.erp_type]
+    module = importlib.import_module(module_name)
+    build = getattr(module, "build_connector", None)
+    if build is None:
+        raise ConfigError(
+            "erp_type",
+            f"this version of Atlas Desktop has no {spec.erp_type.value} connector yet",
+            fix="Update Atlas Desktop.",
+        )
+    connector: ErpConnector = build(spec, **options)
+    return connector

@@ -1,0 +1,1 @@
+"""Emulators of NetSuite, SAP and the Atlas cloud as ASGI apps, the catalog generator, fault injection."""

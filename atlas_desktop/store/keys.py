@@ -1,0 +1,353 @@
+"""Where the vault's 256-bit data key comes from: the OS keyring, a passphrase, or memory."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import keyring
+import keyring.errors
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from keyring.backend import KeyringBackend
+
+from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
+from atlas_desktop.domain.secrets import Secret
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+SERVICE = "atlas-desktop"
+PASSPHRASE_ENV = "ATLAS_DESKTOP_PASSPHRASE"
+VAULT_FILE = "vault.json"
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+# Bounds on what vault.json may ask for: below is too weak to accept, above would hang the app.
+_SCRYPT_N_RANGE = (2**14, 2**20)
+_CHECK_PLAINTEXT = b"atlas-desktop vault check v1"
+_CHECK_AAD = b"vault-check"
+
+
+class VaultError(AtlasDesktopError):
+    """The credential vault cannot give a key or a value. Never carries a secret value."""
+
+    kind = ErrorKind.CONFIG_ERROR
+    default_fix = "Enter the credential again (Connections > Edit credentials)."
+
+
+class WrongPassphrase(VaultError):
+    default_fix = (
+        f"Enter the passphrase this profile was created with (or set {PASSPHRASE_ENV} to it). "
+        "If it is lost, remove the profile's data folder and add the connections again."
+    )
+
+
+class KeySource(Protocol):
+    """Gives the vault its data key, creating it on first use."""
+
+    @property
+    def description(self) -> str: ...
+
+    def load_key(self) -> bytes: ...
+
+
+class MemoryKeySource:
+    """A key that lives only as long as this object: tests and throw-away demo profiles."""
+
+    description = "memory (credentials are lost when the app closes)"
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key if key is not None else AESGCM.generate_key(bit_length=256)
+
+    def load_key(self) -> bytes:
+        return self._key
+
+
+def keyring_account_for(data_dir: Path) -> str:
+    """One keyring entry per data directory, so two profiles never share (or overwrite) a key."""
+    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()
+    return f"data-key-{digest[:12]}"
+
+
+def _is_null_backend(backend: KeyringBackend) -> bool:
+    # The fail and null backends exist so that keyring calls have somewhere to go; neither stores.
+    module = type(backend).__module__
+    return module in ("keyring.backends.fail", "keyring.backends.null")
+
+
+def keyring_usable(timeout: float = 3.0, *, backend: KeyringBackend | None = None) -> bool:
+    """True if the keyring stores and returns a value within `timeout` seconds.
+
+    The probe runs in a daemon thread: a locked or absent Secret Service can block a D-Bus call
+    indefinitely, and a hung probe must neither freeze the app nor keep it from exiting.
+    """
+    chosen = backend if backend is not None else keyring.get_keyring()
+    if _is_null_backend(chosen):
+        return False
+    outcome: list[bool] = []
+
+    def probe() -> None:
+        account = f"probe-{secrets.token_hex(6)}"
+        value = secrets.token_hex(8)
+        try:
+            chosen.set_password(SERVICE, account, value)
+            try:
+                outcome.append(chosen.get_password(SERVICE, account) == value)
+            finally:
+                chosen.delete_password(SERVICE, account)
+        except Exception:  # any backend failure means "not usable"; the reason is not ours to fix
+            outcome.append(False)
+
+    thread = threading.Thread(target=probe, name="keyring-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(outcome) and outcome[0]
+
+
+class KeyringKeySource:
+    """The data key kept (base64) in the OS keyring: Keychain, Credential Manager, Secret Service."""
+
+    def __init__(
+        self,
+        service: str = SERVICE,
+        account: str = "data-key",
+        *,
+        backend: KeyringBackend | None = None,
+    ) -> None:
+        self.service = service
+        self.account = account
+        self._backend = backend
+        self._key: bytes | None = None
+
+    @property
+    def description(self) -> str:
+        backend = self._backend if self._backend is not None else keyring.get_keyring()
+        return f"OS keyring ({type(backend).__module__.rsplit('.', 1)[-1]})"
+
+    def _keyring(self) -> KeyringBackend:
+        return self._backend if self._backend is not None else keyring.get_keyring()
+
+    def load_key(self) -> bytes:
+        if self._key is not None:
+            return self._key
+        store = self._keyring()
+        try:
+            stored = store.get_password(self.service, self.account)
+            if stored is None:
+                key = AESGCM.generate_key(bit_length=256)
+                store.set_password(self.service, self.account, base64.b64encode(key).decode())
+            else:
+                key = base64.b64decode(stored, validate=True)
+        except (keyring.errors.KeyringError, binascii.Error) as error:
+            raise VaultError(
+                f"The OS keyring could not give the data key ({type(error).__name__}).",
+                fix="Unlock the keyring (log in to the desktop session) and try again.",
+            ) from None
+        if len(key) != KEY_BYTES:
+            raise VaultError(
+                "The data key in the OS keyring has the wrong length.",
+                fix=f"Remove the keyring entry '{self.service}/{self.account}' and re-enter the credentials.",
+            )
+        self._key = key
+        return key
+
+
+def _read_vault_file(data_dir: Path) -> dict[str, Any] | None:
+    path = Path(data_dir) / VAULT_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise VaultError(
+            f"{path} cannot be read ({type(error).__name__}).",
+            fix="Restore vault.json from a backup of the profile; without it the credentials cannot be read.",
+        ) from None
+    if not isinstance(data, dict) or data.get("mode") not in ("keyring", "passphrase"):
+        raise VaultError(f"{path} is not a vault file this version understands.", fix="Update Atlas Desktop.")
+    return data
+
+
+def _write_vault_file(data_dir: Path, data: Mapping[str, Any]) -> None:
+    """Atomic (write, fsync, rename) and private (0600 from the first byte, not chmod-ed after)."""
+    directory = Path(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / VAULT_FILE
+    partial = directory / f".{VAULT_FILE}.{secrets.token_hex(4)}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+class PassphraseKeySource:
+    """A key derived from a passphrase with scrypt; vault.json keeps the salt and a check value only."""
+
+    description = "passphrase"
+
+    def __init__(self, data_dir: Path, passphrase: Secret, *, n: int = SCRYPT_N) -> None:
+        if not passphrase:
+            raise VaultError("The passphrase is empty.", fix="Choose a passphrase of at least 8 characters.")
+        self.data_dir = Path(data_dir)
+        self._passphrase = passphrase
+        self._n = n
+        self._key: bytes | None = None
+
+    @staticmethod
+    def _derive(passphrase: Secret, salt: bytes, n: int, r: int, p: int) -> bytes:
+        return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(passphrase.reveal().encode())
+
+    def load_key(self) -> bytes:
+        if self._key is not None:
+            return self._key
+        record = _read_vault_file(self.data_dir)
+        if record is None:
+            self._key = self._create()
+            return self._key
+        if record["mode"] != "passphrase":
+            raise VaultError(
+                "This profile keeps its key in the OS keyring, not behind a passphrase.",
+                fix=f"Unset {PASSPHRASE_ENV} and make the OS keyring available.",
+            )
+        try:
+            salt = base64.b64decode(record["salt"], validate=True)
+            check = base64.b64decode(record["check"], validate=True)
+            n, r, p = int(record["n"]), int(record["r"]), int(record["p"])
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise VaultError(
+                f"{self.data_dir / VAULT_FILE} is damaged.", fix="Restore it from a backup of the profile."
+            ) from None
+        if not (_SCRYPT_N_RANGE[0] <= n <= _SCRYPT_N_RANGE[1]) or r > 32 or p > 16:
+            raise VaultError(f"{self.data_dir / VAULT_FILE} asks for unsupported key-derivation settings.")
+        key = self._derive(self._passphrase, salt, n, r, p)
+        try:
+            AESGCM(key).decrypt(check[:NONCE_BYTES], check[NONCE_BYTES:], _CHECK_AAD)
+        except InvalidTag:
+            raise WrongPassphrase("The passphrase does not unlock this profile's credentials.") from None
+        self._key = key
+        return key
+
+    def _create(self) -> bytes:
+        salt = os.urandom(16)
+        key = self._derive(self._passphrase, salt, self._n, SCRYPT_R, SCRYPT_P)
+        nonce = os.urandom(NONCE_BYTES)
+        check = nonce + AESGCM(key).encrypt(nonce, _CHECK_PLAINTEXT, _CHECK_AAD)
+        _write_vault_file(
+            self.data_dir,
+            {
+                "version": 1,
+                "mode": "passphrase",
+                "kdf": "scrypt",
+                "n": self._n,
+                "r": SCRYPT_R,
+                "p": SCRYPT_P,
+                "salt": base64.b64encode(salt).decode(),
+                "check": base64.b64encode(check).decode(),
+            },
+        )
+        return key
+
+
+def _unlocked(source: PassphraseKeySource) -> PassphraseKeySource:
+    # Derive (or create) now, so a wrong passphrase is reported at start-up, not at the first sync.
+    source.load_key()
+    return source
+
+
+def _ask_new_passphrase(prompt: Callable[[str], str], attempts: int = 3) -> Secret:
+    for _ in range(attempts):
+        first = prompt("Choose a passphrase to protect the stored credentials: ")
+        if len(first) < 8:
+            continue
+        if prompt("Enter the same passphrase again: ") == first:
+            return Secret(first)
+    raise VaultError(
+        "No passphrase was set (the two entries must match and have at least 8 characters).",
+        fix="Start again and type the same passphrase twice.",
+    )
+
+
+def choose_key_source(
+    data_dir: Path,
+    *,
+    env: Mapping[str, str] = os.environ,
+    prompt: Callable[[str], str] | None = None,
+    backend: KeyringBackend | None = None,
+    probe_timeout: float = 3.0,
+) -> KeySource:
+    """The key source for a data directory: the one it was created with, else the best available.
+
+    A new profile uses a passphrase if ATLAS_DESKTOP_PASSPHRASE is set, else a working OS keyring,
+    else a passphrase asked through `prompt`. With none of these it refuses: never plain text.
+    `backend` replaces the system keyring (tests).
+    """
+    data_dir = Path(data_dir)
+    record = _read_vault_file(data_dir)
+    env_passphrase = env.get(PASSPHRASE_ENV) or None
+
+    if record is not None and record["mode"] == "keyring":
+        if not keyring_usable(probe_timeout, backend=backend):
+            raise VaultError(
+                "This profile keeps its key in the OS keyring, and the keyring is not available now.",
+                fix="Log in to the desktop session (or unlock the keyring) and start Atlas Desktop again.",
+            )
+        return KeyringKeySource(
+            str(record.get("service", SERVICE)),
+            str(record.get("account", keyring_account_for(data_dir))),
+            backend=backend,
+        )
+    if record is not None:  # passphrase mode
+        if env_passphrase is not None:
+            return _unlocked(PassphraseKeySource(data_dir, Secret(env_passphrase)))
+        if prompt is None:
+            raise VaultError(
+                "This profile's credentials are locked with a passphrase.",
+                fix=f"Set {PASSPHRASE_ENV} to the passphrase, or start the app with a window to type it.",
+            )
+        return _unlock_with_prompt(data_dir, prompt)
+
+    if env_passphrase is not None:
+        return _unlocked(PassphraseKeySource(data_dir, Secret(env_passphrase)))
+    if keyring_usable(probe_timeout, backend=backend):
+        source = KeyringKeySource(SERVICE, keyring_account_for(data_dir), backend=backend)
+        source.load_key()
+        _write_vault_file(
+            data_dir, {"version": 1, "mode": "keyring", "service": source.service, "account": source.account}
+        )
+        return source
+    if prompt is not None:
+        return _unlocked(PassphraseKeySource(data_dir, _ask_new_passphrase(prompt)))
+    raise VaultError(
+        "No safe place to keep the credential key: there is no usable OS keyring.",
+        fix=f"On a server, set {PASSPHRASE_ENV} to a passphrase; on a desktop, install a keyring "
+        "(e.g. gnome-keyring or KWallet) and log in to the desktop session.",
+    )
+
+
+def _unlock_with_prompt(data_dir: Path, prompt: Callable[[str], str], attempts: int = 3) -> KeySource:
+    for _ in range(attempts):
+        typed = prompt("Passphrase for the stored credentials: ")
+        if not typed:
+            continue
+        source = PassphraseKeySource(data_dir, Secret(typed))
+        try:
+            source.load_key()
+        except WrongPassphrase:
+            continue
+        return source
+    raise WrongPassphrase("The passphrase does not unlock this profile's credentials (3 attempts).")

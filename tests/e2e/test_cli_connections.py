@@ -1,0 +1,170 @@
+"""The CLI as scripts at headless sites use it: import, list, remove, signin — and no secret on disk."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+NETSUITE = {
+    "erp_type": "netsuite",
+    "connection_name": "Main NetSuite",
+    "account_id": "1234567_sb1",
+    "consumer_key": "ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4",
+    "consumer_secret": "d26ad321a4b2f23b0741c8d38392ce01c3e23e109df6c96eac6d099e9ab9e8b5",
+    "token_id": "2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc",
+    "token_secret": "c29a677df7d5439a458c063654187e3d678d73aca8e3c9d8bea1478a3eb0d295",
+}
+SAP = {
+    "erp_type": "sap",
+    "environment": "cloud",
+    "base_url": "https://my123456-api.s4hana.cloud.sap",
+    "client_id": "SAP_COM_USER_CLIENT_77x",
+    "client_secret": "Zq9!vT3#pL8@wR2$kN5^sapsecret",
+    "scope": "API_MATERIAL_STOCK_SRV_0001",
+}
+ONPREM = {
+    "erp_type": "sap",
+    "environment": "on_premise",
+    "base_url": "https://s4.corp.example.com:44300",
+    "sap_client": "100",
+    "username": "ATLAS_SYNC",
+    "password": "OnPrem-Passw0rd-xyz",
+}
+ATLAS_TOKEN = "atl_live_4f9c2d7e1b8a6053c4d2e1f0a9b8c7d6"
+
+
+def run_cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ATLAS_DESKTOP_HOME": str(home), "ATLAS_DESKTOP_PASSPHRASE": "test passphrase 1"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_desktop", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def write(tmp_path: Path, name: str, data: object) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def secret_forms(values: list[str]) -> list[bytes]:
+    forms: list[bytes] = []
+    for value in values:
+        raw = value.encode()
+        forms += [raw, quote(value, safe="").encode(), base64.b64encode(raw).rstrip(b"=")]
+    return forms
+
+
+def test_import_list_remove_and_no_secret_on_disk(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ids = []
+    for name, data in (("ns.json", NETSUITE), ("sap.json", SAP), ("onprem.json", ONPREM)):
+        result = run_cli(home, "connections", "import", str(write(tmp_path, name, data)))
+        assert result.returncode == 0, result.stderr
+        ids.append(result.stdout.strip().splitlines()[-1])
+    assert len(set(ids)) == 3
+    signin = run_cli(
+        home, "signin", "--base-url", "https://api.atlas.pharma", "--token-stdin", stdin=ATLAS_TOKEN
+    )
+    assert signin.returncode == 0, signin.stderr
+
+    listed = run_cli(home, "-v", "connections", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert {row["id"] for row in rows} == set(ids)
+    netsuite = next(row for row in rows if row["erp_type"] == "netsuite")
+    assert netsuite["account_id"] == "1234567_SB1"  # sandbox realm casing fixed
+
+    secrets = [
+        v
+        for d in (NETSUITE, SAP, ONPREM)
+        for k, v in d.items()
+        if k
+        in {
+            "consumer_key",
+            "consumer_secret",
+            "token_id",
+            "token_secret",
+            "client_id",
+            "client_secret",
+            "username",
+            "password",
+        }
+    ] + [ATLAS_TOKEN]
+    outputs = (listed.stdout + listed.stderr).encode()
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.name == "atlas.db" for p in files)
+    for form in secret_forms(secrets):
+        assert form not in outputs
+        for path in files:
+            assert form not in path.read_bytes(), f"secret found in {path.name}"
+
+    removed = run_cli(home, "connections", "remove", ids[0])
+    assert removed.returncode == 0, removed.stderr
+    again = json.loads(run_cli(home, "connections", "list", "--json").stdout)
+    assert ids[0] not in {row["id"] for row in again}
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({**NETSUITE, "token_secret": "short"}, "token_secret"),
+        ({**NETSUITE, "account_id": "12 34"}, "account_id"),
+        ({k: v for k, v in NETSUITE.items() if k != "consumer_key"}, "consumer_key"),
+        ({**SAP, "base_url": "http://sap.example.com"}, "base_url"),
+        ({**ONPREM, "sap_client": None}, "sap_client"),
+        ({**ONPREM, "sap_client": "1000"}, "sap_client"),
+        ({"erp_type": "oracle-ebs"}, "erp_type"),
+    ],
+)
+def test_invalid_file_names_the_field_and_stores_nothing(tmp_path: Path, data: dict, field: str) -> None:
+    home = tmp_path / "home"
+    result = run_cli(home, "connections", "import", str(write(tmp_path, "bad.json", data)))
+    assert result.returncode == 1
+    assert field in result.stderr
+    assert "fix:" in result.stderr
+    for value in data.values():
+        if isinstance(value, str) and len(value) > 20:
+            assert value not in result.stderr
+    assert json.loads(run_cli(home, "connections", "list", "--json").stdout) == []
+
+
+def test_malformed_json_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    path = tmp_path / "broken.json"
+    path.write_text('{"account_id": "1234567", "token_secret": "c29a677df7d5439a458c0636541')
+    result = run_cli(home, "connections", "import", str(path))
+    assert result.returncode == 1
+    assert "not valid JSON" in result.stderr
+    assert "c29a677df7d5439a458c0636541" not in result.stderr
+
+
+def test_import_from_stdin(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "connections", "import", "-", stdin=json.dumps(NETSUITE))
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()[-1]) >= 32
+
+
+def test_version_and_usage_errors(tmp_path: Path) -> None:
+    version = run_cli(tmp_path, "--version")
+    assert version.returncode == 0 and "atlas-desktop" in version.stdout
+    usage = run_cli(tmp_path, "connections", "frobnicate")
+    assert usage.returncode == 2
+
+
+def test_unknown_connection_id_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "connections", "test", "no-such-id")
+    assert result.returncode == 1
+    assert "no-such-id" in result.stderr

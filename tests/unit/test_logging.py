@@ -1,0 +1,38 @@
+"""The redaction filter keeps secrets out of every log line, arguments and tracebacks included."""
+
+from __future__ import annotations
+
+import logging
+
+from atlas_desktop.app.logging_setup import configure_logging
+from atlas_desktop.domain.secrets import Secret
+
+
+def test_log_file_never_holds_a_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    log_file = tmp_path / "logs" / "app.log"
+    configure_logging(log_file, level=logging.DEBUG)
+    try:
+        secret = Secret("d26ad321a4b2f23b0741c8d38392ce01")
+        logger = logging.getLogger("atlas_desktop.test.child")
+        logger.info("value %s", secret.reveal())
+        logger.info("headers {'Authorization': 'OAuth oauth_token=\"abcdef123456\"'}")
+        try:
+            raise RuntimeError(f"failed with {secret.reveal()}")
+        except RuntimeError:
+            logger.exception("boom")
+        logger.info("bad format %s %s", "only-one-arg")
+    finally:
+        configure_logging(None)
+    content = log_file.read_text()
+    assert "d26ad321a4b2f23b0741c8d38392ce01" not in content
+    assert "abcdef123456" not in content
+    assert "RuntimeError" in content  # the traceback is kept, only masked
+    assert content.count("****") >= 3
+
+
+def test_configure_logging_is_idempotent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    configure_logging(tmp_path / "a.log")
+    configure_logging(tmp_path / "a.log")
+    ours = [h for h in logging.getLogger().handlers if getattr(h, "_atlas_desktop_handler", False)]
+    assert len(ours) == 1
+    configure_logging(None)
