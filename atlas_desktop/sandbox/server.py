@@ -60,6 +60,11 @@ def _uvicorn_config(emulator: Emulator, timeout_graceful_shutdown: int) -> uvico
             "ssl_ca_certs": str(tls.ca_certs) if tls.ca_certs else None,
             "ssl_cert_reqs": ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_NONE,
         }
+    # An emulator that authenticates by client certificate brings a protocol class that passes the
+    # peer certificate into the ASGI scope (uvicorn does not).
+    protocol = getattr(emulator, "http_protocol", None)
+    if protocol is not None:
+        options["http"] = protocol
     return uvicorn.Config(
         emulator.app,
         log_level="warning",

@@ -1,0 +1,462 @@
+"""The Atlas cloud API client: listing in pages, the change feed (batch + cursor), long-poll, keyed writes.
+
+Cursors are the caller's to keep. `changes()` and `follow_changes()` yield `ChangeBatch` objects; the caller
+commits `batch.changes` and `batch.cursor` in one transaction, and passes the committed cursor as `since`
+after a restart. The client never stores a cursor, so it cannot advance one past changes not yet committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from atlas_desktop.connectors.atlas.errors import SYSTEM, check, json_object
+from atlas_desktop.connectors.atlas.mapping import (
+    NewInventoryRow,
+    decimal_text,
+    parse_order,
+    parse_row,
+    rfc3339,
+)
+from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.domain.errors import (
+    ConfigError,
+    InvalidResponse,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    ValidationFailed,
+)
+from atlas_desktop.domain.model import AtlasInventoryRow, ConnectionReport, ErpType, PurchaseOrder
+from atlas_desktop.domain.secrets import known_secret_values, redact
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 1000
+MAX_WAIT_S = 60
+MAX_BODY_BYTES = 5 * 1024 * 1024
+# Long-poll reconnects: full jitter between 0 and min(cap, base * 2**attempt).
+RECONNECT_BASE_S = 1.0
+RECONNECT_CAP_S = 60.0
+_CREDENTIAL_KEY = re.compile(
+    r"(?i)(secret|password|passwd|passphrase|token|api[_-]?key|authorization|credential|private[_-]?key|"
+    r"consumer[_-]?key|client[_-]?id|cookie|device[_-]?code)"
+)
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """Changed rows (deletions have deleted=True) and the cursor to store once they are committed."""
+
+    changes: tuple[AtlasInventoryRow, ...]
+    cursor: str
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class OrderBatch:
+    orders: tuple[PurchaseOrder, ...]
+    cursor: str
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_id: str
+    company_name: str
+    user_email: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class OrderLink:
+    order_id: str
+    erp_type: str
+    erp_document_id: str
+    erp_document_number: str | None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """PUT /erp/connections/{id}/health: counts and states only, never a credential."""
+
+    erp_type: ErpType
+    status: str  # healthy | degraded | failing | paused
+    last_sync_at: datetime | None
+    last_sync_status: str | None
+    consecutive_failures: int
+    items_mapped: int
+    items_unmapped: int
+    open_conflicts: int
+    app_version: str
+
+
+@dataclass(frozen=True)
+class SyncLogSummary:
+    """POST /erp/connections/{id}/sync-logs: one run of erp_sync_logs, without per-item data."""
+
+    sync_type: str
+    direction: str
+    status: str
+    started_at: datetime
+    completed_at: datetime | None = None
+    duration_seconds: Decimal | None = None
+    items_synced: int = 0
+    items_failed: int = 0
+    items_skipped: int = 0
+    api_calls_made: int = 0
+    api_errors: int = 0
+    conflicts_opened: int = 0
+    in_doubt: int = 0
+    error_message: str | None = None
+
+
+def _report_json(report: HealthReport | SyncLogSummary) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for item in fields(report):
+        value = getattr(report, item.name)
+        if isinstance(value, datetime):
+            value = rfc3339(value)
+        elif isinstance(value, Decimal):
+            value = decimal_text(value)
+        elif isinstance(value, ErpType):
+            value = value.value
+        elif isinstance(value, str):
+            value = redact(value)  # a remote error text may quote a credential
+        body[item.name] = value
+    assert_no_credentials(body)
+    return body
+
+
+def assert_no_credentials(body: Mapping[str, Any]) -> None:
+    """Refuse to send a report with a credential-like key or any registered secret value."""
+    secrets_known = known_secret_values()
+    for key, value in body.items():
+        if _CREDENTIAL_KEY.search(key):
+            raise ValueError(f"a report to Atlas must not carry the field {key!r}")
+        if isinstance(value, str) and any(secret in value for secret in secrets_known):
+            raise ValueError(f"a report to Atlas must not carry a credential (field {key!r})")
+
+
+def _path_id(value: str, what: str) -> str:
+    if not value or "/" in value:
+        raise ConfigError(what, f"{value!r} is not an Atlas id")
+    return quote(value, safe="")
+
+
+def _check_page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"page size must be 1..{MAX_PAGE}")
+    return limit
+
+
+class AtlasClient:
+    """One Atlas account. Use `build_client()` to make one."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        sleep: Any = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.http = http
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.stats.api_calls
+
+    @property
+    def api_errors(self) -> int:
+        return self.http.stats.api_errors
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> AtlasClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ---- reads ---------------------------------------------------------------------------------------
+    async def _get(self, url: str, doing: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self.http.request("GET", url, **kwargs)
+        check(response, doing)
+        return json_object(response, doing)
+
+    async def me(self) -> AccountInfo:
+        data = await self._get("/api/v1/me", "reading the account")
+        scopes = data.get("scopes")
+        if not isinstance(scopes, list) or not isinstance(data.get("account_id"), str):
+            raise InvalidResponse(f"{SYSTEM}: /me lacks account_id or scopes", system=SYSTEM)
+        return AccountInfo(
+            account_id=data["account_id"],
+            company_name=str(data.get("company_name") or ""),
+            user_email=str(data.get("user_email") or ""),
+            scopes=frozenset(str(s) for s in scopes),
+        )
+
+    async def inventory(self, *, page_size: int = 500) -> AsyncIterator[AtlasInventoryRow]:
+        """Every listed row, ordered by id, fetched one page at a time (streams; never all in memory)."""
+        params: dict[str, Any] = {"limit": _check_page_size(page_size)}
+        while True:
+            data = await self._get("/api/v1/inventory", "reading the listing", params=params)
+            items, cursor = data.get("items"), data.get("next_cursor")
+            if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
+                raise InvalidResponse(f"{SYSTEM}: the listing page lacks items or next_cursor", system=SYSTEM)
+            for item in items:
+                yield parse_row(item)
+            if not cursor:
+                return
+            params = {"limit": page_size, "cursor": cursor}
+
+    async def get_row(self, row_id: str) -> AtlasInventoryRow:
+        return parse_row(await self._get(f"/api/v1/inventory/{_path_id(row_id, 'row_id')}", "reading a row"))
+
+    async def changes_page(self, *, since: str | None, limit: int = MAX_PAGE, wait: float = 0) -> ChangeBatch:
+        """One request to the change feed. `wait` > 0 long-polls: answered as soon as a change exists."""
+        if not 0 <= wait <= MAX_WAIT_S:
+            raise ValueError(f"wait must be 0..{MAX_WAIT_S} seconds")
+        params: dict[str, Any] = {"limit": _check_page_size(limit)}
+        if since is not None:
+            params["since"] = since
+        extra: dict[str, Any] = {}
+        if wait:
+            params["wait"] = f"{wait:g}"
+            base = self.http.settings
+            extra["timeout"] = httpx.Timeout(base.timeout_s + wait, connect=base.connect_timeout_s)
+        data = await self._get("/api/v1/inventory/changes", "reading the change feed", params=params, **extra)
+        changes, cursor, has_more = data.get("changes"), data.get("cursor"), data.get("has_more")
+        if not isinstance(changes, list) or not isinstance(cursor, str) or not isinstance(has_more, bool):
+            raise InvalidResponse(
+                f"{SYSTEM}: the change feed answer lacks changes, cursor or has_more", system=SYSTEM
+            )
+        return ChangeBatch(tuple(parse_row(c) for c in changes), cursor, has_more)
+
+    async def changes(self, *, since: str | None, limit: int = MAX_PAGE) -> AsyncIterator[ChangeBatch]:
+        """Every change after `since` (None: from the beginning), batch by batch, until caught up.
+
+        Commit each batch's changes and its cursor together before asking for the next batch.
+        """
+        cursor = since
+        while True:
+            batch = await self.changes_page(since=cursor, limit=limit)
+            if batch.changes or batch.cursor != cursor:
+                yield batch
+            cursor = batch.cursor
+            if not batch.has_more:
+                return
+
+    async def follow_changes(
+        self, *, since: str | None, wait: float = 30, limit: int = MAX_PAGE
+    ) -> AsyncIterator[ChangeBatch]:
+        """Catch up, then long-poll forever (outbound only), reconnecting with backoff after failures.
+
+        Yields only batches with changes. Stop by breaking out or cancelling the task. Auth, permission and
+        cursor errors are raised: waiting would not fix them.
+        """
+        cursor = since
+        failures = 0
+        more = False
+        while True:
+            try:
+                # After a full page there is more to read at once: no need to wait.
+                batch = await self.changes_page(since=cursor, limit=limit, wait=0 if more else wait)
+            except (NetworkError, ServerError, RateLimited, InvalidResponse) as exc:
+                delay = self._reconnect_delay(failures, exc)
+                failures += 1
+                log.warning("%s change feed: %s; reconnecting in %.1fs", SYSTEM, redact(exc.message), delay)
+                await self._sleep(delay)
+                continue
+            failures = 0
+            more = batch.has_more
+            if batch.changes:
+                yield batch
+            cursor = batch.cursor
+
+    def _reconnect_delay(self, failures: int, exc: Exception) -> float:
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return min(exc.retry_after, RECONNECT_CAP_S)
+        return self._rng.uniform(0, min(RECONNECT_CAP_S, RECONNECT_BASE_S * 2**failures))
+
+    async def orders(
+        self, *, since: str | None, status: str | None = "confirmed", limit: int | None = None
+    ) -> AsyncIterator[OrderBatch]:
+        """Orders changed after `since` (None: all), batch by batch; commit each batch's cursor after it."""
+        cursor = since
+        while True:
+            params: dict[str, Any] = {}
+            if status:
+                params["status"] = status
+            if cursor is not None:
+                params["since"] = cursor
+            if limit is not None:
+                params["limit"] = _check_page_size(limit)
+            data = await self._get("/api/v1/orders", "reading orders", params=params)
+            orders, next_cursor, has_more = data.get("orders"), data.get("cursor"), data.get("has_more")
+            if (
+                not isinstance(orders, list)
+                or not isinstance(next_cursor, str)
+                or not isinstance(has_more, bool)
+            ):
+                raise InvalidResponse(
+                    f"{SYSTEM}: the orders answer lacks orders, cursor or has_more", system=SYSTEM
+                )
+            batch = OrderBatch(tuple(parse_order(o) for o in orders), next_cursor, has_more)
+            if batch.orders or batch.cursor != cursor:
+                yield batch
+            cursor = next_cursor
+            if not has_more:
+                return
+
+    # ---- writes --------------------------------------------------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        doing: str,
+        *,
+        key: str | None,
+        expect: tuple[int, ...] = (200,),
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        content = _encode(body)
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if key is not None:
+            all_headers["Idempotency-Key"] = key
+        response = await self.http.request(
+            method, url, content=content, headers=all_headers, idempotency_key=key
+        )
+        check(response, doing, expect=expect)
+        return response
+
+    async def adjust(
+        self, row_id: str, delta: Decimal, *, key: str, reason: str = "erp_sync"
+    ) -> AtlasInventoryRow:
+        """Move a row's quantity by `delta` (relative; no If-Match). Safe to retry: keyed."""
+        if not isinstance(delta, Decimal) or delta == 0:
+            raise ValueError("delta must be a non-zero Decimal")
+        body = {"delta": decimal_text(delta), "reason": reason, "reference": key}
+        url = f"/api/v1/inventory/{_path_id(row_id, 'row_id')}/adjustments"
+        response = await self._send("POST", url, body, "adjusting a row", key=_require_key(key))
+        return parse_row(json_object(response, "adjusting a row"))
+
+    async def update_row(
+        self, row_id: str, changes: Mapping[str, Any], *, version: int, key: str | None = None
+    ) -> AtlasInventoryRow:
+        """PATCH fields (quantity, lot_number, expiry_date, name, unit, location) if the row is at `version`.
+
+        Raises AtlasVersionConflict (a domain Conflict) carrying the current row when it is not.
+        """
+        allowed = {"quantity", "lot_number", "expiry_date", "name", "unit", "location"}
+        unknown = set(changes) - allowed
+        if unknown or not changes:
+            raise ValueError(f"update_row takes some of {sorted(allowed)}; not {sorted(unknown)}")
+        body = {
+            name: decimal_text(value)
+            if isinstance(value, Decimal)
+            else value.isoformat()
+            if hasattr(value, "isoformat")
+            else value
+            for name, value in changes.items()
+        }
+        if "quantity" in body and not isinstance(changes["quantity"], Decimal):
+            raise TypeError("quantity must be a Decimal")
+        url = f"/api/v1/inventory/{_path_id(row_id, 'row_id')}"
+        response = await self._send(
+            "PATCH", url, body, "updating a row", key=key, headers={"If-Match": f'"{int(version)}"'}
+        )
+        return parse_row(json_object(response, "updating a row"))
+
+    async def create_row(self, row: NewInventoryRow, *, key: str, allow_create: bool) -> AtlasInventoryRow:
+        """List an ERP item on Atlas. Only when the user enabled creating rows (`allow_create`)."""
+        if not allow_create:
+            raise ConfigError(
+                "create_atlas_rows",
+                "creating Atlas listings is turned off for this connection",
+                fix="Turn on 'Create Atlas listings for ERP items' in the connection settings to list it.",
+            )
+        response = await self._send(
+            "POST", "/api/v1/inventory", row.to_json(), "creating a row", key=_require_key(key), expect=(201,)
+        )
+        return parse_row(json_object(response, "creating a row"))
+
+    async def link_order(
+        self, order_id: str, *, erp_type: ErpType, document_id: str, document_number: str | None, key: str
+    ) -> OrderLink:
+        """Record that the order's PO exists in the ERP. Idempotent on the same document id."""
+        body = {"erp_type": ErpType(erp_type).value, "erp_document_id": document_id,
+                "erp_document_number": document_number}  # fmt: skip
+        url = f"/api/v1/orders/{_path_id(order_id, 'order_id')}/erp-link"
+        response = await self._send("POST", url, body, "linking an order", key=_require_key(key))
+        data = json_object(response, "linking an order")
+        return OrderLink(
+            order_id=str(data.get("order_id", order_id)),
+            erp_type=str(data.get("erp_type", body["erp_type"])),
+            erp_document_id=str(data.get("erp_document_id", document_id)),
+            erp_document_number=data.get("erp_document_number", document_number),
+        )
+
+    async def report_health(
+        self, local_connection_id: str, report: HealthReport, *, key: str | None = None
+    ) -> None:
+        url = f"/api/v1/erp/connections/{_path_id(local_connection_id, 'connection_id')}/health"
+        # PUT replaces the whole report: repeating it is harmless, so it is retried like a read.
+        content = _encode(_report_json(report))
+        headers = {"Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        response = await self.http.request("PUT", url, content=content, headers=headers, idempotent=True)
+        check(response, "reporting connection health", expect=(204,))
+
+    async def upload_sync_log(self, local_connection_id: str, summary: SyncLogSummary, *, key: str) -> str:
+        url = f"/api/v1/erp/connections/{_path_id(local_connection_id, 'connection_id')}/sync-logs"
+        response = await self._send(
+            "POST", url, _report_json(summary), "uploading a sync log", key=_require_key(key), expect=(201,)
+        )
+        return str(json_object(response, "uploading a sync log").get("id", ""))
+
+    async def test_connection(self) -> ConnectionReport:
+        from atlas_desktop.connectors.atlas.connection_test import run_connection_test
+
+        return await run_connection_test(self)
+
+
+def _require_key(key: str) -> str:
+    if (
+        not isinstance(key, str)
+        or not key
+        or len(key) > 255
+        or not key.isascii()
+        or not key.isprintable()
+        or " " in key
+    ):
+        raise ValueError("an idempotency key is 1-255 visible ASCII characters")
+    return key
+
+
+def _encode(body: Any) -> bytes:
+    import json
+
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(content) > MAX_BODY_BYTES:
+        raise ValidationFailed(
+            f"{SYSTEM}: the request body is {len(content)} bytes; Atlas takes at most {MAX_BODY_BYTES}",
+            fix="Send fewer items per request.",
+            system=SYSTEM,
+        )
+    return content
