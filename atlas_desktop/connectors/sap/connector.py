@@ -1,0 +1,108 @@
+"""SapConnector: the ErpConnector surface over the SAP pieces (auth, CSRF, paging, reads, writes, test)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, date, datetime
+
+from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.connectors.sap.auth import SapAuth
+from atlas_desktop.connectors.sap.config import SapConfig
+from atlas_desktop.connectors.sap.connection_test import ConnectionTester
+from atlas_desktop.connectors.sap.csrf import CsrfGuard
+from atlas_desktop.connectors.sap.paging import Pager
+from atlas_desktop.connectors.sap.reads import Reader
+from atlas_desktop.connectors.sap.writes import Sleep, Writer
+from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.model import (
+    ConnectionReport,
+    Product,
+    PurchaseOrder,
+    StockChange,
+    StockLevel,
+    WriteResult,
+)
+
+
+class SapConnector:
+    """One SAP S/4HANA connection (cloud or on-premise) as the engine sees it.
+
+    After a read has run to its end, `products_watermark` / `stock_watermark` hold the moment it started:
+    the `since` to pass next time (the connector applies its own overlap).
+    """
+
+    system = "SAP"
+
+    def __init__(
+        self,
+        config: SapConfig,
+        *,
+        http: HttpClient,
+        auth: SapAuth,
+        sleep: Sleep,
+        network_checks: bool = True,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self.http = http
+        self.auth = auth
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.csrf = CsrfGuard(http)
+        self.pager = Pager(http, page_size=config.page_size, concurrency=config.max_concurrency)
+        self.reader = Reader(self.pager, config)
+        self.writer = Writer(http, self.csrf, config, sleep=sleep)
+        self._network_checks = network_checks
+        self.products_watermark: datetime | None = None
+        self.stock_watermark: datetime | None = None
+
+    async def test_connection(self) -> ConnectionReport:
+        tester = ConnectionTester(
+            self.http, self.auth, self.csrf, self.config, network_checks=self._network_checks
+        )
+        return await tester.run()
+
+    async def products(self, since: datetime | None = None) -> AsyncIterator[Product]:
+        started = self._clock()
+        async for product in self.reader.products(since):
+            yield product
+        self.products_watermark = started
+
+    async def stock(self, since: datetime | None = None) -> AsyncIterator[StockLevel]:
+        started = self._clock()
+        async for level in self.reader.stock(since):
+            yield level
+        self.stock_watermark = started
+
+    async def adjust_stock(
+        self, change: StockChange, key: str, *, manufacture_date: date | None = None
+    ) -> WriteResult:
+        """One goods movement; `manufacture_date` goes on a receipt that creates a batch (optional)."""
+        return await self.writer.adjust_stock(change, key, manufacture_date=manufacture_date)
+
+    async def adjust_stock_many(
+        self, changes: Sequence[tuple[StockChange, str]]
+    ) -> list[WriteResult | AtlasDesktopError]:
+        return await self.writer.adjust_stock_many(changes)
+
+    async def find_write(self, key: str) -> WriteResult | None:
+        return await self.writer.find_write(key)
+
+    async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
+        return await self.writer.create_purchase_order(order, key)
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.stats.api_calls
+
+    @property
+    def api_errors(self) -> int:
+        return self.http.stats.api_errors
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> SapConnector:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,286 @@
+"""Streaming reads: products (API_PRODUCT_SRV), stock (API_MATERIAL_STOCK_SRV) joined with batch expiry.
+
+Full reads page through whole collections; incremental reads use `LastChangeDateTime` (products, with an
+overlap window and de-duplication) and new material documents since the watermark (stock: which
+materials moved -> re-read their stock rows; positions a document touched that no longer have a stock row
+are reported as zero, because SAP drops empty rows rather than showing 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from atlas_desktop.connectors.sap.config import (
+    BATCH_SRV,
+    EAN_SOURCE,
+    MATDOC_SRV,
+    PRODUCT_SRV,
+    STOCK_SRV,
+    SapConfig,
+)
+from atlas_desktop.connectors.sap.mapping import (
+    STOCK_ORDER,
+    STOCK_SELECT,
+    BatchInfo,
+    batch_info,
+    location_id,
+    pick_batch,
+    product_from_row,
+    product_select,
+    stock_key,
+    stock_level,
+    stock_quantity,
+)
+from atlas_desktop.connectors.sap.odata import (
+    all_of,
+    any_of,
+    datetime_literal,
+    datetimeoffset_literal,
+    nav_results,
+)
+from atlas_desktop.connectors.sap.paging import Pager, Query
+from atlas_desktop.domain.model import Product, StockKey, StockLevel
+
+# Keeps a `(Material eq '…' or …)` filter well under the 8 KB URL limit of common proxies.
+FILTER_CHUNK = 40
+BatchIndex = dict[tuple[str, str], list[BatchInfo]]
+
+
+def chunks(values: Sequence[str], size: int = FILTER_CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Reader:
+    """Products and stock of one SAP connection, as async iterators of canonical records."""
+
+    def __init__(self, pager: Pager, config: SapConfig) -> None:
+        self._pager = pager
+        self._config = config
+
+    def _path(self, service: str, entity_set: str) -> str:
+        return f"{self._config.service_url(service)}/{entity_set}"
+
+    # --- products ------------------------------------------------------------------------------------
+
+    async def products(self, since: datetime | None) -> AsyncIterator[Product]:
+        config = self._config
+        filter_ = None
+        if since is not None:
+            start = since - timedelta(seconds=config.product_overlap_s)
+            filter_ = f"LastChangeDateTime ge {datetimeoffset_literal(start)}"
+        query = Query(
+            path=self._path(PRODUCT_SRV, "A_Product"),
+            filter=filter_,
+            select=product_select(config),
+            expand="to_Description",
+            orderby="LastChangeDateTime,Product" if since is not None else "Product",
+            context="reading products",
+        )
+        seen: set[str] = set()
+        async for page in self._pager.pages(query):
+            eans = (
+                await self._eans([str(r.get("Product")) for r in page])
+                if config.ndc_field
+                in (
+                    EAN_SOURCE,
+                    "ean",
+                )
+                else {}
+            )
+            for row in page:
+                material = str(row.get("Product") or "")
+                # A product changed during the read can move to a later page: report it once.
+                if material in seen:
+                    continue
+                seen.add(material)
+                yield product_from_row(row, config, eans.get(material))
+
+    async def _eans(self, materials: Sequence[str]) -> dict[str, str]:
+        """The main GTIN per product from A_ProductUnitsOfMeasureEAN (IsMainGlobalTradeItemNumber first)."""
+        found: dict[str, tuple[bool, str]] = {}
+
+        async def one(part: Sequence[str]) -> None:
+            query = Query(
+                path=self._path(PRODUCT_SRV, EAN_SOURCE),
+                filter=any_of("Product", part),
+                select="Product,ProductStandardID,IsMainGlobalTradeItemNumber",
+                context="reading product EANs",
+            )
+            async for row in self._pager.rows(query):
+                gtin = str(row.get("ProductStandardID") or "").strip()
+                if not gtin:
+                    continue
+                material = str(row.get("Product"))
+                main = bool(row.get("IsMainGlobalTradeItemNumber"))
+                if material not in found or (main and not found[material][0]):
+                    found[material] = (main, gtin)
+
+        await asyncio.gather(*(one(part) for part in chunks(list(materials))))
+        return {material: gtin for material, (_, gtin) in found.items()}
+
+    # --- stock ---------------------------------------------------------------------------------------
+
+    def _stock_filter(self, materials: Sequence[str] | None = None) -> str | None:
+        config = self._config
+        return all_of(
+            any_of("InventoryStockType", config.stock_types),
+            any_of("InventorySpecialStockType", config.special_stock_types),
+            any_of("Plant", config.plants) if config.plants else None,
+            any_of("StorageLocation", config.storage_locations) if config.storage_locations else None,
+            any_of("Material", materials) if materials else None,
+        )
+
+    def _stock_query(self, materials: Sequence[str] | None = None) -> Query:
+        return Query(
+            path=self._path(STOCK_SRV, "A_MatlStkInAcctMod"),
+            filter=self._stock_filter(materials),
+            select=STOCK_SELECT,
+            orderby=STOCK_ORDER,
+            context="reading stock",
+        )
+
+    async def _batches(self, materials: Sequence[str] | None) -> BatchIndex:
+        index: BatchIndex = {}
+        select = "Material,BatchIdentifyingPlant,Batch,ShelfLifeExpirationDate,ManufactureDate"
+
+        async def one(filter_: str | None) -> None:
+            query = Query(
+                path=self._path(BATCH_SRV, "Batch"),
+                filter=filter_,
+                select=select,
+                orderby="Material,Batch,BatchIdentifyingPlant",
+                context="reading batch expiry dates",
+            )
+            async for row in self._pager.rows(query):
+                key = (str(row.get("Material") or ""), str(row.get("Batch") or ""))
+                index.setdefault(key, []).append(batch_info(row))
+
+        if materials is None:
+            await one(None)
+        else:
+            await asyncio.gather(*(one(any_of("Material", part)) for part in chunks(list(materials))))
+        return index
+
+    async def stock(self, since: datetime | None) -> AsyncIterator[StockLevel]:
+        if since is None:
+            async for level in self._full_stock():
+                yield level
+            return
+        async for level in self._stock_since(since):
+            yield level
+
+    async def _full_stock(self) -> AsyncIterator[StockLevel]:
+        # Batches load while the first stock pages arrive; expiry is needed before a row is yielded.
+        batches_task = asyncio.create_task(self._batches(None))
+        try:
+            merger = _Merger()
+            batches: BatchIndex | None = None
+            async for page in self._pager.pages(self._stock_query()):
+                if batches is None:
+                    batches = await batches_task
+                for level in merger.feed(page, batches):
+                    yield level
+            for level in merger.flush(batches or {}):
+                yield level
+        finally:
+            if not batches_task.done():
+                batches_task.cancel()
+                await asyncio.gather(batches_task, return_exceptions=True)
+
+    async def moved_positions(self, since: datetime) -> dict[StockKey, str]:
+        """Stock positions touched by material documents created since `since` -> their unit.
+
+        CreationDate is a date in the SAP system's time zone (ref §3), so the filter starts
+        `stock_overlap_days` before; re-reading a few extra materials is harmless.
+        """
+        day = (since - timedelta(days=self._config.stock_overlap_days)).date()
+        query = Query(
+            path=self._path(MATDOC_SRV, "A_MaterialDocumentHeader"),
+            filter=f"CreationDate ge {datetime_literal(day)}",
+            expand="to_MaterialDocumentItem",
+            orderby="MaterialDocumentYear,MaterialDocument",
+            context="reading new material documents",
+        )
+        plants = set(self._config.plants)
+        locations = set(self._config.storage_locations)
+        moved: dict[StockKey, str] = {}
+        async for header in self._pager.rows(query):
+            for item in nav_results(header, "to_MaterialDocumentItem"):
+                plant = str(item.get("Plant") or "")
+                storage_location = str(item.get("StorageLocation") or "")
+                if not item.get("Material") or (plants and plant not in plants):
+                    continue
+                if locations and storage_location not in locations:
+                    continue
+                key = StockKey(
+                    str(item["Material"]),
+                    location_id(plant, storage_location),
+                    str(item.get("Batch") or "") or None,
+                )
+                moved[key] = str(item.get("MaterialBaseUnit") or item.get("EntryUnit") or "")
+        return moved
+
+    async def _stock_since(self, since: datetime) -> AsyncIterator[StockLevel]:
+        moved = await self.moved_positions(since)
+        if not moved:
+            return
+        materials = sorted({key.item_id for key in moved})
+        batches_task = asyncio.create_task(self._batches(materials))
+        parts = await asyncio.gather(
+            *(self._pager.all(self._stock_query(part)) for part in chunks(materials))
+        )
+        batches = await batches_task
+        merger = _Merger()
+        for rows in parts:
+            for level in merger.feed(rows, batches):
+                moved.pop(level.key, None)
+                yield level
+        for level in merger.flush(batches):
+            moved.pop(level.key, None)
+            yield level
+        for key, unit in moved.items():
+            plant = key.location_id.partition("/")[0]
+            info = pick_batch(batches.get((key.item_id, key.lot or "")), plant)
+            yield stock_level(key, Decimal(0), unit, info)
+
+
+class _Merger:
+    """Sums adjacent rows of one StockKey (several stock types or special stocks configured as sellable)."""
+
+    def __init__(self) -> None:
+        self._key: StockKey | None = None
+        self._quantity = Decimal(0)
+        self._unit = ""
+
+    def _emit(self, batches: BatchIndex) -> StockLevel | None:
+        if self._key is None:
+            return None
+        plant = self._key.location_id.partition("/")[0]
+        info = pick_batch(batches.get((self._key.item_id, self._key.lot or "")), plant)
+        return stock_level(self._key, self._quantity, self._unit, info)
+
+    def feed(self, rows: Iterable[dict[str, Any]], batches: BatchIndex) -> Iterable[StockLevel]:
+        for row in rows:
+            key = stock_key(row)
+            if key == self._key:
+                self._quantity += stock_quantity(row)
+                continue
+            done = self._emit(batches)
+            if done is not None:
+                yield done
+            self._key, self._quantity, self._unit = (
+                key,
+                stock_quantity(row),
+                str(row.get("MaterialBaseUnit") or ""),
+            )
+
+    def flush(self, batches: BatchIndex) -> Iterable[StockLevel]:
+        done = self._emit(batches)
+        self._key = None
+        if done is not None:
+            yield done

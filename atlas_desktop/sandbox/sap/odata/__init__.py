@@ -1,0 +1,1 @@
+"""OData v2 building blocks: Edm values, $filter, query options, key predicates, JSON rendering."""

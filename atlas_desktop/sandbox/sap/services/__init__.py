@@ -1,0 +1,1 @@
+"""The emulated OData services, each a schema plus its write rules."""

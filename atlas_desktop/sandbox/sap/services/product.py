@@ -1,0 +1,143 @@
+"""API_PRODUCT_SRV: A_Product, A_ProductDescription, A_ProductPlant (sap.md §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas_desktop.sandbox.sap.schema import (
+    EntitySet,
+    EntityType,
+    Nav,
+    Prop,
+    ServiceSchema,
+    date,
+    dec,
+    flag,
+    key,
+    s,
+)
+from atlas_desktop.sandbox.sap.services.base import Context, Service
+from atlas_desktop.sandbox.sap.state import Row
+
+RO = {"creatable": False, "updatable": False}
+
+PRODUCT = EntityType(
+    "A_ProductType",
+    key=("Product",),
+    label="Product",
+    props=(
+        key("Product", 40, label="Product", display_format="UpperCase", updatable=False),
+        s("ProductType", 4, label="Product Type", display_format="UpperCase"),
+        s("CrossPlantStatus", 2, label="Basic Data Status", display_format="UpperCase"),
+        date("CreationDate", label="Created On", **RO),
+        s("CreatedByUser", 12, label="Created By", **RO),
+        date("LastChangeDate", label="Last Change", **RO),
+        s("LastChangedByUser", 12, label="Changed By", **RO),
+        Prop("LastChangeDateTime", "Edm.DateTimeOffset", precision=7, label="Last Changed", **RO),
+        flag("IsMarkedForDeletion", label="Marked for Deletion"),
+        s("ProductOldID", 40, label="Old Product Number", display_format="UpperCase"),
+        dec("GrossWeight", 13, 3, label="Gross Weight", unit="WeightUnit"),
+        s("WeightUnit", 3, label="Weight Unit", semantics="unit-of-measure"),
+        dec("NetWeight", 13, 3, label="Net Weight", unit="WeightUnit"),
+        s("ProductGroup", 9, label="Product Group", display_format="UpperCase"),
+        s("BaseUnit", 3, label="Base Unit", semantics="unit-of-measure"),
+        s("Division", 2, label="Division", display_format="UpperCase"),
+        s("IndustryStandardName", 18, label="Industry Standard Desc."),
+        s("ProductStandardID", 18, label="GTIN"),
+        s("InternationalArticleNumberCat", 2, label="EAN category", display_format="UpperCase"),
+        flag("IsBatchManagementRequired", label="Batch Management"),
+        s("ProductManufacturerNumber", 40, label="Manufacturer Part No.", display_format="UpperCase"),
+        s("ManufacturerNumber", 10, label="Manufacturer", display_format="UpperCase"),
+        s("Brand", 4, label="Brand", display_format="UpperCase"),
+        s("ProductHierarchy", 18, label="Product Hierarchy", display_format="UpperCase"),
+        # Customer extension field (the design plan's NDC field); a custom field, present in this tenant.
+        s("YY1_NDCCode_MDI", 20, label="NDC Code"),
+    ),
+    navs=(
+        Nav("to_Description", "A_ProductDescription", True, (("Product", "Product"),)),
+        Nav("to_Plant", "A_ProductPlant", True, (("Product", "Product"),)),
+    ),
+)
+
+DESCRIPTION = EntityType(
+    "A_ProductDescriptionType",
+    key=("Product", "Language"),
+    label="Product Description",
+    props=(
+        key("Product", 40, label="Product", display_format="UpperCase", updatable=False),
+        key("Language", 2, label="Language Key", updatable=False),
+        s("ProductDescription", 40, label="Product Description"),
+    ),
+)
+
+PLANT = EntityType(
+    "A_ProductPlantType",
+    key=("Product", "Plant"),
+    label="Plant Data",
+    props=(
+        key("Product", 40, label="Product", display_format="UpperCase", updatable=False),
+        key("Plant", 4, label="Plant", display_format="UpperCase", updatable=False),
+        s("PurchasingGroup", 3, label="Purchasing Group", display_format="UpperCase"),
+        s("CountryOfOrigin", 3, label="Country of Origin", display_format="UpperCase"),
+        s("ProfileCode", 2, label="Plant-Sp.Matl Status", display_format="UpperCase"),
+        s("AvailabilityCheckType", 2, label="Availability Check", display_format="UpperCase"),
+        flag("IsBatchManagementRequired", label="Batch Management"),
+        s("MRPType", 2, label="MRP Type", display_format="UpperCase"),
+        s("ProcurementType", 1, label="Procurement Type", display_format="UpperCase"),
+        flag("IsInternalBatchManaged", label="Batch Management"),
+        s("BaseUnit", 3, label="Base Unit", semantics="unit-of-measure", **RO),
+        flag("IsMarkedForDeletion", label="DF at plant level"),
+    ),
+)
+
+SCHEMA = ServiceSchema(
+    name="API_PRODUCT_SRV",
+    namespace="API_PRODUCT_SRV",
+    scenario="SAP_COM_0009",
+    sets=(
+        EntitySet("A_Product", PRODUCT, creatable=True, updatable=True, deletable=False),
+        EntitySet("A_ProductDescription", DESCRIPTION, creatable=True, updatable=True, deletable=True),
+        EntitySet("A_ProductPlant", PLANT, creatable=True, updatable=True, deletable=False),
+    ),
+)
+
+
+class ProductService(Service):
+    """Product master: external numbering on create [R]; sub-entity changes bump the product's stamp [U]."""
+
+    schema = SCHEMA
+
+    def stamp(self, ctx: Context, eset: EntitySet, row: Row, *, created: bool) -> None:
+        now = ctx.state.now()
+        if eset.name == "A_Product":
+            row["LastChangeDateTime"] = now
+            row["LastChangeDate"] = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            row["LastChangedByUser"] = ctx.user[:12]
+            if created:
+                row["CreationDate"] = row["LastChangeDate"]
+                row["CreatedByUser"] = ctx.user[:12]
+
+    def create(
+        self, ctx: Context, eset: EntitySet, payload: dict[str, Any], navs: dict[str, list[Row]]
+    ) -> Row:
+        row = super().create(ctx, eset, payload, navs)
+        self._touch_product(ctx, eset, row)
+        return row
+
+    def update(self, ctx: Context, eset: EntitySet, row: Row, changes: dict[str, Any]) -> Row:
+        updated = super().update(ctx, eset, row, changes)
+        self._touch_product(ctx, eset, updated)
+        return updated
+
+    def delete(self, ctx: Context, eset: EntitySet, row: Row) -> None:
+        super().delete(ctx, eset, row)
+        self._touch_product(ctx, eset, row)
+
+    def _touch_product(self, ctx: Context, eset: EntitySet, row: Row) -> None:
+        if eset.name == "A_Product":
+            return
+        product = ctx.state.table("A_Product").get((row["Product"],))
+        if product is not None:
+            changes: Row = {}
+            self.stamp(ctx, SCHEMA.sets[0], changes, created=False)
+            ctx.state.update("A_Product", (row["Product"],), changes)
