@@ -1,0 +1,141 @@
+"""The NetSuite ErpConnector: wires settings, signing, the REST client, reads, writes and the test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+
+import httpx
+
+from atlas_desktop.connectors.http import HttpClient, Sleep
+from atlas_desktop.connectors.netsuite import discovery
+from atlas_desktop.connectors.netsuite.client import MAX_ROWS_PER_QUERY, PAGE_SIZE, NetSuiteClient
+from atlas_desktop.connectors.netsuite.connection_test import ConnectionTest
+from atlas_desktop.connectors.netsuite.reads import Reader
+from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings, settings_from_spec
+from atlas_desktop.connectors.netsuite.tba import TbaAuth
+from atlas_desktop.connectors.netsuite.writes import Writer
+from atlas_desktop.domain.connection import NETSUITE_SECRET_FIELDS, ConnectionSpec
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import (
+    ConnectionReport,
+    Location,
+    Product,
+    PurchaseOrder,
+    StockChange,
+    StockLevel,
+    WriteResult,
+    utc_now,
+)
+
+
+class NetSuiteConnector:
+    """One NetSuite account as the engine sees it (domain.connector.ErpConnector).
+
+    After a read has been consumed to the end, `watermarks["products"|"stock"]` holds the server-time
+    watermark to pass as `since` next time.
+    """
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        page_size: int = PAGE_SIZE,
+        max_rows_per_query: int = MAX_ROWS_PER_QUERY,
+        overlap: timedelta | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings: NetSuiteSettings = settings_from_spec(spec)
+        missing = [name for name in NETSUITE_SECRET_FIELDS if not spec.secrets.get(name)]
+        if missing:
+            raise ConfigError(missing[0], "is missing", fix="Import the connection file again.")
+        auth = TbaAuth(
+            account_id=self.settings.account_id,
+            consumer_key=spec.secrets["consumer_key"],
+            consumer_secret=spec.secrets["consumer_secret"],
+            token_id=spec.secrets["token_id"],
+            token_secret=spec.secrets["token_secret"],
+        )
+        self._in_process = transport is not None
+        self.http = HttpClient(
+            self.settings.http_settings(),
+            auth=auth,
+            headers={"Accept": "application/json"},
+            transport=transport,
+            sleep=sleep,
+        )
+        self.client = NetSuiteClient(
+            self.http,
+            page_size=page_size,
+            max_rows_per_query=max_rows_per_query,
+            concurrency=self.settings.concurrency,
+        )
+        self.reader = Reader(
+            self.client,
+            self.settings.fields,
+            overlap=overlap if overlap is not None else self.settings.overlap,
+            clock=clock,
+        )
+        self.writer = Writer(self.client, self.settings)
+
+    # ---- ErpConnector -----------------------------------------------------------------------------
+
+    async def test_connection(self) -> ConnectionReport:
+        return await ConnectionTest(self.client, self.settings, in_process=self._in_process).run()
+
+    async def locations(self) -> list[Location]:
+        """Stock locations: `id` is what StockKey.location_id holds; `code` the external id, if any."""
+        return [Location(c.id, c.name, c.detail) for c in await discovery.list_locations(self.client)]
+
+    def products(self, since: datetime | None = None) -> AsyncIterator[Product]:
+        return self.reader.products(since)
+
+    def stock(self, since: datetime | None = None) -> AsyncIterator[StockLevel]:
+        return self.reader.stock(since)
+
+    @property
+    def watermarks(self) -> dict[str, datetime]:
+        return dict(self.reader.watermarks)
+
+    async def adjust_stock(self, change: StockChange, key: str) -> WriteResult:
+        return await self.writer.adjust_stock(change, key)
+
+    async def find_write(self, key: str) -> WriteResult | None:
+        return await self.writer.find_by_external_id(key)
+
+    async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
+        return await self.writer.create_purchase_order(order, key)
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.stats.api_calls
+
+    @property
+    def api_errors(self) -> int:
+        return self.http.stats.api_errors
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> NetSuiteConnector:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ---- discovery for the wizard ---------------------------------------------------------------
+
+    async def list_locations(self) -> list[discovery.Choice]:
+        return await discovery.list_locations(self.client)
+
+    async def list_subsidiaries(self) -> list[discovery.Choice]:
+        return await discovery.list_subsidiaries(self.client)
+
+    async def list_accounts(self) -> list[discovery.Choice]:
+        return await discovery.list_accounts(self.client)
+
+    async def ndc_field_candidates(self) -> list[discovery.NdcFieldCandidate]:
+        return await discovery.ndc_field_candidates(self.client)

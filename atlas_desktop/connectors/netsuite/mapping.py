@@ -1,0 +1,197 @@
+"""NetSuite rows and records <-> the canonical model (Product, StockLevel, adjustments, purchase orders)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from atlas_desktop.connectors.netsuite.queries import parse_datetime
+from atlas_desktop.domain.errors import InvalidResponse
+from atlas_desktop.domain.model import Product, PurchaseOrder, StockChange, StockKey, StockLevel
+
+DEFAULT_NDC_FIELD = "custitem_ndc_code"
+DEFAULT_UNIT = "EA"
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Which NetSuite columns hold what, per connection (settings `field_mappings`)."""
+
+    ndc_column: str = DEFAULT_NDC_FIELD
+    unit: str = DEFAULT_UNIT
+    timezone: str = "UTC"
+
+    def ndc_alias(self) -> str:
+        # itemid and upccode are selected under their own names; a custom field as `ndc`.
+        return self.ndc_column if self.ndc_column in ("itemid", "upccode") else "ndc"
+
+
+def text(row: Mapping[str, Any], name: str) -> str | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def flag(row: Mapping[str, Any], name: str) -> bool:
+    value = row.get(name)
+    return value is True or (isinstance(value, str) and value.strip().upper() in ("T", "TRUE"))
+
+
+def decimal(value: object, what: str) -> Decimal:
+    if value is None or value == "":
+        return Decimal(0)
+    try:
+        # str() first: SuiteQL sends strings, record JSON numbers; never via a binary float.
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidResponse(
+            f"NetSuite sent '{value}' as {what}, which is not a number.", system="NetSuite"
+        ) from None
+    if not result.is_finite():
+        raise InvalidResponse(f"NetSuite sent '{value}' as {what}.", system="NetSuite")
+    return result
+
+
+def iso_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def row_version(row: Mapping[str, Any]) -> str:
+    """A digest of a row's values: changes whenever anything we read changes, even within one second."""
+    parts = sorted((k, str(v)) for k, v in row.items() if k != "links")
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
+def product_from_row(row: Mapping[str, Any], fields: FieldMap) -> Product:
+    item_id = text(row, "id")
+    if item_id is None:
+        raise InvalidResponse("NetSuite sent an item row without an id.", system="NetSuite")
+    sku = text(row, "itemid") or item_id
+    attributes = {}
+    upc = text(row, "upccode")
+    if upc:
+        attributes["upc_code"] = upc
+    return Product(
+        erp_item_id=item_id,
+        sku=sku,
+        name=text(row, "displayname") or sku,
+        unit=text(row, "stockunit") or fields.unit,
+        ndc_text=text(row, fields.ndc_alias()),
+        manufacturer=text(row, "manufacturer"),
+        lot_tracked=flag(row, "islotitem"),
+        inactive=flag(row, "isinactive"),
+        last_modified=parse_datetime(text(row, "modified"), fields.timezone),
+        attributes=attributes,
+    )
+
+
+def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -> StockLevel:
+    item_id, location = text(row, "item"), text(row, "location")
+    if item_id is None or location is None:
+        raise InvalidResponse("NetSuite sent a stock row without item or location.", system="NetSuite")
+    lot = text(row, "lot") if lot_row else None
+    quantity = decimal(row.get("qty"), "quantity on hand")
+    return StockLevel(
+        key=StockKey(item_id=item_id, location_id=location, lot=lot),
+        quantity=quantity,
+        unit=text(row, "stockunit") or fields.unit,
+        expiry=iso_date(text(row, "expiry")) if lot_row else None,
+        observed_version=str(quantity),
+    )
+
+
+def json_number(value: Decimal) -> int | float:
+    """A Decimal for the JSON body. Whole numbers stay exact ints; fractions (half units) go through
+    float, whose shortest repr round-trips any quantity of up to 15 significant digits exactly."""
+    if value == value.to_integral_value():
+        return int(value)
+    if len(value.normalize().as_tuple().digits) > 15:
+        raise ValueError(f"quantity {value} has more precision than NetSuite stores")
+    return float(value)
+
+
+def adjustment_body(
+    change: StockChange,
+    key: str,
+    *,
+    account_id: str,
+    subsidiary_id: str | None,
+    tran_date: date,
+    lot_number_id: str | None = None,
+) -> dict[str, Any]:
+    """An inventoryAdjustment (ref §3): one line, `adjustQtyBy`, lots via inventoryDetail."""
+    quantity = json_number(change.delta)
+    line: dict[str, Any] = {
+        "item": {"id": change.key.item_id},
+        "location": {"id": change.key.location_id},
+        "adjustQtyBy": quantity,
+    }
+    if change.key.lot is not None:
+        assignment: dict[str, Any] = {"quantity": quantity}
+        if change.delta > 0:
+            # receiptInventoryNumber is the lot text (it creates the lot or adds to it).
+            assignment["receiptInventoryNumber"] = change.key.lot
+            if change.expiry is not None:
+                assignment["expirationDate"] = change.expiry.isoformat()
+        else:
+            # issueInventoryNumber refers to the existing lot by its internal id; never both (ref §3).
+            if lot_number_id is None:
+                raise ValueError("a negative lot adjustment needs the lot's inventoryNumber id")
+            assignment["issueInventoryNumber"] = {"id": lot_number_id}
+        line["inventoryDetail"] = {"inventoryAssignment": {"items": [assignment]}}
+    body: dict[str, Any] = {
+        "externalId": key,
+        "account": {"id": account_id},
+        "adjLocation": {"id": change.key.location_id},
+        "tranDate": tran_date.isoformat(),
+        "memo": (change.memo or f"Atlas Desktop: {change.reason}")[:999],
+        "inventory": {"items": [line]},
+    }
+    if subsidiary_id:
+        body["subsidiary"] = {"id": subsidiary_id}
+    return body
+
+
+def purchase_order_body(
+    order: PurchaseOrder,
+    *,
+    vendor_id: str,
+    item_ids: list[str],
+    subsidiary_id: str | None,
+    location_id: str | None,
+    tran_date: date,
+) -> dict[str, Any]:
+    lines = []
+    for line, item_id in zip(order.lines, item_ids, strict=True):
+        entry: dict[str, Any] = {
+            "item": {"id": item_id},
+            "quantity": json_number(line.quantity),
+            "rate": json_number(line.unit_price),
+            "description": line.name[:999],
+        }
+        if location_id:
+            entry["location"] = {"id": location_id}
+        lines.append(entry)
+    body: dict[str, Any] = {
+        "externalId": order.atlas_order_id,
+        "entity": {"id": vendor_id},
+        "tranDate": tran_date.isoformat(),
+        "memo": f"Atlas order {order.number}"[:999],
+        "item": {"items": lines},
+    }
+    if subsidiary_id:
+        body["subsidiary"] = {"id": subsidiary_id}
+    if location_id:
+        body["location"] = {"id": location_id}
+    return body

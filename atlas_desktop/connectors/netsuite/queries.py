@@ -1,0 +1,195 @@
+"""SuiteQL text for every read, built from checked identifiers and escaped literals only."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from atlas_desktop.domain.errors import ConfigError
+
+DATETIME_FORMAT = "YYYY-MM-DD HH24:MI:SS"
+_PY_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+_ID = re.compile(r"^\d{1,20}$")
+# Transactions that move stock: adjustment, receipt, fulfilment, transfer, worksheet, count.
+STOCK_TRANSACTION_TYPES = ("InvAdjst", "ItemRcpt", "ItemShip", "InvTrnfr", "InvWksht", "InvCount")
+
+
+def column(field_name: str, *, setting: str = "field_mappings.ndc_field") -> str:
+    """A record field as a SuiteQL column (`upcCode` -> `upccode`); refuses anything that is not a name."""
+    name = field_name.strip().lower()
+    if not _COLUMN.match(name):
+        raise ConfigError(
+            setting,
+            f"'{field_name}' is not a NetSuite field id",
+            fix="Use the field's id as NetSuite shows it, e.g. custitem_ndc_code, upcCode or itemId.",
+        )
+    return name
+
+
+def literal(text: str) -> str:
+    """A SuiteQL string literal (Oracle syntax: quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def internal_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"'{value}' is not a NetSuite internal id")
+    return value
+
+
+def id_list(values: Iterable[str]) -> str:
+    return ", ".join(internal_id(v) for v in values)
+
+
+def to_date(moment: datetime, timezone: str = "UTC") -> str:
+    """`TO_DATE('2026-03-30 14:00:00', ...)` in the account's time zone; never truncated to a day."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"TO_DATE('{local.strftime(_PY_DATETIME_FORMAT)}', '{DATETIME_FORMAT}')"
+
+
+def parse_datetime(text: str | None, timezone: str = "UTC") -> datetime | None:
+    """A `TO_CHAR(..., 'YYYY-MM-DD HH24:MI:SS')` value back to an aware UTC datetime."""
+    if not text:
+        return None
+    try:
+        naive = datetime.strptime(text.strip(), _PY_DATETIME_FORMAT)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def products(ndc_column: str, after: str | None, changed_since: str | None) -> str:
+    where = ["item.itemtype = 'InvtPart'"]
+    if after is not None:
+        where.append(f"item.id >= {internal_id(after)}")
+    if changed_since is not None:
+        where.append(f"item.lastmodifieddate >= {changed_since}")
+    ndc = f"item.{ndc_column} AS ndc, " if ndc_column not in ("itemid", "upccode") else ""
+    return (
+        f"SELECT item.id, item.itemid, item.displayname, {ndc}item.upccode, item.islotitem, item.isinactive, "
+        f"item.manufacturer, item.stockunit, TO_CHAR(item.lastmodifieddate, '{DATETIME_FORMAT}') AS modified "
+        f"FROM item WHERE {' AND '.join(where)} ORDER BY item.id"
+    )
+
+
+def lot_stock(after: str | None, items: Iterable[str] | None = None) -> str:
+    where = []
+    if after is not None:
+        where.append(f"inventorynumber.item >= {internal_id(after)}")
+    if items is not None:
+        where.append(f"inventorynumber.item IN ({id_list(items)})")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return (
+        "SELECT inventorynumber.item AS item, inventorynumberlocation.inventorynumber AS numid, "
+        "inventorynumberlocation.location AS location, inventorynumberlocation.quantityonhand AS qty, "
+        "inventorynumber.inventorynumber AS lot, "
+        "TO_CHAR(inventorynumber.expirationdate, 'YYYY-MM-DD') AS expiry, "
+        f"TO_CHAR(inventorynumber.lastmodifieddate, '{DATETIME_FORMAT}') AS lotmodified, "
+        "item.stockunit AS stockunit FROM inventorynumberlocation "
+        "JOIN inventorynumber ON inventorynumber.id = inventorynumberlocation.inventorynumber "
+        "JOIN item ON item.id = inventorynumber.item"
+        f"{clause} ORDER BY inventorynumber.item, inventorynumberlocation.inventorynumber, "
+        "inventorynumberlocation.location"
+    )
+
+
+def plain_stock(after: str | None, items: Iterable[str] | None = None) -> str:
+    """Per item and location, for items without lots (lot items come from `lot_stock`)."""
+    where = ["item.islotitem = 'F'"]
+    if after is not None:
+        where.append(f"aggregateitemlocation.item >= {internal_id(after)}")
+    if items is not None:
+        where.append(f"aggregateitemlocation.item IN ({id_list(items)})")
+    return (
+        "SELECT aggregateitemlocation.item AS item, aggregateitemlocation.location AS location, "
+        "aggregateitemlocation.quantityonhand AS qty, item.stockunit AS stockunit "
+        "FROM aggregateitemlocation JOIN item ON item.id = aggregateitemlocation.item "
+        f"WHERE {' AND '.join(where)} ORDER BY aggregateitemlocation.item, aggregateitemlocation.location"
+    )
+
+
+def stock_transactions(changed_since: str, after: str | None) -> str:
+    """Lines of stock-moving transactions changed since the watermark: which items to re-read."""
+    types = ", ".join(literal(t) for t in STOCK_TRANSACTION_TYPES)
+    where = [
+        f"transaction.lastmodifieddate >= {changed_since}",
+        f"transaction.type IN ({types})",
+        "transactionline.item IS NOT NULL",
+    ]
+    if after is not None:
+        where.append(f"transaction.id >= {internal_id(after)}")
+    return (
+        "SELECT transaction.id AS id, transactionline.id AS line, transactionline.item AS item, "
+        f"TO_CHAR(transaction.lastmodifieddate, '{DATETIME_FORMAT}') AS modified "
+        "FROM transactionline JOIN transaction ON transaction.id = transactionline.transaction "
+        f"WHERE {' AND '.join(where)} ORDER BY transaction.id, transactionline.id"
+    )
+
+
+def changed_lots(changed_since: str, after: str | None) -> str:
+    """Lots whose own fields (expiry) changed since the watermark: no transaction records that."""
+    where = [f"inventorynumber.lastmodifieddate >= {changed_since}"]
+    if after is not None:
+        where.append(f"inventorynumber.id >= {internal_id(after)}")
+    return (
+        "SELECT inventorynumber.id AS id, inventorynumber.item AS item, "
+        f"TO_CHAR(inventorynumber.lastmodifieddate, '{DATETIME_FORMAT}') AS modified "
+        f"FROM inventorynumber WHERE {' AND '.join(where)} ORDER BY inventorynumber.id"
+    )
+
+
+def lot_number_id(item_id: str, lot: str) -> str:
+    return (
+        "SELECT id FROM inventorynumber "
+        f"WHERE item = {internal_id(item_id)} AND inventorynumber = {literal(lot)} ORDER BY id"
+    )
+
+
+def write_by_external_id(external_id: str) -> str:
+    return f"SELECT id, tranid, type FROM transaction WHERE externalid = {literal(external_id)} ORDER BY id"
+
+
+def items_by_ndc(ndc_column: str, texts: Iterable[str]) -> str:
+    values = ", ".join(literal(t) for t in texts)
+    return (
+        f"SELECT id, {ndc_column} AS ndc, isinactive FROM item WHERE {ndc_column} IN ({values}) ORDER BY id"
+    )
+
+
+def vendor_by_name(name: str) -> str:
+    value = literal(name)
+    return (
+        "SELECT id, companyname, entityid FROM vendor "
+        f"WHERE companyname = {value} OR entityid = {value} ORDER BY id"
+    )
+
+
+def locations() -> str:
+    return "SELECT id, name, externalid, isinactive FROM location ORDER BY id"
+
+
+def subsidiaries() -> str:
+    return "SELECT id, name, isinactive FROM subsidiary ORDER BY id"
+
+
+def accounts() -> str:
+    return "SELECT id, acctnumber, fullname AS name, accttype FROM account WHERE isinactive = 'F' ORDER BY id"
+
+
+def item_sample(limit_hint: str = "") -> str:
+    return f"SELECT * FROM item WHERE itemtype = 'InvtPart'{limit_hint} ORDER BY id"
+
+
+def field_sample(field: str) -> str:
+    return f"SELECT id, {field} AS value FROM item WHERE {field} IS NOT NULL ORDER BY id"
+
+
+def probe_items() -> str:
+    return "SELECT id, itemid, islotitem FROM item WHERE itemtype = 'InvtPart' ORDER BY id"
+
+
+def probe_lots() -> str:
+    return "SELECT id, inventorynumber, item FROM inventorynumber ORDER BY id"

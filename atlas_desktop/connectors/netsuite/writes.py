@@ -1,0 +1,225 @@
+"""Keyed writes: stock adjustments and purchase orders, each applied at most once (externalId)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from atlas_desktop.connectors.netsuite import queries
+from atlas_desktop.connectors.netsuite.client import NetSuiteClient
+from atlas_desktop.connectors.netsuite.client import eid as eid_path
+from atlas_desktop.connectors.netsuite.errors import SYSTEM, looks_not_found
+from atlas_desktop.connectors.netsuite.mapping import adjustment_body, purchase_order_body
+from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings
+from atlas_desktop.domain.errors import (
+    ConfigError,
+    Conflict,
+    ConnectorError,
+    NetworkError,
+    ServerError,
+    ValidationFailed,
+)
+from atlas_desktop.domain.model import PurchaseOrder, StockChange, WriteResult, utc_now
+from atlas_desktop.domain.ndc import NdcError, ndc_candidates
+
+log = logging.getLogger(__name__)
+
+# Attempts at one write when each answer leaves its outcome unknown (then the engine's outbox retries).
+WRITE_ATTEMPTS = 3
+# Transaction record types an engine key may have been written as, for the eid: fallback lookup.
+_KEYED_RECORDS = ("inventoryAdjustment", "purchaseOrder")
+
+
+class Writer:
+    def __init__(self, client: NetSuiteClient, settings: NetSuiteSettings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def _today(self) -> datetime:
+        return utc_now().astimezone(ZoneInfo(self.settings.fields.timezone))
+
+    # ---- lookup -------------------------------------------------------------------------------
+
+    async def find_by_external_id(self, external_id: str, key: str | None = None) -> WriteResult | None:
+        """The transaction written with this externalId, or None. SuiteQL first, then GET .../eid:."""
+        result_key = key or external_id
+        try:
+            page = await self.client.suiteql_page(queries.write_by_external_id(external_id), limit=5)
+        except ValidationFailed:
+            page = None  # SuiteQL cannot see transaction.externalid here: ask the records themselves
+        if page is not None:
+            if not page.items:
+                return None
+            row = page.items[0]
+            return WriteResult(result_key, str(row.get("id")), _text(row.get("tranid")), None)
+        for record_type in _KEYED_RECORDS:
+            try:
+                record = await self.client.get_record(
+                    record_type,
+                    eid_path(external_id),
+                    action="look up an earlier write",
+                    params={"fields": "id,tranId"},
+                )
+            except ConnectorError as exc:
+                if looks_not_found(exc):
+                    continue
+                raise
+            return WriteResult(result_key, str(record.get("id")), _text(record.get("tranId")), None)
+        return None
+
+    async def write_once(
+        self, key: str, external_id: str, send: Callable[[], Awaitable[str | None]]
+    ) -> WriteResult:
+        """Send a keyed write so it lands once: an unknown outcome is looked up before sending again,
+        and NetSuite's refusal of a duplicate externalId means an earlier attempt already landed."""
+        last_error: ConnectorError | None = None
+        for _ in range(WRITE_ATTEMPTS):
+            try:
+                new_id = await send()
+            except (NetworkError, ServerError) as exc:
+                if isinstance(exc, NetworkError) and not exc.in_doubt:
+                    raise
+                last_error = exc
+                found = await self._lookup_in_doubt(external_id, key, exc)
+                if found is not None:
+                    return found
+                log.info("NetSuite write %s did not land; sending it again", key)
+                continue
+            except Conflict:
+                found = await self.find_by_external_id(external_id, key)
+                if found is not None:
+                    return found
+                raise
+            if new_id is None:
+                found = await self.find_by_external_id(external_id, key)
+                if found is not None:
+                    return found
+                raise ServerError(
+                    "NetSuite accepted the write but did not say which record it created.", system=SYSTEM
+                )
+            return WriteResult(key, new_id, None, utc_now())
+        assert last_error is not None
+        raise last_error
+
+    async def _lookup_in_doubt(self, external_id: str, key: str, cause: ConnectorError) -> WriteResult | None:
+        try:
+            return await self.find_by_external_id(external_id, key)
+        except ConnectorError as exc:
+            # It may have landed and we cannot tell: say so, so the engine looks it up before resending.
+            raise NetworkError(
+                f"{cause.message} Looking the write up by its key failed too: {exc.message}",
+                fix=cause.fix,
+                system=SYSTEM,
+                status=cause.status,
+                in_doubt=True,
+            ) from None
+
+    # ---- stock ---------------------------------------------------------------------------------
+
+    async def adjust_stock(self, change: StockChange, key: str) -> WriteResult:
+        account = self.settings.adjustment_account_id
+        if account is None:
+            raise ConfigError(
+                "settings.adjustment_account_id",
+                "no adjustment account is chosen for stock changes",
+                fix="Choose the inventory adjustment account in the connection settings.",
+            )
+        lot_id = None
+        if change.key.lot is not None and change.delta < 0:
+            lot_id = await self._lot_number_id(change.key.item_id, change.key.lot)
+        body = adjustment_body(
+            change,
+            key,
+            account_id=account,
+            subsidiary_id=self.settings.subsidiary_id,
+            tran_date=self._today().date(),
+            lot_number_id=lot_id,
+        )
+
+        async def send() -> str | None:
+            return await self.client.create_record(
+                "inventoryAdjustment", body, action="post the stock adjustment"
+            )
+
+        return await self.write_once(key, key, send)
+
+    async def _lot_number_id(self, item_id: str, lot: str) -> str:
+        page = await self.client.suiteql_page(queries.lot_number_id(item_id, lot), limit=5)
+        if not page.items:
+            raise ValidationFailed(
+                f"Lot {lot} of item {item_id} does not exist in NetSuite, so stock cannot be taken from it.",
+                fix="Check the lot number on Atlas; receive the lot in NetSuite first if it is new.",
+                system=SYSTEM,
+            )
+        return str(page.items[0]["id"])
+
+    # ---- purchase orders -----------------------------------------------------------------------
+
+    async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
+        external_id = order.atlas_order_id
+        found = await self.find_by_external_id(external_id, key)
+        if found is not None:
+            return found  # entered before (the PUT is an upsert, but a second one could append lines)
+        vendor_id = await self._vendor_id(order)
+        item_ids = [line.erp_item_id or await self._item_by_ndc(line.ndc_text) for line in order.lines]
+        body = purchase_order_body(
+            order,
+            vendor_id=vendor_id,
+            item_ids=item_ids,
+            subsidiary_id=self.settings.subsidiary_id,
+            location_id=self.settings.default_location_id,
+            tran_date=self._today().date(),
+        )
+
+        async def send() -> str | None:
+            return await self.client.upsert_record(
+                "purchaseOrder", external_id, body, action="enter the purchase order"
+            )
+
+        return await self.write_once(key, external_id, send)
+
+    async def _vendor_id(self, order: PurchaseOrder) -> str:
+        page = await self.client.suiteql_page(queries.vendor_by_name(order.supplier_name), limit=5)
+        ids = {str(row["id"]) for row in page.items}
+        if len(ids) == 1:
+            return ids.pop()
+        if self.settings.default_vendor_id:
+            return self.settings.default_vendor_id
+        why = "several vendors have" if ids else "no vendor has"
+        raise ValidationFailed(
+            f"Purchase order {order.number}: {why} the name '{order.supplier_name}' in NetSuite.",
+            fix="Create (or rename) the vendor in NetSuite, or choose a default vendor in the connection "
+            "settings.",
+            system=SYSTEM,
+        )
+
+    async def _item_by_ndc(self, ndc_text: str) -> str:
+        forms = {ndc_text.strip()}
+        try:
+            for ndc in ndc_candidates(ndc_text):
+                forms.update(f for f in (ndc.hyphenated, ndc.digits, ndc.ten, ndc.eleven) if f)
+                if ndc.eleven:
+                    e = ndc.eleven
+                    forms.add(f"{e[:5]}-{e[5:9]}-{e[9:]}")
+                    if ndc.ten:
+                        forms.add(ndc.ten.replace("-", ""))
+        except NdcError:
+            pass  # search by the text as written
+        column = self.settings.fields.ndc_column
+        page = await self.client.suiteql_page(queries.items_by_ndc(column, sorted(forms)), limit=50)
+        active = [row for row in page.items if str(row.get("isinactive", "F")).upper() != "T"] or page.items
+        ids = sorted({str(row["id"]) for row in active})
+        if len(ids) == 1:
+            return ids[0]
+        why = f"several items ({', '.join(ids[:5])}) carry" if ids else "no item carries"
+        raise ValidationFailed(
+            f"{why} NDC {ndc_text} in the field {column}.",
+            fix="Map the product to one NetSuite item in Atlas Desktop, or correct the NDC in NetSuite.",
+            system=SYSTEM,
+        )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
