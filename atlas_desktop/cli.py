@@ -12,12 +12,57 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from atlas_desktop import __version__
+
+# The store's mapping statuses, spelled out so --help needs no import of the store.
+MAPPING_STATUSES = ["matched", "ambiguous", "unmatched_atlas", "unmatched_erp", "conflict", "ignored"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+def add_engine_commands(commands: Any) -> None:
+    """sync, mappings, conflicts, agent: the commands that drive the engine."""
+    sync = commands.add_parser("sync", help="run one sync of a connection now and print its summary")
+    sync.add_argument("id")
+    sync.add_argument("--json", action="store_true", help="print one JSON object with the run's fields")
+    sync.add_argument("--yes", action="store_true", help="approve the preview (first sync, large changes)")
+    sync.add_argument("--full", action="store_true", help="read everything again, not only what changed")
+
+    mappings = commands.add_parser("mappings", help="discover, list, map or unmap items")
+    actions = mappings.add_subparsers(dest="action", metavar="ACTION", required=True)
+    discover = actions.add_parser("discover", help="pair Atlas rows with ERP items by NDC, lot and location")
+    discover.add_argument("id")
+    listing = actions.add_parser("list", help="list mappings")
+    listing.add_argument("id")
+    listing.add_argument("--status", choices=MAPPING_STATUSES)
+    listing.add_argument("--search", help="NDC in any format, name, SKU or lot")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true")
+    mapping = actions.add_parser("map", help="map an Atlas row to an ERP item by hand")
+    mapping.add_argument("id")
+    mapping.add_argument("--atlas-id", required=True)
+    mapping.add_argument("--erp-item", required=True)
+    mapping.add_argument("--location", required=True)
+    mapping.add_argument("--lot")
+    unmap = actions.add_parser("unmap", help="undo a mapping")
+    unmap.add_argument("id")
+    unmap.add_argument("mapping_id", type=int)
+
+    conflicts = commands.add_parser("conflicts", help="list or resolve conflicts")
+    conflict_actions = conflicts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = conflict_actions.add_parser("list", help="open conflicts of a connection")
+    listing.add_argument("id")
+    listing.add_argument("--json", action="store_true")
+    resolve = conflict_actions.add_parser("resolve", help="resolve one conflict (written through the outbox)")
+    resolve.add_argument("conflict_id", type=int)
+    resolve.add_argument("--take", choices=["atlas", "erp", "value"], required=True)
+    resolve.add_argument("--value", help="the value to set with --take value")
+
+    commands.add_parser("agent", help="run every enabled connection on its schedule, without a window")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +98,28 @@ def build_parser() -> argparse.ArgumentParser:
     signin.add_argument(
         "--token-stdin", action="store_true", required=True, help="read the API token from stdin"
     )
+
+    add_engine_commands(commands)
+
+    diagnose = commands.add_parser(
+        "diagnose", help="write a diagnostics bundle (zip) for support, secrets removed"
+    )
+    diagnose.add_argument("id", nargs="?", help="only this connection (default: all)")
+    diagnose.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.zip",
+        help="where to write it (default: ./atlas-desktop-diagnostics-<time>.zip)",
+    )
+
+    audit = commands.add_parser("audit", help="check or export the tamper-evident audit trail")
+    audit_actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+    audit_actions.add_parser("verify", help="check the hash chain; exit 0 intact, 1 broken")
+    export = audit_actions.add_parser("export", help="write the audit trail to a CSV or JSON file")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--out", type=Path, required=True, help="file to write")
+    export.add_argument("--since", help="first day to include, YYYY-MM-DD (UTC)")
+    export.add_argument("--until", help="day to stop before, YYYY-MM-DD (UTC)")
 
     sandbox = commands.add_parser(
         "sandbox", help="run the NetSuite, SAP and Atlas emulators on loopback ports"

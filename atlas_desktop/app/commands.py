@@ -50,18 +50,29 @@ def dispatch(args: argparse.Namespace) -> int:
                 return _connections(args, services)
             if args.command == "signin":
                 return signin(args, services)
+            if args.command == "audit":
+                from atlas_desktop.app.audit_commands import run_audit
+
+                return run_audit(args, services)
+            if args.command == "diagnose":
+                from atlas_desktop.app.diagnostics import run_diagnose
+
+                return run_diagnose(args, services)
+            if args.command == "agent":
+                from atlas_desktop.app.agent import run_agent
+
+                return run_agent(services)
+            from atlas_desktop.app.sync_commands import HANDLERS
+
+            return HANDLERS[args.command](args, services)
     except AtlasDesktopError as error:
         return _fail(error)
-    raise AssertionError(f"unhandled command {args.command}")  # argparse only lets known ones through
 
 
 def run_gui(args: argparse.Namespace, paths: ProfilePaths) -> int:
-    print(
-        "The desktop window is not part of this build yet.\n"
-        "Meanwhile: `atlas-desktop sandbox --write-config DIR`, then\n"
-        "`atlas-desktop connections import DIR/netsuite.json` and `atlas-desktop connections test ID`."
-    )
-    return EXIT_OK
+    from atlas_desktop.app.gui import run_gui as start
+
+    return start(paths, demo=args.demo)
 
 
 def _connections(args: argparse.Namespace, services: Services) -> int:

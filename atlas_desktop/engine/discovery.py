@@ -21,6 +21,7 @@ from functools import lru_cache
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
 from atlas_desktop.store.enums import MappingStatus, MatchMethod
+from atlas_desktop.store.mappings import MappingDraft
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,23 +73,6 @@ class ErpStockRef:
     item_id: str
     location_id: str
     lot: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Discovered:
-    """One proposed mapping row (the store's MappingDraft has the same fields)."""
-
-    atlas_inventory_id: str | None
-    erp_item_id: str | None
-    erp_location_id: str | None
-    lot: str | None
-    ndc_key: str | None
-    ndc_text_atlas: str | None
-    ndc_text_erp: str | None
-    item_name: str | None
-    status: MappingStatus
-    match_method: MatchMethod | None
-    note: str | None = None
 
 
 def normalise_lot(lot: str | None) -> str:
@@ -153,12 +137,12 @@ def discover(
     erp_products: Iterable[ErpProductRef],
     erp_stock: Iterable[ErpStockRef],
     locations: LocationResolver,
-) -> list[Discovered]:
+) -> list[MappingDraft]:
     index = _ProductIndex(erp_products)
     stock_by_item: dict[str, dict[tuple[str, str], ErpStockRef]] = defaultdict(dict)
     for ref in erp_stock:
         stock_by_item[ref.item_id][(ref.location_id, normalise_lot(ref.lot))] = ref
-    results: list[Discovered] = []
+    results: list[MappingDraft] = []
     claimed: set[tuple[str, str, str]] = set()
     seen_atlas: dict[tuple[str, str, str], str] = {}
 
@@ -166,7 +150,7 @@ def discover(
         status = MappingStatus.AMBIGUOUS if erp_item else MappingStatus.UNMATCHED_ATLAS
         product = index.products.get(erp_item) if erp_item else None
         results.append(
-            Discovered(
+            MappingDraft(
                 row.id,
                 erp_item,
                 None,
@@ -227,7 +211,7 @@ def discover(
         ref = item_stock.get((location_id, lot))
         if ref is None:
             results.append(
-                Discovered(
+                MappingDraft(
                     row.id,
                     None,
                     None,
@@ -244,7 +228,7 @@ def discover(
             continue
         claimed.add((item_id, location_id, lot))
         results.append(
-            Discovered(
+            MappingDraft(
                 row.id,
                 item_id,
                 location_id,
@@ -264,7 +248,7 @@ def discover(
                 continue
             ndc_text = product.ndc_text if product else None
             results.append(
-                Discovered(
+                MappingDraft(
                     None,
                     item_id,
                     location_id,

@@ -1,8 +1,14 @@
 """Local store: SQLAlchemy models over SQLite, Alembic migrations, the credential vault.
 
-    db.py            Store.open(path): pragmas, Alembic upgrade to head (backup first), sessions
-    models.py        the ORM tables (`...Row`); enums.py their status vocabularies; types.py
-                     ExactDecimal and UtcDateTime (both stored as text)
-    vault.py         Vault (AES-256-GCM per value); keys.py the key sources and choose_key_source
-    repositories.py  ConnectionRepository, AtlasAccountRepository: the only API other layers use
+db.py            Store.open(path): pragmas, Alembic upgrade to head (backup first), sessions
+models.py        the ORM tables (`...Row`); enums.py their status vocabularies; types.py
+                 ExactDecimal and UtcDateTime (both stored as text)
+vault.py         Vault (AES-256-GCM per value); keys.py the key sources and choose_key_source
+repositories.py  ConnectionRepository, AtlasAccountRepository
+mirrors.py       MirrorRepository: Atlas rows, ERP products and stock as last seen (bulk, keyset reads)
+mappings.py      MappingRepository: discovery, manual map/unmap, review pages, merge inputs
+decisions.py     DecisionRepository: merge decisions and the outbox; a base moves when all writes are done
+conflicts.py     ConflictRepository; runs.py RunRepository (sync logs, item errors, watermarks)
+snapshots.py     base/Atlas/ERP values of one mapped key; sqlutil.py SQL helpers the repositories share
+Other layers use only the repositories and their plain dataclasses, never the ORM rows.
 """

@@ -163,6 +163,8 @@ class InventoryMappingRow(Base):
     last_synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Why discovery left it ambiguous or unmatched, for the review table.
+    note: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class SyncLogRow(Base):
@@ -237,7 +239,11 @@ class OutboxRow(Base):
     """A remote write decided but not yet confirmed; committed with the decision, drained with retries."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index(None, "connection_id", "status"),)
+    __table_args__ = (
+        sa.Index(None, "connection_id", "status"),
+        # Deleting a mapping sets outbox.mapping_id NULL: without an index every delete scans the outbox.
+        sa.Index(None, "mapping_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     connection_id: Mapped[str] = mapped_column(sa.String(36), _connection_fk())
@@ -260,6 +266,9 @@ class OutboxRow(Base):
     decision_id: Mapped[int | None] = mapped_column(
         sa.Integer, sa.ForeignKey("sync_decisions.id", ondelete="SET NULL"), index=True
     )
+    # The quantity change this write makes (None for non-quantity writes): if its decision is cancelled
+    # after this write went through, the base moves by it so the next merge does not count it twice.
+    quantity_delta: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -287,13 +296,18 @@ class ConflictRow(Base):
     resolved_value: Mapped[str | None] = mapped_column(sa.Text)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Why the merge could not settle it (e.g. "would go below zero"), for the user.
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class SyncItemErrorRow(Base):
     """One item that failed in one run, with the cause and fix; replayable until `replayed_at`."""
 
     __tablename__ = "sync_item_errors"
-    __table_args__ = (sa.Index(None, "connection_id", "replayed_at"),)
+    __table_args__ = (
+        sa.Index(None, "connection_id", "replayed_at"),
+        sa.Index(None, "mapping_id"),  # for ON DELETE SET NULL when a mapping goes
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     sync_log_id: Mapped[int] = mapped_column(
@@ -400,3 +414,26 @@ class SyncDecisionRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditEntryRow(Base):
+    """One audit entry: who did what, when, from where; chained to the previous entry by its hash.
+
+    Append and read through store.audit.AuditLog only. No foreign key on connection_id: removing a
+    connection must not delete or change its entries (either would break the chain). Source and
+    actor are validated by AuditLog, so a new value needs no table rebuild.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index(None, "at"), sa.Index(None, "action"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    source: Mapped[str] = mapped_column(sa.String(32))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    connection_id: Mapped[str | None] = mapped_column(sa.String(36))
+    subject: Mapped[str | None] = mapped_column(sa.String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))

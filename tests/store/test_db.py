@@ -10,13 +10,15 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from atlas_desktop.domain.model import ErpType
-from atlas_desktop.store.db import MIGRATIONS_DIR, SchemaTooNew, Store, StoreError
+from atlas_desktop.store.db import MIGRATIONS_DIR, SchemaTooNew, Store, StoreError, alembic_config
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.models import Base, ConnectionRow, InventoryMappingRow, SyncBaseRow
 
-HEAD = "0002"
+# The newest shipped revision: tests follow new migrations without edits.
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def revision_of(path: Path) -> str | None:
@@ -98,7 +100,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0099"
-down_revision = "0002"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -119,7 +121,7 @@ def newer_migrations(tmp_path: Path) -> Path:
     """A copy of the shipped migrations plus a second revision: what the next release would carry."""
     copy = tmp_path / "migrations-next"
     shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "0099_dummy.py").write_text(DUMMY_REVISION)
+    (copy / "versions" / "0099_dummy.py").write_text(DUMMY_REVISION.replace("{head}", str(HEAD)))
     return copy
 
 

@@ -118,6 +118,9 @@ class NetSuiteEmulator:
                 "token_id": c.token_id,
                 "token_secret": c.token_secret,
                 "base_url": base_url,
+                # What the wizard would discover and the user pick: the sandbox's adjustment account
+                # ("5810 Inventory Adjustments") and its only subsidiary.
+                "settings": {"adjustment_account_id": "58", "subsidiary_id": "1"},
             }
         }
 

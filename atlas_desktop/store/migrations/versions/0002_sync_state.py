@@ -1,4 +1,4 @@
-"""Sync state: Atlas and ERP mirrors, merge decisions, and outbox.decision_id.
+"""Sync state: Atlas and ERP mirrors, merge decisions, outbox.decision_id, mapping and conflict notes.
 
 Storage types only, like 0001: decimals and UTC datetimes are text, enums VARCHAR(32) without CHECK.
 
@@ -92,9 +92,7 @@ def upgrade() -> None:
         sa.Column("observed_at", _TIME, nullable=False),
         sa.Column("seen_marker", sa.String(length=40), nullable=True),
         _connection_fk("erp_stock"),
-        sa.PrimaryKeyConstraint(
-            "connection_id", "item_id", "location_id", "lot", name=op.f("pk_erp_stock")
-        ),
+        sa.PrimaryKeyConstraint("connection_id", "item_id", "location_id", "lot", name=op.f("pk_erp_stock")),
     )
 
     op.create_table(
@@ -133,6 +131,7 @@ def upgrade() -> None:
     # A new foreign key on an existing table: SQLite needs the table rebuilt (batch mode does it).
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("decision_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("quantity_delta", sa.Text(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_outbox_decision_id_sync_decisions"),
             "sync_decisions",
@@ -141,12 +140,36 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
         batch_op.create_index(batch_op.f("ix_outbox_decision_id"), ["decision_id"], unique=False)
+        # ON DELETE SET NULL from mappings would scan the whole outbox per deleted mapping otherwise.
+        batch_op.create_index(
+            batch_op.f("ix_outbox_mapping_id_status"), ["mapping_id", "status"], unique=False
+        )
+
+    with op.batch_alter_table("sync_item_errors", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sync_item_errors_mapping_id"), ["mapping_id"], unique=False)
+
+    with op.batch_alter_table("erp_inventory_mappings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note", sa.String(length=300), nullable=True))
+
+    with op.batch_alter_table("conflicts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("conflicts", schema=None) as batch_op:
+        batch_op.drop_column("note")
+
+    with op.batch_alter_table("erp_inventory_mappings", schema=None) as batch_op:
+        batch_op.drop_column("note")
+
+    with op.batch_alter_table("sync_item_errors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sync_item_errors_mapping_id"))
+
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_mapping_id_status"))
         batch_op.drop_index(batch_op.f("ix_outbox_decision_id"))
         batch_op.drop_constraint(batch_op.f("fk_outbox_decision_id_sync_decisions"), type_="foreignkey")
+        batch_op.drop_column("quantity_delta")
         batch_op.drop_column("decision_id")
 
     with op.batch_alter_table("sync_decisions", schema=None) as batch_op:

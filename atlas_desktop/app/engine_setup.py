@@ -1,0 +1,65 @@
+"""Builds the sync engine for a profile: repositories, connector factories, the signed-in Atlas client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas_desktop.app.services import Services
+from atlas_desktop.connectors.atlas import build_client
+from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
+from atlas_desktop.engine.runner import Repos
+from atlas_desktop.engine.service import EngineService
+from atlas_desktop.store.conflicts import ConflictRepository
+from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.mappings import MappingRepository
+from atlas_desktop.store.mirrors import MirrorRepository
+from atlas_desktop.store.runs import RunRepository
+
+
+def build_repos(services: Services) -> Repos:
+    store = services.store
+    return Repos(
+        mirrors=MirrorRepository(store),
+        mappings=MappingRepository(store),
+        decisions=DecisionRepository(store),
+        conflicts=ConflictRepository(store),
+        runs=RunRepository(store),
+    )
+
+
+def atlas_client_factory(services: Services, **options: Any) -> Any:
+    """The Atlas client for the profile's signed-in account (API token or device tokens)."""
+
+    def build() -> Any:
+        account = services.atlas_accounts.load()
+        if account is None:
+            raise ConfigError(
+                "atlas_account",
+                "this profile is not signed in to Atlas",
+                fix="Sign in: `atlas-desktop signin --base-url URL --token-stdin` or the app's first step.",
+            )
+        network = services.settings.network_overrides()
+        token = services.atlas_accounts.get_secret("api_token")
+        return build_client(account.base_url, token=token, **network, **options)
+
+    return build
+
+
+def build_engine(services: Services, **connector_options: Any) -> EngineService:
+    """`connector_options` reach every connector factory (tests pass `transport=` here)."""
+    network = services.settings.network_overrides()
+
+    def spec_for(connection_id: str) -> ConnectionSpec:
+        return with_network_defaults(services.connections.get(connection_id), network)
+
+    atlas_options = dict(connector_options.pop("atlas_options", {}))
+    return EngineService(
+        build_repos(services),
+        connection_spec=spec_for,
+        connection_summary=services.connections.summary,
+        erp_factory=lambda spec: build_erp_connector(spec, **connector_options),
+        atlas_factory=atlas_client_factory(services, **atlas_options),
+        max_change_share=float(services.settings.get("max_change_share")),
+    )

@@ -1,0 +1,175 @@
+"""GUI bootstrap: QApplication, one qasync loop for Qt and asyncio, crash reports, services, first window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import traceback
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Any
+
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+
+from atlas_desktop.app.paths import ProfilePaths
+from atlas_desktop.app.services import Services, open_services
+from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.secrets import redact
+from atlas_desktop.engine.api import SyncEngine
+from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
+from atlas_desktop.store.vault import MemoryKeySource
+from atlas_desktop.ui.crash_dialog import CrashDialog
+from atlas_desktop.ui.main_window import MainWindow
+from atlas_desktop.ui.theme import app_icon, apply_theme
+from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
+from atlas_desktop.ui.wizard.context import SandboxInfo, WizardContext
+from atlas_desktop.ui.wizard.state import WizardDraft
+from atlas_desktop.ui.wizard.wizard import SetupWizard
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+# ---- unexpected errors ----------------------------------------------------------------------------
+class CrashReporter:
+    """sys, threading and asyncio hooks in one place: log the redacted traceback, show it non-modally."""
+
+    def __init__(self) -> None:
+        self.dialogs: list[CrashDialog] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        sys.excepthook = self.on_exception
+        threading.excepthook = self.on_thread_exception
+        loop.set_exception_handler(self.on_loop_exception)
+
+    @staticmethod
+    def format(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
+        return redact("".join(traceback.format_exception(exc_type, exc, tb)))
+
+    def on_exception(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        self.report(self.format(exc_type, exc, tb))
+
+    def on_thread_exception(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        text = self.format(args.exc_type, args.exc_value, args.exc_traceback)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.report, text)  # widgets only on the GUI thread
+        else:
+            log.error("unexpected error in a thread:\n%s", text)
+
+    def on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException):
+            self.report(self.format(type(exc), exc, exc.__traceback__))
+        else:
+            log.error("event loop: %s", redact(str(context.get("message", context))))
+
+    def report(self, text: str) -> None:
+        log.error("unexpected error:\n%s", text)
+        dialog = CrashDialog(text)
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
+        dialog.open()
+
+
+# ---- passphrase prompt (before the loop runs: a modal dialog is fine there) ---------------------------
+def qt_prompt(message: str) -> str:
+    text, ok = QInputDialog.getText(None, "Atlas Desktop", message, QLineEdit.EchoMode.Password)
+    return text if ok else ""
+
+
+def build_engine(services: Services) -> SyncEngine:
+    """The engine from the composition root, built lazily: it needs no connection to exist yet."""
+    from atlas_desktop.app.engine_setup import build_engine as build
+
+    return build(services)
+
+
+def wizard_context(
+    services: Services, engine: SyncEngine | None, sandbox: SandboxInfo | None
+) -> WizardContext:
+    network = services.settings.network_overrides()
+    return WizardContext(
+        connections=services.connections,
+        atlas_accounts=services.atlas_accounts,
+        atlas_signin=ConnectorAtlasSignIn(network=network),
+        connector_factory=lambda spec: build_erp_connector(with_network_defaults(spec, network)),
+        engine=engine,
+        draft=WizardDraft(services.paths.root, services.vault),
+        sandbox=sandbox,
+        network_defaults=network,
+        open_url=lambda url: QDesktopServices.openUrl(QUrl(url)),
+        vault_description=services.vault.description,
+    )
+
+
+async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
+    engine = build_engine(services)
+    ctx = wizard_context(services, engine, sandbox)
+    window = MainWindow(
+        services.connections,
+        engine,
+        lambda: SetupWizard(ctx),
+        sandbox=sandbox is not None,
+        vault_description=services.vault.description,
+    )
+    window.setWindowIcon(app_icon())
+    closed = asyncio.get_running_loop().create_future()
+    window.closed.connect(lambda: closed.done() or closed.set_result(None))
+    window.show()
+    if not services.connections.list():
+        QTimer.singleShot(0, window.open_wizard)  # first run (or an unfinished setup): straight to the wizard
+    await closed
+    # Async clean-up while the loop still runs, not in aboutToQuit.
+    await window.aclose()
+    closer = getattr(engine, "aclose", None)
+    if closer is not None:
+        await closer()
+    return EXIT_OK
+
+
+def run_gui(paths: ProfilePaths, *, demo: bool) -> int:
+    """`atlas-desktop` (and `--demo`): the window until it is closed. Returns the process exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Atlas Desktop")
+    app.setOrganizationName("Atlas")
+    app.setDesktopFileName("atlas-desktop")
+    app.setWindowIcon(app_icon())
+    apply_theme(app)
+    app.setQuitOnLastWindowClosed(False)  # run_app decides when to stop, after its clean-up
+    import qasync  # imported after PySide6 (module top), so it binds to PySide6 and not another binding
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    crash = CrashReporter()
+    crash.install(loop)
+    with ExitStack() as stack:
+        sandbox: SandboxInfo | None = None
+        key_source = None
+        try:
+            if demo:
+                from atlas_desktop.app.demo import demo_environment
+
+                environment = stack.enter_context(demo_environment())
+                paths, sandbox = environment.paths, environment.sandbox
+                # The demo profile is deleted at exit: a key left behind in the keyring would be litter.
+                key_source = MemoryKeySource()
+            services = stack.enter_context(
+                open_services(paths, interactive=True, key_source=key_source, prompt=qt_prompt)
+            )
+        except AtlasDesktopError as error:
+            QMessageBox.critical(None, "Atlas Desktop", f"{error.message}\n\n{error.fix}")
+            return EXIT_FAILED
+        with loop:
+            return loop.run_until_complete(run_app(services, sandbox))

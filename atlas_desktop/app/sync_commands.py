@@ -1,0 +1,176 @@
+"""CLI commands that drive the engine: sync, mappings, conflicts, agent. Exit codes for schedulers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.app.services import Services
+from atlas_desktop.engine.api import RunStatus, RunSummary, SyncType
+from atlas_desktop.engine.service import EngineService
+from atlas_desktop.store.enums import MappingStatus, Resolution
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW = 0, 1, 2, 3, 4
+
+
+def _with_engine(services: Services, work: Callable[[EngineService], Awaitable[int]]) -> int:
+    async def main() -> int:
+        engine = build_engine(services)
+        try:
+            return await work(engine)
+        finally:
+            await engine.aclose()
+
+    return asyncio.run(main())
+
+
+def summary_json(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "sync_log_id": summary.sync_log_id,
+        "connection_id": summary.connection_id,
+        "status": summary.status.value,
+        "sync_type": summary.sync_type.value,
+        "items_synced": summary.items_synced,
+        "items_failed": summary.items_failed,
+        "items_skipped": summary.items_skipped,
+        "api_calls_made": summary.api_calls_made,
+        "api_errors": summary.api_errors,
+        "duration_seconds": summary.duration_seconds,
+        "conflicts_opened": summary.conflicts_opened,
+        "in_doubt": summary.in_doubt,
+        "error_message": summary.error_message,
+        "plan": summary.plan.__dict__ if summary.plan else None,
+    }
+
+
+def exit_code(summary: RunSummary) -> int:
+    return {
+        RunStatus.SUCCESS: EXIT_OK,
+        RunStatus.PARTIAL: EXIT_ITEM_ERRORS,
+        RunStatus.PREVIEW: EXIT_PREVIEW,
+    }.get(summary.status, EXIT_FAILED)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    print(
+        f"{summary.status.value}: {summary.items_synced} written, {summary.items_failed} failed, "
+        f"{summary.items_skipped} skipped, {summary.conflicts_opened} conflicts, "
+        f"{summary.in_doubt} in doubt; "
+        f"{summary.api_calls_made} API calls in {summary.duration_seconds:.1f} s"
+    )
+    if summary.error_message:
+        print(f"error: {summary.error_message}", file=sys.stderr)
+    if summary.plan is not None:
+        plan = summary.plan
+        print(f"preview ({plan.reason}):")
+        print(f"  {plan.to_atlas} changes to write to Atlas, {plan.to_erp} to the ERP,")
+        print(f"  {plan.conflicts} conflicts to resolve, {plan.unchanged} items already in step")
+
+
+def run_sync(args: argparse.Namespace, services: Services) -> int:
+    async def work(engine: EngineService) -> int:
+        summary = await engine.sync(args.id, sync_type=SyncType.MANUAL, approve=args.yes, full=args.full)
+        if summary.status is RunStatus.PREVIEW and not args.yes and not args.json and sys.stdin.isatty():
+            _print_summary(summary)
+            if input("Apply this plan? [y/N] ").strip().lower() in ("y", "yes"):
+                summary = await engine.sync(args.id, sync_type=SyncType.MANUAL, approve=True, full=args.full)
+            else:
+                return EXIT_PREVIEW
+        if args.json:
+            print(json.dumps(summary_json(summary)))
+        else:
+            _print_summary(summary)
+        return exit_code(summary)
+
+    return _with_engine(services, work)
+
+
+def run_mappings(args: argparse.Namespace, services: Services) -> int:
+    async def work(engine: EngineService) -> int:
+        mappings = engine.repos.mappings
+        if args.action == "discover":
+            found = await engine.discover(args.id)
+            print(
+                f"matched {found.matched}, ambiguous {found.ambiguous}, "
+                f"unmatched on Atlas {found.unmatched_atlas}, unmatched in the ERP {found.unmatched_erp}"
+            )
+            return EXIT_OK
+        if args.action == "list":
+            status = MappingStatus(args.status) if args.status else None
+            rows = await engine.db(
+                mappings.page, args.id, status=status, search=args.search, offset=0, limit=args.limit
+            )
+            if args.json:
+                print(json.dumps([_mapping_json(row) for row in rows], indent=2))
+            for row in [] if args.json else rows:
+                print(
+                    f"{row.id:>7}  {row.status.value:<15} {row.ndc_key or '-':<12} "
+                    f"atlas={row.atlas_inventory_id or '-'} erp={row.erp_item_id or '-'}"
+                    f"@{row.erp_location_id or '-'} lot={row.lot or '-'}  {row.item_name or ''}"
+                )
+            return EXIT_OK
+        if args.action == "map":
+            mapping_id = await engine.db(
+                mappings.map_manually, args.id, args.atlas_id, args.erp_item, args.location, args.lot
+            )
+            print(mapping_id)
+            return EXIT_OK
+        if args.action == "unmap":
+            await engine.db(mappings.unmap, args.id, args.mapping_id)
+            print(f"unmapped {args.mapping_id}")
+            return EXIT_OK
+        raise AssertionError(args.action)
+
+    return _with_engine(services, work)
+
+
+def _mapping_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status.value,
+        "ndc_key": row.ndc_key,
+        "atlas_inventory_id": row.atlas_inventory_id,
+        "erp_item_id": row.erp_item_id,
+        "erp_location_id": row.erp_location_id,
+        "lot": row.lot,
+        "item_name": row.item_name,
+    }
+
+
+def run_conflicts(args: argparse.Namespace, services: Services) -> int:
+    async def work(engine: EngineService) -> int:
+        if args.action == "list":
+            rows = await engine.db(engine.repos.conflicts.open_conflicts, args.id)
+            if args.json:
+                print(json.dumps([_conflict_json(row) for row in rows], indent=2))
+            for row in [] if args.json else rows:
+                print(
+                    f"{row.id:>6}  mapping {row.mapping_id}  {row.field}: base {row.base_value}, "
+                    f"Atlas {row.atlas_value}, ERP {row.erp_value}"
+                )
+            return EXIT_OK
+        resolution = {"atlas": Resolution.TAKE_ATLAS, "erp": Resolution.TAKE_ERP, "value": Resolution.VALUE}
+        summary = await engine.resolve_conflict(args.conflict_id, resolution[args.take], args.value)
+        _print_summary(summary)
+        return exit_code(summary)
+
+    return _with_engine(services, work)
+
+
+def _conflict_json(row: Any) -> dict[str, Any]:
+    return {
+        key: getattr(row, key)
+        for key in ("id", "mapping_id", "field", "base_value", "atlas_value", "erp_value")
+    }
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
+    "sync": run_sync,
+    "mappings": run_mappings,
+    "conflicts": run_conflicts,
+}

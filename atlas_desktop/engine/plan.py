@@ -1,0 +1,151 @@
+"""The merge phase of a run: turns merge rows into decision drafts (writes, new base, conflicts). No I/O."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from atlas_desktop.domain.model import Side
+from atlas_desktop.engine.merge import FieldClash, MergeDecision, MergeInput, SideValue, merge_key
+from atlas_desktop.store.decisions import ConflictDraft, DecisionDraft, WriteDraft
+from atlas_desktop.store.enums import ConflictStatus
+from atlas_desktop.store.snapshots import BaseValues
+
+# Outbox operations; the pusher executes them, the payloads say everything needed to do it again.
+ATLAS_ADJUST = "atlas_adjust"
+ATLAS_SET_EXPIRY = "atlas_set_expiry"
+ERP_ADJUST = "erp_adjust"
+
+
+def new_key() -> str:
+    """An idempotency key: unique per write, stored with it before the write is sent."""
+    return f"atl-{uuid.uuid4().hex}"
+
+
+@dataclass
+class PlanCounts:
+    rows: int = 0
+    unchanged: int = 0
+    to_atlas: int = 0
+    to_erp: int = 0
+    conflicts: int = 0
+    skipped_busy: int = 0  # a previous decision is still being written, or a conflict is open
+    skipped_missing: int = 0  # one side no longer has the row
+    first_sync: int = 0  # keys without a base yet
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return self.to_atlas + self.to_erp + self.conflicts
+
+
+def _clash_draft(clash: FieldClash, row: Any) -> ConflictDraft:
+    atlas_at: datetime | None = row.atlas.updated_at if row.atlas else None
+    erp_at: datetime | None = row.erp.updated_at if row.erp else None
+    return ConflictDraft(
+        field=clash.field,
+        base_value=clash.base,
+        atlas_value=clash.atlas,
+        erp_value=clash.erp,
+        atlas_changed_at=atlas_at,
+        erp_changed_at=erp_at,
+        status=ConflictStatus.OPEN if clash.resolved_by is None else ConflictStatus.RESOLVED,
+        resolution=None,
+        note=clash.reason,
+    )
+
+
+def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_key) -> tuple[WriteDraft, ...]:
+    """The remote writes that carry out `decision` on the mapped key `row`."""
+    writes: list[WriteDraft] = []
+    unit = (row.erp.unit if row.erp else None) or (row.atlas.unit if row.atlas else "") or "EA"
+    if decision.atlas_delta != 0:
+        writes.append(
+            WriteDraft(
+                target=Side.ATLAS,
+                operation=ATLAS_ADJUST,
+                payload={"row_id": row.atlas_inventory_id, "delta": str(decision.atlas_delta)},
+                idempotency_key=key(),
+                quantity_delta=decision.atlas_delta,
+            )
+        )
+    if decision.set_atlas_expiry:
+        previous = row.atlas.expiry if row.atlas else None
+        writes.append(
+            WriteDraft(
+                target=Side.ATLAS,
+                operation=ATLAS_SET_EXPIRY,
+                payload={
+                    "row_id": row.atlas_inventory_id,
+                    "expiry": decision.atlas_expiry.isoformat() if decision.atlas_expiry else None,
+                    "previous_expiry": previous.isoformat() if previous else None,
+                },
+                idempotency_key=key(),
+            )
+        )
+    if decision.erp_delta != 0:
+        expiry = row.erp.expiry if row.erp else None
+        writes.append(
+            WriteDraft(
+                target=Side.ERP,
+                operation=ERP_ADJUST,
+                payload={
+                    "item_id": row.erp_key.item_id,
+                    "location_id": row.erp_key.location_id,
+                    "lot": row.erp_key.lot,
+                    "delta": str(decision.erp_delta),
+                    "unit": unit,
+                    "expiry": expiry.isoformat() if expiry else None,
+                },
+                idempotency_key=key(),
+                quantity_delta=decision.erp_delta,
+            )
+        )
+    return tuple(writes)
+
+
+def _side(values: Any) -> SideValue:
+    return SideValue(values.quantity, values.expiry)
+
+
+def plan(rows: Iterable[Any], counts: PlanCounts, *, initial_source: Side = Side.ERP) -> list[DecisionDraft]:
+    """Decision drafts for the rows that need one; tallies everything in `counts`."""
+    drafts: list[DecisionDraft] = []
+    for row in rows:
+        counts.rows += 1
+        if row.has_pending_decision or row.has_open_conflict:
+            counts.skipped_busy += 1
+            continue
+        if row.atlas is None or row.erp is None or row.atlas.deleted:
+            counts.skipped_missing += 1
+            continue
+        base = SideValue(row.base.quantity, row.base.expiry) if row.base else None
+        if base is None:
+            counts.first_sync += 1
+        decision = merge_key(
+            MergeInput(base, _side(row.atlas), _side(row.erp), row.direction, row.policy, initial_source)
+        )
+        conflicts = tuple(_clash_draft(clash, row) for clash in decision.clashes)
+        counts.conflicts += sum(1 for clash in decision.clashes if clash.resolved_by is None)
+        if decision.new_base is None:
+            drafts.append(DecisionDraft(row.mapping_id, None, (), conflicts))
+            continue
+        unit = row.erp.unit or row.atlas.unit or "EA"
+        new_base = BaseValues(decision.new_base.quantity, decision.new_base.expiry, unit)
+        same_base = row.base is not None and BaseValues(row.base.quantity, row.base.expiry, unit) == new_base
+        writes = writes_for(row, decision)
+        if not writes and same_base and not conflicts:
+            counts.unchanged += 1
+            continue
+        counts.to_atlas += sum(1 for write in writes if write.target is Side.ATLAS)
+        counts.to_erp += sum(1 for write in writes if write.target is Side.ERP)
+        drafts.append(DecisionDraft(row.mapping_id, new_base, writes, conflicts))
+    return drafts
+
+
+def decimal_payload(payload: dict[str, Any], name: str) -> Decimal:
+    return Decimal(str(payload[name]))

@@ -1,0 +1,208 @@
+"""One sync run for one connection: finish old writes, pull, merge, preview or record, push, log.
+
+Every step is resumable: decisions and their writes are committed before any write leaves, writes
+left in doubt are settled first on the next run, and watermarks only move after what they cover is
+stored. A crash at any point therefore loses nothing and posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.errors import AtlasDesktopError, InvalidResponse
+from atlas_desktop.domain.model import Side
+from atlas_desktop.engine.api import (
+    EventBus,
+    RunFinished,
+    RunProgress,
+    RunStarted,
+    RunStatus,
+    RunSummary,
+    SyncPlan,
+    SyncType,
+)
+from atlas_desktop.engine.plan import PlanCounts, plan
+from atlas_desktop.engine.pull import Puller
+from atlas_desktop.engine.push import Pusher
+from atlas_desktop.store.enums import MappingStatus, SyncDirection, SyncLogStatus
+
+log = logging.getLogger(__name__)
+Db = Callable[..., Awaitable[Any]]
+RECORD_BATCH = 500
+MIN_ROWS_FOR_SHARE_CHECK = 20
+
+
+@dataclass(frozen=True)
+class Repos:
+    mirrors: Any
+    mappings: Any
+    decisions: Any
+    conflicts: Any
+    runs: Any
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    sync_type: SyncType = SyncType.MANUAL
+    approve: bool = False  # the user approved the preview of this run
+    full: bool = False  # ignore watermarks: read everything again
+    max_change_share: float = 0.5
+    initial_source: Side = Side.ERP
+    direction: SyncDirection = SyncDirection.BIDIRECTIONAL
+
+
+def _chunks(iterator: Iterator[Any], size: int) -> Callable[[], list[Any]]:
+    return lambda: list(itertools.islice(iterator, size))
+
+
+class SyncRunner:
+    def __init__(
+        self,
+        db: Db,
+        repos: Repos,
+        connection_id: str,
+        erp: ErpConnector,
+        atlas: Any,
+        events: EventBus,
+    ) -> None:
+        self.db = db
+        self.repos = repos
+        self.connection_id = connection_id
+        self.erp = erp
+        self.atlas = atlas
+        self.events = events
+
+    def _progress(self, phase: str, done: int, total: int | None = None) -> None:
+        self.events.publish(RunProgress(self.connection_id, phase, done, total))
+
+    async def run(self, options: RunOptions) -> RunSummary:
+        started = time.monotonic()
+        started_at = datetime.now(UTC)
+        calls_before = self.erp.api_calls + self.atlas.api_calls
+        errors_before = self.erp.api_errors + self.atlas.api_errors
+        log_id: int = await self.db(
+            self.repos.runs.start, self.connection_id, options.sync_type, options.direction
+        )
+        self.events.publish(RunStarted(self.connection_id, options.sync_type))
+        status, plan_shown, error_message = RunStatus.SUCCESS, None, None
+        counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
+        try:
+            # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
+            earlier = await self._push(log_id)
+            pusher_stats = await self._pull_and_merge(options, counts, log_id)
+            if isinstance(pusher_stats, SyncPlan):
+                status, plan_shown = RunStatus.PREVIEW, pusher_stats
+            else:
+                pushed = earlier.done + pusher_stats.done
+                failed = earlier.failed + pusher_stats.failed
+                in_doubt = pusher_stats.in_doubt
+                if failed or in_doubt:
+                    status = RunStatus.PARTIAL
+        except AtlasDesktopError as error:
+            status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
+            log.warning("sync of %s failed: %s", self.connection_id, error_message)
+        summary = RunSummary(
+            sync_log_id=log_id,
+            connection_id=self.connection_id,
+            sync_type=options.sync_type,
+            status=status,
+            items_synced=pushed,
+            items_failed=failed,
+            items_skipped=counts.skipped_busy + counts.skipped_missing,
+            api_calls_made=self.erp.api_calls + self.atlas.api_calls - calls_before,
+            api_errors=self.erp.api_errors + self.atlas.api_errors - errors_before,
+            conflicts_opened=counts.conflicts,
+            in_doubt=in_doubt,
+            duration_seconds=round(time.monotonic() - started, 3),
+            started_at=started_at,
+            plan=plan_shown,
+            error_message=error_message,
+        )
+        await self.db(
+            self.repos.runs.finish,
+            log_id,
+            status=SyncLogStatus(status.value),
+            items_synced=summary.items_synced,
+            items_failed=summary.items_failed,
+            items_skipped=summary.items_skipped,
+            api_calls_made=summary.api_calls_made,
+            api_errors=summary.api_errors,
+            conflicts_opened=summary.conflicts_opened,
+            in_doubt=summary.in_doubt,
+            error_message=error_message,
+            error_details={"plan": plan_shown.__dict__} if plan_shown else None,
+        )
+        self.events.publish(RunFinished(summary))
+        return summary
+
+    async def _pull_and_merge(self, options: RunOptions, counts: PlanCounts, log_id: int) -> Any:
+        puller = Puller(
+            self.db, self.repos.mirrors, self.repos.runs, self.connection_id, self.erp, self.atlas,
+            progress=lambda phase, done: self._progress(phase, done),
+        )  # fmt: skip
+        await puller.pull_atlas()
+        await puller.pull_erp(full=options.full)
+        sizes = await self.db(self.repos.mirrors.counts, self.connection_id)
+        mapped = await self.db(self.repos.mappings.count, self.connection_id, status=MappingStatus.MATCHED)
+        if mapped and (not sizes.get("atlas_rows") or not sizes.get("erp_stock")):
+            # rclone's lesson: an empty listing is a broken read, not "everything was deleted".
+            raise InvalidResponse(
+                "one side returned no stock at all while items are mapped; nothing was changed",
+                fix="Check the connection test; if the side is really empty, remove the mappings first.",
+            )
+        drafts = []
+        rows = await self.db(lambda: iter(self.repos.mappings.merge_inputs(self.connection_id)))
+        while chunk := await self.db(_chunks(rows, 2000)):
+            drafts.extend(plan(chunk, counts, initial_source=options.initial_source))
+            self._progress("merge", counts.rows)
+        reason = self._preview_reason(counts, options)
+        if reason and not options.approve:
+            return SyncPlan(
+                to_atlas=counts.to_atlas,
+                to_erp=counts.to_erp,
+                conflicts=counts.conflicts,
+                creates_on_atlas=0,
+                unchanged=counts.unchanged,
+                reason=reason,
+            )
+        for start in range(0, len(drafts), RECORD_BATCH):
+            await self.db(
+                self.repos.decisions.record, self.connection_id, log_id, drafts[start : start + RECORD_BATCH]
+            )
+        return await self._push(log_id)
+
+    @staticmethod
+    def _preview_reason(counts: PlanCounts, options: RunOptions) -> str:
+        considered = counts.rows - counts.skipped_busy - counts.skipped_missing
+        if considered and counts.first_sync == considered:
+            return "first sync: nothing has been synced for these items yet"
+        changed = counts.to_atlas + counts.to_erp
+        if considered >= MIN_ROWS_FOR_SHARE_CHECK and changed > options.max_change_share * considered:
+            share = Decimal(changed) / Decimal(considered)
+            return f"{share:.0%} of the mapped items would change (more than {options.max_change_share:.0%})"
+        return ""
+
+    async def _push(self, log_id: int) -> Any:
+        pusher = Pusher(
+            self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas
+        )
+        stats = await pusher.drain()
+        for entry, error in stats.errors:
+            ref = f"{entry.operation} {entry.payload.get('row_id') or entry.payload.get('item_id')}"
+            await self.db(
+                self.repos.runs.add_item_error,
+                log_id,
+                self.connection_id,
+                entry.mapping_id,
+                ref,
+                error.as_dict(),
+            )
+        return stats

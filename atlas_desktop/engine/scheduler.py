@@ -1,0 +1,147 @@
+"""Scheduled and near-real-time runs: APScheduler jobs per connection, plus the Atlas long-poll trigger.
+
+APScheduler 3 (AsyncIOScheduler) runs coroutine jobs on our loop. Jobs are rebuilt from our own
+tables at start (no pickled job store), `coalesce` + `max_instances=1` so a slow run is not stacked,
+and a listener logs job errors (APScheduler swallows them). A watchdog compares the wall clock with
+the loop's monotonic clock: after a sleep/resume gap it runs every connection at once instead of
+waiting for the next interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from atlas_desktop.domain.errors import AtlasDesktopError, AuthFailed
+from atlas_desktop.engine.api import SyncType
+
+log = logging.getLogger(__name__)
+WATCHDOG_SECONDS = 30
+SLEEP_GAP_SECONDS = 120
+REAL_TIME_DEBOUNCE_S = 1.0
+
+
+@dataclass(frozen=True)
+class ScheduledConnection:
+    connection_id: str
+    frequency_minutes: int
+
+
+RunSync = Callable[[str, SyncType], Awaitable[Any]]
+
+
+class SyncScheduler:
+    def __init__(self, run_sync: RunSync, connections: Callable[[], Iterable[ScheduledConnection]]) -> None:
+        self._run_sync = run_sync
+        self._connections = connections
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_listener(self._on_job_error, EVENT_JOB_ERROR)
+        self._wall = time.time()
+        self._mono = time.monotonic()
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self._scheduler.get_jobs()]
+
+    def next_run(self, connection_id: str) -> datetime | None:
+        job = self._scheduler.get_job(connection_id)
+        return job.next_run_time if job else None
+
+    def start(self) -> None:
+        """Must be called inside the running loop."""
+        self.reload()
+        self._scheduler.add_job(
+            self._watchdog,
+            "interval",
+            seconds=WATCHDOG_SECONDS,
+            id="__watchdog__",
+            coalesce=True,
+            max_instances=1,
+        )
+        self._scheduler.start()
+
+    def reload(self) -> None:
+        """Rebuild the per-connection jobs from the connections table."""
+        wanted = {c.connection_id: c for c in self._connections()}
+        for job in self._scheduler.get_jobs():
+            if job.id != "__watchdog__" and job.id not in wanted:
+                job.remove()
+        now = datetime.now(UTC)
+        for connection in wanted.values():
+            self._scheduler.add_job(
+                self._scheduled_run,
+                "interval",
+                minutes=max(1, connection.frequency_minutes),
+                args=[connection.connection_id],
+                id=connection.connection_id,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+                next_run_time=now + timedelta(seconds=5),
+            )
+
+    async def _scheduled_run(self, connection_id: str) -> None:
+        await self._run_sync(connection_id, SyncType.SCHEDULED)
+
+    async def _watchdog(self) -> None:
+        wall, mono = time.time(), time.monotonic()
+        gap = (wall - self._wall) - (mono - self._mono)
+        self._wall, self._mono = wall, mono
+        if gap > SLEEP_GAP_SECONDS:
+            log.info("the computer slept for about %.0f s: catching up every connection", gap)
+            for job_id in self.job_ids:
+                if job_id != "__watchdog__":
+                    self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+    def _on_job_error(self, event: JobExecutionEvent) -> None:
+        log.error("scheduled sync %s failed: %r", event.job_id, event.exception)
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+
+class ChangeFeedTrigger:
+    """Listens to the Atlas change feed (long-poll, outbound only) and asks for a real-time run.
+
+    It never commits a cursor: the run reads the changes through its own durable cursor. A burst of
+    changes is debounced into one run.
+    """
+
+    def __init__(self, atlas: Any, cursor: str | None, on_change: Callable[[], Awaitable[Any]]) -> None:
+        self._atlas = atlas
+        self._cursor = cursor
+        self._on_change = on_change
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._follow())
+
+    async def _follow(self) -> None:
+        try:
+            async for batch in self._atlas.follow_changes(since=self._cursor, wait=30):
+                self._cursor = batch.cursor
+                if batch.changes:
+                    await asyncio.sleep(REAL_TIME_DEBOUNCE_S)
+                    await self._on_change()
+        except AuthFailed as error:
+            log.warning("Atlas change feed stopped: %s", error.message)
+        except AtlasDesktopError as error:  # pragma: no cover - follow_changes reconnects by itself
+            log.warning("Atlas change feed stopped: %s", error.message)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

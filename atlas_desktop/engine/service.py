@@ -1,0 +1,296 @@
+"""The engine facade (SyncEngine): one object the UI, the CLI and the agent talk to.
+
+It owns one ERP connector and one Atlas client per connection (one HTTP client each), a single
+database thread (SQLite writes serialised off the event loop), and one lock per connection so runs
+never overlap: a "Sync now" during a run waits for that run and returns its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import ConnectionReport, Side
+from atlas_desktop.engine.api import (
+    ConnectionAlert,
+    DiscoveryProgress,
+    DiscoverySummary,
+    EventBus,
+    RunStatus,
+    RunSummary,
+    SyncPlan,
+    SyncType,
+)
+from atlas_desktop.engine.discovery import (
+    AtlasRef,
+    ErpProductRef,
+    ErpStockRef,
+    LocationResolver,
+    discover,
+)
+from atlas_desktop.engine.merge import MergeDecision, SideValue
+from atlas_desktop.engine.plan import writes_for
+from atlas_desktop.engine.pull import Puller
+from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
+from atlas_desktop.store.decisions import DecisionDraft
+from atlas_desktop.store.enums import Resolution
+from atlas_desktop.store.snapshots import BaseValues
+
+log = logging.getLogger(__name__)
+ALERT_AFTER_FAILURES = 3
+
+
+class DbThread:
+    """Runs store calls on one dedicated thread: writes serialised, the event loop never blocked."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-db")
+
+    async def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+class EngineService:
+    def __init__(
+        self,
+        repos: Repos,
+        *,
+        connection_spec: Callable[[str], ConnectionSpec],
+        connection_summary: Callable[[str], Any],
+        erp_factory: Callable[[ConnectionSpec], ErpConnector],
+        atlas_factory: Callable[[], Any],
+        max_change_share: float = 0.5,
+    ) -> None:
+        self.repos = repos
+        self.events = EventBus()
+        self.db = DbThread()
+        self._connection_spec = connection_spec
+        self._connection_summary = connection_summary
+        self._erp_factory = erp_factory
+        self._atlas_factory = atlas_factory
+        self._max_change_share = max_change_share
+        self._erp: dict[str, ErpConnector] = {}
+        self._atlas: Any = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._running: dict[str, asyncio.Task[RunSummary]] = {}
+
+    # -- connectors -------------------------------------------------------------------------------
+    async def erp(self, connection_id: str) -> ErpConnector:
+        if connection_id not in self._erp:
+            spec = await self.db(self._connection_spec, connection_id)
+            self._erp[connection_id] = self._erp_factory(spec)
+        return self._erp[connection_id]
+
+    async def atlas(self) -> Any:
+        if self._atlas is None:
+            self._atlas = await self.db(self._atlas_factory)
+        return self._atlas
+
+    def _lock(self, connection_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(connection_id, asyncio.Lock())
+
+    async def aclose(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+        for connector in self._erp.values():
+            await connector.aclose()
+        if self._atlas is not None:
+            await self._atlas.aclose()
+        self.db.close()
+
+    # -- SyncEngine -------------------------------------------------------------------------------
+    async def test_connection(self, connection_id: str) -> ConnectionReport:
+        report: ConnectionReport = await (await self.erp(connection_id)).test_connection()
+        return report
+
+    async def discover(self, connection_id: str) -> DiscoverySummary:
+        """Read both sides, then pair Atlas rows with ERP stock by NDC, lot and location."""
+        async with self._lock(connection_id):
+            erp, atlas = await self.erp(connection_id), await self.atlas()
+            puller = Puller(
+                self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas,
+                progress=lambda phase, done: self.events.publish(DiscoveryProgress(connection_id, done)),
+            )  # fmt: skip
+            await puller.pull_atlas()
+            await puller.pull_erp()
+            locations = await erp.locations()
+            spec = await self.db(self._connection_spec, connection_id)
+            resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
+            atlas_refs, products, stock = await self.db(self._discovery_inputs, connection_id)
+            drafts = await asyncio.to_thread(discover, atlas_refs, products, stock, resolver)
+            counts = await self.db(self.repos.mappings.apply_discovery, connection_id, drafts)
+        return DiscoverySummary(
+            matched=counts.matched,
+            ambiguous=counts.ambiguous,
+            unmatched_atlas=counts.unmatched_atlas,
+            unmatched_erp=counts.unmatched_erp,
+        )
+
+    def _discovery_inputs(
+        self, connection_id: str
+    ) -> tuple[list[AtlasRef], list[ErpProductRef], list[ErpStockRef]]:
+        mirrors = self.repos.mirrors
+        atlas_refs = [
+            AtlasRef(row.atlas_id, row.ndc_text, row.lot, row.location, row.name or "")
+            for row in mirrors.iter_atlas_rows(connection_id)
+        ]
+        products = [
+            ErpProductRef(p.item_id, p.ndc_text, p.name or "")
+            for p in mirrors.iter_erp_products(connection_id)
+        ]
+        stock = [ErpStockRef(s.item_id, s.location_id, s.lot) for s in mirrors.iter_erp_stock(connection_id)]
+        return atlas_refs, products, stock
+
+    async def preview(self, connection_id: str) -> SyncPlan:
+        summary = await self.sync(connection_id, sync_type=SyncType.MANUAL, approve=False, force_preview=True)
+        return summary.plan or SyncPlan(0, 0, 0, 0, 0, reason="nothing to change")
+
+    async def sync(
+        self,
+        connection_id: str,
+        *,
+        sync_type: SyncType = SyncType.MANUAL,
+        approve: bool = False,
+        full: bool = False,
+        force_preview: bool = False,
+    ) -> RunSummary:
+        running = self._running.get(connection_id)
+        if running is not None and not running.done():
+            return await asyncio.shield(running)  # "Sync now" during a run joins it
+        task = asyncio.ensure_future(self._run(connection_id, sync_type, approve, full, force_preview))
+        self._running[connection_id] = task
+        return await asyncio.shield(task)
+
+    async def _run(
+        self, connection_id: str, sync_type: SyncType, approve: bool, full: bool, force_preview: bool
+    ) -> RunSummary:
+        async with self._lock(connection_id):
+            summary_row = await self.db(self._connection_summary, connection_id)
+            options = RunOptions(
+                sync_type=sync_type,
+                approve=approve and not force_preview,
+                full=full,
+                max_change_share=0.0 if force_preview else self._max_change_share,
+                initial_source=Side(summary_row.settings.get("initial_source", Side.ERP.value)),
+                direction=summary_row.sync_direction,
+            )
+            runner = SyncRunner(
+                self.db,
+                self.repos,
+                connection_id,
+                await self.erp(connection_id),
+                await self.atlas(),
+                self.events,
+            )
+            summary = await runner.run(options)
+        await self._alerts(connection_id, summary)
+        return summary
+
+    async def resolve_conflict(
+        self, conflict_id: int, resolution: Resolution, value: str | None
+    ) -> RunSummary:
+        return await ConflictResolver(self).resolve(conflict_id, resolution, value)
+
+    async def _alerts(self, connection_id: str, summary: RunSummary) -> None:
+        info = await self.db(self._connection_summary, connection_id)
+        failures = getattr(info, "consecutive_failures", 0)
+        if summary.status is RunStatus.FAILED and failures >= ALERT_AFTER_FAILURES:
+            self.events.publish(ConnectionAlert(connection_id, f"{failures} syncs failed in a row", failures))
+        if summary.conflicts_opened:
+            self.events.publish(
+                ConnectionAlert(connection_id, f"{summary.conflicts_opened} conflicts need a decision")
+            )
+        if summary.in_doubt:
+            self.events.publish(ConnectionAlert(connection_id, f"{summary.in_doubt} writes are in doubt"))
+
+
+class ConflictResolver:
+    """Turns a person's choice on a conflict into a decision written through the outbox like any other."""
+
+    def __init__(self, engine: EngineService) -> None:
+        self.engine = engine
+
+    async def resolve(self, conflict_id: int, resolution: Resolution, value: str | None) -> RunSummary:
+        engine = self.engine
+        conflict = await engine.db(engine.repos.conflicts.get, conflict_id)
+        async with engine._lock(conflict.connection_id):
+            rows = await engine.db(
+                lambda: list(
+                    engine.repos.mappings.merge_inputs(
+                        conflict.connection_id, mapping_ids=[conflict.mapping_id]
+                    )
+                )
+            )
+            if not rows or rows[0].atlas is None or rows[0].erp is None:
+                raise ConfigError(
+                    "conflict_id",
+                    "the item is no longer on both sides",
+                    fix="Refresh the mappings, then retry.",
+                )
+            draft = decision_for_resolution(rows[0], conflict, resolution, value)
+            await engine.db(engine.repos.conflicts.resolve, conflict_id, resolution, value)
+            await engine.db(engine.repos.decisions.record, conflict.connection_id, None, [draft])
+        # The run settles the new writes first (outbox), then reads and merges as usual.
+        return await engine.sync(conflict.connection_id, sync_type=SyncType.MANUAL)
+
+
+def decision_for_resolution(
+    row: Any, conflict: Any, resolution: Resolution, value: str | None
+) -> DecisionDraft:
+    """The writes that make both sides hold the chosen value *as of the conflict the person saw*.
+
+    Deltas are taken from the values recorded with the conflict, and applied relatively: a sale or a
+    receipt that happened after the conflict was recorded is kept on top of the chosen value.
+    """
+    unit = row.erp.unit or row.atlas.unit or "EA"
+    if conflict.field == "expiry":
+        if resolution is not Resolution.TAKE_ERP:
+            raise ConfigError(
+                "resolution",
+                "the expiry date is kept in the ERP (it is printed on the packs)",
+                fix="Correct the lot's expiry in the ERP if it is wrong, then choose 'Take ERP'.",
+            )
+        # Only the date is settled here; the quantities merge against the kept base on the next run.
+        base_quantity = row.base.quantity if row.base else row.erp.quantity
+        decision = MergeDecision(
+            atlas_expiry=row.erp.expiry,
+            set_atlas_expiry=True,
+            new_base=SideValue(base_quantity, row.erp.expiry),
+        )
+    else:
+        seen_atlas = Decimal(conflict.atlas_value) if conflict.atlas_value is not None else row.atlas.quantity
+        seen_erp = Decimal(conflict.erp_value) if conflict.erp_value is not None else row.erp.quantity
+        if resolution is Resolution.TAKE_ATLAS:
+            target = seen_atlas
+        elif resolution is Resolution.TAKE_ERP:
+            target = seen_erp
+        else:
+            try:
+                target = Decimal(str(value))
+            except (InvalidOperation, ValueError):
+                raise ConfigError(
+                    "value", f"'{value}' is not a number", fix="Enter a quantity, e.g. 120."
+                ) from None
+            if not target.is_finite() or target < 0:
+                raise ConfigError("value", "must be zero or more", fix="Enter a quantity, e.g. 120.")
+        decision = MergeDecision(
+            atlas_delta=target - seen_atlas,
+            erp_delta=target - seen_erp,
+            new_base=SideValue(target + (row.erp.quantity - seen_erp) + (row.atlas.quantity - seen_atlas),
+                               row.erp.expiry),
+        )  # fmt: skip
+    assert decision.new_base is not None
+    new_base = BaseValues(decision.new_base.quantity, decision.new_base.expiry, unit)
+    return DecisionDraft(row.mapping_id, new_base, writes_for(row, decision), ())

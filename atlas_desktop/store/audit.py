@@ -1,0 +1,686 @@
+"""The append-only, hash-chained audit trail: append, verify, export and DSCSA-safe pruning."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.secrets import Secret, redact
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.models import AuditEntryRow
+from atlas_desktop.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+HEAD_FILE = "audit.head"
+RETENTION_YEARS = 6  # DSCSA record keeping (reference/pharma.md 4.3)
+MAX_DETAILS_CHARS = 64 * 1024
+EXPORT_FIELDS = (
+    "id", "at", "actor", "source", "action", "connection_id", "subject", "details", "prev_hash", "hash"
+)
+_BATCH = 2000
+
+
+class AuditSource(StrEnum):
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    WEBHOOK = "webhook"
+    API = "api"
+    REAL_TIME = "real_time"
+    SYSTEM = "system"
+
+
+class AuditAction(StrEnum):
+    """The actions the app records; other lower-case names are accepted too."""
+
+    SYNC_RUN = "sync_run"
+    WRITE = "write"
+    CONFLICT_RESOLVED = "conflict_resolved"
+    SETTINGS_CHANGED = "settings_changed"
+    CONNECTION_ADDED = "connection_added"
+    CONNECTION_REMOVED = "connection_removed"
+    MAPPING_CHANGED = "mapping_changed"
+    SIGNIN = "signin"
+    # Written by AuditLog itself only.
+    PRUNED = "audit_pruned"
+    HEAD_MISMATCH = "audit_head_mismatch"
+
+
+_RESERVED_ACTIONS = {AuditAction.PRUNED.value, AuditAction.HEAD_MISMATCH.value}
+_ACTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_ACTOR_RE = re.compile(r"^(user|scheduler|agent|webhook|system|api:[A-Za-z0-9._-]{1,64})$")
+# A key is refused when one of its words (snake, kebab or camel case) names a credential.
+_CREDENTIAL_WORDS = {
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "authorization", "cookie",
+    "credential", "credentials", "privatekey", "signature",
+}
+_CREDENTIAL_PAIRS = {"apikey", "privatekey", "consumerkey", "signingkey", "accesskey"}
+
+
+class ProblemKind(StrEnum):
+    EDITED = "edited"  # an entry's content no longer matches its hash
+    DELETED = "deleted"  # entries missing inside the chain or at its start
+    REORDERED = "reordered"  # an entry does not follow the one before it (inserted, replaced, moved)
+    NEWEST_DELETED = "newest_deleted"  # audit.head names an entry that is gone
+    HEAD_UNREADABLE = "head_unreadable"  # audit.head missing or damaged while entries exist
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    kind: ProblemKind
+    entry_id: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    ok: bool
+    count: int  # entries checked before the first problem (all of them when ok)
+    first_id: int | None
+    last_id: int | None
+    problem: AuditProblem | None = None
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    pruned: int
+    through_id: int | None
+    anchor_id: int | None
+
+
+# -- canonical form -------------------------------------------------------------------------------
+
+
+def at_text(value: datetime) -> str:
+    """The stored form of a time (same as store.types.UtcDateTime): what the hash covers."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def hash_record(record: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of an entry's fields (everything but `hash`; `at` as text)."""
+    payload = {name: record[name] for name in EXPORT_FIELDS if name != "hash"}
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def _key_is_credential(key: str) -> bool:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key).lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", spaced) if w]
+    if any(w in _CREDENTIAL_WORDS for w in words):
+        return True
+    return any(a + b in _CREDENTIAL_PAIRS for a, b in zip(words, words[1:], strict=False))
+
+
+def sanitize_details(value: Any, path: str = "details") -> Any:
+    """A JSON-native copy of `value` with every string redacted; credentials are refused."""
+    if isinstance(value, Secret):
+        raise ConfigError(
+            f"audit.{path}", "is a secret; audit entries never hold credentials",
+            fix="Leave the value out, or record only that it changed (e.g. {'changed': ['password']}).",
+        )
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"audit.{path}", "is not a finite number", fix="Record it as text.")
+        return value
+    if isinstance(value, Enum):
+        return sanitize_details(value.value, path)
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Decimal):
+        return str(value)  # quantities stay exact: never through float
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ConfigError(f"audit.{path}", "is a naive datetime", fix="Pass an aware UTC datetime.")
+        return at_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        clean: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigError(f"audit.{path}", "has a key that is not text", fix="Use text keys.")
+            if _key_is_credential(key):
+                raise ConfigError(
+                    f"audit.{path}.{key}", "looks like a credential; audit entries never hold credentials",
+                    fix="Leave it out, or record only that it changed.",
+                )
+            clean[redact(key)] = sanitize_details(item, f"{path}.{key}")
+        return clean
+    if isinstance(value, list | tuple):
+        return [sanitize_details(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise ConfigError(
+        f"audit.{path}", f"holds a {type(value).__name__}, which an audit entry cannot store",
+        fix="Pass text, numbers, Decimal, dates, lists or dicts.",
+    )
+
+
+def _clean_text(field: str, value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Secret) or not isinstance(value, str):
+        raise ConfigError(f"audit.{field}", "must be plain text", fix="Pass an id or name, never a secret.")
+    text = redact(value)
+    if len(text) > limit:
+        raise ConfigError(f"audit.{field}", f"is longer than {limit} characters", fix="Shorten it.")
+    return text
+
+
+def retention_limit(now: datetime) -> datetime:
+    """The newest time an entry may have and still be pruned: `now` minus six years."""
+    try:
+        return now.replace(year=now.year - RETENTION_YEARS)
+    except ValueError:  # 29 February: the earlier day keeps the whole six years
+        return now.replace(year=now.year - RETENTION_YEARS, day=28)
+
+
+# -- the head file --------------------------------------------------------------------------------
+
+
+def _read_head(path: Path) -> tuple[int, str] | None | Literal["damaged"]:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return "damaged"
+    match = re.fullmatch(r"(\d+) ([0-9a-f]{64})", text)
+    if match is None:
+        return "damaged"
+    return int(match.group(1)), match.group(2)
+
+
+def _write_head(path: Path, text: str) -> None:
+    # Atomic: a reader sees the old head or the new one, never half a line.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-head-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# -- the log --------------------------------------------------------------------------------------
+
+_TABLE = cast(sa.Table, AuditEntryRow.__table__)
+_COLS = _TABLE.c
+
+
+def _record(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": at_text(row.at),
+        "actor": row.actor,
+        "source": row.source,
+        "action": row.action,
+        "connection_id": row.connection_id,
+        "subject": row.subject,
+        "details": row.details,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+# Built once: append runs per write, and SQLAlchemy then reuses the compiled statements.
+_INSERT = sa.insert(_TABLE)
+_SEAL = sa.update(_TABLE).where(_COLS.id == sa.bindparam("entry_id"))
+_NEWEST_BEFORE = (
+    sa.select(_COLS.id, _COLS.hash)
+    .where(_COLS.id < sa.bindparam("before_id"))
+    .order_by(_COLS.id.desc())
+    .limit(1)
+)
+_PLACEHOLDER: dict[str, Any] = {
+    "actor": "system", "source": "system", "action": "pending", "connection_id": None, "subject": None,
+    "details": {}, "prev_hash": "", "hash": "",
+}
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One entry to append: the arguments of AuditLog.append as a value."""
+
+    action: str
+    actor: str
+    source: AuditSource | str
+    connection_id: str | None = None
+    subject: str | None = None
+    details: Mapping[str, Any] | None = None
+
+
+def _prepare(event: AuditEvent) -> dict[str, Any]:
+    """Validate an event and turn it into column values: redacted, credential-free, JSON-native."""
+    action, actor, source = event.action, event.actor, event.source
+    if not isinstance(action, str) or not _ACTION_RE.match(action) or action in _RESERVED_ACTIONS:
+        raise ConfigError(
+            "audit.action", f"{action!r} is not a valid action",
+            fix="Use a lower-case name such as 'sync_run' (names starting 'audit_' are reserved).",
+        )
+    if not isinstance(actor, str) or not _ACTOR_RE.match(actor):
+        raise ConfigError(
+            "audit.actor", "is not a known actor",
+            fix="Use user, scheduler, agent, webhook, system or api:<key id>.",
+        )
+    try:
+        source_value = AuditSource(source).value
+    except ValueError:
+        raise ConfigError(
+            "audit.source", f"{source!r} is not a known source",
+            fix=f"Use one of: {', '.join(s.value for s in AuditSource)}.",
+        ) from None
+    details = sanitize_details(dict(event.details or {}))
+    if len(canonical_json(details)) > MAX_DETAILS_CHARS:
+        raise ConfigError(
+            "audit.details", f"is larger than {MAX_DETAILS_CHARS} characters",
+            fix="Record a summary and keep bulk data in the sync log.",
+        )
+    return {
+        "actor": actor,
+        "source": source_value,
+        "action": action,
+        "connection_id": _clean_text("connection_id", event.connection_id, 36),
+        "subject": _clean_text("subject", event.subject, 300),
+        "details": details,
+    }
+
+
+class AuditLog:
+    """The profile's audit trail. Appends are serialised by SQLite's write lock (and a thread lock)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        head_path: Path | None | Literal["default"] = "default",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        # The head file lives next to the database, in the profile folder; None turns it off.
+        self._head_path = store.path.with_name(HEAD_FILE) if head_path == "default" else head_path
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    @property
+    def head_path(self) -> Path | None:
+        return self._head_path
+
+    # -- append -----------------------------------------------------------------------------------
+
+    def append(
+        self,
+        action: str,
+        *,
+        actor: str,
+        source: AuditSource | str,
+        connection_id: str | None = None,
+        subject: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Record one entry and return its id. Credentials in `details` are refused, text redacted."""
+        event = AuditEvent(action, actor, source, connection_id, subject, details)
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Iterable[AuditEvent]) -> list[int]:
+        """Record several entries in one transaction (a sync run's writes): all or none."""
+        prepared = [_prepare(event) for event in events]
+        if not prepared:
+            return []
+        with self._lock:
+            return self._append_locked(prepared)
+
+    def _append_locked(self, entries: list[dict[str, Any]]) -> list[int]:
+        head_before: str | None = None
+        ids: list[int] = []
+        try:
+            with self._store.engine.begin() as conn:
+                # Inserting first takes SQLite's write lock before the last hash is read, so two
+                # writers (the window and the agent) cannot both chain onto the same entry.
+                entry_id, at = self._insert_placeholder(conn)
+                last = _newest(conn, entry_id)
+                prev_hash = last.hash if last is not None else GENESIS_HASH
+                if self._head_path is not None:
+                    head = _read_head(self._head_path)
+                    if _head_disagrees(head, last):
+                        # Evidence first: the newest entries vanished since the head was written.
+                        prev_hash = self._seal(conn, entry_id, at, _mismatch_fields(head, last), prev_hash)
+                        entry_id, at = self._insert_placeholder(conn)
+                prev_hash = self._seal(conn, entry_id, at, entries[0], prev_hash)
+                ids.append(entry_id)
+                # The rest in one executemany: under the write lock the placeholder holds the highest
+                # id ever used (AUTOINCREMENT), so the ids after it are free and known in advance.
+                rows: list[dict[str, Any]] = []
+                for fields in entries[1:]:
+                    entry_id, at = entry_id + 1, self._clock()
+                    record = {"id": entry_id, "at": at_text(at), **fields, "prev_hash": prev_hash}
+                    prev_hash = hash_record(record)
+                    rows.append({**record, "at": at, "hash": prev_hash})
+                    ids.append(entry_id)
+                if rows:
+                    conn.execute(_INSERT, rows)
+                # Written while the write lock is held, so the heads of two writers cannot cross.
+                head_before = self._replace_head(entry_id, prev_hash)
+            return ids
+        except BaseException:
+            self._restore_head(head_before)
+            raise
+
+    def _replace_head(self, entry_id: int, digest: str) -> str | None:
+        """Point audit.head at the new entry; returns what it held (None: nothing to restore)."""
+        if self._head_path is None:
+            return None
+        try:
+            before = self._head_path.read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            before = ""
+        _write_head(self._head_path, f"{entry_id} {digest}\n")
+        return before
+
+    def _restore_head(self, before: str | None) -> None:
+        # The transaction failed after the head moved on: put it back, or it names a missing entry.
+        if before is None or self._head_path is None:
+            return
+        with contextlib.suppress(OSError):
+            if before:
+                _write_head(self._head_path, before)
+            else:
+                self._head_path.unlink(missing_ok=True)
+
+    def _insert_placeholder(self, conn: Connection) -> tuple[int, datetime]:
+        # The hash stays '' until _seal: the no-update trigger allows exactly that one update.
+        at = self._clock()
+        result = conn.execute(_INSERT, {**_PLACEHOLDER, "at": at})
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0]), at
+
+    @staticmethod
+    def _seal(
+        conn: Connection, entry_id: int, at: datetime, fields: Mapping[str, Any], prev_hash: str
+    ) -> str:
+        record = {"id": entry_id, "at": at_text(at), **fields, "prev_hash": prev_hash}
+        digest = hash_record(record)
+        conn.execute(_SEAL, {**fields, "prev_hash": prev_hash, "hash": digest, "entry_id": entry_id})
+        return digest
+
+    # -- verify -----------------------------------------------------------------------------------
+
+    def verify(self) -> AuditReport:
+        """Walk the chain in id order (streamed) and report the first broken link, if any."""
+        report = self._verify_once()
+        if report.problem is not None and report.problem.kind is ProblemKind.NEWEST_DELETED:
+            # An append moves the head just before it commits: a walk in between sees a head that is
+            # not in the log yet. A second walk tells that race from a deletion.
+            report = self._verify_once()
+        return report
+
+    def _verify_once(self) -> AuditReport:
+        head = _read_head(self._head_path) if self._head_path is not None else None
+        with self._store.engine.connect() as conn, conn.begin():
+            bounds = conn.execute(sa.select(sa.func.min(_COLS.id), sa.func.max(_COLS.id))).one()
+            first_id, last_id = bounds[0], bounds[1]
+            if first_id is None:
+                if isinstance(head, tuple):
+                    return AuditReport(False, 0, None, None, AuditProblem(
+                        ProblemKind.NEWEST_DELETED, head[0],
+                        f"The audit log is empty, but audit.head says entry {head[0]} was written: "
+                        "entries were deleted.",
+                    ))
+                return AuditReport(True, 0, None, None)
+            expected_prev = GENESIS_HASH if first_id == 1 else self._anchor_hash(conn, first_id)
+            if expected_prev is None:
+                return AuditReport(False, 0, first_id, last_id, AuditProblem(
+                    ProblemKind.DELETED, first_id,
+                    f"Entries 1 to {first_id - 1} are missing and no prune record explains it: "
+                    "they were deleted.",
+                ))
+            rows = conn.execution_options(yield_per=_BATCH).execute(sa.select(_TABLE).order_by(_COLS.id))
+            count, problem, head_seen = _walk((_record(r) for r in rows), first_id, expected_prev, head)
+        if problem is None and self._head_path is not None:
+            problem = _head_problem(head, head_seen)
+        return AuditReport(problem is None, count, first_id, last_id, problem)
+
+    @staticmethod
+    def _anchor_hash(conn: Connection, first_id: int) -> str | None:
+        anchors = conn.execute(
+            sa.select(_COLS.details).where(_COLS.action == AuditAction.PRUNED.value).order_by(_COLS.id.desc())
+        )
+        for (details,) in anchors:
+            if isinstance(details, dict) and details.get("through_id") == first_id - 1:
+                value = details.get("last_hash")
+                return value if isinstance(value, str) else None
+        return None
+
+    # -- export -----------------------------------------------------------------------------------
+
+    def export(
+        self,
+        path: Path,
+        fmt: Literal["csv", "json"] = "csv",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """Write entries with since <= at < until to `path` (streamed, atomic). Returns how many."""
+        if fmt not in ("csv", "json"):
+            raise ConfigError("format", f"{fmt!r} is not an export format", fix="Use csv or json.")
+        query = sa.select(_TABLE).order_by(_COLS.id)
+        if since is not None:
+            query = query.where(_COLS.at >= since)
+        if until is not None:
+            query = query.where(_COLS.at < until)
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".partial")
+        count = 0
+        try:
+            with (
+                os.fdopen(fd, "w", encoding="utf-8", newline="") as handle,
+                self._store.engine.connect() as conn,
+            ):
+                rows = conn.execution_options(yield_per=_BATCH).execute(query)
+                if fmt == "csv":
+                    writer = csv.DictWriter(handle, fieldnames=EXPORT_FIELDS)
+                    writer.writeheader()
+                    for row in rows:
+                        record = _record(row)
+                        record["details"] = canonical_json(record["details"])
+                        writer.writerow(record)
+                        count += 1
+                else:
+                    handle.write("[")
+                    for row in rows:
+                        handle.write(",\n" if count else "\n")
+                        handle.write(canonical_json(_record(row)))
+                        count += 1
+                    handle.write("\n]\n")
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, 0o600)  # business records: owner only, like the database
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return count
+
+    # -- prune ------------------------------------------------------------------------------------
+
+    def prune_before(self, cutoff: datetime) -> PruneResult:
+        """Delete the oldest entries written before `cutoff`, which must be at least six years ago.
+
+        Only an unbroken run from the start of the chain is deleted, and only when the chain verifies
+        (pruning must not destroy evidence). An anchor entry records the last pruned hash, so the chain
+        still verifies from there.
+        """
+        if cutoff.tzinfo is None:
+            raise ConfigError("cutoff", "is a naive datetime", fix="Pass an aware UTC datetime.")
+        limit = retention_limit(self._clock())
+        if cutoff > limit:
+            raise ConfigError(
+                "cutoff", f"{cutoff.date().isoformat()} would delete entries younger than "
+                f"{RETENTION_YEARS} years; DSCSA requires keeping them",
+                fix=f"Choose a date on or before {limit.date().isoformat()}.",
+            )
+        report = self.verify()
+        if report.problem is not None:
+            raise ConfigError(
+                "audit_log", f"cannot be pruned while its chain is broken: {report.problem.message}",
+                fix="Keep the database as evidence and contact Atlas support.",
+            )
+        with self._lock:
+            return self._prune_locked(cutoff)
+
+    def _prune_locked(self, cutoff: datetime) -> PruneResult:
+        head_before: str | None = None
+        try:
+            with self._store.engine.begin() as conn:
+                anchor_id, at = self._insert_placeholder(conn)
+                first_young = conn.execute(
+                    sa.select(sa.func.min(_COLS.id)).where(_COLS.at >= cutoff, _COLS.id < anchor_id)
+                ).scalar()
+                through = (first_young if first_young is not None else anchor_id) - 1
+                last_pruned = _newest(conn, through + 1)
+                if last_pruned is None:
+                    raise _NothingToPrune
+                pruned = conn.execute(sa.delete(_TABLE).where(_COLS.id <= through)).rowcount
+                newest = _newest(conn, anchor_id)
+                fields = {
+                    "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.PRUNED.value,
+                    "connection_id": None, "subject": None,
+                    "details": {
+                        "through_id": through, "last_hash": last_pruned.hash, "pruned": pruned,
+                        "cutoff": at_text(cutoff),
+                    },
+                }
+                new_hash = self._seal(conn, anchor_id, at, fields, (newest or last_pruned).hash)
+                head_before = self._replace_head(anchor_id, new_hash)
+        except _NothingToPrune:
+            return PruneResult(0, None, None)
+        except BaseException:
+            self._restore_head(head_before)
+            raise
+        log.info("audit log: pruned %d entries through id %d (cutoff %s)", pruned, through, at_text(cutoff))
+        return PruneResult(pruned, through, anchor_id)
+
+
+def _newest(conn: Connection, before_id: int) -> Any:
+    """The (id, hash) of the newest entry with an id below `before_id`, or None."""
+    return conn.execute(_NEWEST_BEFORE, {"before_id": before_id}).first()
+
+
+class _NothingToPrune(Exception):
+    """Rolls the anchor's placeholder back when no entry is old enough."""
+
+
+def _head_disagrees(head: tuple[int, str] | None | Literal["damaged"], last: Any) -> bool:
+    if last is None:
+        return isinstance(head, tuple)  # no entries, yet a head: every entry was deleted
+    if not isinstance(head, tuple):
+        return True
+    return bool(head[1] != last.hash)
+
+
+def _mismatch_fields(head: tuple[int, str] | None | Literal["damaged"], last: Any) -> dict[str, Any]:
+    return {
+        "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.HEAD_MISMATCH.value,
+        "connection_id": None, "subject": None,
+        "details": {
+            "head": {"id": head[0], "hash": head[1]} if isinstance(head, tuple) else None,
+            "head_state": "ok" if isinstance(head, tuple) else head or "missing",
+            "last_id": last.id if last is not None else None,
+        },
+    }
+
+
+# -- the walk -------------------------------------------------------------------------------------
+
+
+def _walk(
+    records: Iterator[dict[str, Any]],
+    first_id: int,
+    expected_prev: str,
+    head: tuple[int, str] | None | Literal["damaged"],
+) -> tuple[int, AuditProblem | None, bool]:
+    """Check each record's own hash and its link to the one before. Returns (count, problem, head seen)."""
+    head_hash = head[1] if isinstance(head, tuple) else None
+    head_seen = False
+    count = 0
+    prev_id = first_id - 1
+    for record in records:
+        entry_id = record["id"]
+        if hash_record(record) != record["hash"]:
+            return count, AuditProblem(
+                ProblemKind.EDITED, entry_id,
+                f"Entry {entry_id} ({record['action']}, {record['at']}) was changed after it was written, "
+                "or moved to another position.",
+            ), head_seen
+        if record["prev_hash"] != expected_prev:
+            if entry_id != prev_id + 1:
+                missing = (
+                    f"entry {prev_id + 1} was" if entry_id == prev_id + 2
+                    else f"entries {prev_id + 1} to {entry_id - 1} were"
+                )
+                return count, AuditProblem(
+                    ProblemKind.DELETED, entry_id,
+                    f"The chain breaks before entry {entry_id}: {missing} deleted.",
+                ), head_seen
+            return count, AuditProblem(
+                ProblemKind.REORDERED, entry_id,
+                f"Entry {entry_id} does not follow entry {prev_id}: entries were inserted, replaced "
+                "or reordered.",
+            ), head_seen
+        if record["action"] == AuditAction.HEAD_MISMATCH.value:
+            details = record["details"] if isinstance(record["details"], dict) else {}
+            return count, AuditProblem(
+                ProblemKind.NEWEST_DELETED, entry_id,
+                f"When entry {entry_id} was written ({record['at']}), the newest entries after entry "
+                f"{details.get('last_id')} were missing (audit.head was {details.get('head_state')}): "
+                "entries were deleted.",
+            ), head_seen
+        head_seen = head_seen or record["hash"] == head_hash
+        expected_prev = record["hash"]
+        prev_id = entry_id
+        count += 1
+    return count, None, head_seen
+
+
+def _head_problem(head: tuple[int, str] | None | Literal["damaged"], head_seen: bool) -> AuditProblem | None:
+    if head is None or head == "damaged":
+        state = "missing" if head is None else "damaged"
+        return AuditProblem(
+            ProblemKind.HEAD_UNREADABLE, None,
+            f"The file {HEAD_FILE} next to the database is {state}, so deleting the newest entries "
+            "cannot be ruled out.",
+        )
+    if not head_seen:
+        return AuditProblem(
+            ProblemKind.NEWEST_DELETED, head[0],
+            f"{HEAD_FILE} says entry {head[0]} was written, but no such entry is in the log: "
+            "the newest entries were deleted.",
+        )
+    return None

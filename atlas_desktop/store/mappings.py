@@ -1,0 +1,744 @@
+"""Inventory mappings: discovery results, the user's manual choices, the review table, merge inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import StockKey
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.decisions import cancel_pending_writes
+from atlas_desktop.store.enums import (
+    ConflictPolicy,
+    ConflictStatus,
+    DecisionStatus,
+    MappingStatus,
+    MatchMethod,
+    SyncDirection,
+)
+from atlas_desktop.store.models import (
+    AtlasMirrorRow,
+    ConnectionRow,
+    ErpProductRow,
+    ErpStockRow,
+    InventoryMappingRow,
+    SyncBaseRow,
+)
+from atlas_desktop.store.snapshots import AtlasValues, BaseValues, ErpValues
+from atlas_desktop.store.sqlutil import (
+    IN_CHUNK,
+    LIKE_ESCAPE,
+    chunked,
+    digits_only,
+    like_pattern,
+    lot_or_none,
+    parse_date,
+    parse_decimal,
+    parse_utc,
+    require_connection,
+    utc_text,
+)
+from atlas_desktop.store.types import utcnow
+
+# A mapping pairs one Atlas row with one ERP stock position; these statuses hold such a pair.
+PAIRED = (MappingStatus.MATCHED, MappingStatus.CONFLICT)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingDraft:
+    """One row discovery proposes."""
+
+    atlas_inventory_id: str | None
+    erp_item_id: str | None
+    erp_location_id: str | None
+    lot: str | None
+    ndc_key: str | None
+    ndc_text_atlas: str | None
+    ndc_text_erp: str | None
+    item_name: str | None
+    status: MappingStatus
+    match_method: MatchMethod | None
+    note: str | None = None  # why ambiguous etc.
+
+    def __post_init__(self) -> None:
+        if self.status in PAIRED and not (
+            self.atlas_inventory_id and self.erp_item_id and self.erp_location_id
+        ):
+            raise ValueError(f"a {self.status} mapping needs an Atlas id, an ERP item and a location")
+        if self.status is MappingStatus.UNMATCHED_ATLAS and not self.atlas_inventory_id:
+            raise ValueError("an unmatched_atlas mapping needs an Atlas id")
+        if self.status is MappingStatus.UNMATCHED_ERP and not (self.erp_item_id and self.erp_location_id):
+            raise ValueError("an unmatched_erp mapping needs an ERP item and a location")
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryCounts:
+    """Mappings per status after discovery, and what discovery did to get there."""
+
+    matched: int = 0
+    ambiguous: int = 0
+    unmatched_atlas: int = 0
+    unmatched_erp: int = 0
+    conflict: int = 0
+    ignored: int = 0
+    kept: int = 0  # existing rows kept (manual ones, and auto ones the drafts confirmed)
+    inserted: int = 0
+    removed: int = 0  # auto rows no draft confirmed
+    skipped: int = 0  # drafts touching a side a manual mapping already owns
+
+    def by_status(self) -> dict[MappingStatus, int]:
+        return {status: getattr(self, status.value) for status in MappingStatus}
+
+
+@dataclass(frozen=True, slots=True)
+class MappingView:
+    """A mapping as the review table shows it, with the base and both mirrors' values joined."""
+
+    id: int
+    connection_id: str
+    atlas_inventory_id: str | None
+    erp_item_id: str | None
+    erp_location_id: str | None
+    lot: str | None
+    ndc_key: str | None
+    ndc_text_atlas: str | None
+    ndc_text_erp: str | None
+    item_name: str | None
+    status: MappingStatus
+    match_method: MatchMethod | None
+    sync_direction: SyncDirection
+    conflict_policy: ConflictPolicy | None  # None: the connection's
+    last_synced_at: datetime | None
+    note: str | None
+    base_quantity: Decimal | None
+    base_expiry: date | None
+    atlas_quantity: Decimal | None
+    atlas_expiry: date | None
+    erp_quantity: Decimal | None
+    erp_expiry: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRow:
+    """Everything the merge needs for one matched mapping.
+
+    `direction` is the mapping's own, or the connection's when the mapping is bidirectional (the
+    default): a connection set to one way applies to every mapping that did not choose otherwise.
+    `policy` is the mapping's, or the connection's when the mapping has none.
+    """
+
+    mapping_id: int
+    atlas_inventory_id: str
+    erp_key: StockKey
+    ndc_key: str | None
+    direction: SyncDirection
+    policy: ConflictPolicy
+    base: BaseValues | None
+    atlas: AtlasValues | None
+    erp: ErpValues | None
+    has_open_conflict: bool
+    has_pending_decision: bool
+
+
+class MappingNotFound(ConfigError):
+    def __init__(self, mapping_id: int) -> None:
+        super().__init__(
+            "mapping_id",
+            f"there is no mapping with id {mapping_id}",
+            fix="It may have been replaced by a new discovery; reload the mapping table.",
+        )
+        self.mapping_id = mapping_id
+
+
+_M = InventoryMappingRow.__table__
+
+_ErpKey = tuple[str | None, str | None, str | None]
+_Identity = tuple[str | None, str | None, str | None, str | None]
+
+
+def _erp_key(item: str | None, location: str | None, lot: str | None) -> _ErpKey | None:
+    return (item, location, lot_or_none(lot)) if item and location else None
+
+
+def _user_owned(status: MappingStatus, method: MatchMethod | None) -> bool:
+    # Ignoring is always the user's choice; manual rows (pairs, and the sides unmap freed) are too.
+    return method is MatchMethod.MANUAL or status is MappingStatus.IGNORED
+
+
+# The columns a repeated draft may refresh on a kept row.
+_DESCRIBED = ("ndc_key", "ndc_text_atlas", "ndc_text_erp", "item_name", "status", "match_method", "note")
+
+_INSERT_SQL = (
+    "INSERT INTO erp_inventory_mappings (connection_id, atlas_inventory_id, erp_item_id, erp_location_id, "
+    "lot, ndc_key, ndc_text_atlas, ndc_text_erp, item_name, status, match_method, sync_direction, "
+    "created_at, updated_at, note) VALUES (:connection_id, :atlas_inventory_id, :erp_item_id, "
+    ":erp_location_id, :lot, :ndc_key, :ndc_text_atlas, :ndc_text_erp, :item_name, :status, "
+    ":match_method, :sync_direction, :now, :now, :note)"
+)
+_REFRESH_SQL = (
+    "UPDATE erp_inventory_mappings SET ndc_key = :ndc_key, ndc_text_atlas = :ndc_text_atlas, "
+    "ndc_text_erp = :ndc_text_erp, item_name = :item_name, status = :status, match_method = :match_method, "
+    "note = :note, updated_at = :now WHERE id = :id"
+)
+
+
+def _draft_params(draft: MappingDraft, now: str | None) -> dict[str, Any]:
+    return {
+        "atlas_inventory_id": draft.atlas_inventory_id,
+        "erp_item_id": draft.erp_item_id,
+        "erp_location_id": draft.erp_location_id,
+        "lot": lot_or_none(draft.lot),
+        "ndc_key": draft.ndc_key,
+        "ndc_text_atlas": draft.ndc_text_atlas,
+        "ndc_text_erp": draft.ndc_text_erp,
+        "item_name": draft.item_name,
+        "status": MappingStatus(draft.status).value,
+        "match_method": MatchMethod(draft.match_method).value if draft.match_method else None,
+        "note": draft.note,
+        "now": now,
+    }
+
+
+class MappingRepository:
+    """The mapping table: discovery replaces automatic rows, the user's choices are never overwritten."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # ---- discovery -------------------------------------------------------------------------------
+
+    def apply_discovery(self, connection_id: str, drafts: Iterable[MappingDraft]) -> DiscoveryCounts:
+        """Replace the automatic mappings with `drafts` in one transaction.
+
+        Kept untouched: every mapping the user made (match_method manual, or ignored). Kept with its id,
+        options and base: an automatic row a draft repeats (same Atlas id and ERP key); a matched row
+        keeps its status even if the engine marked it conflict. Every other automatic row is removed
+        (with its base). A draft touching an Atlas id or ERP key a user-made row holds is skipped.
+        """
+        now = utc_text(utcnow())
+        kept = inserted = skipped = 0
+        with self._store.session() as session:
+            require_connection(session, connection_id)
+            connection = session.connection()
+            existing = connection.exec_driver_sql(
+                f"SELECT id, atlas_inventory_id, erp_item_id, erp_location_id, lot, status, match_method, "
+                f"{', '.join(_DESCRIBED)} FROM erp_inventory_mappings WHERE connection_id = ?",
+                (connection_id,),
+            ).all()
+            owned_atlas: set[str] = set()
+            owned_erp: set[_ErpKey] = set()
+            auto: dict[_Identity, list[tuple[int, MappingStatus, tuple[Any, ...]]]] = {}
+            for row_id, atlas_id, item, location, lot, status, method, *described in existing:
+                status = MappingStatus(status)
+                if _user_owned(status, MatchMethod(method) if method else None):
+                    kept += 1
+                    if atlas_id:
+                        owned_atlas.add(atlas_id)
+                    if (key := _erp_key(item, location, lot)) is not None:
+                        owned_erp.add(key)
+                else:
+                    identity = (atlas_id, item, location, lot_or_none(lot))
+                    auto.setdefault(identity, []).append((row_id, status, tuple(described)))
+
+            inserts: list[dict[str, Any]] = []
+            refreshes: list[dict[str, Any]] = []
+            unpaired: list[int] = []
+            for draft in drafts:
+                erp_key = _erp_key(draft.erp_item_id, draft.erp_location_id, draft.lot)
+                if (draft.atlas_inventory_id and draft.atlas_inventory_id in owned_atlas) or (
+                    erp_key is not None and erp_key in owned_erp
+                ):
+                    skipped += 1
+                    continue
+                params = _draft_params(draft, now)
+                identity = (draft.atlas_inventory_id, draft.erp_item_id, draft.erp_location_id, params["lot"])
+                candidates = auto.get(identity)
+                if not candidates:
+                    inserts.append(dict(params, connection_id=connection_id, sync_direction="bidirectional"))
+                    continue
+                row_id, status, described = candidates.pop()
+                kept += 1
+                if status in PAIRED and draft.status in PAIRED:
+                    params["status"] = status.value  # the engine's conflict mark stays
+                elif status in PAIRED:
+                    unpaired.append(row_id)
+                # Rewriting 100k unchanged rows would cost more than the whole comparison.
+                if tuple(params[name] for name in _DESCRIBED) != described:
+                    refreshes.append(dict(params, id=row_id))
+
+            stale = [row_id for rows in auto.values() for row_id, _, _ in rows]
+            for batch in chunked(stale, IN_CHUNK):
+                connection.execute(sa.delete(_M).where(_M.c.id.in_(batch)))
+            for batch in chunked(unpaired, IN_CHUNK):
+                connection.execute(sa.delete(SyncBaseRow.__table__).where(SyncBaseRow.mapping_id.in_(batch)))
+            for batch in chunked(refreshes, 2000):
+                connection.exec_driver_sql(_REFRESH_SQL, batch)  # type: ignore[arg-type]
+            for batch in chunked(inserts, 2000):
+                connection.exec_driver_sql(_INSERT_SQL, batch)  # type: ignore[arg-type]
+                inserted += len(batch)
+
+            totals = dict(
+                connection.execute(
+                    sa.select(_M.c.status, sa.func.count())
+                    .where(_M.c.connection_id == connection_id)
+                    .group_by(_M.c.status)
+                ).all()
+            )
+        return DiscoveryCounts(
+            **{status.value: totals.get(status, 0) for status in MappingStatus},
+            kept=kept,
+            inserted=inserted,
+            removed=len(stale),
+            skipped=skipped,
+        )
+
+    # ---- the user's choices ----------------------------------------------------------------------
+
+    def map_manually(
+        self,
+        connection_id: str,
+        atlas_inventory_id: str,
+        erp_item_id: str,
+        erp_location_id: str,
+        lot: str | None,
+    ) -> int:
+        """Pair an Atlas row with an ERP position by hand; returns the mapping id.
+
+        The unmatched and ambiguous rows of both sides are replaced. An automatic pair of exactly these
+        two sides becomes manual and keeps its base. Refused when either side is paired or ignored with
+        something else.
+        """
+        for name, value in (
+            ("atlas_inventory_id", atlas_inventory_id),
+            ("erp_item_id", erp_item_id),
+            ("erp_location_id", erp_location_id),
+        ):
+            if not value or not value.strip():
+                raise ConfigError(name, "is empty", fix="Pick both an Atlas row and an ERP stock position.")
+        lot = lot_or_none(lot)
+        with self._store.session() as session:
+            require_connection(session, connection_id)
+            touching = session.scalars(
+                sa.select(InventoryMappingRow).where(
+                    InventoryMappingRow.connection_id == connection_id,
+                    sa.or_(
+                        InventoryMappingRow.atlas_inventory_id == atlas_inventory_id,
+                        sa.and_(
+                            InventoryMappingRow.erp_item_id == erp_item_id,
+                            InventoryMappingRow.erp_location_id == erp_location_id,
+                            sa.func.coalesce(InventoryMappingRow.lot, "") == (lot or ""),
+                        ),
+                    ),
+                )
+            ).all()
+            same_pair = None
+            for row in touching:
+                if row.status not in (*PAIRED, MappingStatus.IGNORED):
+                    continue
+                if (row.atlas_inventory_id, row.erp_item_id, row.erp_location_id, lot_or_none(row.lot)) == (
+                    atlas_inventory_id,
+                    erp_item_id,
+                    erp_location_id,
+                    lot,
+                ):
+                    same_pair = row
+                    continue
+                side = "Atlas row" if row.atlas_inventory_id == atlas_inventory_id else "ERP stock position"
+                raise ConfigError(
+                    "mapping",
+                    f"the {side} is already {row.status.value} in mapping {row.id}",
+                    fix="Unmap that mapping first (or un-ignore it), then map these two.",
+                )
+            atlas = session.get(AtlasMirrorRow, (connection_id, atlas_inventory_id))
+            product = session.get(ErpProductRow, (connection_id, erp_item_id))
+            replaced = [row for row in touching if row is not same_pair]
+            texts_atlas = [r.ndc_text_atlas for r in replaced if r.ndc_text_atlas]
+            texts_erp = [r.ndc_text_erp for r in replaced if r.ndc_text_erp]
+            names = [r.item_name for r in replaced if r.item_name]
+            keys = [r.ndc_key for r in replaced if r.ndc_key]
+            for row in replaced:
+                session.delete(row)
+            row = same_pair or InventoryMappingRow(
+                connection_id=connection_id,
+                atlas_inventory_id=atlas_inventory_id,
+                erp_item_id=erp_item_id,
+                erp_location_id=erp_location_id,
+                lot=lot,
+            )
+            row.status = MappingStatus.MATCHED
+            row.match_method = MatchMethod.MANUAL
+            row.note = None
+            row.ndc_text_atlas = (
+                row.ndc_text_atlas or (atlas.ndc_text if atlas else None) or _first(texts_atlas)
+            )
+            row.ndc_text_erp = (
+                row.ndc_text_erp or (product.ndc_text if product else None) or _first(texts_erp)
+            )
+            row.ndc_key = (
+                row.ndc_key
+                or (atlas.ndc_key if atlas else None)
+                or (product.ndc_key if product else None)
+                or _first(keys)
+            )
+            row.item_name = row.item_name or (atlas.name if atlas else None) or _first(names)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def unmap(self, connection_id: str, mapping_id: int) -> None:
+        """Split a pair back into an unmatched Atlas row and an unmatched ERP row; drops the base.
+
+        Both new rows are manual, so the next discovery does not pair them again by NDC; writes not
+        yet sent for the pair are cancelled (writes in flight go on).
+        """
+        with self._store.session() as session:
+            row = self._row(session, mapping_id, connection_id)
+            if row.status not in (*PAIRED, MappingStatus.IGNORED) or not (
+                row.atlas_inventory_id and row.erp_item_id
+            ):
+                raise ConfigError(
+                    "mapping", f"mapping {mapping_id} is not a pair", fix="Only matched rows can be unmapped."
+                )
+            cancel_pending_writes(session, mapping_id)
+            common = {
+                "connection_id": connection_id,
+                "ndc_key": row.ndc_key,
+                "item_name": row.item_name,
+                "match_method": MatchMethod.MANUAL,
+                "note": "unmapped by the user",
+            }
+            session.add(
+                InventoryMappingRow(
+                    atlas_inventory_id=row.atlas_inventory_id,
+                    ndc_text_atlas=row.ndc_text_atlas,
+                    status=MappingStatus.UNMATCHED_ATLAS,
+                    **common,
+                )
+            )
+            session.add(
+                InventoryMappingRow(
+                    erp_item_id=row.erp_item_id,
+                    erp_location_id=row.erp_location_id,
+                    lot=row.lot,
+                    ndc_text_erp=row.ndc_text_erp,
+                    status=MappingStatus.UNMATCHED_ERP,
+                    **common,
+                )
+            )
+            session.delete(row)  # its base and conflicts go by ON DELETE CASCADE
+
+    def set_mapping_options(
+        self,
+        mapping_id: int,
+        *,
+        sync_direction: SyncDirection | None = None,
+        conflict_policy: ConflictPolicy | None = None,
+        status: MappingStatus | None = None,
+        inherit_policy: bool = False,
+    ) -> None:
+        """Change a mapping's direction, policy (`inherit_policy` goes back to the connection's) or status.
+
+        A status set here is the user's choice: the row becomes manual and discovery leaves it alone.
+        """
+        with self._store.session() as session:
+            row = self._row(session, mapping_id)
+            if sync_direction is not None:
+                row.sync_direction = SyncDirection(sync_direction)
+            if inherit_policy:
+                row.conflict_policy = None
+            elif conflict_policy is not None:
+                row.conflict_policy = ConflictPolicy(conflict_policy)
+            if status is not None:
+                status = MappingStatus(status)
+                if status in PAIRED and not (
+                    row.atlas_inventory_id and row.erp_item_id and row.erp_location_id
+                ):
+                    raise ConfigError(
+                        "status",
+                        f"mapping {mapping_id} has only one side and cannot be {status.value}",
+                        fix="Use map manually to pair it with a row of the other side.",
+                    )
+                if status is not row.status and status not in PAIRED:
+                    session.execute(sa.delete(SyncBaseRow).where(SyncBaseRow.mapping_id == mapping_id))
+                    cancel_pending_writes(session, mapping_id)
+                row.status = status
+                row.match_method = MatchMethod.MANUAL
+            row.updated_at = utcnow()
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _row(session: Session, mapping_id: int, connection_id: str | None = None) -> InventoryMappingRow:
+        row = session.get(InventoryMappingRow, mapping_id)
+        if row is None or (connection_id is not None and row.connection_id != connection_id):
+            raise MappingNotFound(mapping_id)
+        return row
+
+    def get(self, mapping_id: int) -> MappingView:
+        with self._store.session() as session:
+            row = session.execute(_view_query().where(_M.c.id == mapping_id)).first()
+        if row is None:
+            raise MappingNotFound(mapping_id)
+        return _view(row)
+
+    def page(
+        self,
+        connection_id: str,
+        *,
+        status: MappingStatus | None,
+        search: str | None,
+        offset: int,
+        limit: int,
+        order_by: str = "id",
+    ) -> list[MappingView]:
+        """One page of the review table. `order_by` is a column name, with "-" in front for descending."""
+        query = _filtered(_view_query(), connection_id, status, search)
+        query = query.order_by(*_ordering(order_by)).offset(max(offset, 0)).limit(max(limit, 0))
+        with self._store.session() as session:
+            return [_view(row) for row in session.execute(query)]
+
+    def count(
+        self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None
+    ) -> int:
+        query = _filtered(
+            sa.select(sa.func.count()).select_from(_joined(with_values=bool(search))),
+            connection_id,
+            status,
+            search,
+        )
+        with self._store.session() as session:
+            return session.scalar(query) or 0
+
+    def merge_inputs(
+        self, connection_id: str, *, mapping_ids: Collection[int] | None = None, batch: int = 2000
+    ) -> Iterator[MergeRow]:
+        """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`)."""
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        with self._store.session() as session:
+            connection_row = session.get(ConnectionRow, connection_id)
+            if connection_row is None:
+                require_connection(session, connection_id)
+                return
+            default_direction = connection_row.sync_direction
+            default_policy = connection_row.conflict_policy
+        params: dict[str, Any] = {"connection_id": connection_id, "limit": batch, "after": 0}
+        if mapping_ids is not None:
+            for chunk in chunked(sorted(set(mapping_ids)), IN_CHUNK):
+                ids = ", ".join(str(int(i)) for i in chunk)
+                sql = _MERGE_SQL.format(extra=f"AND m.id IN ({ids})")
+                with self._store.session() as session:
+                    rows = session.connection().exec_driver_sql(sql, dict(params, limit=len(chunk))).all()
+                for row in rows:
+                    yield _merge_row(row, default_direction, default_policy)
+            return
+        sql = _MERGE_SQL.format(extra="")
+        while True:
+            with self._store.session() as session:
+                rows = session.connection().exec_driver_sql(sql, params).all()
+            for row in rows:
+                yield _merge_row(row, default_direction, default_policy)
+            if len(rows) < batch:
+                return
+            params["after"] = rows[-1][0]
+
+
+def _first(values: Sequence[str]) -> str | None:
+    return values[0] if values else None
+
+
+_A = AtlasMirrorRow.__table__
+_S = ErpStockRow.__table__
+_P = ErpProductRow.__table__
+_B = SyncBaseRow.__table__
+
+
+def _joined(*, with_values: bool = True) -> Any:
+    if not with_values:
+        return _M
+    return (
+        _M.outerjoin(_B, _B.c.mapping_id == _M.c.id)
+        .outerjoin(
+            _A, sa.and_(_A.c.connection_id == _M.c.connection_id, _A.c.atlas_id == _M.c.atlas_inventory_id)
+        )
+        .outerjoin(
+            _S,
+            sa.and_(
+                _S.c.connection_id == _M.c.connection_id,
+                _S.c.item_id == _M.c.erp_item_id,
+                _S.c.location_id == _M.c.erp_location_id,
+                _S.c.lot == sa.func.coalesce(_M.c.lot, ""),
+            ),
+        )
+        .outerjoin(_P, sa.and_(_P.c.connection_id == _M.c.connection_id, _P.c.item_id == _M.c.erp_item_id))
+    )
+
+
+_VIEW_MAPPING_COLUMNS = [f.name for f in fields(MappingView)][:16]
+
+
+def _view_query() -> Any:
+    return sa.select(
+        *(_M.c[name] for name in _VIEW_MAPPING_COLUMNS),
+        _B.c.quantity.label("base_quantity"),
+        _B.c.expiry.label("base_expiry"),
+        _A.c.quantity.label("atlas_quantity"),
+        _A.c.expiry.label("atlas_expiry"),
+        _S.c.quantity.label("erp_quantity"),
+        _S.c.expiry.label("erp_expiry"),
+    ).select_from(_joined())
+
+
+def _view(row: Any) -> MappingView:
+    return MappingView(**row._asdict())
+
+
+def _filtered(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
+    query = query.where(_M.c.connection_id == connection_id)
+    if status is not None:
+        query = query.where(_M.c.status == MappingStatus(status))
+    text = (search or "").strip()
+    if text:
+        pattern = like_pattern(text)
+        columns = [
+            _M.c.ndc_key,
+            _M.c.ndc_text_atlas,
+            _M.c.ndc_text_erp,
+            _M.c.item_name,
+            _M.c.lot,
+            _M.c.atlas_inventory_id,
+            _M.c.erp_item_id,
+            _A.c.sku,
+            _P.c.sku,
+        ]
+        conditions = [column.like(pattern, escape=LIKE_ESCAPE) for column in columns]
+        # "0002-1433-80" should find the key 00002143380's neighbours too: compare digits with the key.
+        digits = digits_only(text)
+        if len(digits) >= 3 and digits != text:
+            conditions.append(_M.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
+        query = query.where(sa.or_(*conditions))
+    return query
+
+
+_ORDERABLE = {
+    "id": _M.c.id,
+    "ndc_key": _M.c.ndc_key,
+    "item_name": _M.c.item_name,
+    "atlas_inventory_id": _M.c.atlas_inventory_id,
+    "erp_item_id": _M.c.erp_item_id,
+    "erp_location_id": _M.c.erp_location_id,
+    "lot": _M.c.lot,
+    "status": _M.c.status,
+    "match_method": _M.c.match_method,
+    "last_synced_at": _M.c.last_synced_at,
+}
+
+
+def _ordering(order_by: str) -> list[Any]:
+    descending = order_by.startswith("-")
+    name = order_by.lstrip("-")
+    column = _ORDERABLE.get(name)
+    if column is None:
+        raise ConfigError(
+            "order_by", f"cannot sort by '{name}'", fix=f"Sort by one of: {', '.join(sorted(_ORDERABLE))}."
+        )
+    if descending:
+        return [column.desc(), _M.c.id.desc()]
+    return [column.asc(), _M.c.id.asc()]
+
+
+_MERGE_SQL = (
+    "SELECT m.id, m.atlas_inventory_id, m.erp_item_id, m.erp_location_id, m.lot, m.ndc_key, "
+    "m.sync_direction, m.conflict_policy, "
+    "b.quantity, b.expiry, b.unit, "
+    "a.atlas_id IS NOT NULL, a.quantity, a.expiry, a.unit, a.version, a.deleted, a.updated_at, "
+    "s.item_id IS NOT NULL, s.quantity, s.expiry, s.unit, s.version, s.updated_at, "
+    f"EXISTS (SELECT 1 FROM conflicts c WHERE c.mapping_id = m.id AND c.status = '{ConflictStatus.OPEN}'), "
+    "EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
+    f"AND d.status = '{DecisionStatus.PENDING}') "
+    "FROM erp_inventory_mappings m "
+    "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
+    "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
+    "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
+    "AND s.location_id = m.erp_location_id AND s.lot = coalesce(m.lot, '') "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' AND m.id > :after "
+    "{extra} ORDER BY m.id LIMIT :limit"
+)
+
+
+def _merge_row(
+    row: Sequence[Any], default_direction: SyncDirection, default_policy: ConflictPolicy
+) -> MergeRow:
+    (
+        mapping_id,
+        atlas_id,
+        item_id,
+        location_id,
+        lot,
+        ndc_key,
+        direction,
+        policy,
+        base_quantity,
+        base_expiry,
+        base_unit,
+        has_atlas,
+        atlas_quantity,
+        atlas_expiry,
+        atlas_unit,
+        atlas_version,
+        atlas_deleted,
+        atlas_updated,
+        has_erp,
+        erp_quantity,
+        erp_expiry,
+        erp_unit,
+        erp_version,
+        erp_updated,
+        open_conflict,
+        pending_decision,
+    ) = row
+    direction = SyncDirection(direction)
+    if direction is SyncDirection.BIDIRECTIONAL:
+        direction = default_direction
+    base = None
+    if base_quantity is not None:
+        base = BaseValues(Decimal(base_quantity), parse_date(base_expiry), base_unit or "")
+    atlas = None
+    if has_atlas:
+        atlas = AtlasValues(
+            quantity=Decimal(atlas_quantity),
+            expiry=parse_date(atlas_expiry),
+            unit=atlas_unit,
+            version=atlas_version,
+            deleted=bool(atlas_deleted),
+            updated_at=parse_utc(atlas_updated),  # type: ignore[arg-type]
+        )
+    erp = None
+    if has_erp:
+        erp = ErpValues(
+            quantity=parse_decimal(erp_quantity),  # type: ignore[arg-type]
+            expiry=parse_date(erp_expiry),
+            unit=erp_unit,
+            version=erp_version,
+            updated_at=parse_utc(erp_updated),
+        )
+    return MergeRow(
+        mapping_id=mapping_id,
+        atlas_inventory_id=atlas_id,
+        erp_key=StockKey(item_id, location_id, lot_or_none(lot)),
+        ndc_key=ndc_key,
+        direction=direction,
+        policy=ConflictPolicy(policy) if policy else default_policy,
+        base=base,
+        atlas=atlas,
+        erp=erp,
+        has_open_conflict=bool(open_conflict),
+        has_pending_decision=bool(pending_decision),
+    )

@@ -1,0 +1,112 @@
+"""Small SQL helpers the sync repositories share: batching, LIKE patterns, connection checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from atlas_desktop.store.models import ConnectionRow
+from atlas_desktop.store.repositories import ConnectionNotFound
+from atlas_desktop.store.types import ExactDecimal, UtcDateTime
+
+T = TypeVar("T")
+
+# SQLite's default limit on bound variables is 32766 (3.32+); ids go in chunks well under it.
+IN_CHUNK = 500
+LIKE_ESCAPE = "\\"
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most `size` items, without materialising the whole iterable."""
+    if size < 1:
+        raise ValueError("a batch size must be at least 1")
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that matches `text` anywhere, with % and _ in it taken literally."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def digits_only(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def require_connection(session: Session, connection_id: str) -> None:
+    """ConnectionNotFound (with a fix) instead of a bare foreign-key failure later on."""
+    if session.get(ConnectionRow, connection_id) is None:
+        raise ConnectionNotFound(connection_id)
+
+
+def no_lot(lot: str | None) -> str:
+    """The erp_stock key form of a lot: '' stands for "no lot"."""
+    return lot or ""
+
+
+def lot_or_none(lot: str | None) -> str | None:
+    return lot or None
+
+
+# Bulk paths bind and read plain driver values: SQLAlchemy's per-row processing costs more than
+# SQLite itself on 100k rows. These convert exactly as ExactDecimal / UtcDateTime / Date do.
+_DECIMAL = ExactDecimal()
+_UTC = UtcDateTime()
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    return _DECIMAL.process_bind_param(value, None)  # type: ignore[arg-type]
+
+
+def utc_text(value: datetime | None) -> str | None:
+    return _UTC.process_bind_param(value, None)  # type: ignore[arg-type]
+
+
+def date_text(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def parse_decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:  # only SQLite's own CURRENT_TIMESTAMP writes offset-free text; it is UTC
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+
+
+def parse_date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def upsert_sql(
+    table: sa.Table,
+    keys: Sequence[str],
+    *,
+    where: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> str:
+    """INSERT ... ON CONFLICT(keys) DO UPDATE SET every other column = excluded, with named parameters."""
+    names = [column.name for column in table.columns]
+    overrides = overrides or {}
+    sets = ", ".join(
+        f"{name} = {overrides.get(name, f'excluded.{name}')}" for name in names if name not in keys
+    )
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    )
+    return f"{sql} WHERE {where}" if where else sql

@@ -1,0 +1,1 @@
+"""Small reusable widgets: banner, checklist, validated field, copy row, collapsible section."""

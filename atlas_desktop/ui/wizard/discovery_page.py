@@ -1,0 +1,124 @@
+"""Step 7: find which ERP items and Atlas listings are the same product (by NDC), with a progress bar."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout
+
+from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.engine.api import DiscoveryProgress, DiscoverySummary
+from atlas_desktop.ui.widgets.fields import ERROR_COLOUR
+from atlas_desktop.ui.wizard.base import WizardPageBase
+from atlas_desktop.ui.wizard.context import WizardContext
+from atlas_desktop.ui.wizard.state import WizardState
+
+
+def summary_html(summary: DiscoverySummary) -> str:
+    rows = [
+        ("Matched automatically", summary.matched, "#1a7f37"),
+        ("Ambiguous (need your choice)", summary.ambiguous, "#9a6700"),
+        ("On Atlas, not found in the ERP", summary.unmatched_atlas, "#6e7781"),
+        ("In the ERP, not listed on Atlas", summary.unmatched_erp, "#6e7781"),
+    ]
+    if summary.duplicates:
+        rows.append(("Duplicate NDCs", summary.duplicates, "#cf222e"))
+    cells = "".join(
+        f"<tr><td style='padding-right:16px'>{escape(label)}</td>"
+        f"<td align='right' style='color:{colour}'><b>{count:,}</b></td></tr>"
+        for label, count, colour in rows
+    )
+    return f"<table>{cells}</table>"
+
+
+class DiscoveryPage(WizardPageBase):
+    mapping_review_requested = Signal(str)
+
+    def __init__(self, ctx: WizardContext, state: WizardState) -> None:
+        super().__init__(ctx, state)
+        self.setTitle("Match your items")
+        self.setSubTitle("Atlas Desktop reads both catalogs and pairs items by NDC. Nothing is written yet.")
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Item matching progress")
+        self.progress.setRange(0, 0)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setObjectName("discoverySummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAccessibleName("Item matching summary")
+        self.review = QLabel("<a href='review'>Review the mappings…</a> (you can also do this later)")
+        self.review.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.review.setAccessibleName("Review the mappings")
+        self.review.setVisible(False)
+        self.retry = QPushButton("&Try again")
+        self.retry.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.review)
+        layout.addWidget(self.retry)
+        layout.addStretch(1)
+        self.result: DiscoverySummary | None = None
+        self.review.linkActivated.connect(self.on_review_link_activated)
+        self.retry.clicked.connect(self.on_retry_clicked)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        if self.result is None and not self.busy():
+            self.start()
+
+    def start(self) -> None:
+        self.retry.setVisible(False)
+        self.progress.setRange(0, 0)
+        self.status.setText("Reading the catalogs…")
+        self.start_task(self._run(), "discovery")
+        self.completeChanged.emit()
+
+    def on_discovery_progressed(self, event: DiscoveryProgress) -> None:
+        """From the bridge (throttled): a determinate bar once the total is known."""
+        if event.connection_id != self.state.connection_id:
+            return
+        if event.total:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(min(event.done, event.total))
+        self.status.setText(
+            f"Compared {event.done:,} items" + (f" of {event.total:,}" if event.total else "") + "…"
+        )
+
+    async def _run(self) -> None:
+        engine, connection_id = self.ctx.engine, self.state.connection_id
+        if engine is None or connection_id is None:
+            self._failed("The sync engine is not available in this build.", "Update Atlas Desktop.")
+            return
+        try:
+            result = await engine.discover(connection_id)
+        except AtlasDesktopError as error:
+            self._failed(error.message, error.fix)
+            return
+        self.result = result
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.status.setText("Done. Items that matched are kept in step; the others wait for your review.")
+        self.summary.setText(summary_html(result))
+        self.review.setVisible(True)
+        self.state_changed()
+
+    def _failed(self, message: str, fix: str) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status.setText(
+            f"<span style='color:{ERROR_COLOUR}'>✗ {escape(message)}</span><br><b>Fix:</b> {escape(fix)}"
+        )
+        self.retry.setVisible(True)
+
+    def on_review_link_activated(self, _link: str) -> None:
+        if self.state.connection_id:
+            self.mapping_review_requested.emit(self.state.connection_id)
+
+    def on_retry_clicked(self) -> None:
+        self.start()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return self.result is not None and not self.busy()

@@ -1,0 +1,313 @@
+"""Step 6: what to sync, which way, how often, who wins a conflict, and the ERP settings writes need."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+)
+
+from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.model import ErpType
+from atlas_desktop.engine.factory import with_network_defaults
+from atlas_desktop.store.enums import ConflictPolicy, SyncDirection, SyncScope
+from atlas_desktop.ui.widgets.collapsible import CollapsibleSection
+from atlas_desktop.ui.wizard.base import WizardPageBase
+from atlas_desktop.ui.wizard.context import WizardContext
+from atlas_desktop.ui.wizard.forms import ERP_LABELS, form_values, spec_from_values
+from atlas_desktop.ui.wizard.state import WizardState
+
+log = logging.getLogger(__name__)
+
+SCOPE_LABELS = {
+    SyncScope.STOCK: "Stock levels",
+    SyncScope.PRODUCT_MASTER: "Product master data",
+    SyncScope.LOTS: "Lots / batches with expiry",
+    SyncScope.TRANSACTIONS: "Transactions (Atlas purchases become purchase orders)",
+}
+DIRECTION_LABELS = {
+    SyncDirection.BIDIRECTIONAL: "Both ways",
+    SyncDirection.ERP_TO_ATLAS: "ERP → Atlas only",
+    SyncDirection.ATLAS_TO_ERP: "Atlas → ERP only",
+}
+POLICY_LABELS = {
+    ConflictPolicy.MANUAL: "Ask me (the item waits)",
+    ConflictPolicy.ERP_WINS: "The ERP's value wins",
+    ConflictPolicy.ATLAS_WINS: "Atlas's value wins",
+}
+FREQUENCIES = (
+    (5, "Every 5 minutes"),
+    (15, "Every 15 minutes"),
+    (30, "Every 30 minutes"),
+    (60, "Every hour"),
+    (240, "Every 4 hours"),
+    (1440, "Once a day"),
+)
+
+
+@dataclass(frozen=True)
+class ErpSetting:
+    """One ERP-side setting; `discover` names connector methods that list its possible values."""
+
+    key: str
+    label: str
+    default: str = ""
+    discover: Sequence[str] = ()
+    mapping: bool = False  # kept in field_mappings (the "Advanced" part) instead of settings
+    needed: bool = False  # writes fail without it; said in the placeholder, not enforced (read-only syncs)
+
+
+ERP_SETTINGS: dict[ErpType, tuple[ErpSetting, ...]] = {
+    ErpType.NETSUITE: (
+        ErpSetting("subsidiary_id", "Subsidiary", discover=("list_subsidiaries",), needed=True),
+        ErpSetting("default_location_id", "Location", discover=("list_locations",)),
+        ErpSetting("adjustment_account_id", "Adjustment account", discover=("list_accounts",), needed=True),
+        ErpSetting(
+            "ndc_field", "Field holding the NDC", "custitem_ndc_code", ("ndc_field_candidates",), True
+        ),
+        ErpSetting("lot_field", "Field holding the lot", "inventorynumber", mapping=True),
+        ErpSetting("expiry_field", "Field holding the expiry", "expirationdate", mapping=True),
+    ),
+    ErpType.SAP_CLOUD: (
+        ErpSetting("plants", "Plant", "1010", ("list_plants",)),
+        ErpSetting("storage_locations", "Storage location", "0001", ("list_storage_locations",)),
+        ErpSetting("receipt_movement_type", "Movement type for receipts", "501"),
+        ErpSetting("issue_movement_type", "Movement type for issues", "201"),
+        ErpSetting("cost_center", "Cost center (for issues)", "", ("list_cost_centers",)),
+        ErpSetting(
+            "ndc_field", "Field holding the NDC", "ProductStandardID", ("ndc_field_candidates",), True
+        ),
+        ErpSetting("lot_field", "Field holding the lot", "Batch", mapping=True),
+        ErpSetting("expiry_field", "Field holding the expiry", "ShelfLifeExpirationDate", mapping=True),
+    ),
+}
+ERP_SETTINGS[ErpType.SAP_ONPREM] = ERP_SETTINGS[ErpType.SAP_CLOUD]
+
+
+def default_prefs(erp_type: ErpType) -> dict[str, Any]:
+    return {
+        "scopes": {scope.value: True for scope in SyncScope},
+        "direction": SyncDirection.BIDIRECTIONAL.value,
+        "frequency_minutes": 15,
+        "conflict_policy": ConflictPolicy.MANUAL.value,
+        "erp_settings": {s.key: s.default for s in ERP_SETTINGS[erp_type] if not s.mapping and s.default},
+        "field_mappings": {s.key: s.default for s in ERP_SETTINGS[erp_type] if s.mapping and s.default},
+    }
+
+
+def _choice(item: Any) -> tuple[str, str]:
+    """(value, label) of whatever a connector's discovery returns: Choice(id, name), a candidate, text."""
+    if isinstance(item, str):
+        return item, item
+    if hasattr(item, "field"):
+        share = getattr(item, "share", None)
+        label = (
+            f"{item.field} ({share:.0%} of sampled items hold an NDC)" if share is not None else item.field
+        )
+        return str(item.field), label
+    value = str(getattr(item, "id", item))
+    name = str(getattr(item, "name", "") or value)
+    return value, f"{name} ({value})" if name != value else value
+
+
+class PreferencesPage(WizardPageBase):
+    def __init__(self, ctx: WizardContext, state: WizardState) -> None:
+        super().__init__(ctx, state)
+        self.setTitle("Sync preferences")
+        self.scopes: dict[str, QCheckBox] = {}
+        what = QGroupBox("What to sync")
+        what_layout = QVBoxLayout(what)
+        for scope, label in SCOPE_LABELS.items():
+            box = QCheckBox(label)
+            box.setAccessibleName(f"Sync {label.lower()}")
+            box.toggled.connect(self.on_value_changed)
+            self.scopes[scope.value] = box
+            what_layout.addWidget(box)
+        self.direction = self._combo("Sync direction", [(d.value, t) for d, t in DIRECTION_LABELS.items()])
+        self.frequency = self._combo("Sync frequency", [(m, t) for m, t in FREQUENCIES])
+        self.policy = self._combo("Conflict policy", [(p.value, t) for p, t in POLICY_LABELS.items()])
+        how = QFormLayout()
+        how.addRow(self._label("&Direction:", self.direction), self.direction)
+        how.addRow(self._label("&Frequency:", self.frequency), self.frequency)
+        how.addRow(self._label("&Conflicts:", self.policy), self.policy)
+
+        self.erp_box = QGroupBox("ERP settings")
+        self.erp_form = QFormLayout(self.erp_box)
+        self.advanced = CollapsibleSection("Advanced: field mapping")
+        self.mapping_form = QFormLayout(self.advanced.body)
+        self.discovery_note = QLabel()
+        self.discovery_note.setWordWrap(True)
+        self.discovery_note.setObjectName("discoveryNote")
+        self.erp_fields: dict[str, QComboBox] = {}
+        self._built_for: ErpType | None = None
+
+        top = QHBoxLayout()
+        top.addWidget(what, 1)
+        how_box = QGroupBox("How")
+        how_box.setLayout(how)
+        top.addWidget(how_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.erp_box)
+        layout.addWidget(self.discovery_note)
+        layout.addWidget(self.advanced)
+        layout.addStretch(1)
+
+    @staticmethod
+    def _label(text: str, buddy: QComboBox) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label
+
+    def _combo(self, name: str, items: Sequence[tuple[Any, str]], *, editable: bool = False) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        combo.setEditable(editable)
+        for value, text in items:
+            combo.addItem(text, value)
+        combo.currentIndexChanged.connect(self.on_value_changed)
+        if editable:
+            combo.editTextChanged.connect(self.on_value_changed)
+        return combo
+
+    # ---- state <-> widgets --------------------------------------------------------------------------
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        erp_type = self.state.erp_type or ErpType.NETSUITE
+        self.setSubTitle(
+            f"Sensible defaults are set; the {ERP_LABELS[erp_type]} values are read from the system."
+        )
+        if not self.state.prefs or self.state.prefs.get("erp_type") != erp_type.value:
+            self.state.prefs = {**default_prefs(erp_type), "erp_type": erp_type.value}
+        prefs = self.state.prefs
+        self._loading = True
+        for scope, box in self.scopes.items():
+            box.setChecked(bool(prefs["scopes"].get(scope, True)))
+        self._select(self.direction, prefs["direction"])
+        self._select(self.frequency, prefs["frequency_minutes"])
+        self._select(self.policy, prefs["conflict_policy"])
+        if self._built_for is not erp_type:
+            self._build_erp(erp_type)
+        for setting in ERP_SETTINGS[erp_type]:
+            store = prefs["field_mappings" if setting.mapping else "erp_settings"]
+            self.erp_fields[setting.key].setEditText(str(store.get(setting.key, setting.default)))
+        self._loading = False
+        self.start_task(self._discover(erp_type), "erp-settings-discovery")
+
+    def _select(self, combo: QComboBox, value: Any) -> None:
+        index = combo.findData(value)
+        combo.setCurrentIndex(max(index, 0))
+
+    def _build_erp(self, erp_type: ErpType) -> None:
+        self._built_for = erp_type
+        for form in (self.erp_form, self.mapping_form):
+            while form.rowCount():
+                form.removeRow(0)
+        self.erp_fields = {}
+        for setting in ERP_SETTINGS[erp_type]:
+            combo = self._combo(setting.label, [], editable=True)
+            combo.setObjectName(f"erp_{setting.key}")
+            hint = "needed to post stock changes" if setting.needed else "optional"
+            combo.lineEdit().setPlaceholderText(setting.default or hint)
+            (self.mapping_form if setting.mapping else self.erp_form).addRow(
+                self._label(f"{setting.label}:", combo), combo
+            )
+            self.erp_fields[setting.key] = combo
+
+    def on_value_changed(self, *_args: Any) -> None:
+        if getattr(self, "_loading", False) or not self.state.prefs:
+            return
+        prefs = self.state.prefs
+        prefs["scopes"] = {scope: box.isChecked() for scope, box in self.scopes.items()}
+        prefs["direction"] = self.direction.currentData()
+        prefs["frequency_minutes"] = self.frequency.currentData()
+        prefs["conflict_policy"] = self.policy.currentData()
+        erp_type = self.state.erp_type or ErpType.NETSUITE
+        for setting in ERP_SETTINGS[erp_type]:
+            if setting.key not in self.erp_fields:
+                continue
+            value = self.value_of(setting.key)
+            store = prefs.setdefault("field_mappings" if setting.mapping else "erp_settings", {})
+            if value:
+                store[setting.key] = value
+            else:
+                store.pop(setting.key, None)
+        self.state_changed()
+
+    def value_of(self, key: str) -> str:
+        """The chosen value: the item's data when picked from the list, else the text typed."""
+        combo = self.erp_fields[key]
+        text = combo.currentText().strip()
+        index = combo.findText(text)
+        if index >= 0 and combo.itemData(index) is not None:
+            return str(combo.itemData(index))
+        return text
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return any(box.isChecked() for box in self.scopes.values())
+
+    # ---- values discovered in the ERP ---------------------------------------------------------------
+    async def _discover(self, erp_type: ErpType) -> None:
+        wanted = [s for s in ERP_SETTINGS[erp_type] if s.discover]
+        try:
+            spec = with_network_defaults(
+                spec_from_values(
+                    erp_type, form_values(self.state.fields, self.state.secrets), self.state.auth_mode
+                ),
+                self.ctx.network_defaults,
+            )
+            connector = self.ctx.connector_factory(spec)
+        except AtlasDesktopError:
+            return
+        found: list[str] = []
+        try:
+            for setting in wanted:
+                method = next(
+                    (getattr(connector, n) for n in setting.discover if hasattr(connector, n)), None
+                )
+                if method is None:
+                    continue
+                self.discovery_note.setText(f"Reading the {setting.label.lower()} choices…")
+                try:
+                    items = list(await method())
+                except AtlasDesktopError as error:
+                    log.info("discovery of %s failed: %s", setting.key, error.message)
+                    continue
+                if items:
+                    self._offer(setting, [_choice(item) for item in items])
+                    found.append(setting.label.lower())
+        finally:
+            await connector.aclose()
+        self.discovery_note.setText(
+            f"Choices read from {ERP_LABELS[erp_type]}: {', '.join(found)}." if found else ""
+        )
+
+    def _offer(self, setting: ErpSetting, choices: list[tuple[str, str]]) -> None:
+        combo = self.erp_fields[setting.key]
+        store = self.state.prefs["field_mappings" if setting.mapping else "erp_settings"]
+        current = str(store.get(setting.key) or "")
+        self._loading = True
+        combo.clear()
+        for value, label in choices:
+            combo.addItem(label, value)
+        index = combo.findData(current) if current else -1
+        if index < 0 and current:
+            combo.setEditText(current)
+        else:
+            combo.setCurrentIndex(max(index, 0))
+        self._loading = False
+        self.on_value_changed()
+
+    # ---- leaving: the connection is stored now, so discovery can run on it ---------------------------
+    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+        self.on_value_changed()
+        return self.setup_wizard().commit_connection()

@@ -1,0 +1,159 @@
+"""Stand-ins for the Atlas sign-in, an ERP connector and the engine, for wizard tests without a network."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractButton, QWidget, QWizard
+
+from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.errors import AuthFailed
+from atlas_desktop.domain.model import ConnectionReport, StepResult
+from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.engine.api import (
+    DiscoveryProgress,
+    DiscoverySummary,
+    EventBus,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    RunSummary,
+    SyncPlan,
+    SyncType,
+)
+from atlas_desktop.ui.wizard.context import AtlasIdentity, DeviceCode, DeviceTokens
+
+GOOD_TOKEN = "atl_pat_good_token_0123456789"
+
+
+class FakeAtlasSignIn:
+    def __init__(self, *, good_token: str = GOOD_TOKEN, delay: float = 0.0) -> None:
+        self.good_token = good_token
+        self.delay = delay
+        self.checked: list[str] = []
+        self.approved = asyncio.Event()
+
+    async def verify_token(self, base_url: str, token: Secret) -> AtlasIdentity:
+        await asyncio.sleep(self.delay)
+        self.checked.append(base_url)
+        if token.reveal() not in (self.good_token, "device-access-token"):
+            raise AuthFailed("Atlas: the API token was refused", fix="Create a new token in the dashboard.")
+        return AtlasIdentity("acct_1", "Sandbox Pharma Distribution", "ops@example.com")
+
+    async def start_device(self, base_url: str) -> DeviceCode:
+        uri = f"{base_url}/device"
+        code = Secret("device-code-secret")
+        return DeviceCode("WDJB-MJHT", uri, f"{uri}?user_code=WDJB-MJHT", 0.01, 600, code)
+
+    async def wait_device(self, base_url: str, code: DeviceCode) -> DeviceTokens:
+        await self.approved.wait()
+        return DeviceTokens(Secret("device-access-token"), Secret("device-refresh-token"))
+
+
+@dataclass
+class FakeConnector:
+    spec: ConnectionSpec
+    steps: tuple[StepResult, ...] = (
+        StepResult("Sign in", ok=True, detail="as the integration user"),
+        StepResult("Read items", ok=True, detail="1,000 items"),
+        StepResult("Post stock adjustments", ok=True),
+    )
+    gate: asyncio.Event | None = None
+    closed: bool = False
+
+    async def test_connection(self) -> ConnectionReport:
+        if self.gate is not None:
+            await self.gate.wait()
+        return ConnectionReport(steps=self.steps)
+
+    async def list_locations(self) -> list[Any]:
+        return [_Choice("1", "Main warehouse"), _Choice("2", "East")]
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@dataclass(frozen=True)
+class _Choice:
+    id: str
+    name: str
+
+
+@dataclass
+class FakeConnectorFactory:
+    make: Callable[[ConnectionSpec], Any] = FakeConnector
+    built: list[Any] = field(default_factory=list)
+
+    def __call__(self, spec: ConnectionSpec) -> Any:
+        connector = self.make(spec)
+        self.built.append(connector)
+        return connector
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.events = EventBus()
+        self.synced: list[tuple[str, SyncType, bool]] = []
+
+    async def test_connection(self, connection_id: str) -> ConnectionReport:
+        return ConnectionReport(steps=(StepResult("Sign in", ok=True),))
+
+    async def discover(self, connection_id: str) -> DiscoverySummary:
+        for done in (100, 500, 1000):
+            self.events.publish(DiscoveryProgress(connection_id, done, 1000))
+            await asyncio.sleep(0)
+        return DiscoverySummary(matched=902, ambiguous=21, unmatched_atlas=38, unmatched_erp=46)
+
+    async def preview(self, connection_id: str) -> SyncPlan:
+        return SyncPlan(to_atlas=48, to_erp=3, conflicts=2, creates_on_atlas=46, unchanged=850)
+
+    async def sync(self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL,
+                   approve: bool = False) -> RunSummary:
+        self.synced.append((connection_id, sync_type, approve))
+        self.events.publish(RunStarted(connection_id, sync_type))
+        summary = RunSummary(1, connection_id, sync_type, RunStatus.SUCCESS, items_synced=51)
+        self.events.publish(RunFinished(summary))
+        return summary
+
+
+async def reachable(host: str, port: int) -> StepResult:
+    return StepResult("Reach the server", ok=True, detail=f"{host}:{port}")
+
+
+class User:
+    """Acts on the wizard only through clicks, key presses and the clipboard; counts what it did."""
+
+    def __init__(self, qtbot: Any, wizard: Any) -> None:
+        self.qtbot, self.wizard = qtbot, wizard
+        self.clicks = 0
+        self.pastes = 0
+
+    def click(self, widget: QWidget) -> None:
+        assert widget.isVisible() and widget.isEnabled(), widget
+        # Radio buttons and check boxes react to their indicator and text, not to the empty rest of the row.
+        checkable = isinstance(widget, QAbstractButton) and widget.isCheckable()
+        pos = QPoint(8, widget.height() // 2) if checkable else widget.rect().center()
+        self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+        self.clicks += 1
+
+    def next_when_ready(self, expected_page: int, timeout: int = 5000) -> None:
+        button = self.wizard.button(QWizard.WizardButton.NextButton)
+        try:
+            self.qtbot.waitUntil(lambda: button.isEnabled(), timeout=timeout)
+        except Exception as exc:
+            page = self.wizard.currentPage()
+            rows = [(r.name, str(r.state)) for r in getattr(getattr(page, "checklist", None), "rows", [])]
+            raise AssertionError(f"Next stays disabled on {type(page).__name__}; checklist {rows}") from exc
+        self.click(button)
+        self.qtbot.waitUntil(lambda: self.wizard.currentId() == expected_page, timeout=timeout)
+
+    def paste_into(self, widget: QWidget, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        widget.setFocus()
+        self.qtbot.keyClick(widget, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+        self.pastes += 1
