@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write it (default: ./atlas-desktop-diagnostics-<time>.zip)",
     )
 
+    selftest = commands.add_parser(
+        "selftest", help="check this installation (store, vault, sandbox, window) in a temporary profile"
+    )
+    selftest.add_argument("--no-render", action="store_true", help="skip rendering the main window")
+
     audit = commands.add_parser("audit", help="check or export the tamper-evident audit trail")
     audit_actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
     audit_actions.add_parser("verify", help="check the hash chain; exit 0 intact, 1 broken")

@@ -35,6 +35,10 @@ def _fail(error: AtlasDesktopError) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "selftest":  # never touches the user's profile
+        from atlas_desktop.app.selftest import run_selftest
+
+        return run_selftest(render=not args.no_render)
     if args.command == "sandbox":
         configure_logging(None, level=logging.DEBUG if args.verbose else logging.WARNING, stderr=True)
         return run_sandbox(args)

@@ -73,6 +73,8 @@ class SapConfig:
     ndc_field: str = "ProductStandardID"
     plants: tuple[str, ...] = ()
     storage_locations: tuple[str, ...] = ()
+    # Atlas location code -> "plant/storage location" (SAP's stock API carries no location names).
+    location_map: dict[str, str] = field(default_factory=dict)
     stock_types: tuple[str, ...] = ("01",)
     special_stock_types: tuple[str, ...] = ("",)
     page_size: int = MAX_PAGE
@@ -158,6 +160,7 @@ def config_from_spec(spec: ConnectionSpec) -> SapConfig:
         ndc_field=str(pick("ndc_field", "ProductStandardID")),
         plants=_strings(pick("plants"), "plants"),
         storage_locations=_strings(pick("storage_locations"), "storage_locations"),
+        location_map=_mapping(s.get("location_map"), "location_map"),
         stock_types=_strings(pick("stock_types"), "stock_types") or ("01",),
         special_stock_types=("",)
         if special is None

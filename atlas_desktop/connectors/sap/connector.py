@@ -10,12 +10,14 @@ from atlas_desktop.connectors.sap.auth import SapAuth
 from atlas_desktop.connectors.sap.config import SapConfig
 from atlas_desktop.connectors.sap.connection_test import ConnectionTester
 from atlas_desktop.connectors.sap.csrf import CsrfGuard
+from atlas_desktop.connectors.sap.mapping import location_id, split_location
 from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
 from atlas_desktop.connectors.sap.writes import Sleep, Writer
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
+    Location,
     Product,
     PurchaseOrder,
     StockChange,
@@ -60,6 +62,25 @@ class SapConnector:
             self.http, self.auth, self.csrf, self.config, network_checks=self._network_checks
         )
         return await tester.run()
+
+    async def locations(self) -> list[Location]:
+        """The stock locations this connection reads, as plant/storage location ids.
+
+        SAP's stock API carries no location names, so Atlas location codes are mapped through the
+        connection's `location_map` setting ({"MAIN": "1010/0001"}); configured plants and storage
+        locations are listed too.
+        """
+        found: dict[str, Location] = {}
+        for code, target in self.config.location_map.items():
+            plant, storage_location = split_location(str(target))
+            name = f"Plant {plant}, storage location {storage_location}"
+            found[str(target)] = Location(str(target), name, code)
+        for plant in self.config.plants:
+            for storage_location in self.config.storage_locations:
+                ident = location_id(plant, storage_location)
+                name = f"Plant {plant}, storage location {storage_location}"
+                found.setdefault(ident, Location(ident, name))
+        return list(found.values())
 
     async def products(self, since: datetime | None = None) -> AsyncIterator[Product]:
         started = self._clock()

@@ -86,7 +86,22 @@ class SapEmulator:
 
     # -- what the connection wizard imports ------------------------------------------------------------
 
+    def connection_settings(self) -> dict[str, Any]:
+        """What the wizard would have the user set for this tenant: where Atlas locations live in SAP,
+        and the cost center that goods issues post to."""
+        c = self.config
+        return {
+            "location_map": {code: f"{plant}/{sloc}" for code, (plant, sloc) in c.locations.items()},
+            "cost_center": sorted(c.cost_centers)[0] if c.cost_centers else None,
+        }
+
     def credential_files(self, base_url: str) -> dict[str, dict[str, Any]]:
+        files = self._credential_files(base_url)
+        for content in files.values():
+            content["settings"] = self.connection_settings()
+        return files
+
+    def _credential_files(self, base_url: str) -> dict[str, dict[str, Any]]:
         c = self.config
         base = base_url.rstrip("/")
         if c.auth_mode == AuthMode.OAUTH2:

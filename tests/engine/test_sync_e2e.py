@@ -1,4 +1,4 @@
-"""The engine end to end against the in-process NetSuite and Atlas emulators.
+"""The engine end to end against the in-process ERP (NetSuite, SAP) and Atlas emulators.
 
 Discover, approve the first sync, then move stock on both sides between runs and check that both
 sides hold exactly base + every delta, with conflicts for what cannot be added.
@@ -27,11 +27,59 @@ from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import SandboxOptions
+from atlas_desktop.sandbox.sap import build as build_sap
 from atlas_desktop.store.enums import MappingStatus, Resolution
 from atlas_desktop.store.keys import MemoryKeySource
 
-NS_URL = "http://127.0.0.1:8123"
+ERP_URL = "http://127.0.0.1:8123"
 ATLAS_URL = "http://127.0.0.1:8124"
+
+
+class NetSuiteSide:
+    """ERP-user actions on the NetSuite emulator, addressed by a mapping's ERP key."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.faults = emulator.faults
+
+    def stock(self, m: Any) -> Decimal:
+        return self.emulator.state.stock(int(m.erp_item_id), int(m.erp_location_id), m.lot)
+
+    def receive(self, m: Any, quantity: Decimal) -> None:
+        self.emulator.state.receive(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
+
+    def issue(self, m: Any, quantity: Decimal) -> None:
+        self.emulator.state.issue(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
+
+    def postings(self) -> int:
+        return self.emulator.state.count_transactions("inventoryadjustment")
+
+    write_path = "/record/v1/inventoryAdjustment"
+
+
+class SapSide:
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.faults = emulator.faults
+
+    @staticmethod
+    def _where(m: Any) -> tuple[str, str, str]:
+        plant, _, storage_location = m.erp_location_id.partition("/")
+        return m.erp_item_id, plant, storage_location
+
+    def stock(self, m: Any) -> Decimal:
+        return self.emulator.unrestricted_stock(*self._where(m), m.lot or "")
+
+    def receive(self, m: Any, quantity: Decimal) -> None:
+        self.emulator.post_goods_receipt(*self._where(m), quantity, batch=m.lot or "")
+
+    def issue(self, m: Any, quantity: Decimal) -> None:
+        self.emulator.post_goods_issue(*self._where(m), quantity, batch=m.lot or "")
+
+    def postings(self) -> int:
+        return len(self.emulator.material_documents())
+
+    write_path = "/A_MaterialDocumentHeader"
 
 
 @dataclass
@@ -39,26 +87,35 @@ class World:
     services: Services
     engine: EngineService
     connection_id: str
-    netsuite: Any
+    erp: Any
     atlas: Any
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def _emulator(kind: str, options: SandboxOptions) -> tuple[Any, Any, str]:
+    if kind == "netsuite":
+        emulator = build_netsuite(options)
+        return emulator, NetSuiteSide(emulator), "netsuite.json"
+    emulator = next(e for e in build_sap(options) if e.name == "sap-cloud")
+    return emulator, SapSide(emulator), "sap-cloud.json"
+
+
+@pytest.fixture(params=["netsuite", "sap"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     options = SandboxOptions(catalog=Catalog(seed=11, size=40, today=date(2026, 11, 27)), seed=11)
-    netsuite, atlas = build_netsuite(options), build_atlas(options)
+    emulator, side, file_name = _emulator(request.param, options)
+    atlas = build_atlas(options)
     with open_services(ProfilePaths(tmp_path / "profile"), key_source=MemoryKeySource()) as services:
-        spec = parse_connection(netsuite.credential_files(NS_URL)["netsuite.json"])
+        spec = parse_connection(emulator.credential_files(ERP_URL)[file_name])
         connection_id = services.connections.add(spec)
         services.atlas_accounts.save(
             base_url=ATLAS_URL, auth_method="api_token", secrets={"api_token": Secret(atlas.api_token)}
         )
         engine = build_engine(
             services,
-            transport=httpx.ASGITransport(app=netsuite.app),
+            transport=httpx.ASGITransport(app=emulator.app),
             atlas_options={"transport": httpx.ASGITransport(app=atlas.app)},
         )
-        yield World(services, engine, connection_id, netsuite, atlas)
+        yield World(services, engine, connection_id, side, atlas)
 
 
 def matched(world: World) -> list[Any]:
@@ -69,8 +126,7 @@ def matched(world: World) -> list[Any]:
 
 def sides(world: World, mapping: Any) -> tuple[Decimal, Decimal]:
     atlas_row = world.atlas.row(mapping.atlas_inventory_id)
-    erp = world.netsuite.state.stock(int(mapping.erp_item_id), int(mapping.erp_location_id), mapping.lot)
-    return Decimal(atlas_row["quantity"]), erp
+    return Decimal(atlas_row["quantity"]), world.erp.stock(mapping)
 
 
 async def test_discover_first_sync_then_bidirectional_deltas(world: World) -> None:
@@ -93,11 +149,9 @@ async def test_discover_first_sync_then_bidirectional_deltas(world: World) -> No
     both, atlas_only, erp_only = stocked[0], stocked[1], stocked[2]
     before = {m.id: sides(world, m)[1] for m in (both, atlas_only, erp_only)}
     world.atlas.sell(both.atlas_inventory_id, 2)
-    world.netsuite.state.receive(int(both.erp_item_id), int(both.erp_location_id), Decimal(5), both.lot)
+    world.erp.receive(both, Decimal(5))
     world.atlas.sell(atlas_only.atlas_inventory_id, 1)
-    world.netsuite.state.receive(
-        int(erp_only.erp_item_id), int(erp_only.erp_location_id), Decimal(3), erp_only.lot
-    )
+    world.erp.receive(erp_only, Decimal(3))
 
     second = await engine.sync(cid)
     assert second.status is RunStatus.SUCCESS, second.error_message
@@ -122,7 +176,7 @@ async def test_clash_below_zero_becomes_a_conflict_resolved_through_the_outbox(w
     mapping = next(m for m in matched(world) if sides(world, m)[0] >= 3)
     atlas_qty, erp_qty = sides(world, mapping)
     world.atlas.sell(mapping.atlas_inventory_id, atlas_qty)  # Atlas sold everything
-    world.netsuite.state.issue(int(mapping.erp_item_id), int(mapping.erp_location_id), erp_qty, mapping.lot)
+    world.erp.issue(mapping, erp_qty)
 
     run = await engine.sync(cid)
     assert run.conflicts_opened == 1
@@ -131,9 +185,7 @@ async def test_clash_below_zero_becomes_a_conflict_resolved_through_the_outbox(w
     assert sides(world, mapping) == (Decimal(0), Decimal(0))  # both untouched
 
     # A receipt lands after the conflict was recorded; the person then says the true count was 4.
-    world.netsuite.state.receive(
-        int(mapping.erp_item_id), int(mapping.erp_location_id), Decimal(3), mapping.lot
-    )
+    world.erp.receive(mapping, Decimal(3))
     resolved = await engine.resolve_conflict(conflicts[0].id, Resolution.VALUE, "4")
     assert resolved.status is RunStatus.SUCCESS, resolved.error_message
     assert sides(world, mapping) == (Decimal(7), Decimal(7))  # the chosen 4, and the later receipt kept
@@ -149,7 +201,8 @@ async def test_lost_response_is_not_posted_twice(world: World) -> None:
     mapping = next(m for m in matched(world) if sides(world, m)[0] >= 3)
     _, erp_before = sides(world, mapping)
     world.atlas.sell(mapping.atlas_inventory_id, 1)
-    world.netsuite.faults.add("drop_after", path="/record/v1/inventoryAdjustment", method="POST", times=1)
+    postings_before = world.erp.postings()
+    world.erp.faults.add("drop_after", path=world.erp.write_path, method="POST", times=1)
 
     # The adjustment lands but its answer is lost: the connector looks it up by externalId (or the next
     # run does, from the outbox) instead of posting it again.
@@ -157,6 +210,6 @@ async def test_lost_response_is_not_posted_twice(world: World) -> None:
     assert first.status in (RunStatus.SUCCESS, RunStatus.PARTIAL)
     second = await engine.sync(cid)
     assert second.status is RunStatus.SUCCESS, second.error_message
-    assert world.netsuite.faults.rules == [] or all(rule.times == 0 for rule in world.netsuite.faults.rules)
+    assert all(rule.times == 0 for rule in world.erp.faults.rules)  # the fault did fire
     assert sides(world, mapping) == (erp_before - 1, erp_before - 1)
-    assert world.netsuite.state.count_transactions("inventoryadjustment") == 1
+    assert world.erp.postings() == postings_before + 1
