@@ -13,6 +13,7 @@ from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.conflicts import ConflictRepository
 from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.runs import RunRepository
@@ -59,6 +60,9 @@ def build_engine(services: Services, **connector_options: Any) -> EngineService:
         build_repos(services),
         connection_spec=spec_for,
         connection_summary=services.connections.summary,
+        activate_connection=lambda cid: services.connections.update(
+            cid, sync_enabled=True, status=ConnectionStatus.ACTIVE
+        ),
         erp_factory=lambda spec: build_erp_connector(spec, **connector_options),
         atlas_factory=atlas_client_factory(services, **atlas_options),
         max_change_share=float(services.settings.get("max_change_share")),

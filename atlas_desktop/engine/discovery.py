@@ -101,7 +101,9 @@ class LocationResolver:
         return self.locations[0].id if len(self.locations) == 1 else None
 
 
-class _ProductIndex:
+class ProductIndex:
+    """ERP products indexed by every way their NDC text can be read."""
+
     def __init__(self, products: Iterable[ErpProductRef]) -> None:
         self.by_key: dict[str, set[str]] = defaultdict(set)
         self.by_ten: dict[str, set[str]] = defaultdict(set)
@@ -138,7 +140,7 @@ def discover(
     erp_stock: Iterable[ErpStockRef],
     locations: LocationResolver,
 ) -> list[MappingDraft]:
-    index = _ProductIndex(erp_products)
+    index = ProductIndex(erp_products)
     stock_by_item: dict[str, dict[tuple[str, str], ErpStockRef]] = defaultdict(dict)
     for ref in erp_stock:
         stock_by_item[ref.item_id][(ref.location_id, normalise_lot(ref.lot))] = ref

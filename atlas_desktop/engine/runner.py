@@ -18,7 +18,7 @@ from typing import Any
 
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, InvalidResponse
-from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.model import ErpType, Side
 from atlas_desktop.engine.api import (
     EventBus,
     RunFinished,
@@ -29,6 +29,7 @@ from atlas_desktop.engine.api import (
     SyncPlan,
     SyncType,
 )
+from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, plan
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher
@@ -57,6 +58,8 @@ class RunOptions:
     max_change_share: float = 0.5
     initial_source: Side = Side.ERP
     direction: SyncDirection = SyncDirection.BIDIRECTIONAL
+    transactions: bool = False  # confirmed Atlas orders -> ERP purchase orders
+    erp_type: ErpType = ErpType.NETSUITE
 
 
 def _chunks(iterator: Iterator[Any], size: int) -> Callable[[], list[Any]]:
@@ -104,6 +107,10 @@ class SyncRunner:
                 pushed = earlier.done + pusher_stats.done
                 failed = earlier.failed + pusher_stats.failed
                 in_doubt = pusher_stats.in_doubt
+                if options.transactions:
+                    orders = await self._orders(options, log_id)
+                    pushed += orders.created
+                    failed += len(orders.failed)
                 if failed or in_doubt:
                     status = RunStatus.PARTIAL
         except AtlasDesktopError as error:
@@ -189,6 +196,23 @@ class SyncRunner:
             share = Decimal(changed) / Decimal(considered)
             return f"{share:.0%} of the mapped items would change (more than {options.max_change_share:.0%})"
         return ""
+
+    async def _orders(self, options: RunOptions, log_id: int) -> OrderStats:
+        transfer = OrderTransfer(
+            self.db, self.repos.mirrors, self.repos.runs, self.connection_id,
+            options.erp_type, self.erp, self.atlas,
+        )  # fmt: skip
+        stats = await transfer.run()
+        for order, error in stats.failed:
+            await self.db(
+                self.repos.runs.add_item_error,
+                log_id,
+                self.connection_id,
+                None,
+                f"order {order.number} ({order.atlas_order_id})",
+                error.as_dict(),
+            )
+        return stats
 
     async def _push(self, log_id: int) -> Any:
         pusher = Pusher(

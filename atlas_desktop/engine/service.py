@@ -15,10 +15,11 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
+from atlas_desktop.connectors.atlas import SyncLogSummary
 from atlas_desktop.domain.connection import ConnectionSpec
 from atlas_desktop.domain.connector import ErpConnector
-from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.domain.model import ConnectionReport, Side
+from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
+from atlas_desktop.domain.model import ConnectionReport, Side, utc_now
 from atlas_desktop.engine.api import (
     ConnectionAlert,
     DiscoveryProgress,
@@ -69,6 +70,7 @@ class EngineService:
         *,
         connection_spec: Callable[[str], ConnectionSpec],
         connection_summary: Callable[[str], Any],
+        activate_connection: Callable[[str], None] | None = None,
         erp_factory: Callable[[ConnectionSpec], ErpConnector],
         atlas_factory: Callable[[], Any],
         max_change_share: float = 0.5,
@@ -78,6 +80,7 @@ class EngineService:
         self.db = DbThread()
         self._connection_spec = connection_spec
         self._connection_summary = connection_summary
+        self._activate_connection = activate_connection
         self._erp_factory = erp_factory
         self._atlas_factory = atlas_factory
         self._max_change_share = max_change_share
@@ -185,6 +188,8 @@ class EngineService:
                 max_change_share=0.0 if force_preview else self._max_change_share,
                 initial_source=Side(summary_row.settings.get("initial_source", Side.ERP.value)),
                 direction=summary_row.sync_direction,
+                transactions=bool(summary_row.sync_scopes.get("transactions", False)),
+                erp_type=summary_row.erp_type,
             )
             runner = SyncRunner(
                 self.db,
@@ -195,8 +200,42 @@ class EngineService:
                 self.events,
             )
             summary = await runner.run(options)
+        if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
+            # The user has seen and approved the first plan: from now on the schedule may run it.
+            if self._activate_connection is not None and not summary_row.sync_enabled:
+                await self.db(self._activate_connection, connection_id)
+        await self._report(connection_id, summary, summary_row)
         await self._alerts(connection_id, summary)
         return summary
+
+    async def _report(self, connection_id: str, summary: RunSummary, info: Any) -> None:
+        """The run's summary to the Atlas cloud, for support staff (best effort, never a credential)."""
+        if summary.status is RunStatus.PREVIEW:
+            return
+        try:
+            atlas = await self.atlas()
+            await atlas.upload_sync_log(
+                connection_id,
+                SyncLogSummary(
+                    sync_type=summary.sync_type.value,
+                    direction=info.sync_direction.value,
+                    status=summary.status.value,
+                    started_at=summary.started_at or utc_now(),
+                    completed_at=utc_now(),
+                    duration_seconds=Decimal(str(summary.duration_seconds)),
+                    items_synced=summary.items_synced,
+                    items_failed=summary.items_failed,
+                    items_skipped=summary.items_skipped,
+                    api_calls_made=summary.api_calls_made,
+                    api_errors=summary.api_errors,
+                    conflicts_opened=summary.conflicts_opened,
+                    in_doubt=summary.in_doubt,
+                    error_message=summary.error_message,
+                ),
+                key=f"sync-log-{connection_id}-{summary.sync_log_id}",
+            )
+        except AtlasDesktopError as error:
+            log.info("sync log not sent to Atlas: %s", error.message)
 
     async def resolve_conflict(
         self, conflict_id: int, resolution: Resolution, value: str | None

@@ -54,6 +54,9 @@ class NetSuiteSide:
     def postings(self) -> int:
         return self.emulator.state.count_transactions("inventoryadjustment")
 
+    def purchase_orders(self) -> int:
+        return self.emulator.state.count_transactions("purchaseorder")
+
     write_path = "/record/v1/inventoryAdjustment"
 
 
@@ -78,6 +81,9 @@ class SapSide:
 
     def postings(self) -> int:
         return len(self.emulator.material_documents())
+
+    def purchase_orders(self) -> int:
+        return len(self.emulator.purchase_orders())
 
     write_path = "/A_MaterialDocumentHeader"
 
@@ -213,3 +219,39 @@ async def test_lost_response_is_not_posted_twice(world: World) -> None:
     assert all(rule.times == 0 for rule in world.erp.faults.rules)  # the fault did fire
     assert sides(world, mapping) == (erp_before - 1, erp_before - 1)
     assert world.erp.postings() == postings_before + 1
+
+
+async def test_confirmed_orders_become_purchase_orders_once_and_are_linked(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    world.services.connections.update(cid, sync_scopes={"stock": True, "transactions": True})
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    mapping = matched(world)[0]
+    purchase_orders_before = world.erp.purchase_orders()
+    order = world.atlas.create_order(
+        [{"ndc": mapping.ndc_text_atlas, "name": mapping.item_name or "item", "quantity": "12", "unit_price": "3.5"}]
+    )
+    run = await engine.sync(cid)
+    assert run.status is RunStatus.SUCCESS, [e.message for e in engine.repos.runs.unreplayed_errors(cid)]
+    link = world.atlas.order_link(order["id"])
+    assert link is not None and link["erp_document_id"]
+    assert world.erp.purchase_orders() == purchase_orders_before + 1
+    again = await engine.sync(cid)  # the cursor moved on; a replay would find the same PO anyway
+    assert again.status is RunStatus.SUCCESS
+    assert world.erp.purchase_orders() == purchase_orders_before + 1
+
+
+async def test_an_order_the_erp_refuses_blocks_nothing_else_and_is_retried(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    world.services.connections.update(cid, sync_scopes={"stock": True, "transactions": True})
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    before = world.erp.purchase_orders()
+    bad = world.atlas.create_order([{"ndc": "99999-999-99", "name": "Unknown to the ERP", "quantity": "1"}])
+    run = await engine.sync(cid)
+    assert run.status is RunStatus.PARTIAL and run.items_failed == 1
+    errors = engine.repos.runs.unreplayed_errors(cid)
+    assert len(errors) == 1 and bad["number"] in errors[0].item_ref
+    assert world.atlas.order_link(bad["id"]) is None and world.erp.purchase_orders() == before
+    again = await engine.sync(cid)  # still refused: tried again, never skipped
+    assert again.items_failed == 1

@@ -18,6 +18,7 @@ from atlas_desktop.sandbox.netsuite.errors import ERROR_CONTENT_TYPE, concurrenc
 from atlas_desktop.sandbox.netsuite.records import Paging, Records
 from atlas_desktop.sandbox.netsuite.state import NetSuiteState
 from atlas_desktop.sandbox.netsuite.tba import TbaVerifier
+from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, notify_after
 
 NOTES = """
 - PATCH/POST/PUT of item quantity fields (quantityOnHand, quantityAvailable, ...) is refused with 400
@@ -76,6 +77,16 @@ class NetSuiteEmulator:
             clock=lambda: self.clock(),
         )
         self.state = NetSuiteState(lambda: self.clock(), db_path)
+        # Signed `inventory.updated` events after every stock move, once `webhooks.configure(url, secret)`.
+        self.webhooks = WebhookSender()
+        self.state.post_adjustment = notify_after(  # type: ignore[method-assign]
+            self.state.post_adjustment,
+            self.webhooks,
+            lambda txn, args: netsuite_event(
+                "inventory.updated", {"recordType": "inventoryadjustment", "id": txn,
+                                      "items": sorted({line.item for line in args[1]})}
+            ),
+        )  # fmt: skip
         self.paging = paging or Paging()
         self.limits = limits or QueryLimits()
         self.records = Records(self.state, self.paging)
@@ -120,7 +131,8 @@ class NetSuiteEmulator:
                 "base_url": base_url,
                 # What the wizard would discover and the user pick: the sandbox's adjustment account
                 # ("5810 Inventory Adjustments") and its only subsidiary.
-                "settings": {"adjustment_account_id": "58", "subsidiary_id": "1"},
+                # and the vendor purchase orders from Atlas orders go to when the supplier's name is unknown.
+                "settings": {"adjustment_account_id": "58", "subsidiary_id": "1", "default_vendor_id": "1"},
             }
         }
 

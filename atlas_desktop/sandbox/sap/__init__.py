@@ -27,6 +27,9 @@ from atlas_desktop.sandbox.sap.services.base import Context
 from atlas_desktop.sandbox.sap.services.material_document import cancel_document, post_document
 from atlas_desktop.sandbox.sap.state import Row
 from atlas_desktop.sandbox.sap.tls import PeerCertH11Protocol
+from atlas_desktop.sandbox.webhook_sender import NotifyOnPost, WebhookSender, cloud_event
+
+MATDOC_CREATED = "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1"
 
 NOTES = """
 - JSON only (no Atom): OData calls without Accept: application/json or $format=json get 406.
@@ -83,6 +86,12 @@ class SapEmulator:
     http_protocol: type | None = None  # uvicorn `http=` class that exposes the client certificate
     files_dir: Path | None = None
     notes: str = field(default=NOTES, repr=False)
+    # Signed CloudEvents after stock-changing writes, once `webhooks.configure(url, secret)`.
+    webhooks: WebhookSender = field(default_factory=WebhookSender, repr=False)
+
+    def _document_event(self, header: Row) -> None:
+        data = {k: header.get(k) for k in ("MaterialDocument", "MaterialDocumentYear")}
+        self.webhooks.notify(cloud_event(MATDOC_CREATED, f"sap/S4HANAOD/{self.config.system_id}", data))
 
     # -- what the connection wizard imports ------------------------------------------------------------
 
@@ -90,9 +99,16 @@ class SapEmulator:
         """What the wizard would have the user set for this tenant: where Atlas locations live in SAP,
         and the cost center that goods issues post to."""
         c = self.config
+        plant = sorted({plant for plant, _ in c.locations.values()})[0]
         return {
             "location_map": {code: f"{plant}/{sloc}" for code, (plant, sloc) in c.locations.items()},
             "cost_center": sorted(c.cost_centers)[0] if c.cost_centers else None,
+            # Purchase orders from Atlas orders: the organisational data of the sandbox company.
+            "company_code": c.company_code,
+            "purchasing_organization": c.company_code,
+            "purchasing_group": "001",
+            "po_plant": plant,
+            "default_supplier": "17300001",
         }
 
     def credential_files(self, base_url: str) -> dict[str, dict[str, Any]]:
@@ -181,13 +197,15 @@ class SapEmulator:
         }
         ctx = self._ctx()
         with ctx.state.transaction():
-            return post_document(
+            header = post_document(
                 ctx,
                 {"MaterialDocumentHeaderText": header_text},
                 [item],
                 code=code,
                 posting_date=ctx.state.now(),
             )
+        self._document_event(header)
+        return header
 
     def post_goods_receipt(
         self, material: str, plant: str, storage_location: str, quantity: Decimal, **kw: Any
@@ -207,7 +225,9 @@ class SapEmulator:
     def cancel(self, year: str, document: str) -> Row:
         ctx = self._ctx()
         with ctx.state.transaction():
-            return cancel_document(ctx, year, document, None)
+            header = cancel_document(ctx, year, document, None)
+        self._document_event(header)
+        return header
 
     def unrestricted_stock(
         self, material: str, plant: str, storage_location: str, batch: str = ""
@@ -273,6 +293,11 @@ def make_emulator(
     app = FaultMiddleware(
         SapApp(tenant), fault_config, rate_limited=sap_rate_limited, server_error=sap_server_error
     )
+    sender = WebhookSender()
+    source = f"sap/S4HANAOD/{config.system_id}"
+    app = NotifyOnPost(
+        app, sender, "API_MATERIAL_DOCUMENT_SRV", lambda: cloud_event(MATDOC_CREATED, source, {})
+    )
     return SapEmulator(
         name=config.name,
         config=config,
@@ -283,6 +308,7 @@ def make_emulator(
         certs=certs,
         http_protocol=PeerCertH11Protocol if tls else None,
         files_dir=data_dir,
+        webhooks=sender,
     )
 
 

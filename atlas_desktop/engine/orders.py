@@ -1,0 +1,109 @@
+"""Transactions: confirmed Atlas marketplace orders become ERP purchase orders, once each, linked back.
+
+Both steps are idempotent by a natural key, so no outbox is needed: the ERP connectors look a purchase
+order up by the order's key before creating it (NetSuite externalId, SAP reference hash), and Atlas
+answers a repeated link to the same document with the first answer. The orders cursor moves past an
+order only once it is created and linked; an order the ERP refuses stops the batch there, with an
+item error saying why, so no order is ever skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.model import ErpType, PurchaseOrder, Side
+from atlas_desktop.engine.discovery import ErpProductRef, ProductIndex, identify_ndc
+from atlas_desktop.store.enums import WatermarkStream
+
+log = logging.getLogger(__name__)
+Db = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class OrderStats:
+    created: int = 0
+    failed: list[tuple[PurchaseOrder, AtlasDesktopError]] = field(default_factory=list)
+
+
+def purchase_order_key(order: PurchaseOrder) -> str:
+    return f"atlas-order-{order.atlas_order_id}"
+
+
+class OrderTransfer:
+    def __init__(
+        self,
+        db: Db,
+        mirrors: Any,
+        runs: Any,
+        connection_id: str,
+        erp_type: ErpType,
+        erp: ErpConnector,
+        atlas: Any,
+    ) -> None:
+        self.db = db
+        self.mirrors = mirrors
+        self.runs = runs
+        self.connection_id = connection_id
+        self.erp_type = erp_type
+        self.erp = erp
+        self.atlas = atlas
+        self.stats = OrderStats()
+
+    async def _product_index(self) -> ProductIndex:
+        def build() -> ProductIndex:
+            return ProductIndex(
+                ErpProductRef(p.item_id, p.ndc_text, p.name or "")
+                for p in self.mirrors.iter_erp_products(self.connection_id)
+            )
+
+        index: ProductIndex = await self.db(build)
+        return index
+
+    @staticmethod
+    def _resolved(order: PurchaseOrder, index: ProductIndex) -> PurchaseOrder:
+        """Each line's ERP item, when its NDC names exactly one item for sure (the rules of discovery)."""
+
+        def item_for(ndc_text: str) -> str | None:
+            items, strong = index.match(identify_ndc(ndc_text))
+            return next(iter(items)) if strong and len(items) == 1 else None
+
+        lines = tuple(
+            replace(line, erp_item_id=line.erp_item_id or item_for(line.ndc_text)) for line in order.lines
+        )
+        return replace(order, lines=lines)
+
+    async def run(self) -> OrderStats:
+        cursor = await self.db(
+            self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS
+        )
+        index: ProductIndex | None = None
+        async for batch in self.atlas.orders(since=cursor, status="confirmed"):
+            for order in batch.orders:
+                if index is None:
+                    index = await self._product_index()
+                try:
+                    result = await self.erp.create_purchase_order(
+                        self._resolved(order, index), purchase_order_key(order)
+                    )
+                    await self.atlas.link_order(
+                        order.atlas_order_id,
+                        erp_type=self.erp_type,
+                        document_id=result.remote_id,
+                        document_number=result.remote_number,
+                        key=f"link-{order.atlas_order_id}-{result.remote_id}",
+                    )
+                except AtlasDesktopError as error:
+                    # Stop here: the cursor stays before this order, so it is tried again next run.
+                    log.warning("order %s could not be entered in the ERP: %s", order.number, error.message)
+                    self.stats.failed.append((order, error))
+                    return self.stats
+                self.stats.created += 1
+            await self.db(
+                self.runs.set_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS, batch.cursor
+            )
+        return self.stats
