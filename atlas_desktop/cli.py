@@ -62,6 +62,14 @@ def add_engine_commands(commands: Any) -> None:
     resolve.add_argument("--take", choices=["atlas", "erp", "value"], required=True)
     resolve.add_argument("--value", help="the value to set with --take value")
 
+    reconcile = commands.add_parser("reconcile", help="compare both sides in full and report (and fix) drift")
+    reconcile.add_argument("id")
+    reconcile.add_argument("--no-fix", action="store_true", help="only report, do not merge what was found")
+    reconcile.add_argument("--json", action="store_true")
+    replay = commands.add_parser("replay", help="try the items that failed in earlier runs again")
+    replay.add_argument("id")
+    replay.add_argument("--json", action="store_true")
+
     commands.add_parser("agent", help="run every enabled connection on its schedule, without a window")
 
 

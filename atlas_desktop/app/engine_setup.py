@@ -11,9 +11,11 @@ from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
 from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
+from atlas_desktop.store.audit import AuditLog
 from atlas_desktop.store.conflicts import ConflictRepository
 from atlas_desktop.store.decisions import DecisionRepository
 from atlas_desktop.store.enums import ConnectionStatus
+from atlas_desktop.store.explain import ExplainRepository
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.runs import RunRepository
@@ -27,6 +29,8 @@ def build_repos(services: Services) -> Repos:
         decisions=DecisionRepository(store),
         conflicts=ConflictRepository(store),
         runs=RunRepository(store),
+        explain=ExplainRepository(store),
+        audit=AuditLog(store),
     )
 
 

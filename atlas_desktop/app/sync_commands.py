@@ -169,8 +169,43 @@ def _conflict_json(row: Any) -> dict[str, Any]:
     }
 
 
+def run_reconcile(args: argparse.Namespace, services: Services) -> int:
+    async def work(engine: EngineService) -> int:
+        report = await engine.reconcile(args.id, fix=not args.no_fix)
+        if args.json:
+            print(json.dumps({
+                "sync_log_id": report.sync_log_id, "keys_checked": report.keys_checked,
+                "drift": report.drift, "fix": summary_json(report.fix) if report.fix else None,
+            }))  # fmt: skip
+        else:
+            print(f"checked {report.keys_checked} mapped keys: {len(report.drift)} had drifted")
+            for item in report.drift[:20]:
+                print(f"  mapping {item['mapping_id']}: was {item['was']}, now {item['now']}")
+            if report.fix is not None:
+                _print_summary(report.fix)
+        if report.fix is not None:
+            return exit_code(report.fix)
+        return EXIT_ITEM_ERRORS if report.drift else EXIT_OK
+
+    return _with_engine(services, work)
+
+
+def run_replay(args: argparse.Namespace, services: Services) -> int:
+    async def work(engine: EngineService) -> int:
+        summary = await engine.replay_failed(args.id)
+        if args.json:
+            print(json.dumps(summary_json(summary)))
+        else:
+            _print_summary(summary)
+        return exit_code(summary)
+
+    return _with_engine(services, work)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
     "sync": run_sync,
     "mappings": run_mappings,
     "conflicts": run_conflicts,
+    "reconcile": run_reconcile,
+    "replay": run_replay,
 }

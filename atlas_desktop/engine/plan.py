@@ -112,9 +112,35 @@ def _side(values: Any) -> SideValue:
     return SideValue(values.quantity, values.expiry)
 
 
-def plan(rows: Iterable[Any], counts: PlanCounts, *, initial_source: Side = Side.ERP) -> list[DecisionDraft]:
-    """Decision drafts for the rows that need one; tallies everything in `counts`."""
+def flip_count(bases: list[Decimal]) -> int:
+    """How often the agreed value went back to the one before last (A -> B -> A): a ping-pong."""
+    return sum(1 for i in range(2, len(bases)) if bases[i] == bases[i - 2] != bases[i - 1])
+
+
+def _quarantine(row: Any, flips: int) -> DecisionDraft:
+    base = str(row.base.quantity) if row.base else None
+    note = (
+        f"the quantity went back and forth {flips} times within the hour; it is no longer synced until "
+        "someone checks what keeps changing it (another integration? a script?)"
+    )
+    clash = FieldClash("quantity", base, str(row.atlas.quantity), str(row.erp.quantity), None, note)
+    return DecisionDraft(row.mapping_id, None, (), (_clash_draft(clash, row),))
+
+
+def plan(
+    rows: Iterable[Any],
+    counts: PlanCounts,
+    *,
+    initial_source: Side = Side.ERP,
+    flipping: dict[int, int] | None = None,
+) -> list[DecisionDraft]:
+    """Decision drafts for the rows that need one; tallies everything in `counts`.
+
+    `flipping`: mapping id -> flips in the recent window for keys past the loop guard's limit; such a
+    key becomes an open conflict instead of being synced again.
+    """
     drafts: list[DecisionDraft] = []
+    flipping = flipping or {}
     for row in rows:
         counts.rows += 1
         if row.has_pending_decision or row.has_open_conflict:
@@ -126,6 +152,11 @@ def plan(rows: Iterable[Any], counts: PlanCounts, *, initial_source: Side = Side
         base = SideValue(row.base.quantity, row.base.expiry) if row.base else None
         if base is None:
             counts.first_sync += 1
+        changed = row.atlas.quantity != base_q(row) or row.erp.quantity != base_q(row)
+        if row.mapping_id in flipping and changed:
+            counts.conflicts += 1
+            drafts.append(_quarantine(row, flipping[row.mapping_id]))
+            continue
         decision = merge_key(
             MergeInput(base, _side(row.atlas), _side(row.erp), row.direction, row.policy, initial_source)
         )
@@ -145,6 +176,10 @@ def plan(rows: Iterable[Any], counts: PlanCounts, *, initial_source: Side = Side
         counts.to_erp += sum(1 for write in writes if write.target is Side.ERP)
         drafts.append(DecisionDraft(row.mapping_id, new_base, writes, conflicts))
     return drafts
+
+
+def base_q(row: Any) -> Decimal | None:
+    return row.base.quantity if row.base else None
 
 
 def decimal_payload(payload: dict[str, Any], name: str) -> Decimal:

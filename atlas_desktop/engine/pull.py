@@ -118,6 +118,15 @@ class Puller:
         await self._set_watermark(Side.ERP, WatermarkStream.STOCK, mark.isoformat() if mark else started)
         return self.stats
 
+    async def pull_atlas_full(self) -> PullStats:
+        """The whole Atlas listing, independent of the change-feed cursor (reconciliation)."""
+        async for batch in batched(self.atlas.inventory(page_size=1000)):
+            self.stats.atlas_rows += await self.db(
+                self.mirrors.upsert_atlas_rows, self.connection_id, batch, unambiguous_key
+            )
+            self.progress("reconcile atlas", self.stats.atlas_rows)
+        return self.stats
+
     async def pull_atlas(self) -> PullStats:
         """The change feed from the stored cursor (from the beginning on a first run: every row once)."""
         cursor = await self._watermark(Side.ATLAS, WatermarkStream.CHANGES)

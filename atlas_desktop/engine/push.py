@@ -36,6 +36,7 @@ class PushStats:
     failed: int = 0
     in_doubt: int = 0
     errors: list[tuple[Any, AtlasDesktopError]] = field(default_factory=list)  # (entry, error)
+    written: list[tuple[Any, str | None]] = field(default_factory=list)  # (entry, remote id): the audit
 
 
 def _group_of(entry: Any) -> object:
@@ -121,6 +122,7 @@ class Pusher:
     async def _done(self, entry: Any, remote_id: str | None) -> None:
         await self.db(self.decisions.mark_done, entry.id, remote_id)
         self.stats.done += 1
+        self.stats.written.append((entry, remote_id))
 
     async def _execute(self, entry: Any) -> str | None:
         payload = entry.payload

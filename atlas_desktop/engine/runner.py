@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,14 +30,24 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
-from atlas_desktop.engine.plan import PlanCounts, plan
+from atlas_desktop.engine.plan import PlanCounts, flip_count, plan
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher
+from atlas_desktop.store.audit import AuditEvent
 from atlas_desktop.store.enums import MappingStatus, SyncDirection, SyncLogStatus
 
 log = logging.getLogger(__name__)
+_AUDIT_SOURCES = {
+    SyncType.MANUAL: "manual",
+    SyncType.FULL: "manual",
+    SyncType.INCREMENTAL: "manual",
+    SyncType.SCHEDULED: "scheduled",
+    SyncType.REAL_TIME: "real_time",
+    SyncType.RECONCILE: "system",
+}
 Db = Callable[..., Awaitable[Any]]
 RECORD_BATCH = 500
+LOOP_GUARD_WINDOW = timedelta(hours=1)
 MIN_ROWS_FOR_SHARE_CHECK = 20
 
 
@@ -48,6 +58,8 @@ class Repos:
     decisions: Any
     conflicts: Any
     runs: Any
+    explain: Any = None  # store.explain.ExplainRepository: counts for health
+    audit: Any = None  # store.audit.AuditLog, when the profile keeps one
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,8 @@ class RunOptions:
     initial_source: Side = Side.ERP
     direction: SyncDirection = SyncDirection.BIDIRECTIONAL
     transactions: bool = False  # confirmed Atlas orders -> ERP purchase orders
+    actor: str = "user"  # who asked for the run, for the audit trail
+    loop_guard_flips: int = 3  # more A -> B -> A flips than this within LOOP_GUARD_WINDOW: quarantine
     erp_type: ErpType = ErpType.NETSUITE
 
 
@@ -97,6 +111,7 @@ class SyncRunner:
         self.events.publish(RunStarted(self.connection_id, options.sync_type))
         status, plan_shown, error_message = RunStatus.SUCCESS, None, None
         counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
+        self._written: list[tuple[Any, str | None]] = []
         try:
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
             earlier = await self._push(log_id)
@@ -147,8 +162,41 @@ class SyncRunner:
             error_message=error_message,
             error_details={"plan": plan_shown.__dict__} if plan_shown else None,
         )
+        await self._audit(options, summary)
         self.events.publish(RunFinished(summary))
         return summary
+
+    async def _audit(self, options: RunOptions, summary: RunSummary) -> None:
+        """The run and every write it made, appended to the tamper-evident audit trail in one go."""
+        if self.repos.audit is None:
+            return
+        source = _AUDIT_SOURCES.get(options.sync_type, "system")
+        kept = ("delta", "expiry", "item_id", "row_id", "lot")
+        events = [
+            AuditEvent(
+                "write",
+                options.actor,
+                source,
+                self.connection_id,
+                entry.idempotency_key,
+                {"operation": entry.operation, "remote_id": remote_id, "mapping_id": entry.mapping_id,
+                 **{k: v for k, v in entry.payload.items() if k in kept}},
+            )  # fmt: skip
+            for entry, remote_id in self._written
+        ]
+        events.append(
+            AuditEvent(
+                "sync_run",
+                options.actor,
+                source,
+                self.connection_id,
+                str(summary.sync_log_id),
+                {"status": summary.status.value, "sync_type": summary.sync_type.value,
+                 "items_synced": summary.items_synced, "items_failed": summary.items_failed,
+                 "conflicts_opened": summary.conflicts_opened, "in_doubt": summary.in_doubt},
+            )  # fmt: skip
+        )
+        await self.db(self.repos.audit.append_many, events)
 
     async def _pull_and_merge(self, options: RunOptions, counts: PlanCounts, log_id: int) -> Any:
         puller = Puller(
@@ -166,9 +214,10 @@ class SyncRunner:
                 fix="Check the connection test; if the side is really empty, remove the mappings first.",
             )
         drafts = []
+        flipping = await self._flipping(options)
         rows = await self.db(lambda: iter(self.repos.mappings.merge_inputs(self.connection_id)))
         while chunk := await self.db(_chunks(rows, 2000)):
-            drafts.extend(plan(chunk, counts, initial_source=options.initial_source))
+            drafts.extend(plan(chunk, counts, initial_source=options.initial_source, flipping=flipping))
             self._progress("merge", counts.rows)
         reason = self._preview_reason(counts, options)
         if reason and not options.approve:
@@ -185,6 +234,18 @@ class SyncRunner:
                 self.repos.decisions.record, self.connection_id, log_id, drafts[start : start + RECORD_BATCH]
             )
         return await self._push(log_id)
+
+    async def _flipping(self, options: RunOptions) -> dict[int, int]:
+        """The loop guard: keys whose agreed value ping-ponged more than allowed in the window."""
+        since = datetime.now(UTC) - LOOP_GUARD_WINDOW
+        recent = await self.db(
+            self.repos.decisions.recent_base_quantities,
+            self.connection_id,
+            since,
+            min_decisions=options.loop_guard_flips + 2,
+        )
+        flips = {mapping_id: flip_count(bases) for mapping_id, bases in recent.items()}
+        return {mapping_id: n for mapping_id, n in flips.items() if n > options.loop_guard_flips}
 
     @staticmethod
     def _preview_reason(counts: PlanCounts, options: RunOptions) -> str:
@@ -219,6 +280,7 @@ class SyncRunner:
             self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas
         )
         stats = await pusher.drain()
+        self._written.extend(stats.written)
         for entry, error in stats.errors:
             ref = f"{entry.operation} {entry.payload.get('row_id') or entry.payload.get('item_id')}"
             await self.db(

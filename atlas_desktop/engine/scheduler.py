@@ -25,6 +25,7 @@ from atlas_desktop.engine.api import SyncType
 
 log = logging.getLogger(__name__)
 WATCHDOG_SECONDS = 30
+RECONCILE_HOUR = 2  # local time: the nightly full comparison runs when nobody works
 SLEEP_GAP_SECONDS = 120
 REAL_TIME_DEBOUNCE_S = 1.0
 
@@ -72,10 +73,27 @@ class SyncScheduler:
         """Rebuild the per-connection jobs from the connections table."""
         wanted = {c.connection_id: c for c in self._connections()}
         for job in self._scheduler.get_jobs():
-            if job.id != "__watchdog__" and job.id not in wanted:
+            if job.id != "__watchdog__" and ":" not in job.id and job.id not in wanted:
+                job.remove()
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("reconcile:") and job.id.removeprefix("reconcile:") not in wanted:
                 job.remove()
         now = datetime.now(UTC)
+        local_zone = datetime.now().astimezone().tzinfo
         for connection in wanted.values():
+            self._scheduler.add_job(
+                self._run_sync,
+                "cron",
+                hour=RECONCILE_HOUR,
+                minute=30,
+                timezone=local_zone,
+                args=[connection.connection_id, SyncType.RECONCILE],
+                id=f"reconcile:{connection.connection_id}",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=6 * 3600,
+            )
             self._scheduler.add_job(
                 self._scheduled_run,
                 "interval",
@@ -99,7 +117,7 @@ class SyncScheduler:
         if gap > SLEEP_GAP_SECONDS:
             log.info("the computer slept for about %.0f s: catching up every connection", gap)
             for job_id in self.job_ids:
-                if job_id != "__watchdog__":
+                if job_id != "__watchdog__" and ":" not in job_id:
                     self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
     def _on_job_error(self, event: JobExecutionEvent) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
@@ -37,16 +38,25 @@ from atlas_desktop.engine.discovery import (
     LocationResolver,
     discover,
 )
+from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
 from atlas_desktop.store.decisions import DecisionDraft
-from atlas_desktop.store.enums import Resolution
+from atlas_desktop.store.enums import Resolution, SyncLogStatus
 from atlas_desktop.store.snapshots import BaseValues
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_FAILURES = 3
+
+
+@dataclass
+class ReconcileReport:
+    sync_log_id: int
+    keys_checked: int
+    drift: list[dict[str, Any]]
+    fix: RunSummary | None = None
 
 
 class DbThread:
@@ -234,8 +244,85 @@ class EngineService:
                 ),
                 key=f"sync-log-{connection_id}-{summary.sync_log_id}",
             )
+            if self.repos.explain is not None:
+                counts = await self.db(self.repos.explain.counts, connection_id)
+                fresh = await self.db(self._connection_summary, connection_id)
+                await atlas.report_health(connection_id, health_report(fresh, counts))
         except AtlasDesktopError as error:
-            log.info("sync log not sent to Atlas: %s", error.message)
+            log.info("sync log / health not sent to Atlas: %s", error.message)
+
+    async def reconcile(self, connection_id: str, *, fix: bool = True) -> ReconcileReport:
+        """Read both sides whole, independent of watermarks, and report drift: keys whose values the
+        incremental reads had missed (writes still in the outbox explain theirs, so they are left out).
+        With `fix`, a normal run then merges what was found, through the usual merge path."""
+        async with self._lock(connection_id):
+            erp, atlas = await self.erp(connection_id), await self.atlas()
+            info = await self.db(self._connection_summary, connection_id)
+            log_id = await self.db(
+                self.repos.runs.start, connection_id, SyncType.RECONCILE, info.sync_direction
+            )
+            before = await self.db(self._key_values, connection_id)
+            puller = Puller(self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas)
+            try:
+                await puller.pull_atlas_full()
+                await puller.pull_erp(full=True)
+            except AtlasDesktopError as error:
+                await self._finish_reconcile(
+                    log_id, SyncLogStatus.FAILED, [], f"{error.message} — {error.fix}"
+                )
+                raise
+            after = await self.db(self._key_values, connection_id)
+            drift = [
+                {"mapping_id": mapping_id, "was": list(before[mapping_id]), "now": list(values)}
+                for mapping_id, values in after.items()
+                if before.get(mapping_id) is not None and before[mapping_id] != values
+            ]
+            message = f"{len(drift)} item(s) had changed unseen by the incremental reads" if drift else None
+            status = SyncLogStatus.PARTIAL if drift else SyncLogStatus.SUCCESS
+            await self._finish_reconcile(log_id, status, drift, message)
+        report = ReconcileReport(log_id, len(after), drift)
+        if fix and drift:
+            report.fix = await self.sync(connection_id, sync_type=SyncType.RECONCILE)
+        return report
+
+    async def _finish_reconcile(
+        self, log_id: int, status: SyncLogStatus, drift: list[dict[str, Any]], message: str | None
+    ) -> None:
+        await self.db(
+            self.repos.runs.finish,
+            log_id,
+            status=status,
+            items_synced=0,
+            items_failed=0,
+            items_skipped=len(drift),
+            api_calls_made=0,
+            api_errors=0,
+            conflicts_opened=0,
+            in_doubt=0,
+            error_message=message,
+            error_details={"drift": drift[:1000]} if drift else None,
+        )
+
+    def _key_values(self, connection_id: str) -> dict[int, tuple[str, ...]]:
+        """Each matched key's values on both sides as the mirrors hold them (writes in flight left out)."""
+        values: dict[int, tuple[str, ...]] = {}
+        for row in self.repos.mappings.merge_inputs(connection_id):
+            if row.has_pending_decision or row.atlas is None or row.erp is None:
+                continue
+            values[row.mapping_id] = (
+                str(row.atlas.quantity),
+                str(row.atlas.expiry),
+                str(row.erp.quantity),
+                str(row.erp.expiry),
+            )
+        return values
+
+    async def replay_failed(self, connection_id: str) -> RunSummary:
+        """Try failed items again: the merge re-derives every write that did not land (bases only moved
+        by what did), so a replay is a run after marking the errors as replayed."""
+        errors = await self.db(self.repos.runs.unreplayed_errors, connection_id)
+        await self.db(self.repos.runs.mark_replayed, [error.id for error in errors])
+        return await self.sync(connection_id, sync_type=SyncType.MANUAL)
 
     async def resolve_conflict(
         self, conflict_id: int, resolution: Resolution, value: str | None

@@ -443,6 +443,36 @@ class DecisionRepository:
         found = {status.value: count for status, count in rows}
         return {status.value: found.get(status.value, 0) for status in OutboxStatus}
 
+    def recent_base_quantities(
+        self, connection_id: str, since: datetime, *, min_decisions: int
+    ) -> dict[int, list[Decimal]]:
+        """Per mapping with at least `min_decisions` decisions since `since`: the quantities those
+        decisions set as base, oldest first (the loop guard looks for values that keep coming back)."""
+        decisions = SyncDecisionRow.__table__
+        busy = (
+            sa.select(decisions.c.mapping_id)
+            .where(decisions.c.connection_id == connection_id, decisions.c.created_at >= since)
+            .group_by(decisions.c.mapping_id)
+            .having(sa.func.count() >= min_decisions)
+        )
+        query = (
+            sa.select(decisions.c.mapping_id, decisions.c.new_base)
+            .where(
+                decisions.c.connection_id == connection_id,
+                decisions.c.created_at >= since,
+                decisions.c.mapping_id.in_(busy),
+                decisions.c.new_base.is_not(None),
+            )
+            .order_by(decisions.c.mapping_id, decisions.c.id)
+        )
+        found: dict[int, list[Decimal]] = {}
+        with self._store.engine.connect() as conn:
+            for mapping_id, new_base in conn.execute(query):
+                data = json.loads(new_base) if isinstance(new_base, str) else new_base
+                if isinstance(data, dict) and data.get("quantity") is not None:
+                    found.setdefault(mapping_id, []).append(Decimal(str(data["quantity"])))
+        return found
+
     def decision_status(self, decision_ids: Iterable[int]) -> dict[int, DecisionStatus]:
         """The current status of each decision (for the engine's run summary and tests)."""
         result: dict[int, DecisionStatus] = {}

@@ -143,3 +143,11 @@ def test_no_movement_lost_or_applied_twice_under_interleaving(start, script, lat
         sides["erp"] += decision.erp_delta
         base = decision.new_base
     assert sides["atlas"] == sides["erp"] == base.quantity == D(start) + total_moves
+
+
+def test_flip_count_sees_values_coming_back() -> None:
+    from atlas_desktop.engine.plan import flip_count
+
+    assert flip_count([D(1), D(2), D(1), D(2), D(1)]) == 3
+    assert flip_count([D(1), D(2), D(3), D(4)]) == 0  # steady sales are not a ping-pong
+    assert flip_count([D(5), D(5), D(5)]) == 0

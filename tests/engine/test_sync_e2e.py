@@ -57,6 +57,22 @@ class NetSuiteSide:
     def purchase_orders(self) -> int:
         return self.emulator.state.count_transactions("purchaseorder")
 
+    def plant_drift(self, m: Any, quantity: Decimal) -> None:
+        """Change a balance behind everyone's back: no transaction, so incremental reads cannot see it."""
+        state = self.emulator.state
+        lot_id = state.lot_id(int(m.erp_item_id), m.lot) if m.lot else None
+        state.db.execute(
+            "UPDATE inventorybalance SET quantityonhand = ?, quantityavailable = ?"
+            " WHERE item = ? AND location = ? AND IFNULL(inventorynumber, 0) = ?",
+            (str(quantity), str(quantity), int(m.erp_item_id), int(m.erp_location_id), lot_id or 0),
+        )
+        if lot_id is not None:
+            state.db.execute(
+                "UPDATE inventorynumberlocation SET quantityonhand = ?, quantityavailable = ?"
+                " WHERE inventorynumber = ? AND location = ?",
+                (str(quantity), str(quantity), lot_id, int(m.erp_location_id)),
+            )
+
     write_path = "/record/v1/inventoryAdjustment"
 
 
@@ -84,6 +100,14 @@ class SapSide:
 
     def purchase_orders(self) -> int:
         return len(self.emulator.purchase_orders())
+
+    def plant_drift(self, m: Any, quantity: Decimal) -> None:
+        """Change a stock row behind everyone's back: no material document, so no incremental read sees it."""
+        material, plant, storage_location = self._where(m)
+        key = (material, plant, storage_location, m.lot or "", "", "", "00000000", "", "000000", "", "01")
+        self.emulator._ctx().state.table("A_MatlStkInAcctMod").get(key)["MatlWrhsStkQtyInMatlBaseUnit"] = (
+            quantity
+        )
 
     write_path = "/A_MaterialDocumentHeader"
 
@@ -166,6 +190,9 @@ async def test_discover_first_sync_then_bidirectional_deltas(world: World) -> No
     for mapping in (both, atlas_only, erp_only):
         assert sides(world, mapping) == (expected[mapping.id], expected[mapping.id])
 
+    # Every run and write is in the audit trail, and the chain is intact.
+    report = engine.repos.audit.verify()
+    assert report.ok and report.count >= 3 + second.items_synced
     # An idle run writes nothing and reads only a handful of pages.
     idle = await engine.sync(cid)
     assert idle.status is RunStatus.SUCCESS and idle.items_synced == 0
@@ -229,7 +256,14 @@ async def test_confirmed_orders_become_purchase_orders_once_and_are_linked(world
     mapping = matched(world)[0]
     purchase_orders_before = world.erp.purchase_orders()
     order = world.atlas.create_order(
-        [{"ndc": mapping.ndc_text_atlas, "name": mapping.item_name or "item", "quantity": "12", "unit_price": "3.5"}]
+        [
+            {
+                "ndc": mapping.ndc_text_atlas,
+                "name": mapping.item_name or "item",
+                "quantity": "12",
+                "unit_price": "3.5",
+            }
+        ]
     )
     run = await engine.sync(cid)
     assert run.status is RunStatus.SUCCESS, [e.message for e in engine.repos.runs.unreplayed_errors(cid)]
@@ -255,3 +289,43 @@ async def test_an_order_the_erp_refuses_blocks_nothing_else_and_is_retried(world
     assert world.atlas.order_link(bad["id"]) is None and world.erp.purchase_orders() == before
     again = await engine.sync(cid)  # still refused: tried again, never skipped
     assert again.items_failed == 1
+
+
+async def test_a_key_that_ping_pongs_is_quarantined_as_a_conflict(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    mapping = next(m for m in matched(world) if sides(world, m)[0] >= 10)
+    # Something keeps undoing the change: +5, -5, +5, ... With the first sync's base that is
+    # B, B+5, B, B+5, B, B+5: four returns to an earlier value, one more than the guard allows.
+    for step in range(5):
+        if step % 2 == 0:
+            world.atlas.edit_row(mapping.atlas_inventory_id, quantity=str(sides(world, mapping)[0] + 5))
+        else:
+            world.atlas.sell(mapping.atlas_inventory_id, 5)
+        run = await engine.sync(cid)
+        assert run.conflicts_opened == 0, step
+    world.atlas.sell(mapping.atlas_inventory_id, 5)
+    run = await engine.sync(cid)
+    assert run.conflicts_opened == 1
+    (conflict,) = engine.repos.conflicts.open_conflicts(cid)
+    assert conflict.mapping_id == mapping.id and "back and forth" in (conflict.note or "")
+
+
+async def test_reconciliation_reports_drift_the_cursor_missed_and_fixes_it(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    mapping = next(m for m in matched(world) if sides(world, m)[0] >= 3)
+    atlas_qty, erp_qty = sides(world, mapping)
+    world.erp.plant_drift(mapping, erp_qty + 7)
+    quiet = await engine.sync(cid)
+    assert quiet.items_synced == 0  # the incremental read cannot see it
+    assert sides(world, mapping) == (atlas_qty, erp_qty + 7)
+
+    report = await engine.reconcile(cid)
+    assert [d["mapping_id"] for d in report.drift] == [mapping.id]
+    runs = engine.repos.runs.recent(cid)
+    assert any(r.sync_type.value == "reconcile" and r.error_details for r in runs)
+    assert report.fix is not None and report.fix.status is RunStatus.SUCCESS
+    assert sides(world, mapping) == (erp_qty + 7, erp_qty + 7)

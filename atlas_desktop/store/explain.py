@@ -1,0 +1,318 @@
+"""Read-only views for the monitoring screens: counts per connection, one mapping's writes, ERP candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from atlas_desktop.domain.model import Side
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.enums import ConflictStatus, MappingStatus, OutboxStatus
+from atlas_desktop.store.models import (
+    ConflictRow,
+    ErpProductRow,
+    ErpStockRow,
+    InventoryMappingRow,
+    OutboxRow,
+    SyncItemErrorRow,
+)
+from atlas_desktop.store.sqlutil import LIKE_ESCAPE, digits_only, like_pattern, lot_or_none
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCounts:
+    """What a dashboard card shows besides the connection row itself."""
+
+    mappings: dict[MappingStatus, int]
+    open_conflicts: int
+    in_doubt_writes: int
+    pending_writes: int
+    failing_items: int  # item errors not replayed yet
+
+    @property
+    def mapped(self) -> int:
+        return self.mappings.get(MappingStatus.MATCHED, 0) + self.mappings.get(MappingStatus.CONFLICT, 0)
+
+    @property
+    def unmapped(self) -> int:
+        return sum(
+            self.mappings.get(status, 0)
+            for status in (
+                MappingStatus.UNMATCHED_ATLAS,
+                MappingStatus.UNMATCHED_ERP,
+                MappingStatus.AMBIGUOUS,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteView:
+    """One outbox write, as the explain view lists it."""
+
+    id: int
+    target: Side
+    operation: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    status: OutboxStatus
+    attempts: int
+    remote_id: str | None
+    last_error: str | None
+    quantity_delta: Decimal | None
+    sync_log_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ErpCandidate:
+    """An ERP stock position a person may pair with an Atlas row."""
+
+    item_id: str
+    location_id: str
+    lot: str | None
+    sku: str | None
+    name: str | None
+    ndc_text: str | None
+    quantity: Decimal | None
+    mapped: bool  # already held by a matched (or conflict) mapping
+
+
+class ExplainRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def counts(self, connection_id: str) -> ConnectionCounts:
+        m, c, o, e = (
+            InventoryMappingRow.__table__,
+            ConflictRow.__table__,
+            OutboxRow.__table__,
+            SyncItemErrorRow.__table__,
+        )
+        with self._store.session() as session:
+            by_status = session.execute(
+                sa.select(m.c.status, sa.func.count())
+                .where(m.c.connection_id == connection_id)
+                .group_by(m.c.status)
+            ).all()
+            conflicts = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(c)
+                .where(c.c.connection_id == connection_id, c.c.status == ConflictStatus.OPEN)
+            )
+            outbox = dict(
+                session.execute(
+                    sa.select(o.c.status, sa.func.count())
+                    .where(o.c.connection_id == connection_id)
+                    .group_by(o.c.status)
+                ).all()
+            )
+            failing = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(e)
+                .where(e.c.connection_id == connection_id, e.c.replayed_at.is_(None))
+            )
+        return ConnectionCounts(
+            mappings={MappingStatus(status): count for status, count in by_status},
+            open_conflicts=conflicts or 0,
+            in_doubt_writes=outbox.get(OutboxStatus.IN_DOUBT, 0) + outbox.get(OutboxStatus.SENDING, 0),
+            pending_writes=outbox.get(OutboxStatus.PENDING, 0),
+            failing_items=failing or 0,
+        )
+
+    def writes_for_mapping(self, mapping_id: int, limit: int = 200) -> list[WriteView]:
+        """The writes made (or tried) for one mapping, newest first, with their idempotency keys."""
+        with self._store.session() as session:
+            rows = session.scalars(
+                sa.select(OutboxRow)
+                .where(OutboxRow.mapping_id == mapping_id)
+                .order_by(OutboxRow.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                WriteView(
+                    id=row.id,
+                    target=Side(row.target),
+                    operation=row.operation,
+                    payload=dict(row.payload),
+                    idempotency_key=row.idempotency_key,
+                    status=row.status,
+                    attempts=row.attempts,
+                    remote_id=row.remote_id,
+                    last_error=row.last_error,
+                    quantity_delta=row.quantity_delta,
+                    sync_log_id=row.sync_log_id,
+                    created_at=row.created_at,
+                )
+                for row in rows
+            ]
+
+    def item_errors(
+        self, connection_id: str, *, sync_log_id: int | None = None, limit: int = 500
+    ) -> list[tuple[int, int | None, str, str, str | None, str | None, str | None, datetime | None]]:
+        """Per-item errors, newest first: (id, mapping_id, item_ref, message, fix, remote_code,
+        remote_message, replayed_at). Replayed ones included (the history shows them)."""
+        e = SyncItemErrorRow
+        query = sa.select(
+            e.id, e.mapping_id, e.item_ref, e.message, e.fix, e.remote_code, e.remote_message, e.replayed_at
+        ).where(e.connection_id == connection_id)
+        if sync_log_id is not None:
+            query = query.where(e.sync_log_id == sync_log_id)
+        with self._store.session() as session:
+            return [tuple(row) for row in session.execute(query.order_by(e.id.desc()).limit(limit))]  # type: ignore[misc]
+
+    def erp_candidates(self, connection_id: str, search: str, limit: int = 50) -> list[ErpCandidate]:
+        """ERP stock positions whose item matches `search` (name, SKU, NDC in any format, item id, lot)."""
+        text = search.strip()
+        if not text:
+            return []
+        s, p, m = ErpStockRow.__table__, ErpProductRow.__table__, InventoryMappingRow.__table__
+        pattern = like_pattern(text)
+        conditions = [
+            column.like(pattern, escape=LIKE_ESCAPE)
+            for column in (p.c.name, p.c.sku, p.c.ndc_text, p.c.ndc_key, s.c.item_id, s.c.lot)
+        ]
+        digits = digits_only(text)
+        if len(digits) >= 3:
+            conditions.append(p.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
+        held = (
+            sa.select(sa.literal(1))
+            .where(
+                m.c.connection_id == s.c.connection_id,
+                m.c.erp_item_id == s.c.item_id,
+                m.c.erp_location_id == s.c.location_id,
+                sa.func.coalesce(m.c.lot, "") == s.c.lot,
+                m.c.status.in_([MappingStatus.MATCHED, MappingStatus.CONFLICT]),
+            )
+            .exists()
+        )
+        query = (
+            sa.select(
+                s.c.item_id, s.c.location_id, s.c.lot, p.c.sku, p.c.name, p.c.ndc_text, s.c.quantity, held
+            )
+            .select_from(
+                s.outerjoin(p, sa.and_(p.c.connection_id == s.c.connection_id, p.c.item_id == s.c.item_id))
+            )
+            .where(s.c.connection_id == connection_id, sa.or_(*conditions))
+            .order_by(held, p.c.name, s.c.item_id, s.c.location_id, s.c.lot)
+            .limit(max(limit, 0))
+        )
+        with self._store.session() as session:
+            return [
+                ErpCandidate(item, location, lot_or_none(lot), sku, name, ndc, quantity, bool(mapped))
+                for item, location, lot, sku, name, ndc, quantity, mapped in session.execute(query)
+            ]
+
+
+# ---- the mapping review table's pages: ids first (one table, no joins), then the page's rows --------------
+# MappingRepository.page joins five tables before it sorts and cuts; on 100k rows that costs ~300 ms per
+# page. Filtering, sorting and cutting on the mapping table alone, then joining only the page, is ~10x faster.
+_MAP = InventoryMappingRow.__table__
+_ORDER = {
+    name: _MAP.c[name]
+    for name in ("id", "ndc_key", "item_name", "atlas_inventory_id", "erp_item_id", "erp_location_id", "lot",
+                 "status", "match_method", "last_synced_at")
+}  # fmt: skip
+
+
+def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
+    from atlas_desktop.store.models import AtlasMirrorRow
+
+    query = query.where(_MAP.c.connection_id == connection_id)
+    if status is not None:
+        query = query.where(_MAP.c.status == MappingStatus(status))
+    text = (search or "").strip()
+    if not text:
+        return query
+    pattern = like_pattern(text)
+    # One LIKE over the columns joined by a separator: 1 comparison per row instead of 7 (3-4x faster).
+    haystack = sa.func.coalesce(_MAP.c.ndc_key, "")
+    for column in (_MAP.c.ndc_text_atlas, _MAP.c.ndc_text_erp, _MAP.c.item_name, _MAP.c.lot,
+                   _MAP.c.atlas_inventory_id, _MAP.c.erp_item_id):  # fmt: skip
+        haystack = haystack.op("||")("\x1f").op("||")(sa.func.coalesce(column, ""))
+    like = [haystack.like(pattern, escape=LIKE_ESCAPE)]
+    digits = digits_only(text)
+    if len(digits) >= 3 and digits != text:
+        like.append(_MAP.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
+    # SKUs live in the mirrors: uncorrelated subqueries, evaluated once, not per row.
+    a, p = AtlasMirrorRow.__table__, ErpProductRow.__table__
+    like.append(
+        _MAP.c.atlas_inventory_id.in_(
+            sa.select(a.c.atlas_id).where(a.c.connection_id == connection_id, a.c.sku.like(pattern, escape=LIKE_ESCAPE))
+        )
+    )
+    like.append(
+        _MAP.c.erp_item_id.in_(
+            sa.select(p.c.item_id).where(p.c.connection_id == connection_id, p.c.sku.like(pattern, escape=LIKE_ESCAPE))
+        )
+    )
+    return query.where(sa.or_(*like))
+
+
+def _ordering(order_by: str) -> list[Any]:
+    from atlas_desktop.domain.errors import ConfigError
+
+    column = _ORDER.get(order_by.lstrip("-"))
+    if column is None:
+        raise ConfigError("order_by", f"cannot sort by '{order_by}'", fix=f"Sort by one of: {', '.join(_ORDER)}.")
+    return [column.desc(), _MAP.c.id.desc()] if order_by.startswith("-") else [column.asc(), _MAP.c.id]
+
+
+class MappingPages:
+    """The review table's reads: count and page ids on one table, then the page's rows with their values."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def count(self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None) -> int:
+        query = _mapping_filter(sa.select(sa.func.count()).select_from(_MAP), connection_id, status, search)
+        with self._store.session() as session:
+            return session.scalar(query) or 0
+
+    def ids(
+        self, connection_id: str, *, status: MappingStatus | None, search: str | None, order_by: str = "id"
+    ) -> list[int]:
+        """Every matching mapping id in table order: one scan; 100k ints are ~1 MB (Anki holds ids too)."""
+        query = _mapping_filter(sa.select(_MAP.c.id), connection_id, status, search).order_by(*_ordering(order_by))
+        with self._store.session() as session:
+            return list(session.scalars(query))
+
+    def views(self, ids: list[int]) -> list[Any]:
+        """The MappingView of each id, in the order given (ids gone meanwhile are left out)."""
+        from atlas_desktop.store.mappings import _view, _view_query
+
+        if not ids:
+            return []
+        with self._store.session() as session:
+            rows = {row.id: _view(row) for row in session.execute(_view_query().where(_MAP.c.id.in_(ids)))}
+        return [rows[i] for i in ids if i in rows]
+
+    def page(
+        self,
+        connection_id: str,
+        *,
+        status: MappingStatus | None,
+        search: str | None,
+        offset: int,
+        limit: int,
+        order_by: str = "id",
+    ) -> list[Any]:
+        """MappingView rows, like MappingRepository.page (same arguments), read in two steps."""
+        from atlas_desktop.store.mappings import _view, _view_query
+
+        ordering = _ordering(order_by)
+        ids_query = (
+            _mapping_filter(sa.select(_MAP.c.id), connection_id, status, search)
+            .order_by(*ordering)
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        with self._store.session() as session:
+            ids = list(session.scalars(ids_query))
+            if not ids:
+                return []
+            rows = {row.id: _view(row) for row in session.execute(_view_query().where(_MAP.c.id.in_(ids)))}
+        return [rows[i] for i in ids if i in rows]
