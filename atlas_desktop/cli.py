@@ -72,6 +72,26 @@ def add_engine_commands(commands: Any) -> None:
 
     commands.add_parser("agent", help="run every enabled connection on its schedule, without a window")
 
+    webhooks = commands.add_parser(
+        "webhooks", help="receive signed ERP events on this machine (off by default)"
+    )
+    webhook_actions = webhooks.add_subparsers(dest="action", metavar="ACTION", required=True)
+    enable = webhook_actions.add_parser(
+        "enable", help="turn the receiver on; prints its URL and the secret's file"
+    )
+    enable.add_argument("id")
+    enable.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    enable.add_argument("--port", type=int, help="port to listen on")
+    disable = webhook_actions.add_parser("disable", help="turn the receiver off for a connection")
+    disable.add_argument("id")
+    hooks = webhook_actions.add_parser("list", help="list webhook receivers")
+    hooks.add_argument("--json", action="store_true")
+
+    api_key = commands.add_parser("api-key", help="the local management API's key (written to a 0600 file)")
+    api_key_actions = api_key.add_subparsers(dest="action", metavar="ACTION", required=True)
+    api_key_actions.add_parser("show", help="write the key to a file readable only by you; print its path")
+    api_key_actions.add_parser("rotate", help="replace the key; the old one stops working")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
+from atlas_desktop.app.api import start_configured_servers
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.services import Services
 from atlas_desktop.domain.errors import AtlasDesktopError
@@ -48,6 +49,9 @@ async def run_agent_async(services: Services, stop: asyncio.Event | None = None)
     scheduler = SyncScheduler(run, lambda: scheduled_connections(services))
     scheduler.start()
     triggers = await start_change_feed_triggers(engine, scheduled_connections(services), run)
+    servers = await start_configured_servers(services, engine)
+    for problem in servers.problems:
+        print(f"warning: {problem}", flush=True)
     jobs = [job for job in scheduler.job_ids if job != "__watchdog__" and ":" not in job]
     log.info("agent started with %d scheduled connection(s)", len(jobs))
     print(f"agent running: {len(jobs)} connection(s) scheduled; stop with Ctrl+C or SIGTERM", flush=True)
@@ -56,6 +60,7 @@ async def run_agent_async(services: Services, stop: asyncio.Event | None = None)
     finally:
         for trigger in triggers:
             await trigger.stop()
+        await servers.stop()
         scheduler.shutdown()
         await engine.aclose()
     print("agent stopped", flush=True)

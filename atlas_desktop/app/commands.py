@@ -54,6 +54,14 @@ def dispatch(args: argparse.Namespace) -> int:
                 return _connections(args, services)
             if args.command == "signin":
                 return signin(args, services)
+            if args.command == "webhooks":
+                from atlas_desktop.app.webhook_commands import run_webhooks
+
+                return run_webhooks(args, services)
+            if args.command == "api-key":
+                from atlas_desktop.app.webhook_commands import run_api_key
+
+                return run_api_key(args, services)
             if args.command == "audit":
                 from atlas_desktop.app.audit_commands import run_audit
 

@@ -31,6 +31,15 @@ SETTINGS: tuple[SettingDef, ...] = (
     SettingDef("log_level", "INFO", str, "Log level", "DEBUG, INFO, WARNING or ERROR"),
     SettingDef("start_at_login", False, bool, "Start at login"),
     SettingDef("max_change_share", 0.5, float, "Preview above this share of changed items"),
+    SettingDef("management_api_enabled", False, bool, "Local management API"),
+    SettingDef(
+        "management_api_host",
+        "127.0.0.1",
+        str,
+        "API interface",
+        "loopback = HTTP; other = HTTPS (self-signed)",
+    ),
+    SettingDef("management_api_port", 8765, int, "API port"),
 )
 _BY_KEY = {definition.key: definition for definition in SETTINGS}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -67,6 +67,7 @@ class RunOptions:
     sync_type: SyncType = SyncType.MANUAL
     approve: bool = False  # the user approved the preview of this run
     full: bool = False  # ignore watermarks: read everything again
+    full_merge: bool = False  # merge every mapped key, not only those touched since the last run
     max_change_share: float = 0.5
     initial_source: Side = Side.ERP
     direction: SyncDirection = SyncDirection.BIDIRECTIONAL
@@ -215,7 +216,10 @@ class SyncRunner:
             )
         drafts = []
         flipping = await self._flipping(options)
-        rows = await self.db(lambda: iter(self.repos.mappings.merge_inputs(self.connection_id)))
+        since = None if options.full_merge else await self._previous_run_start(log_id)
+        rows = await self.db(
+            lambda: iter(self.repos.mappings.merge_inputs(self.connection_id, changed_since=since))
+        )
         while chunk := await self.db(_chunks(rows, 2000)):
             drafts.extend(plan(chunk, counts, initial_source=options.initial_source, flipping=flipping))
             self._progress("merge", counts.rows)
@@ -234,6 +238,13 @@ class SyncRunner:
                 self.repos.decisions.record, self.connection_id, log_id, drafts[start : start + RECORD_BATCH]
             )
         return await self._push(log_id)
+
+    async def _previous_run_start(self, log_id: int) -> datetime | None:
+        """Only keys touched since the previous run need a decision (an idle run merges nothing);
+        None — merge every key — when there is no previous run to go by."""
+        recent = await self.db(self.repos.runs.recent, self.connection_id, 5)
+        earlier = [run.started_at for run in recent if run.id != log_id]
+        return max(earlier) if earlier else None
 
     async def _flipping(self, options: RunOptions) -> dict[int, int]:
         """The loop guard: keys whose agreed value ping-ponged more than allowed in the window."""

@@ -111,6 +111,12 @@ class EngineService:
             self._atlas = await self.db(self._atlas_factory)
         return self._atlas
 
+    async def forget_connector(self, connection_id: str) -> None:
+        """Credentials or settings changed: close the cached connector; the next use builds a new one."""
+        connector = self._erp.pop(connection_id, None)
+        if connector is not None:
+            await connector.aclose()
+
     def _lock(self, connection_id: str) -> asyncio.Lock:
         return self._locks.setdefault(connection_id, asyncio.Lock())
 
@@ -178,16 +184,25 @@ class EngineService:
         approve: bool = False,
         full: bool = False,
         force_preview: bool = False,
+        full_merge: bool = False,
     ) -> RunSummary:
         running = self._running.get(connection_id)
         if running is not None and not running.done():
             return await asyncio.shield(running)  # "Sync now" during a run joins it
-        task = asyncio.ensure_future(self._run(connection_id, sync_type, approve, full, force_preview))
+        task = asyncio.ensure_future(
+            self._run(connection_id, sync_type, approve, full, force_preview, full_merge)
+        )
         self._running[connection_id] = task
         return await asyncio.shield(task)
 
     async def _run(
-        self, connection_id: str, sync_type: SyncType, approve: bool, full: bool, force_preview: bool
+        self,
+        connection_id: str,
+        sync_type: SyncType,
+        approve: bool,
+        full: bool,
+        force_preview: bool,
+        full_merge: bool,
     ) -> RunSummary:
         async with self._lock(connection_id):
             summary_row = await self.db(self._connection_summary, connection_id)
@@ -195,6 +210,10 @@ class EngineService:
                 sync_type=sync_type,
                 approve=approve and not force_preview,
                 full=full,
+                full_merge=full_merge
+                or full
+                or force_preview
+                or sync_type in (SyncType.RECONCILE, SyncType.FULL),
                 max_change_share=0.0 if force_preview else self._max_change_share,
                 initial_source=Side(summary_row.settings.get("initial_source", Side.ERP.value)),
                 direction=summary_row.sync_direction,
@@ -322,7 +341,7 @@ class EngineService:
         by what did), so a replay is a run after marking the errors as replayed."""
         errors = await self.db(self.repos.runs.unreplayed_errors, connection_id)
         await self.db(self.repos.runs.mark_replayed, [error.id for error in errors])
-        return await self.sync(connection_id, sync_type=SyncType.MANUAL)
+        return await self.sync(connection_id, sync_type=SyncType.MANUAL, full_merge=True)
 
     async def resolve_conflict(
         self, conflict_id: int, resolution: Resolution, value: str | None

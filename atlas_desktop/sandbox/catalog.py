@@ -1,8 +1,9 @@
 """A deterministic, lazily generated pharma catalog that seeds the ERP and Atlas emulators.
 
 Same `(seed, size, today)` gives the same catalog, byte for byte. Product `i` is generated on demand from
-`random.Random(f"{seed}:{i}")`, so 100,000 products iterate in O(1) memory; product `i` does not depend on
-`size` either (a 200-item test catalog is a prefix of the 1,000-item demo catalog).
+BLAKE2b hashes of `f"{seed}:{i}..."` (one hash per product, lot or overlap plan: far cheaper than seeding a
+`random.Random` per product), so 100,000 products iterate in O(1) memory in a few seconds; product `i` does
+not depend on `size` either (a 200-item test catalog is a prefix of the 1,000-item demo catalog).
 
 Identifiers
     * NDC: hyphenated 10 digits. 24 manufacturers, each with two labeler codes; a manufacturer's labelers
@@ -30,15 +31,15 @@ How the ERP and Atlas views overlap (defaults of `OverlapProfile`, decided per p
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import random
+import struct
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from atlas_desktop.domain.errors import ConfigError
 
@@ -123,6 +124,21 @@ _PACKS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _pack_sizes(form: str) -> tuple[str, ...]:
+    return _PACKS["solid" if ("tablet" in form or "capsule" in form) else form]
+
+
+# Every product name, built once: _NAMES[drug][strength][form][pack]. Products share these strings, which
+# saves both the formatting and the memory of 100k copies.
+_NAMES: tuple[tuple[tuple[tuple[str, ...], ...], ...], ...] = tuple(
+    tuple(
+        tuple(tuple(f"{generic} {strength} {form}, {pack}" for pack in _pack_sizes(form)) for form in forms)
+        for strength in strengths
+    )
+    for generic, strengths, forms in _DRUGS
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogLocation:
     code: str
@@ -175,9 +191,23 @@ def gs1_check_digit(digits: str) -> str:
     """GS1 mod-10 check digit for a GTIN body (all digits but the check digit)."""
     if not digits.isdigit():
         raise ValueError("GS1 check digit needs a digits-only string")
+    return _check_digit(digits)
+
+
+def _check_digit(digits: str) -> str:
+    return str(-_gs1_sum(digits) % 10)
+
+
+def _gs1_sum(digits: str) -> int:
     # Weights 3,1,3,1... from the rightmost digit of the body.
-    total = 3 * sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2]))
-    return str((10 - total % 10) % 10)
+    return 3 * sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2]))
+
+
+# GS1 weighted digit sums of 0..999 written as 3 digits: starting with weight 3 at the units (the rightmost
+# digits of a body) and starting with weight 1 (the next 3 digits). Per product the check digit then costs
+# two lookups instead of a pass over 13 characters.
+_GS1_SUM_3 = tuple(_gs1_sum(f"{n:03d}") for n in range(1000))
+_GS1_SUM_1 = tuple(_gs1_sum(f"{n:03d}0") for n in range(1000))
 
 
 def ndc_to_gtin14(ndc10: str, indicator: int = 0) -> str:
@@ -185,7 +215,7 @@ def ndc_to_gtin14(ndc10: str, indicator: int = 0) -> str:
     if len(digits) != 10 or not digits.isdigit():
         raise ValueError("GTIN-14 is built from a 10-digit NDC")
     body = f"{indicator}03{digits}"
-    return body + gs1_check_digit(body)
+    return body + _check_digit(body)
 
 
 def ndc_to_11(ndc10: str) -> str:
@@ -208,6 +238,72 @@ def ndc_as(product: CatalogProduct, fmt: str) -> str:
     if fmt == "gtin14":
         return product.gtin14
     raise ValueError(f"unknown NDC format {fmt!r}; use one of {', '.join(NDC_FORMATS)}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Draws: 32-bit words from BLAKE2b
+
+
+_WORD = 1 << 32
+_BLOCK_WORDS = 16  # one 64-byte BLAKE2b digest
+_BLOCK = struct.Struct(f"<{_BLOCK_WORDS}I")
+
+
+def _block(key: str, n: int) -> tuple[int, ...]:
+    return _BLOCK.unpack(hashlib.blake2b(f"{key}/{n}".encode(), digest_size=64).digest())
+
+
+def _words(key: str, count: int, first: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """At least `count` uniform 32-bit words for `key`; word k never depends on `count` (a fixed stream)."""
+    words = first if first is not None else _block(key, 0)
+    for n in range(1, -(-count // _BLOCK_WORDS)):
+        words += _block(key, n)
+    return words
+
+
+def _below(word: int, n: int) -> int:
+    """Uniform in [0, n) from a 32-bit word (multiply-shift; bias below n / 2**32)."""
+    return (word * n) >> 32
+
+
+def _cut(share: float) -> float:
+    """`word < _cut(p)` holds with probability p (1.0 always, 0.0 never)."""
+    return share * _WORD
+
+
+_DAYS = tuple(timedelta(days=d) for d in range(1200))
+_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+_LOT_CODES = len(_LETTERS) * 10_000 * len(_LETTERS)
+# Quantities are drawn from small ranges: share the Decimal objects (immutable) instead of building them.
+_WHOLE = tuple(Decimal(n) for n in range(481))
+_HALVES = tuple(Decimal(n) + Decimal("0.5") for n in range(121))
+_EXTRA_QUANTITIES = _WHOLE[1:201]
+_Q_ZERO, _Q_HALF = _cut(0.05), _cut(0.06)
+_LOTS_ONE, _LOTS_TWO = _cut(0.55), _cut(0.85)  # 1-3 lots, weights 55/30/15
+_E_EXPIRED, _E_SOON, _E_YEAR, _E_MONTH_END = _cut(0.04), _cut(0.12), _cut(0.22), _cut(0.7)
+_LOT_WORDS = 6  # code, expiry category, expiry days, month end, manufacture days, fallback manufacture days
+_LOCATION_WORDS = 3  # stocked here?, quantity kind, quantity magnitude
+
+
+def _lot_code(word: int) -> str:
+    pick = (word * _LOT_CODES) >> 32
+    first, rest = divmod(pick, 10_000 * len(_LETTERS))
+    digits, last = divmod(rest, len(_LETTERS))
+    return f"{_LETTERS[first]}{digits:04d}{_LETTERS[last]}"
+
+
+def _quantity(kind: int, magnitude: int) -> Decimal:
+    if kind < _Q_ZERO:
+        return _WHOLE[0]
+    if kind < _Q_HALF:
+        return _HALVES[(magnitude * 121) >> 32]
+    return _WHOLE[1 + ((magnitude * 480) >> 32)]
+
+
+def _month_end(day: date) -> date:
+    if day.month == 12:
+        return date(day.year, 12, 31)
+    return date(day.year, day.month + 1, 1) - _DAYS[1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,6 +337,16 @@ class Catalog:
         half, bits = 1 << _FEISTEL_HALF_BITS, _FEISTEL_HALF_BITS
         self._rounds = tuple(tuple(rng.getrandbits(bits) for _ in range(half)) for _ in range(4))
         self._labelers = self._make_labelers(rng)
+        # Per labeler, what `_make_product` needs, precomputed: (code, layout, manufacturer, multiplier,
+        # offset, code space, digits after the labeler code, product segment length, the GS1 weighted sum of
+        # the GTIN body's digits before the product/package digits).
+        self._ndc_parts = tuple(
+            (lab.code, lab.layout, lab.manufacturer, lab.multiplier, lab.offset, lab.code_space,
+             10 - len(lab.code), int(lab.layout.split("-")[1]), _gs1_sum(f"003{lab.code:0<10}"))
+            for lab in self._labelers
+        )  # fmt: skip
+        self._recent = self.today - _DAYS[7]
+        self._stock_cuts = tuple((loc.code, _cut(_LOCATION_SHARE[loc.code])) for loc in self.locations)
         # Bounded: a page of the UI or a pass of the seeders hits the same products a few times in a row.
         self._product = lru_cache(maxsize=2048)(self._make_product)
         self._holdings = lru_cache(maxsize=2048)(self._make_holdings)
@@ -261,8 +367,9 @@ class Catalog:
         return self._holdings(self._check(i))[1]
 
     def products(self) -> Iterator[CatalogProduct]:
+        make = self._product
         for i in range(self.size):
-            yield self.product(i)
+            yield make(i)
 
     def _check(self, i: int) -> int:
         if not 0 <= i < self.size:
@@ -294,93 +401,84 @@ class Catalog:
             left, right = right, left ^ table[right]
         return (left << _FEISTEL_HALF_BITS) | right
 
-    def _ndc(self, i: int) -> tuple[str, str, str]:
-        slot = self._permute(i)
-        labeler = self._labelers[slot % len(self._labelers)]
-        ordinal = slot // len(self._labelers)  # < 2**22 / 48 < 10**5: fits every labeler's code space
-        code = (ordinal * labeler.multiplier + labeler.offset) % labeler.code_space
-        product_len = int(labeler.layout.split("-")[1])
-        digits = f"{code:0{10 - len(labeler.code)}d}"
-        ndc = f"{labeler.code}-{digits[:product_len]}-{digits[product_len:]}"
-        return ndc, labeler.layout, labeler.manufacturer
-
     def _make_product(self, i: int) -> CatalogProduct:
         # One hash instead of a seeded Random: product fields are the hot path when listing 100k products.
         bits = int.from_bytes(hashlib.blake2b(f"{self.seed}:{i}".encode(), digest_size=16).digest(), "big")
-        bits, pick = divmod(bits, len(_DRUGS))
-        generic, strengths, forms = _DRUGS[pick]
-        bits, pick = divmod(bits, len(strengths))
-        strength = strengths[pick]
-        bits, pick = divmod(bits, len(forms))
-        form = forms[pick]
-        packs = _PACKS["solid" if ("tablet" in form or "capsule" in form) else form]
-        bits, pick = divmod(bits, len(packs))
-        bits, tracked = divmod(bits, 100)
-        ndc, layout, manufacturer = self._ndc(i)
+        bits, pick = divmod(bits, len(_NAMES))
+        by_strength = _NAMES[pick]
+        bits, pick = divmod(bits, len(by_strength))
+        by_form = by_strength[pick]
+        bits, pick = divmod(bits, len(by_form))
+        by_pack = by_form[pick]
+        bits, pick = divmod(bits, len(by_pack))
+        tracked = bits % 100
+        # The NDC: a labeler and a code within its code space, from a size-independent permutation.
+        slot, labelers = self._permute(i), self._ndc_parts
+        code, layout, manufacturer, multiplier, offset, space, width, product_len, gs1_head = labelers[
+            slot % len(labelers)
+        ]
+        value = ((slot // len(labelers)) * multiplier + offset) % space  # slot // 48 < 10**5 fits any space
+        digits = f"{value:0{width}d}"
+        check = -(gs1_head + _GS1_SUM_3[value % 1000] + _GS1_SUM_1[value // 1000]) % 10
         return CatalogProduct(
             index=i,
             sku=f"SKU-{i + 1:06d}",
-            name=f"{generic} {strength} {form}, {packs[pick]}",
+            name=by_pack[pick],
             manufacturer=manufacturer,
             unit="EA",
-            ndc=ndc,
+            ndc=f"{code}-{digits[:product_len]}-{digits[product_len:]}",
             ndc_layout=layout,
             lot_tracked=tracked < 95,
-            gtin14=ndc_to_gtin14(ndc),
+            gtin14=f"003{code}{digits}{check}",
         )
 
     def _make_holdings(self, i: int) -> tuple[tuple[CatalogLot, ...], tuple[CatalogStock, ...]]:
-        rng = random.Random(f"{self.seed}:{i}:lots")
-        lots = self._make_lots(rng, i) if self.product(i).lot_tracked else ()
+        # Word layout: [lot count] [6 words per lot] [3 words per location, per lot (or once if untracked)].
+        key = f"{self.seed}:{i}:lots"
+        first = _block(key, 0)
+        count = 0
+        if self._product(i).lot_tracked:
+            count = 1 if first[0] < _LOTS_ONE else 2 if first[0] < _LOTS_TWO else 3
+        per_lot = _LOCATION_WORDS * len(self._stock_cuts)
+        base = 1 + _LOT_WORDS * count
+        words = _words(key, base + per_lot * max(count, 1), first)
+        lots = self._make_lots(words, i, count)
         stock: list[CatalogStock] = []
-        for lot in lots or (None,):
-            for location in self.locations:
-                if location.code == "MAIN" or rng.random() < _LOCATION_SHARE[location.code]:
-                    stock.append(CatalogStock(i, location.code, lot.lot if lot else None, _quantity(rng)))
+        for k, lot in enumerate(lots or (None,)):
+            code = lot.lot if lot else None
+            w = base + per_lot * k
+            for location, cut in self._stock_cuts:
+                if words[w] < cut:  # MAIN: share 1.0, always
+                    stock.append(CatalogStock(i, location, code, _quantity(words[w + 1], words[w + 2])))
+                w += _LOCATION_WORDS
         return lots, tuple(stock)
 
-    def _make_lots(self, rng: random.Random, i: int) -> tuple[CatalogLot, ...]:
-        count = rng.choices((1, 2, 3), weights=(55, 30, 15))[0]
-        seen: set[str] = set()
-        lots = []
-        while len(lots) < count:
-            code = _lot_code(rng)
-            if code in seen:
-                continue
-            seen.add(code)
-            expiry = self._expiry(rng)
-            made = expiry - timedelta(days=rng.randint(540, 1095))
-            if made > self.today - timedelta(days=7):
-                made = self.today - timedelta(days=rng.randint(7, 120))
+    def _make_lots(self, words: tuple[int, ...], i: int, count: int) -> tuple[CatalogLot, ...]:
+        today, recent = self.today, self._recent
+        lots: list[CatalogLot] = []
+        codes: list[str] = []
+        for w in range(1, 1 + _LOT_WORDS * count, _LOT_WORDS):
+            code = _lot_code(words[w])
+            while code in codes:  # about 1 in 10**6 products: step the digits
+                code = f"{code[0]}{(int(code[1:5]) + 1) % 10_000:04d}{code[5]}"
+            codes.append(code)
+            expiry = self._expiry(words[w + 1], words[w + 2], words[w + 3])
+            made = expiry - _DAYS[540 + ((words[w + 4] * 556) >> 32)]
+            if made > recent:
+                made = today - _DAYS[7 + ((words[w + 5] * 114) >> 32)]
             lots.append(CatalogLot(i, code, expiry, made))
         return tuple(lots)
 
-    def _expiry(self, rng: random.Random) -> date:
-        u = rng.random()
-        if u < 0.04:
-            return self.today - timedelta(days=rng.randint(1, 180))
-        if u < 0.12:
-            return self.today + timedelta(days=rng.randint(0, 89))
-        if u < 0.22:
-            return self.today + timedelta(days=rng.randint(91, 364))
-        expiry = self.today + timedelta(days=rng.randint(365, 1065))
-        if rng.random() < 0.7:  # labels mostly state a month end
-            expiry = expiry.replace(day=calendar.monthrange(expiry.year, expiry.month)[1])
-        return expiry
-
-
-def _lot_code(rng: random.Random) -> str:
-    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    return f"{rng.choice(letters)}{rng.randint(0, 9999):04d}{rng.choice(letters)}"
-
-
-def _quantity(rng: random.Random) -> Decimal:
-    u = rng.random()
-    if u < 0.05:
-        return Decimal(0)
-    if u < 0.06:
-        return Decimal(rng.randint(0, 120)) + Decimal("0.5")
-    return Decimal(rng.randint(1, 480))
+    def _expiry(self, category: int, days: int, month_end: int) -> date:
+        today = self.today
+        if category < _E_EXPIRED:
+            return today - _DAYS[1 + ((days * 180) >> 32)]
+        if category < _E_SOON:
+            return today + _DAYS[(days * 90) >> 32]
+        if category < _E_YEAR:
+            return today + _DAYS[91 + ((days * 274) >> 32)]
+        expiry = today + _DAYS[365 + ((days * 701) >> 32)]
+        return _month_end(expiry) if month_end < _E_MONTH_END else expiry  # labels mostly state a month end
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -444,6 +542,36 @@ class AtlasSeedRow:
 
 
 @dataclass(frozen=True, slots=True)
+class _Cuts:
+    """A profile's shares as thresholds on 32-bit words, computed once per view rather than per product."""
+
+    erp_only: float
+    erp_or_atlas_only: float
+    formats: tuple[tuple[str, float], ...]  # cumulative
+    lot_missing: float
+    expiry_differs: float
+    extra_lot: float
+    quantity_differs: float
+
+    @classmethod
+    def of(cls, profile: OverlapProfile) -> _Cuts:
+        formats, acc = [], 0.0
+        for fmt, share in (
+            ("11-bare", profile.ndc_11_bare),
+            ("11-hyphenated", profile.ndc_11_hyphenated),
+            ("gtin14", profile.ndc_gtin14),
+            ("10-bare", profile.ndc_10_bare),
+        ):
+            acc += share
+            formats.append((fmt, _cut(acc)))
+        return cls(
+            _cut(profile.erp_only), _cut(profile.erp_only + profile.atlas_only), tuple(formats),
+            _cut(profile.lot_missing_on_atlas), _cut(profile.expiry_differs),
+            _cut(profile.extra_lot_on_atlas), _cut(profile.quantity_differs),
+        )  # fmt: skip
+
+
+@dataclass(slots=True)  # not frozen: internal, one per product, and frozen __init__ is slower
 class _Plan:
     in_erp: bool
     on_atlas: bool
@@ -451,57 +579,72 @@ class _Plan:
     missing_lots: frozenset[str]
     expiry_shift: dict[str, int]  # lot -> days the Atlas expiry is off by
     extra_lot: CatalogLot | None
+    extra_quantity: Decimal
     quantity_deltas: tuple[int, ...]  # per stock row, 0 = same as the ERP
 
 
-def _plan(catalog: Catalog, i: int, profile: OverlapProfile) -> _Plan:
-    # Every draw happens in a fixed order whatever the profile, so changing one share moves only its category.
-    rng = random.Random(f"{catalog.seed}:{i}:overlap")
-    u_member, u_format = rng.random(), rng.random()
-    lots = catalog.lots(i)
-    stock = catalog.stock(i)
-    lot_draws = [(rng.random(), rng.random(), rng.choice((-31, -1, 1, 30, 365))) for _ in lots]
-    u_extra = rng.random()
-    extra_code = _lot_code(rng)
-    extra_expiry = catalog.today + timedelta(days=rng.randint(200, 900))
-    row_draws = [(rng.random(), rng.choice((-1, 1)) * rng.randint(1, 24)) for _ in stock]
+_EXPIRY_SHIFTS = (-31, -1, 1, 30, 365)
+# Word layout of a product's overlap plan: [membership, NDC format, extra lot?, extra lot code, extra lot
+# expiry, extra lot quantity] [3 words per ERP lot] [2 words per ERP stock row]. Every word has its fixed
+# place whatever the profile, so changing one share moves only its category.
+_PLAN_HEAD = 6
+_NO_LOTS: frozenset[str] = frozenset()
 
-    in_erp = on_atlas = True
-    if u_member < profile.erp_only:
-        on_atlas = False
-    elif u_member < profile.erp_only + profile.atlas_only:
-        in_erp = False
 
-    edges = (
-        ("11-bare", profile.ndc_11_bare),
-        ("11-hyphenated", profile.ndc_11_hyphenated),
-        ("gtin14", profile.ndc_gtin14),
-        ("10-bare", profile.ndc_10_bare),
-    )
-    ndc_format, acc = "10-hyphenated", 0.0
-    for fmt, share in edges:
-        acc += share
-        if u_format < acc:
+def _overlap_key(catalog: Catalog, i: int) -> str:
+    return f"{catalog.seed}:{i}:overlap"
+
+
+def _membership(word: int, cuts: _Cuts) -> tuple[bool, bool]:
+    """(in the ERP, on Atlas)."""
+    if word < cuts.erp_only:
+        return True, False
+    if word < cuts.erp_or_atlas_only:
+        return False, True
+    return True, True
+
+
+def _plan(
+    catalog: Catalog, i: int, cuts: _Cuts, lots: tuple[CatalogLot, ...], stock: tuple[CatalogStock, ...]
+) -> _Plan:
+    words = _words(_overlap_key(catalog, i), _PLAN_HEAD + 3 * len(lots) + 2 * len(stock))
+    in_erp, on_atlas = _membership(words[0], cuts)
+    ndc_format = "10-hyphenated"
+    for fmt, cut in cuts.formats:
+        if words[1] < cut:
             ndc_format = fmt
             break
-
-    both = in_erp and on_atlas
+    extra_quantity = _EXTRA_QUANTITIES[_below(words[5], len(_EXTRA_QUANTITIES))]
+    if not (in_erp and on_atlas):
+        return _Plan(in_erp, on_atlas, ndc_format, _NO_LOTS, {}, None, extra_quantity, (0,) * len(stock))
     missing: set[str] = set()
     shifts: dict[str, int] = {}
-    if both:
-        for lot, (u_missing, u_expiry, shift) in zip(lots, lot_draws, strict=True):
-            # A product in both keeps at least one lot on Atlas, else it would count as "only in the ERP".
-            if u_missing < profile.lot_missing_on_atlas and len(missing) + 1 < len(lots):
-                missing.add(lot.lot)
-            elif u_expiry < profile.expiry_differs:
-                shifts[lot.lot] = shift
     extra = None
-    if both and lots and u_extra < profile.extra_lot_on_atlas and extra_code not in {lot.lot for lot in lots}:
-        extra = CatalogLot(i, extra_code, extra_expiry, catalog.today - timedelta(days=60))
-    deltas = tuple(
-        (delta if u < profile.quantity_differs else 0) if both else 0 for u, delta in row_draws
-    )
-    return _Plan(in_erp, on_atlas, ndc_format, frozenset(missing), shifts, extra, deltas)
+    deltas: tuple[int, ...] = (0,) * len(stock)
+    w = _PLAN_HEAD
+    for lot in lots:
+        # A product in both keeps at least one lot on Atlas, else it would count as "only in the ERP".
+        if words[w] < cuts.lot_missing and len(missing) + 1 < len(lots):
+            missing.add(lot.lot)
+        elif words[w + 1] < cuts.expiry_differs:
+            shifts[lot.lot] = _EXPIRY_SHIFTS[_below(words[w + 2], len(_EXPIRY_SHIFTS))]
+        w += 3
+    if lots and words[2] < cuts.extra_lot:
+        code = _lot_code(words[3])
+        if all(lot.lot != code for lot in lots):
+            expiry = catalog.today + _DAYS[200 + _below(words[4], 701)]
+            extra = CatalogLot(i, code, expiry, catalog.today - _DAYS[60])
+    if cuts.quantity_differs:
+        row_deltas = []
+        for r in range(w, w + 2 * len(stock), 2):
+            delta = 0
+            if words[r] < cuts.quantity_differs:
+                delta = _below(words[r + 1], 48) - 24  # -24..23 without 0: 1..24 either way
+                delta += delta >= 0
+            row_deltas.append(delta)
+        deltas = tuple(row_deltas)
+    missing_lots = frozenset(missing) if missing else _NO_LOTS
+    return _Plan(in_erp, on_atlas, ndc_format, missing_lots, shifts, extra, extra_quantity, deltas)
 
 
 def erp_items(
@@ -510,53 +653,87 @@ def erp_items(
     """The products the ERP holds (`system` is "netsuite" or "sap"; both hold the same products)."""
     if system not in ERP_SYSTEMS:
         raise ConfigError("system", f"unknown ERP {system!r}; use one of {', '.join(ERP_SYSTEMS)}")
+    cuts = _Cuts.of(profile)
     for i in range(len(catalog)):
-        if _plan(catalog, i, profile).in_erp:
-            yield ErpSeedItem(catalog.product(i), catalog.lots(i), catalog.stock(i))
+        # Membership is the plan's first word: no need for the rest of the plan here.
+        if _membership(_block(_overlap_key(catalog, i), 0)[0], cuts)[0]:
+            lots, stock = catalog._holdings(i)
+            yield ErpSeedItem(catalog._product(i), lots, stock)
+
+
+_NDC_TAGS = frozenset({"ndc_reformatted", "ambiguous_ndc"})  # a row with only these is in sync with the ERP
+
+
+@cache
+def _tags(base: frozenset[str], *extra: str) -> frozenset[str]:
+    # A handful of distinct tag sets exist: share them rather than build one per row.
+    return base.union(extra)
+
+
+# Tags every row of a product carries, by (in the ERP, NDC format as typed on Atlas).
+_BASE_TAGS: dict[tuple[bool, str], frozenset[str]] = {
+    (in_erp, fmt): frozenset(
+        (["atlas_only"] if not in_erp else [])
+        + (["ambiguous_ndc"] if fmt == "10-bare" else [])
+        + (["ndc_reformatted"] if fmt != "10-hyphenated" else [])
+    )
+    for in_erp in (True, False)
+    for fmt in NDC_FORMATS
+}
+
+
+def _atlas_entries(
+    plan: _Plan, lots: tuple[CatalogLot, ...], stock: tuple[CatalogStock, ...]
+) -> Iterator[tuple[str | None, date | None, Decimal, str, frozenset[str]]]:
+    """(lot, expiry, quantity, location, tags) of a product's Atlas rows: shared by rows and report."""
+    base = _BASE_TAGS[plan.in_erp, plan.ndc_format]
+    expiries = {lot.lot: lot.expiry for lot in lots}
+    if not (plan.missing_lots or plan.expiry_shift or any(plan.quantity_deltas)):
+        # Most products: every row as the ERP holds it.
+        for row in stock:
+            yield row.lot, expiries[row.lot] if row.lot else None, row.quantity, row.location, base
+    else:
+        yield from _differing_entries(plan, base, expiries, stock)
+    if plan.extra_lot is not None:
+        extra = plan.extra_lot
+        yield extra.lot, extra.expiry, plan.extra_quantity, "MAIN", _tags(base, "extra_lot")
+
+
+def _differing_entries(
+    plan: _Plan, base: frozenset[str], expiries: dict[str, date], stock: tuple[CatalogStock, ...]
+) -> Iterator[tuple[str | None, date | None, Decimal, str, frozenset[str]]]:
+    for row, delta in zip(stock, plan.quantity_deltas, strict=True):
+        lot = row.lot
+        if lot in plan.missing_lots:
+            continue
+        expiry = expiries[lot] if lot else None
+        quantity = row.quantity
+        shift = plan.expiry_shift.get(lot) if lot else None
+        if shift is not None and expiry is not None:
+            expiry = expiry + _DAYS[shift] if shift >= 0 else expiry - _DAYS[-shift]
+        if delta:
+            quantity = quantity + delta if quantity + delta >= 0 else quantity - delta
+        if shift is None and not delta:
+            tags = base
+        else:
+            tags = _tags(base, *(("expiry_differs",) if shift is not None else ()),
+                         *(("quantity_differs",) if delta else ()))  # fmt: skip
+        yield lot, expiry, quantity, row.location, tags
 
 
 def atlas_rows(catalog: Catalog, profile: OverlapProfile = DEFAULT_PROFILE) -> Iterator[AtlasSeedRow]:
     """The seller's Atlas listing: one row per lot per location, overlapping the ERP as documented above."""
+    cuts = _Cuts.of(profile)
     for i in range(len(catalog)):
-        plan = _plan(catalog, i, profile)
+        lots, stock = catalog._holdings(i)
+        plan = _plan(catalog, i, cuts, lots, stock)
         if not plan.on_atlas:
             continue
-        product = catalog.product(i)
-        ndc = ndc_as(product, plan.ndc_format)
-        base_tags = set()
-        if not plan.in_erp:
-            base_tags.add("atlas_only")
-        if plan.ndc_format == "10-bare":
-            base_tags.add("ambiguous_ndc")
-        if plan.ndc_format != "10-hyphenated":
-            base_tags.add("ndc_reformatted")
-        expiries = {lot.lot: lot.expiry for lot in catalog.lots(i)}
-
-        def row(lot: str | None, expiry: date | None, qty: Decimal, location: str, tags: set[str],
-                product: CatalogProduct = product, ndc: str = ndc, plan: _Plan = plan,
-                base: frozenset[str] = frozenset(base_tags)) -> AtlasSeedRow:  # fmt: skip
-            return AtlasSeedRow(
-                product.index, product.sku, product.name, ndc, plan.ndc_format, lot, expiry, qty,
-                product.unit, location, base | tags,
-            )  # fmt: skip
-
-        for stock, delta in zip(catalog.stock(i), plan.quantity_deltas, strict=True):
-            if stock.lot in plan.missing_lots:
-                continue
-            tags: set[str] = set()
-            expiry = expiries.get(stock.lot) if stock.lot else None
-            if stock.lot in plan.expiry_shift and expiry is not None:
-                expiry = expiry + timedelta(days=plan.expiry_shift[stock.lot])
-                tags.add("expiry_differs")
-            quantity = stock.quantity
-            if delta:
-                quantity = quantity + delta if quantity + delta >= 0 else quantity - delta
-                tags.add("quantity_differs")
-            yield row(stock.lot, expiry, quantity, stock.location, tags)
-        if plan.extra_lot is not None:
-            extra = plan.extra_lot
-            quantity = Decimal(random.Random(f"{catalog.seed}:{i}:extra").randint(1, 200))
-            yield row(extra.lot, extra.expiry, quantity, "MAIN", {"extra_lot"})
+        product = catalog._product(i)
+        ndc, fmt = ndc_as(product, plan.ndc_format), plan.ndc_format
+        index, sku, name, unit = product.index, product.sku, product.name, product.unit
+        for lot, expiry, quantity, location, tags in _atlas_entries(plan, lots, stock):
+            yield AtlasSeedRow(index, sku, name, ndc, fmt, lot, expiry, quantity, unit, location, tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,42 +759,47 @@ class OverlapReport:
 
 
 def overlap_report(catalog: Catalog, profile: OverlapProfile = DEFAULT_PROFILE) -> OverlapReport:
-    """Count each overlap category by walking the catalog once (O(size) time, O(1) memory)."""
+    """Count each overlap category in one walk of the catalog (O(size) time, O(1) memory).
+
+    It goes through the same per-product plan and row logic as `atlas_rows`, without building products or
+    rows, so the counts match the views exactly.
+    """
+    cuts = _Cuts.of(profile)
     counts: Counter[str] = Counter()
     formats: Counter[str] = Counter()
+    both = erp_only = atlas_only = erp_stock_rows = rows = quantity_differs = in_sync = 0
     for i in range(len(catalog)):
-        plan = _plan(catalog, i, profile)
-        stock_rows = len(catalog.stock(i))
+        lots, stock = catalog._holdings(i)
+        plan = _plan(catalog, i, cuts, lots, stock)
         if plan.in_erp:
-            counts["erp_stock_rows"] += stock_rows
-        if plan.in_erp and plan.on_atlas:
-            counts["both"] += 1
-        elif plan.in_erp:
-            counts["erp_only"] += 1
+            erp_stock_rows += len(stock)
+            if plan.on_atlas:
+                both += 1
+            else:
+                erp_only += 1
+                continue
         else:
-            counts["atlas_only"] += 1
-        if plan.on_atlas:
-            formats[plan.ndc_format] += 1
-            counts["lots_missing_on_atlas"] += len(plan.missing_lots)
-            counts["expiry_differs"] += len(plan.expiry_shift)
-            counts["lots_extra_on_atlas"] += plan.extra_lot is not None
-    for r in atlas_rows(catalog, profile):
-        counts["atlas_rows"] += 1
-        counts["quantity_differs"] += "quantity_differs" in r.tags
-        if not r.tags - {"ndc_reformatted", "ambiguous_ndc"}:
-            counts["atlas_rows_in_sync"] += 1
+            atlas_only += 1
+        formats[plan.ndc_format] += 1
+        counts["lots_missing_on_atlas"] += len(plan.missing_lots)
+        counts["expiry_differs"] += len(plan.expiry_shift)
+        counts["lots_extra_on_atlas"] += plan.extra_lot is not None
+        for *_, tags in _atlas_entries(plan, lots, stock):
+            rows += 1
+            quantity_differs += "quantity_differs" in tags
+            in_sync += tags <= _NDC_TAGS
     return OverlapReport(
         products=len(catalog),
-        both=counts["both"],
-        erp_only=counts["erp_only"],
-        atlas_only=counts["atlas_only"],
-        erp_stock_rows=counts["erp_stock_rows"],
-        atlas_rows=counts["atlas_rows"],
+        both=both,
+        erp_only=erp_only,
+        atlas_only=atlas_only,
+        erp_stock_rows=erp_stock_rows,
+        atlas_rows=rows,
         ndc_formats={fmt: formats[fmt] for fmt in NDC_FORMATS},
         ambiguous_ndc_products=formats["10-bare"],
         lots_missing_on_atlas=counts["lots_missing_on_atlas"],
         lots_extra_on_atlas=counts["lots_extra_on_atlas"],
         expiry_differs=counts["expiry_differs"],
-        quantity_differs=counts["quantity_differs"],
-        atlas_rows_in_sync=counts["atlas_rows_in_sync"],
+        quantity_differs=quantity_differs,
+        atlas_rows_in_sync=in_sync,
     )

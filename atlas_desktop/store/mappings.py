@@ -21,6 +21,7 @@ from atlas_desktop.store.enums import (
     DecisionStatus,
     MappingStatus,
     MatchMethod,
+    OutboxStatus,
     SyncDirection,
 )
 from atlas_desktop.store.models import (
@@ -517,9 +518,18 @@ class MappingRepository:
             return session.scalar(query) or 0
 
     def merge_inputs(
-        self, connection_id: str, *, mapping_ids: Collection[int] | None = None, batch: int = 2000
+        self,
+        connection_id: str,
+        *,
+        mapping_ids: Collection[int] | None = None,
+        changed_since: datetime | None = None,
+        batch: int = 2000,
     ) -> Iterator[MergeRow]:
-        """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`)."""
+        """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`).
+
+        `changed_since` keeps only the keys that can need a decision: a side read again since then, no
+        base yet, or a write that failed since then (its delta must be carried again).
+        """
         if batch < 1:
             raise ValueError("batch must be at least 1")
         with self._store.session() as session:
@@ -539,7 +549,11 @@ class MappingRepository:
                 for row in rows:
                     yield _merge_row(row, default_direction, default_policy)
             return
-        sql = _MERGE_SQL.format(extra="")
+        extra = ""
+        if changed_since is not None:
+            params["since"] = utc_text(changed_since)
+            extra = _CHANGED_SINCE
+        sql = _MERGE_SQL.format(extra=extra)
         while True:
             with self._store.session() as session:
                 rows = session.connection().exec_driver_sql(sql, params).all()
@@ -670,6 +684,13 @@ _MERGE_SQL = (
     "AND s.location_id = m.erp_location_id AND s.lot = coalesce(m.lot, '') "
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' AND m.id > :after "
     "{extra} ORDER BY m.id LIMIT :limit"
+)
+
+
+_CHANGED_SINCE = (
+    "AND (b.mapping_id IS NULL OR a.observed_at >= :since OR s.observed_at >= :since "
+    "OR EXISTS (SELECT 1 FROM outbox o WHERE o.mapping_id = m.id "
+    f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since))"
 )
 
 

@@ -226,3 +226,82 @@ def test_profile_is_a_parameter_and_zero_shares_mean_a_perfect_mirror():
         OverlapProfile(erp_only=0.7, atlas_only=0.5)
     with pytest.raises(ConfigError):
         next(erp_items(catalog, "oracle"))
+
+
+def test_report_counts_what_the_views_hold_even_with_large_shares():
+    # The report walks the catalog once on its own path: it must still count exactly what the views yield.
+    catalog = Catalog(12, 1200, TODAY)
+    profile = OverlapProfile(
+        erp_only=0.2, atlas_only=0.2, lot_missing_on_atlas=0.4, expiry_differs=0.4, extra_lot_on_atlas=0.5,
+        quantity_differs=0.5,
+    )  # fmt: skip
+    report = overlap_report(catalog, profile)
+    erp = {e.product.index: e for e in erp_items(catalog, "sap", profile)}
+    rows = list(atlas_rows(catalog, profile))
+    assert report.atlas_rows == len(rows)
+    assert report.erp_stock_rows == sum(len(e.stock) for e in erp.values())
+    assert report.quantity_differs == sum("quantity_differs" in r.tags for r in rows) > 0.2 * len(rows)
+    assert report.lots_extra_on_atlas == sum("extra_lot" in r.tags for r in rows) > 0
+    assert report.atlas_rows_in_sync == sum(not r.tags - {"ndc_reformatted", "ambiguous_ndc"} for r in rows)
+    shifted = {(r.product_index, r.lot_number) for r in rows if "expiry_differs" in r.tags}
+    assert report.expiry_differs == len(shifted) > 0
+    listed = {(r.product_index, r.lot_number) for r in rows}
+    on_atlas = {r.product_index for r in rows}
+    missing = {(i, lot.lot) for i, e in erp.items() if i in on_atlas for lot in e.lots}
+    assert report.lots_missing_on_atlas == len(missing - listed) > 0
+    for r in rows:
+        if "quantity_differs" in r.tags:
+            erp_qty = {(s.location, s.lot): s.quantity for s in erp[r.product_index].stock}
+            assert 1 <= abs(r.quantity - erp_qty[(r.location, r.lot_number)]) <= 24
+
+
+def test_each_share_moves_only_its_own_category():
+    catalog = Catalog(21, 1500, TODAY)
+    base = overlap_report(catalog)
+    more_quantity = overlap_report(catalog, OverlapProfile(quantity_differs=0.6))
+    more_expiry = overlap_report(catalog, OverlapProfile(expiry_differs=0.6))
+    assert more_quantity.quantity_differs > 5 * base.quantity_differs
+    assert more_expiry.expiry_differs > 5 * base.expiry_differs
+    unchanged = (
+        "both", "erp_only", "atlas_only", "ndc_formats", "lots_missing_on_atlas", "lots_extra_on_atlas",
+    )  # fmt: skip
+    for other in (more_quantity, more_expiry):
+        assert {k: getattr(other, k) for k in unchanged} == {k: getattr(base, k) for k in unchanged}
+    assert more_quantity.expiry_differs == base.expiry_differs
+    assert more_expiry.quantity_differs == base.quantity_differs
+
+
+def test_views_are_deterministic_and_today_moves_dates_only():
+    a, b = Catalog(5, 600, TODAY), Catalog(5, 600, TODAY)
+    assert list(atlas_rows(a)) == list(atlas_rows(b))
+    assert list(erp_items(a, "netsuite")) == list(erp_items(b, "netsuite"))
+    later = Catalog(5, 600, TODAY + timedelta(days=30))
+
+    def shape(catalog: Catalog) -> list[tuple]:
+        return [(r.product_index, r.ndc, r.lot_number, r.location, r.quantity, r.tags)
+                for r in atlas_rows(catalog)]  # fmt: skip
+
+    assert shape(a) == shape(later)
+    assert overlap_report(Catalog(5, 300, TODAY)) == overlap_report(Catalog(5, 300, TODAY))
+
+
+def test_gtin_check_digits_across_seeds_and_both_labeler_widths():
+    widths = Counter()
+    for seed in (1, 2, 3):
+        for p in Catalog(seed, 3000, TODAY).products():
+            widths[len(p.ndc.split("-")[0])] += 1
+            assert p.gtin14[-1] == gs1_check_digit(p.gtin14[:-1]), p
+    assert set(widths) == {4, 5}
+
+
+def test_lots_of_a_product_stay_unique_and_quantities_in_range_over_a_large_catalog():
+    catalog = Catalog(31, 20_000, TODAY)
+    counts = Counter()
+    for i in range(0, len(catalog), 3):
+        lots = catalog.lots(i)
+        counts[len(lots)] += 1
+        assert len({lot.lot for lot in lots}) == len(lots)
+        for s in catalog.stock(i):
+            assert 0 <= s.quantity <= 480 and s.quantity * 2 == (s.quantity * 2).to_integral_value()
+    tracked = sum(counts[n] for n in (1, 2, 3))
+    assert abs(counts[1] / tracked - 0.55) < 0.03 and abs(counts[3] / tracked - 0.15) < 0.03, counts

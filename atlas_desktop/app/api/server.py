@@ -1,0 +1,219 @@
+"""Serve the local API and the webhook receivers with uvicorn inside the running asyncio loop.
+
+Loopback is served over plain HTTP; any other interface only over HTTPS, with a self-signed
+certificate generated into the profile (its SHA-256 fingerprint is logged and on `ApiServer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from atlas_desktop.app.api.auth import ApiKeyMiddleware
+from atlas_desktop.app.api.local_files import base_url, scheme_for
+from atlas_desktop.app.api.management import ManagementApi
+from atlas_desktop.app.api.openapi import build_openapi
+from atlas_desktop.app.api.tls import ensure_certificate
+from atlas_desktop.app.api.webhooks import WebhookReceiver
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.store.enums import WebhookStatus
+from atlas_desktop.store.webhooks import ApiKeyRepository, WebhookRepository
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_HOST = "127.0.0.1"
+DEFAULT_API_PORT = 8765
+_STARTUP_TIMEOUT_S = 10.0
+
+
+class _Server(uvicorn.Server):
+    """The app owns SIGINT/SIGTERM (agent, Qt): uvicorn must not install its own handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_app(services: Any, engine: Any, *, receiver: WebhookReceiver, management: bool = True) -> Any:
+    """The ASGI app: management routes behind the API key (if `management`) plus the receiver routes."""
+    routes: list[Route] = list(receiver.routes())
+    if not management:
+        return Starlette(routes=routes)
+    key = ApiKeyRepository(services.store, services.vault).ensure()
+    api = ManagementApi(services, engine, receiver.webhooks, receiver)
+    document = build_openapi()
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(document)
+
+    routes += [*api.routes(), Route("/api/openapi.json", openapi, methods=["GET"])]
+
+    async def not_found(_request: Request, _exc: Exception) -> Response:
+        return JSONResponse({"error": "no such route", "fix": "See /api/openapi.json."}, status_code=404)
+
+    async def not_allowed(_request: Request, _exc: Exception) -> Response:
+        return JSONResponse({"error": "method not allowed", "fix": "See /api/openapi.json."}, status_code=405)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Details go to the log only (redacted there): a stack trace could carry data we must not show.
+        log.error("management API: unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            {"error": "internal error", "fix": "Send a diagnostics bundle to Atlas support."}, status_code=500
+        )
+
+    app = Starlette(
+        routes=routes, exception_handlers={404: not_found, 405: not_allowed, Exception: server_error}
+    )
+    return ApiKeyMiddleware(app, lambda: key)
+
+
+@dataclass
+class ApiServer:
+    """One listening server. `await stop()` closes it (the shared receiver is closed by its owner)."""
+
+    url: str
+    host: str
+    port: int
+    fingerprint: str | None
+    _server: uvicorn.Server = field(repr=False)
+    _task: asyncio.Task[None] = field(repr=False)
+    receiver: WebhookReceiver | None = field(default=None, repr=False)
+    owns_receiver: bool = field(default=False, repr=False)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        if self.owns_receiver and self.receiver is not None:
+            await self.receiver.aclose()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            "port",
+            f"cannot listen on {host}:{port} ({exc.strerror})",
+            fix="Pick another port or interface in Settings (or --host/--port).",
+        ) from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def _serve(
+    app: Any, paths_root: Any, host: str, port: int
+) -> tuple[uvicorn.Server, asyncio.Task[None], int, str | None]:
+    options: dict[str, Any] = {}
+    fingerprint = None
+    if scheme_for(host) == "https":
+        cert, key, fingerprint = ensure_certificate(paths_root, host)
+        options = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        log.info("local API on %s uses a self-signed certificate, SHA-256 %s", host, fingerprint)
+    sock = _bind(host, port)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5, **options
+    )
+    server = _Server(config)
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    deadline = asyncio.get_running_loop().time() + _STARTUP_TIMEOUT_S
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped it
+            raise ConfigError("port", f"the server on {host}:{port} stopped at start")
+        if asyncio.get_running_loop().time() > deadline:
+            server.should_exit = True
+            raise ConfigError("port", f"the server on {host}:{port} did not start in time")
+        await asyncio.sleep(0.01)
+    return server, task, sock.getsockname()[1], fingerprint
+
+
+async def start_api_server(
+    services: Any,
+    engine: Any,
+    *,
+    host: str = DEFAULT_API_HOST,
+    port: int = DEFAULT_API_PORT,
+    receiver: WebhookReceiver | None = None,
+    management: bool = True,
+) -> ApiServer:
+    """Serve the management API (with the webhook receiver on the same port). `port=0` picks a free one."""
+    owns = receiver is None
+    receiver = receiver or WebhookReceiver(WebhookRepository(services.store, services.vault), engine)
+    app = build_app(services, engine, receiver=receiver, management=management)
+    server, task, bound, fingerprint = await _serve(app, services.paths.root, host, port)
+    url = base_url(host, bound)
+    log.info("local %s listening on %s", "API" if management else "webhook receiver", url)
+    return ApiServer(url, host, bound, fingerprint, server, task, receiver, owns)
+
+
+async def start_webhook_server(
+    services: Any, engine: Any, *, host: str, port: int, receiver: WebhookReceiver | None = None
+) -> ApiServer:
+    """Serve only the webhook receiver routes (no management API) on `host:port`."""
+    return await start_api_server(services, engine, host=host, port=port, receiver=receiver, management=False)
+
+
+@dataclass
+class ServerSet:
+    """Everything `start_configured_servers` started; `await stop()` stops them all."""
+
+    servers: list[ApiServer]
+    receiver: WebhookReceiver
+    problems: list[str]
+
+    async def stop(self) -> None:
+        for server in self.servers:
+            await server.stop()
+        await self.receiver.aclose()
+
+
+async def start_configured_servers(services: Any, engine: Any) -> ServerSet:
+    """The management API if enabled in settings, and one receiver per other (host, port) of active webhooks.
+
+    A server that cannot start (port taken) is logged and listed in `problems`; the rest still start.
+    """
+    values = services.settings.as_dict()
+    webhooks = WebhookRepository(services.store, services.vault)
+    receiver = WebhookReceiver(webhooks, engine)
+    servers: list[ApiServer] = []
+    problems: list[str] = []
+    taken: set[tuple[str, int]] = set()
+    if values.get("management_api_enabled", False):
+        host = str(values.get("management_api_host") or DEFAULT_API_HOST)
+        port = int(values.get("management_api_port") or DEFAULT_API_PORT)
+        try:
+            servers.append(await start_api_server(services, engine, host=host, port=port, receiver=receiver))
+            taken.add((host, port))
+        except ConfigError as error:
+            log.error("local API not started: %s", error.message)
+            problems.append(error.message)
+    hooks = await engine.db(webhooks.list)
+    for where in sorted({(h.bind_host, h.bind_port) for h in hooks if h.status is WebhookStatus.ACTIVE}):
+        if where in taken:
+            continue
+        try:
+            servers.append(
+                await start_webhook_server(services, engine, host=where[0], port=where[1], receiver=receiver)
+            )
+            taken.add(where)
+        except ConfigError as error:
+            log.error("webhook receiver not started: %s", error.message)
+            problems.append(error.message)
+    return ServerSet(servers, receiver, problems)
