@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
+from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
@@ -23,7 +24,8 @@ from atlas_desktop.engine.api import SyncEngine
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
 from atlas_desktop.store.vault import MemoryKeySource
 from atlas_desktop.ui.crash_dialog import CrashDialog
-from atlas_desktop.ui.main_window import MainWindow
+from atlas_desktop.ui.main_window import DiagnosticsActions, MainWindow
+from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.theme import app_icon, apply_theme
 from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
 from atlas_desktop.ui.wizard.context import SandboxInfo, WizardContext
@@ -122,6 +124,12 @@ async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
         lambda: SetupWizard(ctx),
         sandbox=sandbox is not None,
         vault_description=services.vault.description,
+        monitoring=MonitoringContext.for_services(engine, services),
+        services=services,
+        diagnostics=DiagnosticsActions(
+            default_name=default_bundle_name,
+            build=lambda out, connection_id: build_bundle(services, out, connection_id=connection_id),
+        ),
     )
     window.setWindowIcon(app_icon())
     closed = asyncio.get_running_loop().create_future()

@@ -85,6 +85,10 @@ class ExplainRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def counts(self, connection_id: str) -> ConnectionCounts:
         m, c, o, e = (
             InventoryMappingRow.__table__,
@@ -228,12 +232,11 @@ def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None
     if not text:
         return query
     pattern = like_pattern(text)
-    # One LIKE over the columns joined by a separator: 1 comparison per row instead of 7 (3-4x faster).
-    haystack = sa.func.coalesce(_MAP.c.ndc_key, "")
-    for column in (_MAP.c.ndc_text_atlas, _MAP.c.ndc_text_erp, _MAP.c.item_name, _MAP.c.lot,
-                   _MAP.c.atlas_inventory_id, _MAP.c.erp_item_id):  # fmt: skip
-        haystack = haystack.op("||")("\x1f").op("||")(sa.func.coalesce(column, ""))
-    like = [haystack.like(pattern, escape=LIKE_ESCAPE)]
+    searched = (
+        _MAP.c.ndc_key, _MAP.c.ndc_text_atlas, _MAP.c.ndc_text_erp, _MAP.c.item_name, _MAP.c.lot,
+        _MAP.c.atlas_inventory_id, _MAP.c.erp_item_id,
+    )  # fmt: skip
+    like = [column.like(pattern, escape=LIKE_ESCAPE) for column in searched]
     digits = digits_only(text)
     if len(digits) >= 3 and digits != text:
         like.append(_MAP.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
@@ -241,12 +244,16 @@ def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None
     a, p = AtlasMirrorRow.__table__, ErpProductRow.__table__
     like.append(
         _MAP.c.atlas_inventory_id.in_(
-            sa.select(a.c.atlas_id).where(a.c.connection_id == connection_id, a.c.sku.like(pattern, escape=LIKE_ESCAPE))
+            sa.select(a.c.atlas_id).where(
+                a.c.connection_id == connection_id, a.c.sku.like(pattern, escape=LIKE_ESCAPE)
+            )
         )
     )
     like.append(
         _MAP.c.erp_item_id.in_(
-            sa.select(p.c.item_id).where(p.c.connection_id == connection_id, p.c.sku.like(pattern, escape=LIKE_ESCAPE))
+            sa.select(p.c.item_id).where(
+                p.c.connection_id == connection_id, p.c.sku.like(pattern, escape=LIKE_ESCAPE)
+            )
         )
     )
     return query.where(sa.or_(*like))
@@ -257,7 +264,9 @@ def _ordering(order_by: str) -> list[Any]:
 
     column = _ORDER.get(order_by.lstrip("-"))
     if column is None:
-        raise ConfigError("order_by", f"cannot sort by '{order_by}'", fix=f"Sort by one of: {', '.join(_ORDER)}.")
+        raise ConfigError(
+            "order_by", f"cannot sort by '{order_by}'", fix=f"Sort by one of: {', '.join(_ORDER)}."
+        )
     return [column.desc(), _MAP.c.id.desc()] if order_by.startswith("-") else [column.asc(), _MAP.c.id]
 
 
@@ -267,7 +276,9 @@ class MappingPages:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def count(self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None) -> int:
+    def count(
+        self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None
+    ) -> int:
         query = _mapping_filter(sa.select(sa.func.count()).select_from(_MAP), connection_id, status, search)
         with self._store.session() as session:
             return session.scalar(query) or 0
@@ -276,7 +287,9 @@ class MappingPages:
         self, connection_id: str, *, status: MappingStatus | None, search: str | None, order_by: str = "id"
     ) -> list[int]:
         """Every matching mapping id in table order: one scan; 100k ints are ~1 MB (Anki holds ids too)."""
-        query = _mapping_filter(sa.select(_MAP.c.id), connection_id, status, search).order_by(*_ordering(order_by))
+        query = _mapping_filter(sa.select(_MAP.c.id), connection_id, status, search).order_by(
+            *_ordering(order_by)
+        )
         with self._store.session() as session:
             return list(session.scalars(query))
 

@@ -1,17 +1,20 @@
-"""The main window: connections, "Sync now", the running sync's progress and an activity log."""
+"""The main window: connections on the side; Dashboard, Mappings, Conflicts, History tabs; the log."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +32,15 @@ from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, SyncE
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.connections_model import ConnectionsTableModel
+from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
+from atlas_desktop.ui.monitoring.connection_dialog import ConnectionDialog
+from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.dashboard import DashboardView
+from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
+from atlas_desktop.ui.monitoring.history_view import HistoryView
+from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
+from atlas_desktop.ui.monitoring.tray import TrayController
 from atlas_desktop.ui.widgets.banner import SandboxBanner
 from atlas_desktop.ui.wizard.wizard import SetupWizard
 
@@ -36,6 +49,14 @@ log = logging.getLogger(__name__)
 
 class ConnectionList(Protocol):
     def list(self) -> list[ConnectionSummary]: ...
+
+
+@dataclass(frozen=True)
+class DiagnosticsActions:
+    """How the window writes a diagnostics bundle: given by the app, so the UI never imports it."""
+
+    default_name: Callable[[], str]
+    build: Callable[[Path, str | None], Any]  # (zip path, connection id or None) -> bundle summary
 
 
 class MainWindow(QMainWindow):
@@ -49,15 +70,22 @@ class MainWindow(QMainWindow):
         *,
         sandbox: bool = False,
         vault_description: str = "",
+        monitoring: MonitoringContext | None = None,
+        services: Any = None,
+        diagnostics: DiagnosticsActions | None = None,
     ) -> None:
         super().__init__()
         self.connections = connections
         self.engine = engine
         self.wizard_factory = wizard_factory
         self.wizard: SetupWizard | None = None
+        self.monitoring = monitoring
+        self.services = services  # for the settings
+        self.diagnostics = diagnostics  # the bundle builder, handed in by the composition root
+        self.dialogs: list[Any] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.setWindowTitle("Atlas Desktop" + (" — sandbox" if sandbox else ""))
-        self.resize(960, 640)
+        self.resize(1280, 800)
 
         self.model = ConnectionsTableModel(self)
         self.table = QTableView()
@@ -65,6 +93,11 @@ class MainWindow(QMainWindow):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        if monitoring is not None:
+            # A narrow sidebar: the cards carry the details; the table picks the connection to review.
+            for column in range(1, self.model.columnCount()):
+                self.table.setColumnHidden(column, True)
+            self.table.setMaximumWidth(240)
         self.table.verticalHeader().setVisible(False)
         self.table.setAccessibleName("Connections")
         self.progress = QProgressBar()
@@ -82,11 +115,28 @@ class MainWindow(QMainWindow):
         if sandbox:
             layout.addWidget(SandboxBanner())
         layout.addWidget(self.empty_label)
+        self.tabs = QTabWidget()
+        self.dashboard: DashboardView | None = None
+        self.mappings: MappingsView | None = None
+        self.conflicts: ConflictsView | None = None
+        self.history: HistoryView | None = None
+        self.tray: TrayController | None = None
         splitter = QSplitter()
         splitter.setOrientation(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.activity)
-        splitter.setSizes([260, 200])
+        if monitoring is not None:
+            self._build_monitoring(monitoring)
+            upper = QSplitter()
+            upper.addWidget(self.table)
+            upper.addWidget(self.tabs)
+            upper.setStretchFactor(1, 1)
+            upper.setSizes([200, 1080])
+            splitter.addWidget(upper)
+            splitter.addWidget(self.activity)
+            splitter.setSizes([620, 120])
+        else:
+            splitter.addWidget(self.table)
+            splitter.addWidget(self.activity)
+            splitter.setSizes([260, 200])
         layout.addWidget(splitter, 1)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.progress)
@@ -102,6 +152,22 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.sync_action)
         self.add_action.triggered.connect(self.open_wizard)
         self.sync_action.triggered.connect(self.on_sync_action_triggered)
+        self.diagnostics_action = QAction("&Diagnostics bundle…", self)
+        self.settings_action = QAction("S&ettings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.diagnostics_action.triggered.connect(self.on_diagnostics_action_triggered)
+        self.settings_action.triggered.connect(self.on_settings_action_triggered)
+        self.diagnostics_action.setEnabled(diagnostics is not None)
+        self.settings_action.setEnabled(services is not None)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.add_action)
+        file_menu.addAction(self.sync_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.diagnostics_action)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.triggered.connect(self.close)
         status = vault_description and f"Credentials kept in: {vault_description}"
         self.statusBar().showMessage(status or "Ready")
 
@@ -114,7 +180,127 @@ class MainWindow(QMainWindow):
             self.bridge.connection_alerted.connect(
                 lambda alert: self.log_line(f"Needs attention: {alert.reason}")
             )
+            if self.tray is not None:
+                self.bridge.connection_alerted.connect(self.tray.on_bridge_connection_alerted)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.on_table_selection_changed())
         self.refresh()
+
+    # ---- monitoring -------------------------------------------------------------------------------
+    def _build_monitoring(self, ctx: MonitoringContext) -> None:
+        self.dashboard = DashboardView(ctx)
+        self.mappings = MappingsView(ctx)
+        self.conflicts = ConflictsView(ctx)
+        self.history = HistoryView(ctx)
+        self.tabs.addTab(self.dashboard, "Dashboard")
+        self.tabs.addTab(self.mappings, "Mappings")
+        self.tabs.addTab(self.conflicts, "Conflicts")
+        self.tabs.addTab(self.history, "History")
+        self.dashboard.sync_requested.connect(lambda cid: self.start_sync(cid))
+        self.dashboard.edit_requested.connect(self.open_connection_dialog)
+        self.mappings.explain_requested.connect(self.open_explain)
+        self.history.explain_requested.connect(self.open_explain)
+        self.mappings.changed.connect(self.refresh_monitoring)
+        self.conflicts.resolved.connect(lambda _n: self.refresh_monitoring())
+        self.history.replayed.connect(lambda _s: self.refresh_monitoring())
+        self.tray = TrayController(parent=self)
+        self.tray.show_window_requested.connect(self.show_and_raise)
+        self.dashboard.reloaded.connect(self._on_dashboard_reloaded)
+        self.tray.show()
+
+    def _on_dashboard_reloaded(self) -> None:
+        if self.tray is not None and self.dashboard is not None:
+            names = {s.summary.id: s.summary.name for s in self.dashboard.snapshots}
+            self.tray.set_healths(self.dashboard.healths(), names)
+
+    def show_and_raise(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def on_table_selection_changed(self) -> None:
+        connection_id = self.selected_connection()
+        for view in (self.mappings, self.conflicts, self.history):
+            if view is not None and view.connection_id != connection_id:
+                view.set_connection(connection_id)
+
+    def refresh_monitoring(self) -> None:
+        """After a run or an action: cards, counts and lists read again (on the DB thread)."""
+        if self.dashboard is not None:
+            self.dashboard.reload()
+        if self.mappings is not None and self.mappings.connection_id is not None:
+            self.mappings.refresh()
+        for view in (self.conflicts, self.history):
+            if view is not None and view.connection_id is not None:
+                view.reload()
+
+    def open_connection_dialog(self, connection_id: str) -> None:
+        if self.monitoring is None:
+            return
+        try:
+            summary = self.monitoring.connections.summary(connection_id)  # one row: cheap enough
+        except AtlasDesktopError as error:
+            self.log_line(str(error))
+            return
+        dialog = ConnectionDialog(self.monitoring, summary, self)
+        dialog.saved.connect(lambda _cid: (self.refresh(), self.refresh_monitoring()))
+        self._keep(dialog)
+        dialog.open()
+
+    def open_explain(self, mapping_id: int) -> ExplainDialog | None:
+        if self.monitoring is None:
+            return None
+        dialog = ExplainDialog(self.monitoring, mapping_id, self)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def _keep(self, dialog: Any) -> None:
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
+
+    # ---- menu: diagnostics and settings -------------------------------------------------------------
+    def on_settings_action_triggered(self) -> SettingsDialog | None:
+        if self.services is None:
+            return None
+        dialog = SettingsDialog(self.services.settings, self.services.paths.root, self)
+        dialog.saved.connect(
+            lambda: self.log_line("Settings saved; network changes apply to new connections.")
+        )
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def on_diagnostics_action_triggered(self) -> None:
+        if self.diagnostics is None:
+            return
+        default_name = self.diagnostics.default_name()
+        dialog = QFileDialog(self, "Save diagnostics bundle", str(Path.home() / default_name),
+                             "Zip files (*.zip)")  # fmt: skip
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.fileSelected.connect(lambda path: self._start(self.save_diagnostics(Path(path))))
+        self._keep(dialog)
+        dialog.open()
+
+    async def save_diagnostics(self, out: Path) -> Any:
+        """The redacted bundle, built on a worker thread."""
+        if self.diagnostics is None:
+            return None
+        connection_id = self.selected_connection()
+        try:
+            summary = await asyncio.to_thread(self.diagnostics.build, out, connection_id)
+        except AtlasDesktopError as error:
+            self.log_line(f"Diagnostics bundle not written: {error}")
+            return None
+        self.log_line(
+            f"Diagnostics bundle written: {summary.path} ({summary.bytes:,} bytes, secrets removed)."
+        )
+        return summary
+
+    def _start(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     # ---- connections ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -128,6 +314,8 @@ class MainWindow(QMainWindow):
         self.sync_action.setEnabled(bool(rows) and self.engine is not None)
         if rows and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
+        if self.dashboard is not None:
+            self.dashboard.reload()
 
     def selected_connection(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -162,9 +350,7 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             self.log_line("The sync engine is not available in this build.")
             return
-        task = asyncio.ensure_future(self._sync(connection_id, sync_type, approve))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._sync(connection_id, sync_type, approve))
 
     async def _sync(self, connection_id: str, sync_type: SyncType, approve: bool) -> None:
         assert self.engine is not None
@@ -201,6 +387,7 @@ class MainWindow(QMainWindow):
             line += f" {summary.error_message}"
         self.log_line(line)
         self.refresh()
+        self.refresh_monitoring()
 
     def log_line(self, text: str) -> None:
         self.activity.appendPlainText(f"{datetime.now().strftime('%H:%M:%S')}  {text}")
@@ -212,6 +399,11 @@ class MainWindow(QMainWindow):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        for view in (self.dashboard, self.mappings, self.conflicts, self.history):
+            if view is not None:
+                await view.tasks.aclose()
+        if self.tray is not None:
+            self.tray.hide()
         if self.bridge is not None:
             self.bridge.close()
 

@@ -23,6 +23,7 @@ from atlas_desktop.ui.wizard.state import WizardState
 
 log = logging.getLogger(__name__)
 
+
 class TestPage(WizardPageBase):
     __test__ = False  # not a pytest test class, whatever its name says
 

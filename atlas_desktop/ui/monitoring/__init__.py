@@ -1,0 +1,1 @@
+"""Monitoring views: dashboard, mapping review, conflicts, sync history, tray alerts and settings."""

@@ -1,0 +1,219 @@
+"""Open conflicts (field, base, Atlas, ERP, when) resolved one or many at a time, and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from atlas_desktop.store.conflicts import ConflictView
+from atlas_desktop.store.enums import ConflictStatus, Resolution
+from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.tasks import TaskGroup
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+RESOLUTION_LABELS = {Resolution.TAKE_ATLAS: "took Atlas", Resolution.TAKE_ERP: "took ERP",
+                     Resolution.VALUE: "entered a value", None: "both sides agreed"}  # fmt: skip
+
+
+def _when(moment: Any) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+OPEN_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("Item", lambda c: c.item_name or c.atlas_inventory_id or ""),
+    ("NDC", lambda c: c.ndc_key or ""),
+    ("Lot", lambda c: c.lot or ""),
+    ("Field", lambda c: c.field),
+    ("Base", lambda c: c.base_value or ""),
+    ("Atlas", lambda c: c.atlas_value or ""),
+    ("ERP", lambda c: c.erp_value or ""),
+    ("Atlas changed", lambda c: _when(c.atlas_changed_at)),
+    ("ERP changed", lambda c: _when(c.erp_changed_at)),
+    ("Opened", lambda c: _when(c.created_at)),
+    ("Why", lambda c: c.note or ""),
+)
+HISTORY_COLUMNS: tuple[tuple[str, Any], ...] = (
+    *OPEN_COLUMNS[:7],
+    ("Decision", lambda c: RESOLUTION_LABELS.get(c.resolution, str(c.resolution))),
+    ("Kept value", lambda c: c.resolved_value or ""),
+    ("Resolved", lambda c: _when(c.resolved_at)),
+)
+
+
+class ConflictTableModel(QAbstractTableModel):
+    """A few hundred rows at most (the store pages them): the list is held whole."""
+
+    def __init__(self, columns: Sequence[tuple[str, Any]], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self.rows: list[ConflictView] = []
+
+    def set_rows(self, rows: Sequence[ConflictView]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(  # noqa: N802 - Qt signature
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][0] if 0 <= section < len(self.columns) else None
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        if not 0 <= index.column() < len(self.columns):
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            try:
+                return str(self.columns[index.column()][1](row))
+            except Exception:  # noqa: BLE001 - one odd value must not break painting
+                return "?"
+        return None
+
+
+def _table(model: QAbstractTableModel, name: str) -> tuple[QTableView, QSortFilterProxyModel]:
+    proxy = QSortFilterProxyModel()  # small lists: sorting in Qt is the simple, fast choice here
+    proxy.setSourceModel(model)
+    table = QTableView()
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.setAccessibleName(name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table, proxy
+
+
+class ConflictsView(QWidget):
+    resolved = Signal(int)  # how many were resolved
+
+    def __init__(self, ctx: MonitoringContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.connection_id: str | None = None
+        self.open_model = ConflictTableModel(OPEN_COLUMNS, self)
+        self.history_model = ConflictTableModel(HISTORY_COLUMNS, self)
+        self.table, self.proxy = _table(self.open_model, "Open conflicts")
+        self.history_table, self.history_proxy = _table(self.history_model, "Resolved conflicts")
+        self.take_atlas = QPushButton("Take Atlas")
+        self.take_erp = QPushButton("Take ERP")
+        self.enter_value = QPushButton("Enter a value…")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.tasks = TaskGroup(self.message.setText)
+        self.value_dialog: QInputDialog | None = None
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Resolve the selected conflicts:"))
+        for button in (self.take_atlas, self.take_erp, self.enter_value):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        open_tab = QWidget()
+        open_layout = QVBoxLayout(open_tab)
+        open_layout.addWidget(self.table, 1)
+        open_layout.addLayout(buttons)
+        open_layout.addWidget(self.message)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(open_tab, "Open")
+        self.tabs.addTab(self.history_table, "History")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self.take_atlas.clicked.connect(lambda: self.resolve_selected(Resolution.TAKE_ATLAS))
+        self.take_erp.clicked.connect(lambda: self.resolve_selected(Resolution.TAKE_ERP))
+        self.enter_value.clicked.connect(self.on_enter_value_clicked)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.open_model.modelReset.connect(self._update_buttons)
+        self._update_buttons()
+
+    def set_connection(self, connection_id: str | None) -> None:
+        self.connection_id = connection_id
+        self.reload()
+
+    def reload(self) -> None:
+        self.tasks.start(self._reload())
+
+    async def _reload(self) -> None:
+        if self.connection_id is None:
+            self.open_model.set_rows([])
+            self.history_model.set_rows([])
+            return
+        conflicts = self.ctx.repos.conflicts
+        opened = await self.ctx.db(conflicts.open_conflicts, self.connection_id, limit=1000)
+        history = await self.ctx.db(conflicts.history, self.connection_id, None, 500)
+        self.open_model.set_rows(opened)
+        self.history_model.set_rows([c for c in history if c.status is ConflictStatus.RESOLVED])
+        self.tabs.setTabText(0, f"Open ({len(opened)})")
+
+    def selected_ids(self) -> list[int]:
+        rows = self.table.selectionModel().selectedRows()
+        return sorted(self.proxy.mapToSource(index).data(Qt.ItemDataRole.UserRole) for index in rows)
+
+    def _update_buttons(self) -> None:
+        any_selected = bool(self.table.selectionModel().selectedRows())
+        for button in (self.take_atlas, self.take_erp, self.enter_value):
+            button.setEnabled(any_selected and not self.tasks.busy)
+
+    def on_enter_value_clicked(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Enter the value to keep")
+        dialog.setLabelText("The value both sides should hold (e.g. a quantity counted on the shelf):")
+        dialog.textValueSelected.connect(lambda text: self.resolve_selected(Resolution.VALUE, text))
+        self.value_dialog = dialog
+        dialog.open()  # no nested event loop
+
+    def resolve_selected(self, resolution: Resolution, value: str | None = None) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.tasks.start(self.resolve(ids, resolution, value))
+            self._update_buttons()
+
+    async def resolve(self, ids: list[int], resolution: Resolution, value: str | None = None) -> int:
+        """Each choice goes through the engine (outbox, then a sync); one refusal does not stop the rest."""
+        done, refused = 0, []
+        self.message.setText(f"Resolving {len(ids)} conflict(s)…")
+        for conflict_id in ids:
+            try:
+                await self.ctx.engine.resolve_conflict(conflict_id, resolution, value)
+                done += 1
+            except Exception as error:  # noqa: BLE001 - shown below, the others go on
+                refused.append(str(error))
+        text = f"{done} conflict(s) resolved."
+        if refused:
+            text += " Not resolved: " + "; ".join(refused[:3])
+        self.message.setText(text)
+        await self._reload()
+        self._update_buttons()
+        self.resolved.emit(done)
+        return done

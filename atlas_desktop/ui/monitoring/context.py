@@ -1,0 +1,39 @@
+"""What the monitoring views need: the engine facade, the connections, read-only store views, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from atlas_desktop.store.explain import ExplainRepository
+
+
+@dataclass
+class MonitoringContext:
+    engine: Any  # EngineService: sync, resolve_conflict, db (the DB thread) and repos
+    connections: Any  # ConnectionRepository
+    explain: ExplainRepository
+    settings: Any = None  # AppSettings, for the settings dialog
+    data_dir: Path | None = None
+
+    @classmethod
+    def for_services(cls, engine: Any, services: Any) -> MonitoringContext | None:
+        """From the app's Services; None when the engine is not the real one (no DB thread, no repos)."""
+        if engine is None or not hasattr(engine, "repos") or not hasattr(engine, "db"):
+            return None
+        return cls(
+            engine=engine,
+            connections=services.connections,
+            explain=ExplainRepository(services.store),
+            settings=services.settings,
+            data_dir=services.paths.root,
+        )
+
+    @property
+    def repos(self) -> Any:
+        return self.engine.repos
+
+    async def db(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """A store call on the engine's DB thread: the window never waits on SQLite."""
+        return await self.engine.db(fn, *args, **kwargs)

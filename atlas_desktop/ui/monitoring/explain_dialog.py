@@ -1,0 +1,131 @@
+"""Explain one mapping: its base, both sides' values, and every write made for it with its idempotency key."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from atlas_desktop.store.conflicts import ConflictView
+from atlas_desktop.store.explain import WriteView
+from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.tasks import TaskGroup
+
+WRITE_HEADERS = (
+    "When",
+    "To",
+    "Operation",
+    "Change",
+    "Status",
+    "Tries",
+    "Idempotency key",
+    "Remote id",
+    "Error",
+)
+
+
+def _value(quantity: object, expiry: object) -> str:
+    if quantity is None:
+        return "—"
+    return f"{quantity}" + (f" (expires {expiry})" if expiry else "")
+
+
+class ExplainDialog(QDialog):
+    loaded = Signal()
+
+    def __init__(self, ctx: MonitoringContext, mapping_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.mapping_id = mapping_id
+        self.mapping: MappingView | None = None
+        self.writes: list[WriteView] = []
+        self.setWindowTitle("Explain this item")
+        self.resize(900, 480)
+        self.summary = QLabel("Loading…")
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(WRITE_HEADERS))
+        self.table.setHorizontalHeaderLabels(WRITE_HEADERS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setAccessibleName("Writes made")
+        self.conflicts = QLabel()
+        self.conflicts.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("<b>Writes made for this item</b> (newest first):"))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.conflicts)
+        layout.addWidget(buttons)
+        self.tasks = TaskGroup(self.summary.setText)
+        self.tasks.start(self._load())
+
+    async def _load(self) -> None:
+        mapping = await self.ctx.db(self.ctx.repos.mappings.get, self.mapping_id)
+        writes = await self.ctx.db(self.ctx.explain.writes_for_mapping, self.mapping_id)
+        conflicts = await self.ctx.db(
+            self.ctx.repos.conflicts.history, mapping.connection_id, self.mapping_id, 20
+        )
+        self.show_explanation(mapping, writes, conflicts)
+
+    def show_explanation(
+        self, mapping: MappingView, writes: list[WriteView], conflicts: list[ConflictView]
+    ) -> None:
+        self.mapping, self.writes = mapping, writes
+        name = escape(mapping.item_name or mapping.atlas_inventory_id or str(mapping.id))
+        rows = (
+            ("Status", f"{mapping.status} ({mapping.match_method or 'no match method'})"),
+            ("NDC", mapping.ndc_text_atlas or mapping.ndc_text_erp or mapping.ndc_key or "—"),
+            ("Lot", mapping.lot or "—"),
+            ("Base (last agreed)", _value(mapping.base_quantity, mapping.base_expiry)),
+            (
+                f"Atlas row {mapping.atlas_inventory_id or '—'}",
+                _value(mapping.atlas_quantity, mapping.atlas_expiry),
+            ),
+            (f"ERP item {mapping.erp_item_id or '—'} at {mapping.erp_location_id or '—'}",
+             _value(mapping.erp_quantity, mapping.erp_expiry)),
+            (
+                "Direction / policy",
+                f"{mapping.sync_direction} / {mapping.conflict_policy or 'connection default'}",
+            ),
+        )  # fmt: skip
+        table = "".join(
+            f"<tr><td>{escape(k)}:&nbsp;</td><td><b>{escape(str(v))}</b></td></tr>" for k, v in rows
+        )
+        self.summary.setText(f"<h3>{name}</h3><table>{table}</table>")
+        self.table.setRowCount(len(writes))
+        for row, write in enumerate(writes):
+            values = (
+                write.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                write.target.value,
+                write.operation,
+                write.payload.get("delta") or write.payload.get("expiry") or "", write.status.value,
+                write.attempts, write.idempotency_key, write.remote_id or "", write.last_error or "",
+            )  # fmt: skip
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(str(value)))
+        self.table.resizeColumnsToContents()  # a handful of rows: measuring them is cheap
+        if conflicts:
+            lines = [
+                f"{c.field}: base {c.base_value}, Atlas {c.atlas_value}, ERP {c.erp_value} — "
+                + (f"resolved ({c.resolution or 'both sides agreed'}) to {c.resolved_value}"
+                   if c.resolved_at else "open")
+                for c in conflicts
+            ]  # fmt: skip
+            self.conflicts.setText("<b>Conflicts:</b><br>" + "<br>".join(escape(line) for line in lines))
+        else:
+            self.conflicts.setText("No conflicts for this item.")
+        self.loaded.emit()

@@ -1,0 +1,238 @@
+"""Sync history: runs with counts and errors, each failed item with the remote message and the fix, replay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from atlas_desktop.store.runs import RunView
+from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.tasks import TaskGroup
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+@dataclass(frozen=True)
+class ItemError:
+    id: int
+    mapping_id: int | None
+    item_ref: str
+    message: str
+    fix: str | None
+    remote_code: str | None
+    remote_message: str | None
+    replayed_at: datetime | None
+
+
+RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("Started", lambda r: _when(r.started_at)),
+    ("Type", lambda r: str(r.sync_type)),
+    ("Result", lambda r: str(r.status)),
+    ("Synced", lambda r: r.items_synced),
+    ("Failed", lambda r: r.items_failed),
+    ("Skipped", lambda r: r.items_skipped),
+    ("Conflicts", lambda r: r.conflicts_opened),
+    ("In doubt", lambda r: r.in_doubt),
+    ("API calls", lambda r: r.api_calls_made),
+    ("API errors", lambda r: r.api_errors),
+    ("Duration", lambda r: f"{r.duration_seconds:.1f} s" if r.duration_seconds is not None else "running"),
+    ("Error", lambda r: r.error_message or ""),
+)
+ERROR_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("Item", lambda e: e.item_ref),
+    ("What happened", lambda e: e.message),
+    ("ERP/Atlas said", lambda e: " ".join(x for x in (e.remote_code, e.remote_message) if x)),
+    ("In plain words: what to do", lambda e: e.fix or ""),
+    ("Replayed", lambda e: _when(e.replayed_at) or "no"),
+)
+
+
+class RowsTableModel(QAbstractTableModel):
+    """A short list held whole (runs: the latest 50; errors: one run's), columns declared as data."""
+
+    def __init__(self, columns: Sequence[tuple[str, Any]], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self.rows: list[Any] = []
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(  # noqa: N802 - Qt signature
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][0] if 0 <= section < len(self.columns) else None
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        if not 0 <= index.column() < len(self.columns):
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        if role == Qt.ItemDataRole.ForegroundRole:
+            failed = getattr(row, "status", None) == "failed" or getattr(row, "items_failed", 0)
+            return QColor("#cf222e") if failed else None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            try:
+                return str(self.columns[index.column()][1](row))
+            except Exception:  # noqa: BLE001 - one odd value must not break painting
+                return "?"
+        return None
+
+
+def _table(model: QAbstractTableModel, name: str, multi: bool) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setAccessibleName(name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    mode = QAbstractItemView.SelectionMode
+    table.setSelectionMode(mode.ExtendedSelection if multi else mode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
+    return table
+
+
+class HistoryView(QWidget):
+    explain_requested = Signal(int)  # mapping id
+    replayed = Signal(object)  # the RunSummary of the replay sync
+
+    def __init__(self, ctx: MonitoringContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.connection_id: str | None = None
+        self.runs_model = RowsTableModel(RUN_COLUMNS, self)
+        self.errors_model = RowsTableModel(ERROR_COLUMNS, self)
+        self.runs = _table(self.runs_model, "Sync runs", multi=False)
+        self.errors = _table(self.errors_model, "Failed items", multi=True)
+        for column, width in enumerate((150, 80, 70, 60, 60, 60, 70, 70, 70, 80, 80)):
+            self.runs.setColumnWidth(column, width)
+        for column, width in enumerate((180, 260, 260, 300)):
+            self.errors.setColumnWidth(column, width)
+        self.errors_label = QLabel("Failed items of the selected run:")
+        self.replay_button = QPushButton("Replay failed items")
+        self.explain_button = QPushButton("Explain…")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.tasks = TaskGroup(self.message.setText)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.errors_label)
+        lower_layout.addWidget(self.errors, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.replay_button)
+        buttons.addWidget(self.explain_button)
+        buttons.addStretch(1)
+        lower_layout.addLayout(buttons)
+        lower_layout.addWidget(self.message)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.runs)
+        splitter.addWidget(lower)
+        splitter.setSizes([240, 260])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.runs.selectionModel().selectionChanged.connect(lambda *_: self.on_runs_selection_changed())
+        self.errors.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.errors_model.modelReset.connect(self._update_buttons)
+        self.replay_button.clicked.connect(self.on_replay_button_clicked)
+        self.explain_button.clicked.connect(self.on_explain_button_clicked)
+        self._update_buttons()
+
+    def set_connection(self, connection_id: str | None) -> None:
+        self.connection_id = connection_id
+        self.reload()
+
+    def reload(self) -> None:
+        self.tasks.start(self._reload())
+
+    async def _reload(self) -> None:
+        runs: list[RunView] = []
+        if self.connection_id is not None:
+            runs = await self.ctx.db(self.ctx.repos.runs.recent, self.connection_id, 50)
+        self.runs_model.set_rows(runs)
+        if runs:
+            self.runs.selectRow(0)  # the latest run's failed items show at once
+        else:
+            self.errors_model.set_rows([])
+
+    def selected_run(self) -> RunView | None:
+        rows = self.runs.selectionModel().selectedRows()
+        return self.runs_model.rows[rows[0].row()] if rows else None
+
+    def on_runs_selection_changed(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.tasks.start(self._load_errors(run))
+
+    async def _load_errors(self, run: RunView) -> None:
+        rows = await self.ctx.db(self.ctx.explain.item_errors, run.connection_id, sync_log_id=run.id)
+        self.errors_model.set_rows([ItemError(*row) for row in rows])
+        self.errors_label.setText(f"Failed items of the run started {_when(run.started_at)}: {len(rows)}")
+
+    def selected_errors(self) -> list[ItemError]:
+        return [self.errors_model.rows[i.row()] for i in self.errors.selectionModel().selectedRows()]
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected_errors()
+        self.replay_button.setEnabled(any(e.replayed_at is None for e in self.errors_model.rows))
+        self.replay_button.setText("Replay selected items" if chosen else "Replay failed items")
+        self.explain_button.setEnabled(len(chosen) == 1 and chosen[0].mapping_id is not None)
+
+    def on_explain_button_clicked(self) -> None:
+        chosen = self.selected_errors()
+        if len(chosen) == 1 and chosen[0].mapping_id is not None:
+            self.explain_requested.emit(chosen[0].mapping_id)
+
+    def on_replay_button_clicked(self) -> None:
+        chosen = self.selected_errors() or list(self.errors_model.rows)
+        ids = [e.id for e in chosen if e.replayed_at is None]
+        if ids and self.connection_id is not None:
+            self.tasks.start(self.replay(self.connection_id, ids))
+
+    async def replay(self, connection_id: str, error_ids: list[int]) -> Any:
+        """Mark the items replayed, then sync: a failed write left its base as it was, so the merge
+        decides the same change again and sends it under a new key."""
+        self.replay_button.setEnabled(False)
+        await self.ctx.db(self.ctx.repos.runs.mark_replayed, error_ids)
+        self.message.setText(f"Replaying {len(error_ids)} item(s)…")
+        summary = await self.ctx.engine.sync(connection_id)
+        self.message.setText(
+            f"Replay finished: {summary.status}, {summary.items_synced} synced, "
+            f"{summary.items_failed} failed."
+        )
+        await self._reload()
+        self.replayed.emit(summary)
+        return summary

@@ -1,0 +1,247 @@
+"""The mapping review table: a QAbstractTableModel over 100,000+ rows that holds only the current page(s).
+
+Anki's browser pattern: the count and every page come from SQL (filter and sort there, never in Qt);
+pages are fetched on demand, synchronously and at most one page at a time (a few ms on SQLite's WAL
+reader while the DB thread writes), and kept in a small LRU cache. A page that cannot be read shows its
+rows disabled with a note, instead of raising inside data().
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.ndc import NdcError, candidate_keys
+from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.store.mappings import MappingView
+
+log = logging.getLogger(__name__)
+AnyIndex = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 200
+CACHED_PAGES = 40
+
+# (header, MappingView attribute or a callable, SQL sort key or None)
+COLUMNS: tuple[tuple[str, Callable[[MappingView], Any], str | None], ...] = (
+    ("Status", lambda m: STATUS_LABELS.get(m.status, str(m.status)), "status"),
+    ("NDC", lambda m: m.ndc_text_atlas or m.ndc_text_erp or m.ndc_key, "ndc_key"),
+    ("Name", lambda m: m.item_name, "item_name"),
+    ("Lot", lambda m: m.lot, "lot"),
+    ("Atlas row", lambda m: m.atlas_inventory_id, "atlas_inventory_id"),
+    ("ERP item", lambda m: m.erp_item_id, "erp_item_id"),
+    ("ERP location", lambda m: m.erp_location_id, "erp_location_id"),
+    ("Atlas qty", lambda m: m.atlas_quantity, None),
+    ("ERP qty", lambda m: m.erp_quantity, None),
+    ("Base", lambda m: m.base_quantity, None),
+    ("Direction", lambda m: DIRECTION_LABELS.get(str(m.sync_direction), str(m.sync_direction)), None),
+    ("Policy", lambda m: str(m.conflict_policy).replace("_", " ") if m.conflict_policy else "connection's",
+     None),
+    ("Last synced", lambda m: m.last_synced_at.astimezone().strftime("%Y-%m-%d %H:%M")
+     if m.last_synced_at else "", "last_synced_at"),
+)  # fmt: skip
+COL_STATUS, COL_NDC, COL_NAME = 0, 1, 2
+STATUS_LABELS = {
+    MappingStatus.MATCHED: "Matched",
+    MappingStatus.AMBIGUOUS: "Ambiguous",
+    MappingStatus.UNMATCHED_ATLAS: "Only in Atlas",
+    MappingStatus.UNMATCHED_ERP: "Only in ERP",
+    MappingStatus.CONFLICT: "Conflict",
+    MappingStatus.IGNORED: "Ignored",
+}
+DIRECTION_LABELS = {
+    "bidirectional": "both ways",
+    "atlas_to_erp": "Atlas → ERP",
+    "erp_to_atlas": "ERP → Atlas",
+}
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+VIEW_ROLE = Qt.ItemDataRole.UserRole + 2
+_STATUS_COLOURS = {MappingStatus.CONFLICT: "#cf222e", MappingStatus.AMBIGUOUS: "#bf8700"}
+
+
+def sql_search(text: str) -> str:
+    """An NDC typed in any format (4-4-2, 5-3-2, 5-4-1, GTIN) becomes its 11-digit key; other text as is."""
+    text = text.strip()
+    if not any(ch.isdigit() for ch in text) or len(text) < 10:
+        return text
+    try:
+        keys = candidate_keys(text)
+    except NdcError:
+        return text
+    return next(iter(keys)) if len(keys) == 1 else text
+
+
+class _Unreadable:
+    """Stands for a row whose page could not be read."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class MappingTableModel(QAbstractTableModel):
+    """`repo` is a MappingRepository (page/count); calls happen on this thread, one page at a time."""
+
+    load_failed = Signal(str)
+
+    def __init__(self, repo: Any, parent: Any = None, *, page_size: int = PAGE_SIZE) -> None:
+        super().__init__(parent)
+        self.repo = repo
+        self.page_size = page_size
+        self.connection_id: str | None = None
+        self.status: MappingStatus | None = None
+        self.search = ""
+        self.order_by = "id"
+        self._count = 0
+        self._pages: OrderedDict[int, list[MappingView | _Unreadable]] = OrderedDict()
+        self.pages_read = 0
+
+    # ---- what to show ---------------------------------------------------------------------------
+    def set_query(
+        self,
+        connection_id: str | None,
+        *,
+        status: MappingStatus | None = None,
+        search: str = "",
+        order_by: str | None = None,
+    ) -> None:
+        self.beginResetModel()
+        self.connection_id = connection_id
+        self.status = status
+        self.search = sql_search(search)
+        if order_by is not None:
+            self.order_by = order_by
+        self._pages.clear()
+        self._count = self._read_count()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Read again (after an action or a sync): same filter, same order."""
+        self.set_query(self.connection_id, status=self.status, search=self.search)
+
+    def _read_count(self) -> int:
+        if self.connection_id is None:
+            return 0
+        try:
+            return int(self.repo.count(self.connection_id, status=self.status, search=self.search or None))
+        except (AtlasDesktopError, OSError, RuntimeError, ValueError) as error:
+            return self._failed(f"could not count the mappings: {error}")
+        except Exception as error:  # noqa: BLE001 - SQLAlchemy errors: show, never raise into Qt
+            return self._failed(f"could not count the mappings: {type(error).__name__}")
+
+    def _failed(self, text: str) -> int:
+        log.warning("mapping table: %s", text)
+        self.load_failed.emit(text)
+        return 0
+
+    def _page(self, number: int) -> list[MappingView | _Unreadable]:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        assert self.connection_id is not None
+        try:
+            rows: list[MappingView | _Unreadable] = list(
+                self.repo.page(
+                    self.connection_id,
+                    status=self.status,
+                    search=self.search or None,
+                    offset=number * self.page_size,
+                    limit=self.page_size,
+                    order_by=self.order_by,
+                )
+            )
+        except Exception as error:  # noqa: BLE001 - a bad page shows disabled rows, never raises in data()
+            reason = str(error) if isinstance(error, AtlasDesktopError) else type(error).__name__
+            log.warning("mapping table: page %d unreadable: %s", number, reason)
+            rows = [_Unreadable(reason)] * self.page_size
+        self.pages_read += 1
+        self._pages[number] = rows
+        if len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+        return rows
+
+    def row_at(self, row: int) -> MappingView | None:
+        if not 0 <= row < self._count or self.connection_id is None:
+            return None
+        page = self._page(row // self.page_size)
+        offset = row % self.page_size
+        item = page[offset] if offset < len(page) else _Unreadable("the row is gone (reload)")
+        return item if isinstance(item, MappingView) else None
+
+    def _item(self, row: int) -> MappingView | _Unreadable:
+        page = self._page(row // self.page_size)
+        offset = row % self.page_size
+        return page[offset] if offset < len(page) else _Unreadable("the row is gone (reload)")
+
+    # ---- Qt -------------------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802 - Qt signature
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section][0] if 0 <= section < len(COLUMNS) else None
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid() or not 0 <= index.row() < self._count:
+            return Qt.ItemFlag.NoItemFlags
+        if isinstance(self._item(index.row()), _Unreadable):
+            return Qt.ItemFlag.NoItemFlags  # shown greyed out: a disabled row
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            not index.isValid()
+            or not 0 <= index.row() < self._count
+            or not 0 <= index.column() < len(COLUMNS)
+        ):
+            return None
+        if role not in (
+            Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.TextAlignmentRole, ID_ROLE, VIEW_ROLE,
+        ):  # fmt: skip
+            return None  # cheap exit: the view asks for many roles per cell
+        item = self._item(index.row())
+        if isinstance(item, _Unreadable):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "(could not be read)" if index.column() == COL_STATUS else ""
+            return item.reason if role == Qt.ItemDataRole.ToolTipRole else None
+        if role == ID_ROLE:
+            return item.id
+        if role == VIEW_ROLE:
+            return item
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = _STATUS_COLOURS.get(item.status) if index.column() == COL_STATUS else None
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if COLUMNS[index.column()][0].endswith(("qty", "Base")):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return item.note if index.column() == COL_STATUS else None
+        try:
+            value = COLUMNS[index.column()][1](item)
+        except Exception:  # noqa: BLE001 - one odd value must not break painting
+            return "?"
+        return "" if value is None else str(value)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        key = COLUMNS[column][2]
+        if key is None:
+            return  # values from other tables: not sortable in SQL cheaply
+        prefix = "-" if order == Qt.SortOrder.DescendingOrder else ""
+        self.beginResetModel()  # every row moves: a reset is honest and cheap (pages are refetched)
+        self.order_by = prefix + key
+        self._pages.clear()
+        self.endResetModel()

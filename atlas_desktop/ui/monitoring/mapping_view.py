@@ -1,0 +1,251 @@
+"""Mapping review: filter and search (in SQL), map an unmatched row by search, unmap, direction, policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
+from atlas_desktop.store.explain import ErpCandidate, MappingPages
+from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.map_dialog import MapDialog
+from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, MappingTableModel
+from atlas_desktop.ui.monitoring.tasks import TaskGroup
+
+ROW_HEIGHT = 24
+STATUS_FILTERS: tuple[tuple[str, MappingStatus | None], ...] = (
+    ("All", None),
+    ("Matched", MappingStatus.MATCHED),
+    ("Ambiguous", MappingStatus.AMBIGUOUS),
+    ("Only in Atlas (unmatched)", MappingStatus.UNMATCHED_ATLAS),
+    ("Only in ERP (unmatched)", MappingStatus.UNMATCHED_ERP),
+    ("Conflict", MappingStatus.CONFLICT),
+    ("Ignored", MappingStatus.IGNORED),
+)
+POLICIES = (("Connection's policy", None), ("Atlas wins", ConflictPolicy.ATLAS_WINS),
+            ("ERP wins", ConflictPolicy.ERP_WINS), ("Ask me (manual)", ConflictPolicy.MANUAL))  # fmt: skip
+
+
+def configure_big_table(table: QTableView) -> None:
+    """Fixed row height and no resize-to-contents: the view never measures 100,000 rows."""
+    vertical = table.verticalHeader()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(ROW_HEIGHT)
+    vertical.setVisible(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setWordWrap(False)
+    table.setAlternatingRowColors(True)
+
+
+class MappingsView(QWidget):
+    changed = Signal()  # after an action was stored
+    explain_requested = Signal(int)  # mapping id
+    sync_requested = Signal(str)
+
+    def __init__(self, ctx: MonitoringContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.connection_id: str | None = None
+        self.model = MappingTableModel(MappingPages(ctx.explain.store), self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Mappings")
+        configure_big_table(self.table)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        for column, width in enumerate((110, 120, 260, 90, 90, 80, 90, 80, 80, 70, 100, 110)):
+            self.table.setColumnWidth(column, width)
+
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Status filter")
+        for label, status in STATUS_FILTERS:
+            self.status_filter.addItem(label, status)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search NDC (any format), name, SKU or lot")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search mappings")
+        self.count_label = QLabel()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.tasks = TaskGroup(self.message.setText)
+        self.model.load_failed.connect(self.message.setText)
+
+        self.map_button = QPushButton("Map to ERP item…")
+        self.unmap_button = QPushButton("Unmap")
+        self.ignore_button = QPushButton("Ignore")
+        self.explain_button = QPushButton("Explain…")
+        self.direction = QComboBox()
+        self.direction.setAccessibleName("Direction")
+        for value, label in DIRECTION_LABELS.items():
+            self.direction.addItem(label, SyncDirection(value))
+        self.direction_button = QPushButton("Set direction")
+        self.policy = QComboBox()
+        self.policy.setAccessibleName("Conflict policy")
+        for label, policy in POLICIES:
+            self.policy.addItem(label, policy)
+        self.policy_button = QPushButton("Set policy")
+
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Show:"))
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.count_label)
+        actions = QHBoxLayout()
+        for widget in (self.map_button, self.unmap_button, self.ignore_button, self.explain_button,
+                       self.direction, self.direction_button, self.policy, self.policy_button):  # fmt: skip
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.message)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)  # typing does not run a query per key
+        self._debounce.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda _text: self._debounce.start())
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.model.modelReset.connect(self._update_buttons)
+        self.map_button.clicked.connect(self.on_map_button_clicked)
+        self.unmap_button.clicked.connect(lambda: self._bulk(self._unmap, "unmapped"))
+        self.ignore_button.clicked.connect(lambda: self._bulk(self._ignore, "ignored"))
+        # The combo values are read here, on the GUI thread; the DB thread only gets plain values.
+        self.direction_button.clicked.connect(
+            lambda: self._bulk(self._direction_setter(self.direction.currentData()), "direction set")
+        )
+        self.policy_button.clicked.connect(
+            lambda: self._bulk(self._policy_setter(self.policy.currentData()), "policy set")
+        )
+        self.explain_button.clicked.connect(self.on_explain_button_clicked)
+        self.map_dialog: MapDialog | None = None
+        self._update_buttons()
+
+    # ---- filter ---------------------------------------------------------------------------------
+    def set_connection(self, connection_id: str | None) -> None:
+        self.connection_id = connection_id
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        self._debounce.stop()
+        self.model.set_query(
+            self.connection_id, status=self.status_filter.currentData(), search=self.search.text()
+        )
+        self.count_label.setText(f"{self.model.rowCount():,} rows")
+
+    def refresh(self) -> None:
+        self.model.refresh()
+        self.count_label.setText(f"{self.model.rowCount():,} rows")
+
+    # ---- selection ------------------------------------------------------------------------------
+    def selected(self) -> list[MappingView]:
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [view for row in rows if (view := self.model.row_at(row)) is not None]
+
+    def select_rows(self, rows: list[int]) -> None:
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for row in rows:
+            self.table.selectRow(row)
+        self.table.setSelectionMode(mode)
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected() if self.table.selectionModel() else []
+        one = chosen[0] if len(chosen) == 1 else None
+        self.map_button.setEnabled(
+            one is not None
+            and one.status in (MappingStatus.UNMATCHED_ATLAS, MappingStatus.AMBIGUOUS)
+            and bool(one.atlas_inventory_id)
+        )
+        paired = [m for m in chosen if m.atlas_inventory_id and m.erp_item_id]
+        self.unmap_button.setEnabled(bool(paired))
+        for widget in (self.ignore_button, self.direction_button, self.policy_button):
+            widget.setEnabled(bool(chosen))
+        self.explain_button.setEnabled(one is not None)
+
+    # ---- actions --------------------------------------------------------------------------------
+    def on_explain_button_clicked(self) -> None:
+        chosen = self.selected()
+        if chosen:
+            self.explain_requested.emit(chosen[0].id)
+
+    def on_map_button_clicked(self) -> None:
+        chosen = self.selected()
+        if len(chosen) != 1:
+            return
+        dialog = MapDialog(self.ctx, chosen[0], self)
+        dialog.chosen.connect(lambda candidate, m=chosen[0]: self.tasks.start(self.map_to(m, candidate)))
+        self.map_dialog = dialog
+        dialog.open()  # window-modal without a nested loop
+
+    async def map_to(self, mapping: MappingView, candidate: ErpCandidate) -> int:
+        assert mapping.atlas_inventory_id is not None
+        mapping_id: int = await self.ctx.db(
+            self.ctx.repos.mappings.map_manually, mapping.connection_id, mapping.atlas_inventory_id,
+            candidate.item_id, candidate.location_id, candidate.lot,
+        )  # fmt: skip
+        self.message.setText(f"Mapped to ERP item {candidate.item_id}; the next sync carries it.")
+        self.refresh()
+        self.changed.emit()
+        return mapping_id
+
+    def _bulk(self, action: Callable[[MappingView], Any], done: str) -> None:
+        chosen = self.selected()
+        if chosen:
+            self.tasks.start(self.run_bulk(action, chosen, done))
+
+    async def run_bulk(
+        self, action: Callable[[MappingView], Any], chosen: list[MappingView], done: str
+    ) -> None:
+        """One DB-thread call per row, in order; rows that refuse are reported, the rest go on."""
+        refused: list[str] = []
+        for mapping in chosen:
+            try:
+                await self.ctx.db(action, mapping)
+            except Exception as error:  # noqa: BLE001 - reported per row below
+                refused.append(f"{mapping.item_name or mapping.id}: {error}")
+        ok = len(chosen) - len(refused)
+        self.message.setText(
+            f"{ok} row(s) {done}." + (" Refused: " + "; ".join(refused[:5]) if refused else "")
+        )
+        self.refresh()
+        self.changed.emit()
+
+    def _unmap(self, mapping: MappingView) -> None:
+        self.ctx.repos.mappings.unmap(mapping.connection_id, mapping.id)
+
+    def _ignore(self, mapping: MappingView) -> None:
+        self.ctx.repos.mappings.set_mapping_options(mapping.id, status=MappingStatus.IGNORED)
+
+    def _direction_setter(self, direction: SyncDirection) -> Callable[[MappingView], None]:
+        repo = self.ctx.repos.mappings
+        return lambda mapping: repo.set_mapping_options(mapping.id, sync_direction=direction)
+
+    def _policy_setter(self, policy: ConflictPolicy | None) -> Callable[[MappingView], None]:
+        repo = self.ctx.repos.mappings
+        return lambda mapping: repo.set_mapping_options(
+            mapping.id, conflict_policy=policy, inherit_policy=policy is None
+        )

@@ -1,0 +1,44 @@
+"""Coroutines started from widgets: kept referenced, cancelled on close, expected errors shown inline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from atlas_desktop.domain.errors import AtlasDesktopError
+
+log = logging.getLogger(__name__)
+
+
+class TaskGroup:
+    """Owns a widget's background tasks. `on_error` gets the text of an expected (typed) error."""
+
+    def __init__(self, on_error: Callable[[str], None]) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._on_error = on_error
+
+    def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guard(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            return await coro
+        except AtlasDesktopError as error:
+            # Expected failures are shown next to what the person did, with the fix; never a modal.
+            self._on_error(f"{error.message} — {error.fix}" if error.fix else error.message)
+        return None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,102 @@
+"""Benchmark (not collected by default: bench_*): the mapping table over 100,000 mappings, offscreen.
+
+Measures the first paint (count + first page + painting the visible rows) and a filter change (typing a
+search, new count, repaint); target < 200 ms each. Run: QT_QPA_PLATFORM=offscreen python -m pytest
+tests/perf/bench_mapping_table.py -q -s -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+
+from atlas_desktop.domain.connection import parse_connection  # noqa: E402
+from atlas_desktop.store.db import Store  # noqa: E402
+from atlas_desktop.store.enums import MappingStatus, MatchMethod  # noqa: E402
+from atlas_desktop.store.explain import MappingPages  # noqa: E402
+from atlas_desktop.store.keys import MemoryKeySource  # noqa: E402
+from atlas_desktop.store.mappings import MappingDraft, MappingRepository  # noqa: E402
+from atlas_desktop.store.repositories import ConnectionRepository  # noqa: E402
+from atlas_desktop.store.vault import Vault  # noqa: E402
+from atlas_desktop.ui.monitoring.mapping_model import MappingTableModel  # noqa: E402
+from atlas_desktop.ui.monitoring.mapping_view import configure_big_table  # noqa: E402
+
+ROWS = 100_000
+TARGET_MS = 200.0
+
+
+def fill(path: Path) -> tuple[Store, str]:
+    store = Store.open(path)
+    connections = ConnectionRepository(store, Vault(MemoryKeySource()))
+    cid = connections.add(parse_connection({"account_id": "123", **{k: "a" * 64 for k in (
+        "consumer_key", "consumer_secret", "token_id", "token_secret")}}))  # fmt: skip
+    statuses = (MappingStatus.MATCHED,) * 8 + (MappingStatus.UNMATCHED_ATLAS, MappingStatus.AMBIGUOUS)
+
+    def draft(i: int) -> MappingDraft:
+        status = statuses[i % len(statuses)]
+        paired = status is MappingStatus.MATCHED
+        key = f"{i:011d}"
+        return MappingDraft(
+            atlas_inventory_id=f"A{i}", erp_item_id=str(i) if paired else None,
+            erp_location_id="1" if paired else None, lot=f"L{i % 977}", ndc_key=key,
+            ndc_text_atlas=f"{key[:5]}-{key[5:9]}-{key[9:]}", ndc_text_erp=None,
+            item_name=f"Product {i:06d} tablets", status=status,
+            match_method=MatchMethod.AUTO_NDC if paired else None,
+        )  # fmt: skip
+
+    MappingRepository(store).apply_discovery(cid, (draft(i) for i in range(ROWS)))
+    return store, cid
+
+
+def ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def test_mapping_table_with_100k_rows(tmp_path: Path, qapp: Any) -> None:
+    store, cid = fill(tmp_path / "bench.db")
+    try:
+        model = MappingTableModel(MappingPages(store))
+        view = QTableView()
+        configure_big_table(view)
+        view.setModel(model)
+        view.resize(1200, 700)
+        view.show()
+        QApplication.processEvents()
+
+        start = time.perf_counter()
+        model.set_query(cid)
+        view.viewport().repaint()
+        first_paint = ms(start)
+        assert model.rowCount() == ROWS
+
+        start = time.perf_counter()
+        model.set_query(cid, search="Product 0421")
+        view.viewport().repaint()
+        search_change = ms(start)
+        assert 100 <= model.rowCount() < ROWS
+
+        start = time.perf_counter()
+        model.set_query(cid, status=MappingStatus.AMBIGUOUS)
+        view.viewport().repaint()
+        status_change = ms(start)
+        assert model.rowCount() == ROWS // 10
+
+        start = time.perf_counter()
+        model.set_query(cid)
+        view.scrollToBottom()
+        view.viewport().repaint()
+        jump_to_end = ms(start)
+
+        print(f"\n100,000 mappings: first paint {first_paint:.0f} ms, search change {search_change:.0f} ms, "
+              f"status filter change {status_change:.0f} ms, jump to the last row {jump_to_end:.0f} ms "
+              f"(target < {TARGET_MS:.0f} ms)")  # fmt: skip
+        assert first_paint < TARGET_MS and search_change < TARGET_MS and status_change < TARGET_MS
+        view.close()
+    finally:
+        store.close()
