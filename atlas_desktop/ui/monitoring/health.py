@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from atlas_desktop.store.enums import ConnectionStatus, SyncLogStatus
+from atlas_desktop.engine.health import Health, health_of
 from atlas_desktop.store.explain import ConnectionCounts, ExplainRepository
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.store.runs import RunView
@@ -15,15 +14,6 @@ from atlas_desktop.store.runs import RunView
 RECENT_RUNS = 20
 
 
-class Health(StrEnum):
-    HEALTHY = "healthy"
-    DEGRADED = "degraded"
-    FAILING = "failing"
-    PAUSED = "paused"
-
-
-# Worst first: the tray shows the first one any connection has.
-SEVERITY = (Health.FAILING, Health.DEGRADED, Health.PAUSED, Health.HEALTHY)
 COLOURS = {
     Health.HEALTHY: "#1a7f37",
     Health.DEGRADED: "#bf8700",
@@ -62,31 +52,6 @@ class ConnectionSnapshot:
         if self.counts.in_doubt_writes:
             found.append(f"{self.counts.in_doubt_writes} write(s) in doubt")
         return found
-
-
-def health_of(summary: ConnectionSummary, counts: ConnectionCounts) -> Health:
-    """Never healthy while an item fails or a conflict or an in-doubt write waits for a person."""
-    if summary.status is ConnectionStatus.PAUSED:
-        return Health.PAUSED
-    if summary.consecutive_failures or summary.last_sync_status is SyncLogStatus.FAILED:
-        return Health.FAILING
-    if summary.status is ConnectionStatus.ERROR:
-        return Health.FAILING
-    if (
-        counts.failing_items
-        or counts.open_conflicts
-        or counts.in_doubt_writes
-        or summary.last_sync_status is SyncLogStatus.PARTIAL
-    ):
-        return Health.DEGRADED
-    return Health.HEALTHY
-
-
-def worst(healths: list[Health]) -> Health | None:
-    for health in SEVERITY:
-        if health in healths:
-            return health
-    return None
 
 
 def load_snapshots(connections: Any, runs: Any, explain: ExplainRepository) -> list[ConnectionSnapshot]:

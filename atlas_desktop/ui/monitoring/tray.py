@@ -10,7 +10,8 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from atlas_desktop.engine.api import ConnectionAlert
-from atlas_desktop.ui.monitoring.health import COLOURS, Health, worst
+from atlas_desktop.engine.health import Health, worst
+from atlas_desktop.ui.monitoring.health import COLOURS
 
 REPEAT_AFTER_S = 15 * 60  # the same alert for the same connection is not repeated sooner
 
