@@ -83,6 +83,7 @@ def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_k
                     "row_id": row.atlas_inventory_id,
                     "expiry": decision.atlas_expiry.isoformat() if decision.atlas_expiry else None,
                     "previous_expiry": previous.isoformat() if previous else None,
+                    "version": row.atlas.version if row.atlas else None,
                 },
                 idempotency_key=key(),
             )

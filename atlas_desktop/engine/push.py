@@ -4,30 +4,33 @@ A write is marked `sending` (durably) before it leaves. If the process dies, or 
 it is `in_doubt`: before it is sent again, the ERP is asked whether a write with its key exists
 (`find_write`); the Atlas API replays the first answer for a repeated Idempotency-Key, so an Atlas
 write is simply sent again with the same key. Nothing is ever posted twice.
+
+Writes go out in waves: the next write of every mapping at once (each connector keeps to its own
+concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
+parallel; the outbox is updated once per wave, not once per write. Confirmations recorded late
+are safe: an unrecorded confirmed write is only ever looked up by its key, never sent again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, Conflict, ConnectorError, NetworkError
 from atlas_desktop.domain.model import Side, StockChange, StockKey
 from atlas_desktop.engine.discovery import unambiguous_key
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ERP_ADJUST
-from atlas_desktop.store.decisions import OutboxEntryClosed
 from atlas_desktop.store.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 Db = Callable[..., Awaitable[Any]]
+WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
 
 
 @dataclass
@@ -37,6 +40,14 @@ class PushStats:
     in_doubt: int = 0
     errors: list[tuple[Any, AtlasDesktopError]] = field(default_factory=list)  # (entry, error)
     written: list[tuple[Any, str | None]] = field(default_factory=list)  # (entry, remote id): the audit
+
+
+@dataclass
+class _Outcome:
+    entry: Any
+    remote_id: str | None = None
+    error: AtlasDesktopError | None = None
+    atlas_row: Any = None  # the row an Atlas write returned: refreshes the mirror and the version
 
 
 def _group_of(entry: Any) -> object:
@@ -55,7 +66,7 @@ class Pusher:
         erp: ErpConnector,
         atlas: Any,
         *,
-        parallel: int = 8,
+        parallel: int = 64,
     ) -> None:
         self.db = db
         self.decisions = decisions
@@ -63,99 +74,120 @@ class Pusher:
         self.connection_id = connection_id
         self.erp = erp
         self.atlas = atlas
+        # Tasks in flight; the connectors' own limits decide how many requests really go out at once.
         self.parallel = parallel
         self.stats = PushStats()
+        self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
 
     async def drain(self) -> PushStats:
-        # Mappings whose next write is left in doubt this run: their later writes must wait (order).
-        self._blocked: set[object] = set()
-        limit = asyncio.Semaphore(self.parallel)
-
-        async def run_group(group: list[Any]) -> None:
-            async with limit:
-                for entry in group:
-                    if not await self._send(entry):
-                        return  # keep the mapping's order: its later writes wait for this one
-
+        blocked: set[object] = set()  # mappings whose write is left in doubt: later ones wait (order)
         after_id = 0
         while entries := await self.db(
-            self.decisions.pending_writes, self.connection_id, limit=500, after_id=after_id
+            self.decisions.pending_writes, self.connection_id, limit=WAVE_LIMIT, after_id=after_id
         ):
             after_id = entries[-1].id
-            by_mapping: dict[object, list[Any]] = defaultdict(list)
+            queues: dict[object, list[Any]] = {}
             for entry in entries:
                 group = _group_of(entry)
-                if group not in self._blocked:
-                    by_mapping[group].append(entry)
-            await asyncio.gather(*(run_group(group) for group in by_mapping.values()))
+                if group not in blocked:
+                    queues.setdefault(group, []).append(entry)
+            while queues:
+                wave = [queue.pop(0) for queue in queues.values()]
+                for outcome in await self._wave(wave):
+                    if outcome.error is not None and outcome.error.retryable:
+                        blocked.add(_group_of(outcome.entry))
+                queues = {g: q for g, q in queues.items() if q and g not in blocked}
         return self.stats
 
-    async def _send(self, entry: Any) -> bool:
-        """True when the write is settled (done or failed for good)."""
-        try:
+    async def _wave(self, wave: list[Any]) -> list[_Outcome]:
+        # An ERP write whose outcome is unknown is looked up by its key before anything is resent.
+        outcomes: list[_Outcome] = []
+        to_send: list[Any] = []
+        for entry in wave:
+            found = None
             if entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT) and entry.target is Side.ERP:
-                found = await self.erp.find_write(entry.idempotency_key)
-                if found is not None:
-                    await self._done(entry, found.remote_id)
-                    return True
-            try:
-                await self.db(self.decisions.mark_sending, entry.id)
-            except OutboxEntryClosed:
-                return True  # settled meanwhile (cancelled by the user, or done by a lookup): never send
-            remote_id = await self._execute(entry)
-        except ConnectorError as error:
+                try:
+                    found = await self.erp.find_write(entry.idempotency_key)
+                except ConnectorError as error:
+                    outcomes.append(_Outcome(entry, error=error))
+                    continue
+            if found is not None:
+                outcomes.append(_Outcome(entry, remote_id=found.remote_id))
+            else:
+                to_send.append(entry)
+        still_open = set(await self.db(self.decisions.mark_sending_many, [e.id for e in to_send]))
+        limit = asyncio.Semaphore(self.parallel)
+
+        async def send(entry: Any) -> _Outcome:
+            async with limit:
+                try:
+                    return await self._execute(entry)
+                except ConnectorError as error:
+                    return _Outcome(entry, error=error)
+
+        outcomes += await asyncio.gather(*(send(e) for e in to_send if e.id in still_open))
+        await self._record(outcomes)
+        return outcomes
+
+    async def _record(self, outcomes: list[_Outcome]) -> None:
+        confirmed = [(o.entry.id, o.remote_id) for o in outcomes if o.error is None]
+        rows = [o.atlas_row for o in outcomes if o.atlas_row is not None]
+        if rows:
+            await self.db(self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key)
+        if confirmed:
+            await self.db(self.decisions.mark_done_many, confirmed)
+        for outcome in outcomes:
+            if outcome.error is None:
+                self.stats.done += 1
+                self.stats.written.append((outcome.entry, outcome.remote_id))
+                continue
+            error = outcome.error
+            self.stats.errors.append((outcome.entry, error))
             if error.retryable:
                 # No answer, throttled, or a server error after the HTTP layer's own retries: the write
                 # may or may not have landed. It stays in the outbox, looked up by key next run.
-                await self.db(self.decisions.mark_in_doubt, entry.id, error.message)
+                await self.db(self.decisions.mark_in_doubt, outcome.entry.id, error.message)
                 self.stats.in_doubt += 1
-                self._blocked.add(_group_of(entry))
-                self.stats.errors.append((entry, error))
-                return False
-            await self.db(self.decisions.mark_failed, entry.id, f"{error.message} — {error.fix}")
-            self.stats.failed += 1
-            self.stats.errors.append((entry, error))
-            return True
-        await self._done(entry, remote_id)
-        return True
+            else:
+                await self.db(self.decisions.mark_failed, outcome.entry.id, f"{error.message} — {error.fix}")
+                self.stats.failed += 1
 
-    async def _done(self, entry: Any, remote_id: str | None) -> None:
-        await self.db(self.decisions.mark_done, entry.id, remote_id)
-        self.stats.done += 1
-        self.stats.written.append((entry, remote_id))
-
-    async def _execute(self, entry: Any) -> str | None:
+    async def _execute(self, entry: Any) -> _Outcome:
         payload = entry.payload
         if entry.operation == ERP_ADJUST:
             key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
             expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
             change = StockChange(key, Decimal(payload["delta"]), payload.get("unit") or "EA", expiry)
             result = await self.erp.adjust_stock(change, entry.idempotency_key)
-            return result.remote_id
+            return _Outcome(entry, remote_id=result.remote_id)
         if entry.operation == ATLAS_ADJUST:
             row = await self.atlas.adjust(
                 payload["row_id"], Decimal(payload["delta"]), key=entry.idempotency_key
             )
-            await self.db(self.mirrors.apply_atlas_row, self.connection_id, row, unambiguous_key)
-            return str(row.id)
+            self._versions[row.id] = row.version
+            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
         if entry.operation == ATLAS_SET_EXPIRY:
-            return await self._set_atlas_expiry(entry)
+            row = await self._set_atlas_expiry(entry)
+            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
         raise AssertionError(f"unknown outbox operation {entry.operation}")
 
-    async def _set_atlas_expiry(self, entry: Any) -> str:
+    async def _set_atlas_expiry(self, entry: Any) -> Any:
+        """PATCH with the version we know (from this drain or the decision); on 412 the answer carries
+        the current row, so a retry needs no extra read."""
         payload = entry.payload
+        row_id = payload["row_id"]
+        expiry = date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
+        version = self._versions.get(row_id, payload.get("version"))
         for _attempt in range(3):
-            current = await self.atlas.get_row(payload["row_id"])
+            if version is None:
+                version = (await self.atlas.get_row(row_id)).version
             try:
-                row = await self.atlas.update_row(
-                    payload["row_id"],
-                    {"expiry_date": date.fromisoformat(payload["expiry"]) if payload["expiry"] else None},
-                    version=current.version,
-                    # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
-                    key=None,
-                )
-            except Conflict:
-                continue  # changed meanwhile (a sale): read the new version and set the date again
-            await self.db(self.mirrors.apply_atlas_row, self.connection_id, row, unambiguous_key)
-            return str(row.id)
+                # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
+                row = await self.atlas.update_row(row_id, {"expiry_date": expiry}, version=version, key=None)
+            except Conflict as conflict:
+                current = getattr(conflict, "current", None)
+                version = current.version if current is not None else None
+                continue  # changed meanwhile (a sale): set the date again on the current version
+            self._versions[row_id] = row.version
+            return row
         raise NetworkError("Atlas: the row kept changing while its expiry was being set", in_doubt=False)

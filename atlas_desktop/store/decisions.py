@@ -394,37 +394,30 @@ class DecisionRepository:
         decision is applied: returns True. A second call for the same entry changes nothing (False).
         """
         with self._store.session() as session:
-            row = self._open_row(session, outbox_id, allow_closed=True)
-            if row.status is OutboxStatus.DONE:
-                return False
-            # Done wins over failed/cancelled: the remote says it happened, and the base must know.
-            row.status = OutboxStatus.DONE
-            row.remote_id = remote_id
-            row.updated_at = utcnow()
             if mirror_update is not None:
                 mirror_update(session)
-            session.flush()
-            if row.decision_id is None:
-                return False
-            decision = session.get(SyncDecisionRow, row.decision_id)
-            if decision is None:
-                return False
-            if decision.status is DecisionStatus.CANCELLED:
-                _shift_base(session, decision.mapping_id, [row.quantity_delta])
-                return False
-            if decision.status is not DecisionStatus.PENDING:
-                return False
-            open_writes = session.scalar(
-                sa.select(sa.func.count())
-                .select_from(OutboxRow)
-                .where(OutboxRow.decision_id == decision.id, OutboxRow.status != OutboxStatus.DONE)
-            )
-            if open_writes:
-                return False
-            _apply_base(session, decision.mapping_id, decision.new_base)
-            decision.status = DecisionStatus.APPLIED
-            decision.applied_at = utcnow()
-            return True
+            return _mark_done(session, outbox_id, remote_id)
+
+    def mark_done_many(self, confirmed: Sequence[tuple[int, str | None]]) -> int:
+        """Several confirmed writes in one transaction (a wave of the push); returns decisions applied."""
+        with self._store.session() as session:
+            return sum(_mark_done(session, outbox_id, remote_id) for outbox_id, remote_id in confirmed)
+
+    def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
+        """About to send these (attempts += 1), in one transaction. Returns the ids still open: the
+        others were settled meanwhile and must not be sent."""
+        now = utcnow()
+        still_open: list[int] = []
+        with self._store.session() as session:
+            for outbox_id in outbox_ids:
+                row = session.get(OutboxRow, outbox_id)
+                if row is None or row.status in CLOSED_STATUSES:
+                    continue
+                row.status = OutboxStatus.SENDING
+                row.attempts += 1
+                row.updated_at = now
+                still_open.append(outbox_id)
+        return still_open
 
     def cancel_pending(self, connection_id: str, mapping_id: int) -> int:
         """Withdraw a mapping's unsent writes and their decisions. Returns how many writes were cancelled."""
@@ -500,3 +493,38 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         last_error=row.last_error,
         quantity_delta=row.quantity_delta,
     )
+
+
+def _mark_done(session: Session, outbox_id: int, remote_id: str | None) -> bool:
+    """The body of mark_done inside a caller's transaction."""
+    row = session.get(OutboxRow, outbox_id)
+    if row is None:
+        raise OutboxEntryNotFound(f"there is no outbox entry {outbox_id}")
+    if row.status is OutboxStatus.DONE:
+        return False
+    # Done wins over failed/cancelled: the remote says it happened, and the base must know.
+    row.status = OutboxStatus.DONE
+    row.remote_id = remote_id
+    row.updated_at = utcnow()
+    session.flush()
+    if row.decision_id is None:
+        return False
+    decision = session.get(SyncDecisionRow, row.decision_id)
+    if decision is None:
+        return False
+    if decision.status is DecisionStatus.CANCELLED:
+        _shift_base(session, decision.mapping_id, [row.quantity_delta])
+        return False
+    if decision.status is not DecisionStatus.PENDING:
+        return False
+    open_writes = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxRow)
+        .where(OutboxRow.decision_id == decision.id, OutboxRow.status != OutboxStatus.DONE)
+    )
+    if open_writes:
+        return False
+    _apply_base(session, decision.mapping_id, decision.new_base)
+    decision.status = DecisionStatus.APPLIED
+    decision.applied_at = utcnow()
+    return True
