@@ -1,0 +1,209 @@
+"""Sync benchmarks against the emulators over real sockets, compared with the physical limit of the APIs.
+
+    python tests/perf/bench.py [--items 10000 50000 ...] [--erp netsuite|sap|both] [--latency-ms 20]
+        [--concurrency 5] [--changes 0 10 1000] [--scenarios first incremental naive] [--json FILE]
+        [--profile DIR]
+
+Per ERP and catalog size: one world (ERP emulator + Atlas emulator on loopback ports, `latency_ms` added per
+request, `concurrency` requests in flight per server). Scenarios, in this order:
+  first        discovery + the approved first sync of the whole catalog
+  incremental  after 0, 10, 1,000 changes (half Atlas sales, half ERP receipts) on the synced catalog
+  naive        the design plan's way: one ERP read + one Atlas PATCH per mapped row (bench_naive.py)
+The app runs in its own process (bench_worker.py): wall_s and peak_rss_mb are the app's alone. API calls are
+what the servers counted (/_sandbox/stats), 429s included. How min_api_calls and lower_bound_s are made:
+see bench_bounds.py (printed with --explain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
+
+import bench_bounds  # noqa: E402
+import bench_naive  # noqa: E402
+from bench_world import World, world  # noqa: E402  (first: puts the project on sys.path)
+
+SCENARIOS = ("first", "incremental", "naive")
+
+
+def parse_items(text: str) -> int:
+    text = text.lower().replace("_", "").replace(",", "")
+    return int(float(text[:-1]) * 1000) if text.endswith("k") else int(text)
+
+
+def record(
+    scenario: str, w: World, items: int, changes: int, args: argparse.Namespace, wall: float,
+    bound: bench_bounds.Bound, rss: float | None, extra: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    stats = w.stats()
+    calls = stats["erp"]["total"] + stats["atlas"]["total"]
+    return {
+        "scenario": scenario,
+        "erp": w.erp_name,
+        "items": items,
+        "changes": changes,
+        "latency_ms": args.latency_ms,
+        "concurrency": args.concurrency,
+        "wall_s": round(wall, 3),
+        "api_calls": calls,
+        "min_api_calls": bound.requests,
+        "lower_bound_s": round(bound.seconds(args.concurrency, args.latency_ms), 3),
+        "peak_rss_mb": round(rss, 1) if rss is not None else None,
+        "erp_calls": stats["erp"]["total"],
+        "atlas_calls": stats["atlas"]["total"],
+        "rejected_429": stats["erp"]["rejected_concurrency"] + stats["atlas"]["rejected_concurrency"],
+        **extra,
+    }
+
+
+def first_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
+    w.reset_stats()
+    profile = args.profile / f"first-{w.erp_name}-{items}.txt" if args.profile else None
+    result = w.run_engine("first", profile)
+    stats = w.stats()
+    atlas_writes = sum(
+        n for route, n in stats["atlas"]["by_route"].items() if not route.startswith("GET")
+    ) - _bookkeeping(stats["atlas"]["by_route"])
+    erp_writes = sum(n for route, n in stats["erp"]["by_route"].items() if _erp_write(w.erp_name, route))
+    bound = bench_bounds.full_sync(w.erp_name, w.source_rows(), erp_writes, atlas_writes)
+    extra = {"status": result["status"], "mapped": result["matched"], "rows": w.source_rows()}
+    return record("first", w, items, 0, args, result["wall_s"], bound, result["peak_rss_mb"], extra)
+
+
+def _bookkeeping(routes: dict[str, int]) -> int:
+    """Health and sync-log posts: the app reports to support, not sync work; not counted as writes."""
+    return sum(n for route, n in routes.items() if "/api/v1/erp/" in route)
+
+
+def _erp_write(erp: str, route: str) -> bool:
+    if erp == "netsuite":
+        return route.startswith("POST /services/rest/record/")
+    return route.startswith("POST") and "A_MaterialDocumentHeader" in route
+
+
+def incremental(w: World, items: int, changes: int, args: argparse.Namespace) -> dict[str, Any]:
+    candidates = [m for m in w.matched() if m.atlas_quantity is not None and m.atlas_quantity >= 2]
+    if len(candidates) < changes:
+        raise SystemExit(f"only {len(candidates)} mapped rows with stock; cannot make {changes} changes")
+    atlas_changes = changes // 2
+    step = max(1, len(candidates) // max(changes, 1))
+    chosen = candidates[::step][:changes]
+    for index, mapping in enumerate(chosen):
+        if index < atlas_changes:
+            w.atlas_sale(mapping, Decimal(1))
+        else:
+            w.erp_receipt(mapping, Decimal(2))
+    w.reset_stats()
+    result = w.run_engine("sync")
+    bound = bench_bounds.incremental(w.erp_name, changes - atlas_changes, atlas_changes)
+    extra = {"status": result["status"], "items_synced": result["items_synced"]}
+    return record(
+        "incremental", w, items, changes, args, result["wall_s"], bound, result["peak_rss_mb"], extra
+    )
+
+
+def naive(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Timed on `--naive-sample` rows and scaled linearly to all mapped rows (it is linear by design)."""
+    mappings = w.matched()
+    sample = mappings[: args.naive_sample] if args.naive_sample else mappings
+    w.reset_stats()
+    wall = asyncio.run(bench_naive.run(w, sample, args.concurrency))
+    stats = w.stats()
+    per_row = (stats["erp"]["total"] + stats["atlas"]["total"]) / len(sample)
+    scale = len(mappings) / len(sample)
+    bound = bench_bounds.naive(w.erp_name, len(mappings), w.source_rows()["atlas_rows"])
+    row = record("naive", w, items, 0, args, wall * scale, bound, None, {"mapped": len(mappings)})
+    row["api_calls"] = round(per_row * len(mappings))
+    row["measured_rows"] = len(sample)
+    return row
+
+
+COLUMNS = (
+    ("scenario", "{:<11}"), ("erp", "{:<8}"), ("items", "{:>7,}"), ("changes", "{:>7,}"),
+    ("wall_s", "{:>8.2f}"), ("lower_bound_s", "{:>8.2f}"), ("x_bound", "{:>7}"), ("api_calls", "{:>9,}"),
+    ("min_api_calls", "{:>9,}"), ("x_min", "{:>6}"), ("peak_rss_mb", "{:>8}"),
+)  # fmt: skip
+HEADERS = ("scenario", "erp", "items", "changes", "wall s", "bound s", "x bound", "API calls", "min calls",
+           "x min", "RSS MB")  # fmt: skip
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "-"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    widths = [len(fmt.format(0 if "," in fmt or "f" in fmt else "")) for _, fmt in COLUMNS]
+    lines = ["| " + " | ".join(h.rjust(max(w, len(h))) for h, w in zip(HEADERS, widths, strict=True)) + " |"]
+    lines.append(
+        "|" + "|".join("-" * (max(w, len(h)) + 2) for h, w in zip(HEADERS, widths, strict=True)) + "|"
+    )
+    for row in rows:
+        view = dict(row)
+        view["x_bound"] = _ratio(row["wall_s"], row["lower_bound_s"])
+        view["x_min"] = _ratio(row["api_calls"], row["min_api_calls"])
+        view["peak_rss_mb"] = "-" if row["peak_rss_mb"] is None else f"{row['peak_rss_mb']:.0f}"
+        cells = []
+        for (key, fmt), header, width in zip(COLUMNS, HEADERS, widths, strict=True):
+            cells.append(fmt.format(view[key]).rjust(max(width, len(header))))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--items", nargs="+", type=parse_items, default=[10_000], help="catalog sizes (10k ok)"
+    )
+    parser.add_argument("--erp", choices=["netsuite", "sap", "both"], default="netsuite")
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=5)
+    parser.add_argument("--changes", nargs="+", type=int, default=[0, 10, 1000])
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument(
+        "--naive-sample", type=int, default=2000, help="rows the baseline is timed on (0: all)"
+    )
+    parser.add_argument("--json", type=Path, help="write the rows as a JSON array here")
+    parser.add_argument("--profile", type=Path, help="directory: profile the first sync into it")
+    parser.add_argument("--explain", action="store_true", help="print how the lower bound is computed")
+    args = parser.parse_args(argv)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    erps = ["netsuite", "sap"] if args.erp == "both" else [args.erp]
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for erp in erps:
+        for items in args.items:
+            with world(erp, items, args.latency_ms, args.concurrency) as w:
+                rows.append(first_sync(w, items, args))
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
+                if "incremental" in args.scenarios:
+                    for changes in args.changes:
+                        rows.append(incremental(w, items, changes, args))
+                        print(table(rows[-1:]).splitlines()[-1], flush=True)
+                if "naive" in args.scenarios:
+                    rows.append(naive(w, items, args))
+                    print(table(rows[-1:]).splitlines()[-1], flush=True)
+    rows = [r for r in rows if r["scenario"] in args.scenarios]
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s in all")
+    print(table(rows))
+    print("x bound = wall / lower bound; x min = API calls / minimum. Lower bound: --explain.")
+    if args.explain:
+        print(bench_bounds.EXPLANATION)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

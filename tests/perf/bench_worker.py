@@ -1,0 +1,85 @@
+"""One engine action in its own process, so wall time and peak RSS are the app's alone (not the emulators').
+
+    python tests/perf/bench_worker.py HOME CONNECTION_ID first|sync [--profile FILE]
+
+Prints one JSON object: wall_s, peak_rss_mb, and the run summary's fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from atlas_desktop.app.engine_setup import build_engine  # noqa: E402
+from atlas_desktop.app.paths import ProfilePaths  # noqa: E402
+from atlas_desktop.app.services import open_services  # noqa: E402
+
+
+async def act(home: Path, connection_id: str, action: str) -> dict[str, object]:
+    with open_services(ProfilePaths(home)) as services:
+        engine = build_engine(services)
+        try:
+            start = time.perf_counter()
+            discovered = None
+            if action == "first":
+                discovered = await engine.discover(connection_id)
+            summary = await engine.sync(connection_id, approve=True)
+            wall = time.perf_counter() - start
+        finally:
+            await engine.aclose()
+    return {
+        "wall_s": wall,
+        "status": summary.status.value,
+        "items_synced": summary.items_synced,
+        "items_failed": summary.items_failed,
+        "conflicts_opened": summary.conflicts_opened,
+        "engine_api_calls": summary.api_calls_made,
+        "error_message": summary.error_message,
+        "matched": getattr(discovered, "matched", None),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("home", type=Path)
+    parser.add_argument("connection_id")
+    parser.add_argument("action", choices=["first", "sync"])
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML (or cProfile .prof) here")
+    args = parser.parse_args()
+    if args.profile is not None:
+        result = _profiled(args)
+    else:
+        result = asyncio.run(act(args.home, args.connection_id, args.action))
+    # ru_maxrss is KiB on Linux: the peak of this process, imports included.
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+    return 0
+
+
+def _profiled(args: argparse.Namespace) -> dict[str, object]:
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(asyncio.run, act(args.home, args.connection_id, args.action))
+        profiler.dump_stats(str(args.profile.with_suffix(".prof")))
+        return result
+    profiler = Profiler(async_mode="enabled")
+    profiler.start()
+    result = asyncio.run(act(args.home, args.connection_id, args.action))
+    profiler.stop()
+    args.profile.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
