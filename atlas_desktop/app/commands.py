@@ -219,6 +219,7 @@ def signin(args: argparse.Namespace, services: Services) -> int:
     services.atlas_accounts.save(
         base_url=base_url, auth_method="api_token", secrets={"api_token": Secret(token_text)}
     )
+    services.audit.append("signin", actor="user", source="manual", details={"base_url": base_url})
     print(f"Atlas API token stored for {base_url}")
     return EXIT_OK
 

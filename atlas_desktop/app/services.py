@@ -6,13 +6,53 @@ import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.settings import AppSettings
+from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.store.audit import AuditLog
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.keys import KeySource, choose_key_source
 from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository
 from atlas_desktop.store.vault import Vault
+
+
+class AuditedConnections:
+    """The connection repository, with every add, removal and change entered in the audit trail."""
+
+    def __init__(self, repository: ConnectionRepository, audit: AuditLog, *, actor: str, source: str) -> None:
+        self._repository = repository
+        self._audit = audit
+        self._actor = actor
+        self._source = source
+
+    def with_source(self, source: str, *, actor: str) -> AuditedConnections:
+        return AuditedConnections(self._repository, self._audit, actor=actor, source=source)
+
+    def __getattr__(self, name: str) -> Any:  # reads and everything else: the repository's own
+        return getattr(self._repository, name)
+
+    def _record(self, action: str, connection_id: str, details: dict[str, Any]) -> None:
+        self._audit.append(action, actor=self._actor, source=self._source, connection_id=connection_id,
+                           details=details)  # fmt: skip
+
+    def add(self, spec: ConnectionSpec) -> str:
+        connection_id = self._repository.add(spec)
+        self._record("connection_added", connection_id, {"erp_type": spec.erp_type.value, "name": spec.name})
+        return connection_id
+
+    def remove(self, connection_id: str) -> None:
+        self._repository.remove(connection_id)
+        self._record("connection_removed", connection_id, {})
+
+    def update(self, connection_id: str, **changes: Any) -> None:
+        self._repository.update(connection_id, **changes)
+        self._record("settings_changed", connection_id, {k: str(v) for k, v in changes.items()})
+
+    def update_settings(self, connection_id: str, **changes: Any) -> None:
+        self._repository.update_settings(connection_id, **changes)
+        self._record("settings_changed", connection_id, {"settings": sorted(changes)})
 
 
 @dataclass
@@ -21,8 +61,9 @@ class Services:
     store: Store
     vault: Vault
     settings: AppSettings
-    connections: ConnectionRepository
+    connections: AuditedConnections
     atlas_accounts: AtlasAccountRepository
+    audit: AuditLog
 
 
 def _prompt(message: str) -> str:
@@ -42,14 +83,24 @@ def open_services(
     source = key_source or choose_key_source(paths.root, prompt=(prompt or _prompt) if interactive else None)
     vault = Vault(source)
     store = Store.open(paths.database)
+    audit = AuditLog(store)
+
+    def settings_changed(key: str, value: Any) -> None:
+        audit.append(
+            "settings_changed", actor="user", source="manual", subject=key, details={"value": str(value)}
+        )
+
     try:
         yield Services(
             paths=paths,
             store=store,
             vault=vault,
-            settings=AppSettings(paths.settings),
-            connections=ConnectionRepository(store, vault),
+            settings=AppSettings(paths.settings, on_change=settings_changed),
+            connections=AuditedConnections(
+                ConnectionRepository(store, vault), audit, actor="user", source="manual"
+            ),
             atlas_accounts=AtlasAccountRepository(store, vault),
+            audit=audit,
         )
     finally:
         store.close()

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,9 @@ def validate_setting(key: str, value: Any) -> Any:
 class AppSettings:
     """Settings kept in the profile's settings.json. Unknown or invalid entries fall back to defaults."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_change: Callable[[str, Any], None] | None = None) -> None:
         self.path = path
+        self._on_change = on_change  # e.g. the audit trail
         self._values: dict[str, Any] = {d.key: d.default for d in SETTINGS}
         if path.exists():
             self._load()
@@ -91,6 +93,8 @@ class AppSettings:
     def set(self, key: str, value: Any) -> None:
         self._values[key] = validate_setting(key, value)
         self.save()
+        if self._on_change is not None:
+            self._on_change(key, self._values[key])
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)

@@ -32,7 +32,7 @@ from atlas_desktop.engine.api import (
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan
 from atlas_desktop.engine.pull import Puller
-from atlas_desktop.engine.push import Pusher
+from atlas_desktop.engine.push import Pusher, PushStats
 from atlas_desktop.store.audit import AuditEvent
 from atlas_desktop.store.enums import MappingStatus, SyncDirection, SyncLogStatus
 
@@ -68,6 +68,7 @@ class RunOptions:
     approve: bool = False  # the user approved the preview of this run
     full: bool = False  # ignore watermarks: read everything again
     full_merge: bool = False  # merge every mapped key, not only those touched since the last run
+    preview_only: bool = False  # compute the plan and stop: nothing is written, whatever it holds
     max_change_share: float = 0.5
     initial_source: Side = Side.ERP
     direction: SyncDirection = SyncDirection.BIDIRECTIONAL
@@ -115,12 +116,14 @@ class SyncRunner:
         self._written: list[tuple[Any, str | None]] = []
         try:
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
-            earlier = await self._push(log_id)
+            earlier = PushStats() if options.preview_only else await self._push(log_id)
             pusher_stats = await self._pull_and_merge(options, counts, log_id)
             if isinstance(pusher_stats, SyncPlan):
                 status, plan_shown = RunStatus.PREVIEW, pusher_stats
             else:
                 pushed = earlier.done + pusher_stats.done
+                if options.preview_only:  # pragma: no cover - a preview returns its plan above
+                    raise AssertionError("a preview must not write")
                 failed = earlier.failed + pusher_stats.failed
                 in_doubt = pusher_stats.in_doubt
                 if options.transactions:
@@ -224,6 +227,8 @@ class SyncRunner:
             drafts.extend(plan(chunk, counts, initial_source=options.initial_source, flipping=flipping))
             self._progress("merge", counts.rows)
         reason = self._preview_reason(counts, options)
+        if options.preview_only:
+            reason = reason or "preview asked for"
         if reason and not options.approve:
             return SyncPlan(
                 to_atlas=counts.to_atlas,

@@ -209,6 +209,7 @@ class EngineService:
             options = RunOptions(
                 sync_type=sync_type,
                 approve=approve and not force_preview,
+                preview_only=force_preview,
                 full=full,
                 full_merge=full_merge
                 or full
@@ -386,6 +387,16 @@ class ConflictResolver:
                 )
             draft = decision_for_resolution(rows[0], conflict, resolution, value)
             await engine.db(engine.repos.conflicts.resolve, conflict_id, resolution, value)
+            if engine.repos.audit is not None:
+                await engine.db(
+                    engine.repos.audit.append,
+                    "conflict_resolved",
+                    actor="user",
+                    source="manual",
+                    connection_id=conflict.connection_id,
+                    subject=str(conflict_id),
+                    details={"field": conflict.field, "resolution": resolution.value, "value": value},
+                )
             await engine.db(engine.repos.decisions.record, conflict.connection_id, None, [draft])
         # The run settles the new writes first (outbox), then reads and merges as usual.
         return await engine.sync(conflict.connection_id, sync_type=SyncType.MANUAL)

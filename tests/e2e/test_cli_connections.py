@@ -168,3 +168,16 @@ def test_unknown_connection_id_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "connections", "test", "no-such-id")
     assert result.returncode == 1
     assert "no-such-id" in result.stderr
+
+
+def test_connection_changes_and_signin_are_in_the_audit_trail(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cid = run_cli(home, "connections", "import", str(write(tmp_path, "ns.json", NETSUITE))).stdout.split()[-1]
+    run_cli(home, "signin", "--base-url", "https://api.atlas.pharma", "--token-stdin", stdin=ATLAS_TOKEN)
+    run_cli(home, "connections", "remove", cid)
+    export = tmp_path / "audit.json"
+    assert run_cli(home, "audit", "export", "--format", "json", "--out", str(export)).returncode == 0
+    actions = [entry["action"] for entry in json.loads(export.read_text())]
+    assert actions == ["connection_added", "signin", "connection_removed"]
+    assert run_cli(home, "audit", "verify").returncode == 0
+    assert ATLAS_TOKEN not in export.read_text()

@@ -329,3 +329,15 @@ async def test_reconciliation_reports_drift_the_cursor_missed_and_fixes_it(world
     assert any(r.sync_type.value == "reconcile" and r.error_details for r in runs)
     assert report.fix is not None and report.fix.status is RunStatus.SUCCESS
     assert sides(world, mapping) == (erp_qty + 7, erp_qty + 7)
+
+
+async def test_preview_never_writes_even_when_nothing_needs_approval(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    mapping = next(m for m in matched(world) if sides(world, m)[0] >= 3)
+    before = sides(world, mapping)
+    world.atlas.sell(mapping.atlas_inventory_id, 1)  # one small change: no preview would be needed
+    plan = await engine.preview(cid)
+    assert plan.to_erp == 1
+    assert sides(world, mapping) == (before[0] - 1, before[1])  # the ERP was not written

@@ -310,7 +310,7 @@ class ManagementApi:
 
     async def create_connection(self, request: Request) -> Response:
         spec = parse_connection(await json_body(request))
-        cid = await self._db(self.services.connections.add, spec)
+        cid = await self._db(self.services.connections.with_source("api", actor="api:management").add, spec)
         return JSONResponse(connection_json(await self._summary(cid)), status_code=201)
 
     async def get_connection(self, request: Request) -> Response:
@@ -361,7 +361,7 @@ class ManagementApi:
 
     async def delete_connection(self, request: Request) -> Response:
         cid = request.path_params["cid"]
-        await self._db(self.services.connections.remove, cid)
+        await self._db(self.services.connections.with_source("api", actor="api:management").remove, cid)
         await self._forget_connector(cid)
         if self.receiver is not None:
             self.receiver.forget(cid)

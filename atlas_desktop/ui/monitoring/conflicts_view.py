@@ -113,6 +113,9 @@ def _table(model: QAbstractTableModel, name: str) -> tuple[QTableView, QSortFilt
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
+    # Names need the room; quantities and codes are short (the history table shares the first 7 columns).
+    for column, width in enumerate((210, 100, 70, 65, 60, 60, 60, 120, 120, 120)):
+        table.setColumnWidth(column, width)
     return table, proxy
 
 
@@ -174,6 +177,8 @@ class ConflictsView(QWidget):
         history = await self.ctx.db(conflicts.history, self.connection_id, None, 500)
         self.open_model.set_rows(opened)
         self.history_model.set_rows([c for c in history if c.status is ConflictStatus.RESOLVED])
+        for table in (self.table, self.history_table):
+            table.resizeRowsToContents()  # long names and the "why" wrap instead of being cut (<= 1,500 rows)
         self.tabs.setTabText(0, f"Open ({len(opened)})")
 
     def selected_ids(self) -> list[int]:

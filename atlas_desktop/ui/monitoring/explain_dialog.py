@@ -41,6 +41,10 @@ def _value(quantity: object, expiry: object) -> str:
     return f"{quantity}" + (f" (expires {expiry})" if expiry else "")
 
 
+ERROR_WIDTH = 240
+KEY_COLUMN, KEY_WIDTH = 6, 150
+
+
 class ExplainDialog(QDialog):
     loaded = Signal()
 
@@ -116,8 +120,16 @@ class ExplainDialog(QDialog):
                 write.attempts, write.idempotency_key, write.remote_id or "", write.last_error or "",
             )  # fmt: skip
             for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(str(value)))
+                item = QTableWidgetItem(str(value))
+                item.setToolTip(str(value))  # a narrowed column still shows the whole key or error on hover
+                self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()  # a handful of rows: measuring them is cheap
+        # The error (last column) wraps at a readable width instead of being cut after a few words.
+        last = self.table.columnCount() - 1
+        self.table.setColumnWidth(last, min(self.table.columnWidth(last), ERROR_WIDTH))
+        # The idempotency key is for support, not for reading: a shorter column, the whole key in a tooltip.
+        self.table.setColumnWidth(KEY_COLUMN, min(self.table.columnWidth(KEY_COLUMN), KEY_WIDTH))
+        self.table.resizeRowsToContents()
         if conflicts:
             lines = [
                 f"{c.field}: base {c.base_value}, Atlas {c.atlas_value}, ERP {c.erp_value} — "

@@ -111,6 +111,9 @@ class RowsTableModel(QAbstractTableModel):
         return None
 
 
+ROWS_MEASURED = 200  # a bad run can fail thousands of items: measuring that many rows would stall the window
+
+
 def _table(model: QAbstractTableModel, name: str, multi: bool) -> QTableView:
     table = QTableView()
     table.setModel(model)
@@ -138,8 +141,9 @@ class HistoryView(QWidget):
         self.errors = _table(self.errors_model, "Failed items", multi=True)
         for column, width in enumerate((150, 80, 70, 60, 60, 60, 70, 70, 70, 80, 80)):
             self.runs.setColumnWidth(column, width)
-        for column, width in enumerate((180, 260, 260, 300)):
+        for column, width in enumerate((120, 300, 200, 380)):
             self.errors.setColumnWidth(column, width)
+        self.errors.setWordWrap(True)  # the cause and the fix are sentences: shown whole, not elided
         self.errors_label = QLabel("Failed items of the selected run:")
         self.replay_button = QPushButton("Replay failed items")
         self.explain_button = QPushButton("Explain…")
@@ -200,6 +204,8 @@ class HistoryView(QWidget):
     async def _load_errors(self, run: RunView) -> None:
         rows = await self.ctx.db(self.ctx.explain.item_errors, run.connection_id, sync_log_id=run.id)
         self.errors_model.set_rows([ItemError(*row) for row in rows])
+        if len(rows) <= ROWS_MEASURED:
+            self.errors.resizeRowsToContents()
         self.errors_label.setText(f"Failed items of the run started {_when(run.started_at)}: {len(rows)}")
 
     def selected_errors(self) -> list[ItemError]:

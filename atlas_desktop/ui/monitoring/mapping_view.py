@@ -41,6 +41,10 @@ POLICIES = (("Connection's policy", None), ("Atlas wins", ConflictPolicy.ATLAS_W
             ("ERP wins", ConflictPolicy.ERP_WINS), ("Ask me (manual)", ConflictPolicy.MANUAL))  # fmt: skip
 
 
+def row_count(rows: int) -> str:
+    return f"{rows:,} row" + ("" if rows == 1 else "s")
+
+
 def configure_big_table(table: QTableView) -> None:
     """Fixed row height and no resize-to-contents: the view never measures 100,000 rows."""
     vertical = table.verticalHeader()
@@ -153,11 +157,11 @@ class MappingsView(QWidget):
         self.model.set_query(
             self.connection_id, status=self.status_filter.currentData(), search=self.search.text()
         )
-        self.count_label.setText(f"{self.model.rowCount():,} rows")
+        self.count_label.setText(row_count(self.model.rowCount()))
 
     def refresh(self) -> None:
         self.model.refresh()
-        self.count_label.setText(f"{self.model.rowCount():,} rows")
+        self.count_label.setText(row_count(self.model.rowCount()))
 
     # ---- selection ------------------------------------------------------------------------------
     def selected(self) -> list[MappingView]:

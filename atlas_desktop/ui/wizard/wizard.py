@@ -161,7 +161,9 @@ class SetupWizard(QWizard):
         page = self.page_at(PREFERENCES)
         try:
             spec, settings, mappings = connection_settings(self.state)
-            stored = replace(spec, settings=settings)
+            # In the demo, the sandbox's ERP-side set-up (which plant/storage location is which Atlas
+            # location, purchasing data, default vendor) stands under what the user chose.
+            stored = replace(spec, settings={**self._sandbox_settings(), **settings})
             if self.state.connection_id is not None:
                 self.ctx.connections.remove(self.state.connection_id)
                 self.state.connection_id = None
@@ -184,6 +186,13 @@ class SetupWizard(QWizard):
         self.page_at(ACTIVATE).plan = None
         self.save_draft()
         return True
+
+    def _sandbox_settings(self) -> dict[str, Any]:
+        sandbox = self.ctx.sandbox
+        if sandbox is None or self.state.erp_type is None:
+            return {}
+        credentials = sandbox.credentials_for(self.state.erp_type) or {}
+        return dict(credentials.get("settings") or {})
 
     # ---- finishing and closing --------------------------------------------------------------------
     def accept(self) -> None:

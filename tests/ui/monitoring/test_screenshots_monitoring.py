@@ -1,0 +1,139 @@
+"""Every monitoring view rendered from a store real syncs filled; PNGs go to ATLAS_SCREENSHOT_DIR when set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.engine.api import RunStatus
+from atlas_desktop.sandbox.atlas import build as build_atlas
+from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.registry import SandboxOptions
+from atlas_desktop.sandbox.sap import build as build_sap
+from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
+from atlas_desktop.ui.monitoring.dashboard import DashboardView
+from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
+from atlas_desktop.ui.monitoring.health import Health
+from atlas_desktop.ui.monitoring.history_view import HistoryView
+from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
+from atlas_desktop.ui.theme import ThemeMode, apply_theme
+
+SAP_URL = "http://127.0.0.1:8125"
+
+
+@pytest.fixture
+def shoot(qapp: Any) -> Iterator[Callable[[QWidget, str], None]]:
+    """Render a widget; write it as PNG only when ATLAS_SCREENSHOT_DIR names a folder."""
+    folder = os.environ.get("ATLAS_SCREENSHOT_DIR")
+    apply_theme(qapp, ThemeMode.LIGHT)
+
+    def shoot(widget: QWidget, name: str) -> None:
+        widget.show()
+        QApplication.processEvents()
+        image = widget.grab()
+        assert image.width() >= 500 and image.height() >= 300, (name, image.size())
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            assert image.save(str(Path(folder) / name)), name
+
+    yield shoot
+
+
+@pytest.fixture
+def sap_connection(world: Any) -> Iterator[str]:
+    """A second, healthy connection (SAP S/4HANA Cloud) synced by its own engine into the same profile."""
+    options = SandboxOptions(catalog=Catalog(seed=12, size=30), seed=12)
+    sap = next(e for e in build_sap(options) if e.name == "sap-cloud")
+    atlas = build_atlas(options)
+    spec = parse_connection(sap.credential_files(SAP_URL)["sap-cloud.json"])
+    connection_id = world.services.connections.add(spec)
+    engine = build_engine(
+        world.services,
+        transport=httpx.ASGITransport(app=sap.app),
+        atlas_options={"transport": httpx.ASGITransport(app=atlas.app)},
+    )
+    world.run(engine.discover(connection_id))
+    first = world.run(engine.sync(connection_id, approve=True))
+    assert first.status is RunStatus.SUCCESS, first.error_message
+    yield connection_id
+    world.run(engine.aclose())
+
+
+def degrade(world: Any) -> tuple[Any, Any]:
+    """A conflict (both sides went to zero on one item) and a failed write (the ERP refused one posting)."""
+    clash, failing = [m for m in world.matched() if world.sides(m)[0] >= 3][:2]
+    atlas_qty, erp_qty = world.sides(clash)
+    world.atlas.sell(clash.atlas_inventory_id, atlas_qty)
+    world.netsuite.state.issue(int(clash.erp_item_id), int(clash.erp_location_id), erp_qty, clash.lot)
+    world.atlas.sell(failing.atlas_inventory_id, 1)
+    path = "/record/v1/inventoryAdjustment"
+    rule = world.netsuite.faults.add("status", path=path, method="POST", status=400)
+    run = world.run(world.engine.sync(world.connection_id))
+    world.netsuite.faults.rules.remove(rule)
+    assert (run.status, run.conflicts_opened, run.items_failed) == (RunStatus.PARTIAL, 1, 1), run
+    return clash, failing
+
+
+def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, shoot: Any) -> None:
+    _clash, failing = degrade(world)
+
+    dashboard = DashboardView(world.ctx)
+    qtbot.addWidget(dashboard)
+    dashboard.resize(980, 720)
+    with qtbot.waitSignal(dashboard.reloaded, timeout=5000):
+        dashboard.reload()
+    assert dashboard.healths() == {world.connection_id: Health.DEGRADED, sap_connection: Health.HEALTHY}
+    assert dashboard.cards[world.connection_id].values["conflicts"].text() == "1"
+    shoot(dashboard, "monitoring-dashboard.png")
+
+    mappings = MappingsView(world.ctx)
+    qtbot.addWidget(mappings)
+    mappings.resize(1180, 560)
+    mappings.set_connection(world.connection_id)
+    mappings.status_filter.setCurrentIndex(mappings.status_filter.findData(MappingStatus.MATCHED))
+    mappings.search.setText("tablet")  # the filter a person reviewing one product family would type
+    qtbot.waitUntil(lambda: mappings.model.search != "", timeout=5000)
+    rows = [mappings.model.row_at(r) for r in range(mappings.model.rowCount())]
+    assert len(rows) > 1 and {row.status for row in rows} == {MappingStatus.MATCHED}
+    assert all("tablet" in (row.item_name or "").lower() for row in rows)
+    assert mappings.count_label.text() == f"{len(rows)} rows"
+    shoot(mappings, "monitoring-mappings-filtered.png")
+
+    conflicts = ConflictsView(world.ctx)
+    qtbot.addWidget(conflicts)
+    conflicts.resize(1100, 560)
+    conflicts.set_connection(world.connection_id)
+    qtbot.waitUntil(lambda: conflicts.open_model.rowCount() == 1, timeout=5000)
+    conflicts.table.selectRow(0)
+    shoot(conflicts, "monitoring-conflicts.png")
+
+    history = HistoryView(world.ctx)
+    qtbot.addWidget(history)
+    history.resize(1100, 600)
+    history.set_connection(world.connection_id)
+    qtbot.waitUntil(lambda: history.errors_model.rowCount() == 1, timeout=5000)
+    assert history.runs_model.index(0, 2).data() == "partial"
+    assert history.errors_model.rows[0].mapping_id == failing.id
+    history.errors.selectRow(0)
+    assert history.explain_button.isEnabled()
+    shoot(history, "monitoring-history.png")
+
+    explain = ExplainDialog(world.ctx, failing.id)
+    qtbot.addWidget(explain)
+    qtbot.waitUntil(lambda: explain.mapping is not None, timeout=5000)
+    assert "failed" in {explain.table.item(r, 4).text() for r in range(explain.table.rowCount())}
+    shoot(explain, "monitoring-explain.png")
+
+    settings = SettingsDialog(world.services.settings, world.services.paths.root)
+    qtbot.addWidget(settings)
+    shoot(settings, "monitoring-settings.png")
