@@ -8,6 +8,7 @@ is removed at the end. Used by packaging/build.sh on the frozen bundle, and by I
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import shutil
 import sys
@@ -148,7 +149,10 @@ def check_window(services: Services) -> str:
     try:
         from PySide6.QtWidgets import QApplication
 
-        from atlas_desktop.ui import main_window, theme
+        # By module name (not `from atlas_desktop.ui import ...`): a bundle without the UI must be told
+        # even when the package object is already loaded.
+        main_window = importlib.import_module(UI_MODULE)
+        theme = importlib.import_module("atlas_desktop.ui.theme")
     except ImportError as error:
         raise CheckFailed(
             f"the window cannot be loaded ({error}); this build has no desktop UI — "

@@ -28,14 +28,22 @@ from ui_fakes import FakeAtlasSignIn, FakeConnectorFactory, FakeEngine, reachabl
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """Coroutines run while the test body spins Qt (qtbot.wait*), as they do under the app's qasync loop."""
     loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    asyncio.events._set_running_loop(loop)
     yield loop
     # DNS lookups and to_thread work ran in qasync's default executor: join its threads before Qt exits.
     executor = getattr(loop, "_QEventLoop__default_executor", None)
     if executor is not None:
         executor.shutdown(wait=True)
+
+
+@pytest.fixture(autouse=True)
+def _qloop_running(qloop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """The qasync loop counts as running only during a UI test: the asyncio tests collected after the
+    UI ones (pytest-asyncio) must not find a foreign loop running."""
+    asyncio.set_event_loop(qloop)
+    asyncio.events._set_running_loop(qloop)
+    yield
     asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
