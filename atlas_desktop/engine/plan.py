@@ -19,6 +19,7 @@ from atlas_desktop.store.snapshots import BaseValues
 ATLAS_ADJUST = "atlas_adjust"
 ATLAS_SET_EXPIRY = "atlas_set_expiry"
 ERP_ADJUST = "erp_adjust"
+ATLAS_SET_FIELDS = "atlas_set_fields"
 
 
 def new_key() -> str:
@@ -181,6 +182,23 @@ def plan(
 
 def base_q(row: Any) -> Decimal | None:
     return row.base.quantity if row.base else None
+
+
+def product_master_drafts(diffs: Iterable[Any], counts: PlanCounts) -> list[DecisionDraft]:
+    """Product master flows ERP -> Atlas: the item name the ERP holds is written onto the Atlas row.
+    The base (quantities, expiry) is not touched by these decisions."""
+    drafts = []
+    for diff in diffs:
+        write = WriteDraft(
+            target=Side.ATLAS,
+            operation=ATLAS_SET_FIELDS,
+            payload={"row_id": diff.atlas_inventory_id, "fields": {"name": diff.erp_name},
+                     "version": diff.atlas_version, "previous": {"name": diff.atlas_name}},
+            idempotency_key=new_key(),
+        )  # fmt: skip
+        drafts.append(DecisionDraft(diff.mapping_id, None, (write,), ()))
+        counts.to_atlas += 1
+    return drafts
 
 
 def decimal_payload(payload: dict[str, Any], name: str) -> Decimal:

@@ -25,7 +25,7 @@ from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, Conflict, ConnectorError, NetworkError
 from atlas_desktop.domain.model import Side, StockChange, StockKey
 from atlas_desktop.engine.discovery import unambiguous_key
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ERP_ADJUST
+from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.store.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -167,27 +167,30 @@ class Pusher:
             self._versions[row.id] = row.version
             return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
         if entry.operation == ATLAS_SET_EXPIRY:
-            row = await self._set_atlas_expiry(entry)
+            expiry = date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
+            row = await self._patch_atlas(entry, {"expiry_date": expiry})
+            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
+        if entry.operation == ATLAS_SET_FIELDS:
+            row = await self._patch_atlas(entry, dict(payload["fields"]))
             return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
         raise AssertionError(f"unknown outbox operation {entry.operation}")
 
-    async def _set_atlas_expiry(self, entry: Any) -> Any:
+    async def _patch_atlas(self, entry: Any, fields: dict[str, Any]) -> Any:
         """PATCH with the version we know (from this drain or the decision); on 412 the answer carries
         the current row, so a retry needs no extra read."""
         payload = entry.payload
         row_id = payload["row_id"]
-        expiry = date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
         version = self._versions.get(row_id, payload.get("version"))
         for _attempt in range(3):
             if version is None:
                 version = (await self.atlas.get_row(row_id)).version
             try:
                 # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
-                row = await self.atlas.update_row(row_id, {"expiry_date": expiry}, version=version, key=None)
+                row = await self.atlas.update_row(row_id, fields, version=version, key=None)
             except Conflict as conflict:
                 current = getattr(conflict, "current", None)
                 version = current.version if current is not None else None
                 continue  # changed meanwhile (a sale): set the date again on the current version
             self._versions[row_id] = row.version
             return row
-        raise NetworkError("Atlas: the row kept changing while its expiry was being set", in_doubt=False)
+        raise NetworkError("Atlas: the row kept changing while it was being updated", in_doubt=False)

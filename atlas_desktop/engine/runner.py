@@ -30,7 +30,7 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
-from atlas_desktop.engine.plan import PlanCounts, flip_count, plan
+from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats
 from atlas_desktop.store.audit import AuditEvent
@@ -73,6 +73,7 @@ class RunOptions:
     initial_source: Side = Side.ERP
     direction: SyncDirection = SyncDirection.BIDIRECTIONAL
     transactions: bool = False  # confirmed Atlas orders -> ERP purchase orders
+    product_master: bool = True  # item names ERP -> Atlas
     actor: str = "user"  # who asked for the run, for the audit trail
     loop_guard_flips: int = 3  # more A -> B -> A flips than this within LOOP_GUARD_WINDOW: quarantine
     erp_type: ErpType = ErpType.NETSUITE
@@ -226,6 +227,9 @@ class SyncRunner:
         while chunk := await self.db(_chunks(rows, 2000)):
             drafts.extend(plan(chunk, counts, initial_source=options.initial_source, flipping=flipping))
             self._progress("merge", counts.rows)
+        if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
+            diffs = await self.db(self.repos.mappings.product_master_diffs, self.connection_id)
+            drafts.extend(product_master_drafts(diffs, counts))
         reason = self._preview_reason(counts, options)
         if options.preview_only:
             reason = reason or "preview asked for"

@@ -219,6 +219,7 @@ class EngineService:
                 initial_source=Side(summary_row.settings.get("initial_source", Side.ERP.value)),
                 direction=summary_row.sync_direction,
                 transactions=bool(summary_row.sync_scopes.get("transactions", False)),
+                product_master=bool(summary_row.sync_scopes.get("product_master", True)),
                 erp_type=summary_row.erp_type,
             )
             runner = SyncRunner(

@@ -517,6 +517,9 @@ class MappingRepository:
         with self._store.session() as session:
             return session.scalar(query) or 0
 
+    def product_master_diffs(self, connection_id: str) -> list[ProductMasterDiff]:
+        return product_master_diffs(self._store, connection_id)
+
     def merge_inputs(
         self,
         connection_id: str,
@@ -562,6 +565,35 @@ class MappingRepository:
             if len(rows) < batch:
                 return
             params["after"] = rows[-1][0]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductMasterDiff:
+    """A matched key whose Atlas row shows another item name than the ERP's product master."""
+
+    mapping_id: int
+    atlas_inventory_id: str
+    atlas_version: int
+    atlas_name: str
+    erp_name: str
+
+
+_NAME_DIFF_SQL = (
+    "SELECT m.id, a.atlas_id, a.version, a.name, p.name FROM erp_inventory_mappings m "
+    "JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
+    "JOIN erp_products p ON p.connection_id = m.connection_id AND p.item_id = m.erp_item_id "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' AND a.name IS NOT p.name "
+    "AND NOT EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
+    f"AND d.status = '{DecisionStatus.PENDING}') ORDER BY m.id"
+)
+
+
+def product_master_diffs(store: Store, connection_id: str) -> list[ProductMasterDiff]:
+    """Matched keys whose Atlas name differs from the ERP product's (no write for them in flight)."""
+    with store.session() as session:
+        rows = session.connection().exec_driver_sql(_NAME_DIFF_SQL, {"connection_id": connection_id}).all()
+    return [ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4])) for r in rows]
 
 
 def _first(values: Sequence[str]) -> str | None:

@@ -341,3 +341,18 @@ async def test_preview_never_writes_even_when_nothing_needs_approval(world: Worl
     plan = await engine.preview(cid)
     assert plan.to_erp == 1
     assert sides(world, mapping) == (before[0] - 1, before[1])  # the ERP was not written
+
+
+async def test_product_master_flows_from_the_erp_to_atlas(world: World) -> None:
+    if not isinstance(world.erp, NetSuiteSide):
+        pytest.skip("the NetSuite emulator offers an item-master edit helper")
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    mapping = matched(world)[0]
+    world.erp.emulator.state.edit_item(int(mapping.erp_item_id), displayname="Renamed in the ERP 10 mg")
+    run = await engine.sync(cid)
+    assert run.status is RunStatus.SUCCESS, run.error_message
+    assert world.atlas.row(mapping.atlas_inventory_id)["name"] == "Renamed in the ERP 10 mg"
+    idle = await engine.sync(cid)
+    assert idle.items_synced == 0  # no echo: the names agree now
