@@ -26,13 +26,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
 
 from atlas_desktop.domain.connection import check_url
-from atlas_desktop.domain.errors import ConfigError, NetworkError
+from atlas_desktop.domain.errors import ConfigError, InvalidResponse, NetworkError
 from atlas_desktop.domain.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,13 @@ class HttpClient:
                 async with self._limit:
                     self.stats.api_calls += 1
                     response = await self.raw.request(method, url, **kwargs)
+            except httpx.InvalidURL as exc:
+                # Remote data put into a URL (a 100 kB item id in a filter, say) can make it unsendable.
+                raise InvalidResponse(
+                    f"{self.settings.system or 'Server'}: a request built from the server's data cannot be "
+                    f"sent ({redact(str(exc))[:100]}).",
+                    system=self.settings.system,
+                ) from None
             except httpx.TransportError as exc:
                 self.stats.api_errors += 1
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
@@ -286,6 +293,29 @@ class HttpClient:
         await self.raw.aclose()
 
     async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class UsesHttpClient:
+    """For a connector that owns one HttpClient (`self.http`): its call counters and its closing."""
+
+    http: HttpClient
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.stats.api_calls
+
+    @property
+    def api_errors(self) -> int:
+        return self.http.stats.api_errors
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -28,7 +28,7 @@ from atlas_desktop.connectors.atlas.mapping import (
     parse_row,
     rfc3339,
 )
-from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
 from atlas_desktop.domain.errors import (
     ConfigError,
     InvalidResponse,
@@ -160,7 +160,7 @@ def _check_page_size(limit: int) -> int:
     return limit
 
 
-class AtlasClient:
+class AtlasClient(UsesHttpClient):
     """One Atlas account. Use `build_client()` to make one."""
 
     def __init__(
@@ -173,23 +173,6 @@ class AtlasClient:
         self.http = http
         self._sleep = sleep
         self._rng = rng or random.Random()
-
-    @property
-    def api_calls(self) -> int:
-        return self.http.stats.api_calls
-
-    @property
-    def api_errors(self) -> int:
-        return self.http.stats.api_errors
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> AtlasClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     # ---- reads ---------------------------------------------------------------------------------------
     async def _get(self, url: str, doing: str, **kwargs: Any) -> dict[str, Any]:
@@ -221,6 +204,7 @@ class AtlasClient:
                 yield parse_row(item)
             if not cursor:
                 return
+            _check_advanced(params.get("cursor"), cursor, "listing")
             params = {"limit": page_size, "cursor": cursor}
 
     async def get_row(self, row_id: str) -> AtlasInventoryRow:
@@ -256,9 +240,10 @@ class AtlasClient:
             batch = await self.changes_page(since=cursor, limit=limit)
             if batch.changes or batch.cursor != cursor:
                 yield batch
-            cursor = batch.cursor
             if not batch.has_more:
                 return
+            _check_advanced(cursor, batch.cursor, "change feed")
+            cursor = batch.cursor
 
     async def follow_changes(
         self, *, since: str | None, wait: float = 30, limit: int = MAX_PAGE
@@ -318,9 +303,10 @@ class AtlasClient:
             batch = OrderBatch(tuple(parse_order(o) for o in orders), next_cursor, has_more)
             if batch.orders or batch.cursor != cursor:
                 yield batch
-            cursor = next_cursor
             if not has_more:
                 return
+            _check_advanced(cursor, next_cursor, "orders feed")
+            cursor = next_cursor
 
     # ---- writes --------------------------------------------------------------------------------------
     async def _send(
@@ -434,6 +420,15 @@ class AtlasClient:
         from atlas_desktop.connectors.atlas.connection_test import run_connection_test
 
         return await run_connection_test(self)
+
+
+def _check_advanced(previous: str | None, cursor: str, feed: str) -> None:
+    """A page that says "more" must move the cursor on, or reading it would never end."""
+    if cursor == previous:
+        raise InvalidResponse(
+            f"{SYSTEM}: the {feed} said there is more to read but gave the same cursor again",
+            system=SYSTEM,
+        )
 
 
 def _require_key(key: str) -> str:

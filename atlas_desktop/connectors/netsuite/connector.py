@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from atlas_desktop.connectors.http import HttpClient, Sleep
+from atlas_desktop.connectors.http import HttpClient, Sleep, UsesHttpClient
 from atlas_desktop.connectors.netsuite import discovery
 from atlas_desktop.connectors.netsuite.client import MAX_ROWS_PER_QUERY, PAGE_SIZE, NetSuiteClient
 from atlas_desktop.connectors.netsuite.connection_test import ConnectionTest
@@ -30,7 +30,7 @@ from atlas_desktop.domain.model import (
 )
 
 
-class NetSuiteConnector:
+class NetSuiteConnector(UsesHttpClient):
     """One NetSuite account as the engine sees it (domain.connector.ErpConnector).
 
     After a read has been consumed to the end, `watermarks["products"|"stock"]` holds the server-time
@@ -108,23 +108,6 @@ class NetSuiteConnector:
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         return await self.writer.create_purchase_order(order, key)
-
-    @property
-    def api_calls(self) -> int:
-        return self.http.stats.api_calls
-
-    @property
-    def api_errors(self) -> int:
-        return self.http.stats.api_errors
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> NetSuiteConnector:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     # ---- discovery for the wizard ---------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime
 
-from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
 from atlas_desktop.connectors.sap.auth import SapAuth
 from atlas_desktop.connectors.sap.config import SapConfig
 from atlas_desktop.connectors.sap.connection_test import ConnectionTester
@@ -26,7 +26,7 @@ from atlas_desktop.domain.model import (
 )
 
 
-class SapConnector:
+class SapConnector(UsesHttpClient):
     """One SAP S/4HANA connection (cloud or on-premise) as the engine sees it.
 
     After a read has run to its end, `products_watermark` / `stock_watermark` hold the moment it started:
@@ -110,20 +110,3 @@ class SapConnector:
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         return await self.writer.create_purchase_order(order, key)
-
-    @property
-    def api_calls(self) -> int:
-        return self.http.stats.api_calls
-
-    @property
-    def api_errors(self) -> int:
-        return self.http.stats.api_errors
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> SapConnector:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()

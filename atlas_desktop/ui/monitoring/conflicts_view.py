@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -25,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from atlas_desktop.store.conflicts import ConflictView
 from atlas_desktop.store.enums import ConflictStatus, Resolution
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 RESOLUTION_LABELS = {Resolution.TAKE_ATLAS: "took Atlas", Resolution.TAKE_ERP: "took ERP",
@@ -60,46 +59,11 @@ HISTORY_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 
 
-class ConflictTableModel(QAbstractTableModel):
-    """A few hundred rows at most (the store pages them): the list is held whole."""
+class ConflictTableModel(RowsTableModel):
+    """A few hundred rows at most (the store pages them); UserRole is the conflict id."""
 
-    def __init__(self, columns: Sequence[tuple[str, Any]], parent: Any = None) -> None:
-        super().__init__(parent)
-        self.columns = tuple(columns)
-        self.rows: list[ConflictView] = []
-
-    def set_rows(self, rows: Sequence[ConflictView]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(  # noqa: N802 - Qt signature
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][0] if 0 <= section < len(self.columns) else None
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        if not 0 <= index.column() < len(self.columns):
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            try:
-                return str(self.columns[index.column()][1](row))
-            except Exception:  # noqa: BLE001 - one odd value must not break painting
-                return "?"
-        return None
+    def user_value(self, row: Any) -> Any:
+        return row.id
 
 
 def _table(model: QAbstractTableModel, name: str) -> tuple[QTableView, QSortFilterProxyModel]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from atlas_desktop.store.runs import RunView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -66,49 +66,12 @@ ERROR_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 
 
-class RowsTableModel(QAbstractTableModel):
-    """A short list held whole (runs: the latest 50; errors: one run's), columns declared as data."""
+class RunsTableModel(RowsTableModel):
+    """Runs (the latest 50) or one run's item errors; failed ones in red."""
 
-    def __init__(self, columns: Sequence[tuple[str, Any]], parent: Any = None) -> None:
-        super().__init__(parent)
-        self.columns = tuple(columns)
-        self.rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt signature
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(  # noqa: N802 - Qt signature
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][0] if 0 <= section < len(self.columns) else None
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        if not 0 <= index.column() < len(self.columns):
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        if role == Qt.ItemDataRole.ForegroundRole:
-            failed = getattr(row, "status", None) == "failed" or getattr(row, "items_failed", 0)
-            return QColor("#cf222e") if failed else None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            try:
-                return str(self.columns[index.column()][1](row))
-            except Exception:  # noqa: BLE001 - one odd value must not break painting
-                return "?"
-        return None
+    def foreground(self, row: Any) -> QColor | None:
+        failed = getattr(row, "status", None) == "failed" or getattr(row, "items_failed", 0)
+        return QColor("#cf222e") if failed else None
 
 
 ROWS_MEASURED = 200  # a bad run can fail thousands of items: measuring that many rows would stall the window
@@ -135,8 +98,8 @@ class HistoryView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.connection_id: str | None = None
-        self.runs_model = RowsTableModel(RUN_COLUMNS, self)
-        self.errors_model = RowsTableModel(ERROR_COLUMNS, self)
+        self.runs_model = RunsTableModel(RUN_COLUMNS, self)
+        self.errors_model = RunsTableModel(ERROR_COLUMNS, self)
         self.runs = _table(self.runs_model, "Sync runs", multi=False)
         self.errors = _table(self.errors_model, "Failed items", multi=True)
         for column, width in enumerate((150, 80, 70, 60, 60, 60, 70, 70, 70, 80, 80)):
