@@ -32,7 +32,7 @@ class NdcIdentity:
     error: str | None = None
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def identify_ndc(text: str | None) -> NdcIdentity:
     if not text or not text.strip():
         return NdcIdentity(None, None, frozenset(), "no NDC")

@@ -37,6 +37,7 @@ from atlas_desktop.engine.discovery import (
     ErpStockRef,
     LocationResolver,
     discover,
+    identify_ndc,
 )
 from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
@@ -149,6 +150,8 @@ class EngineService:
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
             atlas_refs, products, stock = await self.db(self._discovery_inputs, connection_id)
             drafts = await asyncio.to_thread(discover, atlas_refs, products, stock, resolver)
+            del atlas_refs, products, stock
+            identify_ndc.cache_clear()  # only worth its memory while one discovery runs
             counts = await self.db(self.repos.mappings.apply_discovery, connection_id, drafts)
         return DiscoverySummary(
             matched=counts.matched,

@@ -8,7 +8,9 @@ so that a concurrency rejection or an injected 5xx is answered in that system's 
 
 Per request, in order: control routes (`/_sandbox/faults`, `/_sandbox/stats`, never counted or faulted) ->
 count -> concurrency slot (over the limit: the emulator's 429) -> `latency_ms` while holding the slot -> the
-first rule that matches and fires. Rule kinds:
+first rule that matches and fires. The slot is freed as the last body chunk of the answer is sent (as a
+real server stops counting a request once it has answered), or when the request ends without one.
+Rule kinds:
 
     status       answer `status` without calling the app (429 -> rate_limited(), else server_error(status))
     drop_before  cut the connection; the app never sees the request
@@ -270,16 +272,32 @@ class FaultMiddleware:
             return
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                stats.in_flight -= 1
+
+        async def releasing(message: Message) -> None:
+            # A server stops counting a request once its answer is out: free the slot before the last
+            # body chunk leaves, or a client that sends its next request at once (still within its own
+            # limit) could find the slot taken by work the app does after answering, and get a 429.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                release()
+            await send(message)
+
         try:
             if config.latency_ms > 0:
                 await asyncio.sleep(config.latency_ms / 1000)
             rule = self._pick(method, path)
             if rule is None:
-                await self.app(scope, receive, self._counting(send))
+                await self.app(scope, receive, self._counting(releasing))
             else:
-                await self._apply(rule, scope, receive, send)
+                await self._apply(rule, scope, receive, releasing)
         finally:
-            stats.in_flight -= 1
+            release()  # no complete answer went out (error, dropped connection): free the slot now
 
     def _pick(self, method: str, path: str) -> FaultRule | None:
         if self.config.seed != self._rng_seed:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from atlas_desktop.connectors.atlas.errors import SYSTEM
@@ -22,6 +23,13 @@ def decimal(value: object, what: str) -> Decimal:
     # The contract sends decimals as strings; a JSON number would already have been through a float.
     if not isinstance(value, str):
         raise _bad(f"{what} (not a decimal string)", value)
+    return _decimal_text(value, what)
+
+
+# A change feed repeats a small set of quantities, dates and second-resolution stamps over thousands of
+# rows: parse each distinct text once (Decimal, date and datetime are immutable, so rows can share them).
+@lru_cache(maxsize=4096)
+def _decimal_text(value: str, what: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -34,6 +42,11 @@ def decimal(value: object, what: str) -> Decimal:
 def timestamp(value: object, what: str) -> datetime:
     if not isinstance(value, str):
         raise _bad(what, value)
+    return _timestamp_text(value, what)
+
+
+@lru_cache(maxsize=4096)
+def _timestamp_text(value: str, what: str) -> datetime:
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         moment = datetime.fromisoformat(text)
@@ -41,7 +54,10 @@ def timestamp(value: object, what: str) -> datetime:
         raise _bad(what, value) from None
     if moment.utcoffset() is None:
         raise _bad(f"{what} (no time zone)", value)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 lies before year 1 in UTC
+        raise _bad(what, value) from None
 
 
 def iso_date(value: object, what: str) -> date | None:
@@ -49,6 +65,11 @@ def iso_date(value: object, what: str) -> date | None:
         return None
     if not isinstance(value, str):
         raise _bad(what, value)
+    return _iso_date_text(value, what)
+
+
+@lru_cache(maxsize=4096)
+def _iso_date_text(value: str, what: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -70,27 +91,39 @@ def _text(data: Mapping[str, Any], name: str, *, optional: bool = False) -> Any:
     return value
 
 
+_REQUIRED_TEXT = ("id", "ndc", "name", "unit")
+_OPTIONAL_TEXT = ("sku", "lot_number", "location")
+
+
 def parse_row(data: object) -> AtlasInventoryRow:
     if not isinstance(data, Mapping):
         raise _bad("an inventory row", data)
     version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
+    if type(version) is not int:  # bool is an int subclass, and not a version
         raise _bad("a row version", version)
     deleted = data.get("deleted", False)
-    if not isinstance(deleted, bool):
+    if type(deleted) is not bool:
         raise _bad("a row 'deleted' flag", deleted)
+    # One pass over the text fields (the full read parses every row of the catalog).
+    row_id, ndc, name, unit = required = [data.get(n) for n in _REQUIRED_TEXT]
+    sku, lot, location = optional = [data.get(n) for n in _OPTIONAL_TEXT]
+    if not all(type(v) is str for v in required) or not all(v is None or type(v) is str for v in optional):
+        for name_ in _REQUIRED_TEXT:
+            _text(data, name_)
+        for name_ in _OPTIONAL_TEXT:
+            _text(data, name_, optional=True)
     return AtlasInventoryRow(
-        id=_text(data, "id"),
-        ndc_text=_text(data, "ndc"),
-        name=_text(data, "name"),
+        id=row_id,
+        ndc_text=ndc,
+        name=name,
         quantity=decimal(data.get("quantity"), "a quantity"),
-        unit=_text(data, "unit"),
+        unit=unit,
         version=version,
         updated_at=timestamp(data.get("updated_at"), "updated_at"),
-        sku=_text(data, "sku", optional=True),
-        lot=_text(data, "lot_number", optional=True),
+        sku=sku,
+        lot=lot,
         expiry=iso_date(data.get("expiry_date"), "expiry_date"),
-        location=_text(data, "location", optional=True),
+        location=location,
         deleted=deleted,
     )
 
