@@ -75,7 +75,10 @@ def check_url(field_name: str, value: object, *, what: str = "address") -> str:
             field_name, f"the {what} is missing", fix=f"Enter the {what}, starting with https://."
         )
     url = value.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "https://[host" (an unclosed IPv6 bracket)
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             field_name,

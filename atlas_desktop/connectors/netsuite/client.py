@@ -152,7 +152,7 @@ class NetSuiteClient:
         return Page(
             items=[row for row in items if isinstance(row, dict)],
             has_more=bool(payload.get("hasMore")),
-            total=int(total) if isinstance(total, int | str) and str(total).isdigit() else None,
+            total=int(total) if isinstance(total, int | str) and str(total).isdecimal() else None,
             offset=offset,
         )
 
@@ -237,7 +237,7 @@ class NetSuiteClient:
                 for row in page.items:
                     try:
                         position = order_key(row)
-                    except (KeyError, TypeError, ValueError):
+                    except (KeyError, TypeError, ValueError, OverflowError):  # Overflow: an Infinity id
                         raise InvalidResponse(
                             "NetSuite sent a SuiteQL row without its key columns.", system="NetSuite"
                         ) from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient, Row
-from atlas_desktop.domain.errors import ValidationFailed
+from atlas_desktop.domain.errors import InvalidResponse, ValidationFailed
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
 
 SAMPLE_ROWS = 50
@@ -44,9 +44,10 @@ async def _choices(client: NetSuiteClient, query: str, detail: str = "") -> list
     async for page in client.suiteql_one_query(query):
         for row in page.items:
             if _active(row):
-                result.append(
-                    Choice(str(row["id"]), str(row.get("name") or row["id"]), str(row.get(detail, "")))
-                )
+                ident = row.get("id")
+                if ident in (None, "") or isinstance(ident, bool | dict | list):
+                    raise InvalidResponse("NetSuite sent a row without an internal id.", system="NetSuite")
+                result.append(Choice(str(ident), str(row.get("name") or ident), str(row.get(detail, ""))))
     return result
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from atlas_desktop.connectors.netsuite.queries import parse_datetime
@@ -34,7 +35,7 @@ def text(row: Mapping[str, Any], name: str) -> str | None:
     value = row.get(name)
     if value is None:
         return None
-    value = str(value).strip()
+    value = (value if type(value) is str else str(value)).strip()
     return value or None
 
 
@@ -46,23 +47,49 @@ def flag(row: Mapping[str, Any], name: str) -> bool:
 def decimal(value: object, what: str) -> Decimal:
     if value is None or value == "":
         return Decimal(0)
+    if type(value) is str:
+        return _decimal_text(value, what)
     try:
         # str() first: SuiteQL sends strings, record JSON numbers; never via a binary float.
         result = Decimal(str(value))
     except InvalidOperation:
         raise InvalidResponse(
-            f"NetSuite sent '{value}' as {what}, which is not a number.", system="NetSuite"
+            f"NetSuite sent {str(value)[:40]!r} as {what}, which is not a number.", system="NetSuite"
         ) from None
     if not result.is_finite():
-        raise InvalidResponse(f"NetSuite sent '{value}' as {what}.", system="NetSuite")
+        raise InvalidResponse(
+            f"NetSuite sent {str(value)[:40]!r} as {what}, which is not a finite number.", system="NetSuite"
+        )
+    return result
+
+
+@lru_cache(maxsize=4096)
+def _decimal_text(value: str, what: str) -> Decimal:
+    # Stock answers repeat a small set of quantities; Decimals are immutable, so one object serves all.
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise InvalidResponse(
+            f"NetSuite sent {str(value)[:40]!r} as {what}, which is not a number.", system="NetSuite"
+        ) from None
+    if not result.is_finite():
+        raise InvalidResponse(
+            f"NetSuite sent {str(value)[:40]!r} as {what}, which is not a finite number.", system="NetSuite"
+        )
     return result
 
 
 def iso_date(value: str | None) -> date | None:
     if not value:
         return None
+    return _iso_date(value[:10])
+
+
+@lru_cache(maxsize=4096)
+def _iso_date(value: str) -> date | None:
+    # Expiry dates repeat across lots and locations; parse each distinct one once.
     try:
-        return date.fromisoformat(value[:10])
+        return date.fromisoformat(value)
     except ValueError:
         return None
 
@@ -96,17 +123,31 @@ def product_from_row(row: Mapping[str, Any], fields: FieldMap) -> Product:
     )
 
 
+def texts(row: Mapping[str, Any], names: tuple[str, ...]) -> list[str | None]:
+    """`text` of several columns in one call (stock reads run it for every row of the catalog)."""
+    return [
+        (value.strip() if type(value) is str else str(value).strip()) or None if value is not None else None
+        for value in map(row.get, names)
+    ]
+
+
+_LOT_COLUMNS = ("item", "location", "stockunit", "lot", "expiry")
+_PLAIN_COLUMNS = ("item", "location", "stockunit")
+
+
 def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -> StockLevel:
-    item_id, location = text(row, "item"), text(row, "location")
+    if lot_row:
+        item_id, location, unit, lot, expiry = texts(row, _LOT_COLUMNS)
+    else:
+        (item_id, location, unit), lot, expiry = texts(row, _PLAIN_COLUMNS), None, None
     if item_id is None or location is None:
         raise InvalidResponse("NetSuite sent a stock row without item or location.", system="NetSuite")
-    lot = text(row, "lot") if lot_row else None
     quantity = decimal(row.get("qty"), "quantity on hand")
     return StockLevel(
         key=StockKey(item_id=item_id, location_id=location, lot=lot),
         quantity=quantity,
-        unit=text(row, "stockunit") or fields.unit,
-        expiry=iso_date(text(row, "expiry")) if lot_row else None,
+        unit=unit or fields.unit,
+        expiry=iso_date(expiry),
         observed_version=str(quantity),
     )
 

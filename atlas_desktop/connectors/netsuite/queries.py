@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from atlas_desktop.domain.errors import ConfigError
@@ -54,10 +55,34 @@ def parse_datetime(text: str | None, timezone: str = "UTC") -> datetime | None:
     """A `TO_CHAR(..., 'YYYY-MM-DD HH24:MI:SS')` value back to an aware UTC datetime."""
     if not text:
         return None
+    return _parse_datetime(text, timezone)
+
+
+# A full read repeats the same few stamps over thousands of rows (lots edited by one import, say):
+# remember them. Datetimes are immutable, so sharing one object between rows is safe.
+@lru_cache(maxsize=4096)
+def _parse_datetime(text: str, timezone: str) -> datetime | None:
+    value = text.strip()
     try:
-        naive = datetime.strptime(text.strip(), _PY_DATETIME_FORMAT)
+        if (
+            len(value) == 19
+            and value.isascii()
+            and value[4] == value[7] == "-"
+            and value[10] == " "
+            and value[13] == value[16] == ":"
+            and (value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]).isdigit()
+        ):
+            # The fixed TO_CHAR layout: slicing is ~20x faster than strptime.
+            naive = datetime(
+                int(value[0:4]), int(value[5:7]), int(value[8:10]),
+                int(value[11:13]), int(value[14:16]), int(value[17:19]),
+            )  # fmt: skip
+        else:
+            naive = datetime.strptime(value, _PY_DATETIME_FORMAT)
     except ValueError:
         return None
+    if timezone == "UTC":
+        return naive.replace(tzinfo=UTC)
     return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 

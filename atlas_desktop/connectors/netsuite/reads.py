@@ -20,6 +20,7 @@ from atlas_desktop.connectors.netsuite.mapping import (
     row_version,
     stock_from_row,
 )
+from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import Product, StockLevel, require_aware, utc_now
 
 # Items re-read per stock query in an incremental read (keeps the IN list and the answer small).
@@ -88,12 +89,16 @@ class Reader:
         async for row in rows:
             if watermark is None:
                 watermark = self._watermark(started)
+                window_start = watermark - self.overlap
             product = product_from_row(row, self.fields)
-            version = row_version(row)
-            if product.last_modified is not None and product.last_modified >= watermark - self.overlap:
-                recent[product.erp_item_id] = version
-            if previous.get(product.erp_item_id) == version:
-                continue  # the overlap window brought back a row the last read already handed out
+            in_window = product.last_modified is not None and product.last_modified >= window_start
+            if in_window or product.erp_item_id in previous:
+                # Digest only rows that can matter: most of a full read is older than the window.
+                version = row_version(row)
+                if in_window:
+                    recent[product.erp_item_id] = version
+                if previous.get(product.erp_item_id) == version:
+                    continue  # the overlap window brought back a row the last read already handed out
             yield product
         self._recent_products = recent
         self.watermarks["products"] = watermark or self._watermark(started)
@@ -181,6 +186,11 @@ class Reader:
         async for marker, item in self._changes(self._changed_since(since)):
             seen.add(marker)
             if marker not in self._seen_changes and item:
+                if not (item.isascii() and item.isdigit()):
+                    raise InvalidResponse(
+                        f"NetSuite sent a stock change for the item id {item[:40]!r}, which is not an id.",
+                        system="NetSuite",
+                    )
                 affected.add(item)
         return affected, seen
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets as _random
 import string
 import time
@@ -11,6 +12,10 @@ import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
 
 from atlas_desktop.domain.secrets import Secret
+
+# oauthlib logs the collected OAuth parameters (consumer key, token id) and the signature base string
+# at DEBUG: with `-v` they would reach stderr and the log file. Its INFO and above carry no credentials.
+logging.getLogger("oauthlib").setLevel(logging.INFO)
 
 NONCE_ALPHABET = string.ascii_letters + string.digits
 # Oracle asks for at least 6 characters, ideally 20; letters and digits only (SOAP note in ref §1).

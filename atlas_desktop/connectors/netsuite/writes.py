@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from atlas_desktop.connectors.netsuite import queries
@@ -17,6 +18,7 @@ from atlas_desktop.domain.errors import (
     ConfigError,
     Conflict,
     ConnectorError,
+    InvalidResponse,
     NetworkError,
     ServerError,
     ValidationFailed,
@@ -53,7 +55,7 @@ class Writer:
             if not page.items:
                 return None
             row = page.items[0]
-            return WriteResult(result_key, str(row.get("id")), _text(row.get("tranid")), None)
+            return WriteResult(result_key, _row_id(row, "an earlier write"), _text(row.get("tranid")), None)
         for record_type in _KEYED_RECORDS:
             try:
                 record = await self.client.get_record(
@@ -66,7 +68,9 @@ class Writer:
                 if looks_not_found(exc):
                     continue
                 raise
-            return WriteResult(result_key, str(record.get("id")), _text(record.get("tranId")), None)
+            return WriteResult(
+                result_key, _row_id(record, "an earlier write"), _text(record.get("tranId")), None
+            )
         return None
 
     async def write_once(
@@ -153,7 +157,7 @@ class Writer:
                 fix="Check the lot number on Atlas; receive the lot in NetSuite first if it is new.",
                 system=SYSTEM,
             )
-        return str(page.items[0]["id"])
+        return _row_id(page.items[0], "a lot number")
 
     # ---- purchase orders -----------------------------------------------------------------------
 
@@ -182,7 +186,7 @@ class Writer:
 
     async def _vendor_id(self, order: PurchaseOrder) -> str:
         page = await self.client.suiteql_page(queries.vendor_by_name(order.supplier_name), limit=5)
-        ids = {str(row["id"]) for row in page.items}
+        ids = {_row_id(row, "a vendor") for row in page.items}
         if len(ids) == 1:
             return ids.pop()
         if self.settings.default_vendor_id:
@@ -210,7 +214,7 @@ class Writer:
         column = self.settings.fields.ndc_column
         page = await self.client.suiteql_page(queries.items_by_ndc(column, sorted(forms)), limit=50)
         active = [row for row in page.items if str(row.get("isinactive", "F")).upper() != "T"] or page.items
-        ids = sorted({str(row["id"]) for row in active})
+        ids = sorted({_row_id(row, "an item") for row in active})
         if len(ids) == 1:
             return ids[0]
         why = f"several items ({', '.join(ids[:5])}) carry" if ids else "no item carries"
@@ -223,3 +227,11 @@ class Writer:
 
 def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
+
+
+def _row_id(row: Mapping[str, Any], what: str) -> str:
+    """A row's internal id; a row without one cannot be used (and "None" must never become an id)."""
+    value = row.get("id")
+    if value in (None, "") or isinstance(value, bool | dict | list):
+        raise InvalidResponse(f"NetSuite sent {what} without an internal id.", system=SYSTEM)
+    return str(value)

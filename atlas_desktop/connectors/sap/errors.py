@@ -66,7 +66,7 @@ def parse_gateway_error(body: Any) -> GatewayError | None:
     raw_details = inner.get("errordetails") if isinstance(inner, Mapping) else None
     if isinstance(raw_details, Mapping):  # some releases wrap the list in {"results": [...]}
         raw_details = raw_details.get("results")
-    for item in raw_details or ():
+    for item in raw_details if isinstance(raw_details, list) else ():
         if isinstance(item, Mapping) and str(item.get("severity", "error")).lower() in ("error", "abort", ""):
             details.append((str(item.get("code") or ""), str(item.get("message") or "")))
     code = error.get("code")
@@ -89,7 +89,9 @@ def sap_messages(response: httpx.Response) -> list[dict[str, Any]]:
     if not isinstance(data, Mapping):
         return []
     found = [dict(data)]
-    found += [dict(d) for d in data.get("details", ()) if isinstance(d, Mapping)]
+    details = data.get("details")
+    if isinstance(details, list):
+        found += [dict(d) for d in details if isinstance(d, Mapping)]
     return found
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,24 +38,39 @@ def parse_datetime(value: object) -> datetime | None:
         return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
     if not isinstance(value, str):
         raise invalid(f"a date field holds {type(value).__name__}, not text")
+    return _parse_datetime_text(value)
+
+
+# Full reads repeat the same dates over thousands of rows (expiry days, one import's change stamp):
+# parse each distinct text once. Datetimes are immutable, so rows can share one object.
+@lru_cache(maxsize=4096)
+def _parse_datetime_text(value: str) -> datetime | None:
     text = value.strip().replace("\\/", "/")
     match = _DATE_RE.match(text)
-    if match:
-        # The ticks already are UTC; the offset only says which zone the value was entered in.
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(match.group(1)))
-    if text.startswith("0000-00-00"):
-        return None
-    iso = _ISO_FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"))
     try:
+        if match:
+            # The ticks already are UTC; the offset only says which zone the value was entered in.
+            return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(match.group(1)))
+        if text.startswith("0000-00-00"):
+            return None
+        iso = _ISO_FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"))
         moment = datetime.fromisoformat(iso)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.utcoffset() is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: beyond the years 1..9999
         raise invalid(f"cannot read the date {text[:40]!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.utcoffset() is None else moment.astimezone(UTC)
 
 
 def parse_date(value: object) -> date | None:
     """An Edm.DateTime with display-format Date: midnight UTC -> its calendar date."""
+    if type(value) is str and value:
+        return _parse_date_text(value)
     moment = parse_datetime(value)
+    return None if moment is None else moment.date()
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_text(value: str) -> date | None:
+    moment = _parse_datetime_text(value)
     return None if moment is None else moment.date()
 
 
@@ -80,14 +96,20 @@ def parse_decimal(value: object) -> Decimal | None:
     if isinstance(value, float):  # some proxies re-encode; str() keeps the printed digits
         return Decimal(str(value))
     if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise invalid(f"cannot read the number {value[:30]!r}") from None
-        if not number.is_finite():
-            raise invalid(f"cannot read the number {value[:30]!r}")
-        return number
+        return _parse_decimal_text(value)
     raise invalid(f"a number field holds {type(value).__name__}")
+
+
+@lru_cache(maxsize=4096)
+def _parse_decimal_text(value: str) -> Decimal:
+    # Stock answers repeat a small set of quantities; a Decimal is immutable, so rows can share one.
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise invalid(f"cannot read the number {value[:30]!r}") from None
+    if not number.is_finite():
+        raise invalid(f"cannot read the number {value[:30]!r}")
+    return number
 
 
 def quote_literal(value: str) -> str:
@@ -150,15 +172,16 @@ def read_page(response: httpx.Response) -> Page:
         return Page(rows=[r for r in data if isinstance(r, dict)], count=None, next_url=None)
     if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
         raise invalid(f"the answer from {response.request.url.path} is not an OData collection")
+    rows = data["results"]
+    if not all(isinstance(row, dict) for row in rows):
+        raise invalid(f"the answer from {response.request.url.path} holds a row that is not an object")
     count = data.get("__count")
     try:
         total = int(count) if count is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON Infinity
         total = None
     next_url = data.get("__next")
-    return Page(
-        rows=list(data["results"]), count=total, next_url=next_url if isinstance(next_url, str) else None
-    )
+    return Page(rows=list(rows), count=total, next_url=next_url if isinstance(next_url, str) else None)
 
 
 def read_entity(response: httpx.Response) -> dict[str, Any]:
@@ -173,9 +196,12 @@ def nav_results(entity: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
     """An expanded to-many navigation: {"results": [...]} or a plain list; deferred -> []."""
     value = entity.get(name)
     if isinstance(value, Mapping):
-        results = value.get("results")
-        return list(results) if isinstance(results, list) else []
-    return list(value) if isinstance(value, list) else []
+        value = value.get("results")
+    if not isinstance(value, list):
+        return []
+    if not all(isinstance(item, dict) for item in value):
+        raise invalid(f"the expanded {name[:40]!r} holds an entry that is not an object")
+    return list(value)
 
 
 def resolve_next(current: httpx.URL, next_url: str) -> httpx.URL:

@@ -10,6 +10,7 @@ need no `__next` at all; any window that still gets one follows it, within the w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -92,10 +93,17 @@ class Pager:
             return
         if first.count is not None:
             more = False
-            async for rows, window_more in self._parallel(query, range(skip, first.count, size), size):
-                skip += len(rows)
-                more = window_more
-                yield rows
+            windows = self._parallel(query, range(skip, first.count, size), size)
+            async with contextlib.aclosing(windows):
+                async for rows, window_more in windows:
+                    if not rows:
+                        # Fewer rows than __count said (deleted meanwhile, or a wrong count): stop here
+                        # rather than ask for every window up to a total that is not there.
+                        more = False
+                        break
+                    skip += len(rows)
+                    more = window_more
+                    yield rows
             # Trust the total; only a last window that still points further on is followed.
             if not more:
                 return

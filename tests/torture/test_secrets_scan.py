@@ -1,0 +1,181 @@
+"""Secrets: after syncs with faults, no credential or issued token appears anywhere we write or print.
+
+A profile with NetSuite (token-based auth), SAP S/4HANA Cloud (OAuth client credentials) and Atlas (API
+token) runs discovery and several syncs with 5xx, 429, dropped connections, an expired OAuth token and a
+failing item; then a diagnostics bundle is written and the CLI runs against the profile. Every file of the
+profile folder, every member of the bundle, the CLI's stdout and stderr, and the captured log records are
+scanned for each secret in its raw, URL-encoded and base64 forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import httpx
+import pytest
+
+from atlas_desktop.app.diagnostics import build_bundle
+from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.app.paths import ProfilePaths
+from atlas_desktop.app.services import open_services
+from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.sandbox.atlas import build as build_atlas
+from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.netsuite import build as build_netsuite
+from atlas_desktop.sandbox.registry import SandboxOptions
+from atlas_desktop.sandbox.sap import make_emulator, standard_configs
+from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.store.keys import PassphraseKeySource
+from tests.torture.world import no_sleep
+
+NETSUITE_URL = "http://127.0.0.1:8141"
+SAP_URL = "http://127.0.0.1:8142"
+ATLAS_URL = "http://127.0.0.1:8143"
+PASSPHRASE = "scan passphrase 1"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ByPort(httpx.AsyncBaseTransport):
+    """One transport for the ERP factory that sends each connection to its own emulator."""
+
+    def __init__(self, routes: dict[int, httpx.AsyncBaseTransport]) -> None:
+        self.routes = routes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.routes[request.url.port or 80].handle_async_request(request)
+
+
+def forms(value: str) -> set[bytes]:
+    raw = value.encode()
+    b64 = base64.b64encode(raw)
+    return {
+        raw,
+        quote(value, safe="").encode(),
+        quote_plus(value).encode(),
+        b64.rstrip(b"="),
+        base64.urlsafe_b64encode(raw).rstrip(b"="),
+    }
+
+
+def hits(blob: bytes, secrets: dict[str, str]) -> list[str]:
+    return [name for name, value in secrets.items() if any(form in blob for form in forms(value))]
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ATLAS_DESKTOP_HOME": str(home), "ATLAS_DESKTOP_PASSPHRASE": PASSPHRASE}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_desktop", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+
+
+async def test_no_secret_in_profile_bundle_logs_or_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seed = 11
+    options = SandboxOptions(catalog=Catalog(seed=seed, size=16, today=date(2026, 11, 27)), seed=seed)
+    atlas, netsuite = build_atlas(options), build_netsuite(options)
+    sap = make_emulator(next(c for c in standard_configs(seed) if c.name == "sap-cloud"), options.catalog)
+    ns_file = netsuite.credential_files(NETSUITE_URL)["netsuite.json"]
+    sap_file = sap.credential_files(SAP_URL)["sap-cloud.json"]
+    sap_credentials = sap_file.get("credentials", sap_file)
+    ns_fields = ("consumer_key", "consumer_secret", "token_id", "token_secret")
+    secrets = {name: ns_file[name] for name in ns_fields}
+    secrets |= {f"sap_{name}": sap_credentials[name] for name in ("client_id", "client_secret")}
+    secrets["atlas_api_token"] = atlas.api_token
+    secrets["passphrase"] = PASSPHRASE
+
+    paths = ProfilePaths(tmp_path / "profile")
+    key_source = PassphraseKeySource(paths.root, Secret(PASSPHRASE), n=2**14)
+    with open_services(paths, key_source=key_source) as services:
+        ids = [services.connections.add(parse_connection(f)) for f in (ns_file, sap_file)]
+        services.atlas_accounts.save(
+            base_url=ATLAS_URL, auth_method="api_token", secrets={"api_token": Secret(atlas.api_token)}
+        )
+        transport = ByPort(
+            {8141: httpx.ASGITransport(app=netsuite.app), 8142: httpx.ASGITransport(app=sap.app)}
+        )
+        engine = build_engine(
+            services,
+            transport=transport,
+            sleep=no_sleep,
+            atlas_options={"transport": httpx.ASGITransport(app=atlas.app), "sleep": no_sleep},
+        )
+        try:
+            statuses = []
+            for cid in ids:
+                await engine.discover(cid)
+                statuses.append((await engine.sync(cid, approve=True)).status.value)
+            assert statuses == ["success", "success"]
+            for _ in range(2):
+                for cid in ids:
+                    mapped = engine.repos.mappings.page(
+                        cid, status=MappingStatus.MATCHED, search=None, offset=0, limit=5
+                    )
+                    for mapping in mapped[:3]:
+                        if Decimal(atlas.row(mapping.atlas_inventory_id)["quantity"]) >= 1:
+                            atlas.sell(mapping.atlas_inventory_id, Decimal(1))
+                for emulator in (netsuite, sap, atlas):
+                    emulator.faults.add("status", path=".", status=503, times=1)
+                    emulator.faults.add("status", path=".", status=429, times=1)
+                    emulator.faults.add("drop_after", path=".", times=1, probability=0.5)
+                # A failing item: the ERP refuses one write outright.
+                netsuite.faults.add("status", path="inventoryAdjustment", method="POST", status=400, times=1)
+                sap.faults.add("status", path="A_MaterialDocumentHeader", method="POST", status=400, times=1)
+                sap.expire_access_tokens()  # a new OAuth token is fetched mid-run
+                for cid in ids:
+                    statuses.append((await engine.sync(cid, approve=True)).status.value)
+                for emulator in (netsuite, sap, atlas):
+                    emulator.faults.rules.clear()
+            fired = sum(sum(e.app.stats.faults_fired.values()) for e in (netsuite, sap, atlas))
+            assert fired >= 6, "the faults never hit the runs"
+            assert set(statuses) - {"success"}, f"every run was clean despite faults: {statuses}"
+        finally:
+            await engine.aclose()
+        bundle = build_bundle(services, tmp_path / "bundle.zip")
+
+    tokens = list(sap.tenant.auth._tokens)  # every access token the emulator issued
+    assert len(tokens) >= 2, "the OAuth token was never renewed"
+    secrets |= {f"sap_access_token_{i}": token for i, token in enumerate(tokens)}
+
+    outputs = {
+        "connections list --json": run_cli(paths.root, "connections", "list", "--json"),
+        "-v connections list": run_cli(paths.root, "-v", "connections", "list"),
+        "-v diagnose": run_cli(paths.root, "-v", "diagnose", "--out", str(tmp_path / "cli-bundle.zip")),
+    }
+    for name, result in outputs.items():
+        assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
+    assert len([line for line in outputs["connections list --json"].stdout.splitlines() if line]) >= 1
+
+    found: dict[str, list[str]] = {}
+    scanned = 0
+    for path in sorted(paths.root.rglob("*")):
+        if path.is_file():
+            scanned += 1
+            found[str(path.relative_to(paths.root))] = hits(path.read_bytes(), secrets)
+    assert {"atlas.db", "vault.json"} <= {p.name for p in paths.root.rglob("*")}, "the profile is not there"
+    for archive in (bundle.path, tmp_path / "cli-bundle.zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                scanned += 1
+                found[f"{archive.name}:{member}"] = hits(zf.read(member), secrets)
+    for name, result in outputs.items():
+        found[f"{name} stdout"] = hits(result.stdout.encode(), secrets)
+        found[f"{name} stderr"] = hits(result.stderr.encode(), secrets)
+    records = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    found["log records"] = hits(records.encode(), secrets)
+    assert scanned >= 5 and caplog.records
+    assert {where: names for where, names in found.items() if names} == {}
