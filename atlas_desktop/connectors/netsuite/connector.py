@@ -73,13 +73,15 @@ class NetSuiteConnector(UsesHttpClient):
             max_rows_per_query=max_rows_per_query,
             concurrency=self.settings.concurrency,
         )
+        lot_ids: dict[tuple[str, str], str] = {}  # shared: reads learn lot ids, writes use them
         self.reader = Reader(
             self.client,
             self.settings.fields,
             overlap=overlap if overlap is not None else self.settings.overlap,
             clock=clock,
+            lot_ids=lot_ids,
         )
-        self.writer = Writer(self.client, self.settings)
+        self.writer = Writer(self.client, self.settings, lot_ids)
 
     # ---- ErpConnector -----------------------------------------------------------------------------
 

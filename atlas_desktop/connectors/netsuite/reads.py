@@ -53,8 +53,12 @@ class Reader:
         *,
         overlap: timedelta,
         clock: Callable[[], datetime] = utc_now,
+        lot_ids: dict[tuple[str, str], str] | None = None,
     ) -> None:
         self.client = client
+        # (item id, lot text) -> the lot's inventoryNumber internal id, as the stock reads saw it: an
+        # adjustment that takes stock from a lot needs the id, and asking again would cost a request.
+        self.lot_ids: dict[tuple[str, str], str] = lot_ids if lot_ids is not None else {}
         self.fields = fields
         self.overlap = overlap
         self.clock = clock
@@ -146,7 +150,10 @@ class Reader:
                 moment = queries.parse_datetime(modified, self.fields.timezone)
                 if moment is not None and moment >= note_lots_since:
                     seen.add(("lot", str(row.get("numid")), modified))
-            yield stock_from_row(row, self.fields, lot_row=True)
+            level = stock_from_row(row, self.fields, lot_row=True)
+            if row.get("numid") and level.key.lot is not None:
+                self.lot_ids[(level.key.item_id, level.key.lot)] = str(row["numid"])
+            yield level
         plain = self.client.suiteql_rows(
             lambda after: queries.plain_stock(after, items), lambda row: str(row["item"]), _by_item_location
         )

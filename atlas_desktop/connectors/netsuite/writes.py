@@ -35,9 +35,15 @@ _KEYED_RECORDS = ("inventoryAdjustment", "purchaseOrder")
 
 
 class Writer:
-    def __init__(self, client: NetSuiteClient, settings: NetSuiteSettings) -> None:
+    def __init__(
+        self,
+        client: NetSuiteClient,
+        settings: NetSuiteSettings,
+        lot_ids: dict[tuple[str, str], str] | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
+        self.lot_ids = lot_ids if lot_ids is not None else {}  # filled by the stock reads
 
     def _today(self) -> datetime:
         return utc_now().astimezone(ZoneInfo(self.settings.fields.timezone))
@@ -150,6 +156,9 @@ class Writer:
         return await self.write_once(key, key, send)
 
     async def _lot_number_id(self, item_id: str, lot: str) -> str:
+        known = self.lot_ids.get((item_id, lot))
+        if known is not None:
+            return known
         page = await self.client.suiteql_page(queries.lot_number_id(item_id, lot), limit=5)
         if not page.items:
             raise ValidationFailed(
