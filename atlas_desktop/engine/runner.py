@@ -249,10 +249,16 @@ class SyncRunner:
         return await self._push(log_id)
 
     async def _previous_run_start(self, log_id: int) -> datetime | None:
-        """Only keys touched since the previous run need a decision (an idle run merges nothing);
-        None — merge every key — when there is no previous run to go by."""
-        recent = await self.db(self.repos.runs.recent, self.connection_id, 5)
-        earlier = [run.started_at for run in recent if run.id != log_id]
+        """Only keys read since the last run that merged and recorded need a decision (an idle run
+        merges nothing). A preview or a failed run may have read changes it never merged, so they do
+        not count; None — merge every key — when no such run is recent."""
+        recent = await self.db(self.repos.runs.recent, self.connection_id, 10)
+        merged = (SyncLogStatus.SUCCESS, SyncLogStatus.PARTIAL)
+        earlier = [
+            run.started_at
+            for run in recent
+            if run.id != log_id and run.status in merged and run.sync_type != SyncType.RECONCILE.value
+        ]
         return max(earlier) if earlier else None
 
     async def _flipping(self, options: RunOptions) -> dict[int, int]:

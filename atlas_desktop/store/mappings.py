@@ -719,8 +719,11 @@ _MERGE_SQL = (
 )
 
 
+# A key busy (write in doubt, conflict open) when its change was read is merged once its base moves:
+# the base's updated_at says when that happened.
 _CHANGED_SINCE = (
     "AND (b.mapping_id IS NULL OR a.observed_at >= :since OR s.observed_at >= :since "
+    "OR b.updated_at >= :since "
     "OR EXISTS (SELECT 1 FROM outbox o WHERE o.mapping_id = m.id "
     f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since))"
 )
