@@ -319,6 +319,9 @@ class FaultMiddleware:
             status = rule.status
             await self._respond(send, *(self.rate_limited() if status == 429 else self.server_error(status)))
         elif rule.kind == "drop_before":
+            # Read the request first: a socket closed with unread bytes is reset (RST) by the kernel,
+            # and the client would see a reset or a truncated answer depending on timing.
+            await _drain(receive)
             await _drop(send, 200, [(b"content-type", b"application/json")], b"")
         elif rule.kind == "drop_after":
             start: Message | None = None
@@ -424,6 +427,13 @@ async def _read_json(receive: Receive) -> Any:
         return json.loads(chunks or b"{}")
     except json.JSONDecodeError as exc:
         raise FaultConfigError(f"body: not valid JSON ({exc.msg})") from None
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _drop(send: Send, status: int, headers: list[tuple[bytes, bytes]], partial: bytes) -> None:
