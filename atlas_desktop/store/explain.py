@@ -222,6 +222,23 @@ _ORDER = {
 }  # fmt: skip
 
 
+def fts_phrase(text: str) -> str:
+    """An FTS5 query matching `text` as a substring; an NDC typed with hyphens also matches its digits."""
+    phrases = [text]
+    digits = digits_only(text)
+    if len(digits) >= 3 and digits != text:
+        phrases.append(digits)
+    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
+def fts_ids(text: str) -> Any:
+    return (
+        sa.text("SELECT rowid FROM mapping_search WHERE mapping_search MATCH :fts")
+        .bindparams(fts=fts_phrase(text))
+        .columns(sa.column("rowid"))
+    )
+
+
 def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
     from atlas_desktop.store.models import AtlasMirrorRow
 
@@ -231,6 +248,9 @@ def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None
     text = (search or "").strip()
     if not text:
         return query
+    if len(text) >= 3:
+        # The trigram index (migration 0004) finds any fragment of 3+ characters without a scan.
+        return query.where(_MAP.c.id.in_(fts_ids(text)))
     pattern = like_pattern(text)
     searched = (
         _MAP.c.ndc_key, _MAP.c.ndc_text_atlas, _MAP.c.ndc_text_erp, _MAP.c.item_name, _MAP.c.lot,

@@ -48,7 +48,13 @@ def test_empty_file_is_migrated_to_head_and_matches_the_models(tmp_path: Path) -
     with Store.open(path) as store:
         assert revision_of(path) == HEAD
         with store.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # The search index is an FTS5 virtual table (migration 0004): SQL the models cannot describe.
+            def modelled(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+                return not (type_ == "table" and (name or "").startswith("mapping_search"))
+
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": modelled}
+            )
             assert compare_metadata(context, Base.metadata) == []
     # A fresh database has nothing to back up.
     assert not list(path.parent.glob("*.bak-*"))
