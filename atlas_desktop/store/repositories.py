@@ -68,7 +68,8 @@ def _checked_settings(changes: Mapping[str, Any]) -> None:
             ) from None
 
 
-def _put_secret(session: Session, vault: Vault, owner_id: str, name: str, value: Secret) -> None:
+def put_secret(session: Session, vault: Vault, owner_id: str, name: str, value: Secret) -> None:
+    """Encrypt `value` for (owner_id, name) and insert or replace its row, in the caller's transaction."""
     blob = vault.encrypt(owner_id, name, value)
     row = session.get(SecretRow, (owner_id, name))
     if row is None:
@@ -160,7 +161,7 @@ class ConnectionRepository:
             session.add(row)
             session.flush()
             for name, value in spec.secrets.items():
-                _put_secret(session, self._vault, row.id, name, value)
+                put_secret(session, self._vault, row.id, name, value)
             return row.id
 
     def list(self) -> builtins.list[ConnectionSummary]:
@@ -260,7 +261,7 @@ class ConnectionRepository:
     def set_secret(self, connection_id: str, name: str, value: Secret) -> None:
         with self._store.session() as session:
             self._row(session, connection_id)
-            _put_secret(session, self._vault, connection_id, name, value)
+            put_secret(session, self._vault, connection_id, name, value)
 
     def get_secret(self, connection_id: str, name: str) -> Secret | None:
         with self._store.session() as session:
@@ -315,7 +316,7 @@ class AtlasAccountRepository:
             row.updated_at = utcnow()
             session.execute(sa.delete(SecretRow).where(SecretRow.owner_id == ATLAS_ACCOUNT_OWNER))
             for name, value in secrets.items():
-                _put_secret(session, self._vault, ATLAS_ACCOUNT_OWNER, name, value)
+                put_secret(session, self._vault, ATLAS_ACCOUNT_OWNER, name, value)
 
     def load(self) -> AtlasAccount | None:
         with self._store.session() as session:
@@ -344,7 +345,7 @@ class AtlasAccountRepository:
                 raise ConfigError(
                     "atlas_account", "no Atlas account is set up", fix="Sign in to Atlas first."
                 )
-            _put_secret(session, self._vault, ATLAS_ACCOUNT_OWNER, name, value)
+            put_secret(session, self._vault, ATLAS_ACCOUNT_OWNER, name, value)
 
     def get_secret(self, name: str) -> Secret | None:
         with self._store.session() as session:

@@ -17,8 +17,7 @@ from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import WebhookStatus, webhook_owner
 from atlas_desktop.store.models import ConnectionRow, SecretRow, WebhookRow
-from atlas_desktop.store.repositories import ConnectionNotFound
-from atlas_desktop.store.types import utcnow
+from atlas_desktop.store.repositories import ConnectionNotFound, put_secret
 from atlas_desktop.store.vault import Vault
 
 SECRET_FIELD = "webhook_secret"
@@ -93,15 +92,6 @@ def _hook_row(session: Session, connection_id: str) -> WebhookRow | None:
     return session.scalars(query).first()
 
 
-def _put(session: Session, vault: Vault, owner: str, field: str, value: Secret) -> None:
-    blob = vault.encrypt(owner, field, value)
-    row = session.get(SecretRow, (owner, field))
-    if row is None:
-        session.add(SecretRow(owner_id=owner, field=field, ciphertext=blob))
-    else:
-        row.ciphertext, row.updated_at = blob, utcnow()
-
-
 class WebhookRepository:
     """erp_webhooks: one receiver per connection; its signing secret in `secrets` (webhook_owner(id))."""
 
@@ -146,7 +136,7 @@ class WebhookRepository:
             row.bind_host, row.bind_port = host, port
             row.event_types = list(event_types or default_event_types(erp_type))
             if created or session.get(SecretRow, (webhook_owner(row.id), SECRET_FIELD)) is None:
-                _put(session, self._vault, webhook_owner(row.id), SECRET_FIELD, new_secret_value())
+                put_secret(session, self._vault, webhook_owner(row.id), SECRET_FIELD, new_secret_value())
                 created = True
             session.flush()
             return _view(row, erp_type), created
@@ -168,7 +158,7 @@ class WebhookRepository:
             row = _hook_row(session, connection_id)
             if row is None:
                 raise WebhookNotFound(f"connection {connection_id}")
-            _put(session, self._vault, webhook_owner(row.id), SECRET_FIELD, new_secret_value())
+            put_secret(session, self._vault, webhook_owner(row.id), SECRET_FIELD, new_secret_value())
             return _view(row, ErpType(connection.erp_type))
 
     def list(self, connection_id: str | None = None) -> builtins.list[WebhookView]:
@@ -242,11 +232,11 @@ class ApiKeyRepository:
             if row is not None:
                 return self._vault.decrypt(MANAGEMENT_OWNER, API_KEY_FIELD, row.ciphertext)
             key = Secret("atk_" + secrets.token_urlsafe(32))
-            _put(session, self._vault, MANAGEMENT_OWNER, API_KEY_FIELD, key)
+            put_secret(session, self._vault, MANAGEMENT_OWNER, API_KEY_FIELD, key)
             return key
 
     def rotate(self) -> Secret:
         key = Secret("atk_" + secrets.token_urlsafe(32))
         with self._store.session() as session:
-            _put(session, self._vault, MANAGEMENT_OWNER, API_KEY_FIELD, key)
+            put_secret(session, self._vault, MANAGEMENT_OWNER, API_KEY_FIELD, key)
         return key
