@@ -199,7 +199,3 @@ def product_master_drafts(diffs: Iterable[Any], counts: PlanCounts) -> list[Deci
         drafts.append(DecisionDraft(diff.mapping_id, None, (write,), ()))
         counts.to_atlas += 1
     return drafts
-
-
-def decimal_payload(payload: dict[str, Any], name: str) -> Decimal:
-    return Decimal(str(payload[name]))
