@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from atlas_desktop.domain.model import Side
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, MappingStatus, OutboxStatus
+from atlas_desktop.store.mappings import fts_ids
 from atlas_desktop.store.models import (
     ConflictRow,
     ErpProductRow,
@@ -220,23 +221,6 @@ _ORDER = {
     for name in ("id", "ndc_key", "item_name", "atlas_inventory_id", "erp_item_id", "erp_location_id", "lot",
                  "status", "match_method", "last_synced_at")
 }  # fmt: skip
-
-
-def fts_phrase(text: str) -> str:
-    """An FTS5 query matching `text` as a substring; an NDC typed with hyphens also matches its digits."""
-    phrases = [text]
-    digits = digits_only(text)
-    if len(digits) >= 3 and digits != text:
-        phrases.append(digits)
-    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
-
-
-def fts_ids(text: str) -> Any:
-    return (
-        sa.text("SELECT rowid FROM mapping_search WHERE mapping_search MATCH :fts")
-        .bindparams(fts=fts_phrase(text))
-        .columns(sa.column("rowid"))
-    )
 
 
 def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:

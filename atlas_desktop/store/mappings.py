@@ -646,12 +646,32 @@ def _view(row: Any) -> MappingView:
     return MappingView(**row._asdict())
 
 
+def fts_phrase(text: str) -> str:
+    """An FTS5 query matching `text` as a substring; an NDC typed with hyphens also matches its digits."""
+    phrases = [text]
+    digits = digits_only(text)
+    if len(digits) >= 3 and digits != text:
+        phrases.append(digits)
+    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
+def fts_ids(text: str) -> Any:
+    return (
+        sa.text("SELECT rowid FROM mapping_search WHERE mapping_search MATCH :fts")
+        .bindparams(fts=fts_phrase(text))
+        .columns(sa.column("rowid"))
+    )
+
+
 def _filtered(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
     query = query.where(_M.c.connection_id == connection_id)
     if status is not None:
         query = query.where(_M.c.status == MappingStatus(status))
     text = (search or "").strip()
-    if text:
+    if len(text) >= 3:
+        # The trigram index (migration 0004) finds any fragment of 3+ characters without a scan.
+        query = query.where(_M.c.id.in_(fts_ids(text)))
+    elif text:
         pattern = like_pattern(text)
         columns = [
             _M.c.ndc_key,
