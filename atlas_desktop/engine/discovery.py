@@ -13,8 +13,7 @@ Within a product pair, rows pair by location (Atlas location code -> ERP locatio
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -101,37 +100,88 @@ class LocationResolver:
         return self.locations[0].id if len(self.locations) == 1 else None
 
 
+class _Links:
+    """key -> ERP item ids, stored as a bare id for the usual one-item key (a set per key costs ~200 B)."""
+
+    def __init__(self) -> None:
+        self._one: dict[str, str] = {}
+        self._more: dict[str, set[str]] = {}
+
+    def add(self, key: str, item_id: str) -> None:
+        first = self._one.setdefault(key, item_id)
+        if first != item_id:
+            self._more.setdefault(key, {first}).add(item_id)
+
+    def get(self, key: str) -> set[str]:
+        more = self._more.get(key)
+        if more is not None:
+            return set(more)
+        one = self._one.get(key)
+        return {one} if one is not None else set()
+
+
 class ProductIndex:
     """ERP products indexed by every way their NDC text can be read."""
 
     def __init__(self, products: Iterable[ErpProductRef]) -> None:
-        self.by_key: dict[str, set[str]] = defaultdict(set)
-        self.by_ten: dict[str, set[str]] = defaultdict(set)
-        self.by_candidate: dict[str, set[str]] = defaultdict(set)
+        self.by_key = _Links()
+        self.by_ten = _Links()
+        self.by_candidate = _Links()
         self.products: dict[str, ErpProductRef] = {}
         for product in products:
             self.products[product.item_id] = product
             identity = identify_ndc(product.ndc_text)
             if identity.key:
-                self.by_key[identity.key].add(product.item_id)
+                self.by_key.add(identity.key, product.item_id)
             if identity.ten:
-                self.by_ten[identity.ten].add(product.item_id)
+                self.by_ten.add(identity.ten, product.item_id)
             for key in identity.candidates:
-                self.by_candidate[key].add(product.item_id)
+                self.by_candidate.add(key, product.item_id)
 
     def match(self, identity: NdcIdentity) -> tuple[set[str], bool]:
         """(ERP item ids, strong). Strong matches win; weak ones are only ever suggestions."""
         strong: set[str] = set()
         if identity.key:
-            strong |= self.by_key.get(identity.key, set())
+            strong |= self.by_key.get(identity.key)
         if identity.ten:
-            strong |= self.by_ten.get(identity.ten, set())
+            strong |= self.by_ten.get(identity.ten)
         if strong:
             return strong, True
         weak: set[str] = set()
         for key in identity.candidates:
-            weak |= self.by_candidate.get(key, set())
+            weak |= self.by_candidate.get(key)
         return weak, False
+
+
+class _ErpStock:
+    """ERP stock positions, flat: (item, location, normalised lot) -> the lot as the ERP spells it.
+
+    A position leaves when an Atlas row claims it, so what is left at the end is ERP-only stock.
+    """
+
+    def __init__(self, stock: Iterable[ErpStockRef]) -> None:
+        self.open: dict[tuple[str, str, str], str | None] = {}
+        self._locations: dict[str, str | tuple[str, ...]] = {}
+        for ref in stock:
+            self.open[(ref.item_id, ref.location_id, normalise_lot(ref.lot))] = ref.lot
+            known = self._locations.get(ref.item_id)
+            if known is None:
+                self._locations[ref.item_id] = ref.location_id
+            elif isinstance(known, str):
+                if known != ref.location_id:
+                    self._locations[ref.item_id] = (known, ref.location_id)
+            elif ref.location_id not in known:
+                self._locations[ref.item_id] = (*known, ref.location_id)
+
+    def locations_of(self, item_id: str) -> tuple[str, ...]:
+        known = self._locations.get(item_id, ())
+        return (known,) if isinstance(known, str) else known
+
+    def claim(self, position: tuple[str, str, str]) -> tuple[bool, str | None]:
+        """(found, the ERP's lot) for a position; a found one is taken out of the open set."""
+        if position not in self.open:
+            return False, None
+        return True, self.open.pop(position)
 
 
 def discover(
@@ -139,70 +189,66 @@ def discover(
     erp_products: Iterable[ErpProductRef],
     erp_stock: Iterable[ErpStockRef],
     locations: LocationResolver,
-) -> list[MappingDraft]:
+) -> Iterator[MappingDraft]:
+    """Drafts one by one, as the Atlas rows stream past; only the ERP side is held in memory."""
     index = ProductIndex(erp_products)
-    stock_by_item: dict[str, dict[tuple[str, str], ErpStockRef]] = defaultdict(dict)
-    for ref in erp_stock:
-        stock_by_item[ref.item_id][(ref.location_id, normalise_lot(ref.lot))] = ref
-    results: list[MappingDraft] = []
-    claimed: set[tuple[str, str, str]] = set()
+    stock = _ErpStock(erp_stock)
     seen_atlas: dict[tuple[str, str, str], str] = {}
 
-    def unmatched_atlas(row: AtlasRef, identity: NdcIdentity, note: str, erp_item: str | None = None) -> None:
+    def unmatched_atlas(
+        row: AtlasRef, identity: NdcIdentity, note: str, erp_item: str | None = None
+    ) -> MappingDraft:
         status = MappingStatus.AMBIGUOUS if erp_item else MappingStatus.UNMATCHED_ATLAS
         product = index.products.get(erp_item) if erp_item else None
-        results.append(
-            MappingDraft(
-                row.id,
-                erp_item,
-                None,
-                row.lot,
-                identity.key,
-                row.ndc_text,
-                product.ndc_text if product else None,
-                row.name,
-                status,
-                None,
-                note,
-            )
+        return MappingDraft(
+            row.id,
+            erp_item,
+            None,
+            row.lot,
+            identity.key,
+            row.ndc_text,
+            product.ndc_text if product else None,
+            row.name,
+            status,
+            None,
+            note,
         )
 
     for row in atlas_rows:
         identity = identify_ndc(row.ndc_text)
         if identity.error:
-            unmatched_atlas(row, identity, f"NDC not usable: {identity.error}")
+            yield unmatched_atlas(row, identity, f"NDC not usable: {identity.error}")
             continue
         items, strong = index.match(identity)
         if not items:
-            unmatched_atlas(row, identity, "no ERP item with this NDC")
+            yield unmatched_atlas(row, identity, "no ERP item with this NDC")
             continue
         if len(items) > 1:
-            unmatched_atlas(
+            yield unmatched_atlas(
                 row, identity, f"{len(items)} ERP items share this NDC: {', '.join(sorted(items)[:5])}"
             )
             continue
         item_id = next(iter(items))
         if not strong:
-            unmatched_atlas(
+            yield unmatched_atlas(
                 row,
                 identity,
                 f"NDC '{row.ndc_text}' can be read several ways; check the suggestion",
                 erp_item=item_id,
             )
             continue
-        item_stock = stock_by_item.get(item_id, {})
-        location_id = locations.resolve(row.location, (loc for loc, _ in item_stock))
+        location_id = locations.resolve(row.location, stock.locations_of(item_id))
         lot = normalise_lot(row.lot)
         product = index.products[item_id]
         key = identity.key or identify_ndc(product.ndc_text).key
         if location_id is None:
-            unmatched_atlas(
+            yield unmatched_atlas(
                 row, identity, f"location '{row.location or ''}' has no ERP location; map it in settings"
             )
             continue
         duplicate_of = seen_atlas.get((item_id, location_id, lot))
         if duplicate_of is not None:
-            unmatched_atlas(
+            yield unmatched_atlas(
                 row,
                 identity,
                 f"duplicate of Atlas row {duplicate_of} (same product, lot and location)",
@@ -210,58 +256,48 @@ def discover(
             )
             continue
         seen_atlas[(item_id, location_id, lot)] = row.id
-        ref = item_stock.get((location_id, lot))
-        if ref is None:
-            results.append(
-                MappingDraft(
-                    row.id,
-                    None,
-                    None,
-                    row.lot,
-                    key,
-                    row.ndc_text,
-                    product.ndc_text,
-                    row.name,
-                    MappingStatus.UNMATCHED_ATLAS,
-                    None,
-                    f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
-                )
-            )
-            continue
-        claimed.add((item_id, location_id, lot))
-        results.append(
-            MappingDraft(
+        found, erp_lot = stock.claim((item_id, location_id, lot))
+        if not found:
+            yield MappingDraft(
                 row.id,
-                item_id,
-                location_id,
-                ref.lot,
+                None,
+                None,
+                row.lot,
                 key,
                 row.ndc_text,
                 product.ndc_text,
-                row.name or product.name,
-                MappingStatus.MATCHED,
-                MatchMethod.AUTO_NDC,
+                row.name,
+                MappingStatus.UNMATCHED_ATLAS,
+                None,
+                f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
             )
+            continue
+        yield MappingDraft(
+            row.id,
+            item_id,
+            location_id,
+            erp_lot,
+            key,
+            row.ndc_text,
+            product.ndc_text,
+            row.name or product.name,
+            MappingStatus.MATCHED,
+            MatchMethod.AUTO_NDC,
         )
-    for item_id, keyed in stock_by_item.items():
+    del seen_atlas
+    for (item_id, location_id, _lot), erp_lot in stock.open.items():
         product = index.products.get(item_id)
-        for (location_id, lot), ref in keyed.items():
-            if (item_id, location_id, lot) in claimed:
-                continue
-            ndc_text = product.ndc_text if product else None
-            results.append(
-                MappingDraft(
-                    None,
-                    item_id,
-                    location_id,
-                    ref.lot,
-                    identify_ndc(ndc_text).key,
-                    None,
-                    ndc_text,
-                    product.name if product else None,
-                    MappingStatus.UNMATCHED_ERP,
-                    None,
-                    None if product else "stock for an item whose master data was not read",
-                )
-            )
-    return results
+        ndc_text = product.ndc_text if product else None
+        yield MappingDraft(
+            None,
+            item_id,
+            location_id,
+            erp_lot,
+            identify_ndc(ndc_text).key,
+            None,
+            ndc_text,
+            product.name if product else None,
+            MappingStatus.UNMATCHED_ERP,
+            None,
+            None if product else "stock for an item whose master data was not read",
+        )

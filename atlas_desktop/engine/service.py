@@ -46,6 +46,7 @@ from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
+from atlas_desktop.store.mappings import DiscoveryCounts
 from atlas_desktop.store.snapshots import BaseValues
 
 log = logging.getLogger(__name__)
@@ -148,11 +149,7 @@ class EngineService:
             locations = await erp.locations()
             spec = await self.db(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
-            atlas_refs, products, stock = await self.db(self._discovery_inputs, connection_id)
-            drafts = await asyncio.to_thread(discover, atlas_refs, products, stock, resolver)
-            del atlas_refs, products, stock
-            identify_ndc.cache_clear()  # only worth its memory while one discovery runs
-            counts = await self.db(self.repos.mappings.apply_discovery, connection_id, drafts)
+            counts = await self.db(self._discover_from_mirrors, connection_id, resolver)
         return DiscoverySummary(
             matched=counts.matched,
             ambiguous=counts.ambiguous,
@@ -160,20 +157,24 @@ class EngineService:
             unmatched_erp=counts.unmatched_erp,
         )
 
-    def _discovery_inputs(
-        self, connection_id: str
-    ) -> tuple[list[AtlasRef], list[ErpProductRef], list[ErpStockRef]]:
+    def _discover_from_mirrors(self, connection_id: str, resolver: LocationResolver) -> DiscoveryCounts:
+        """Discovery on the DB thread, streamed: the mirrors are read page by page and the drafts written
+        in batches as they come, so only the ERP side's index is ever held in memory (100k items)."""
         mirrors = self.repos.mirrors
-        atlas_refs = [
+        atlas_refs = (
             AtlasRef(row.atlas_id, row.ndc_text, row.lot, row.location, row.name or "")
             for row in mirrors.iter_atlas_rows(connection_id)
-        ]
-        products = [
-            ErpProductRef(p.item_id, p.ndc_text, p.name or "")
-            for p in mirrors.iter_erp_products(connection_id)
-        ]
-        stock = [ErpStockRef(s.item_id, s.location_id, s.lot) for s in mirrors.iter_erp_stock(connection_id)]
-        return atlas_refs, products, stock
+        )
+        products = (
+            ErpProductRef(product.item_id, product.ndc_text, product.name or "")
+            for product in mirrors.iter_erp_products(connection_id)
+        )
+        stock = (ErpStockRef(s.item_id, s.location_id, s.lot) for s in mirrors.iter_erp_stock(connection_id))
+        try:
+            drafts = discover(atlas_refs, products, stock, resolver)
+            return self.repos.mappings.apply_discovery(connection_id, drafts)
+        finally:
+            identify_ndc.cache_clear()  # only worth its memory while one discovery runs
 
     async def preview(self, connection_id: str) -> SyncPlan:
         summary = await self.sync(connection_id, sync_type=SyncType.MANUAL, approve=False, force_preview=True)

@@ -32,6 +32,7 @@ from atlas_desktop.store.models import (
     InventoryMappingRow,
     SyncBaseRow,
 )
+from atlas_desktop.store.search_index import BulkIndexing
 from atlas_desktop.store.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
@@ -183,6 +184,7 @@ _INSERT_SQL = (
     ":erp_location_id, :lot, :ndc_key, :ndc_text_atlas, :ndc_text_erp, :item_name, :status, "
     ":match_method, :sync_direction, :now, :now, :note)"
 )
+_WRITE_BATCH = 2000  # rows per executemany while a discovery is applied
 _REFRESH_SQL = (
     "UPDATE erp_inventory_mappings SET ndc_key = :ndc_key, ndc_text_atlas = :ndc_text_atlas, "
     "ndc_text_erp = :ndc_text_erp, item_name = :item_name, status = :status, match_method = :match_method, "
@@ -222,20 +224,23 @@ class MappingRepository:
         options and base: an automatic row a draft repeats (same Atlas id and ERP key); a matched row
         keeps its status even if the engine marked it conflict. Every other automatic row is removed
         (with its base). A draft touching an Atlas id or ERP key a user-made row holds is skipped.
+        `drafts` is consumed once, as it comes: rows are written in batches, never all held at once.
         """
         now = utc_text(utcnow())
         kept = inserted = skipped = 0
         with self._store.session() as session:
             require_connection(session, connection_id)
             connection = session.connection()
+            owned_atlas: set[str] = set()
+            owned_erp: set[_ErpKey] = set()
+            # identity -> [(row id, status, hash of the described columns)]: a hash, not the texts,
+            # so a rediscovery of 100k rows does not hold every name twice.
+            auto: dict[_Identity, list[tuple[int, MappingStatus, int]]] = {}
             existing = connection.exec_driver_sql(
                 f"SELECT id, atlas_inventory_id, erp_item_id, erp_location_id, lot, status, match_method, "
                 f"{', '.join(_DESCRIBED)} FROM erp_inventory_mappings WHERE connection_id = ?",
                 (connection_id,),
-            ).all()
-            owned_atlas: set[str] = set()
-            owned_erp: set[_ErpKey] = set()
-            auto: dict[_Identity, list[tuple[int, MappingStatus, tuple[Any, ...]]]] = {}
+            )
             for row_id, atlas_id, item, location, lot, status, method, *described in existing:
                 status = MappingStatus(status)
                 if _user_owned(status, MatchMethod(method) if method else None):
@@ -246,11 +251,24 @@ class MappingRepository:
                         owned_erp.add(key)
                 else:
                     identity = (atlas_id, item, location, lot_or_none(lot))
-                    auto.setdefault(identity, []).append((row_id, status, tuple(described)))
+                    auto.setdefault(identity, []).append((row_id, status, hash(tuple(described))))
 
+            index = BulkIndexing(connection)
             inserts: list[dict[str, Any]] = []
             refreshes: list[dict[str, Any]] = []
             unpaired: list[int] = []
+
+            def flush(force: bool = False) -> None:
+                nonlocal inserted
+                if refreshes and (force or len(refreshes) >= _WRITE_BATCH):
+                    connection.exec_driver_sql(_REFRESH_SQL, refreshes)  # type: ignore[arg-type]
+                    index.reindex([params["id"] for params in refreshes])
+                    refreshes.clear()
+                if inserts and (force or len(inserts) >= _WRITE_BATCH):
+                    connection.exec_driver_sql(_INSERT_SQL, inserts)  # type: ignore[arg-type]
+                    inserted += len(inserts)
+                    inserts.clear()
+
             for draft in drafts:
                 erp_key = _erp_key(draft.erp_item_id, draft.erp_location_id, draft.lot)
                 if (draft.atlas_inventory_id and draft.atlas_inventory_id in owned_atlas) or (
@@ -263,6 +281,7 @@ class MappingRepository:
                 candidates = auto.get(identity)
                 if not candidates:
                     inserts.append(dict(params, connection_id=connection_id, sync_direction="bidirectional"))
+                    flush()
                     continue
                 row_id, status, described = candidates.pop()
                 kept += 1
@@ -271,19 +290,18 @@ class MappingRepository:
                 elif status in PAIRED:
                     unpaired.append(row_id)
                 # Rewriting 100k unchanged rows would cost more than the whole comparison.
-                if tuple(params[name] for name in _DESCRIBED) != described:
+                if hash(tuple(params[name] for name in _DESCRIBED)) != described:
                     refreshes.append(dict(params, id=row_id))
+                    flush()
+            flush(force=True)
 
             stale = [row_id for rows in auto.values() for row_id, _, _ in rows]
             for batch in chunked(stale, IN_CHUNK):
                 connection.execute(sa.delete(_M).where(_M.c.id.in_(batch)))
+            index.forget(stale)
             for batch in chunked(unpaired, IN_CHUNK):
                 connection.execute(sa.delete(SyncBaseRow.__table__).where(SyncBaseRow.mapping_id.in_(batch)))
-            for batch in chunked(refreshes, 2000):
-                connection.exec_driver_sql(_REFRESH_SQL, batch)  # type: ignore[arg-type]
-            for batch in chunked(inserts, 2000):
-                connection.exec_driver_sql(_INSERT_SQL, batch)  # type: ignore[arg-type]
-                inserted += len(batch)
+            index.finish()
 
             totals = dict(
                 connection.execute(

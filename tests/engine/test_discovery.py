@@ -63,7 +63,7 @@ def test_duplicates_and_unmatched_are_flagged() -> None:
         AtlasRef("none", "99999-999-99", None, "MAIN"),
         AtlasRef("bad", "not an ndc", None, "MAIN"),
     ]
-    results = discover(atlas, products, stock, LOCATIONS)
+    results = list(discover(atlas, products, stock, LOCATIONS))
     atlas_side = by_atlas(results)
     assert (
         atlas_side["dup"].status is MappingStatus.UNMATCHED_ATLAS and "2 ERP items" in atlas_side["dup"].note
@@ -83,7 +83,7 @@ def test_lot_and_location_must_agree() -> None:
         AtlasRef("noloc", "22222-333-44", "L1", "NORTH"),
         AtlasRef("twice", "22222-333-44", " l1 ", "EAST"),
     ]
-    results = discover(atlas, products, stock, LOCATIONS)
+    results = list(discover(atlas, products, stock, LOCATIONS))
     atlas_side = by_atlas(results)
     assert atlas_side["same"].status is MappingStatus.MATCHED and atlas_side["same"].erp_location_id == "2"
     assert atlas_side["otherlot"].status is MappingStatus.UNMATCHED_ATLAS
@@ -101,7 +101,7 @@ def test_ten_thousand_items_discover_quickly() -> None:
         stock.append(ErpStockRef(f"I{i}", "1", f"L{i}"))
         atlas.append(AtlasRef(f"R{i}", parse_ndc(ndc).eleven, f"L{i}", "MAIN"))
     started = time.perf_counter()
-    results = discover(atlas, products, stock, LOCATIONS)
+    results = list(discover(atlas, products, stock, LOCATIONS))
     elapsed = time.perf_counter() - started
     print(f"discovery of 10,000 items: {elapsed:.2f} s")
     assert sum(r.status is MappingStatus.MATCHED for r in results) == 10_000

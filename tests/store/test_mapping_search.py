@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.store.enums import MappingStatus, MatchMethod
 from atlas_desktop.store.explain import MappingPages
+from atlas_desktop.store.mappings import MappingDraft, MappingRepository
 from atlas_desktop.store.models import ConnectionRow, InventoryMappingRow
+from atlas_desktop.store.search_index import SEARCH_TEXT
 
 
 def test_search_finds_fragments_and_follows_changes(tmp_path: Path) -> None:
@@ -51,3 +55,81 @@ def test_search_finds_fragments_and_follows_changes(tmp_path: Path) -> None:
                                             atlas_inventory_id="inv_9", item_name="Amoxicillin"))  # fmt: skip
         assert found("pitor") == []  # a reused id carries no stale text
         assert found("moxic") == ["Amoxicillin"]
+
+
+def _index_matches_rows(store: Store) -> None:
+    """The index holds exactly one entry per mapping, with the text the triggers would have written."""
+    with store.session() as session:
+        connection = session.connection()
+        indexed = dict(connection.exec_driver_sql("SELECT rowid, text FROM mapping_search").all())
+        expected = dict(
+            connection.exec_driver_sql(f"SELECT m.id, {SEARCH_TEXT} FROM erp_inventory_mappings m").all()
+        )
+        paused = connection.exec_driver_sql("SELECT count(*) FROM mapping_search_paused").scalar_one()
+    assert indexed == expected
+    assert paused == 0
+
+
+def _draft(atlas: str, item: str, name: str) -> MappingDraft:
+    return MappingDraft(
+        atlas, item, "1", None, "00071015523", "0071-0155-23", "00071-0155-23", name,
+        MappingStatus.MATCHED, MatchMethod.AUTO_NDC,
+    )  # fmt: skip
+
+
+def test_discovery_indexes_in_bulk_exactly_what_the_triggers_would(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "atlas.db") as store:
+        with store.session() as session:
+            connection = ConnectionRow(erp_type=ErpType.NETSUITE, connection_name="NS", settings={})
+            session.add(connection)
+            session.flush()
+            cid = connection.id
+        mappings = MappingRepository(store)
+        pages = MappingPages(store)
+
+        def found(text: str) -> set[str | None]:
+            views = pages.page(cid, status=None, search=text, offset=0, limit=50)
+            return {view.atlas_inventory_id for view in views}
+
+        mappings.apply_discovery(cid, [_draft(f"inv_{i}", str(i), f"Lipitor {i} mg") for i in range(30)])
+        _index_matches_rows(store)
+        assert found("Lipitor 7 mg") == {"inv_7"}
+        # Rediscovery: one name changed, one row gone, one new row; the others unchanged.
+        again = [_draft(f"inv_{i}", str(i), f"Lipitor {i} mg") for i in range(1, 30)]
+        again[0] = _draft("inv_1", "1", "Atorvastatin 1 mg")
+        again.append(_draft("inv_new", "99", "Crestor 5 mg"))
+        mappings.apply_discovery(cid, again)
+        _index_matches_rows(store)
+        assert found("Atorvastatin") == {"inv_1"} and found("Lipitor 1 mg") == set()
+        assert found("Lipitor 0 mg") == set() and found("Crestor") == {"inv_new"}
+        # The triggers are back for ordinary writes.
+        with store.session() as session:
+            session.add(InventoryMappingRow(connection_id=cid, status=MappingStatus.UNMATCHED_ATLAS,
+                                            atlas_inventory_id="inv_m", item_name="Amoxicillin"))  # fmt: skip
+        assert found("moxic") == {"inv_m"}
+        _index_matches_rows(store)
+
+
+def test_a_failed_discovery_leaves_the_index_and_its_triggers_as_they_were(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "atlas.db") as store:
+        with store.session() as session:
+            connection = ConnectionRow(erp_type=ErpType.NETSUITE, connection_name="NS", settings={})
+            session.add(connection)
+            session.flush()
+            cid = connection.id
+        mappings = MappingRepository(store)
+        mappings.apply_discovery(cid, [_draft("inv_a", "1", "Lipitor 10 mg")])
+
+        def broken() -> Iterator[MappingDraft]:
+            yield from (_draft(f"inv_{i}", str(i + 10), "Zocor") for i in range(2500))  # past one batch
+            raise RuntimeError("the ERP read broke off")
+
+        with pytest.raises(RuntimeError):
+            mappings.apply_discovery(cid, broken())
+        _index_matches_rows(store)
+        with store.session() as session:
+            session.add(InventoryMappingRow(connection_id=cid, status=MappingStatus.UNMATCHED_ATLAS,
+                                            atlas_inventory_id="inv_b", item_name="Amoxicillin"))  # fmt: skip
+        _index_matches_rows(store)
+        assert {v.atlas_inventory_id for v in MappingPages(store).page(
+            cid, status=None, search="Zocor", offset=0, limit=5)} == set()  # fmt: skip
