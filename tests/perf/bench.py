@@ -1,7 +1,7 @@
 """Sync benchmarks against the emulators over real sockets, compared with the physical limit of the APIs.
 
     python tests/perf/bench.py [--items 10000 50000 ...] [--erp netsuite|sap|both] [--latency-ms 20]
-        [--concurrency 5] [--changes 0 10 1000] [--scenarios first incremental naive] [--json FILE]
+        [--concurrency 5] [--changes 0 10 1000] [--scenarios first incremental naive ui] [--json FILE]
         [--profile DIR]
 
 Per ERP and catalog size: one world (ERP emulator + Atlas emulator on loopback ports, `latency_ms` added per
@@ -9,6 +9,9 @@ request, `concurrency` requests in flight per server). Scenarios, in this order:
   first        discovery + the approved first sync of the whole catalog
   incremental  after 0, 10, 1,000 changes (half Atlas sales, half ERP receipts) on the synced catalog
   naive        the design plan's way: one ERP read + one Atlas PATCH per mapped row (bench_naive.py)
+  ui           not by default (a second world and first sync): ui-sync, event-loop stalls in the desktop
+               app during discovery + the first sync, and ui-start, exec to the main window's first paint on
+               the synced profile (bench_ui.py); rows add max_loop_stall_ms and the worst stalls' stacks
 The app runs in its own process (bench_worker.py): wall_s and peak_rss_mb are the app's alone. API calls are
 what the servers counted (/_sandbox/stats), 429s included. How min_api_calls and lower_bound_s are made:
 see bench_bounds.py (printed with --explain).
@@ -30,9 +33,11 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 import bench_bounds  # noqa: E402
 import bench_naive  # noqa: E402
+import bench_ui  # noqa: E402
 from bench_world import World, world  # noqa: E402  (first: puts the project on sys.path)
 
-SCENARIOS = ("first", "incremental", "naive")
+SCENARIOS = ("first", "incremental", "naive", "ui")
+DEFAULT_SCENARIOS = ("first", "incremental", "naive")
 
 
 def parse_items(text: str) -> int:
@@ -69,14 +74,36 @@ def first_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]
     w.reset_stats()
     profile = args.profile / f"first-{w.erp_name}-{items}.txt" if args.profile else None
     result = w.run_engine("first", profile)
+    extra = {"status": result["status"], "mapped": result["matched"], "rows": w.source_rows()}
+    return record(
+        "first", w, items, 0, args, result["wall_s"], full_sync_bound(w), result["peak_rss_mb"], extra
+    )
+
+
+def full_sync_bound(w: World) -> bench_bounds.Bound:
+    """The minimum for the first sync just run: every row read once, each write the servers counted."""
     stats = w.stats()
     atlas_writes = sum(
         n for route, n in stats["atlas"]["by_route"].items() if not route.startswith("GET")
     ) - _bookkeeping(stats["atlas"]["by_route"])
     erp_writes = sum(n for route, n in stats["erp"]["by_route"].items() if _erp_write(w.erp_name, route))
-    bound = bench_bounds.full_sync(w.erp_name, w.source_rows(), erp_writes, atlas_writes)
-    extra = {"status": result["status"], "mapped": result["matched"], "rows": w.source_rows()}
-    return record("first", w, items, 0, args, result["wall_s"], bound, result["peak_rss_mb"], extra)
+    return bench_bounds.full_sync(w.erp_name, w.source_rows(), erp_writes, atlas_writes)
+
+
+def ui_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
+    w.reset_stats()
+    result = bench_ui.ui_sync(w)
+    bound = full_sync_bound(w)
+    wall, rss = result.pop("wall_s"), result.pop("peak_rss_mb")
+    return record("ui-sync", w, items, 0, args, wall, bound, rss, result)
+
+
+def ui_start(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
+    w.reset_stats()
+    result = bench_ui.ui_start(w)
+    bound = bench_bounds.Bound(0, 0, 0, 0)  # starting makes no request it could not do without
+    wall, rss = result.pop("wall_s"), result.pop("peak_rss_mb")
+    return record("ui-start", w, items, 0, args, wall, bound, rss, result)
 
 
 def _bookkeeping(routes: dict[str, int]) -> int:
@@ -169,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=5)
     parser.add_argument("--changes", nargs="+", type=int, default=[0, 10, 1000])
-    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(DEFAULT_SCENARIOS))
     parser.add_argument(
         "--naive-sample", type=int, default=2000, help="rows the baseline is timed on (0: all)"
     )
@@ -184,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for erp in erps:
         for items in args.items:
+            if "ui" in args.scenarios:  # its own world: the first sync must find the catalog untouched
+                with world(erp, items, args.latency_ms, args.concurrency) as w:
+                    for scenario in (ui_sync, ui_start):
+                        rows.append(scenario(w, items, args))
+                        print(table(rows[-1:]).splitlines()[-1], flush=True)
+            if set(args.scenarios) == {"ui"}:
+                continue
             with world(erp, items, args.latency_ms, args.concurrency) as w:
                 rows.append(first_sync(w, items, args))
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
@@ -194,10 +228,12 @@ def main(argv: list[str] | None = None) -> int:
                 if "naive" in args.scenarios:
                     rows.append(naive(w, items, args))
                     print(table(rows[-1:]).splitlines()[-1], flush=True)
-    rows = [r for r in rows if r["scenario"] in args.scenarios]
+    rows = [r for r in rows if r["scenario"].split("-")[0] in args.scenarios]
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s in all")
     print(table(rows))
     print("x bound = wall / lower bound; x min = API calls / minimum. Lower bound: --explain.")
+    if any(r["scenario"].startswith("ui-") for r in rows):
+        print(bench_ui.report([r for r in rows if r["scenario"].startswith("ui-")]))
     if args.explain:
         print(bench_bounds.EXPLANATION)
     if args.json:
