@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,6 +127,12 @@ _BASE_UPSERT = (
     "erp_version = excluded.erp_version, updated_at = excluded.updated_at"
 )
 _SYNCED = "UPDATE erp_inventory_mappings SET last_synced_at = :now WHERE id = :mapping_id"
+_DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHERE id = ?"
+_APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
+_SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ? WHERE mapping_id = ?"
+_OUTBOX = OutboxRow.__table__
+_DECISIONS = SyncDecisionRow.__table__
+_BASES = SyncBaseRow.__table__
 
 
 def _base_params(mapping_id: int, base: Mapping[str, Any], now: str | None) -> dict[str, Any]:
@@ -139,23 +146,18 @@ def _base_params(mapping_id: int, base: Mapping[str, Any], now: str | None) -> d
     }
 
 
-def _apply_base(session: Session, mapping_id: int | None, new_base: Mapping[str, Any] | None) -> None:
-    """base := new_base (with both mirrors' current versions) and the mapping marked synced now."""
-    if mapping_id is None or new_base is None:
-        return
-    params = _base_params(mapping_id, new_base, utc_text(utcnow()))
-    connection = session.connection()
-    connection.exec_driver_sql(_BASE_UPSERT, params)
-    connection.exec_driver_sql(_SYNCED, params)
-
-
-def _shift_base(session: Session, mapping_id: int | None, deltas: Iterable[Decimal | None]) -> None:
-    """Move the base by writes that went through under a cancelled decision.
+def _shift_total(deltas: Iterable[Decimal | None]) -> Decimal:
+    """How far writes that went through under a cancelled decision move the base: their summed deltas.
 
     With one base for both sides the next merge computes atlas + erp - base; a write that landed on one
     side would otherwise count again as a change of that side.
     """
-    total = sum((d for d in deltas if d is not None), Decimal(0))
+    return sum((d for d in deltas if d is not None), Decimal(0))
+
+
+def _shift_base(session: Session, mapping_id: int | None, deltas: Iterable[Decimal | None]) -> None:
+    """Move the base by writes that went through under a cancelled decision (see _shift_total)."""
+    total = _shift_total(deltas)
     if mapping_id is None or total == 0:
         return
     base = session.get(SyncBaseRow, mapping_id)
@@ -396,28 +398,40 @@ class DecisionRepository:
         with self._store.session() as session:
             if mirror_update is not None:
                 mirror_update(session)
-            return _mark_done(session, outbox_id, remote_id)
+            return _confirm(session, [(outbox_id, remote_id)]) > 0
 
     def mark_done_many(self, confirmed: Sequence[tuple[int, str | None]]) -> int:
-        """Several confirmed writes in one transaction (a wave of the push); returns decisions applied."""
+        """Several confirmed writes in one transaction (a wave of the push); returns decisions applied.
+
+        The outcome is that of mark_done for each in order; OutboxEntryNotFound (nothing changed) if an
+        id does not exist.
+        """
         with self._store.session() as session:
-            return sum(_mark_done(session, outbox_id, remote_id) for outbox_id, remote_id in confirmed)
+            return _confirm(session, confirmed)
 
     def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
-        """About to send these (attempts += 1), in one transaction. Returns the ids still open: the
-        others were settled meanwhile and must not be sent."""
+        """About to send these (attempts += 1), in one transaction. Returns the ids still open, in the
+        order given: the others were settled meanwhile (or do not exist) and must not be sent."""
         now = utcnow()
-        still_open: list[int] = []
+        # An id given twice counts two attempts, as two mark_sending calls would.
+        by_times: dict[int, list[int]] = {}
+        for outbox_id, times in Counter(outbox_ids).items():
+            by_times.setdefault(times, []).append(outbox_id)
+        opened: set[int] = set()
         with self._store.session() as session:
-            for outbox_id in outbox_ids:
-                row = session.get(OutboxRow, outbox_id)
-                if row is None or row.status in CLOSED_STATUSES:
-                    continue
-                row.status = OutboxStatus.SENDING
-                row.attempts += 1
-                row.updated_at = now
-                still_open.append(outbox_id)
-        return still_open
+            connection = session.connection()
+            for times, ids in by_times.items():
+                for batch in chunked(ids, IN_CHUNK):
+                    result = connection.execute(
+                        sa.update(_OUTBOX)
+                        .where(_OUTBOX.c.id.in_(batch), _OUTBOX.c.status.not_in(CLOSED_STATUSES))
+                        .values(
+                            status=OutboxStatus.SENDING, attempts=_OUTBOX.c.attempts + times, updated_at=now
+                        )
+                        .returning(_OUTBOX.c.id)
+                    )
+                    opened.update(result.scalars())
+        return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
 
     def cancel_pending(self, connection_id: str, mapping_id: int) -> int:
         """Withdraw a mapping's unsent writes and their decisions. Returns how many writes were cancelled."""
@@ -495,36 +509,124 @@ def _entry(row: OutboxRow) -> OutboxEntry:
     )
 
 
-def _mark_done(session: Session, outbox_id: int, remote_id: str | None) -> bool:
-    """The body of mark_done inside a caller's transaction."""
-    row = session.get(OutboxRow, outbox_id)
-    if row is None:
-        raise OutboxEntryNotFound(f"there is no outbox entry {outbox_id}")
-    if row.status is OutboxStatus.DONE:
-        return False
-    # Done wins over failed/cancelled: the remote says it happened, and the base must know.
-    row.status = OutboxStatus.DONE
-    row.remote_id = remote_id
-    row.updated_at = utcnow()
-    session.flush()
-    if row.decision_id is None:
-        return False
-    decision = session.get(SyncDecisionRow, row.decision_id)
-    if decision is None:
-        return False
-    if decision.status is DecisionStatus.CANCELLED:
-        _shift_base(session, decision.mapping_id, [row.quantity_delta])
-        return False
-    if decision.status is not DecisionStatus.PENDING:
-        return False
-    open_writes = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OutboxRow)
-        .where(OutboxRow.decision_id == decision.id, OutboxRow.status != OutboxStatus.DONE)
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    id: int
+    mapping_id: int | None
+    status: DecisionStatus
+    new_base: dict[str, Any] | None
+
+
+def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> int:
+    """Writes confirmed by the remote, inside the caller's transaction; returns the decisions applied.
+
+    The outcome is that of confirming them one at a time in the given order (an id given twice counts
+    once, with its first remote id), in a few statements per batch rather than several per write:
+    - a write already done stays as it is; any other becomes done. Done wins over failed/cancelled: the
+      remote says it happened, and the base must know;
+    - a write of a cancelled decision moves that decision's base by its quantity delta;
+    - a pending decision whose writes are now all done is applied: base := its new base (with both
+      mirrors' current versions), the mapping marked synced.
+    OutboxEntryNotFound if an id does not exist (raised before anything changed).
+    """
+    remote_ids: dict[int, str | None] = {}
+    for outbox_id, remote_id in confirmed:
+        remote_ids.setdefault(outbox_id, remote_id)  # the second time round the write is already done
+    if not remote_ids:
+        return 0
+    session.flush()  # ORM changes made earlier in this transaction (a mirror update) go first
+    connection = session.connection()
+    writes: dict[int, tuple[OutboxStatus, int | None, Decimal | None]] = {}
+    columns = (_OUTBOX.c.id, _OUTBOX.c.status, _OUTBOX.c.decision_id, _OUTBOX.c.quantity_delta)
+    for batch in chunked(remote_ids, IN_CHUNK):
+        for outbox_id, status, decision_id, delta in connection.execute(
+            sa.select(*columns).where(_OUTBOX.c.id.in_(batch))
+        ):
+            writes[outbox_id] = (status, decision_id, delta)
+    for outbox_id in remote_ids:
+        if outbox_id not in writes:
+            raise OutboxEntryNotFound(f"there is no outbox entry {outbox_id}")
+    newly_done = [i for i in remote_ids if writes[i][0] is not OutboxStatus.DONE]
+    if not newly_done:
+        return 0
+    now = utc_text(utcnow())
+    connection.exec_driver_sql(
+        _DONE_UPDATE, [(OutboxStatus.DONE.value, remote_ids[i], now, i) for i in newly_done]
     )
-    if open_writes:
-        return False
-    _apply_base(session, decision.mapping_id, decision.new_base)
-    decision.status = DecisionStatus.APPLIED
-    decision.applied_at = utcnow()
-    return True
+
+    decisions = _load_decisions(connection, {writes[i][1] for i in newly_done} - {None})
+    pending = [d.id for d in decisions.values() if d.status is DecisionStatus.PENDING]
+    unfinished = _with_open_writes(connection, pending)
+    completed = {d for d in pending if d not in unfinished}
+    # Replaying the base moves in confirmation order keeps the one-by-one outcome when one mapping's base
+    # moves more than once: a new base replaces whatever came before it, shifts add up on top of it.
+    new_bases: dict[int, dict[str, Any]] = {}  # mapping -> the upsert's parameters
+    shifts: dict[int, list[Decimal]] = {}
+    for outbox_id in newly_done:
+        _, decision_id, delta = writes[outbox_id]
+        decision = decisions.get(decision_id) if decision_id is not None else None
+        if decision is None or decision.mapping_id is None:
+            continue
+        if decision.status is DecisionStatus.CANCELLED:
+            step = _shift_total([delta])
+            if step != 0:
+                shifts.setdefault(decision.mapping_id, []).append(step)
+        elif decision.id in completed and decision.new_base is not None:
+            # A decision completes at its last write of the batch: each of its writes sets the base again.
+            new_bases[decision.mapping_id] = _base_params(decision.mapping_id, decision.new_base, now)
+            shifts.pop(decision.mapping_id, None)
+    if new_bases:
+        params = list(new_bases.values())
+        connection.exec_driver_sql(_BASE_UPSERT, params)
+        connection.exec_driver_sql(_SYNCED, params)
+    if shifts:
+        _apply_shifts(connection, shifts, now)
+    if completed:
+        connection.exec_driver_sql(
+            _APPLIED_UPDATE, [(DecisionStatus.APPLIED.value, now, decision_id) for decision_id in completed]
+        )
+    return len(completed)
+
+
+def _load_decisions(connection: sa.Connection, decision_ids: Iterable[int]) -> dict[int, _Decision]:
+    found: dict[int, _Decision] = {}
+    columns = (_DECISIONS.c.id, _DECISIONS.c.mapping_id, _DECISIONS.c.status, _DECISIONS.c.new_base)
+    for batch in chunked(decision_ids, IN_CHUNK):
+        for row in connection.execute(sa.select(*columns).where(_DECISIONS.c.id.in_(batch))):
+            found[row.id] = _Decision(row.id, row.mapping_id, row.status, row.new_base)
+    return found
+
+
+def _with_open_writes(connection: sa.Connection, decision_ids: Sequence[int]) -> set[int]:
+    """The decisions among these with a write not done yet."""
+    found: set[int] = set()
+    for batch in chunked(decision_ids, IN_CHUNK):
+        found.update(
+            connection.scalars(
+                sa.select(_OUTBOX.c.decision_id)
+                .where(_OUTBOX.c.decision_id.in_(batch), _OUTBOX.c.status != OutboxStatus.DONE)
+                .distinct()
+            )
+        )
+    return found
+
+
+def _apply_shifts(
+    connection: sa.Connection, shifts: Mapping[int, Sequence[Decimal]], now: str | None
+) -> None:
+    """Add each mapping's shifts, one after the other, to its base quantity (a base without one stays)."""
+    quantities: dict[int, Decimal] = {}
+    for batch in chunked(shifts, IN_CHUNK):
+        rows = connection.execute(
+            sa.select(_BASES.c.mapping_id, _BASES.c.quantity).where(
+                _BASES.c.mapping_id.in_(batch), _BASES.c.quantity.is_not(None)
+            )
+        )
+        quantities.update((mapping_id, quantity) for mapping_id, quantity in rows)
+    updates = []
+    for mapping_id, quantity in quantities.items():
+        for step in shifts[mapping_id]:
+            quantity = quantity + step
+        updates.append((decimal_text(quantity), now, mapping_id))
+    if updates:
+        connection.exec_driver_sql(_SHIFT_UPDATE, updates)
