@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from sys import intern
+from typing import cast
 
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
@@ -31,7 +33,7 @@ class NdcIdentity:
     error: str | None = None
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=4096)  # texts repeat locally (a product and its rows), not across a catalog
 def identify_ndc(text: str | None) -> NdcIdentity:
     if not text or not text.strip():
         return NdcIdentity(None, None, frozenset(), "no NDC")
@@ -135,8 +137,9 @@ class ProductIndex:
                 self.by_key.add(identity.key, product.item_id)
             if identity.ten:
                 self.by_ten.add(identity.ten, product.item_id)
-            for key in identity.candidates:
-                self.by_candidate.add(key, product.item_id)
+            if identity.candidates != {identity.key}:  # an unambiguous text is in by_key already
+                for key in identity.candidates:
+                    self.by_candidate.add(key, product.item_id)
 
     def match(self, identity: NdcIdentity) -> tuple[set[str], bool]:
         """(ERP item ids, strong). Strong matches win; weak ones are only ever suggestions."""
@@ -149,39 +152,47 @@ class ProductIndex:
             return strong, True
         weak: set[str] = set()
         for key in identity.candidates:
-            weak |= self.by_candidate.get(key)
+            weak |= self.by_candidate.get(key) | self.by_key.get(key)
         return weak, False
 
 
-class _ErpStock:
-    """ERP stock positions, flat: (item, location, normalised lot) -> the lot as the ERP spells it.
+_MISSING = object()
 
-    A position leaves when an Atlas row claims it, so what is left at the end is ERP-only stock.
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    atlas_id: str
+
+
+class _ErpStock:
+    """ERP stock positions, flat: (item, location, normalised lot) -> the lot as the ERP spells it, or
+    the Atlas row that claimed the position. What is unclaimed at the end is ERP-only stock.
     """
 
     def __init__(self, stock: Iterable[ErpStockRef]) -> None:
-        self.open: dict[tuple[str, str, str], str | None] = {}
+        self.positions: dict[tuple[str, str, str], str | None | _Claimed] = {}
         self._locations: dict[str, str | tuple[str, ...]] = {}
         for ref in stock:
-            self.open[(ref.item_id, ref.location_id, normalise_lot(ref.lot))] = ref.lot
-            known = self._locations.get(ref.item_id)
+            # Interned: 100k items' ids repeat in every position and in the product index.
+            item_id, location_id = intern(ref.item_id), intern(ref.location_id)
+            self.positions[(item_id, location_id, normalise_lot(ref.lot))] = ref.lot
+            known = self._locations.get(item_id)
             if known is None:
-                self._locations[ref.item_id] = ref.location_id
+                self._locations[item_id] = location_id
             elif isinstance(known, str):
-                if known != ref.location_id:
-                    self._locations[ref.item_id] = (known, ref.location_id)
-            elif ref.location_id not in known:
-                self._locations[ref.item_id] = (*known, ref.location_id)
+                if known != location_id:
+                    self._locations[item_id] = (known, location_id)
+            elif location_id not in known:
+                self._locations[item_id] = (*known, location_id)
 
     def locations_of(self, item_id: str) -> tuple[str, ...]:
         known = self._locations.get(item_id, ())
         return (known,) if isinstance(known, str) else known
 
-    def claim(self, position: tuple[str, str, str]) -> tuple[bool, str | None]:
-        """(found, the ERP's lot) for a position; a found one is taken out of the open set."""
-        if position not in self.open:
-            return False, None
-        return True, self.open.pop(position)
+    def unclaimed(self) -> Iterator[tuple[tuple[str, str, str], str | None]]:
+        for position, value in self.positions.items():
+            if not isinstance(value, _Claimed):
+                yield position, value
 
 
 def discover(
@@ -193,7 +204,9 @@ def discover(
     """Drafts one by one, as the Atlas rows stream past; only the ERP side is held in memory."""
     index = ProductIndex(erp_products)
     stock = _ErpStock(erp_stock)
-    seen_atlas: dict[tuple[str, str, str], str] = {}
+    # Atlas rows that found no ERP position, by the position they asked for (duplicates among them are
+    # told apart too); rows that found one are recorded in the position itself.
+    seen_elsewhere: dict[tuple[str, str, str], str] = {}
 
     def unmatched_atlas(
         row: AtlasRef, identity: NdcIdentity, note: str, erp_item: str | None = None
@@ -246,7 +259,9 @@ def discover(
                 row, identity, f"location '{row.location or ''}' has no ERP location; map it in settings"
             )
             continue
-        duplicate_of = seen_atlas.get((item_id, location_id, lot))
+        position = (item_id, location_id, lot)
+        held = stock.positions.get(position, _MISSING)
+        duplicate_of = held.atlas_id if isinstance(held, _Claimed) else seen_elsewhere.get(position)
         if duplicate_of is not None:
             yield unmatched_atlas(
                 row,
@@ -255,9 +270,8 @@ def discover(
                 erp_item=item_id,
             )
             continue
-        seen_atlas[(item_id, location_id, lot)] = row.id
-        found, erp_lot = stock.claim((item_id, location_id, lot))
-        if not found:
+        if held is _MISSING:
+            seen_elsewhere[position] = row.id
             yield MappingDraft(
                 row.id,
                 None,
@@ -272,6 +286,8 @@ def discover(
                 f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
             )
             continue
+        erp_lot = cast("str | None", held)
+        stock.positions[position] = _Claimed(row.id)
         yield MappingDraft(
             row.id,
             item_id,
@@ -284,8 +300,8 @@ def discover(
             MappingStatus.MATCHED,
             MatchMethod.AUTO_NDC,
         )
-    del seen_atlas
-    for (item_id, location_id, _lot), erp_lot in stock.open.items():
+    del seen_elsewhere
+    for (item_id, location_id, _lot), erp_lot in stock.unclaimed():
         product = index.products.get(item_id)
         ndc_text = product.ndc_text if product else None
         yield MappingDraft(
