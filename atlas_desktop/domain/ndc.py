@@ -64,8 +64,17 @@ class NdcLayout(StrEnum):
 
     @property
     def lengths(self) -> tuple[int, int, int]:
-        a, b, c = (int(part) for part in self.value.split("-"))
-        return a, b, c
+        return _LAYOUT_LENGTHS[self]  # looked up, not parsed: discovery asks ~10 times per NDC
+
+
+def _parse_lengths(layout: NdcLayout) -> tuple[int, int, int]:
+    a, b, c = (int(part) for part in layout.value.split("-"))
+    return a, b, c
+
+
+_LAYOUT_LENGTHS: dict[NdcLayout, tuple[int, int, int]] = {
+    layout: _parse_lengths(layout) for layout in NdcLayout
+}
 
 
 TEN_DIGIT_LAYOUTS: tuple[NdcLayout, ...] = (NdcLayout.L4_4_2, NdcLayout.L5_3_2, NdcLayout.L5_4_1)
@@ -82,9 +91,9 @@ class Ndc:
     layout: NdcLayout
 
     def __post_init__(self) -> None:
-        segments = (self.labeler, self.product, self.package)
-        if tuple(len(s) for s in segments) != self.layout.lengths or not all(_is_digits(s) for s in segments):
-            raise NdcError(f"segments {'-'.join(segments)} do not fit the {self.layout} layout")
+        lengths = (len(self.labeler), len(self.product), len(self.package))
+        if lengths != self.layout.lengths or not _is_digits(self.labeler + self.product + self.package):
+            raise NdcError(f"segments {self.hyphenated} do not fit the {self.layout} layout")
 
     @property
     def digits(self) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 from sys import intern
-from typing import cast
 
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
@@ -156,26 +156,27 @@ class ProductIndex:
         return weak, False
 
 
-_MISSING = object()
-
-
-@dataclass(frozen=True, slots=True)
-class _Claimed:
-    atlas_id: str
+class _Mark(Enum):
+    MISSING = "missing"  # no such ERP position
+    CLAIMED = "claimed"  # an Atlas row took the position
+    AS_KEYED = "as keyed"  # the ERP spells the lot as the key has it (no second copy kept)
 
 
 class _ErpStock:
-    """ERP stock positions, flat: (item, location, normalised lot) -> the lot as the ERP spells it, or
-    the Atlas row that claimed the position. What is unclaimed at the end is ERP-only stock.
+    """ERP stock positions, flat: (item, location, normalised lot) -> the lot as the ERP spells it, or a
+    mark. What is unclaimed at the end is ERP-only stock. At 100k items this is the largest structure
+    discovery holds, hence the marks instead of per-position objects.
     """
 
     def __init__(self, stock: Iterable[ErpStockRef]) -> None:
-        self.positions: dict[tuple[str, str, str], str | None | _Claimed] = {}
+        self.positions: dict[tuple[str, str, str], str | None | _Mark] = {}
         self._locations: dict[str, str | tuple[str, ...]] = {}
         for ref in stock:
             # Interned: 100k items' ids repeat in every position and in the product index.
             item_id, location_id = intern(ref.item_id), intern(ref.location_id)
-            self.positions[(item_id, location_id, normalise_lot(ref.lot))] = ref.lot
+            lot = normalise_lot(ref.lot)
+            spelled = ref.lot if ref.lot is None or ref.lot != lot else _Mark.AS_KEYED
+            self.positions[(item_id, location_id, lot)] = spelled
             known = self._locations.get(item_id)
             if known is None:
                 self._locations[item_id] = location_id
@@ -189,10 +190,20 @@ class _ErpStock:
         known = self._locations.get(item_id, ())
         return (known,) if isinstance(known, str) else known
 
+    def claim(self, position: tuple[str, str, str]) -> str | None | _Mark:
+        """The ERP's lot for an open position (taken out of the open ones), or MISSING / CLAIMED."""
+        held = self.positions.get(position, _Mark.MISSING)
+        if isinstance(held, _Mark) and held is not _Mark.AS_KEYED:
+            return held
+        self.positions[position] = _Mark.CLAIMED
+        return position[2] if held is _Mark.AS_KEYED else held
+
     def unclaimed(self) -> Iterator[tuple[tuple[str, str, str], str | None]]:
-        for position, value in self.positions.items():
-            if not isinstance(value, _Claimed):
-                yield position, value
+        for position, held in self.positions.items():
+            if held is _Mark.AS_KEYED:
+                yield position, position[2]
+            elif not isinstance(held, _Mark):
+                yield position, held
 
 
 def discover(
@@ -204,9 +215,9 @@ def discover(
     """Drafts one by one, as the Atlas rows stream past; only the ERP side is held in memory."""
     index = ProductIndex(erp_products)
     stock = _ErpStock(erp_stock)
-    # Atlas rows that found no ERP position, by the position they asked for (duplicates among them are
-    # told apart too); rows that found one are recorded in the position itself.
-    seen_elsewhere: dict[tuple[str, str, str], str] = {}
+    # Positions Atlas rows asked for that the ERP does not have (duplicates among them are told apart
+    # too); positions found are marked claimed in place.
+    seen_elsewhere: set[tuple[str, str, str]] = set()
 
     def unmatched_atlas(
         row: AtlasRef, identity: NdcIdentity, note: str, erp_item: str | None = None
@@ -260,18 +271,18 @@ def discover(
             )
             continue
         position = (item_id, location_id, lot)
-        held = stock.positions.get(position, _MISSING)
-        duplicate_of = held.atlas_id if isinstance(held, _Claimed) else seen_elsewhere.get(position)
-        if duplicate_of is not None:
+        erp_lot = stock.claim(position)
+        if erp_lot is _Mark.CLAIMED or position in seen_elsewhere:
             yield unmatched_atlas(
                 row,
                 identity,
-                f"duplicate of Atlas row {duplicate_of} (same product, lot and location)",
+                "duplicate: another Atlas row has the same product, lot and location "
+                f"(ERP item {item_id}, location {location_id}, lot '{row.lot or '-'}')",
                 erp_item=item_id,
             )
             continue
-        if held is _MISSING:
-            seen_elsewhere[position] = row.id
+        if erp_lot is _Mark.MISSING:
+            seen_elsewhere.add(position)
             yield MappingDraft(
                 row.id,
                 None,
@@ -286,8 +297,6 @@ def discover(
                 f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
             )
             continue
-        erp_lot = cast("str | None", held)
-        stock.positions[position] = _Claimed(row.id)
         yield MappingDraft(
             row.id,
             item_id,
