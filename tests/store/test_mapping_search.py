@@ -70,6 +70,22 @@ def _index_matches_rows(store: Store) -> None:
     assert paused == 0
 
 
+def _connection(store: Store) -> str:
+    with store.session() as session:
+        connection = ConnectionRow(erp_type=ErpType.NETSUITE, connection_name="NS", settings={})
+        session.add(connection)
+        session.flush()
+        return connection.id
+
+
+def _add_unmatched(store: Store, cid: str, atlas_id: str, name: str) -> None:
+    """An ordinary ORM write: the triggers, not the bulk path, must index it."""
+    with store.session() as session:
+        row = InventoryMappingRow(connection_id=cid, status=MappingStatus.UNMATCHED_ATLAS)
+        row.atlas_inventory_id, row.item_name = atlas_id, name
+        session.add(row)
+
+
 def _draft(atlas: str, item: str, name: str) -> MappingDraft:
     return MappingDraft(
         atlas, item, "1", None, "00071015523", "0071-0155-23", "00071-0155-23", name,
@@ -79,11 +95,7 @@ def _draft(atlas: str, item: str, name: str) -> MappingDraft:
 
 def test_discovery_indexes_in_bulk_exactly_what_the_triggers_would(tmp_path: Path) -> None:
     with Store.open(tmp_path / "atlas.db") as store:
-        with store.session() as session:
-            connection = ConnectionRow(erp_type=ErpType.NETSUITE, connection_name="NS", settings={})
-            session.add(connection)
-            session.flush()
-            cid = connection.id
+        cid = _connection(store)
         mappings = MappingRepository(store)
         pages = MappingPages(store)
 
@@ -103,20 +115,14 @@ def test_discovery_indexes_in_bulk_exactly_what_the_triggers_would(tmp_path: Pat
         assert found("Atorvastatin") == {"inv_1"} and found("Lipitor 1 mg") == set()
         assert found("Lipitor 0 mg") == set() and found("Crestor") == {"inv_new"}
         # The triggers are back for ordinary writes.
-        with store.session() as session:
-            session.add(InventoryMappingRow(connection_id=cid, status=MappingStatus.UNMATCHED_ATLAS,
-                                            atlas_inventory_id="inv_m", item_name="Amoxicillin"))  # fmt: skip
+        _add_unmatched(store, cid, "inv_m", "Amoxicillin")
         assert found("moxic") == {"inv_m"}
         _index_matches_rows(store)
 
 
 def test_a_failed_discovery_leaves_the_index_and_its_triggers_as_they_were(tmp_path: Path) -> None:
     with Store.open(tmp_path / "atlas.db") as store:
-        with store.session() as session:
-            connection = ConnectionRow(erp_type=ErpType.NETSUITE, connection_name="NS", settings={})
-            session.add(connection)
-            session.flush()
-            cid = connection.id
+        cid = _connection(store)
         mappings = MappingRepository(store)
         mappings.apply_discovery(cid, [_draft("inv_a", "1", "Lipitor 10 mg")])
 
@@ -127,9 +133,7 @@ def test_a_failed_discovery_leaves_the_index_and_its_triggers_as_they_were(tmp_p
         with pytest.raises(RuntimeError):
             mappings.apply_discovery(cid, broken())
         _index_matches_rows(store)
-        with store.session() as session:
-            session.add(InventoryMappingRow(connection_id=cid, status=MappingStatus.UNMATCHED_ATLAS,
-                                            atlas_inventory_id="inv_b", item_name="Amoxicillin"))  # fmt: skip
+        _add_unmatched(store, cid, "inv_b", "Amoxicillin")
         _index_matches_rows(store)
         assert {v.atlas_inventory_id for v in MappingPages(store).page(
             cid, status=None, search="Zocor", offset=0, limit=5)} == set()  # fmt: skip
