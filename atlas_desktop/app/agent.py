@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from atlas_desktop.app.api import start_configured_servers
 from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.app.gc_tuning import freeze_startup_heap, tune_gc
 from atlas_desktop.app.services import Services
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import Side
@@ -52,6 +53,7 @@ async def run_agent_async(services: Services, stop: asyncio.Event | None = None)
     servers = await start_configured_servers(services, engine)
     for problem in servers.problems:
         print(f"warning: {problem}", flush=True)
+    freeze_startup_heap()  # engine, scheduler and servers live until exit: no collection walks them again
     jobs = [job for job in scheduler.job_ids if job != "__watchdog__" and ":" not in job]
     log.info("agent started with %d scheduled connection(s)", len(jobs))
     print(f"agent running: {len(jobs)} connection(s) scheduled; stop with Ctrl+C or SIGTERM", flush=True)
@@ -96,4 +98,5 @@ async def start_change_feed_triggers(
 
 
 def run_agent(services: Services) -> int:
+    tune_gc()  # see gc_tuning: long syncs otherwise pay full collections every few seconds
     return asyncio.run(run_agent_async(services))

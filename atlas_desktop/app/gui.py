@@ -16,6 +16,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
+from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
@@ -132,6 +133,7 @@ async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
         ),
     )
     window.setWindowIcon(app_icon())
+    freeze_startup_heap()  # the window and services live until exit: no collection walks them again
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(None))
     window.show()
@@ -148,6 +150,8 @@ async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
 
 def run_gui(paths: ProfilePaths, *, demo: bool) -> int:
     """`atlas-desktop` (and `--demo`): the window until it is closed. Returns the process exit code."""
+    tune_gc()  # see gc_tuning: full collections froze the window during syncs
+    favour_the_gui_thread()  # and so did long DB-thread work, with the GUI thread waiting for the GIL
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Atlas Desktop")

@@ -17,7 +17,9 @@ then looks the write up by its key before sending it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
+import importlib
 import logging
 import random
 import ssl
@@ -109,6 +111,13 @@ def build_ssl_context(settings: HttpSettings) -> ssl.SSLContext:
     return context
 
 
+def preload_async_backend() -> None:
+    """httpx imports anyio's asyncio backend at a client's first request (~50 ms of imports). Clients are
+    built on a worker thread in the app; importing it there too keeps that cost off the event loop."""
+    with contextlib.suppress(ImportError):  # a private module of anyio: only ever an optimisation
+        importlib.import_module("anyio._backends._asyncio")
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
@@ -172,6 +181,8 @@ class HttpClient:
         self._rng = rng or random.Random()
         self._limit = asyncio.Semaphore(max(1, settings.max_concurrency))
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
+        if transport is None:
+            preload_async_backend()
         self.raw = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,

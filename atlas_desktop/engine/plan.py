@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,8 +23,11 @@ ATLAS_SET_FIELDS = "atlas_set_fields"
 
 
 def new_key() -> str:
-    """An idempotency key: unique per write, stored with it before the write is sent."""
-    return f"atl-{uuid.uuid4().hex}"
+    """An idempotency key: unique per write, stored with it before the write is sent.
+
+    128 random bits as 32 hex digits, like uuid4().hex but a quarter of its cost (a first sync makes
+    one per write, 100k+ of them)."""
+    return "atl-" + os.urandom(16).hex()
 
 
 @dataclass

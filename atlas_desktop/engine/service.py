@@ -104,8 +104,12 @@ class EngineService:
     # -- connectors -------------------------------------------------------------------------------
     async def erp(self, connection_id: str) -> ErpConnector:
         if connection_id not in self._erp:
-            spec = await self.db(self._connection_spec, connection_id)
-            self._erp[connection_id] = self._erp_factory(spec)
+            # Built on the DB thread, like the Atlas client: loading the CA bundle and making the HTTP
+            # client take ~0.4 s, which would freeze the window if done on the event loop.
+            built = await self.db(lambda: self._erp_factory(self._connection_spec(connection_id)))
+            connector = self._erp.setdefault(connection_id, built)
+            if connector is not built:  # another caller built one meanwhile: keep theirs
+                await built.aclose()
         return self._erp[connection_id]
 
     async def atlas(self) -> Any:

@@ -195,6 +195,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.mappings, "Mappings")
         self.tabs.addTab(self.conflicts, "Conflicts")
         self.tabs.addTab(self.history, "History")
+        # The mapping table reads only while its tab is shown (see MappingsView.set_active).
+        self.tabs.currentChanged.connect(lambda _index: self._on_tab_changed())
+        self._on_tab_changed()
         self.dashboard.sync_requested.connect(lambda cid: self.start_sync(cid))
         self.dashboard.edit_requested.connect(self.open_connection_dialog)
         self.mappings.explain_requested.connect(self.open_explain)
@@ -206,6 +209,10 @@ class MainWindow(QMainWindow):
         self.tray.show_window_requested.connect(self.show_and_raise)
         self.dashboard.reloaded.connect(self._on_dashboard_reloaded)
         self.tray.show()
+
+    def _on_tab_changed(self) -> None:
+        if self.mappings is not None:
+            self.mappings.set_active(self.tabs.currentWidget() is self.mappings)
 
     def _on_dashboard_reloaded(self) -> None:
         if self.tray is not None and self.dashboard is not None:
@@ -242,7 +249,7 @@ class MainWindow(QMainWindow):
             self.log_line(str(error))
             return
         dialog = ConnectionDialog(self.monitoring, summary, self)
-        dialog.saved.connect(lambda _cid: (self.refresh(), self.refresh_monitoring()))
+        dialog.saved.connect(lambda _cid: (self.refresh(dashboard=False), self.refresh_monitoring()))
         self._keep(dialog)
         dialog.open()
 
@@ -303,7 +310,8 @@ class MainWindow(QMainWindow):
         return task
 
     # ---- connections ------------------------------------------------------------------------------
-    def refresh(self) -> None:
+    def refresh(self, *, dashboard: bool = True) -> None:
+        """The connections list (and, unless the caller reloads it anyway, the dashboard)."""
         try:
             rows = self.connections.list()
         except AtlasDesktopError as error:
@@ -314,7 +322,7 @@ class MainWindow(QMainWindow):
         self.sync_action.setEnabled(bool(rows) and self.engine is not None)
         if rows and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
-        if self.dashboard is not None:
+        if dashboard and self.dashboard is not None:
             self.dashboard.reload()
 
     def selected_connection(self) -> str | None:
@@ -386,7 +394,7 @@ class MainWindow(QMainWindow):
         if summary.error_message:
             line += f" {summary.error_message}"
         self.log_line(line)
-        self.refresh()
+        self.refresh(dashboard=False)  # refresh_monitoring reloads it: once is enough after a run
         self.refresh_monitoring()
 
     def log_line(self, text: str) -> None:

@@ -11,11 +11,11 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -29,6 +29,7 @@ from atlas_desktop.connectors.atlas.mapping import (
     rfc3339,
 )
 from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
+from atlas_desktop.connectors.offload import OFF_LOOP_BYTES, off_loop
 from atlas_desktop.domain.errors import (
     ConfigError,
     InvalidResponse,
@@ -41,6 +42,7 @@ from atlas_desktop.domain.model import AtlasInventoryRow, ConnectionReport, ErpT
 from atlas_desktop.domain.secrets import known_secret_values, redact
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_PAGE = 1000
 MAX_WAIT_S = 60
@@ -180,6 +182,13 @@ class AtlasClient(UsesHttpClient):
         check(response, doing)
         return json_object(response, doing)
 
+    async def _get_page(self, url: str, doing: str, build: Callable[[dict[str, Any]], T], **kwargs: Any) -> T:
+        """GET a page and `build` its result from the JSON object; a large page is decoded and built
+        on a worker thread (1,000 rows take 50+ ms: the desktop app's event loop must not wait)."""
+        response = await self.http.request("GET", url, **kwargs)
+        check(response, doing)
+        return await off_loop(len(response.content), OFF_LOOP_BYTES, _built, response, doing, build)
+
     async def me(self) -> AccountInfo:
         data = await self._get("/api/v1/me", "reading the account")
         scopes = data.get("scopes")
@@ -196,12 +205,11 @@ class AtlasClient(UsesHttpClient):
         """Every listed row, ordered by id, fetched one page at a time (streams; never all in memory)."""
         params: dict[str, Any] = {"limit": _check_page_size(page_size)}
         while True:
-            data = await self._get("/api/v1/inventory", "reading the listing", params=params)
-            items, cursor = data.get("items"), data.get("next_cursor")
-            if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
-                raise InvalidResponse(f"{SYSTEM}: the listing page lacks items or next_cursor", system=SYSTEM)
-            for item in items:
-                yield parse_row(item)
+            rows, cursor = await self._get_page(
+                "/api/v1/inventory", "reading the listing", _listing_page, params=params
+            )
+            for row in rows:
+                yield row
             if not cursor:
                 return
             _check_advanced(params.get("cursor"), cursor, "listing")
@@ -222,13 +230,9 @@ class AtlasClient(UsesHttpClient):
             params["wait"] = f"{wait:g}"
             base = self.http.settings
             extra["timeout"] = httpx.Timeout(base.timeout_s + wait, connect=base.connect_timeout_s)
-        data = await self._get("/api/v1/inventory/changes", "reading the change feed", params=params, **extra)
-        changes, cursor, has_more = data.get("changes"), data.get("cursor"), data.get("has_more")
-        if not isinstance(changes, list) or not isinstance(cursor, str) or not isinstance(has_more, bool):
-            raise InvalidResponse(
-                f"{SYSTEM}: the change feed answer lacks changes, cursor or has_more", system=SYSTEM
-            )
-        return ChangeBatch(tuple(parse_row(c) for c in changes), cursor, has_more)
+        return await self._get_page(
+            "/api/v1/inventory/changes", "reading the change feed", _change_batch, params=params, **extra
+        )
 
     async def changes(self, *, since: str | None, limit: int = MAX_PAGE) -> AsyncIterator[ChangeBatch]:
         """Every change after `since` (None: from the beginning), batch by batch, until caught up.
@@ -290,23 +294,13 @@ class AtlasClient(UsesHttpClient):
                 params["since"] = cursor
             if limit is not None:
                 params["limit"] = _check_page_size(limit)
-            data = await self._get("/api/v1/orders", "reading orders", params=params)
-            orders, next_cursor, has_more = data.get("orders"), data.get("cursor"), data.get("has_more")
-            if (
-                not isinstance(orders, list)
-                or not isinstance(next_cursor, str)
-                or not isinstance(has_more, bool)
-            ):
-                raise InvalidResponse(
-                    f"{SYSTEM}: the orders answer lacks orders, cursor or has_more", system=SYSTEM
-                )
-            batch = OrderBatch(tuple(parse_order(o) for o in orders), next_cursor, has_more)
+            batch = await self._get_page("/api/v1/orders", "reading orders", _order_batch, params=params)
             if batch.orders or batch.cursor != cursor:
                 yield batch
-            if not has_more:
+            if not batch.has_more:
                 return
-            _check_advanced(cursor, next_cursor, "orders feed")
-            cursor = next_cursor
+            _check_advanced(cursor, batch.cursor, "orders feed")
+            cursor = batch.cursor
 
     # ---- writes --------------------------------------------------------------------------------------
     async def _send(
@@ -420,6 +414,34 @@ class AtlasClient(UsesHttpClient):
         from atlas_desktop.connectors.atlas.connection_test import run_connection_test
 
         return await run_connection_test(self)
+
+
+# ---- page bodies -> results (pure: they may run on a worker thread) -----------------------------------
+def _built(response: httpx.Response, doing: str, build: Callable[[dict[str, Any]], T]) -> T:
+    return build(json_object(response, doing))
+
+
+def _listing_page(data: dict[str, Any]) -> tuple[list[AtlasInventoryRow], str | None]:
+    items, cursor = data.get("items"), data.get("next_cursor")
+    if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
+        raise InvalidResponse(f"{SYSTEM}: the listing page lacks items or next_cursor", system=SYSTEM)
+    return [parse_row(item) for item in items], cursor
+
+
+def _change_batch(data: dict[str, Any]) -> ChangeBatch:
+    changes, cursor, has_more = data.get("changes"), data.get("cursor"), data.get("has_more")
+    if not isinstance(changes, list) or not isinstance(cursor, str) or not isinstance(has_more, bool):
+        raise InvalidResponse(
+            f"{SYSTEM}: the change feed answer lacks changes, cursor or has_more", system=SYSTEM
+        )
+    return ChangeBatch(tuple(parse_row(c) for c in changes), cursor, has_more)
+
+
+def _order_batch(data: dict[str, Any]) -> OrderBatch:
+    orders, cursor, has_more = data.get("orders"), data.get("cursor"), data.get("has_more")
+    if not isinstance(orders, list) or not isinstance(cursor, str) or not isinstance(has_more, bool):
+        raise InvalidResponse(f"{SYSTEM}: the orders answer lacks orders, cursor or has_more", system=SYSTEM)
+    return OrderBatch(tuple(parse_order(o) for o in orders), cursor, has_more)
 
 
 def _check_advanced(previous: str | None, cursor: str, feed: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from atlas_desktop.connectors.http import parse_retry_after
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.errors import (
     AuthFailed,
     Conflict,
@@ -134,7 +135,7 @@ def check(response: httpx.Response, doing: str, *, expect: tuple[int, ...] = (20
 
 def json_object(response: httpx.Response, doing: str) -> dict[str, Any]:
     try:
-        data = response.json()
+        data = loads_json(response.content)
     except (ValueError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict):

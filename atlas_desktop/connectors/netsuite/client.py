@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 
 from atlas_desktop.connectors.http import HttpClient
 from atlas_desktop.connectors.netsuite.errors import map_error, unreadable_success
+from atlas_desktop.connectors.offload import OFF_LOOP_BYTES, loads_json, off_loop
 from atlas_desktop.domain.errors import InvalidResponse
 
 RECORD_PATH = "/services/rest/record/v1"
@@ -94,7 +94,7 @@ class NetSuiteClient:
     @staticmethod
     def json_of(response: httpx.Response, action: str) -> Row:
         try:
-            payload = json.loads(response.content)
+            payload = loads_json(response.content)
         except (ValueError, UnicodeDecodeError):
             raise unreadable_success(response, action) from None
         if not isinstance(payload, dict):
@@ -140,7 +140,12 @@ class NetSuiteClient:
             headers={"Prefer": "transient"},
             idempotent=True,  # a query changes nothing, so the HTTP layer may repeat it
         )
-        payload = self.json_of(response, action)
+        # A 1,000-row page takes milliseconds to decode: on a worker thread, not the app's event loop.
+        return await off_loop(len(response.content), OFF_LOOP_BYTES, self._page_of, response, action, offset)
+
+    @classmethod
+    def _page_of(cls, response: httpx.Response, action: str, offset: int) -> Page:
+        payload = cls.json_of(response, action)
         items = payload.get("items")
         if not isinstance(items, list):
             raise InvalidResponse(
@@ -226,6 +231,17 @@ class NetSuiteClient:
         last slice value seen (inclusive, so a value's rows are never split) and skips rows already
         handed out; `order_key` gives each row's position in the ORDER BY.
         """
+        async for rows in self.suiteql_row_pages(build, slice_key, order_key):
+            for row in rows:
+                yield row
+
+    async def suiteql_row_pages(
+        self,
+        build: Callable[[str | None], str],
+        slice_key: Callable[[Row], str],
+        order_key: Callable[[Row], tuple[Any, ...]],
+    ) -> AsyncIterator[list[Row]]:
+        """The rows of `suiteql_rows`, a page at a time (so a caller can map a whole page at once)."""
         after: str | None = None
         last: tuple[Any, ...] | None = None
         while True:
@@ -234,6 +250,7 @@ class NetSuiteClient:
             last_row: Row | None = None
             async for page in self.suiteql_one_query(build(after)):
                 rows_in_slice += len(page.items)
+                fresh: list[Row] = []
                 for row in page.items:
                     try:
                         position = order_key(row)
@@ -245,7 +262,9 @@ class NetSuiteClient:
                     if last is not None and position <= last:
                         continue
                     last = position
-                    yield row
+                    fresh.append(row)
+                if fresh:
+                    yield fresh
                 capped = rows_in_slice >= self.max_rows and (
                     page.has_more or page.total is None or page.total > rows_in_slice
                 )

@@ -20,6 +20,7 @@ from atlas_desktop.connectors.netsuite.mapping import (
     row_version,
     stock_from_row,
 )
+from atlas_desktop.connectors.offload import OFF_LOOP_ROWS, off_loop
 from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import Product, StockLevel, require_aware, utc_now
 
@@ -87,23 +88,24 @@ class Reader:
         recent: dict[str, str] = {}
         watermark: datetime | None = None
         column = self.fields.ndc_column
-        rows = self.client.suiteql_rows(
+        pages = self.client.suiteql_row_pages(
             lambda after: queries.products(column, after, changed), lambda row: str(row["id"]), _by_id
         )
-        async for row in rows:
+        async for rows in pages:
             if watermark is None:
                 watermark = self._watermark(started)
                 window_start = watermark - self.overlap
-            product = product_from_row(row, self.fields)
-            in_window = product.last_modified is not None and product.last_modified >= window_start
-            if in_window or product.erp_item_id in previous:
-                # Digest only rows that can matter: most of a full read is older than the window.
-                version = row_version(row)
-                if in_window:
-                    recent[product.erp_item_id] = version
-                if previous.get(product.erp_item_id) == version:
-                    continue  # the overlap window brought back a row the last read already handed out
-            yield product
+            # Mapping a page of rows costs milliseconds: on a worker thread, not the app's event loop.
+            parsed = await off_loop(
+                len(rows), OFF_LOOP_ROWS, _products_of, rows, self.fields, window_start, previous
+            )
+            for product, version in parsed:
+                if version is not None:
+                    if product.last_modified is not None and product.last_modified >= window_start:
+                        recent[product.erp_item_id] = version
+                    if previous.get(product.erp_item_id) == version:
+                        continue  # the overlap window brought back a row the last read already handed out
+                yield product
         self._recent_products = recent
         self.watermarks["products"] = watermark or self._watermark(started)
 
@@ -139,26 +141,28 @@ class Reader:
     ) -> AsyncIterator[StockLevel]:
         """Stock positions (of `items`, or all). On a full read, lots edited within the window are noted
         in `seen` from the same rows, so the next incremental read does not re-read them."""
-        lots = self.client.suiteql_rows(
+        lots = self.client.suiteql_row_pages(
             lambda after: queries.lot_stock(after, items),
             lambda row: str(row["item"]),
             _by_item_numid_location,
         )
-        async for row in lots:
-            if seen is not None and note_lots_since is not None:
-                modified = str(row.get("lotmodified") or "")
-                moment = queries.parse_datetime(modified, self.fields.timezone)
-                if moment is not None and moment >= note_lots_since:
-                    seen.add(("lot", str(row.get("numid")), modified))
-            level = stock_from_row(row, self.fields, lot_row=True)
-            if row.get("numid") and level.key.lot is not None:
-                self.lot_ids[(level.key.item_id, level.key.lot)] = str(row["numid"])
-            yield level
-        plain = self.client.suiteql_rows(
+        note_since = note_lots_since if seen is not None else None
+        async for rows in lots:
+            # Mapping a page of rows costs milliseconds: on a worker thread, not the app's event loop.
+            levels, lot_ids, edited = await off_loop(
+                len(rows), OFF_LOOP_ROWS, _lot_levels_of, rows, self.fields, note_since
+            )
+            self.lot_ids.update(lot_ids)
+            if seen is not None:
+                seen.update(edited)
+            for level in levels:
+                yield level
+        plain = self.client.suiteql_row_pages(
             lambda after: queries.plain_stock(after, items), lambda row: str(row["item"]), _by_item_location
         )
-        async for row in plain:
-            yield stock_from_row(row, self.fields, lot_row=False)
+        async for rows in plain:
+            for level in await off_loop(len(rows), OFF_LOOP_ROWS, _plain_levels_of, rows, self.fields):
+                yield level
 
     async def _changes(
         self, from_moment: str, *, lots: bool = True
@@ -200,6 +204,45 @@ class Reader:
                     )
                 affected.add(item)
         return affected, seen
+
+
+# ---- a page of rows -> model objects (pure: they may run on a worker thread) ----------------------------
+def _products_of(
+    rows: list[Row], fields: FieldMap, window_start: datetime, previous: dict[str, str]
+) -> list[tuple[Product, str | None]]:
+    """Each row's product, with its digest when the overlap logic needs it (else None)."""
+    parsed: list[tuple[Product, str | None]] = []
+    for row in rows:
+        product = product_from_row(row, fields)
+        in_window = product.last_modified is not None and product.last_modified >= window_start
+        # Digest only rows that can matter: most of a full read is older than the window.
+        needs_version = in_window or product.erp_item_id in previous
+        parsed.append((product, row_version(row) if needs_version else None))
+    return parsed
+
+
+def _lot_levels_of(
+    rows: list[Row], fields: FieldMap, note_lots_since: datetime | None
+) -> tuple[list[StockLevel], dict[tuple[str, str], str], list[tuple[str, str, str]]]:
+    """(levels, (item, lot) -> the lot's internal id, lot edits at or after `note_lots_since`)."""
+    levels: list[StockLevel] = []
+    lot_ids: dict[tuple[str, str], str] = {}
+    edited: list[tuple[str, str, str]] = []
+    for row in rows:
+        if note_lots_since is not None:
+            modified = str(row.get("lotmodified") or "")
+            moment = queries.parse_datetime(modified, fields.timezone)
+            if moment is not None and moment >= note_lots_since:
+                edited.append(("lot", str(row.get("numid")), modified))
+        level = stock_from_row(row, fields, lot_row=True)
+        if row.get("numid") and level.key.lot is not None:
+            lot_ids[(level.key.item_id, level.key.lot)] = str(row["numid"])
+        levels.append(level)
+    return levels, lot_ids, edited
+
+
+def _plain_levels_of(rows: list[Row], fields: FieldMap) -> list[StockLevel]:
+    return [stock_from_row(row, fields, lot_row=False) for row in rows]
 
 
 def _text(value: object) -> str | None:

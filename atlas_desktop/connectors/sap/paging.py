@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.connectors.offload import OFF_LOOP_BYTES, off_loop
 from atlas_desktop.connectors.sap.errors import raise_for_sap
 from atlas_desktop.connectors.sap.odata import Page, read_page, resolve_next
 
@@ -63,7 +64,8 @@ class Pager:
         response = await self._http.request("GET", str(url), params=params)
         await response.aread()
         raise_for_sap(response, context=context)
-        page = read_page(response)
+        # Up to 5,000 rows (megabytes): decoded on a worker thread, not on the app's event loop.
+        page = await off_loop(len(response.content), OFF_LOOP_BYTES, read_page, response)
         if page.next_url:
             # Resolve now, against the URL actually requested, so a relative __next works too.
             page = Page(page.rows, page.count, str(resolve_next(response.request.url, page.next_url)))

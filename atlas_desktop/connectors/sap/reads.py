@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.connectors.offload import OFF_LOOP_ROWS, off_loop
 from atlas_desktop.connectors.sap.config import (
     BATCH_SRV,
     EAN_SOURCE,
@@ -92,13 +93,9 @@ class Reader:
                 )
                 else {}
             )
-            for row in page:
-                material = str(row.get("Product") or "")
-                # A product changed during the read can move to a later page: report it once.
-                if material in seen:
-                    continue
-                seen.add(material)
-                yield product_from_row(row, config, eans.get(material))
+            # Mapping a page of rows costs milliseconds: on a worker thread, not the app's event loop.
+            for product in await off_loop(len(page), OFF_LOOP_ROWS, _products_of, page, config, eans, seen):
+                yield product
 
     async def _eans(self, materials: Sequence[str]) -> dict[str, str]:
         """The main GTIN per product from A_ProductUnitsOfMeasureEAN (IsMainGlobalTradeItemNumber first)."""
@@ -156,9 +153,9 @@ class Reader:
                 orderby="Material,Batch,BatchIdentifyingPlant",
                 context="reading batch expiry dates",
             )
-            async for row in self._pager.rows(query):
-                key = (str(row.get("Material") or ""), str(row.get("Batch") or ""))
-                index.setdefault(key, []).append(batch_info(row))
+            async for page in self._pager.pages(query):
+                for key, info in await off_loop(len(page), OFF_LOOP_ROWS, _batch_infos, page):
+                    index.setdefault(key, []).append(info)
 
         if materials is None:
             await one(None)
@@ -183,7 +180,7 @@ class Reader:
             async for page in self._pager.pages(self._stock_query()):
                 if batches is None:
                     batches = await batches_task
-                for level in merger.feed(page, batches):
+                for level in await off_loop(len(page), OFF_LOOP_ROWS, _fed, merger, [page], batches):
                     yield level
             for level in merger.flush(batches or {}):
                 yield level
@@ -209,20 +206,8 @@ class Reader:
         plants = set(self._config.plants)
         locations = set(self._config.storage_locations)
         moved: dict[StockKey, str] = {}
-        async for header in self._pager.rows(query):
-            for item in nav_results(header, "to_MaterialDocumentItem"):
-                plant = str(item.get("Plant") or "")
-                storage_location = str(item.get("StorageLocation") or "")
-                if not item.get("Material") or (plants and plant not in plants):
-                    continue
-                if locations and storage_location not in locations:
-                    continue
-                key = StockKey(
-                    str(item["Material"]),
-                    location_id(plant, storage_location),
-                    str(item.get("Batch") or "") or None,
-                )
-                moved[key] = str(item.get("MaterialBaseUnit") or item.get("EntryUnit") or "")
+        async for page in self._pager.pages(query):
+            moved.update(await off_loop(len(page), OFF_LOOP_ROWS, _moved_in, page, plants, locations))
         return moved
 
     async def _stock_since(self, since: datetime) -> AsyncIterator[StockLevel]:
@@ -236,17 +221,59 @@ class Reader:
         )
         batches = await batches_task
         merger = _Merger()
-        for rows in parts:
-            for level in merger.feed(rows, batches):
-                moved.pop(level.key, None)
-                yield level
-        for level in merger.flush(batches):
+        rows = sum(len(part) for part in parts)
+        levels = await off_loop(rows, OFF_LOOP_ROWS, _fed, merger, parts, batches)
+        for level in [*levels, *merger.flush(batches)]:
             moved.pop(level.key, None)
             yield level
         for key, unit in moved.items():
             plant = key.location_id.partition("/")[0]
             info = pick_batch(batches.get((key.item_id, key.lot or "")), plant)
             yield stock_level(key, Decimal(0), unit, info)
+
+
+# ---- pages of rows -> model objects (pure but for their arguments: they may run on a worker thread) -------
+def _products_of(
+    page: list[dict[str, Any]], config: SapConfig, eans: dict[str, str], seen: set[str]
+) -> list[Product]:
+    products = []
+    for row in page:
+        material = str(row.get("Product") or "")
+        # A product changed during the read can move to a later page: report it once.
+        if material in seen:
+            continue
+        seen.add(material)
+        products.append(product_from_row(row, config, eans.get(material)))
+    return products
+
+
+def _batch_infos(page: list[dict[str, Any]]) -> list[tuple[tuple[str, str], BatchInfo]]:
+    return [((str(row.get("Material") or ""), str(row.get("Batch") or "")), batch_info(row)) for row in page]
+
+
+def _moved_in(page: list[dict[str, Any]], plants: set[str], locations: set[str]) -> dict[StockKey, str]:
+    """The stock positions the items of a page of material documents touched -> their unit."""
+    moved: dict[StockKey, str] = {}
+    for header in page:
+        for item in nav_results(header, "to_MaterialDocumentItem"):
+            plant = str(item.get("Plant") or "")
+            storage_location = str(item.get("StorageLocation") or "")
+            if not item.get("Material") or (plants and plant not in plants):
+                continue
+            if locations and storage_location not in locations:
+                continue
+            key = StockKey(
+                str(item["Material"]),
+                location_id(plant, storage_location),
+                str(item.get("Batch") or "") or None,
+            )
+            moved[key] = str(item.get("MaterialBaseUnit") or item.get("EntryUnit") or "")
+    return moved
+
+
+def _fed(merger: _Merger, pages: list[list[dict[str, Any]]], batches: BatchIndex) -> list[StockLevel]:
+    """The levels `merger` completes from `pages` (its last key stays open until `flush`)."""
+    return [level for page in pages for level in merger.feed(page, batches)]
 
 
 class _Merger:

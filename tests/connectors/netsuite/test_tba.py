@@ -11,7 +11,13 @@ import httpx
 
 from atlas_desktop.connectors.http import HttpClient, HttpSettings
 from atlas_desktop.connectors.netsuite import build_connector
-from atlas_desktop.connectors.netsuite.tba import TbaAuth, authorization_header, netsuite_host
+from atlas_desktop.connectors.netsuite.tba import (
+    NONCE_LENGTH,
+    TbaAuth,
+    authorization_header,
+    netsuite_host,
+    new_nonce,
+)
 from atlas_desktop.domain.secrets import Secret
 
 from .helpers import CONSUMER_SECRET, TOKEN_SECRET, Recorder, make_spec, no_sleep
@@ -40,6 +46,15 @@ def test_published_test_vector() -> None:
     assert params["realm"] == "1234567"
     # query parameters are signed but never put in the header
     assert not {"script", "deploy", "customParam", "testParam"} & set(params)
+
+
+def test_nonces_are_long_alphanumeric_and_unique() -> None:
+    nonces = [new_nonce() for _ in range(2000)]
+    assert len(set(nonces)) == len(nonces)
+    for nonce in nonces:
+        # Oracle: at least 6 characters (ideally 20), letters and digits only.
+        assert len(nonce) == NONCE_LENGTH >= 20
+        assert nonce.isascii() and nonce.isalnum()
 
 
 def test_host_from_account_id() -> None:
