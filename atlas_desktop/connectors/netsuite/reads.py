@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient, Row
+from atlas_desktop.connectors.netsuite.lot_ids import LotIds
 from atlas_desktop.connectors.netsuite.mapping import (
     FieldMap,
     product_from_row,
@@ -54,12 +55,12 @@ class Reader:
         *,
         overlap: timedelta,
         clock: Callable[[], datetime] = utc_now,
-        lot_ids: dict[tuple[str, str], str] | None = None,
+        lot_ids: LotIds | None = None,
     ) -> None:
         self.client = client
         # (item id, lot text) -> the lot's inventoryNumber internal id, as the stock reads saw it: an
         # adjustment that takes stock from a lot needs the id, and asking again would cost a request.
-        self.lot_ids: dict[tuple[str, str], str] = lot_ids if lot_ids is not None else {}
+        self.lot_ids = lot_ids if lot_ids is not None else LotIds()
         self.fields = fields
         self.overlap = overlap
         self.clock = clock

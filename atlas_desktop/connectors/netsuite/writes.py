@@ -12,6 +12,7 @@ from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient
 from atlas_desktop.connectors.netsuite.client import eid as eid_path
 from atlas_desktop.connectors.netsuite.errors import SYSTEM, looks_not_found
+from atlas_desktop.connectors.netsuite.lot_ids import LotIds
 from atlas_desktop.connectors.netsuite.mapping import adjustment_body, purchase_order_body
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings
 from atlas_desktop.domain.errors import (
@@ -39,11 +40,11 @@ class Writer:
         self,
         client: NetSuiteClient,
         settings: NetSuiteSettings,
-        lot_ids: dict[tuple[str, str], str] | None = None,
+        lot_ids: LotIds | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
-        self.lot_ids = lot_ids if lot_ids is not None else {}  # filled by the stock reads
+        self.lot_ids = lot_ids if lot_ids is not None else LotIds()  # filled by the stock reads
 
     def _today(self) -> datetime:
         return utc_now().astimezone(ZoneInfo(self.settings.fields.timezone))
