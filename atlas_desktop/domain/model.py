@@ -53,7 +53,8 @@ class StockKey:
 
 @dataclass(frozen=True, slots=True)
 class StockLevel:
-    """What a system reports for one StockKey. `observed_version` is the system's change marker."""
+    """What a system reports for one StockKey. `observed_version` is the system's change marker;
+    `lot_ref` the ERP's own id of the lot where a write must name it (NetSuite: the inventorynumber)."""
 
     key: StockKey
     quantity: Decimal
@@ -61,6 +62,7 @@ class StockLevel:
     expiry: date | None = None
     observed_version: str | None = None
     updated_at: datetime | None = None
+    lot_ref: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.quantity, Decimal):
@@ -89,7 +91,8 @@ class Product:
 
 @dataclass(frozen=True, slots=True)
 class StockChange:
-    """A relative stock movement to post: positive = receipt, negative = issue."""
+    """A relative stock movement to post: positive = receipt, negative = issue. `lot_ref` as last read
+    (see StockLevel); a connector that needs it and gets None looks it up."""
 
     key: StockKey
     delta: Decimal
@@ -97,6 +100,7 @@ class StockChange:
     expiry: date | None = None
     reason: str = "atlas_sync"
     memo: str = ""
+    lot_ref: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.delta, Decimal):

@@ -94,18 +94,21 @@ def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_k
         )
     if decision.erp_delta != 0:
         expiry = row.erp.expiry if row.erp else None
+        payload = {
+            "item_id": row.erp_key.item_id,
+            "location_id": row.erp_key.location_id,
+            "lot": row.erp_key.lot,
+            "delta": str(decision.erp_delta),
+            "unit": unit,
+            "expiry": expiry.isoformat() if expiry else None,
+        }
+        if row.erp is not None and row.erp.lot_ref is not None:
+            payload["lot_ref"] = row.erp.lot_ref  # saves the connector a lookup of the lot's id
         writes.append(
             WriteDraft(
                 target=Side.ERP,
                 operation=ERP_ADJUST,
-                payload={
-                    "item_id": row.erp_key.item_id,
-                    "location_id": row.erp_key.location_id,
-                    "lot": row.erp_key.lot,
-                    "delta": str(decision.erp_delta),
-                    "unit": unit,
-                    "expiry": expiry.isoformat() if expiry else None,
-                },
+                payload=payload,
                 idempotency_key=key(),
                 quantity_delta=decision.erp_delta,
             )

@@ -157,7 +157,13 @@ class Pusher:
         if entry.operation == ERP_ADJUST:
             key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
             expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
-            change = StockChange(key, Decimal(payload["delta"]), payload.get("unit") or "EA", expiry)
+            change = StockChange(
+                key,
+                Decimal(payload["delta"]),
+                payload.get("unit") or "EA",
+                expiry,
+                lot_ref=payload.get("lot_ref"),
+            )
             result = await self.erp.adjust_stock(change, entry.idempotency_key)
             return _Outcome(entry, remote_id=result.remote_id)
         if entry.operation == ATLAS_ADJUST:

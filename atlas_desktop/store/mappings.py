@@ -743,7 +743,7 @@ _MERGE_SQL = (
     "m.sync_direction, m.conflict_policy, "
     "b.quantity, b.expiry, b.unit, "
     "a.atlas_id IS NOT NULL, a.quantity, a.expiry, a.unit, a.version, a.deleted, a.updated_at, "
-    "s.item_id IS NOT NULL, s.quantity, s.expiry, s.unit, s.version, s.updated_at, "
+    "s.item_id IS NOT NULL, s.quantity, s.expiry, s.unit, s.version, s.updated_at, s.lot_ref, "
     f"EXISTS (SELECT 1 FROM conflicts c WHERE c.mapping_id = m.id AND c.status = '{ConflictStatus.OPEN}'), "
     "EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
     f"AND d.status = '{DecisionStatus.PENDING}') "
@@ -795,6 +795,7 @@ def _merge_row(
         erp_unit,
         erp_version,
         erp_updated,
+        erp_lot_ref,
         open_conflict,
         pending_decision,
     ) = row
@@ -822,6 +823,7 @@ def _merge_row(
             unit=erp_unit,
             version=erp_version,
             updated_at=parse_utc(erp_updated),
+            lot_ref=erp_lot_ref,
         )
     return MergeRow(
         mapping_id=mapping_id,

@@ -84,6 +84,7 @@ class ErpStockMirror:
     updated_at: datetime | None
     observed_at: datetime
     seen_marker: str | None
+    lot_ref: str | None = None
 
     @property
     def key(self) -> StockKey:
@@ -99,7 +100,10 @@ _PRODUCT_UPSERT = upsert_sql(_PRODUCTS, ("connection_id", "item_id"))
 _STOCK_UPSERT = upsert_sql(
     _STOCK,
     ("connection_id", "item_id", "location_id", "lot"),
-    overrides={"seen_marker": "coalesce(excluded.seen_marker, erp_stock.seen_marker)"},
+    overrides={
+        "seen_marker": "coalesce(excluded.seen_marker, erp_stock.seen_marker)",
+        "lot_ref": "coalesce(excluded.lot_ref, erp_stock.lot_ref)",  # a read without ids keeps the known
+    },
 )
 
 
@@ -136,7 +140,8 @@ _PRODUCT_COLUMNS = (
     "observed_at, attributes"
 )
 _STOCK_COLUMNS = (
-    "item_id, location_id, lot, quantity, unit, expiry, version, updated_at, observed_at, seen_marker"
+    "item_id, location_id, lot, quantity, unit, expiry, version, updated_at, observed_at, seen_marker, "
+    "lot_ref"
 )
 
 
@@ -196,7 +201,7 @@ def _product_mirror(row: Any) -> ErpProductMirror:
 
 
 def _stock_mirror(row: Any) -> ErpStockMirror:
-    (item_id, location_id, lot, quantity, unit, expiry, version, updated, seen, marker) = row
+    (item_id, location_id, lot, quantity, unit, expiry, version, updated, seen, marker, lot_ref) = row
     return ErpStockMirror(
         item_id=item_id,
         location_id=location_id,
@@ -208,6 +213,7 @@ def _stock_mirror(row: Any) -> ErpStockMirror:
         updated_at=parse_utc(updated),
         observed_at=parse_utc(seen),  # type: ignore[arg-type]
         seen_marker=marker,
+        lot_ref=lot_ref,
     )
 
 
@@ -301,6 +307,7 @@ class MirrorRepository:
                 "updated_at": utc_text(level.updated_at),
                 "observed_at": now,
                 "seen_marker": seen_marker,
+                "lot_ref": level.lot_ref,
             }
             for level in levels
         )

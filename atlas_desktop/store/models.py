@@ -390,6 +390,8 @@ class ErpStockRow(Base):
     observed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The id of the last full pull that saw this row; rows a full pull did not see are gone remotely.
     seen_marker: Mapped[str | None] = mapped_column(sa.String(40))
+    # The ERP's own id of the lot, for writes that must name it (StockLevel.lot_ref).
+    lot_ref: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class SyncDecisionRow(Base):

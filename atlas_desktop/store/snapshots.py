@@ -64,3 +64,4 @@ class ErpValues:
     unit: str
     version: str | None
     updated_at: datetime | None
+    lot_ref: str | None = None  # the ERP's id of the lot, for the write (StockLevel.lot_ref)

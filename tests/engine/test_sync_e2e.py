@@ -19,6 +19,7 @@ import pytest
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
+from atlas_desktop.connectors.netsuite import queries as netsuite_queries
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.api import RunStatus
@@ -356,3 +357,33 @@ async def test_product_master_flows_from_the_erp_to_atlas(world: World) -> None:
     assert world.atlas.row(mapping.atlas_inventory_id)["name"] == "Renamed in the ERP 10 mg"
     idle = await engine.sync(cid)
     assert idle.items_synced == 0  # no echo: the names agree now
+
+
+@pytest.mark.parametrize("world", ["netsuite"], indirect=True)
+async def test_a_sale_from_a_lot_in_a_fresh_process_posts_with_the_mirrored_lot_id(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    assert (await engine.sync(cid, approve=True)).status is RunStatus.SUCCESS
+    lot_mapping = next(m for m in matched(world) if m.lot and sides(world, m)[0] >= 2)
+    atlas_qty, erp_qty = sides(world, lot_mapping)
+    # A new engine (a restarted app): nothing learnt in memory, only what the store kept.
+    fresh = build_engine(
+        world.services,
+        transport=httpx.ASGITransport(app=world.erp.emulator.app),
+        atlas_options={"transport": httpx.ASGITransport(app=world.atlas.app)},
+    )
+    lookups: list[tuple[str, str]] = []
+    original = netsuite_queries.lot_number_id
+
+    def counted_lookup(item_id: str, lot: str) -> str:
+        lookups.append((item_id, lot))
+        return original(item_id, lot)
+
+    monkeypatch.setattr(netsuite_queries, "lot_number_id", counted_lookup)
+    world.atlas.sell(lot_mapping.atlas_inventory_id, 2)
+    run = await fresh.sync(cid)
+    assert run.status is RunStatus.SUCCESS, run.error_message
+    assert sides(world, lot_mapping) == (atlas_qty - 2, erp_qty - 2)
+    assert lookups == []  # the adjustment named the lot by the id the first sync's read stored

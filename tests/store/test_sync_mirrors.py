@@ -141,6 +141,21 @@ def test_seen_marker_finds_rows_a_full_pull_missed_and_incrementals_keep_it(
     assert mirrors.erp_stock_not_seen(connection_id, "full-2") == []
 
 
+def test_the_lots_erp_id_is_kept_and_a_read_without_one_does_not_erase_it(
+    mirrors: MirrorRepository, connection_id: str
+) -> None:
+    mirrors.upsert_erp_stock(connection_id, [level("A", "5", lot="L1", lot_ref="901"), level("B", "1")])
+    mirrors.upsert_erp_stock(connection_id, [level("A", "4", lot="L1")])  # a read that had no id
+    rows = {r.key: r for r in mirrors.iter_erp_stock(connection_id)}
+    assert (rows[StockKey("A", "WH1", "L1")].quantity, rows[StockKey("A", "WH1", "L1")].lot_ref) == (
+        Decimal("4"),
+        "901",
+    )
+    assert rows[StockKey("B", "WH1")].lot_ref is None
+    mirrors.upsert_erp_stock(connection_id, [level("A", "4", lot="L1", lot_ref="902")])  # lot re-created
+    assert next(mirrors.iter_erp_stock(connection_id)).lot_ref == "902"
+
+
 def test_set_erp_stock_quantity_after_our_write(mirrors: MirrorRepository, connection_id: str) -> None:
     mirrors.upsert_erp_stock(connection_id, [level("A", "10", lot="L1", observed_version="v1")])
     mirrors.set_erp_stock_quantity(connection_id, StockKey("A", "WH1", "L1"), Decimal("8.5"))

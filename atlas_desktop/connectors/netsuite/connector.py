@@ -12,7 +12,6 @@ from atlas_desktop.connectors.http import HttpClient, Sleep, UsesHttpClient
 from atlas_desktop.connectors.netsuite import discovery
 from atlas_desktop.connectors.netsuite.client import MAX_ROWS_PER_QUERY, PAGE_SIZE, NetSuiteClient
 from atlas_desktop.connectors.netsuite.connection_test import ConnectionTest
-from atlas_desktop.connectors.netsuite.lot_ids import LotIds
 from atlas_desktop.connectors.netsuite.reads import Reader
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings, settings_from_spec
 from atlas_desktop.connectors.netsuite.tba import TbaAuth
@@ -74,15 +73,13 @@ class NetSuiteConnector(UsesHttpClient):
             max_rows_per_query=max_rows_per_query,
             concurrency=self.settings.concurrency,
         )
-        lot_ids = LotIds()  # shared: reads learn lot ids, writes use them
         self.reader = Reader(
             self.client,
             self.settings.fields,
             overlap=overlap if overlap is not None else self.settings.overlap,
             clock=clock,
-            lot_ids=lot_ids,
         )
-        self.writer = Writer(self.client, self.settings, lot_ids)
+        self.writer = Writer(self.client, self.settings)
 
     # ---- ErpConnector -----------------------------------------------------------------------------
 

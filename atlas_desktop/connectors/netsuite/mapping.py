@@ -119,15 +119,17 @@ def texts(row: Mapping[str, Any], names: tuple[str, ...]) -> list[str | None]:
     ]
 
 
-_LOT_COLUMNS = ("item", "location", "stockunit", "lot", "expiry")
+_LOT_COLUMNS = ("item", "location", "stockunit", "lot", "expiry", "numid")
 _PLAIN_COLUMNS = ("item", "location", "stockunit")
 
 
 def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -> StockLevel:
     if lot_row:
-        item_id, location, unit, lot, expiry = texts(row, _LOT_COLUMNS)
+        item_id, location, unit, lot, expiry, lot_ref = texts(row, _LOT_COLUMNS)
+        if lot is None or not (lot_ref and lot_ref.isascii() and lot_ref.isdigit()):
+            lot_ref = None  # not an internal id: a write taking stock from the lot looks it up instead
     else:
-        (item_id, location, unit), lot, expiry = texts(row, _PLAIN_COLUMNS), None, None
+        (item_id, location, unit), lot, expiry, lot_ref = texts(row, _PLAIN_COLUMNS), None, None, None
     if item_id is None or location is None:
         raise InvalidResponse("NetSuite sent a stock row without item or location.", system="NetSuite")
     quantity = decimal(row.get("qty"), "quantity on hand")
@@ -137,6 +139,7 @@ def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -
         unit=unit or fields.unit,
         expiry=iso_date(expiry),
         observed_version=str(quantity),
+        lot_ref=lot_ref,
     )
 
 

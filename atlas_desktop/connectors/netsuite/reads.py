@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient, Row
-from atlas_desktop.connectors.netsuite.lot_ids import LotIds
 from atlas_desktop.connectors.netsuite.mapping import (
     FieldMap,
     product_from_row,
@@ -55,12 +54,8 @@ class Reader:
         *,
         overlap: timedelta,
         clock: Callable[[], datetime] = utc_now,
-        lot_ids: LotIds | None = None,
     ) -> None:
         self.client = client
-        # (item id, lot text) -> the lot's inventoryNumber internal id, as the stock reads saw it: an
-        # adjustment that takes stock from a lot needs the id, and asking again would cost a request.
-        self.lot_ids = lot_ids if lot_ids is not None else LotIds()
         self.fields = fields
         self.overlap = overlap
         self.clock = clock
@@ -150,10 +145,9 @@ class Reader:
         note_since = note_lots_since if seen is not None else None
         async for rows in lots:
             # Mapping a page of rows costs milliseconds: on a worker thread, not the app's event loop.
-            levels, lot_ids, edited = await off_loop(
+            levels, edited = await off_loop(
                 len(rows), OFF_LOOP_ROWS, _lot_levels_of, rows, self.fields, note_since
             )
-            self.lot_ids.update(lot_ids)
             if seen is not None:
                 seen.update(edited)
             for level in levels:
@@ -224,10 +218,9 @@ def _products_of(
 
 def _lot_levels_of(
     rows: list[Row], fields: FieldMap, note_lots_since: datetime | None
-) -> tuple[list[StockLevel], dict[tuple[str, str], str], list[tuple[str, str, str]]]:
-    """(levels, (item, lot) -> the lot's internal id, lot edits at or after `note_lots_since`)."""
+) -> tuple[list[StockLevel], list[tuple[str, str, str]]]:
+    """(levels, each with its lot's internal id as `lot_ref`; lot edits at or after `note_lots_since`)."""
     levels: list[StockLevel] = []
-    lot_ids: dict[tuple[str, str], str] = {}
     edited: list[tuple[str, str, str]] = []
     for row in rows:
         if note_lots_since is not None:
@@ -235,11 +228,8 @@ def _lot_levels_of(
             moment = queries.parse_datetime(modified, fields.timezone)
             if moment is not None and moment >= note_lots_since:
                 edited.append(("lot", str(row.get("numid")), modified))
-        level = stock_from_row(row, fields, lot_row=True)
-        if row.get("numid") and level.key.lot is not None:
-            lot_ids[(level.key.item_id, level.key.lot)] = str(row["numid"])
-        levels.append(level)
-    return levels, lot_ids, edited
+        levels.append(stock_from_row(row, fields, lot_row=True))
+    return levels, edited
 
 
 def _plain_levels_of(rows: list[Row], fields: FieldMap) -> list[StockLevel]:

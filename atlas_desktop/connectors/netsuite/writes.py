@@ -12,7 +12,6 @@ from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient
 from atlas_desktop.connectors.netsuite.client import eid as eid_path
 from atlas_desktop.connectors.netsuite.errors import SYSTEM, looks_not_found
-from atlas_desktop.connectors.netsuite.lot_ids import LotIds
 from atlas_desktop.connectors.netsuite.mapping import adjustment_body, purchase_order_body
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings
 from atlas_desktop.domain.errors import (
@@ -36,15 +35,9 @@ _KEYED_RECORDS = ("inventoryAdjustment", "purchaseOrder")
 
 
 class Writer:
-    def __init__(
-        self,
-        client: NetSuiteClient,
-        settings: NetSuiteSettings,
-        lot_ids: LotIds | None = None,
-    ) -> None:
+    def __init__(self, client: NetSuiteClient, settings: NetSuiteSettings) -> None:
         self.client = client
         self.settings = settings
-        self.lot_ids = lot_ids if lot_ids is not None else LotIds()  # filled by the stock reads
 
     def _today(self) -> datetime:
         return utc_now().astimezone(ZoneInfo(self.settings.fields.timezone))
@@ -139,7 +132,8 @@ class Writer:
             )
         lot_id = None
         if change.key.lot is not None and change.delta < 0:
-            lot_id = await self._lot_number_id(change.key.item_id, change.key.lot)
+            # The stock read's id of the lot rides along with the change; only older writes lack it.
+            lot_id = change.lot_ref or await self._lot_number_id(change.key.item_id, change.key.lot)
         body = adjustment_body(
             change,
             key,
@@ -157,9 +151,6 @@ class Writer:
         return await self.write_once(key, key, send)
 
     async def _lot_number_id(self, item_id: str, lot: str) -> str:
-        known = self.lot_ids.get((item_id, lot))
-        if known is not None:
-            return known
         page = await self.client.suiteql_page(queries.lot_number_id(item_id, lot), limit=5)
         if not page.items:
             raise ValidationFailed(
