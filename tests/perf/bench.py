@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -70,11 +71,27 @@ def record(
     }
 
 
+def cpu_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """CPU seconds of the app and of the emulators during a run, and the floor they set on this machine.
+
+    The lower bound counts round trips only; on a machine with few cores the CPU both sides burn is the
+    other physical limit: a run cannot be shorter than either side's CPU time, nor than their sum spread
+    over every core.
+    """
+    app, emulators = result.get("app_cpu_s"), result.get("emulator_cpu_s")
+    if app is None or emulators is None:
+        return {}
+    cores = os.cpu_count() or 1
+    floor = max(app, emulators, (app + emulators) / cores)
+    return {"app_cpu_s": app, "emulator_cpu_s": emulators, "cores": cores, "cpu_floor_s": round(floor, 2)}
+
+
 def first_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
     w.reset_stats()
     profile = args.profile / f"first-{w.erp_name}-{items}.txt" if args.profile else None
     result = w.run_engine("first", profile)
     extra = {"status": result["status"], "mapped": result["matched"], "rows": w.source_rows()}
+    extra |= cpu_figures(result)
     return record(
         "first", w, items, 0, args, result["wall_s"], full_sync_bound(w), result["peak_rss_mb"], extra
     )
@@ -132,7 +149,7 @@ def incremental(w: World, items: int, changes: int, args: argparse.Namespace) ->
     w.reset_stats()
     result = w.run_engine("sync")
     bound = bench_bounds.incremental(w.erp_name, changes - atlas_changes, atlas_changes)
-    extra = {"status": result["status"], "items_synced": result["items_synced"]}
+    extra = {"status": result["status"], "items_synced": result["items_synced"], **cpu_figures(result)}
     return record(
         "incremental", w, items, changes, args, result["wall_s"], bound, result["peak_rss_mb"], extra
     )
@@ -157,10 +174,10 @@ def naive(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
 COLUMNS = (
     ("scenario", "{:<11}"), ("erp", "{:<8}"), ("items", "{:>7,}"), ("changes", "{:>7,}"),
     ("wall_s", "{:>8.2f}"), ("lower_bound_s", "{:>8.2f}"), ("x_bound", "{:>7}"), ("api_calls", "{:>9,}"),
-    ("min_api_calls", "{:>9,}"), ("x_min", "{:>6}"), ("peak_rss_mb", "{:>8}"),
+    ("min_api_calls", "{:>9,}"), ("x_min", "{:>6}"), ("peak_rss_mb", "{:>8}"), ("cpu", "{:>13}"),
 )  # fmt: skip
 HEADERS = ("scenario", "erp", "items", "changes", "wall s", "bound s", "x bound", "API calls", "min calls",
-           "x min", "RSS MB")  # fmt: skip
+           "x min", "RSS MB", "CPU s app/emu")  # fmt: skip
 
 
 def _ratio(a: float, b: float) -> str:
@@ -178,6 +195,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         view["x_bound"] = _ratio(row["wall_s"], row["lower_bound_s"])
         view["x_min"] = _ratio(row["api_calls"], row["min_api_calls"])
         view["peak_rss_mb"] = "-" if row["peak_rss_mb"] is None else f"{row['peak_rss_mb']:.0f}"
+        has_cpu = row.get("app_cpu_s") is not None
+        view["cpu"] = f"{row['app_cpu_s']:.1f}/{row['emulator_cpu_s']:.1f}" if has_cpu else "-"
         cells = []
         for (key, fmt), header, width in zip(COLUMNS, HEADERS, widths, strict=True):
             cells.append(fmt.format(view[key]).rjust(max(width, len(header))))
@@ -232,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s in all")
     print(table(rows))
     print("x bound = wall / lower bound; x min = API calls / minimum. Lower bound: --explain.")
+    print("CPU s app/emu: CPU seconds of the app's process / of the emulators (the bench process).")
     if any(r["scenario"].startswith("ui-") for r in rows):
         print(bench_ui.report([r for r in rows if r["scenario"].startswith("ui-")]))
     if args.explain:

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_memory import peak_rss_mb
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from atlas_desktop.app.engine_setup import build_engine  # noqa: E402
@@ -57,8 +59,9 @@ def main() -> int:
         result = _profiled(args)
     else:
         result = asyncio.run(act(args.home, args.connection_id, args.action))
-    # ru_maxrss is KiB on Linux: the peak of this process, imports included.
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process, imports included
+    result["app_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
     print(json.dumps(result))
     return 0
 

@@ -76,10 +76,14 @@ class World:
         command = [sys.executable, str(WORKER), str(self.home), self.connection_id, action]
         if profile is not None:
             command += ["--profile", str(profile)]
+        emulators_before = time.process_time()  # the emulators are this process's threads
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=ROOT)
+        emulator_cpu = time.process_time() - emulators_before
         if done.returncode != 0:
             raise RuntimeError(f"bench worker failed:\n{done.stderr[-4000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        result["emulator_cpu_s"] = round(emulator_cpu, 2)
+        return result
 
     # -- what the runs work on -------------------------------------------------------------------------
 
