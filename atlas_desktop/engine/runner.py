@@ -35,7 +35,7 @@ from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_mast
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats
 from atlas_desktop.store.audit import AuditEvent
-from atlas_desktop.store.enums import MappingStatus, SyncDirection, SyncLogStatus
+from atlas_desktop.store.enums import SyncDirection, SyncLogStatus
 
 log = logging.getLogger(__name__)
 _AUDIT_SOURCES = {
@@ -243,9 +243,9 @@ class SyncRunner:
         )  # fmt: skip
         await puller.pull_atlas()
         await puller.pull_erp(full=options.full)
-        sizes = await self.db(self.repos.mirrors.counts, self.connection_id)
-        mapped = await self.db(self.repos.mappings.count, self.connection_id, status=MappingStatus.MATCHED)
-        if mapped and (not sizes.get("atlas_rows") or not sizes.get("erp_stock")):
+        atlas_has_rows, erp_has_stock = await self.db(self.repos.mirrors.sides_with_stock, self.connection_id)
+        mapped = await self.db(self.repos.mappings.any_matched, self.connection_id)
+        if mapped and not (atlas_has_rows and erp_has_stock):
             # rclone's lesson: an empty listing is a broken read, not "everything was deleted".
             raise InvalidResponse(
                 "one side returned no stock at all while items are mapped; nothing was changed",
@@ -266,7 +266,7 @@ class SyncRunner:
             drafts.extend(planned)
             self._progress("merge", counts.rows)
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
-            drafts.extend(await self.db(self._product_master_drafts, counts))
+            drafts.extend(await self.db(self._product_master_drafts, counts, since))
         reason = self._preview_reason(counts, options)
         if options.preview_only:
             reason = reason or "preview asked for"
@@ -287,8 +287,8 @@ class SyncRunner:
         await self.db(free_gradually, drafts)
         return await self._push(log_id)
 
-    def _product_master_drafts(self, counts: PlanCounts) -> list[Any]:
-        diffs = self.repos.mappings.product_master_diffs(self.connection_id)
+    def _product_master_drafts(self, counts: PlanCounts, since: datetime | None) -> list[Any]:
+        diffs = self.repos.mappings.product_master_diffs(self.connection_id, changed_since=since)
         return product_master_drafts(diffs, counts)
 
     async def _previous_run_start(self, log_id: int) -> datetime | None:

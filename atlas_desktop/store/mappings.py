@@ -523,6 +523,11 @@ class MappingRepository:
         with self._store.session() as session:
             return [_view(row) for row in session.execute(query)]
 
+    def any_matched(self, connection_id: str) -> bool:
+        matched = _M.c.connection_id == connection_id, _M.c.status == MappingStatus.MATCHED
+        with self._store.session() as session:
+            return bool(session.scalar(sa.exists(sa.select(_M.c.id).where(*matched)).select()))
+
     def count(
         self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None
     ) -> int:
@@ -535,8 +540,10 @@ class MappingRepository:
         with self._store.session() as session:
             return session.scalar(query) or 0
 
-    def product_master_diffs(self, connection_id: str) -> list[ProductMasterDiff]:
-        return product_master_diffs(self._store, connection_id)
+    def product_master_diffs(
+        self, connection_id: str, *, changed_since: datetime | None = None
+    ) -> list[ProductMasterDiff]:
+        return product_master_diffs(self._store, connection_id, changed_since)
 
     def merge_inputs(
         self,
@@ -549,7 +556,8 @@ class MappingRepository:
         """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`).
 
         `changed_since` keeps only the keys that can need a decision: a side read again since then, no
-        base yet, or a write that failed since then (its delta must be carried again).
+        base yet, a base moved since then, or a write that failed since then (its delta must be carried
+        again). They are found through indexes, so an incremental run costs what changed, not the catalog.
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
@@ -561,6 +569,12 @@ class MappingRepository:
             default_direction = connection_row.sync_direction
             default_policy = connection_row.conflict_policy
         params: dict[str, Any] = {"connection_id": connection_id, "limit": batch, "after": 0}
+        if changed_since is not None and mapping_ids is None:
+            with self._store.session() as session:
+                found = session.connection().exec_driver_sql(
+                    _CHANGED_IDS_SQL, {"connection_id": connection_id, "since": utc_text(changed_since)}
+                )
+                mapping_ids = [row[0] for row in found]
         if mapping_ids is not None:
             for chunk in chunked(sorted(set(mapping_ids)), IN_CHUNK):
                 ids = ", ".join(str(int(i)) for i in chunk)
@@ -570,11 +584,7 @@ class MappingRepository:
                 for row in rows:
                     yield _merge_row(row, default_direction, default_policy)
             return
-        extra = ""
-        if changed_since is not None:
-            params["since"] = utc_text(changed_since)
-            extra = _CHANGED_SINCE
-        sql = _MERGE_SQL.format(extra=extra)
+        sql = _MERGE_SQL.format(extra="")
         while True:
             with self._store.session() as session:
                 rows = session.connection().exec_driver_sql(sql, params).all()
@@ -603,14 +613,30 @@ _NAME_DIFF_SQL = (
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
     "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' AND a.name IS NOT p.name "
     "AND NOT EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
-    f"AND d.status = '{DecisionStatus.PENDING}') ORDER BY m.id"
+    f"AND d.status = '{DecisionStatus.PENDING}') {{extra}} ORDER BY m.id"
 )
 
 
-def product_master_diffs(store: Store, connection_id: str) -> list[ProductMasterDiff]:
-    """Matched keys whose Atlas name differs from the ERP product's (no write for them in flight)."""
+def product_master_diffs(
+    store: Store, connection_id: str, changed_since: datetime | None = None
+) -> list[ProductMasterDiff]:
+    """Matched keys whose Atlas name differs from the ERP product's (no write for them in flight).
+
+    With `changed_since`, only keys whose names can have come apart since then are compared: those the
+    merge looks at, and those whose ERP product was read again (found through indexes, like the merge's).
+    """
+    params: dict[str, Any] = {"connection_id": connection_id}
     with store.session() as session:
-        rows = session.connection().exec_driver_sql(_NAME_DIFF_SQL, {"connection_id": connection_id}).all()
+        connection = session.connection()
+        if changed_since is None:
+            rows = connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=""), params).all()
+        else:
+            since = {"connection_id": connection_id, "since": utc_text(changed_since)}
+            ids = sorted(row[0] for row in connection.exec_driver_sql(_NAMES_CHANGED_IDS_SQL, since))
+            rows = []
+            for chunk in chunked(ids, IN_CHUNK):
+                extra = f"AND m.id IN ({', '.join(str(int(i)) for i in chunk)})"
+                rows += connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=extra), params).all()
     return [ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4])) for r in rows]
 
 
@@ -757,13 +783,30 @@ _MERGE_SQL = (
 )
 
 
-# A key busy (write in doubt, conflict open) when its change was read is merged once its base moves:
-# the base's updated_at says when that happened.
-_CHANGED_SINCE = (
-    "AND (b.mapping_id IS NULL OR a.observed_at >= :since OR s.observed_at >= :since "
-    "OR b.updated_at >= :since "
-    "OR EXISTS (SELECT 1 FROM outbox o WHERE o.mapping_id = m.id "
-    f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since))"
+# The keys that can need a decision after `since`: a side read again, a base moved (a key busy when its
+# change was read, a write in doubt or a conflict open, is merged once its base moves), a write failed
+# (its delta must be carried again), or no base yet. Each part walks an index from `since` on (the last
+# one the matched mappings against the bases' primary key), never the mirrors or the mappings' values.
+_CHANGED_IDS_SQL = (
+    "SELECT m.id FROM atlas_rows a JOIN erp_inventory_mappings m "
+    "ON m.connection_id = a.connection_id AND m.atlas_inventory_id = a.atlas_id "
+    "WHERE a.connection_id = :connection_id AND a.observed_at >= :since "
+    "UNION SELECT m.id FROM erp_stock s JOIN erp_inventory_mappings m "
+    "ON m.connection_id = s.connection_id AND m.erp_item_id = s.item_id "
+    "AND m.erp_location_id = s.location_id AND coalesce(m.lot, '') = s.lot "
+    "WHERE s.connection_id = :connection_id AND s.observed_at >= :since "
+    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since "
+    "UNION SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "
+    f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since AND o.mapping_id IS NOT NULL "
+    "UNION SELECT m.id FROM erp_inventory_mappings m "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND NOT EXISTS (SELECT 1 FROM sync_bases b WHERE b.mapping_id = m.id)"
+)
+# Names can come apart where the merge looks, and where the ERP product master was read again.
+_NAMES_CHANGED_IDS_SQL = (
+    _CHANGED_IDS_SQL + " UNION SELECT m.id FROM erp_products p JOIN erp_inventory_mappings m "
+    "ON m.connection_id = p.connection_id AND m.erp_item_id = p.item_id "
+    "WHERE p.connection_id = :connection_id AND p.observed_at >= :since"
 )
 
 

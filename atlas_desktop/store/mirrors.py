@@ -445,6 +445,18 @@ class MirrorRepository:
         for row in self._pages(sql, {"connection_id": connection_id}, names, batch):
             yield _stock_mirror(row)
 
+    def sides_with_stock(self, connection_id: str) -> tuple[bool, bool]:
+        """(Atlas has a live row, the ERP has a stock row): what the empty-read guard of a run needs,
+        answered from the first index entry instead of counting 100k rows on every run."""
+        with self._store.session() as session:
+            live = sa.select(_ATLAS.c.atlas_id).where(
+                _ATLAS.c.connection_id == connection_id, _ATLAS.c.deleted.is_(False)
+            )
+            stock = sa.select(_STOCK.c.item_id).where(_STOCK.c.connection_id == connection_id)
+            return bool(session.scalar(sa.exists(live).select())), bool(
+                session.scalar(sa.exists(stock).select())
+            )
+
     def counts(self, connection_id: str) -> dict[str, int]:
         """Rows per mirror: atlas_rows (live), atlas_deleted, erp_products, erp_stock."""
         with self._store.session() as session:

@@ -209,6 +209,7 @@ class SyncBaseRow(Base):
     """The value both sides last agreed on for one mapped key: the base of the three-way merge."""
 
     __tablename__ = "sync_bases"
+    __table_args__ = (sa.Index(None, "updated_at"),)  # bases moved since the last run are merged again
 
     mapping_id: Mapped[int] = mapped_column(
         sa.Integer, sa.ForeignKey("erp_inventory_mappings.id", ondelete="CASCADE"), primary_key=True
@@ -331,7 +332,11 @@ class AtlasMirrorRow(Base):
     """One Atlas listing row as last seen, per connection: the Atlas side of the merge."""
 
     __tablename__ = "atlas_rows"
-    __table_args__ = (sa.Index(None, "connection_id", "ndc_key"),)
+    # observed_at: what a sync run merges is found from the rows read since the last one (0007).
+    __table_args__ = (
+        sa.Index(None, "connection_id", "ndc_key"),
+        sa.Index(None, "connection_id", "observed_at"),
+    )
 
     connection_id: Mapped[str] = mapped_column(sa.String(36), _connection_fk(), primary_key=True)
     atlas_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
@@ -355,7 +360,10 @@ class ErpProductRow(Base):
     """One ERP item's master data as last seen, per connection."""
 
     __tablename__ = "erp_products"
-    __table_args__ = (sa.Index(None, "connection_id", "ndc_key"),)
+    __table_args__ = (
+        sa.Index(None, "connection_id", "ndc_key"),
+        sa.Index(None, "connection_id", "observed_at"),  # names compared where products were read again
+    )
 
     connection_id: Mapped[str] = mapped_column(sa.String(36), _connection_fk(), primary_key=True)
     item_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
@@ -376,6 +384,7 @@ class ErpStockRow(Base):
     """One ERP stock position (item, location, lot) as last seen: the ERP side of the merge."""
 
     __tablename__ = "erp_stock"
+    __table_args__ = (sa.Index(None, "connection_id", "observed_at"),)  # see atlas_rows
 
     connection_id: Mapped[str] = mapped_column(sa.String(36), _connection_fk(), primary_key=True)
     item_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
@@ -387,3 +388,15 @@ async def test_a_sale_from_a_lot_in_a_fresh_process_posts_with_the_mirrored_lot_
     assert run.status is RunStatus.SUCCESS, run.error_message
     assert sides(world, lot_mapping) == (atlas_qty - 2, erp_qty - 2)
     assert lookups == []  # the adjustment named the lot by the id the first sync's read stored
+
+
+async def test_a_side_with_no_stock_at_all_fails_the_run_and_writes_nothing(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    assert (await engine.sync(cid, approve=True)).status is RunStatus.SUCCESS
+    postings = world.erp.postings()
+    with world.services.store.session() as session:  # the ERP mirror lost (a read that stored nothing)
+        session.execute(sa.text("DELETE FROM erp_stock WHERE connection_id = :c"), {"c": cid})
+    run = await engine.sync(cid)
+    assert run.status is RunStatus.FAILED and "returned no stock at all" in (run.error_message or "")
+    assert run.items_synced == 0 and world.erp.postings() == postings

@@ -156,6 +156,17 @@ def test_the_lots_erp_id_is_kept_and_a_read_without_one_does_not_erase_it(
     assert next(mirrors.iter_erp_stock(connection_id)).lot_ref == "902"
 
 
+def test_sides_with_stock_sees_live_atlas_rows_and_any_erp_stock(
+    mirrors: MirrorRepository, connection_id: str
+) -> None:
+    assert mirrors.sides_with_stock(connection_id) == (False, False)
+    mirrors.upsert_atlas_rows(connection_id, [atlas_row(1, deleted=True)], ndc_key)
+    mirrors.upsert_erp_stock(connection_id, [level("A", "0")])
+    assert mirrors.sides_with_stock(connection_id) == (False, True)  # a tombstone is not a listing
+    mirrors.upsert_atlas_rows(connection_id, [atlas_row(2)], ndc_key)
+    assert mirrors.sides_with_stock(connection_id) == (True, True)
+
+
 def test_set_erp_stock_quantity_after_our_write(mirrors: MirrorRepository, connection_id: str) -> None:
     mirrors.upsert_erp_stock(connection_id, [level("A", "10", lot="L1", observed_version="v1")])
     mirrors.set_erp_stock_quantity(connection_id, StockKey("A", "WH1", "L1"), Decimal("8.5"))

@@ -1,0 +1,140 @@
+"""merge_inputs(changed_since=...) finds, through indexes, exactly the keys the full scan's rule names."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from atlas_desktop.domain.model import AtlasInventoryRow, Product, StockKey, StockLevel
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.enums import MappingStatus, MatchMethod, OutboxStatus
+from atlas_desktop.store.mappings import (
+    _CHANGED_IDS_SQL,
+    _NAMES_CHANGED_IDS_SQL,
+    MappingDraft,
+    MappingRepository,
+)
+from atlas_desktop.store.mirrors import MirrorRepository
+from atlas_desktop.store.models import OutboxRow, SyncBaseRow
+from atlas_desktop.store.sqlutil import utc_text
+
+from .conftest import make_connection
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SINCE = T0 + timedelta(hours=5)
+
+# The rule as the full scan applied it before the indexed lookup (the specification of "changed").
+_REFERENCE = (
+    "SELECT m.id FROM erp_inventory_mappings m "
+    "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
+    "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
+    "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
+    "AND s.location_id = m.erp_location_id AND s.lot = coalesce(m.lot, '') "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND (b.mapping_id IS NULL OR a.observed_at >= :since OR s.observed_at >= :since "
+    "OR b.updated_at >= :since OR EXISTS (SELECT 1 FROM outbox o WHERE o.mapping_id = m.id "
+    f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since)) ORDER BY m.id"
+)
+
+
+def _moment(rng: random.Random) -> datetime:
+    return T0 + timedelta(hours=rng.choice([0, 0, 0, 4, 5, 6]))  # long before, just before, at, after SINCE
+
+
+def _world(store: Store, connection_id: str, rng: random.Random, size: int) -> None:
+    """Mappings of every status (lots or none), mirrors, bases and outbox rows at random moments."""
+    mirrors, mappings = MirrorRepository(store), MappingRepository(store)
+    drafts = []
+    for i in range(size):
+        lot = rng.choice([None, f"L{i}"])
+        status = rng.choice([MappingStatus.MATCHED] * 4 + [MappingStatus.UNMATCHED_ATLAS])
+        method = MatchMethod.AUTO_NDC if status is MappingStatus.MATCHED else None
+        item = f"i{i}" if status is MappingStatus.MATCHED else None
+        drafts.append(MappingDraft(f"a{i}", item, "WH1" if item else None, lot if item else None, "k",
+                                   "n", "n", f"Drug {i}", status, method))  # fmt: skip
+        if rng.random() < 0.9:
+            mirrors.upsert_atlas_rows(
+                connection_id,
+                [AtlasInventoryRow(f"a{i}", "n", "d", Decimal(1), "EA", 1, T0, lot=lot)],
+                lambda text: None,
+            )
+        if rng.random() < 0.9:
+            level = StockLevel(StockKey(f"i{i}", "WH1", lot), Decimal(1), "EA")
+            mirrors.upsert_erp_stock(connection_id, [level])
+        if item is not None and rng.random() < 0.9:
+            product = Product(item, f"SKU{i}", rng.choice(["d", "Renamed in the ERP"]), "EA")
+            mirrors.upsert_erp_products(connection_id, [product], lambda text: None)
+        if rng.random() < 0.3:  # another lot of the same item: its reads are not this key's changes
+            level = StockLevel(StockKey(f"i{i}", "WH1", f"other-{i}"), Decimal(1), "EA")
+            mirrors.upsert_erp_stock(connection_id, [level])
+    mappings.apply_discovery(connection_id, drafts)
+    with store.session() as session:
+        ids = list(session.scalars(sa.text("SELECT id FROM erp_inventory_mappings WHERE connection_id = :c"),
+                                   {"c": connection_id}))  # fmt: skip
+        for table in ("atlas_rows", "erp_stock", "erp_products"):
+            keys = session.execute(sa.text(f"SELECT rowid FROM {table} WHERE connection_id = :c"),
+                                   {"c": connection_id}).scalars().all()  # fmt: skip
+            for rowid in keys:
+                session.execute(
+                    sa.text(f"UPDATE {table} SET observed_at = :t WHERE rowid = :r"),
+                    {"t": utc_text(_moment(rng)), "r": rowid},
+                )
+        for mapping_id in ids:
+            if rng.random() < 0.7:
+                session.add(SyncBaseRow(mapping_id=mapping_id, quantity=Decimal(1), unit="EA",
+                                        updated_at=_moment(rng)))  # fmt: skip
+            if rng.random() < 0.2:
+                session.add(OutboxRow(
+                    connection_id=connection_id, mapping_id=mapping_id, target="atlas",
+                    operation="atlas_adjust", payload={}, idempotency_key=f"k{connection_id}-{mapping_id}",
+                    status=rng.choice(list(OutboxStatus)), updated_at=_moment(rng),
+                ))  # fmt: skip
+
+
+def test_the_indexed_lookup_names_exactly_the_keys_of_the_full_scan(store: Store) -> None:
+    repo = MappingRepository(store)
+    left_out = names_left_out = 0
+    for seed in range(8):
+        rng = random.Random(seed)
+        connection_id, other = make_connection(store, f"c{seed}"), make_connection(store, f"o{seed}")
+        _world(store, connection_id, rng, 40)
+        _world(store, other, rng, 10)  # another connection's changes never leak in
+        with store.session() as session:
+            expected = session.execute(
+                sa.text(_REFERENCE), {"connection_id": connection_id, "since": utc_text(SINCE)}
+            ).scalars().all()
+        found = [row.mapping_id for row in repo.merge_inputs(connection_id, changed_since=SINCE, batch=7)]
+        assert found == expected, seed
+        assert found
+        left_out += sum(1 for _ in repo.merge_inputs(connection_id)) - len(found)
+
+        # Names: compared where the merge looks and where the product was read again, nowhere else.
+        with store.session() as session:
+            products_read = set(session.execute(sa.text(
+                "SELECT m.id FROM erp_inventory_mappings m JOIN erp_products p ON p.connection_id = "
+                "m.connection_id AND p.item_id = m.erp_item_id "
+                "WHERE m.connection_id = :c AND p.observed_at >= :s"
+            ), {"c": connection_id, "s": utc_text(SINCE)}).scalars())  # fmt: skip
+        every_diff = repo.product_master_diffs(connection_id)
+        recent = repo.product_master_diffs(connection_id, changed_since=SINCE)
+        assert recent == [d for d in every_diff if d.mapping_id in set(expected) | products_read], seed
+        names_left_out += len(every_diff) - len(recent)
+    assert left_out > 0 and names_left_out > 0  # the rule does leave unchanged keys out
+
+
+def test_the_lookups_walk_indexes_not_the_mirrors(store: Store) -> None:
+    """Each part of the lookups searches an index (on the moment, or the bases' key): no table scan."""
+    for sql in (_CHANGED_IDS_SQL, _NAMES_CHANGED_IDS_SQL):
+        with store.session() as session:
+            plan = session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, {"connection_id": "c", "since": "x"}
+            ).all()
+        steps = [str(row[-1]) for row in plan]
+        assert not [step for step in steps if step.startswith("SCAN")], steps
+        for index in ("atlas_rows_connection_id_observed_at", "erp_stock_connection_id_observed_at",
+                      "sync_bases_updated_at"):  # fmt: skip
+            assert any(f"ix_{index}" in step for step in steps), steps
+    assert any("ix_erp_products_connection_id_observed_at" in step for step in steps), steps
