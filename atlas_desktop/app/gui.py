@@ -160,9 +160,9 @@ def run_gui(paths: ProfilePaths, *, demo: bool) -> int:
     app.setWindowIcon(app_icon())
     apply_theme(app)
     app.setQuitOnLastWindowClosed(False)  # run_app decides when to stop, after its clean-up
-    import qasync  # imported after PySide6 (module top), so it binds to PySide6 and not another binding
+    from atlas_desktop.ui.event_loop import EventLoop  # qasync, imported after PySide6 (module top)
 
-    loop = qasync.QEventLoop(app)
+    loop = EventLoop(app)
     asyncio.set_event_loop(loop)
     crash = CrashReporter()
     crash.install(loop)

@@ -116,16 +116,22 @@ class Pusher:
             else:
                 to_send.append(entry)
         still_open = set(await self.db(self.decisions.mark_sending_many, [e.id for e in to_send]))
-        limit = asyncio.Semaphore(self.parallel)
+        sending = [e for e in to_send if e.id in still_open]
+        results: list[_Outcome | None] = [None] * len(sending)
+        queue = iter(enumerate(sending))
 
-        async def send(entry: Any) -> _Outcome:
-            async with limit:
+        async def send() -> None:
+            for index, entry in queue:
                 try:
-                    return await self._execute(entry)
+                    results[index] = await self._execute(entry)
                 except ConnectorError as error:
-                    return _Outcome(entry, error=error)
+                    results[index] = _Outcome(entry, error=error)
 
-        outcomes += await asyncio.gather(*(send(e) for e in to_send if e.id in still_open))
+        # `parallel` senders taking the next write as they finish, not one task per write of the wave
+        # waiting on a semaphore: 500 tasks made at once held the window's thread (each task and wake-up
+        # is a Qt timer under qasync). Outcomes keep the wave's order (the audit trail's order).
+        await asyncio.gather(*(send() for _ in range(min(self.parallel, len(sending)))))
+        outcomes += [outcome for outcome in results if outcome is not None]
         await self._record(outcomes)
         return outcomes
 

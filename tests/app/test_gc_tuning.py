@@ -29,6 +29,9 @@ def test_thresholds_make_full_collections_rare(restore_gc: None) -> None:
     # A full pass needs young * middle * old net allocations: far more than a 100k-item sync makes.
     assert young * middle * old >= 20_000_000
     assert young <= 20_000  # young passes stay short: they walk at most this many new objects
+    # Middle passes walk what the young ones since the last middle pass kept: 25-275 ms at 100k items
+    # with 60k objects, so at most 30k.
+    assert young * (middle + 1) <= 30_000
 
 
 def test_frozen_start_up_objects_are_left_out_of_collections(restore_gc: None) -> None:
@@ -56,7 +59,8 @@ def test_the_agent_tunes_the_collector_before_it_runs(
     assert seen == [gc_tuning.THRESHOLDS]
 
 
-def test_the_gui_thread_waits_at_most_a_millisecond_for_the_gil(restore_gc: None) -> None:
+def test_the_gui_thread_waits_well_under_a_millisecond_for_the_gil(restore_gc: None) -> None:
     sys.setswitchinterval(0.005)
     gc_tuning.favour_the_gui_thread()
-    assert sys.getswitchinterval() <= 0.001
+    # A slot making a dozen Qt calls while the DB thread runs Python waits this long a dozen times.
+    assert sys.getswitchinterval() <= 0.0005
