@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from sys import intern
+from typing import Any
 
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
@@ -80,6 +81,13 @@ def normalise_lot(lot: str | None) -> str:
     return (lot or "").strip().upper()
 
 
+def empty_gradually(table: dict[Any, Any]) -> None:
+    """Empty a big dict an entry at a time. Dropping 100k entries at once is one deallocation cascade in C
+    that holds the GIL for tens of ms (the window's thread waits); between pops another thread can run."""
+    while table:
+        table.popitem()
+
+
 class LocationResolver:
     """Atlas location codes to ERP location ids: the user's map, then code/name/id, then the only one."""
 
@@ -114,6 +122,10 @@ class _Links:
         if first != item_id:
             self._more.setdefault(key, {first}).add(item_id)
 
+    def release(self) -> None:
+        empty_gradually(self._one)
+        empty_gradually(self._more)
+
     def get(self, key: str) -> set[str]:
         more = self._more.get(key)
         if more is not None:
@@ -140,6 +152,12 @@ class ProductIndex:
             if identity.candidates != {identity.key}:  # an unambiguous text is in by_key already
                 for key in identity.candidates:
                     self.by_candidate.add(key, product.item_id)
+
+    def release(self) -> None:
+        """Free the index a slice at a time (see empty_gradually)."""
+        for links in (self.by_key, self.by_ten, self.by_candidate):
+            links.release()
+        empty_gradually(self.products)
 
     def match(self, identity: NdcIdentity) -> tuple[set[str], bool]:
         """(ERP item ids, strong). Strong matches win; weak ones are only ever suggestions."""
@@ -197,6 +215,11 @@ class _ErpStock:
             return held
         self.positions[position] = _Mark.CLAIMED
         return position[2] if held is _Mark.AS_KEYED else held
+
+    def release(self) -> None:
+        """Free the positions a slice at a time (see empty_gradually)."""
+        empty_gradually(self.positions)
+        empty_gradually(self._locations)
 
     def unclaimed(self) -> Iterator[tuple[tuple[str, str, str], str | None]]:
         for position, held in self.positions.items():
@@ -326,3 +349,5 @@ def discover(
             None,
             None if product else "stock for an item whose master data was not read",
         )
+    stock.release()
+    index.release()

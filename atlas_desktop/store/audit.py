@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import json
 import logging
@@ -125,6 +126,7 @@ def hash_record(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)  # a run's entries repeat a few keys: a third of an append was this
 def _key_is_credential(key: str) -> bool:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key).lower()
     words = [w for w in re.split(r"[^a-z0-9]+", spaced) if w]

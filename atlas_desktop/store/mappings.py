@@ -296,6 +296,10 @@ class MappingRepository:
             flush(force=True)
 
             stale = [row_id for rows in auto.values() for row_id, _, _ in rows]
+            # Emptied an entry at a time: a rediscovery's 100k entries dropped at once are one deallocation
+            # cascade in C that holds the GIL for tens of ms (the window's thread waits meanwhile).
+            while auto:
+                auto.popitem()
             for batch in chunked(stale, IN_CHUNK):
                 connection.execute(sa.delete(_M).where(_M.c.id.in_(batch)))
             index.forget(stale)

@@ -107,6 +107,8 @@ def report(rows: list[dict[str, Any]]) -> str:
                 f" "
                 f"{stall['samples']} samples): {stall['cause']}"
             )
+            if stall.get("steps"):
+                lines.append(f"      steps: {' | '.join(stall['steps'])}")
             for text, count in stall["gui"][:2]:
                 lines.append(f"      gui x{count}: {text}")
             for text, count in stall["others"][:1]:

@@ -56,6 +56,21 @@ INTERVAL_MS = 5
 # Stacks are sampled for gaps longer than this; ATLAS_BENCH_STALL_MS lowers it to see the near-misses.
 STALL_MS = float(os.environ.get("ATLAS_BENCH_STALL_MS", "50"))
 SAMPLE_EVERY_S = 0.01
+# Steps of the engine (begin/end of the functions below, from any thread): each stall lists the steps in
+# force while it lasted, so a stall with no stack sample (a thread held the GIL in C) still says where.
+TRACED = (
+    "atlas_desktop.engine.pull:Puller.pull_atlas", "atlas_desktop.engine.pull:Puller.pull_erp",
+    "atlas_desktop.engine.service:EngineService._discover_from_mirrors",
+    "atlas_desktop.engine.discovery:ProductIndex.__init__",
+    "atlas_desktop.engine.discovery:_ErpStock.__init__", "atlas_desktop.engine.discovery:_ErpStock.unclaimed",
+    "atlas_desktop.store.mappings:MappingRepository.apply_discovery",
+    "atlas_desktop.store.search_index:BulkIndexing.finish",
+    "atlas_desktop.engine.runner:SyncRunner._pull_and_merge", "atlas_desktop.engine.runner:SyncRunner._push",
+    "atlas_desktop.engine.runner:SyncRunner._audit", "atlas_desktop.engine.push:Pusher._record",
+    "atlas_desktop.engine.runner:free_gradually",
+    "atlas_desktop.store.decisions:DecisionRepository.record",
+)  # fmt: skip
+STEPS: list[tuple[float, str]] = []  # (perf_counter, "begin name" / "end name")
 SAMPLES_PER_STALL = 200
 WORST_KEPT = 12
 PROJECT = os.sep + "atlas_desktop" + os.sep
@@ -108,6 +123,7 @@ class Stall:
     gc_generation: int = -1  # the oldest generation collected during the gap
     gui_cpu_ms: float = 0.0  # CPU the GUI thread used during the gap
     process_cpu_ms: float = 0.0  # CPU all the app's threads used: far below `ms`, the OS ran others
+    steps: list[str] = field(default_factory=list)  # engine steps in force during the gap (TRACED)
 
 
 class StallProbe:
@@ -170,6 +186,7 @@ class StallProbe:
             stall.gc_generation = max((gen for _, gen in collections), default=-1)
             stall.gui_cpu_ms = round((cpu[0] - gui_before) * 1000, 1)
             stall.process_cpu_ms = round((cpu[1] - process_before) * 1000, 1)
+            stall.steps = steps_during(previous, now)
             self.stalls.append(stall)
 
     def _async_tick(self) -> None:
@@ -241,6 +258,7 @@ class StallProbe:
             "worst_stalls": [
                 {"at_s": s.at_s, "phase": s.phase, "ms": s.ms, "gc_ms": s.gc_ms, "samples": len(s.samples),
                  "gui_cpu_ms": s.gui_cpu_ms, "process_cpu_ms": s.process_cpu_ms, "cause": stall_cause(s),
+                 "steps": s.steps,
                  "gui": most_common([" <- ".join(x["gui"]) for x in s.samples]),
                  "others": most_common([" | ".join(f"[{n}] {' <- '.join(v[:2])}"
                                                    for n, v in x["others"].items()) for x in s.samples])}
@@ -282,6 +300,53 @@ def stall_cause(stall: Stall) -> str:
             return "no sample: the GUI thread held the GIL in C code"
         return "no sample: another thread held the GIL (C code)"
     return Counter(sample_cause(sample) for sample in stall.samples).most_common(1)[0][0]
+
+
+def steps_during(start: float, end: float) -> list[str]:
+    """The last step begun or ended before `start`, then those between `start` and `end` (ms offsets)."""
+    before = [label for at, label in STEPS if at < start][-1:]
+    during = [f"+{(at - start) * 1000:.0f}ms {label}" for at, label in STEPS if start <= at <= end]
+    return before + during[:10]
+
+
+def trace(target: str) -> None:
+    """Wraps `module:Class.function` (plain, coroutine or generator) to log its begin and end in STEPS."""
+    import functools
+    import importlib
+    import inspect
+
+    module_name, _, qualname = target.partition(":")
+    *outer, name = qualname.split(".")
+    try:
+        owner: Any = importlib.import_module(module_name)
+        for part in outer:
+            owner = getattr(owner, part)
+        function = getattr(owner, name)
+    except (ImportError, AttributeError):  # renamed since: the figures come without that step
+        return
+    label = qualname
+
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def wrapped(*args: Any, **kwargs: Any) -> Any:
+            STEPS.append((time.perf_counter(), "begin " + label))
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                STEPS.append((time.perf_counter(), "end " + label))
+
+    else:
+
+        @functools.wraps(function)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            STEPS.append((time.perf_counter(), "begin " + label))
+            try:
+                return function(*args, **kwargs)
+            finally:
+                STEPS.append((time.perf_counter(), "end " + label))
+
+    setattr(owner, name, wrapped)
 
 
 def percentile(ordered: Any, q: float) -> float:
@@ -396,6 +461,8 @@ def main() -> int:
     args = parser.parse_args()
     Bench.mode, Bench.connection_id, Bench.settle_s = args.mode, args.connection_id, args.settle_s
     patch_services()
+    for target in TRACED:
+        trace(target)
     gui.MainWindow = ProbedMainWindow  # type: ignore[misc]
     code = cli.main(["--home", str(args.home)])
     RESULT["exit_code"] = code
