@@ -448,14 +448,14 @@ class MirrorRepository:
     def sides_with_stock(self, connection_id: str) -> tuple[bool, bool]:
         """(Atlas has a live row, the ERP has a stock row): what the empty-read guard of a run needs,
         answered from the first index entry instead of counting 100k rows on every run."""
+        live = sa.select(_ATLAS.c.atlas_id).where(
+            _ATLAS.c.connection_id == connection_id, _ATLAS.c.deleted.is_(False)
+        )
+        stock = sa.select(_STOCK.c.item_id).where(_STOCK.c.connection_id == connection_id)
         with self._store.session() as session:
-            live = sa.select(_ATLAS.c.atlas_id).where(
-                _ATLAS.c.connection_id == connection_id, _ATLAS.c.deleted.is_(False)
-            )
-            stock = sa.select(_STOCK.c.item_id).where(_STOCK.c.connection_id == connection_id)
-            return bool(session.scalar(sa.exists(live).select())), bool(
-                session.scalar(sa.exists(stock).select())
-            )
+            atlas_has_rows = bool(session.scalar(sa.exists(live).select()))
+            erp_has_stock = bool(session.scalar(sa.exists(stock).select()))
+        return atlas_has_rows, erp_has_stock
 
     def counts(self, connection_id: str) -> dict[str, int]:
         """Rows per mirror: atlas_rows (live), atlas_deleted, erp_products, erp_stock."""
