@@ -31,7 +31,11 @@ SCENARIOS: Mapping[str, str] = {
 DEFAULT_GM_CODES: Mapping[str, str] = {"501": "05", "201": "03", "551": "03", "261": "03", "262": "06"}
 DEFAULT_MOVEMENT_TYPES: Mapping[str, str] = {"receipt": "501", "issue": "201", "scrap": "551"}
 SCRAP_REASONS = frozenset({"scrap", "scrapping", "expired", "damaged", "destroyed", "write_off", "recall"})
-MAX_PAGE = 5000
+MAX_PAGE = 5000  # ref §5: the server caps $top here
+# Rows per page we ask for. Up to `max_concurrency` decoded pages wait for the store at once; 1,000-row
+# pages keep that near 20 MB where 5,000-row pages took ~75 MB, for ~1 % more requests (Atlas writes
+# outnumber page reads a hundredfold) and no measurable time at 20 ms latency.
+DEFAULT_PAGE = 1000
 EAN_SOURCE = "A_ProductUnitsOfMeasureEAN"
 
 
@@ -77,7 +81,7 @@ class SapConfig:
     location_map: dict[str, str] = field(default_factory=dict)
     stock_types: tuple[str, ...] = ("01",)
     special_stock_types: tuple[str, ...] = ("",)
-    page_size: int = MAX_PAGE
+    page_size: int = DEFAULT_PAGE
     max_concurrency: int = 5
     product_overlap_s: float = 300.0
     stock_overlap_days: int = 1
@@ -127,7 +131,7 @@ def config_from_spec(spec: ConnectionSpec) -> SapConfig:
         # field_mappings wins (the design plan keeps the sellable-stock rules there), then settings.
         return mappings.get(name, s.get(name, default))
 
-    page_size = int(s.get("page_size", MAX_PAGE))
+    page_size = int(s.get("page_size", DEFAULT_PAGE))
     if not 1 <= page_size <= MAX_PAGE:
         raise ConfigError("page_size", f"must be 1..{MAX_PAGE}", fix="SAP caps pages at 5000 rows.")
     movement_types = dict(DEFAULT_MOVEMENT_TYPES)
