@@ -30,6 +30,7 @@ from atlas_desktop.store.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
 Db = Callable[..., Awaitable[Any]]
+Written = list[tuple[Any, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
 
 
@@ -39,7 +40,6 @@ class PushStats:
     failed: int = 0
     in_doubt: int = 0
     errors: list[tuple[Any, AtlasDesktopError]] = field(default_factory=list)  # (entry, error)
-    written: list[tuple[Any, str | None]] = field(default_factory=list)  # (entry, remote id): the audit
 
 
 @dataclass
@@ -67,6 +67,7 @@ class Pusher:
         atlas: Any,
         *,
         parallel: int = 64,
+        on_written: Callable[[Written], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.decisions = decisions
@@ -76,6 +77,8 @@ class Pusher:
         self.atlas = atlas
         # Tasks in flight; the connectors' own limits decide how many requests really go out at once.
         self.parallel = parallel
+        # Told each wave's confirmed writes (the audit trail), so a 100k-write drain holds none of them.
+        self.on_written = on_written
         self.stats = PushStats()
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
 
@@ -142,10 +145,11 @@ class Pusher:
             await self.db(self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key)
         if confirmed:
             await self.db(self.decisions.mark_done_many, confirmed)
+        written: Written = []
         for outcome in outcomes:
             if outcome.error is None:
                 self.stats.done += 1
-                self.stats.written.append((outcome.entry, outcome.remote_id))
+                written.append((outcome.entry, outcome.remote_id))
                 continue
             error = outcome.error
             self.stats.errors.append((outcome.entry, error))
@@ -157,6 +161,8 @@ class Pusher:
             else:
                 await self.db(self.decisions.mark_failed, outcome.entry.id, f"{error.message} — {error.fix}")
                 self.stats.failed += 1
+        if written and self.on_written is not None:
+            await self.on_written(written)
 
     async def _execute(self, entry: Any) -> _Outcome:
         payload = entry.payload

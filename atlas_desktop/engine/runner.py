@@ -33,7 +33,7 @@ from atlas_desktop.engine.api import (
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
 from atlas_desktop.engine.pull import Puller
-from atlas_desktop.engine.push import Pusher, PushStats
+from atlas_desktop.engine.push import Pusher, PushStats, Written
 from atlas_desktop.store.audit import AuditEvent
 from atlas_desktop.store.enums import SyncDirection, SyncLogStatus
 
@@ -132,10 +132,9 @@ class SyncRunner:
         self.events.publish(RunStarted(self.connection_id, options.sync_type))
         status, plan_shown, error_message = RunStatus.SUCCESS, None, None
         counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
-        self._written: list[tuple[Any, str | None]] = []
         try:
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
-            earlier = PushStats() if options.preview_only else await self._push(log_id)
+            earlier = PushStats() if options.preview_only else await self._push(options, log_id)
             pusher_stats = await self._pull_and_merge(options, counts, log_id)
             if isinstance(pusher_stats, SyncPlan):
                 status, plan_shown = RunStatus.PREVIEW, pusher_stats
@@ -190,21 +189,23 @@ class SyncRunner:
         return summary
 
     async def _audit(self, options: RunOptions, summary: RunSummary) -> None:
-        """The run and every write it made, appended to the tamper-evident audit trail (the run last)."""
+        """The run itself, appended to the tamper-evident audit trail after its writes (see _audit_writes)."""
+        if self.repos.audit is not None:
+            await self.db(self._append_audit, options, [], summary)
+
+    async def _audit_writes(self, options: RunOptions, written: Written) -> None:
+        """A push wave's confirmed writes, appended to the audit trail as the wave is recorded."""
         if self.repos.audit is None:
             return
         # On the DB thread, AUDIT_CHUNK writes per call: an entry costs ~0.25 ms to clean, hash and store,
         # and one call for a 100k first sync's 15k writes kept the window waiting for the GIL for seconds.
-        written, self._written = self._written, []
         for start in range(0, len(written), AUDIT_CHUNK):
             await self.db(self._append_audit, options, written[start : start + AUDIT_CHUNK])
-        await self.db(self._append_audit, options, [], summary)
-        await self.db(free_gradually, written)
 
     def _append_audit(
         self,
         options: RunOptions,
-        written: list[tuple[Any, str | None]],
+        written: Written,
         summary: RunSummary | None = None,
     ) -> None:
         source = _AUDIT_SOURCES.get(options.sync_type, "system")
@@ -251,22 +252,31 @@ class SyncRunner:
                 "one side returned no stock at all while items are mapped; nothing was changed",
                 fix="Check the connection test; if the side is really empty, remove the mappings first.",
             )
-        drafts = []
         flipping = await self._flipping(options)
         since = None if options.full_merge else await self._previous_run_start(log_id)
+        # Product master diffs leave out keys with a pending decision: read them before this run records any.
+        product_drafts: list[Any] = []
+        if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
+            product_drafts = await self.db(self._product_master_drafts, counts, since)
         rows = await self.db(
             lambda: iter(
                 self.repos.mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
             )
         )
+        # An approved run is recorded whatever the plan says, so its decisions are stored as they are
+        # planned: a first sync's 200k drafts never sit in memory together (~70 MB at 100k items).
+        # Otherwise they wait for the preview check.
+        record_as_planned = options.approve
+        drafts: list[Any] = []
         # plan() is pure but costs 25-120 ms per 1,000 rows: it runs on the DB thread right after its rows
         # are read, so the event loop (the window) stays free. `counts` is only touched there meanwhile.
         planner = partial(plan, counts=counts, initial_source=options.initial_source, flipping=flipping)
         while (planned := await self.db(_plan_next, rows, MERGE_CHUNK, planner)) is not None:
             drafts.extend(planned)
+            if record_as_planned and len(drafts) >= RECORD_BATCH:
+                await self._record(log_id, drafts)
             self._progress("merge", counts.rows)
-        if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
-            drafts.extend(await self.db(self._product_master_drafts, counts, since))
+        drafts.extend(product_drafts)
         reason = self._preview_reason(counts, options)
         if options.preview_only:
             reason = reason or "preview asked for"
@@ -280,12 +290,16 @@ class SyncRunner:
                 unchanged=counts.unchanged,
                 reason=reason,
             )
+        await self._record(log_id, drafts)
+        return await self._push(options, log_id)
+
+    async def _record(self, log_id: int, drafts: list[Any]) -> None:
+        """Store `drafts` in transactions of RECORD_BATCH decisions, emptying the list."""
         for start in range(0, len(drafts), RECORD_BATCH):
             await self.db(
                 self.repos.decisions.record, self.connection_id, log_id, drafts[start : start + RECORD_BATCH]
             )
         await self.db(free_gradually, drafts)
-        return await self._push(log_id)
 
     def _product_master_drafts(self, counts: PlanCounts, since: datetime | None) -> list[Any]:
         diffs = self.repos.mappings.product_master_diffs(self.connection_id, changed_since=since)
@@ -344,15 +358,12 @@ class SyncRunner:
             )
         return stats
 
-    async def _push(self, log_id: int) -> Any:
+    async def _push(self, options: RunOptions, log_id: int) -> Any:
         pusher = Pusher(
-            self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas
-        )
+            self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas,
+            on_written=partial(self._audit_writes, options),
+        )  # fmt: skip
         stats = await pusher.drain()
-        self._written.extend(stats.written)
-        # The audit list now holds the last references: it is freed a slice at a time on the DB thread,
-        # not all at once (100k entries: ~150 ms holding the GIL) when run() returns on the loop's thread.
-        stats.written = []
         for entry, error in stats.errors:
             ref = f"{entry.operation} {entry.payload.get('row_id') or entry.payload.get('item_id')}"
             await self.db(

@@ -6,6 +6,7 @@ sides hold exactly base + every delta, with conflicts for what cannot be added.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,8 @@ from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.connectors.netsuite import queries as netsuite_queries
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.engine import push as push_module
+from atlas_desktop.engine import runner as runner_module
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.atlas import build as build_atlas
@@ -358,6 +361,56 @@ async def test_product_master_flows_from_the_erp_to_atlas(world: World) -> None:
     assert world.atlas.row(mapping.atlas_inventory_id)["name"] == "Renamed in the ERP 10 mg"
     idle = await engine.sync(cid)
     assert idle.items_synced == 0  # no echo: the names agree now
+
+
+async def test_an_approved_run_recorded_as_planned_still_renames_items_it_moves_stock_for(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Approved runs store each chunk of decisions as soon as it is planned. The product master leaves out
+    keys with a pending decision, so it must be read before this run's own decisions are stored."""
+    if not isinstance(world.erp, NetSuiteSide):
+        pytest.skip("the NetSuite emulator offers an item-master edit helper")
+    monkeypatch.setattr(runner_module, "RECORD_BATCH", 1)  # every planned chunk is stored at once
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    first = await engine.sync(cid, approve=True)
+    assert first.status is RunStatus.SUCCESS, first.error_message
+    mapping = next(m for m in matched(world) if not m.lot)
+    atlas_qty, erp_qty = sides(world, mapping)
+    world.erp.receive(mapping, Decimal(4))
+    world.erp.emulator.state.edit_item(int(mapping.erp_item_id), displayname="Renamed while restocked")
+    run = await engine.sync(cid, approve=True)
+    assert run.status is RunStatus.SUCCESS, run.error_message
+    assert sides(world, mapping) == (erp_qty + 4, erp_qty + 4)
+    assert world.atlas.row(mapping.atlas_inventory_id)["name"] == "Renamed while restocked"
+
+
+async def test_writes_are_audited_wave_by_wave_so_a_crash_mid_push_keeps_them(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine, cid = world.engine, world.connection_id
+    monkeypatch.setattr(push_module, "WAVE_LIMIT", 3)
+    decisions = engine.repos.decisions
+    recorded_waves = 0
+    original = decisions.mark_done_many
+
+    def crash_on_the_second_wave(confirmed: Any) -> int:
+        nonlocal recorded_waves
+        recorded_waves += 1
+        if recorded_waves == 2:
+            raise RuntimeError("the process dies here")
+        return original(confirmed)
+
+    monkeypatch.setattr(decisions, "mark_done_many", crash_on_the_second_wave)
+    await engine.discover(cid)
+    with pytest.raises(RuntimeError, match="dies here"):
+        await engine.sync(cid, approve=True)
+
+    out = tmp_path / "audit.json"
+    engine.repos.audit.export(out, fmt="json")
+    writes = [entry for entry in json.loads(out.read_text()) if entry["action"] == "write"]
+    assert len(writes) == 3  # the first wave, confirmed and recorded before the crash
+    assert engine.repos.audit.verify().ok
 
 
 @pytest.mark.parametrize("world", ["netsuite"], indirect=True)
