@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from sys import intern
-from typing import Any
 
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
+from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.store.enums import MappingStatus, MatchMethod
 from atlas_desktop.store.mappings import MappingDraft
 
@@ -79,13 +79,6 @@ class ErpStockRef:
 
 def normalise_lot(lot: str | None) -> str:
     return (lot or "").strip().upper()
-
-
-def empty_gradually(table: dict[Any, Any]) -> None:
-    """Empty a big dict an entry at a time. Dropping 100k entries at once is one deallocation cascade in C
-    that holds the GIL for tens of ms (the window's thread waits); between pops another thread can run."""
-    while table:
-        table.popitem()
 
 
 class LocationResolver:
@@ -154,7 +147,7 @@ class ProductIndex:
                     self.by_candidate.add(key, product.item_id)
 
     def release(self) -> None:
-        """Free the index a slice at a time (see empty_gradually)."""
+        """Free the index a slice at a time (see domain/release.py)."""
         for links in (self.by_key, self.by_ten, self.by_candidate):
             links.release()
         empty_gradually(self.products)
@@ -217,7 +210,7 @@ class _ErpStock:
         return position[2] if held is _Mark.AS_KEYED else held
 
     def release(self) -> None:
-        """Free the positions a slice at a time (see empty_gradually)."""
+        """Free the positions a slice at a time (see domain/release.py)."""
         empty_gradually(self.positions)
         empty_gradually(self._locations)
 

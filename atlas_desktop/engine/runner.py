@@ -20,6 +20,7 @@ from typing import Any
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, InvalidResponse
 from atlas_desktop.domain.model import ErpType, Side
+from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.engine.api import (
     EventBus,
     RunFinished,
@@ -53,7 +54,6 @@ RECORD_BATCH = 500
 # that race; 2,000 rows kept the window waiting ~60 ms, 250 rows ~10 ms.
 MERGE_CHUNK = 250
 AUDIT_CHUNK = 100
-FREE_SLICE = 1000
 LOOP_GUARD_WINDOW = timedelta(hours=1)
 MIN_ROWS_FOR_SHARE_CHECK = 20
 
@@ -84,13 +84,6 @@ class RunOptions:
     actor: str = "user"  # who asked for the run, for the audit trail
     loop_guard_flips: int = 3  # more A -> B -> A flips than this within LOOP_GUARD_WINDOW: quarantine
     erp_type: ErpType = ErpType.NETSUITE
-
-
-def free_gradually(items: list[Any]) -> None:
-    """Empty a big list a slice at a time (on the DB thread). Dropping 100k decision drafts at once is one
-    deallocation cascade in C that holds the GIL ~70 ms; between slices another thread can take it."""
-    while items:
-        del items[-FREE_SLICE:]
 
 
 def _plan_next(
@@ -277,11 +270,14 @@ class SyncRunner:
                 await self._record(log_id, drafts)
             self._progress("merge", counts.rows)
         drafts.extend(product_drafts)
+        # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list freed the
+        # product drafts at once on the loop's thread.
+        del product_drafts
         reason = self._preview_reason(counts, options)
         if options.preview_only:
             reason = reason or "preview asked for"
         if reason and not options.approve:
-            await self.db(free_gradually, drafts)
+            await self.db(empty_gradually, drafts)
             return SyncPlan(
                 to_atlas=counts.to_atlas,
                 to_erp=counts.to_erp,
@@ -299,7 +295,7 @@ class SyncRunner:
             await self.db(
                 self.repos.decisions.record, self.connection_id, log_id, drafts[start : start + RECORD_BATCH]
             )
-        await self.db(free_gradually, drafts)
+        await self.db(empty_gradually, drafts)
 
     def _product_master_drafts(self, counts: PlanCounts, since: datetime | None) -> list[Any]:
         diffs = self.repos.mappings.product_master_diffs(self.connection_id, changed_since=since)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import StockKey
+from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.decisions import cancel_pending_writes
 from atlas_desktop.store.enums import (
@@ -296,10 +297,7 @@ class MappingRepository:
             flush(force=True)
 
             stale = [row_id for rows in auto.values() for row_id, _, _ in rows]
-            # Emptied an entry at a time: a rediscovery's 100k entries dropped at once are one deallocation
-            # cascade in C that holds the GIL for tens of ms (the window's thread waits meanwhile).
-            while auto:
-                auto.popitem()
+            empty_gradually(auto)  # a rediscovery's 100k entries: see domain/release.py
             for batch in chunked(stale, IN_CHUNK):
                 connection.execute(sa.delete(_M).where(_M.c.id.in_(batch)))
             index.forget(stale)

@@ -67,7 +67,7 @@ TRACED = (
     "atlas_desktop.store.search_index:BulkIndexing.finish",
     "atlas_desktop.engine.runner:SyncRunner._pull_and_merge", "atlas_desktop.engine.runner:SyncRunner._push",
     "atlas_desktop.engine.runner:SyncRunner._audit", "atlas_desktop.engine.push:Pusher._record",
-    "atlas_desktop.engine.runner:free_gradually",
+    "atlas_desktop.engine.runner:empty_gradually",
     "atlas_desktop.store.decisions:DecisionRepository.record",
 )  # fmt: skip
 STEPS: list[tuple[float, str]] = []  # (perf_counter, "begin name" / "end name")

@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 
 from atlas_desktop.connectors.sap import build_connector
+from atlas_desktop.connectors.sap import reads as sap_reads
 from atlas_desktop.connectors.sap.config import DEFAULT_PAGE
 from atlas_desktop.connectors.sap.connector import SapConnector
 from atlas_desktop.connectors.sap.mapping import header_text_for
@@ -221,6 +222,24 @@ async def test_ten_thousand_stock_rows(big_catalog: Catalog) -> None:
     pages = math.ceil(len(expected) / DEFAULT_PAGE) + math.ceil(batches / DEFAULT_PAGE)
     assert connector.api_calls == pages, (connector.api_calls, pages)
     print(f"10k+ stock rows: {len(levels)} in {elapsed:.2f}s, {connector.api_calls} calls")
+
+
+async def test_a_full_stock_read_frees_its_batch_index_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emptied: list[tuple[int, bool]] = []  # (entries, on the loop's thread)
+    loop_thread = threading.get_ident()
+
+    def spy(container: dict) -> None:  # type: ignore[type-arg]
+        emptied.append((len(container), threading.get_ident() == loop_thread))
+        container.clear()
+
+    monkeypatch.setattr(sap_reads, "empty_gradually", spy)
+    emulator = tenant("sap-onprem")
+    levels = [level async for level in connect(emulator).stock()]
+    assert any(level.expiry is not None for level in levels)  # the index was used
+    batches = len(emulator._ctx().state.table("Batch").rows)
+    assert emptied == [(batches, False)]
 
 
 # --- writes ------------------------------------------------------------------------------------------
