@@ -139,19 +139,18 @@ class Pusher:
         return outcomes
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
-        confirmed = [(o.entry.id, o.remote_id) for o in outcomes if o.error is None]
+        written: Written = [(o.entry, o.remote_id) for o in outcomes if o.error is None]
         rows = [o.atlas_row for o in outcomes if o.atlas_row is not None]
         if rows:
             await self.db(self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key)
-        if confirmed:
+        if written:
+            confirmed = [(entry.id, remote_id) for entry, remote_id in written]
             await self.db(self.decisions.mark_done_many, confirmed)
-        written: Written = []
+        self.stats.done += len(written)
         for outcome in outcomes:
-            if outcome.error is None:
-                self.stats.done += 1
-                written.append((outcome.entry, outcome.remote_id))
-                continue
             error = outcome.error
+            if error is None:
+                continue
             self.stats.errors.append((outcome.entry, error))
             if error.retryable:
                 # No answer, throttled, or a server error after the HTTP layer's own retries: the write
