@@ -90,6 +90,7 @@ RUNTIME_IMPORTS = (
     "keyring",
     "apscheduler",
     "platformdirs",
+    "filelock",
     "biip",
     "starlette",
     "uvicorn",
