@@ -30,6 +30,10 @@ class ProfilePaths:
         return self.logs / "atlas-desktop.log"
 
     @property
+    def locks(self) -> Path:
+        return self.root / "locks"
+
+    @property
     def settings(self) -> Path:
         return self.root / "settings.json"
 

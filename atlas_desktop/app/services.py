@@ -14,6 +14,7 @@ from atlas_desktop.domain.connection import ConnectionSpec
 from atlas_desktop.store.audit import AuditLog
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.keys import KeySource, choose_key_source
+from atlas_desktop.store.process_locks import ProcessLocks
 from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository
 from atlas_desktop.store.vault import Vault
 
@@ -64,6 +65,7 @@ class Services:
     connections: AuditedConnections
     atlas_accounts: AtlasAccountRepository
     audit: AuditLog
+    locks: ProcessLocks  # one run per connection and one schedule per profile, across processes
 
 
 def _prompt(message: str) -> str:
@@ -101,6 +103,7 @@ def open_services(
             ),
             atlas_accounts=AtlasAccountRepository(store, vault),
             audit=audit,
+            locks=ProcessLocks(paths.locks),
         )
     finally:
         store.close()
