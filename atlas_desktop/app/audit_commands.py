@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from atlas_desktop.app.output_paths import checked_output
 from atlas_desktop.app.services import Services
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.store.audit import AuditLog
@@ -47,9 +48,7 @@ def audit_verify(args: argparse.Namespace, services: Services) -> int:
 def audit_export(args: argparse.Namespace, services: Services) -> int:
     since = parse_when("--since", args.since)
     until = parse_when("--until", getattr(args, "until", None))
-    out = Path(args.out).expanduser()
-    if not out.parent.is_dir():
-        raise ConfigError("--out", f"the folder {out.parent} does not exist", fix="Create it first.")
+    out = checked_output(Path(args.out), services.paths.root, field="--out", example=f"audit.{args.format}")
     try:
         count = AuditLog(services.store).export(out, fmt=args.format, since=since, until=until)
     except OSError as error:

@@ -26,8 +26,8 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 import sqlalchemy as sa
 
 from atlas_desktop import __version__
+from atlas_desktop.app.output_paths import checked_output
 from atlas_desktop.app.services import Services
-from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ConnectionReport
 from atlas_desktop.domain.secrets import MASK, Secret, redact
 from atlas_desktop.store.models import SecretRow, SyncItemErrorRow
@@ -379,15 +379,6 @@ def _write_zip(out: Path, members: Mapping[str, bytes], created_at: datetime) ->
         pass
 
 
-def _check_out(out: Path) -> Path:
-    out = out.expanduser()
-    if out.is_dir():
-        raise ConfigError("out", f"{out} is a folder", fix="Give a file name, e.g. atlas-diagnostics.zip.")
-    if not out.parent.is_dir():
-        raise ConfigError("out", f"the folder {out.parent} does not exist", fix="Create it or pick another.")
-    return out
-
-
 def build_bundle(
     services: Services,
     out: Path,
@@ -396,7 +387,7 @@ def build_bundle(
     test_reports: dict[str, ConnectionReport] | None = None,
 ) -> BundleSummary:
     """Write the redacted diagnostics zip to `out` (atomically, owner-only) and describe what it holds."""
-    out = _check_out(Path(out))
+    out = checked_output(Path(out), services.paths.root, field="out", example="atlas-diagnostics.zip")
     created_at = datetime.now(UTC)
     values, unreadable = _profile_secret_values(services)
     scrub = Scrubber(values)
