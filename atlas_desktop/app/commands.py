@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from atlas_desktop.app.logging_setup import configure_logging
@@ -101,11 +100,25 @@ def _connections(args: argparse.Namespace, services: Services) -> int:
     raise AssertionError(args.action)
 
 
+MAX_CREDENTIALS_BYTES = 1_000_000  # a credentials file is a few kB; /dev/zero must not fill memory
+
+
 def _read_json_file(file: str) -> object:
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        if file == "-":
+            data = sys.stdin.buffer.read(MAX_CREDENTIALS_BYTES + 1)
+        else:
+            with open(file, "rb") as handle:
+                data = handle.read(MAX_CREDENTIALS_BYTES + 1)
     except OSError as exc:
         raise ConfigError("file", f"cannot read {file}: {exc.strerror}", fix="Check the path.") from None
+    if len(data) > MAX_CREDENTIALS_BYTES:
+        raise ConfigError(
+            "file", "is larger than 1 MB: not a credentials file", fix="Give the JSON file Atlas sent you."
+        )
+    try:
+        # utf-8-sig: Windows editors save UTF-8 with a byte-order mark, which json.loads refuses.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError("file", "is not UTF-8 text", fix="Save the file as UTF-8 JSON.") from None
     try:

@@ -151,6 +151,19 @@ def test_malformed_json_is_refused_without_echoing_it(tmp_path: Path) -> None:
     assert "c29a677df7d5439a458c0636541" not in result.stderr
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(NETSUITE).encode())
+    result = run_cli(tmp_path / "home", "connections", "import", str(path))
+    assert result.returncode == 0, result.stderr
+
+
+def test_endless_input_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "connections", "import", "/dev/zero")
+    assert result.returncode == 1
+    assert "larger than 1 MB" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_import_from_stdin(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "connections", "import", "-", stdin=json.dumps(NETSUITE))
     assert result.returncode == 0, result.stderr
