@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +60,17 @@ def install_redaction() -> None:
         logging.setLogRecordFactory(_redacting_factory)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files only the owner can read: the log names items, lots and customers."""
+
+    def _open(self) -> io.TextIOWrapper:
+        # O_CREAT with 0600 from the start: a chmod after open would leave a window where it is 0644.
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with contextlib.suppress(OSError):
+            os.chmod(self.baseFilename, 0o600)  # a file made by an older version
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def configure_logging(log_file: Path | None, *, level: int = logging.INFO, stderr: bool = False) -> None:
     """(Re)configure the root logger; idempotent, replaces only handlers this function added."""
     install_redaction()
@@ -70,9 +84,7 @@ def configure_logging(log_file: Path | None, *, level: int = logging.INFO, stder
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(
-            logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
-            )
+            PrivateRotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
         )
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))

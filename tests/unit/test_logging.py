@@ -36,3 +36,21 @@ def test_configure_logging_is_idempotent(tmp_path) -> None:  # type: ignore[no-u
     ours = [h for h in logging.getLogger().handlers if getattr(h, "_atlas_desktop_handler", False)]
     assert len(ours) == 1
     configure_logging(None)
+
+
+def test_log_files_are_readable_by_the_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    old = tmp_path / "logs" / "old.log"
+    old.parent.mkdir()
+    old.write_text("from an older version\n")
+    os.chmod(old, 0o644)
+    for log_file in (tmp_path / "logs" / "new.log", old):
+        configure_logging(log_file)
+        try:
+            logging.getLogger("atlas_desktop.test").warning("stock of lot A1 is 12")
+        finally:
+            configure_logging(None)
+        assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+        assert "lot A1" in log_file.read_text()
