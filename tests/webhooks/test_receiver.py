@@ -172,3 +172,12 @@ async def test_a_thousand_concurrent_events_coalesce_into_few_runs(world: World)
     await world.receiver.trigger.idle()
     assert 1 <= len(world.runs) <= 3, len(world.runs)
     assert all(run.sync_type is SyncType.REAL_TIME for run in world.runs)
+
+
+async def test_the_design_plans_event_type_shape_is_accepted(world: World) -> None:
+    secret = await _synced(world)
+    body = json.dumps({"event_type": "inventory.updated", "data": {"id": 7}}).encode()
+    response = await _post(world, body, sign(secret, body, int(time.time())))
+    assert response.status_code == 202 and response.json()["status"] == "accepted"
+    await world.receiver.trigger.idle()
+    assert [run.sync_type for run in world.runs] == [SyncType.REAL_TIME]

@@ -111,7 +111,8 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes |
 
 
 def event_types_of(payload: Any) -> list[str] | None:
-    """The `type` of one event (NetSuite JSON, CloudEvent) or of each in a batch; None if not events."""
+    """The type of one event (`type`: CloudEvents, our NetSuite script; `event_type`: the design plan's
+    shape; `eventType`) or of each in a batch; None if not events."""
     events = payload if isinstance(payload, list) else [payload]
     if not events or len(events) > 1000:
         return None
@@ -119,7 +120,7 @@ def event_types_of(payload: Any) -> list[str] | None:
     for event in events:
         if not isinstance(event, dict):
             return None
-        kind = event.get("type", event.get("eventType"))
+        kind = next((event[k] for k in ("type", "event_type", "eventType") if k in event), None)
         if not isinstance(kind, str) or not kind or len(kind) > 200:
             return None
         types.append(kind)
