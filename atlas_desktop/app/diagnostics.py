@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from atlas_desktop import __version__
 from atlas_desktop.app.output_paths import checked_output
 from atlas_desktop.app.services import Services
+from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.model import ConnectionReport
 from atlas_desktop.domain.secrets import MASK, Secret, redact
 from atlas_desktop.store.models import SecretRow, SyncItemErrorRow
@@ -284,7 +285,7 @@ def _log_files(services: Services) -> list[Path]:
 
 def _rotation_index(path: Path) -> int:
     suffix = path.name.rsplit(".", 1)[-1]
-    return int(suffix) if suffix.isdigit() else 0
+    return ascii_int(suffix, max_digits=6) or 0
 
 
 def _collect(

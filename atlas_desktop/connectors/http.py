@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from atlas_desktop.domain.connection import check_url
+from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import ConfigError, InvalidResponse, NetworkError
 from atlas_desktop.domain.secrets import redact
 
@@ -123,8 +124,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = ascii_int(value, max_digits=9)
+    if seconds is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -139,6 +139,8 @@ def test_parse_retry_after_forms() -> None:
     later = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(later, now=now) == pytest.approx(30, abs=1)
     assert parse_retry_after("soon") is None
+    assert parse_retry_after("²") is None and parse_retry_after("٣") is None  # not digits to us
+    assert parse_retry_after("9" * 400) is None
     assert parse_retry_after(None) is None
 
 

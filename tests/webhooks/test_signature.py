@@ -31,6 +31,8 @@ def test_malformed_headers_are_refused() -> None:
         "t=100,v1=xyz",
         "garbage",
         "t=1,t=2",
+        "t=²,v1=" + "a" * 64,  # isdigit() is true for it; int() is not
+        "t=١٠٠,v1=" + "a" * 64,
     ):
         assert verifier.verify(header, b"x", "k") in (Refusal.MISSING, Refusal.MALFORMED), header
     assert verifier.verify(good.replace("v1=", "v1=" + "0" * 64 + ",v1="), b"x", "k") is None  # rotation

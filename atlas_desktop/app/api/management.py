@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from atlas_desktop.app.api.local_files import webhook_secret_path, webhook_url, write_private_file
 from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, parse_connection
+from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret, redact
@@ -121,9 +122,10 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    value = ascii_int(text, max_digits=len(str(high)))
+    if value is None or not low <= value <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}")
-    return int(text)
+    return value
 
 
 # ---- JSON out --------------------------------------------------------------------------------------
@@ -439,10 +441,11 @@ class ManagementApi:
     async def delete_mapping(self, request: Request) -> Response:
         cid = request.path_params["cid"]
         text = request.path_params["mapping_id"]
-        if not text.isdigit() or int(text) > MAX_SQL_INT:
-            raise MappingNotFound(0 if not text.isdigit() else MAX_SQL_INT)
+        mapping_id = ascii_int(text, max_digits=19)
+        if mapping_id is None or mapping_id > MAX_SQL_INT:
+            raise MappingNotFound(0 if mapping_id is None else MAX_SQL_INT)
         await self._summary(cid)
-        await self._db(self.engine.repos.mappings.unmap, cid, int(text))
+        await self._db(self.engine.repos.mappings.unmap, cid, mapping_id)
         return Response(status_code=204)
 
     async def discover(self, request: Request) -> Response:

@@ -215,9 +215,10 @@ SCHEMAS: dict[str, Any] = {
     "MappingList": _list_of("Mapping", total=_i()),
     "MappingCreate": _obj(
         {
-            "atlas_inventory_id": _s(minLength=1, maxLength=100),
-            "erp_item_id": _s(minLength=1, maxLength=100),
-            "erp_location_id": _s(minLength=1, maxLength=100),
+            # pattern: not blank, as the route checks (an unanchored regex: one non-space somewhere).
+            "atlas_inventory_id": _s(minLength=1, maxLength=100, pattern=r"\S"),
+            "erp_item_id": _s(minLength=1, maxLength=100, pattern=r"\S"),
+            "erp_location_id": _s(minLength=1, maxLength=100, pattern=r"\S"),
             "lot": _s(True, maxLength=100),
         },
         required=["atlas_inventory_id", "erp_item_id", "erp_location_id"],

@@ -16,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
 
+from atlas_desktop.domain.digits import ascii_int
+
 SIGNATURE_HEADER = "X-Atlas-Signature"
 TOLERANCE_SECONDS = 300
 MAX_REMEMBERED = 200_000  # bounds memory under a flood; older entries are already outside the window
@@ -45,9 +47,8 @@ def parse(header: str) -> tuple[int, list[str]] | None:
         if not sep:
             return None
         if key == "t":
-            if timestamp is not None or not value.isdigit() or len(value) > 12:
+            if timestamp is not None or (timestamp := ascii_int(value, max_digits=12)) is None:
                 return None
-            timestamp = int(value)
         elif key == "v1":
             value = value.lower()
             if not _HEX.match(value):

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from atlas_desktop.app.api.signature import SIGNATURE_HEADER, Refusal, SignatureVerifier
+from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.api import SyncType
@@ -99,7 +100,8 @@ def _problem(status: int, message: str, fix: str = "") -> JSONResponse:
 async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
     """The body, or None once more than `limit` bytes arrived (counted, not taken from Content-Length)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    declared_size = ascii_int(declared, max_digits=19)
+    if declared_size is not None and declared_size > limit:
         return None
     size, chunks = 0, []
     async for chunk in request.stream():

@@ -14,6 +14,7 @@ from atlas_desktop.connectors.netsuite.mapping import DEFAULT_NDC_FIELD, DEFAULT
 from atlas_desktop.connectors.netsuite.queries import column
 from atlas_desktop.connectors.netsuite.tba import netsuite_host
 from atlas_desktop.domain.connection import ConnectionSpec, check_url
+from atlas_desktop.domain.digits import is_ascii_digits
 from atlas_desktop.domain.errors import ConfigError
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
@@ -52,7 +53,7 @@ def _optional_id(settings: Mapping[str, Any], name: str) -> str | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if not text.isdigit():
+    if not is_ascii_digits(text):
         raise ConfigError(
             f"settings.{name}",
             f"'{text}' is not a NetSuite internal id",
