@@ -17,6 +17,7 @@ from atlas_desktop.domain.connection import check_url, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.store.keys import take_env_passphrase
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,11 @@ def dispatch(args: argparse.Namespace) -> int:
     configure_logging(
         paths.log_file, level=logging.DEBUG if args.verbose else logging.INFO, stderr=args.verbose
     )
+    passphrase_env = take_env_passphrase(os.environ)
     if args.command is None:
-        return run_gui(args, paths)
+        return run_gui(args, paths, passphrase_env)
     try:
-        with open_services(paths, interactive=sys.stdin.isatty()) as services:
+        with open_services(paths, interactive=sys.stdin.isatty(), env=passphrase_env) as services:
             if args.command == "connections":
                 return _connections(args, services)
             if args.command == "signin":
@@ -80,10 +82,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return _fail(error)
 
 
-def run_gui(args: argparse.Namespace, paths: ProfilePaths) -> int:
+def run_gui(args: argparse.Namespace, paths: ProfilePaths, passphrase_env: dict[str, str]) -> int:
     from atlas_desktop.app.gui import run_gui as start
 
-    return start(paths, demo=args.demo)
+    return start(paths, demo=args.demo, env=passphrase_env)
 
 
 def _connections(args: argparse.Namespace, services: Services) -> int:

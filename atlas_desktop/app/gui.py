@@ -148,7 +148,7 @@ async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
     return EXIT_OK
 
 
-def run_gui(paths: ProfilePaths, *, demo: bool) -> int:
+def run_gui(paths: ProfilePaths, *, demo: bool, env: dict[str, str] | None = None) -> int:
     """`atlas-desktop` (and `--demo`): the window until it is closed. Returns the process exit code."""
     tune_gc()  # see gc_tuning: full collections froze the window during syncs
     favour_the_gui_thread()  # and so did long DB-thread work, with the GUI thread waiting for the GIL
@@ -178,7 +178,7 @@ def run_gui(paths: ProfilePaths, *, demo: bool) -> int:
                 # The demo profile is deleted at exit: a key left behind in the keyring would be litter.
                 key_source = MemoryKeySource()
             services = stack.enter_context(
-                open_services(paths, interactive=True, key_source=key_source, prompt=qt_prompt)
+                open_services(paths, interactive=True, key_source=key_source, prompt=qt_prompt, env=env)
             )
         except AtlasDesktopError as error:
             QMessageBox.critical(None, "Atlas Desktop", f"{error.message}\n\n{error.fix}")

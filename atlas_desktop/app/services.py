@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -79,12 +80,26 @@ def open_services(
     interactive: bool = False,
     key_source: KeySource | None = None,
     prompt: Callable[[str], str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Services]:
-    """The store is migrated on open; the vault key is unlocked lazily, at the first secret used."""
+    """The store is migrated on open; the vault key is unlocked lazily, at the first secret used.
+
+    `env` holds ATLAS_DESKTOP_PASSPHRASE when the entry point took it out of the process environment
+    (see store.keys.take_env_passphrase); None reads the process environment.
+    """
     paths.ensure()
-    source = key_source or choose_key_source(paths.root, prompt=(prompt or _prompt) if interactive else None)
-    vault = Vault(source)
     store = Store.open(paths.database)
+    try:
+        source = key_source or choose_key_source(
+            paths.root,
+            env=os.environ if env is None else env,
+            prompt=(prompt or _prompt) if interactive else None,
+            has_secrets=ConnectionRepository.any_secret_stored(store),
+        )
+    except BaseException:
+        store.close()
+        raise
+    vault = Vault(source)
     audit = AuditLog(store)
 
     def settings_changed(key: str, value: Any) -> None:

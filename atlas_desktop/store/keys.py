@@ -9,7 +9,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,10 +31,16 @@ VAULT_FILE = "vault.json"
 SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
-# Bounds on what vault.json may ask for: below is too weak to accept, above would hang the app.
+MIN_PASSPHRASE_CHARS = 8
+# Bounds on what vault.json may ask for: below is too weak to accept, above would hang the app (n=2^20,
+# r=32, p=16 took minutes). The work bound is 16 times the default's, memory (128*n*r) at most 256 MiB.
 _SCRYPT_N_RANGE = (2**14, 2**20)
+_SCRYPT_MAX_WORK = 16 * SCRYPT_N * SCRYPT_R * SCRYPT_P
+_SCRYPT_MAX_MEMORY = 256 * 2**20
+_SALT_BYTES = (16, 64)
 _CHECK_PLAINTEXT = b"atlas-desktop vault check v1"
 _CHECK_AAD = b"vault-check"
+_CHECK_BYTES = NONCE_BYTES + len(_CHECK_PLAINTEXT) + 16  # nonce, ciphertext, GCM tag
 
 
 class VaultError(AtlasDesktopError):
@@ -195,6 +201,34 @@ def _write_vault_file(data_dir: Path, data: Mapping[str, Any]) -> None:
         raise
 
 
+def _scrypt_record(path: Path, record: Mapping[str, Any]) -> tuple[bytes, bytes, int, int, int]:
+    """Salt, check value and scrypt parameters from vault.json, each checked before any work is done."""
+    damaged = VaultError(f"{path} is damaged.", fix="Restore it from a backup of the profile's folder.")
+    try:
+        salt = base64.b64decode(record["salt"], validate=True)
+        check = base64.b64decode(record["check"], validate=True)
+        n, r, p = (record[name] for name in ("n", "r", "p"))
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise damaged from None
+    if not all(type(value) is int for value in (n, r, p)):  # not bool, float or text
+        raise damaged
+    if not _SALT_BYTES[0] <= len(salt) <= _SALT_BYTES[1] or len(check) != _CHECK_BYTES:
+        raise damaged
+    power_of_two = n & (n - 1) == 0
+    if (
+        not power_of_two
+        or not _SCRYPT_N_RANGE[0] <= n <= _SCRYPT_N_RANGE[1]
+        or not (1 <= r <= 32 and 1 <= p <= 16)
+        or n * r * p > _SCRYPT_MAX_WORK
+        or 128 * n * r > _SCRYPT_MAX_MEMORY
+    ):
+        raise VaultError(
+            f"{path} asks for key-derivation settings this version does not accept.",
+            fix="Restore vault.json from a backup of the profile's folder, or update Atlas Desktop.",
+        )
+    return salt, check, n, r, p
+
+
 class PassphraseKeySource:
     """A key derived from a passphrase with scrypt; vault.json keeps the salt and a check value only."""
 
@@ -224,16 +258,7 @@ class PassphraseKeySource:
                 "This profile keeps its key in the OS keyring, not behind a passphrase.",
                 fix=f"Unset {PASSPHRASE_ENV} and make the OS keyring available.",
             )
-        try:
-            salt = base64.b64decode(record["salt"], validate=True)
-            check = base64.b64decode(record["check"], validate=True)
-            n, r, p = int(record["n"]), int(record["r"]), int(record["p"])
-        except (KeyError, TypeError, ValueError, binascii.Error):
-            raise VaultError(
-                f"{self.data_dir / VAULT_FILE} is damaged.", fix="Restore it from a backup of the profile."
-            ) from None
-        if not (_SCRYPT_N_RANGE[0] <= n <= _SCRYPT_N_RANGE[1]) or r > 32 or p > 16:
-            raise VaultError(f"{self.data_dir / VAULT_FILE} asks for unsupported key-derivation settings.")
+        salt, check, n, r, p = _scrypt_record(self.data_dir / VAULT_FILE, record)
         key = self._derive(self._passphrase, salt, n, r, p)
         try:
             AESGCM(key).decrypt(check[:NONCE_BYTES], check[NONCE_BYTES:], _CHECK_AAD)
@@ -272,7 +297,7 @@ def _unlocked(source: PassphraseKeySource) -> PassphraseKeySource:
 def _ask_new_passphrase(prompt: Callable[[str], str], attempts: int = 3) -> Secret:
     for _ in range(attempts):
         first = prompt("Choose a passphrase to protect the stored credentials: ")
-        if len(first) < 8:
+        if len(first) < MIN_PASSPHRASE_CHARS:
             continue
         if prompt("Enter the same passphrase again: ") == first:
             return Secret(first)
@@ -282,6 +307,13 @@ def _ask_new_passphrase(prompt: Callable[[str], str], attempts: int = 3) -> Secr
     )
 
 
+def take_env_passphrase(environ: MutableMapping[str, str]) -> dict[str, str]:
+    """ATLAS_DESKTOP_PASSPHRASE moved out of `environ` (the process environment), so no child process
+    (a browser, a script, a crash reporter) inherits it: what to hand to `choose_key_source(env=...)`."""
+    value = environ.pop(PASSPHRASE_ENV, None)
+    return {PASSPHRASE_ENV: value} if value else {}
+
+
 def choose_key_source(
     data_dir: Path,
     *,
@@ -289,16 +321,25 @@ def choose_key_source(
     prompt: Callable[[str], str] | None = None,
     backend: KeyringBackend | None = None,
     probe_timeout: float = 3.0,
+    has_secrets: bool = False,
 ) -> KeySource:
     """The key source for a data directory: the one it was created with, else the best available.
 
     A new profile uses a passphrase if ATLAS_DESKTOP_PASSPHRASE is set, else a working OS keyring,
     else a passphrase asked through `prompt`. With none of these it refuses: never plain text.
-    `backend` replaces the system keyring (tests).
+    `has_secrets`: the database already holds encrypted values, so a missing vault.json is a loss to
+    report, not a new profile. `backend` replaces the system keyring (tests).
     """
     data_dir = Path(data_dir)
     record = _read_vault_file(data_dir)
     env_passphrase = env.get(PASSPHRASE_ENV) or None
+    if record is None and has_secrets:
+        raise VaultError(
+            f"{data_dir / VAULT_FILE} is missing, but the database in {data_dir} holds encrypted "
+            "credentials; a new key would make every one of them unreadable.",
+            fix=f"Restore {VAULT_FILE} into {data_dir} from a backup of that folder. Without a backup, "
+            "move the folder aside and set up the connections again.",
+        )
 
     if record is not None and record["mode"] == "keyring":
         if not keyring_usable(probe_timeout, backend=backend):
@@ -322,6 +363,13 @@ def choose_key_source(
         return _unlock_with_prompt(data_dir, prompt)
 
     if env_passphrase is not None:
+        if len(env_passphrase) < MIN_PASSPHRASE_CHARS:
+            raise VaultError(
+                f"{PASSPHRASE_ENV} is shorter than {MIN_PASSPHRASE_CHARS} characters; a new profile "
+                "needs a stronger passphrase.",
+                fix=f"Set {PASSPHRASE_ENV} to a passphrase of at least {MIN_PASSPHRASE_CHARS} characters "
+                "(e.g. four random words).",
+            )
         return _unlocked(PassphraseKeySource(data_dir, Secret(env_passphrase)))
     if keyring_usable(probe_timeout, backend=backend):
         source = KeyringKeySource(SERVICE, keyring_account_for(data_dir), backend=backend)

@@ -145,6 +145,12 @@ class ConnectionRepository:
         self._vault = vault
 
     @staticmethod
+    def any_secret_stored(store: Store) -> bool:
+        """True once any encrypted value is stored: the profile's key exists and must not be replaced."""
+        with store.session() as session:
+            return session.scalar(sa.select(SecretRow.owner_id).limit(1)) is not None
+
+    @staticmethod
     def _row(session: Session, connection_id: str) -> ConnectionRow:
         row = session.get(ConnectionRow, connection_id)
         if row is None:
