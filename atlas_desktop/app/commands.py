@@ -17,6 +17,7 @@ from atlas_desktop.domain.connection import check_url, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.engine.factory import check_connector_settings
 from atlas_desktop.store.keys import take_env_passphrase
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ def _check_files(settings: dict[str, Any]) -> None:
 
 def import_connection(file: str, services: Services) -> int:
     spec = parse_connection(_read_json_file(file))
+    check_connector_settings(spec)
     _check_files(dict(spec.settings))
     connection_id = services.connections.add(spec)
     for note in spec.notes:

@@ -17,7 +17,10 @@ Secret fields become `Secret` values at once, so nothing downstream can print th
 from __future__ import annotations
 
 import ipaddress
+import json
+import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,12 +177,81 @@ def detect_erp_type(data: Mapping[str, Any]) -> ErpType:
     )
 
 
-def _common_settings(data: Mapping[str, Any]) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    extra = data.get("settings", {})
+# Fields the file gives at its top level, where they are checked; in "settings" they would bypass that
+# (e.g. an http:// base_url or proxy that sends the credentials in clear).
+_TOP_LEVEL_FIELDS = frozenset({
+    "erp_type", "type", "environment", "connection_name", "account_id", "base_url", "token_endpoint",
+    "scope", "sap_client", "client_certificate", "client_key", "ca_bundle", "proxy", "credentials",
+})  # fmt: skip
+_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MAX_SETTINGS_DEPTH = 4
+MAX_SETTINGS_CHARS = 64 * 1024
+MAX_NAME_CHARS = 100
+
+
+def check_connection_name(value: object, field: str = "connection_name") -> str:
+    """A connection name people read in lists and logs: trimmed, 1-100 visible characters.
+
+    Control and format characters are refused: NUL ends strings in C code and logs, and the
+    right-to-left override (U+202E) makes a name display as something else.
+    """
+    if not isinstance(value, str):
+        raise ConfigError(field, f"must be text, not {type(value).__name__}")
+    name = value.strip()
+    if not name:
+        raise ConfigError(field, "is empty", fix="Give the connection a name, e.g. 'Main NetSuite'.")
+    if len(name) > MAX_NAME_CHARS:
+        raise ConfigError(field, f"is longer than {MAX_NAME_CHARS} characters", fix="Shorten it.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in name):
+        raise ConfigError(
+            field,
+            "contains control or invisible formatting characters",
+            fix="Type the name again with letters, digits, spaces and punctuation only.",
+        )
+    return name
+
+
+def _check_setting_value(value: object, path: str, depth: int = 0) -> None:
+    if depth > MAX_SETTINGS_DEPTH:
+        raise ConfigError(path, f"is nested more than {MAX_SETTINGS_DEPTH} levels deep")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigError(path, "has a key that is not text")
+            _check_setting_value(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_setting_value(item, f"{path}[{index}]", depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(path, "is not a finite number")
+    elif isinstance(value, str) and any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ConfigError(path, "contains control characters", fix="Copy the value again.")
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise ConfigError(path, f"cannot be a {type(value).__name__}")
+
+
+def checked_settings_object(extra: object) -> dict[str, Any]:
+    """The file's "settings" object: known-shaped names, JSON values of bounded size and depth, and none
+    of the fields that belong at the top level (checked there)."""
     if not isinstance(extra, Mapping):
         raise ConfigError("settings", "must be an object")
-    settings.update(extra)
+    for name, value in extra.items():
+        if not isinstance(name, str) or not _SETTING_NAME.match(name):
+            raise ConfigError("settings", f"{str(name)[:40]!r} is not a setting name", fix="Check the file.")
+        if name in _TOP_LEVEL_FIELDS or name in ALL_SECRET_FIELDS:
+            raise ConfigError(
+                f"settings.{name}",
+                "belongs at the top level of the file, not under \"settings\"",
+                fix=f'Move "{name}" out of "settings".',
+            )
+        _check_setting_value(value, f"settings.{name}")
+    if len(json.dumps(extra, default=str)) > MAX_SETTINGS_CHARS:
+        raise ConfigError("settings", "is larger than 64 kB", fix="Keep only the settings you need.")
+    return dict(extra)
+
+
+def _common_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = checked_settings_object(data.get("settings", {}))
     for name in ("ca_bundle", "proxy"):
         value = _text(data, name, required=False)
         if value:
@@ -288,6 +360,8 @@ def parse_connection(data: object) -> ConnectionSpec:
     merged = _merged(data)
     erp_type = detect_erp_type(merged)
     name = _text(merged, "connection_name", required=False)
+    if name is not None:
+        name = check_connection_name(name)
     if erp_type is ErpType.NETSUITE:
         return parse_netsuite(merged, name)
     return parse_sap(merged, erp_type, name)

@@ -26,15 +26,22 @@ def with_network_defaults(spec: ConnectionSpec, network: Mapping[str, str]) -> C
     return replace(spec, settings={**network, **spec.settings})
 
 
-def build_erp_connector(spec: ConnectionSpec, **options: Any) -> ErpConnector:
-    module_name = _CONNECTOR_MODULES[spec.erp_type]
-    module = importlib.import_module(module_name)
-    build = getattr(module, "build_connector", None)
-    if build is None:
+def _connector_module(spec: ConnectionSpec) -> Any:
+    module_name = _CONNECTOR_MODULES.get(spec.erp_type)
+    if module_name is None:
         raise ConfigError(
             "erp_type",
             f"this version of Atlas Desktop has no {spec.erp_type.value} connector yet",
             fix="Update Atlas Desktop.",
         )
-    connector: ErpConnector = build(spec, **options)
+    return importlib.import_module(module_name)
+
+
+def build_erp_connector(spec: ConnectionSpec, **options: Any) -> ErpConnector:
+    connector: ErpConnector = _connector_module(spec).build_connector(spec, **options)
     return connector
+
+
+def check_connector_settings(spec: ConnectionSpec) -> None:
+    """The connector's own check of the settings (ids, location map, page size...), before storing."""
+    _connector_module(spec).check_settings(spec)

@@ -14,7 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, ConnectionSpec, check_url
+from atlas_desktop.domain.connection import (
+    ALL_SECRET_FIELDS,
+    ConnectionSpec,
+    check_connection_name,
+    check_url,
+)
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
@@ -159,6 +164,7 @@ class ConnectionRepository:
 
     def add(self, spec: ConnectionSpec) -> str:
         """Store a validated connection (row and secrets in one transaction). Returns its new id."""
+        check_connection_name(spec.name)
         _checked_settings(spec.settings)
         with self._store.session() as session:
             row = ConnectionRow(
@@ -235,10 +241,8 @@ class ConnectionRepository:
             raise ConfigError(
                 "sync_frequency_minutes", "must be between 1 minute and 7 days", fix="Pick e.g. 15 minutes."
             )
-        if name is not _UNSET and not name.strip():
-            raise ConfigError("connection_name", "is empty", fix="Give the connection a name.")
         values: dict[str, Any] = {
-            "connection_name": name.strip() if name is not _UNSET else _UNSET,
+            "connection_name": check_connection_name(name) if name is not _UNSET else _UNSET,
             "status": ConnectionStatus(status) if status is not _UNSET else _UNSET,
             "sync_enabled": sync_enabled,
             "sync_frequency_minutes": sync_frequency_minutes,

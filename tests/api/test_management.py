@@ -174,3 +174,15 @@ def test_secret_field_names_are_never_response_properties(name: str) -> None:
         if schema_name in ("ConnectionUpdate", "ConnectionCreate"):
             continue
         assert name not in schema.get("properties", {}), schema_name
+
+
+async def test_a_bad_name_is_refused_before_anything_is_committed(world: World, api_key: str) -> None:
+    call = Recorder(world, api_key)
+    cid = world.connection_id
+    before = world.services.connections.get(cid).name
+    audit_before = world.services.audit.verify().count
+    for name in ("x" * 200_000, "Main\x00NetSuite", "Main \u202eetiuSteN", "   "):
+        answer = await call("PATCH", f"{C}/{cid}", json={"name": name})
+        assert answer.status_code == 400 and answer.json()["fix"], name
+    assert world.services.connections.get(cid).name == before
+    assert world.services.audit.verify().count == audit_before

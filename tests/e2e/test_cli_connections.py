@@ -127,6 +127,13 @@ def test_import_list_remove_and_no_secret_on_disk(tmp_path: Path) -> None:
         ({**ONPREM, "sap_client": None}, "sap_client"),
         ({**ONPREM, "sap_client": "1000"}, "sap_client"),
         ({"erp_type": "oracle-ebs"}, "erp_type"),
+        ({**NETSUITE, "connection_name": "Main\u0000NetSuite"}, "connection_name"),
+        ({**NETSUITE, "connection_name": "Main \u202eetiuSteN"}, "connection_name"),
+        # Top-level fields smuggled in "settings" would skip their checks (here: https only).
+        ({**NETSUITE, "settings": {"base_url": "http://evil.example.com"}}, "settings.base_url"),
+        ({**SAP, "settings": {"proxy": "http://user:pw@proxy.example.com"}}, "settings.proxy"),
+        ({**NETSUITE, "settings": {"adjustment_account_id": "abc"}}, "adjustment_account_id"),
+        ({**NETSUITE, "settings": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}, "settings.a"),
     ],
 )
 def test_invalid_file_names_the_field_and_stores_nothing(tmp_path: Path, data: dict, field: str) -> None:

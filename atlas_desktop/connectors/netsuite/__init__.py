@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from atlas_desktop.connectors.netsuite.connector import NetSuiteConnector
+from atlas_desktop.connectors.netsuite.settings import settings_from_spec
 from atlas_desktop.domain.connection import ConnectionSpec
 
 
@@ -17,4 +18,9 @@ def build_connector(
     return NetSuiteConnector(spec, transport=transport, **options)
 
 
-__all__ = ["NetSuiteConnector", "build_connector"]
+def check_settings(spec: ConnectionSpec) -> None:
+    """Raise ConfigError naming the first setting this connector cannot use (nothing is built)."""
+    settings_from_spec(spec)
+
+
+__all__ = ["NetSuiteConnector", "build_connector", "check_settings"]

@@ -18,7 +18,12 @@ from atlas_desktop.connectors.sap.writes import Sleep
 from atlas_desktop.domain.connection import ConnectionSpec, SapAuthMode
 from atlas_desktop.domain.errors import ConfigError
 
-__all__ = ["OAuthToken", "SapConfig", "SapConnector", "build_connector"]
+__all__ = ["OAuthToken", "SapConfig", "SapConnector", "build_connector", "check_settings"]
+
+
+def check_settings(spec: ConnectionSpec) -> None:
+    """Raise ConfigError naming the first setting this connector cannot use (nothing is built)."""
+    config_from_spec(spec)
 
 
 def _secret(spec: ConnectionSpec, name: str) -> Any:
