@@ -14,6 +14,7 @@ import asyncio
 import base64
 import inspect
 import logging
+import math
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,20 @@ SYSTEM = "SAP"
 REFRESH_AHEAD = timedelta(minutes=10)
 
 Clock = Callable[[], datetime]
+
+# A token's stated lifetime is capped: renewing at least daily costs one request, and a huge or
+# non-finite value (1e300) overflowed the expiry time and crashed the sync.
+_MAX_LIFETIME_S = 86_400
+
+
+def _lifetime_seconds(value: object) -> float:
+    """`expires_in` as seconds, at most a day; ValueError if it is not a finite positive number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("expires_in")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError("expires_in")
+    return min(seconds, _MAX_LIFETIME_S)
 
 
 @dataclass(frozen=True)
@@ -116,8 +131,8 @@ class OAuthClientCredentials:
         try:
             body = response.json()
             value = str(body["access_token"])
-            expires_in = float(body.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError):
+            expires_in = _lifetime_seconds(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidResponse(
                 "SAP's token endpoint did not answer with an OAuth token",
                 fix="Check the token endpoint address (it must be …/sap/bc/sec/oauth2/token).",

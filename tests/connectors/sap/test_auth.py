@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from atlas_desktop.connectors.sap import OAuthToken
-from atlas_desktop.domain.errors import AuthFailed, ConfigError
+from atlas_desktop.domain.errors import AuthFailed, ConfigError, InvalidResponse
 from atlas_desktop.domain.secrets import Secret
 
 from .helpers import make, odata
@@ -172,3 +172,20 @@ def test_x509_needs_paths_not_pem_text() -> None:
             client_certificate="-----BEGIN CERTIFICATE-----\nMIIB",
             client_key="/tmp/key.pem",
         )
+
+
+@pytest.mark.parametrize("lifetime", [1e300, "1e300", "inf", "nan", -5, 0, True, [3600]])
+async def test_an_absurd_token_lifetime_is_a_clear_error_or_capped(lifetime: object) -> None:
+    server = FakeOAuthServer()
+    server.lifetime = lifetime  # type: ignore[assignment]
+    issued: list[OAuthToken] = []
+    connector = oauth_connector(server, Clock(), token_cache=issued.append)
+    try:
+        if lifetime in (1e300, "1e300"):
+            await read(connector)  # capped at a day: the sync goes on
+            assert [t.expires_at - t.issued_at for t in issued] == [timedelta(days=1)]
+        else:
+            with pytest.raises(InvalidResponse):
+                await read(connector)
+    finally:
+        await connector.aclose()

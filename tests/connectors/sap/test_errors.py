@@ -123,3 +123,14 @@ def test_sap_message_error_on_a_read_raises() -> None:
         )
     info = json.dumps({"code": "ZZ/002", "message": "fine", "severity": "info"})
     raise_for_sap(answer(httpx.Response(200, json={"d": {"results": []}}, headers={"sap-message": info})))
+
+
+def test_a_long_page_of_unclosed_tags_is_read_in_linear_time() -> None:
+    import time
+
+    html = "<html><body><p>Service unavailable</p>" + "<script>x" * 27_000 + "</body></html>"  # ~240 kB
+    response = httpx.Response(503, text=html, headers={"content-type": "text/html"})
+    started = time.perf_counter()
+    error = error_from_response(answer(response))
+    assert time.perf_counter() - started < 1.0  # was 48 s
+    assert isinstance(error, ServerError | InvalidResponse) and "Service unavailable" in error.message
