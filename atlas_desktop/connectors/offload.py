@@ -43,8 +43,28 @@ async def off_loop(size: int, threshold: int, work: Callable[..., T], *args: Any
     return await asyncio.to_thread(work, *args)
 
 
+# A JSON escape of a UTF-16 surrogate: only then can a decoded string hold a lone one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def loads_json(content: bytes | str) -> Any:
-    """What `json.loads(content)` returns (and raises: ValueError subclasses), in pieces when large."""
+    """What `json.loads(content)` returns, in pieces when large, for remote answers: every failure is
+    a ValueError, including nesting too deep for the decoder (RecursionError) and lone surrogates
+    (valid JSON, but no UTF-8 text: storing or logging such a string fails later, far from here)."""
+    try:
+        value = _loads(content)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the JSON holds a lone UTF-16 surrogate, which is not text") from None
+    return value
+
+
+def _loads(content: bytes | str) -> Any:
     if len(content) < PIECEWISE_BYTES:
         return json.loads(content)
     if isinstance(content, bytes | bytearray):

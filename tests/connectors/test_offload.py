@@ -181,3 +181,20 @@ async def test_sap_pages_are_decoded_and_mapped_off_the_loop(
     finally:
         await connector.aclose()
     assert len(products) > 300 and len(stock) > 400
+
+
+def test_remote_json_that_is_not_text_or_too_deep_is_a_value_error() -> None:
+    import pytest
+
+    from atlas_desktop.connectors.offload import PIECEWISE_BYTES, loads_json
+
+    assert loads_json(b'{"name": "\\ud83d\\ude00 ok"}') == {"name": "\U0001f600 ok"}  # a valid pair
+    padding = b" " * PIECEWISE_BYTES  # the piecewise path too
+    for bad in (
+        b'{"name": "Amoxicillin \\ud800"}',
+        b'["\\udc00"]' + padding,
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"rows": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}" + padding,
+    ):
+        with pytest.raises(ValueError):
+            loads_json(bad)

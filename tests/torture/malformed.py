@@ -34,7 +34,10 @@ weird_values = st.one_of(
 )
 BAD_STATUSES = (200, 201, 204, 400, 401, 403, 404, 409, 412, 422, 428, 429, 500, 503)
 CONTENT_TYPES = ("application/json", "application/json; charset=utf-8", "text/html", "text/plain", "")
-FORMS = ("json", "json", "json", "json", "truncated", "html", "empty", "garbage", "error_on_200")
+FORMS = (
+    "json", "json", "json", "json", "truncated", "html", "empty", "garbage", "error_on_200",
+    "deep", "surrogate",
+)  # fmt: skip
 
 Good = tuple[int, Any, dict[str, str]]  # status, JSON body (None: empty), headers
 
@@ -102,6 +105,10 @@ def bad_answer(data: st.DataObject, good: Good, error_body: Any) -> httpx.Respon
         content = b""
     elif form == "garbage":
         content = b"\xff\xfe\x00{" + HUGE.encode()[:5000]
+    elif form == "deep":  # valid JSON the C decoder cannot descend (RecursionError)
+        content = b'{"value": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    elif form == "surrogate":  # valid JSON whose strings are not text: a lone UTF-16 surrogate
+        content = text.replace('"', '"\\ud800', 1).encode() if '"' in text else b'"\\udc00"'
     else:
         content = text.encode()
     return httpx.Response(status, content=content, headers=headers)

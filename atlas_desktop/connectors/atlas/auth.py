@@ -27,6 +27,7 @@ from atlas_desktop.connectors.atlas.errors import (
     oauth_error,
 )
 from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.errors import AuthFailed, InvalidResponse, NetworkError, ServerError
 from atlas_desktop.domain.secrets import Secret
 
@@ -251,7 +252,7 @@ class DeviceSignIn:
 
 def _server_interval(response: httpx.Response) -> float:
     try:
-        value = response.json().get("interval")
+        value = loads_json(response.content).get("interval")
     except (ValueError, AttributeError):
         return 0.0
     if isinstance(value, bool) or not isinstance(value, int):

@@ -8,7 +8,6 @@ ConnectorError (domain)
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -69,7 +68,7 @@ class DeviceSignInDenied(AuthFailed):
 def error_body(response: httpx.Response) -> tuple[str | None, str | None, dict[str, Any]]:
     """(code, message, details) of an Atlas error body; (None, None, {}) when it is not one."""
     try:
-        data = response.json()
+        data = loads_json(response.content)
     except (ValueError, UnicodeDecodeError):
         return None, None, {}
     error = data.get("error") if isinstance(data, dict) else None
@@ -151,7 +150,7 @@ def json_object(response: httpx.Response, doing: str) -> dict[str, Any]:
 def oauth_error(response: httpx.Response) -> tuple[str, str]:
     """(error, description) of an RFC 6749 error answer; ('', '') when the body is not one."""
     try:
-        data = json.loads(response.content or b"{}")
+        data = loads_json(response.content or b"{}")
     except ValueError:
         return "", ""
     if not isinstance(data, dict) or not isinstance(data.get("error"), str):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 import httpx
 
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.errors import (
     AuthFailed,
     Conflict,
@@ -85,7 +85,7 @@ def looks_not_found(error: ConnectorError) -> bool:
 
 def _decode(response: httpx.Response) -> object | None:
     try:
-        return json.loads(response.content or b"null")
+        return loads_json(response.content or b"null")
     except (ValueError, UnicodeDecodeError):
         return None
 

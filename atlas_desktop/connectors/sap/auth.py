@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.errors import AuthFailed, ConnectorError, InvalidResponse, NotFound
 from atlas_desktop.domain.secrets import Secret, redact
 
@@ -100,7 +101,7 @@ class OAuthClientCredentials:
         if status in (400, 401, 403):
             detail = ""
             try:
-                body = response.json()
+                body = loads_json(response.content)
                 detail = str(body.get("error_description") or body.get("error") or "")
             except (ValueError, AttributeError):
                 pass
@@ -129,7 +130,7 @@ class OAuthClientCredentials:
                 status=status,
             )
         try:
-            body = response.json()
+            body = loads_json(response.content)
             value = str(body["access_token"])
             expires_in = _lifetime_seconds(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError, AttributeError):

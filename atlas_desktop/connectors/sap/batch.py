@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from atlas_desktop.connectors.offload import loads_json
+
 CRLF = "\r\n"
 
 
@@ -64,7 +66,7 @@ class PartResponse:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8")) if self.body.strip() else None
+        return loads_json(self.body) if self.body.strip() else None
 
 
 def _boundary(content_type: str) -> str | None:

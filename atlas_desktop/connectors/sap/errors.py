@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 
 from atlas_desktop.connectors.http import parse_retry_after
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.connectors.sap.config import SCENARIOS
 from atlas_desktop.domain.errors import (
     AuthFailed,
@@ -83,7 +83,7 @@ def sap_messages(response: httpx.Response) -> list[dict[str, Any]]:
     if not raw:
         return []
     try:
-        data = json.loads(raw)
+        data = loads_json(raw)
     except ValueError:
         return [{"severity": "info", "message": raw}]
     if not isinstance(data, Mapping):
@@ -153,7 +153,7 @@ def error_from_response(response: httpx.Response, *, context: str = "") -> Conne
     content_type = response.headers.get("content-type", "").lower()
     text = response.text if response.content else ""
     try:
-        body = json.loads(text) if text else None
+        body = loads_json(text) if text else None
     except ValueError:
         body = None
     gateway = parse_gateway_error(body)
