@@ -106,6 +106,11 @@ class BackgroundWork:
     def scheduled(self) -> list[str]:
         return self._scheduler.connection_ids if self._scheduler is not None else []
 
+    @property
+    def urls(self) -> list[str]:
+        """Where the local API and webhook receivers listen, while they run here."""
+        return [server.url for server in self._servers.servers] if self._servers is not None else []
+
     async def start(self) -> None:
         """Runs the work here if no other process does (known on return), else keeps trying to."""
         await self._round()

@@ -85,3 +85,23 @@ async def test_a_connection_activated_here_joins_the_schedule_on_request(tmp_pat
             await engine.aclose()
         assert not work.running
         assert not services.locks.scheduler().is_held_elsewhere()  # released for the next process
+
+
+async def test_the_local_api_starts_and_stops_with_its_setting(tmp_path: Path) -> None:
+    with open_services(ProfilePaths(tmp_path / "profile"), key_source=MemoryKeySource()) as services:
+        engine = build_engine(services)
+        work = BackgroundWork(services, engine, role="window", timing=TIMING)
+        try:
+            await work.start()
+            assert work.urls == []  # off by default
+            services.settings.set("management_api_port", 0)  # any free port
+            services.settings.set("management_api_enabled", True)
+            work.request_reload()  # what the window does when its settings dialog saves
+            await _until(lambda: len(work.urls) == 1)
+            assert work.urls[0].startswith("http://127.0.0.1:") and work.problems == []
+            services.settings.set("management_api_enabled", False)
+            work.request_reload()
+            await _until(lambda: work.urls == [])
+        finally:
+            await work.stop()
+            await engine.aclose()
