@@ -57,7 +57,8 @@ async def test_the_window_waits_for_the_agents_schedule_and_takes_it_over(
         assert not window.running
         assert window.owner.describe() == f"Scheduled syncs run by the agent (process {agent.owner.pid})."
         await agent.stop()  # the agent ends: the window runs the schedule from its next try on
-        await _until(lambda: window.running)
+        await _until(lambda: window.owner.here)
+        assert window.running
         assert window.owner.describe() == "Scheduled syncs run here."
         assert [owner.here for owner in seen] == [False, True]
     finally:
