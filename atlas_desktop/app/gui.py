@@ -9,7 +9,7 @@ import threading
 import traceback
 from contextlib import ExitStack
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -21,7 +21,6 @@ from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.secrets import redact
-from atlas_desktop.engine.api import SyncEngine
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
 from atlas_desktop.store.vault import MemoryKeySource
 from atlas_desktop.ui.crash_dialog import CrashDialog
@@ -32,6 +31,10 @@ from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
 from atlas_desktop.ui.wizard.context import SandboxInfo, WizardContext
 from atlas_desktop.ui.wizard.state import WizardDraft
 from atlas_desktop.ui.wizard.wizard import SetupWizard
+
+if TYPE_CHECKING:  # imported late (see run_app): the window paints before the engine's modules load
+    from atlas_desktop.app.background import BackgroundTiming
+    from atlas_desktop.engine.service import EngineService
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +94,15 @@ def qt_prompt(message: str) -> str:
     return text if ok else ""
 
 
-def build_engine(services: Services) -> SyncEngine:
-    """The engine from the composition root, built lazily: it needs no connection to exist yet."""
+def build_engine(services: Services) -> EngineService:
+    """The engine from the composition root, imported late: the window is built and shown first."""
     from atlas_desktop.app.engine_setup import build_engine as build
 
     return build(services)
 
 
 def wizard_context(
-    services: Services, engine: SyncEngine | None, sandbox: SandboxInfo | None
+    services: Services, engine: EngineService | None, sandbox: SandboxInfo | None
 ) -> WizardContext:
     network = services.settings.network_overrides()
     return WizardContext(
@@ -116,14 +119,14 @@ def wizard_context(
     )
 
 
-async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
-    engine = build_engine(services)
-    ctx = wizard_context(services, engine, sandbox)
+def build_window(
+    services: Services, engine: EngineService, ctx: WizardContext, *, sandbox: bool
+) -> MainWindow:
     window = MainWindow(
         services.connections,
         engine,
         lambda: SetupWizard(ctx),
-        sandbox=sandbox is not None,
+        sandbox=sandbox,
         vault_description=services.vault.description,
         monitoring=MonitoringContext.for_services(engine, services),
         services=services,
@@ -133,18 +136,46 @@ async def run_app(services: Services, sandbox: SandboxInfo | None) -> int:
         ),
     )
     window.setWindowIcon(app_icon())
-    freeze_startup_heap()  # the window and services live until exit: no collection walks them again
+    return window
+
+
+async def run_app(
+    services: Services,
+    sandbox: SandboxInfo | None,
+    *,
+    engine: EngineService | None = None,
+    timing: BackgroundTiming | None = None,
+) -> int:
+    """The window until it is closed, with the profile's schedule, change-feed triggers and servers
+    running here unless the agent (or another window) already runs them. `engine` and `timing` default
+    to the profile's engine and the usual delays."""
+    engine = engine or build_engine(services)
+    window = build_window(
+        services, engine, wizard_context(services, engine, sandbox), sandbox=sandbox is not None
+    )
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(None))
     window.show()
     if not services.connections.list():
         QTimer.singleShot(0, window.open_wizard)  # first run (or an unfinished setup): straight to the wizard
+    from atlas_desktop.app.background import BackgroundWork  # uvicorn, APScheduler: once the window exists
+
+    work = BackgroundWork(
+        services,
+        engine,
+        role="window",
+        timing=timing,
+        on_change=lambda w: window.show_schedule_owner(w.owner.describe()),
+    )
+    window.connections_changed.connect(work.request_reload)
+    await work.start()
+    freeze_startup_heap()  # the window, services and schedule live until exit: no collection walks them again
     await closed
-    # Async clean-up while the loop still runs, not in aboutToQuit.
+    # Async clean-up while the loop still runs, not in aboutToQuit: the schedule first (no new runs),
+    # then the window's own tasks, then the engine's connections and database thread.
+    await work.stop()
     await window.aclose()
-    closer = getattr(engine, "aclose", None)
-    if closer is not None:
-        await closer()
+    await engine.aclose()
     return EXIT_OK
 
 

@@ -1,10 +1,10 @@
 """Scheduled and near-real-time runs: APScheduler jobs per connection, plus the Atlas long-poll trigger.
 
 APScheduler 3 (AsyncIOScheduler) runs coroutine jobs on our loop. Jobs are rebuilt from our own
-tables at start (no pickled job store), `coalesce` + `max_instances=1` so a slow run is not stacked,
-and a listener logs job errors (APScheduler swallows them). A watchdog compares the wall clock with
-the loop's monotonic clock: after a sleep/resume gap it runs every connection at once instead of
-waiting for the next interval.
+tables at start and whenever they may have changed (no pickled job store), `coalesce` +
+`max_instances=1` so a slow run is not stacked, and a listener logs job errors (APScheduler swallows
+them). A watchdog compares the wall clock with the loop's monotonic clock: after a sleep/resume gap it
+runs every connection at once instead of waiting for the next interval.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ WATCHDOG_SECONDS = 30
 RECONCILE_HOUR = 2  # local time: the nightly full comparison runs when nobody works
 SLEEP_GAP_SECONDS = 120
 REAL_TIME_DEBOUNCE_S = 1.0
+FIRST_RUN_DELAY_S = 5.0  # a connection's first run after start or after it joins the schedule
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,16 @@ RunSync = Callable[[str, SyncType], Awaitable[Any]]
 
 
 class SyncScheduler:
-    def __init__(self, run_sync: RunSync, connections: Callable[[], Iterable[ScheduledConnection]]) -> None:
+    def __init__(
+        self,
+        run_sync: RunSync,
+        connections: Callable[[], Iterable[ScheduledConnection]],
+        *,
+        first_delay: float = FIRST_RUN_DELAY_S,
+    ) -> None:
         self._run_sync = run_sync
         self._connections = connections
+        self._first_delay = timedelta(seconds=first_delay)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_listener(self._on_job_error, EVENT_JOB_ERROR)
         self._wall = time.time()
@@ -51,6 +59,11 @@ class SyncScheduler:
     @property
     def job_ids(self) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()]
+
+    @property
+    def connection_ids(self) -> list[str]:
+        """The connections with a scheduled job (not the watchdog, not the nightly reconciliations)."""
+        return [job_id for job_id in self.job_ids if job_id != "__watchdog__" and ":" not in job_id]
 
     def next_run(self, connection_id: str) -> datetime | None:
         job = self._scheduler.get_job(connection_id)
@@ -70,7 +83,11 @@ class SyncScheduler:
         self._scheduler.start()
 
     def reload(self) -> None:
-        """Rebuild the per-connection jobs from the connections table."""
+        """Rebuild the per-connection jobs from the connections table.
+
+        Called again whenever connections may have changed: a job whose frequency is unchanged keeps its
+        next run time (a reload must not make every connection run at once); a new one runs soon.
+        """
         wanted = {c.connection_id: c for c in self._connections()}
         for job in self._scheduler.get_jobs():
             if job.id != "__watchdog__" and ":" not in job.id and job.id not in wanted:
@@ -81,30 +98,35 @@ class SyncScheduler:
         now = datetime.now(UTC)
         local_zone = datetime.now().astimezone().tzinfo
         for connection in wanted.values():
-            self._scheduler.add_job(
-                self._run_sync,
-                "cron",
-                hour=RECONCILE_HOUR,
-                minute=30,
-                timezone=local_zone,
-                args=[connection.connection_id, SyncType.RECONCILE],
-                id=f"reconcile:{connection.connection_id}",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=6 * 3600,
-            )
+            minutes = max(1, connection.frequency_minutes)
+            existing = self._scheduler.get_job(connection.connection_id)
+            if existing is not None and existing.trigger.interval == timedelta(minutes=minutes):
+                continue
+            if self._scheduler.get_job(f"reconcile:{connection.connection_id}") is None:
+                self._scheduler.add_job(
+                    self._run_sync,
+                    "cron",
+                    hour=RECONCILE_HOUR,
+                    minute=30,
+                    timezone=local_zone,
+                    args=[connection.connection_id, SyncType.RECONCILE],
+                    id=f"reconcile:{connection.connection_id}",
+                    coalesce=True,
+                    max_instances=1,
+                    misfire_grace_time=6 * 3600,
+                )
+            # A new connection, or one whose frequency changed, runs soon and then at its interval.
             self._scheduler.add_job(
                 self._scheduled_run,
                 "interval",
-                minutes=max(1, connection.frequency_minutes),
+                minutes=minutes,
                 args=[connection.connection_id],
                 id=connection.connection_id,
                 replace_existing=True,
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=None,
-                next_run_time=now + timedelta(seconds=5),
+                next_run_time=now + self._first_delay,
             )
 
     async def _scheduled_run(self, connection_id: str) -> None:
@@ -116,9 +138,8 @@ class SyncScheduler:
         self._wall, self._mono = wall, mono
         if gap > SLEEP_GAP_SECONDS:
             log.info("the computer slept for about %.0f s: catching up every connection", gap)
-            for job_id in self.job_ids:
-                if job_id != "__watchdog__" and ":" not in job_id:
-                    self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+            for job_id in self.connection_ids:
+                self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
     def _on_job_error(self, event: JobExecutionEvent) -> None:
         log.error("scheduled sync %s failed: %r", event.job_id, event.exception)

@@ -61,6 +61,9 @@ class DiagnosticsActions:
 
 class MainWindow(QMainWindow):
     closed = Signal()
+    # A connection was added, activated, paused, resumed or edited here, or the settings saved: the
+    # schedule (run by the app, which the UI does not import) reads them again.
+    connections_changed = Signal()
 
     def __init__(
         self,
@@ -170,6 +173,9 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         status = vault_description and f"Credentials kept in: {vault_description}"
         self.statusBar().showMessage(status or "Ready")
+        self.schedule_label = QLabel()  # which process runs the scheduled syncs: see show_schedule_owner
+        self.schedule_label.setAccessibleName("Scheduled syncs")
+        self.statusBar().addPermanentWidget(self.schedule_label)
 
         self.bridge: EngineBridge | None = None
         if engine is not None:
@@ -200,6 +206,7 @@ class MainWindow(QMainWindow):
         self._on_tab_changed()
         self.dashboard.sync_requested.connect(lambda cid: self.start_sync(cid))
         self.dashboard.edit_requested.connect(self.open_connection_dialog)
+        self.dashboard.pause_changed.connect(lambda _cid, _paused: self.connections_changed.emit())
         self.mappings.explain_requested.connect(self.open_explain)
         self.history.explain_requested.connect(self.open_explain)
         self.mappings.changed.connect(self.refresh_monitoring)
@@ -249,9 +256,14 @@ class MainWindow(QMainWindow):
             self.log_line(str(error))
             return
         dialog = ConnectionDialog(self.monitoring, summary, self)
-        dialog.saved.connect(lambda _cid: (self.refresh(dashboard=False), self.refresh_monitoring()))
+        dialog.saved.connect(self.on_connection_dialog_saved)
         self._keep(dialog)
         dialog.open()
+
+    def on_connection_dialog_saved(self, _connection_id: str) -> None:
+        self.refresh(dashboard=False)
+        self.refresh_monitoring()
+        self.connections_changed.emit()  # the frequency may have changed
 
     def open_explain(self, mapping_id: int) -> ExplainDialog | None:
         if self.monitoring is None:
@@ -273,6 +285,7 @@ class MainWindow(QMainWindow):
         dialog.saved.connect(
             lambda: self.log_line("Settings saved; network changes apply to new connections.")
         )
+        dialog.saved.connect(self.connections_changed)  # the local API may have been switched on or off
         self._keep(dialog)
         dialog.open()
         return dialog
@@ -343,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def on_wizard_setup_finished(self, connection_id: str) -> None:
         self.refresh()
+        self.connections_changed.emit()  # the new connection joins the schedule
         self.log_line("Setup finished; the first sync starts now.")
         self.start_sync(connection_id, sync_type=SyncType.FULL, approve=True)
 
@@ -396,6 +410,10 @@ class MainWindow(QMainWindow):
         self.log_line(line)
         self.refresh(dashboard=False)  # refresh_monitoring reloads it: once is enough after a run
         self.refresh_monitoring()
+
+    def show_schedule_owner(self, text: str) -> None:
+        """Where scheduled syncs run (this window or the agent), in the app's words."""
+        self.schedule_label.setText(text)
 
     def log_line(self, text: str) -> None:
         self.activity.appendPlainText(f"{datetime.now().strftime('%H:%M:%S')}  {text}")

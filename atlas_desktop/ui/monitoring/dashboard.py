@@ -118,6 +118,7 @@ class DashboardView(QWidget):
 
     sync_requested = Signal(str)
     edit_requested = Signal(str)
+    pause_changed = Signal(str, bool)  # connection id, paused: stored
     reloaded = Signal()
 
     def __init__(self, ctx: MonitoringContext, parent: QWidget | None = None) -> None:
@@ -178,4 +179,5 @@ class DashboardView(QWidget):
     async def _set_paused(self, connection_id: str, paused: bool) -> None:
         status = ConnectionStatus.PAUSED if paused else ConnectionStatus.ACTIVE
         await self.ctx.db(self.ctx.connections.update, connection_id, status=status)
+        self.pause_changed.emit(connection_id, paused)
         await self._reload()

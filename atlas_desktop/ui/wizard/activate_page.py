@@ -78,7 +78,8 @@ class ActivatePage(WizardPageBase):
             self._failed(error.message, error.fix)
             return
         self.status.setText(
-            "Ready. Click Start sync to begin; later syncs run by themselves on your schedule."
+            "Ready. Click Start sync to begin; later syncs run by themselves on your schedule "
+            "while Atlas Desktop is open (or its agent runs)."
         )
         self.plan_label.setText(plan_html(self.plan))
         self.state_changed()
