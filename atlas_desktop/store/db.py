@@ -128,6 +128,22 @@ def migrate(path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> str | None:
         engine.dispose()
 
 
+def _refuse_empty_file(path: Path) -> None:
+    """SQLite treats a zero-length file as a new, empty database: for a profile that had data (a disk
+    that filled up, a copy that went wrong) that would silently be a fresh profile with nothing in it."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    if size == 0:
+        backups = sorted(path.parent.glob(f"{path.name}.bak-*"))
+        restore = f"copy {backups[-1].name} over it" if backups else "restore it from a backup of the folder"
+        raise StoreError(
+            f"{path} is empty (0 bytes): the profile's data is missing or was cut off.",
+            fix=f"Close Atlas Desktop and {restore}. To start a new profile instead, delete the empty file.",
+        )
+
+
 class Store:
     """The profile's database: an engine, sessions that commit or roll back as a unit, and close()."""
 
@@ -141,6 +157,7 @@ class Store:
         """Create or open the database at `path` and migrate it (backing it up first if it is older)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_empty_file(path)
         try:
             migrate(path, migrations_dir)
         except exc.DatabaseError as error:

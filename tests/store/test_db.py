@@ -172,3 +172,16 @@ def test_a_file_that_is_not_a_database_gets_a_clear_error(tmp_path: Path) -> Non
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not an Atlas Desktop database"):
         Store.open(path)
+
+
+def test_a_zero_length_database_is_reported_not_taken_for_a_new_profile(tmp_path: Path) -> None:
+    path = tmp_path / "atlas.db"
+    with Store.open(path):
+        pass
+    backup = path.with_name("atlas.db.bak-0006")
+    backup.write_bytes(path.read_bytes())
+    path.write_bytes(b"")
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert "0 bytes" in caught.value.message and "atlas.db.bak-0006" in caught.value.fix
+    assert path.stat().st_size == 0  # nothing created over it
