@@ -26,7 +26,14 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _paths(args: argparse.Namespace) -> ProfilePaths:
-    return profile_paths(args.home.expanduser().resolve() if args.home else None).ensure()
+    paths = profile_paths(args.home.expanduser().resolve() if args.home else None).ensure()
+    if paths.others_can_enter():
+        print(
+            f"warning: other users may open the folder {paths.root}; the files Atlas Desktop writes there "
+            f"are private, but consider 'chmod 700 {paths.root}' or a folder of its own.",
+            file=sys.stderr,
+        )
+    return paths
 
 
 def _fail(error: AtlasDesktopError) -> int:

@@ -38,14 +38,25 @@ class ProfilePaths:
         return self.root / "settings.json"
 
     def ensure(self) -> ProfilePaths:
-        # Owner-only: the folder holds encrypted credentials and logs of business data.
+        # Owner-only: the folder holds encrypted credentials and logs of business data. A folder that
+        # already exists (`--home ~/shared`) keeps its mode: it may hold other things, and changing
+        # it behind the user's back is not ours to do; `others_can_enter` lets the caller warn instead.
         for folder in (self.root, self.logs):
+            if folder.is_dir():
+                continue
             folder.mkdir(parents=True, exist_ok=True)
             try:
                 folder.chmod(0o700)
             except OSError:  # pragma: no cover - filesystems without modes (FAT, some Windows shares)
                 pass
         return self
+
+    def others_can_enter(self) -> bool:
+        """True when users other than the owner may list or enter the profile folder (POSIX modes)."""
+        try:
+            return os.name == "posix" and bool(self.root.stat().st_mode & 0o077)
+        except OSError:
+            return False
 
 
 def default_root(env: dict[str, str] | None = None) -> Path:

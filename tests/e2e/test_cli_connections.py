@@ -201,3 +201,18 @@ def test_connection_changes_and_signin_are_in_the_audit_trail(tmp_path: Path) ->
     assert actions == ["connection_added", "signin", "connection_removed"]
     assert run_cli(home, "audit", "verify").returncode == 0
     assert ATLAS_TOKEN not in export.read_text()
+
+
+def test_an_existing_home_folder_keeps_its_mode_and_the_user_is_warned(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    (shared / "notes.txt").write_text("not ours")
+    result = run_cli(tmp_path, "--home", str(shared), "connections", "list")
+    assert result.returncode == 0, result.stderr
+    assert oct(shared.stat().st_mode & 0o777) == "0o755"
+    assert "other users may open the folder" in result.stderr
+    assert oct((shared / "logs").stat().st_mode & 0o777) == "0o700"  # what we create is private
+    private = tmp_path / "new-profile"
+    assert run_cli(tmp_path, "--home", str(private), "connections", "list").stderr == ""
+    assert oct(private.stat().st_mode & 0o777) == "0o700"
