@@ -8,6 +8,8 @@ import logging
 import logging.handlers
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from atlas_desktop.domain.secrets import redact
@@ -60,6 +62,40 @@ def install_redaction() -> None:
         logging.setLogRecordFactory(_redacting_factory)
 
 
+class RepeatFilter(logging.Filter):
+    """At most `burst` identical lines per minute; the rest are counted, not written.
+
+    A loop that fails the same way (accept() with no file descriptors left, under a flood of slow
+    clients) wrote 27 MB in 30 s and rotated the useful log away.
+    """
+
+    def __init__(self, burst: int = 5, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self._burst, self._window_s, self._clock = burst, window_s, clock
+        self._seen: dict[tuple[str, int, str], tuple[float, int, int]] = {}  # key -> (start, kept, dropped)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # The whole line, not its template: "%s sync of %s" for many connections is not a loop.
+        try:
+            text = record.getMessage()
+        except Exception:  # a bad format string: the redaction filter reports it
+            text = str(record.msg)
+        key = (record.name, record.levelno, text)
+        now = self._clock()
+        start, kept, dropped = self._seen.get(key, (now, 0, 0))
+        if now - start >= self._window_s:
+            if dropped:
+                record.msg = f"{record.msg} [{dropped} more like this in the last minute were not logged]"
+            start, kept, dropped = now, 0, 0
+        if kept >= self._burst:
+            self._seen[key] = (start, kept, dropped + 1)
+            return False
+        self._seen[key] = (start, kept + 1, dropped)
+        if len(self._seen) > 10_000:  # a flood of distinct lines must not grow this without bound
+            self._seen.clear()
+        return True
+
+
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose files only the owner can read: the log names items, lots and customers."""
 
@@ -91,6 +127,7 @@ def configure_logging(log_file: Path | None, *, level: int = logging.INFO, stder
     for handler in handlers:
         setattr(handler, _OURS, True)
         handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(RepeatFilter())  # one per handler: each counts what it writes
         handler.addFilter(redacting)
         root.addHandler(handler)
     root.setLevel(level)

@@ -54,3 +54,40 @@ def test_log_files_are_readable_by_the_owner_only(tmp_path) -> None:  # type: ig
             configure_logging(None)
         assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
         assert "lot A1" in log_file.read_text()
+
+
+def test_a_line_repeated_in_a_loop_is_written_a_few_times_then_counted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from atlas_desktop.app.logging_setup import RepeatFilter
+
+    now = [0.0]
+    repeats = RepeatFilter(burst=3, window_s=60.0, clock=lambda: now[0])
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, msg, None, None)
+
+    kept = [repeats.filter(record("socket.accept() out of system resource")) for _ in range(10_000)]
+    assert sum(kept) == 3
+    assert repeats.filter(record("another message"))  # other lines are not affected
+    now[0] = 61.0
+    later = record("socket.accept() out of system resource")
+    assert repeats.filter(later) and "9997 more like this" in later.msg
+
+    log_file = tmp_path / "flood.log"
+    configure_logging(log_file)
+    try:
+        for _ in range(5000):
+            logging.getLogger("asyncio").error("socket.accept() out of system resource")
+    finally:
+        configure_logging(None)
+    assert log_file.stat().st_size < 2000
+
+
+def test_distinct_lines_from_one_template_are_all_kept() -> None:
+    from atlas_desktop.app.logging_setup import RepeatFilter
+
+    repeats = RepeatFilter(burst=3)
+    records = [
+        logging.LogRecord("agent", logging.INFO, __file__, 1, "sync of %s: %s", (f"c{n}", "ok"), None)
+        for n in range(50)
+    ]
+    assert all(repeats.filter(r) for r in records)

@@ -24,6 +24,7 @@ from atlas_desktop.app.api.auth import ApiKeyMiddleware
 from atlas_desktop.app.api.local_files import base_url, scheme_for
 from atlas_desktop.app.api.management import ManagementApi
 from atlas_desktop.app.api.openapi import build_openapi
+from atlas_desktop.app.api.protocol import KEEP_ALIVE_S, MAX_CONNECTIONS, LimitedH11Protocol
 from atlas_desktop.app.api.tls import ensure_certificate
 from atlas_desktop.app.api.webhooks import WebhookReceiver
 from atlas_desktop.domain.errors import ConfigError
@@ -128,8 +129,10 @@ async def _serve(
         log.info("local API on %s uses a self-signed certificate, SHA-256 %s", host, fingerprint)
     sock = _bind(host, port)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5, **options
-    )
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5,
+        http=LimitedH11Protocol, timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=MAX_CONNECTIONS,
+        h11_max_incomplete_event_size=16 * 1024, **options,
+    )  # fmt: skip
     server = _Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     deadline = asyncio.get_running_loop().time() + _STARTUP_TIMEOUT_S
