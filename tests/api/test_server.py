@@ -75,3 +75,30 @@ def test_cli_handlers_never_print_secrets(world: World, capsys) -> None:  # type
     key_file = world.services.paths.root / "api" / "management-api.key"
     key = key_file.read_text().strip()
     assert key and key not in out.out + out.err and str(key_file) in out.out
+
+
+async def test_a_webhook_answers_only_on_the_address_it_was_enabled_on(world: World) -> None:
+    import json
+    import time
+
+    from atlas_desktop.app.api.signature import sign
+
+    world.webhooks.enable(world.connection_id, host="127.0.0.1", port=18767)
+    world.services.settings.set("management_api_enabled", True)
+    world.services.settings.set("management_api_host", "0.0.0.0")
+    world.services.settings.set("management_api_port", 18768)
+    started = await start_configured_servers(world.services, world.engine)
+    try:
+        assert sorted(s.port for s in started.servers) == [18767, 18768], started.problems
+        secret = world.webhooks.secret(world.connection_id).reveal()
+        body = json.dumps({"type": "inventory.updated"}).encode()
+        path = f"/api/erp/webhooks/netsuite/{world.connection_id}"
+        async with httpx.AsyncClient(verify=False) as client:
+            headers = {"X-Atlas-Signature": sign(secret, body, int(time.time()))}
+            through_api = await client.post(f"https://127.0.0.1:18768{path}", content=body, headers=headers)
+            assert through_api.status_code == 404  # the network-facing API server does not serve it
+            headers = {"X-Atlas-Signature": sign(secret, body, int(time.time()) + 1)}
+            own = await client.post(f"http://127.0.0.1:18767{path}", content=body, headers=headers)
+            assert own.status_code == 202, own.text
+    finally:
+        await started.stop()

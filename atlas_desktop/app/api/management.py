@@ -7,7 +7,6 @@ of the stored credential fields). Errors answer {"error", "fix"}: 400 bad input,
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from atlas_desktop.app.api.local_files import webhook_secret_path, webhook_url, write_private_file
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, parse_connection
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
@@ -85,7 +85,7 @@ async def json_body(request: Request, *, required: bool = True) -> dict[str, Any
             raise BadRequest("the request needs a JSON object body")
         return {}
     try:
-        data = json.loads(raw)
+        data = loads_json(raw)  # deep nesting and lone surrogates are ValueErrors there, not crashes
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", "Send a JSON object (UTF-8).") from None
     if not isinstance(data, dict):

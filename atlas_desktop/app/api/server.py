@@ -79,6 +79,20 @@ def build_app(services: Any, engine: Any, *, receiver: WebhookReceiver, manageme
     return ApiKeyMiddleware(app, lambda: key)
 
 
+class ServedBind:
+    """Tells the app which address its server listens on (`scope["atlas.bind"]`): a webhook bound to
+    127.0.0.1 must not answer through a server on 0.0.0.0 that also serves the receiver routes."""
+
+    def __init__(self, app: Any, listening: list[tuple[str, int]]) -> None:
+        self._app = app
+        self._listening = listening  # filled once the socket is bound (port 0 picks one)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self._listening:
+            scope = {**scope, "atlas.bind": self._listening[0]}
+        await self._app(scope, receive, send)
+
+
 @dataclass
 class ApiServer:
     """One listening server. `await stop()` closes it (the shared receiver is closed by its owner)."""
@@ -159,8 +173,10 @@ async def start_api_server(
     """Serve the management API (with the webhook receiver on the same port). `port=0` picks a free one."""
     owns = receiver is None
     receiver = receiver or WebhookReceiver(WebhookRepository(services.store, services.vault), engine)
-    app = build_app(services, engine, receiver=receiver, management=management)
+    listening: list[tuple[str, int]] = []
+    app = ServedBind(build_app(services, engine, receiver=receiver, management=management), listening)
     server, task, bound, fingerprint = await _serve(app, services.paths.root, host, port)
+    listening.append((host, bound))
     url = base_url(host, bound)
     log.info("local %s listening on %s", "API" if management else "webhook receiver", url)
     return ApiServer(url, host, bound, fingerprint, server, task, receiver, owns)

@@ -11,7 +11,6 @@ A refused request changes nothing in the store; it leaves one log line.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from atlas_desktop.app.api.signature import SIGNATURE_HEADER, Refusal, SignatureVerifier
+from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
@@ -192,7 +192,7 @@ class WebhookReceiver:
         if erp not in _ERP_PATHS:
             return self._refuse(404, "no such receiver", erp, connection_id, request)
         found = await self._lookup(connection_id)
-        if found is None or not is_erp_path(erp, found[0].erp_type):
+        if found is None or not is_erp_path(erp, found[0].erp_type) or not _served_here(found[0], request):
             return self._refuse(404, "no active webhook for this connection", erp, connection_id, request)
         view, secret = found
         body = await read_limited(request)
@@ -203,7 +203,7 @@ class WebhookReceiver:
             status = 409 if refusal is Refusal.REPLAY else 401
             return self._refuse(status, refusal.value, erp, connection_id, request)
         try:
-            types = event_types_of(json.loads(body))
+            types = event_types_of(loads_json(body))
         except (ValueError, UnicodeDecodeError):
             types = None
         if types is None:
@@ -232,6 +232,12 @@ class WebhookReceiver:
     async def aclose(self) -> None:
         await self.trigger.aclose()
         await self._flush_received("")
+
+
+def _served_here(view: WebhookView, request: Request) -> bool:
+    """A webhook answers only on the address it was enabled on (in-process apps have no address)."""
+    bind = request.scope.get("atlas.bind")
+    return bind is None or (view.bind_host, view.bind_port) == tuple(bind)
 
 
 def is_erp_path(erp: str, erp_type: ErpType) -> bool:
