@@ -57,7 +57,8 @@ class ConnectionNotFound(ConfigError):
         self.connection_id = connection_id
 
 
-def _checked_settings(changes: Mapping[str, Any]) -> None:
+def check_settings(changes: Mapping[str, Any]) -> None:
+    """Settings that may be stored in plain text: JSON values, never a credential."""
     for name, value in changes.items():
         if name in SECRET_NAMES or isinstance(value, Secret):
             raise ConfigError(
@@ -165,7 +166,7 @@ class ConnectionRepository:
     def add(self, spec: ConnectionSpec) -> str:
         """Store a validated connection (row and secrets in one transaction). Returns its new id."""
         check_connection_name(spec.name)
-        _checked_settings(spec.settings)
+        check_settings(spec.settings)
         with self._store.session() as session:
             row = ConnectionRow(
                 erp_type=spec.erp_type, connection_name=spec.name, settings=dict(spec.settings)
@@ -212,7 +213,7 @@ class ConnectionRepository:
 
     def update_settings(self, connection_id: str, **changes: Any) -> None:
         """Merge `changes` into the non-secret settings; a value of None removes that setting."""
-        _checked_settings({k: v for k, v in changes.items() if v is not None})
+        check_settings({k: v for k, v in changes.items() if v is not None})
         with self._store.session() as session:
             row = self._row(session, connection_id)
             settings = copy.deepcopy(row.settings)

@@ -186,3 +186,25 @@ async def test_a_bad_name_is_refused_before_anything_is_committed(world: World, 
         assert answer.status_code == 400 and answer.json()["fix"], name
     assert world.services.connections.get(cid).name == before
     assert world.services.audit.verify().count == audit_before
+
+
+async def test_api_changes_are_audited_as_the_api_key_and_a_refusal_changes_nothing(
+    world: World, api_key: str, tmp_path: Any
+) -> None:
+    import json as json_module
+
+    from atlas_desktop.app.api.auth import api_key_id
+    from atlas_desktop.domain.secrets import Secret
+
+    call = Recorder(world, api_key)
+    cid = world.connection_id
+    assert (await call("PATCH", f"{C}/{cid}", json={"name": "Renamed by API"})).status_code == 200
+    refused = await call(
+        "PATCH", f"{C}/{cid}", json={"name": "Again", "settings": {"token_secret": "x" * 64}}
+    )
+    assert refused.status_code == 400
+    assert world.services.connections.get(cid).name == "Renamed by API"  # "Again" was not committed
+    out = tmp_path / "audit.json"
+    world.services.audit.export(out, fmt="json")
+    changes = [e for e in json_module.loads(out.read_text()) if e["action"] == "settings_changed"]
+    assert [(e["actor"], e["source"]) for e in changes] == [(f"api:{api_key_id(Secret(api_key))}", "api")]

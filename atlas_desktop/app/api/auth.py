@@ -6,6 +6,7 @@ document included (the document names no secrets, but it maps the attack surface
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -34,6 +35,12 @@ def key_matches(given: str | None, key: Secret) -> bool:
         return False
     # compare_digest on bytes: the time taken does not tell how much of the key was right.
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), key.reveal().encode())
+
+
+def api_key_id(key: Secret) -> str:
+    """A short name for the key in the audit trail ("k" + 10 hex of its SHA-256): which key made a
+    change, never the key itself; a rotated key gets a new name."""
+    return "k" + hashlib.sha256(key.reveal().encode()).hexdigest()[:10]
 
 
 class ApiKeyMiddleware:

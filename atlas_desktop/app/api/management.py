@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from atlas_desktop.app.api.local_files import webhook_secret_path, webhook_url, write_private_file
 from atlas_desktop.connectors.offload import loads_json
-from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, parse_connection
+from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, check_connection_name, parse_connection
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
@@ -27,7 +27,7 @@ from atlas_desktop.domain.secrets import Secret, redact
 from atlas_desktop.engine.api import RunSummary, SyncType
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.mappings import MappingNotFound
-from atlas_desktop.store.repositories import ConnectionNotFound
+from atlas_desktop.store.repositories import ConnectionNotFound, check_settings
 from atlas_desktop.store.runs import RunNotFound
 from atlas_desktop.store.webhooks import DEFAULT_HOST, DEFAULT_PORT, WebhookNotFound, WebhookView
 
@@ -264,11 +264,15 @@ _PATCH_FIELDS = {
 class ManagementApi:
     """Route handlers over a profile's services and its engine (store calls run on the engine's DB thread)."""
 
-    def __init__(self, services: Any, engine: Any, webhooks: Any, receiver: Any = None) -> None:
+    def __init__(
+        self, services: Any, engine: Any, webhooks: Any, receiver: Any = None, *, actor: str = "api:local"
+    ) -> None:
         self.services = services
         self.engine = engine
         self.webhooks = webhooks
         self.receiver = receiver
+        # Every change made through the API is audited as the API key's, not as a person's.
+        self.connections = services.connections.with_source("api", actor=actor)
 
     def routes(self) -> list[Route]:
         c = "/api/erp/connections"
@@ -312,7 +316,7 @@ class ManagementApi:
 
     async def create_connection(self, request: Request) -> Response:
         spec = parse_connection(await json_body(request))
-        cid = await self._db(self.services.connections.with_source("api", actor="api:management").add, spec)
+        cid = await self._db(self.connections.add, spec)
         return JSONResponse(connection_json(await self._summary(cid)), status_code=201)
 
     async def get_connection(self, request: Request) -> Response:
@@ -347,8 +351,12 @@ class ManagementApi:
             if not isinstance(value, str) or not value.strip():
                 raise BadRequest(f"secrets.{field} must be non-empty text")
 
+        if "name" in columns:
+            check_connection_name(columns["name"], "name")
+        check_settings(settings)  # all checked before the first write: a refusal changes nothing
+
         def apply() -> None:
-            repo = self.services.connections
+            repo = self.connections
             if columns:
                 repo.update(cid, **columns)
             if settings:
@@ -363,7 +371,7 @@ class ManagementApi:
 
     async def delete_connection(self, request: Request) -> Response:
         cid = request.path_params["cid"]
-        await self._db(self.services.connections.with_source("api", actor="api:management").remove, cid)
+        await self._db(self.connections.remove, cid)
         await self._forget_connector(cid)
         if self.receiver is not None:
             self.receiver.forget(cid)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from atlas_desktop.app.api.auth import ApiKeyMiddleware
+from atlas_desktop.app.api.auth import ApiKeyMiddleware, api_key_id
 from atlas_desktop.app.api.local_files import base_url, scheme_for
 from atlas_desktop.app.api.management import ManagementApi
 from atlas_desktop.app.api.openapi import build_openapi
@@ -52,7 +52,7 @@ def build_app(services: Any, engine: Any, *, receiver: WebhookReceiver, manageme
     if not management:
         return Starlette(routes=routes)
     key = ApiKeyRepository(services.store, services.vault).ensure()
-    api = ManagementApi(services, engine, receiver.webhooks, receiver)
+    api = ManagementApi(services, engine, receiver.webhooks, receiver, actor=f"api:{api_key_id(key)}")
     document = build_openapi()
 
     async def openapi(_request: Request) -> Response:
