@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from atlas_desktop.domain.model import Side
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, MappingStatus, OutboxStatus
-from atlas_desktop.store.mappings import fts_ids
+from atlas_desktop.store.mappings import fts_ids, search_text
 from atlas_desktop.store.models import (
     ConflictRow,
     ErpProductRow,
@@ -171,7 +171,7 @@ class ExplainRepository:
 
     def erp_candidates(self, connection_id: str, search: str, limit: int = 50) -> list[ErpCandidate]:
         """ERP stock positions whose item matches `search` (name, SKU, NDC in any format, item id, lot)."""
-        text = search.strip()
+        text = search_text(search)
         if not text:
             return []
         s, p, m = ErpStockRow.__table__, ErpProductRow.__table__, InventoryMappingRow.__table__
@@ -229,7 +229,7 @@ def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None
     query = query.where(_MAP.c.connection_id == connection_id)
     if status is not None:
         query = query.where(_MAP.c.status == MappingStatus(status))
-    text = (search or "").strip()
+    text = search_text(search)
     if not text:
         return query
     if len(text) >= 3:

@@ -692,6 +692,12 @@ def _view(row: Any) -> MappingView:
     return MappingView(**row._asdict())
 
 
+def search_text(search: str | None) -> str:
+    """What a search box's text means: trimmed, without control characters (none can be typed, and a
+    NUL ended FTS5's query string early: an SQL error instead of results)."""
+    return "".join(ch for ch in (search or "") if ch.isprintable()).strip()
+
+
 def fts_phrase(text: str) -> str:
     """An FTS5 query matching `text` as a substring; an NDC typed with hyphens also matches its digits."""
     phrases = [text]
@@ -713,7 +719,7 @@ def _filtered(query: Any, connection_id: str, status: MappingStatus | None, sear
     query = query.where(_M.c.connection_id == connection_id)
     if status is not None:
         query = query.where(_M.c.status == MappingStatus(status))
-    text = (search or "").strip()
+    text = search_text(search)
     if len(text) >= 3:
         # The trigram index (migration 0004) finds any fragment of 3+ characters without a scan.
         query = query.where(_M.c.id.in_(fts_ids(text)))

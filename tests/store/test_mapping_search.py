@@ -55,6 +55,11 @@ def test_search_finds_fragments_and_follows_changes(tmp_path: Path) -> None:
                                             atlas_inventory_id="inv_9", item_name="Amoxicillin"))  # fmt: skip
         assert found("pitor") == []  # a reused id carries no stale text
         assert found("moxic") == ["Amoxicillin"]
+        # Control characters (a NUL pasted from a barcode scanner, a tab) are not part of a search.
+        assert found("mox\x00ic") == found("moxic\t") == ["Amoxicillin"]
+        assert found("\x00\x01") == found("") and found("\x00") != []
+        views = MappingRepository(store).page(cid, status=None, search="\x00moxic", offset=0, limit=5)
+        assert [view.item_name for view in views] == ["Amoxicillin"]  # the CLI's and API's query too
 
 
 def _index_matches_rows(store: Store) -> None:
