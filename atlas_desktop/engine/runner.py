@@ -20,6 +20,7 @@ from typing import Any
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, InvalidResponse
 from atlas_desktop.domain.model import ErpType, Side
+from atlas_desktop.domain.quantity import is_read_ref
 from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.engine.api import (
     EventBus,
@@ -94,6 +95,16 @@ def _plan_next(
     return planner(chunk) if chunk else None
 
 
+def _without(rows: Iterator[Any], frozen: set[int], counts: PlanCounts) -> Iterator[Any]:
+    """`rows` less the frozen keys (counted as skipped)."""
+    for row in rows:
+        if row.mapping_id in frozen:
+            counts.rows += 1
+            counts.skipped_busy += 1
+        else:
+            yield row
+
+
 class SyncRunner:
     def __init__(
         self,
@@ -110,6 +121,8 @@ class SyncRunner:
         self.erp = erp
         self.atlas = atlas
         self.events = events
+        # Items this run refused for their quantity: failed items.
+        self.refused = 0
 
     def _progress(self, phase: str, done: int, total: int | None = None) -> None:
         self.events.publish(RunProgress(self.connection_id, phase, done, total))
@@ -141,7 +154,7 @@ class SyncRunner:
                     orders = await self._orders(options, log_id)
                     pushed += orders.created
                     failed += len(orders.failed)
-                if failed or in_doubt:
+                if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
         except AtlasDesktopError as error:
             status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
@@ -152,7 +165,7 @@ class SyncRunner:
             sync_type=options.sync_type,
             status=status,
             items_synced=pushed,
-            items_failed=failed,
+            items_failed=failed + self.refused,
             items_skipped=counts.skipped_busy + counts.skipped_missing,
             api_calls_made=self.erp.api_calls + self.atlas.api_calls - calls_before,
             api_errors=self.erp.api_errors + self.atlas.api_errors - errors_before,
@@ -233,10 +246,12 @@ class SyncRunner:
     async def _pull_and_merge(self, options: RunOptions, counts: PlanCounts, log_id: int) -> Any:
         puller = Puller(
             self.db, self.repos.mirrors, self.repos.runs, self.connection_id, self.erp, self.atlas,
-            progress=lambda phase, done: self._progress(phase, done),
+            progress=lambda phase, done: self._progress(phase, done), log_id=log_id,
         )  # fmt: skip
         await puller.pull_atlas()
         await puller.pull_erp(full=options.full)
+        await puller.carry_refusals()
+        self.refused = puller.stats.refused
         atlas_has_rows, erp_has_stock = await self.db(self.repos.mirrors.sides_with_stock, self.connection_id)
         mapped = await self.db(self.repos.mappings.any_matched, self.connection_id)
         if mapped and not (atlas_has_rows and erp_has_stock):
@@ -251,11 +266,8 @@ class SyncRunner:
         product_drafts: list[Any] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
             product_drafts = await self.db(self._product_master_drafts, counts, since)
-        rows = await self.db(
-            lambda: iter(
-                self.repos.mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
-            )
-        )
+        frozen = await self.db(self._frozen)
+        rows = await self.db(self._merge_rows, since, frozen, counts)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
         # planned: a first sync's drafts never sit in memory together (+19 MB at 30k SAP items, 63k
         # mappings). Otherwise they wait for the preview check.
@@ -287,6 +299,22 @@ class SyncRunner:
             )
         await self._record(log_id, drafts)
         return await self._push(options, log_id)
+
+    def _frozen(self) -> set[int]:
+        """Mappings with an open refusal of a side's value: left out of the merge until it reads clean."""
+        return {
+            view.mapping_id
+            for view in self.repos.runs.open_refusals(self.connection_id)
+            if view.mapping_id is not None and is_read_ref(view.item_ref)
+        }
+
+    def _merge_rows(self, since: datetime | None, frozen: set[int], counts: PlanCounts) -> Iterator[Any]:
+        """The merge rows of this run: keys with a refused value are left out (neither merged nor written
+        until the value is corrected)."""
+        rows: Iterator[Any] = iter(
+            self.repos.mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
+        )
+        return _without(rows, frozen, counts) if frozen else rows
 
     async def _record(self, log_id: int, drafts: list[Any]) -> None:
         """Store `drafts` in transactions of RECORD_BATCH decisions, emptying the list."""
