@@ -214,6 +214,28 @@ async def test_an_absurd_atlas_quantity_is_refused_for_its_item_alone(world: Poi
     assert engine.repos.explain.counts(cid).failing_items == 0
 
 
+WRITE_CASES = [("netsuite", "12345678901"), ("sap", "12345678901"), ("sap", "{base}.2345")]
+
+
+@pytest.mark.parametrize(("world", "value"), WRITE_CASES, indirect=["world"])
+async def test_a_value_the_other_side_cannot_hold_is_never_planned(world: Poisoned, value: str) -> None:
+    """An Atlas value Atlas can hold (11 integer digits, 4 places) but the ERP cannot: no write is planned,
+    the item fails, named, in every run until the value fits, and then syncs."""
+    engine, cid = world.engine, world.connection_id
+    m, sold, restocked, base = await synced_world(world)
+    erp_before = world.erp.stock(m)
+    world.atlas.edit_row(m.atlas_inventory_id, quantity=value.format(base=base))
+
+    await poisoned_runs(world, m, sold, restocked, f"mapping {m.id}", says="cannot be written to")
+    assert world.erp.stock(m) == erp_before  # nothing was posted for it
+
+    world.atlas.edit_row(m.atlas_inventory_id, quantity=base - 1)
+    healed = await engine.sync(cid)
+    assert healed.status is RunStatus.SUCCESS, (healed.error_message, run_errors(world, healed))
+    assert sides(world, m) == (base - 1, base - 1)
+    assert engine.repos.explain.counts(cid).failing_items == 0
+
+
 @pytest.mark.parametrize("world", ["netsuite"], indirect=True)
 async def test_a_row_refused_during_discovery_is_reported_by_the_first_sync(world: Poisoned) -> None:
     """Discovery has no run to record a refusal with: it leaves the change-feed cursor before the row,
