@@ -15,6 +15,10 @@ from atlas_desktop.domain.model import (
     StockLevel,
     WriteResult,
 )
+from atlas_desktop.domain.quantity import RejectedRow
+
+# What a stock read yields: a level, or a row refused for its quantity alone (the read goes on).
+StockRead = StockLevel | RejectedRow
 
 
 @runtime_checkable
@@ -22,7 +26,8 @@ class ErpConnector(Protocol):
     """An ERP as the engine sees it. Reads stream page by page; writes are relative and keyed.
 
     `since` is a watermark the connector returned before (aware UTC); None means a full read.
-    Connectors apply their own overlap window; the engine de-duplicates by key.
+    Connectors apply their own overlap window; the engine de-duplicates by key. A stock row whose
+    quantity the ERP cannot hold (domain/quantity.py) comes as a RejectedRow in its place.
     """
 
     async def test_connection(self) -> ConnectionReport: ...
@@ -31,7 +36,7 @@ class ErpConnector(Protocol):
 
     def products(self, since: datetime | None = None) -> AsyncIterator[Product]: ...
 
-    def stock(self, since: datetime | None = None) -> AsyncIterator[StockLevel]: ...
+    def stock(self, since: datetime | None = None) -> AsyncIterator[StockRead]: ...
 
     async def adjust_stock(self, change: StockChange, key: str) -> WriteResult: ...
 

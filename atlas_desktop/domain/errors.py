@@ -10,7 +10,8 @@
     │   ├── ServerError               5xx
     │   ├── InvalidResponse           the remote answered something we cannot read
     │   ├── ValidationFailed          the remote refused our payload (400/422, business errors)
-    │   └── Conflict                  412 / version mismatch / duplicate key
+    │   ├── Conflict                  412 / version mismatch / duplicate key
+    │   └── QuantityRefused           a quantity no stock level can be (domain/quantity.py): one item
     └── ConfigError                   a local input (credentials file, setting) is wrong: names the field
 
 Connectors raise these; the engine records `kind`, `message` and `fix` per item; the UI shows them.
@@ -33,6 +34,7 @@ class ErrorKind(StrEnum):
     VALIDATION_FAILED = "validation_failed"
     CONFLICT = "conflict"
     CONFIG_ERROR = "config_error"
+    OUT_OF_BOUNDS = "out_of_bounds"  # a quantity outside what the system can hold (domain/quantity.py)
 
 
 class AtlasDesktopError(Exception):

@@ -24,6 +24,7 @@ from typing import Any
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, Conflict, ConnectorError, NetworkError
 from atlas_desktop.domain.model import Side, StockChange, StockKey
+from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.store.enums import OutboxStatus
@@ -140,7 +141,10 @@ class Pusher:
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
         written: Written = [(o.entry, o.remote_id) for o in outcomes if o.error is None]
+        # A row whose answer holds a quantity Atlas cannot hold (made so meanwhile by someone else) stays out
+        # of the mirror like any refused read: the next read refuses and reports it (domain/quantity.py).
         rows = [o.atlas_row for o in outcomes if o.atlas_row is not None]
+        rows = [row for row in rows if ATLAS.problem(row.quantity) is None]
         if rows:
             await self.db(self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key)
         if written:

@@ -20,6 +20,7 @@ from typing import Any
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, InvalidResponse
 from atlas_desktop.domain.model import ErpType, Side
+from atlas_desktop.domain.quantity import ATLAS, erp_bounds, is_read_ref
 from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.engine.api import (
     EventBus,
@@ -31,12 +32,14 @@ from atlas_desktop.engine.api import (
     SyncPlan,
     SyncType,
 )
+from atlas_desktop.engine.bounds import MAPPING_REF_PREFIX, WriteRefusal, within_bounds
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats, Written
 from atlas_desktop.store.audit import AuditEvent
 from atlas_desktop.store.enums import SyncDirection, SyncLogStatus
+from atlas_desktop.store.refusals import Refusal
 
 log = logging.getLogger(__name__)
 _AUDIT_SOURCES = {
@@ -94,6 +97,16 @@ def _plan_next(
     return planner(chunk) if chunk else None
 
 
+def _without(rows: Iterator[Any], frozen: set[int], later: set[int], counts: PlanCounts) -> Iterator[Any]:
+    """`rows` less the frozen keys (counted as skipped) and those merged `later` in the run."""
+    for row in rows:
+        if row.mapping_id in frozen:
+            counts.rows += 1
+            counts.skipped_busy += 1
+        elif row.mapping_id not in later:
+            yield row
+
+
 class SyncRunner:
     def __init__(
         self,
@@ -110,6 +123,8 @@ class SyncRunner:
         self.erp = erp
         self.atlas = atlas
         self.events = events
+        # Items this run refused for their quantity (read, or merged out of bounds): failed items.
+        self.refused = 0
 
     def _progress(self, phase: str, done: int, total: int | None = None) -> None:
         self.events.publish(RunProgress(self.connection_id, phase, done, total))
@@ -141,7 +156,7 @@ class SyncRunner:
                     orders = await self._orders(options, log_id)
                     pushed += orders.created
                     failed += len(orders.failed)
-                if failed or in_doubt:
+                if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
         except AtlasDesktopError as error:
             status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
@@ -152,7 +167,7 @@ class SyncRunner:
             sync_type=options.sync_type,
             status=status,
             items_synced=pushed,
-            items_failed=failed,
+            items_failed=failed + self.refused,
             items_skipped=counts.skipped_busy + counts.skipped_missing,
             api_calls_made=self.erp.api_calls + self.atlas.api_calls - calls_before,
             api_errors=self.erp.api_errors + self.atlas.api_errors - errors_before,
@@ -233,10 +248,12 @@ class SyncRunner:
     async def _pull_and_merge(self, options: RunOptions, counts: PlanCounts, log_id: int) -> Any:
         puller = Puller(
             self.db, self.repos.mirrors, self.repos.runs, self.connection_id, self.erp, self.atlas,
-            progress=lambda phase, done: self._progress(phase, done),
+            progress=lambda phase, done: self._progress(phase, done), log_id=log_id,
         )  # fmt: skip
         await puller.pull_atlas()
         await puller.pull_erp(full=options.full)
+        await puller.carry_refusals()
+        self.refused = puller.stats.refused
         atlas_has_rows, erp_has_stock = await self.db(self.repos.mirrors.sides_with_stock, self.connection_id)
         mapped = await self.db(self.repos.mappings.any_matched, self.connection_id)
         if mapped and not (atlas_has_rows and erp_has_stock):
@@ -251,18 +268,22 @@ class SyncRunner:
         product_drafts: list[Any] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
             product_drafts = await self.db(self._product_master_drafts, counts, since)
-        rows = await self.db(
-            lambda: iter(
-                self.repos.mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
-            )
-        )
+        frozen, remerge, earlier_refusals = await self.db(self._refusal_sets)
+        rows = await self.db(self._merge_rows, since, frozen, remerge, counts)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
         # planned: a first sync's drafts never sit in memory together (+19 MB at 30k SAP items, 63k
         # mappings). Otherwise they wait for the preview check.
         drafts: list[Any] = []
         # plan() is pure but costs 25-120 ms per 1,000 rows: it runs on the DB thread right after its rows
         # are read, so the event loop (the window) stays free. `counts` is only touched there meanwhile.
-        planner = partial(plan, counts=counts, initial_source=options.initial_source, flipping=flipping)
+        merge = partial(plan, counts=counts, initial_source=options.initial_source, flipping=flipping)
+        # No decision is recorded whose quantities a side cannot hold: it becomes an item error instead.
+        write_refusals: list[WriteRefusal] = []
+        bounds = (ATLAS, erp_bounds(options.erp_type))
+
+        def planner(chunk: list[Any]) -> list[Any]:
+            return within_bounds(merge(chunk), *bounds, counts, write_refusals)
+
         while (planned := await self.db(_plan_next, rows, MERGE_CHUNK, planner)) is not None:
             drafts.extend(planned)
             if options.approve and len(drafts) >= RECORD_BATCH:
@@ -286,7 +307,49 @@ class SyncRunner:
                 reason=reason,
             )
         await self._record(log_id, drafts)
+        await self._record_write_refusals(log_id, write_refusals, earlier_refusals)
         return await self._push(options, log_id)
+
+    def _refusal_sets(self) -> tuple[set[int], list[int], list[int]]:
+        """From the open refusals: (mappings frozen because a side's value was refused at the door,
+        mappings whose merged value was refused and are merged again now, the ids of those refusals)."""
+        frozen: set[int] = set()
+        remerge: set[int] = set()
+        earlier: list[int] = []
+        for view in self.repos.runs.open_refusals(self.connection_id):
+            if view.mapping_id is None:
+                continue
+            if is_read_ref(view.item_ref):
+                frozen.add(view.mapping_id)
+            elif view.item_ref.startswith(MAPPING_REF_PREFIX):
+                remerge.add(view.mapping_id)
+                earlier.append(view.id)
+        return frozen, sorted(remerge - frozen), earlier
+
+    def _merge_rows(
+        self, since: datetime | None, frozen: set[int], remerge: list[int], counts: PlanCounts
+    ) -> Iterator[Any]:
+        """The merge rows of this run: keys with a refused value are left out (neither merged nor written
+        until the value is corrected); keys whose merged value was refused are merged again."""
+        mappings = self.repos.mappings
+        rows: Iterator[Any] = iter(
+            mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
+        )
+        if frozen or remerge:
+            rows = _without(rows, frozen, set(remerge), counts)
+        if remerge:
+            again = mappings.merge_inputs(self.connection_id, mapping_ids=remerge, batch=MERGE_CHUNK)
+            rows = itertools.chain(rows, again)
+        return rows
+
+    async def _record_write_refusals(
+        self, log_id: int, refused: list[WriteRefusal], earlier: list[int]
+    ) -> None:
+        """This run's refused merges as its item errors; the earlier ones (merged again) closed."""
+        if refused or earlier:
+            found = [Refusal(r.ref, r.error.as_dict(), mapping_id=r.mapping_id) for r in refused]
+            await self.db(self.repos.runs.record_refusals, log_id, self.connection_id, found, close=earlier)
+        self.refused += len(refused)
 
     async def _record(self, log_id: int, drafts: list[Any]) -> None:
         """Store `drafts` in transactions of RECORD_BATCH decisions, emptying the list."""

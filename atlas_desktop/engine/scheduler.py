@@ -169,7 +169,7 @@ class ChangeFeedTrigger:
         try:
             async for batch in self._atlas.follow_changes(since=self._cursor, wait=30):
                 self._cursor = batch.cursor
-                if batch.changes:
+                if batch.changes or batch.rejected:  # a refused row is reported by a run, at once
                     await asyncio.sleep(REAL_TIME_DEBOUNCE_S)
                     await self._on_change()
         except AuthFailed as error:

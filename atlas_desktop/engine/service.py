@@ -291,7 +291,9 @@ class EngineService:
                 self.repos.runs.start, connection_id, SyncType.RECONCILE, info.sync_direction
             )
             before = await self.db(self._key_values, connection_id)
-            puller = Puller(self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas)
+            puller = Puller(
+                self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas, log_id=log_id
+            )
             try:
                 await puller.pull_atlas_full()
                 await puller.pull_erp(full=True)
@@ -358,11 +360,29 @@ class EngineService:
     ) -> RunSummary:
         return await ConflictResolver(self).resolve(conflict_id, resolution, value)
 
+    def _failing_streak(self, connection_id: str) -> int:
+        """How many of the latest runs in a row failed or had failed items (previews do not count)."""
+        streak = 0
+        for run in self.repos.runs.recent(connection_id, 2 * ALERT_AFTER_FAILURES + 10):
+            if run.status in (SyncLogStatus.PREVIEW, SyncLogStatus.RUNNING):
+                continue
+            if run.status is not SyncLogStatus.FAILED and not run.items_failed:
+                break
+            streak += 1
+        return streak
+
     async def _alerts(self, connection_id: str, summary: RunSummary) -> None:
         info = await self.db(self._connection_summary, connection_id)
         failures = getattr(info, "consecutive_failures", 0)
         if summary.status is RunStatus.FAILED and failures >= ALERT_AFTER_FAILURES:
             self.events.publish(ConnectionAlert(connection_id, f"{failures} syncs failed in a row", failures))
+        elif summary.items_failed:
+            # A run that gets through resets the failure count, so items failing run after run (a refused
+            # quantity, a refused order) would never alert: count the runs with failed items instead.
+            streak = await self.db(self._failing_streak, connection_id)
+            if streak >= ALERT_AFTER_FAILURES:
+                reason = f"items failed in {streak} syncs in a row ({summary.items_failed} in the last)"
+                self.events.publish(ConnectionAlert(connection_id, reason, streak))
         if summary.conflicts_opened:
             self.events.publish(
                 ConnectionAlert(connection_id, f"{summary.conflicts_opened} conflicts need a decision")

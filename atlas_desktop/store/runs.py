@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from atlas_desktop.domain.errors import ConfigError, ErrorKind
 from atlas_desktop.domain.model import Side
+from atlas_desktop.store import refusals
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import SyncDirection, SyncLogStatus, SyncType, WatermarkStream
 from atlas_desktop.store.models import ConnectionRow, SyncItemErrorRow, SyncLogRow, WatermarkRow
@@ -111,6 +112,23 @@ def _text(value: Any, limit: int | None = None) -> str | None:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _item_error_row(
+    sync_log_id: int, connection_id: str, mapping_id: int | None, item_ref: str, error: Mapping[str, Any]
+) -> SyncItemErrorRow:
+    kind = str(error.get("kind") or ErrorKind.SERVER_ERROR)
+    return SyncItemErrorRow(
+        sync_log_id=sync_log_id,
+        connection_id=connection_id,
+        mapping_id=mapping_id,
+        item_ref=_text(item_ref, 200) or "",
+        error_kind=_text(kind, 32) or "",
+        message=_text(error.get("message")) or "(no message)",
+        fix=_text(error.get("fix")),
+        remote_code=_text(error.get("remote_code"), 100),
+        remote_message=_text(error.get("remote_message")),
+    )
+
+
 class RunRepository:
     """erp_sync_logs, sync_item_errors and sync_watermarks, plus the connection's last-sync health."""
 
@@ -193,21 +211,32 @@ class RunRepository:
 
         The texts are stored as given: callers pass remote messages through `redact` first.
         """
-        kind = str(error.get("kind") or ErrorKind.SERVER_ERROR)
         with self._store.session() as session:
-            session.add(
-                SyncItemErrorRow(
-                    sync_log_id=sync_log_id,
-                    connection_id=connection_id,
-                    mapping_id=mapping_id,
-                    item_ref=_text(item_ref, 200) or "",
-                    error_kind=_text(kind, 32) or "",
-                    message=_text(error.get("message")) or "(no message)",
-                    fix=_text(error.get("fix")),
-                    remote_code=_text(error.get("remote_code"), 100),
-                    remote_message=_text(error.get("remote_message")),
-                )
-            )
+            session.add(_item_error_row(sync_log_id, connection_id, mapping_id, item_ref, error))
+
+    # ---- refused quantities (store/refusals.py) ----------------------------------------------------------
+    def open_refusals(self, connection_id: str) -> list[ItemErrorView]:
+        """Refused quantities not cleared since (kind out_of_bounds, not replayed), oldest first."""
+        return [_item_error(row) for row in refusals.open_refusals(self._store, connection_id)]
+
+    def record_refusals(
+        self,
+        sync_log_id: int,
+        connection_id: str,
+        found: Sequence[refusals.Refusal],
+        *,
+        close: Iterable[int] = (),
+    ) -> int:
+        """`found` as item errors of the run, `close` closed, in one transaction; returns len(found)."""
+
+        def add(log_id: int, cid: str, mapping_id: int | None, refusal: refusals.Refusal) -> SyncItemErrorRow:
+            return _item_error_row(log_id, cid, mapping_id, refusal.item_ref, refusal.error)
+
+        return refusals.record_refusals(self._store, sync_log_id, connection_id, found, close=close, add=add)
+
+    def close_refusals(self, ids: Iterable[int]) -> None:
+        """The items were read clean again (or are gone): their refusals are over."""
+        refusals.close_refusals(self._store, ids)
 
     def unreplayed_errors(self, connection_id: str, *, limit: int = 10_000) -> list[ItemErrorView]:
         """Failed items not replayed yet, oldest first."""

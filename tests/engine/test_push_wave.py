@@ -61,7 +61,7 @@ class Atlas:
             await asyncio.sleep(random.random() / 1000)
             if row_id == "row-7":
                 raise ValidationFailed("Atlas refused the change")
-            return type("Row", (), {"id": row_id, "version": 2})()
+            return type("Row", (), {"id": row_id, "version": 2, "quantity": Decimal(1)})()
         finally:
             self.in_flight -= 1
 

@@ -26,6 +26,7 @@ from atlas_desktop.connectors.atlas.mapping import (
     decimal_text,
     parse_order,
     parse_row,
+    read_row,
     rfc3339,
 )
 from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
@@ -39,6 +40,8 @@ from atlas_desktop.domain.errors import (
     ValidationFailed,
 )
 from atlas_desktop.domain.model import AtlasInventoryRow, ConnectionReport, ErpType, PurchaseOrder
+from atlas_desktop.domain.quantity import ATLAS as QUANTITY
+from atlas_desktop.domain.quantity import RejectedRow, atlas_ref, require_writable
 from atlas_desktop.domain.secrets import known_secret_values, redact
 
 log = logging.getLogger(__name__)
@@ -58,11 +61,16 @@ _CREDENTIAL_KEY = re.compile(
 
 @dataclass(frozen=True)
 class ChangeBatch:
-    """Changed rows (deletions have deleted=True) and the cursor to store once they are committed."""
+    """Changed rows (deletions have deleted=True) and the cursor to store once they are committed.
+
+    `rejected`: rows of the batch refused for their quantity (domain/quantity.py); the cursor covers them
+    too, so the caller records them before it stores the cursor.
+    """
 
     changes: tuple[AtlasInventoryRow, ...]
     cursor: str
     has_more: bool
+    rejected: tuple[RejectedRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,8 +209,9 @@ class AtlasClient(UsesHttpClient):
             scopes=frozenset(str(s) for s in scopes),
         )
 
-    async def inventory(self, *, page_size: int = 500) -> AsyncIterator[AtlasInventoryRow]:
-        """Every listed row, ordered by id, fetched one page at a time (streams; never all in memory)."""
+    async def inventory(self, *, page_size: int = 500) -> AsyncIterator[AtlasInventoryRow | RejectedRow]:
+        """Every listed row, ordered by id, fetched one page at a time (streams; never all in memory).
+        A row refused for its quantity comes as a RejectedRow in its place."""
         params: dict[str, Any] = {"limit": _check_page_size(page_size)}
         while True:
             rows, cursor = await self._get_page(
@@ -242,7 +251,7 @@ class AtlasClient(UsesHttpClient):
         cursor = since
         while True:
             batch = await self.changes_page(since=cursor, limit=limit)
-            if batch.changes or batch.cursor != cursor:
+            if batch.changes or batch.rejected or batch.cursor != cursor:
                 yield batch
             if not batch.has_more:
                 return
@@ -272,7 +281,7 @@ class AtlasClient(UsesHttpClient):
                 continue
             failures = 0
             more = batch.has_more
-            if batch.changes:
+            if batch.changes or batch.rejected:
                 yield batch
             cursor = batch.cursor
 
@@ -330,6 +339,7 @@ class AtlasClient(UsesHttpClient):
         """Move a row's quantity by `delta` (relative; no If-Match). Safe to retry: keyed."""
         if not isinstance(delta, Decimal) or delta == 0:
             raise ValueError("delta must be a non-zero Decimal")
+        require_writable(delta, QUANTITY, item=atlas_ref(row_id), what="The adjustment")
         body = {"delta": decimal_text(delta), "reason": reason, "reference": key}
         url = f"/api/v1/inventory/{_path_id(row_id, 'row_id')}/adjustments"
         response = await self._send("POST", url, body, "adjusting a row", key=_require_key(key))
@@ -421,11 +431,11 @@ def _built(response: httpx.Response, doing: str, build: Callable[[dict[str, Any]
     return build(json_object(response, doing))
 
 
-def _listing_page(data: dict[str, Any]) -> tuple[list[AtlasInventoryRow], str | None]:
+def _listing_page(data: dict[str, Any]) -> tuple[list[AtlasInventoryRow | RejectedRow], str | None]:
     items, cursor = data.get("items"), data.get("next_cursor")
     if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
         raise InvalidResponse(f"{SYSTEM}: the listing page lacks items or next_cursor", system=SYSTEM)
-    return [parse_row(item) for item in items], cursor
+    return [read_row(item, parse_row) for item in items], cursor
 
 
 def _change_batch(data: dict[str, Any]) -> ChangeBatch:
@@ -434,7 +444,10 @@ def _change_batch(data: dict[str, Any]) -> ChangeBatch:
         raise InvalidResponse(
             f"{SYSTEM}: the change feed answer lacks changes, cursor or has_more", system=SYSTEM
         )
-    return ChangeBatch(tuple(parse_row(c) for c in changes), cursor, has_more)
+    read = [read_row(change, parse_row) for change in changes]
+    rows = tuple(row for row in read if not isinstance(row, RejectedRow))
+    rejected = tuple(row for row in read if isinstance(row, RejectedRow))
+    return ChangeBatch(rows, cursor, has_more, rejected)
 
 
 def _order_batch(data: dict[str, Any]) -> OrderBatch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -12,6 +12,8 @@ from typing import Any
 from atlas_desktop.connectors.atlas.errors import SYSTEM
 from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import AtlasInventoryRow, PurchaseOrder, PurchaseOrderLine
+from atlas_desktop.domain.quantity import ATLAS as QUANTITY
+from atlas_desktop.domain.quantity import QuantityRefused, RejectedRow, atlas_ref, read_quantity, refused
 
 
 def _bad(what: str, value: object) -> InvalidResponse:
@@ -93,6 +95,30 @@ def _text(data: Mapping[str, Any], name: str, *, optional: bool = False) -> Any:
 
 _REQUIRED_TEXT = ("id", "ndc", "name", "unit")
 _OPTIONAL_TEXT = ("sku", "lot_number", "location")
+
+
+def read_row(data: object, parse: Callable[[object], AtlasInventoryRow]) -> AtlasInventoryRow | RejectedRow:
+    """A row of a read (listing, change feed), parsed by `parse` (parse_row): a quantity Atlas cannot hold
+    (domain/quantity.py) refuses this row alone, named by its id, and the page goes on.
+
+    A deleted row lists nothing: a quantity it cannot hold is read as 0 rather than refusing the deletion.
+    Write answers are not read here: a write that landed is never refused afterwards.
+    """
+    if not isinstance(data, Mapping) or type(data.get("id")) is not str:
+        return parse(data)  # no id to name the row by: parse_row says what is wrong, for the page
+    value = data.get("quantity")
+    ref = atlas_ref(data["id"])
+    try:
+        if not isinstance(value, str):  # a JSON number has been through a float already
+            raise refused(QUANTITY, value, "it is not a decimal string", ref, "the quantity")
+        quantity = read_quantity(value, QUANTITY, item=ref)
+    except QuantityRefused as error:
+        if data.get("deleted") is True:
+            return parse({**data, "quantity": "0"})
+        return RejectedRow(ref, error, atlas_id=data["id"])
+    if str(quantity) != value.strip():  # an exponent form within bounds: stored plain
+        return parse({**data, "quantity": format(quantity, "f")})
+    return parse(data)
 
 
 def parse_row(data: object) -> AtlasInventoryRow:

@@ -17,6 +17,7 @@ from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings, setting
 from atlas_desktop.connectors.netsuite.tba import TbaAuth
 from atlas_desktop.connectors.netsuite.writes import Writer
 from atlas_desktop.domain.connection import NETSUITE_SECRET_FIELDS, ConnectionSpec
+from atlas_desktop.domain.connector import StockRead
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import (
     ConnectionReport,
@@ -24,7 +25,6 @@ from atlas_desktop.domain.model import (
     Product,
     PurchaseOrder,
     StockChange,
-    StockLevel,
     WriteResult,
     utc_now,
 )
@@ -93,7 +93,7 @@ class NetSuiteConnector(UsesHttpClient):
     def products(self, since: datetime | None = None) -> AsyncIterator[Product]:
         return self.reader.products(since)
 
-    def stock(self, since: datetime | None = None) -> AsyncIterator[StockLevel]:
+    def stock(self, since: datetime | None = None) -> AsyncIterator[StockRead]:
         return self.reader.stock(since)
 
     @property

@@ -6,13 +6,21 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from atlas_desktop.connectors.netsuite.queries import parse_datetime
 from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import Product, PurchaseOrder, StockChange, StockKey, StockLevel
+from atlas_desktop.domain.quantity import NETSUITE as QUANTITY
+from atlas_desktop.domain.quantity import (
+    QuantityRefused,
+    RejectedRow,
+    erp_ref,
+    read_quantity,
+    require_writable,
+)
 
 DEFAULT_NDC_FIELD = "custitem_ndc_code"
 DEFAULT_UNIT = "EA"
@@ -44,27 +52,13 @@ def flag(row: Mapping[str, Any], name: str) -> bool:
     return value is True or (isinstance(value, str) and value.strip().upper() in ("T", "TRUE"))
 
 
-def decimal(value: object, what: str) -> Decimal:
+def stock_quantity(value: object, key: StockKey) -> Decimal:
+    """The quantity of a stock row, within what NetSuite can hold (domain/quantity.py), or QuantityRefused."""
     if value is None or value == "":
         return Decimal(0)
     # str() first for record JSON numbers: SuiteQL sends strings; never via a binary float.
-    return _decimal_text(value if type(value) is str else str(value), what)
-
-
-@lru_cache(maxsize=4096)
-def _decimal_text(value: str, what: str) -> Decimal:
-    # Stock answers repeat a small set of quantities; Decimals are immutable, so one object serves all.
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise InvalidResponse(
-            f"NetSuite sent {str(value)[:40]!r} as {what}, which is not a number.", system="NetSuite"
-        ) from None
-    if not result.is_finite():
-        raise InvalidResponse(
-            f"NetSuite sent {str(value)[:40]!r} as {what}, which is not a finite number.", system="NetSuite"
-        )
-    return result
+    text = value if type(value) is str else str(value)
+    return read_quantity(text, QUANTITY, item=erp_ref(key), what="the quantity on hand")
 
 
 def iso_date(value: str | None) -> date | None:
@@ -123,7 +117,8 @@ _LOT_COLUMNS = ("item", "location", "stockunit", "lot", "expiry", "numid")
 _PLAIN_COLUMNS = ("item", "location", "stockunit")
 
 
-def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -> StockLevel:
+def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -> StockLevel | RejectedRow:
+    """One stock row; a quantity NetSuite cannot hold refuses this row alone (a RejectedRow in its place)."""
     if lot_row:
         item_id, location, unit, lot, expiry, lot_ref = texts(row, _LOT_COLUMNS)
         if lot is None or not (lot_ref and lot_ref.isascii() and lot_ref.isdigit()):
@@ -132,9 +127,13 @@ def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -
         (item_id, location, unit), lot, expiry, lot_ref = texts(row, _PLAIN_COLUMNS), None, None, None
     if item_id is None or location is None:
         raise InvalidResponse("NetSuite sent a stock row without item or location.", system="NetSuite")
-    quantity = decimal(row.get("qty"), "quantity on hand")
+    key = StockKey(item_id=item_id, location_id=location, lot=lot)
+    try:
+        quantity = stock_quantity(row.get("qty"), key)
+    except QuantityRefused as error:
+        return RejectedRow(erp_ref(key), error, key=key)
     return StockLevel(
-        key=StockKey(item_id=item_id, location_id=location, lot=lot),
+        key=key,
         quantity=quantity,
         unit=unit or fields.unit,
         expiry=iso_date(expiry),
@@ -149,7 +148,12 @@ def json_number(value: Decimal) -> int | float:
     if value == value.to_integral_value():
         return int(value)
     if len(value.normalize().as_tuple().digits) > 15:
-        raise ValueError(f"quantity {value} has more precision than NetSuite stores")
+        # A refusal of this item's write, not a crash of the run (it was a ValueError, which stopped
+        # every later run at the same pending write: issue 18, part 4).
+        raise QuantityRefused(
+            f"NetSuite cannot hold the quantity {str(value)[:40]} exactly (over 15 significant digits).",
+            system="NetSuite",
+        )
     return float(value)
 
 
@@ -163,6 +167,7 @@ def adjustment_body(
     lot_number_id: str | None = None,
 ) -> dict[str, Any]:
     """An inventoryAdjustment (ref §3): one line, `adjustQtyBy`, lots via inventoryDetail."""
+    require_writable(change.delta, QUANTITY, item=erp_ref(change.key), what="The adjustment")
     quantity = json_number(change.delta)
     line: dict[str, Any] = {
         "item": {"id": change.key.item_id},
@@ -206,6 +211,7 @@ def purchase_order_body(
 ) -> dict[str, Any]:
     lines = []
     for line, item_id in zip(order.lines, item_ids, strict=True):
+        require_writable(line.quantity, QUANTITY, item=f"item {item_id}", what="The order quantity")
         entry: dict[str, Any] = {
             "item": {"id": item_id},
             "quantity": json_number(line.quantity),

@@ -21,8 +21,9 @@ from atlas_desktop.connectors.netsuite.mapping import (
     stock_from_row,
 )
 from atlas_desktop.connectors.offload import OFF_LOOP_ROWS, off_loop
+from atlas_desktop.domain.connector import StockRead as Level
 from atlas_desktop.domain.errors import InvalidResponse
-from atlas_desktop.domain.model import Product, StockLevel, require_aware, utc_now
+from atlas_desktop.domain.model import Product, require_aware, utc_now
 
 # Items re-read per stock query in an incremental read (keeps the IN list and the answer small).
 ITEM_CHUNK = 500
@@ -107,7 +108,7 @@ class Reader:
 
     # ---- stock --------------------------------------------------------------------------------
 
-    async def stock(self, since: datetime | None) -> AsyncIterator[StockLevel]:
+    async def stock(self, since: datetime | None) -> AsyncIterator[Level]:
         started = self.clock()
         self.client.last_server_time = None
         if since is None:
@@ -134,7 +135,7 @@ class Reader:
         *,
         note_lots_since: datetime | None = None,
         seen: set[tuple[str, str, str]] | None = None,
-    ) -> AsyncIterator[StockLevel]:
+    ) -> AsyncIterator[Level]:
         """Stock positions (of `items`, or all). On a full read, lots edited within the window are noted
         in `seen` from the same rows, so the next incremental read does not re-read them."""
         lots = self.client.suiteql_row_pages(
@@ -218,9 +219,9 @@ def _products_of(
 
 def _lot_levels_of(
     rows: list[Row], fields: FieldMap, note_lots_since: datetime | None
-) -> tuple[list[StockLevel], list[tuple[str, str, str]]]:
+) -> tuple[list[Level], list[tuple[str, str, str]]]:
     """(levels, each with its lot's internal id as `lot_ref`; lot edits at or after `note_lots_since`)."""
-    levels: list[StockLevel] = []
+    levels: list[Level] = []
     edited: list[tuple[str, str, str]] = []
     for row in rows:
         if note_lots_since is not None:
@@ -232,7 +233,7 @@ def _lot_levels_of(
     return levels, edited
 
 
-def _plain_levels_of(rows: list[Row], fields: FieldMap) -> list[StockLevel]:
+def _plain_levels_of(rows: list[Row], fields: FieldMap) -> list[Level]:
     return [stock_from_row(row, fields, lot_row=False) for row in rows]
 
 

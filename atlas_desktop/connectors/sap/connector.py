@@ -14,6 +14,7 @@ from atlas_desktop.connectors.sap.mapping import location_id, split_location
 from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
 from atlas_desktop.connectors.sap.writes import Sleep, Writer
+from atlas_desktop.domain.connector import StockRead
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
@@ -21,7 +22,6 @@ from atlas_desktop.domain.model import (
     Product,
     PurchaseOrder,
     StockChange,
-    StockLevel,
     WriteResult,
 )
 
@@ -88,7 +88,7 @@ class SapConnector(UsesHttpClient):
             yield product
         self.products_watermark = started
 
-    async def stock(self, since: datetime | None = None) -> AsyncIterator[StockLevel]:
+    async def stock(self, since: datetime | None = None) -> AsyncIterator[StockRead]:
         started = self._clock()
         async for level in self.reader.stock(since):
             yield level

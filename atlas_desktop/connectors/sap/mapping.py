@@ -17,10 +17,11 @@ from atlas_desktop.connectors.sap.odata import (
     nav_results,
     parse_date,
     parse_datetime,
-    parse_decimal,
 )
 from atlas_desktop.domain.errors import ConfigError, ValidationFailed
 from atlas_desktop.domain.model import Product, PurchaseOrder, StockChange, StockKey, StockLevel
+from atlas_desktop.domain.quantity import SAP as QUANTITY
+from atlas_desktop.domain.quantity import erp_ref, read_quantity, require_writable
 
 SYSTEM = "SAP"
 HEADER_TEXT_PREFIX = "ATL"
@@ -132,9 +133,14 @@ def stock_key(row: Mapping[str, Any]) -> StockKey:
     )
 
 
-def stock_quantity(row: Mapping[str, Any]) -> Decimal:
-    quantity = parse_decimal(row.get("MatlWrhsStkQtyInMatlBaseUnit"))
-    return Decimal(0) if quantity is None else quantity
+def stock_quantity(row: Mapping[str, Any], key: StockKey) -> Decimal:
+    """A stock row's quantity within DEC 13,3 (domain/quantity.py), else QuantityRefused naming `key`."""
+    value = row.get("MatlWrhsStkQtyInMatlBaseUnit")
+    if value is None or value == "":
+        return Decimal(0)
+    if isinstance(value, float):  # some proxies re-encode; str() keeps the printed digits
+        value = str(value)
+    return read_quantity(value, QUANTITY, item=erp_ref(key), what="the unrestricted stock")
 
 
 # One per batch of the whole catalog is held during a full stock read: slots halve its size.
@@ -191,6 +197,7 @@ def movement_for(
     manufacture_date: date | None = None,
 ) -> Movement:
     """StockChange -> goods movement: receipt 501/05, issue 201/03 + cost center, scrap 551/03 (settings)."""
+    require_writable(abs(change.delta), QUANTITY, item=erp_ref(change.key), what="The goods movement")
     plant, storage_location = split_location(change.key.location_id)
     if change.delta > 0:
         purpose = "receipt"
@@ -281,6 +288,8 @@ def purchase_order_payload(
                 fix="Map this NDC to an SAP material in Atlas Desktop, then replay the order.",
                 system=SYSTEM,
             )
+        material = f"material {line.erp_item_id}"
+        require_writable(line.quantity, QUANTITY, item=material, what="The order quantity")
         item: dict[str, Any] = {
             "PurchaseOrderItem": str(index * 10),
             "Material": line.erp_item_id,

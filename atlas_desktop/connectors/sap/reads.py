@@ -44,7 +44,10 @@ from atlas_desktop.connectors.sap.odata import (
     nav_results,
 )
 from atlas_desktop.connectors.sap.paging import Pager, Query
-from atlas_desktop.domain.model import Product, StockKey, StockLevel
+from atlas_desktop.domain.connector import StockRead
+from atlas_desktop.domain.model import Product, StockKey
+from atlas_desktop.domain.quantity import SAP as QUANTITY
+from atlas_desktop.domain.quantity import QuantityRefused, RejectedRow, erp_ref, refused
 from atlas_desktop.domain.release import empty_gradually
 
 # Keeps a `(Material eq '…' or …)` filter well under the 8 KB URL limit of common proxies.
@@ -164,7 +167,7 @@ class Reader:
             await asyncio.gather(*(one(any_of("Material", part)) for part in chunks(list(materials))))
         return index
 
-    async def stock(self, since: datetime | None) -> AsyncIterator[StockLevel]:
+    async def stock(self, since: datetime | None) -> AsyncIterator[StockRead]:
         if since is None:
             async for level in self._full_stock():
                 yield level
@@ -172,7 +175,7 @@ class Reader:
         async for level in self._stock_since(since):
             yield level
 
-    async def _full_stock(self) -> AsyncIterator[StockLevel]:
+    async def _full_stock(self) -> AsyncIterator[StockRead]:
         # Batches load while the first stock pages arrive; expiry is needed before a row is yielded.
         batches_task = asyncio.create_task(self._batches(None))
         try:
@@ -215,7 +218,7 @@ class Reader:
             moved.update(await off_loop(len(page), OFF_LOOP_ROWS, _moved_in, page, plants, locations))
         return moved
 
-    async def _stock_since(self, since: datetime) -> AsyncIterator[StockLevel]:
+    async def _stock_since(self, since: datetime) -> AsyncIterator[StockRead]:
         moved = await self.moved_positions(since)
         if not moved:
             return
@@ -276,42 +279,59 @@ def _moved_in(page: list[dict[str, Any]], plants: set[str], locations: set[str])
     return moved
 
 
-def _fed(merger: _Merger, pages: list[list[dict[str, Any]]], batches: BatchIndex) -> list[StockLevel]:
+def _fed(merger: _Merger, pages: list[list[dict[str, Any]]], batches: BatchIndex) -> list[StockRead]:
     """The levels `merger` completes from `pages` (its last key stays open until `flush`)."""
     return [level for page in pages for level in merger.feed(page, batches)]
 
 
 class _Merger:
-    """Sums adjacent rows of one StockKey (several stock types or special stocks configured as sellable)."""
+    """Sums adjacent rows of one StockKey (several stock types or special stocks configured as sellable).
+
+    A row whose quantity SAP cannot hold (NaN, Infinity, beyond DEC 13,3), or a sum beyond it, makes
+    the key a RejectedRow: that position is refused, the rest of the read goes on.
+    """
 
     def __init__(self) -> None:
         self._key: StockKey | None = None
         self._quantity = Decimal(0)
         self._unit = ""
+        self._refused: QuantityRefused | None = None
 
-    def _emit(self, batches: BatchIndex) -> StockLevel | None:
-        if self._key is None:
+    def _emit(self, batches: BatchIndex) -> StockRead | None:
+        key = self._key
+        if key is None:
             return None
-        plant = self._key.location_id.partition("/")[0]
-        info = pick_batch(batches.get((self._key.item_id, self._key.lot or "")), plant)
-        return stock_level(self._key, self._quantity, self._unit, info)
+        problem = None if self._refused is not None else QUANTITY.problem(self._quantity)
+        if problem is not None:  # each row fits, their sum does not
+            self._refused = refused(QUANTITY, self._quantity, problem, erp_ref(key), "the sum of its rows")
+        if self._refused is not None:
+            return RejectedRow(erp_ref(key), self._refused, key=key)
+        plant = key.location_id.partition("/")[0]
+        info = pick_batch(batches.get((key.item_id, key.lot or "")), plant)
+        return stock_level(key, self._quantity, self._unit, info)
 
-    def feed(self, rows: Iterable[dict[str, Any]], batches: BatchIndex) -> Iterable[StockLevel]:
+    def _add(self, row: dict[str, Any], key: StockKey) -> None:
+        if self._refused is not None:
+            return
+        try:
+            self._quantity += stock_quantity(row, key)
+        except QuantityRefused as error:
+            self._refused = error
+
+    def feed(self, rows: Iterable[dict[str, Any]], batches: BatchIndex) -> Iterable[StockRead]:
         for row in rows:
             key = stock_key(row)
             if key == self._key:
-                self._quantity += stock_quantity(row)
+                self._add(row, key)
                 continue
             done = self._emit(batches)
             if done is not None:
                 yield done
-            self._key, self._quantity, self._unit = (
-                key,
-                stock_quantity(row),
-                str(row.get("MaterialBaseUnit") or ""),
-            )
+            self._key, self._quantity, self._unit = key, Decimal(0), str(row.get("MaterialBaseUnit") or "")
+            self._refused = None
+            self._add(row, key)
 
-    def flush(self, batches: BatchIndex) -> Iterable[StockLevel]:
+    def flush(self, batches: BatchIndex) -> Iterable[StockRead]:
         done = self._emit(batches)
         self._key = None
         if done is not None:

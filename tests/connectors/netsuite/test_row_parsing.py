@@ -12,6 +12,7 @@ from atlas_desktop.connectors.netsuite.mapping import FieldMap, stock_from_row
 from atlas_desktop.connectors.netsuite.queries import parse_datetime
 from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import StockKey
+from atlas_desktop.domain.quantity import QuantityRefused, RejectedRow
 
 
 def _strptime_reference(text: str | None, timezone: str) -> datetime | None:
@@ -76,12 +77,14 @@ def test_stock_rows_parse_the_same_with_repeated_and_odd_values() -> None:
     assert bad_expiry.expiry is None
 
 
-@pytest.mark.parametrize("qty", ["abc", "NaN", "Infinity"])
-def test_bad_quantities_are_refused_every_time(qty: str) -> None:
-    row = {"item": "1", "location": "1", "qty": qty}
+@pytest.mark.parametrize("qty", ["abc", "NaN", "Infinity", "1e400", "99999999999999999999.5", "0.123456"])
+def test_bad_quantities_refuse_their_row_every_time(qty: str) -> None:
+    row = {"item": "1", "location": "2", "qty": qty}
     for _ in range(2):  # a failure is never cached as a value
-        with pytest.raises(InvalidResponse):
-            stock_from_row(row, FieldMap(), lot_row=False)
+        refused = stock_from_row(row, FieldMap(), lot_row=False)
+        assert isinstance(refused, RejectedRow) and refused.key == StockKey("1", "2")
+        assert isinstance(refused.error, QuantityRefused)
+        assert refused.ref == "ERP stock 1 at 2" and repr(qty)[:20] in refused.error.message
 
 
 def test_a_stock_row_without_its_keys_is_refused() -> None:

@@ -163,6 +163,18 @@ async def test_decimal_numbers_and_unknown_properties_refused(
     assert (await post(client, too_long)).status_code == 400
 
 
+async def test_quantities_beyond_the_field_size_are_refused(
+    sap: SapEmulator, client: httpx.AsyncClient
+) -> None:
+    row = stocked_batch(sap)
+    before = qty(sap, row)
+    for text in ("12345678901", "1e400", "1E+10"):  # QuantityInEntryUnit is DEC 13,3: 10 integer digits
+        response = await post(client, receipt(row, text))
+        assert response.status_code == 400 and "QuantityInEntryUnit" in response.text, text
+    assert qty(sap, row) == before
+    assert (await post(client, receipt(row, "9999999999.999"))).status_code == 201
+
+
 async def test_cancel_posts_reversal_document(sap: SapEmulator, client: httpx.AsyncClient) -> None:
     row = stocked_batch(sap)
     before = qty(sap, row)
