@@ -48,17 +48,18 @@ def _world(store: Store, connection_id: str, rng: random.Random, size: int) -> N
     """Mappings of every status (lots or none), mirrors, bases and outbox rows at random moments."""
     mirrors, mappings = MirrorRepository(store), MappingRepository(store)
     drafts = []
+    atlas = f"a{connection_id[:8]}-"  # an Atlas row belongs to one connection: each has its own rows
     for i in range(size):
         lot = rng.choice([None, f"L{i}"])
         status = rng.choice([MappingStatus.MATCHED] * 4 + [MappingStatus.UNMATCHED_ATLAS])
         method = MatchMethod.AUTO_NDC if status is MappingStatus.MATCHED else None
         item = f"i{i}" if status is MappingStatus.MATCHED else None
-        drafts.append(MappingDraft(f"a{i}", item, "WH1" if item else None, lot if item else None, "k",
+        drafts.append(MappingDraft(f"{atlas}{i}", item, "WH1" if item else None, lot if item else None, "k",
                                    "n", "n", f"Drug {i}", status, method))  # fmt: skip
         if rng.random() < 0.9:
             mirrors.upsert_atlas_rows(
                 connection_id,
-                [AtlasInventoryRow(f"a{i}", "n", "d", Decimal(1), "EA", 1, T0, lot=lot)],
+                [AtlasInventoryRow(f"{atlas}{i}", "n", "d", Decimal(1), "EA", 1, T0, lot=lot)],
                 lambda text: None,
             )
         if rng.random() < 0.9:
