@@ -32,6 +32,7 @@ from atlas_desktop.engine.api import (
     SyncPlan,
     SyncType,
 )
+from atlas_desktop.engine.names import plan_names
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
 from atlas_desktop.engine.pull import Puller
@@ -268,7 +269,7 @@ class SyncRunner:
         # Product master diffs leave out keys with a pending decision: read them before this run records any.
         product_drafts: list[Any] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
-            product_drafts = await self.db(self._product_master_drafts, counts, since)
+            product_drafts = await self.db(self._product_master_drafts, counts, options.erp_type, since)
         rows = await self.db(
             lambda: iter(
                 self.repos.mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
@@ -333,9 +334,13 @@ class SyncRunner:
             )
         await self.db(empty_gradually, drafts)
 
-    def _product_master_drafts(self, counts: PlanCounts, since: datetime | None) -> list[Any]:
+    def _product_master_drafts(
+        self, counts: PlanCounts, erp_type: ErpType, since: datetime | None
+    ) -> list[Any]:
         diffs = self.repos.mappings.product_master_diffs(self.connection_id, changed_since=since)
-        return product_master_drafts(diffs, counts)
+        names = plan_names(diffs, erp_type)
+        self.repos.mappings.note_erp_names(names.seen)
+        return product_master_drafts(names.carry, counts)
 
     async def _previous_run_start(self, log_id: int) -> datetime | None:
         """Only keys read since the last run that merged and recorded need a decision (an idle run

@@ -604,6 +604,9 @@ class MappingRepository:
     ) -> list[ProductMasterDiff]:
         return product_master_diffs(self._store, connection_id, changed_since)
 
+    def note_erp_names(self, seen: Sequence[tuple[int, str]]) -> None:
+        note_erp_names(self._store, seen)
+
     def merge_inputs(
         self,
         connection_id: str,
@@ -656,21 +659,34 @@ class MappingRepository:
 
 @dataclass(frozen=True, slots=True)
 class ProductMasterDiff:
-    """A matched key whose Atlas row shows another item name than the ERP's product master."""
+    """A matched key whose ERP item name is not the one last seen (`erp_name_seen`): renamed in the ERP."""
 
     mapping_id: int
     atlas_inventory_id: str
     atlas_version: int
     atlas_name: str
     erp_name: str
+    erp_name_seen: str | None = None
 
 
+_ERP_NAME = (
+    "(SELECT p.name FROM erp_products p WHERE p.connection_id = m.connection_id "
+    "AND p.item_id = m.erp_item_id AND p.name != '')"
+)
+# A pair seen for the first time (no name seen yet) takes the ERP's name as its base: set-based, so a
+# first sync of 100k items holds no name in memory, and a first sight never rewrites an Atlas name.
+_FIRST_SIGHT_SQL = (
+    f"UPDATE erp_inventory_mappings AS m SET erp_name_seen = {_ERP_NAME} "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND m.erp_name_seen IS NULL {extra}"
+)
 _NAME_DIFF_SQL = (
-    "SELECT m.id, a.atlas_id, a.version, a.name, p.name FROM erp_inventory_mappings m "
+    "SELECT m.id, a.atlas_id, a.version, a.name, p.name, m.erp_name_seen FROM erp_inventory_mappings m "
     "JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
     "JOIN erp_products p ON p.connection_id = m.connection_id AND p.item_id = m.erp_item_id "
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
-    "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' AND a.name IS NOT p.name "
+    "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' "
+    "AND m.erp_name_seen IS NOT NULL AND m.erp_name_seen IS NOT p.name "
     "AND NOT EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
     f"AND d.status = '{DecisionStatus.PENDING}') {{extra}} ORDER BY m.id"
 )
@@ -679,15 +695,18 @@ _NAME_DIFF_SQL = (
 def product_master_diffs(
     store: Store, connection_id: str, changed_since: datetime | None = None
 ) -> list[ProductMasterDiff]:
-    """Matched keys whose Atlas name differs from the ERP product's (no write for them in flight).
+    """Matched keys whose ERP item name changed since it was last seen (no write for them in flight).
 
-    With `changed_since`, only keys whose names can have come apart since then are compared: those the
-    merge looks at, and those whose ERP product was read again (found through indexes, like the merge's).
+    A pair without a name seen yet first adopts the ERP's current name (stored here): there is no change
+    to carry on a first sight, whatever the Atlas row is called. With `changed_since`, only keys whose
+    names can have come apart since then are looked at: those the merge looks at, and those whose ERP
+    product was read again (found through indexes, like the merge's).
     """
     params: dict[str, Any] = {"connection_id": connection_id}
     with store.session() as session:
         connection = session.connection()
         if changed_since is None:
+            connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=""), params)
             rows = connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=""), params).all()
         else:
             since = {"connection_id": connection_id, "since": utc_text(changed_since)}
@@ -695,8 +714,22 @@ def product_master_diffs(
             rows = []
             for chunk in chunked(ids, IN_CHUNK):
                 extra = f"AND m.id IN ({', '.join(str(int(i)) for i in chunk)})"
+                connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=extra), params)
                 rows += connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=extra), params).all()
-    return [ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4])) for r in rows]
+    return [
+        ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4]), r[5]) for r in rows
+    ]
+
+
+def note_erp_names(store: Store, seen: Sequence[tuple[int, str]]) -> None:
+    """Record (mapping id, ERP name) as the names last seen: changes that need no write to Atlas."""
+    if not seen:
+        return
+    with store.session() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE erp_inventory_mappings SET erp_name_seen = ? WHERE id = ?",
+            [(name, mapping_id) for mapping_id, name in seen],
+        )
 
 
 def _erp_side(draft: MappingDraft, note: str) -> MappingDraft:

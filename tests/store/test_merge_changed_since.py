@@ -73,6 +73,11 @@ def _world(store: Store, connection_id: str, rng: random.Random, size: int) -> N
             mirrors.upsert_erp_stock(connection_id, [level])
     mappings.apply_discovery(connection_id, drafts)
     with store.session() as session:
+        # The ERP name last seen: the old one on most pairs (some renamed since), none yet on a few.
+        session.execute(
+            sa.text("UPDATE erp_inventory_mappings SET erp_name_seen = 'd' WHERE connection_id = :c "
+                    "AND id % 5 != 0"), {"c": connection_id},
+        )  # fmt: skip
         ids = list(session.scalars(sa.text("SELECT id FROM erp_inventory_mappings WHERE connection_id = :c"),
                                    {"c": connection_id}))  # fmt: skip
         for table in ("atlas_rows", "erp_stock", "erp_products"):
