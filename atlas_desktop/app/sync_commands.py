@@ -99,6 +99,13 @@ def run_mappings(args: argparse.Namespace, services: Services) -> int:
                 f"matched {found.matched}, ambiguous {found.ambiguous}, "
                 f"unmatched on Atlas {found.unmatched_atlas}, unmatched in the ERP {found.unmatched_erp}"
             )
+            for line in found.mapped_elsewhere_lines():
+                print(f"left out: {line}")
+            if found.doubles:
+                print(
+                    f"{found.doubles} pairs are also mapped by another connection and are not synced: "
+                    f"unmap them in one connection (`mappings list {args.id} --status conflict`)"
+                )
             return EXIT_OK
         if args.action == "list":
             status = MappingStatus(args.status) if args.status else None
@@ -112,6 +119,7 @@ def run_mappings(args: argparse.Namespace, services: Services) -> int:
                     f"{row.id:>7}  {row.status.value:<15} {row.ndc_key or '-':<12} "
                     f"atlas={row.atlas_inventory_id or '-'} erp={row.erp_item_id or '-'}"
                     f"@{row.erp_location_id or '-'} lot={row.lot or '-'}  {row.item_name or ''}"
+                    + (f"  ({row.note})" if row.note else "")  # why: ambiguous, a double, ...
                 )
             return EXIT_OK
         if args.action == "map":
@@ -139,6 +147,7 @@ def _mapping_json(row: Any) -> dict[str, Any]:
         "erp_location_id": row.erp_location_id,
         "lot": row.lot,
         "item_name": row.item_name,
+        "note": row.note,
     }
 
 

@@ -39,6 +39,15 @@ class DiscoverySummary:
     unmatched_atlas: int
     unmatched_erp: int
     duplicates: int = 0
+    # Atlas rows left out because another connection of the profile maps them: (its name, how many).
+    mapped_elsewhere: tuple[tuple[str, int], ...] = ()
+    doubles: int = 0  # pairs another connection maps too (made before that was refused): neither syncs
+
+    def mapped_elsewhere_lines(self) -> list[str]:
+        """One line per other connection: "N rows already mapped by connection 'X'"."""
+        return [
+            f"{count:,} rows already mapped by connection '{name}'" for name, count in self.mapped_elsewhere
+        ]
 
 
 @dataclass(frozen=True)

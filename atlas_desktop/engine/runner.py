@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,11 +18,12 @@ from functools import partial
 from typing import Any
 
 from atlas_desktop.domain.connector import ErpConnector
-from atlas_desktop.domain.errors import AtlasDesktopError, InvalidResponse
+from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind, InvalidResponse
 from atlas_desktop.domain.model import ErpType, Side
 from atlas_desktop.domain.quantity import ATLAS, erp_bounds, is_read_ref
 from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.engine.api import (
+    ConnectionAlert,
     EventBus,
     RunFinished,
     RunProgress,
@@ -33,12 +34,14 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.bounds import MAPPING_REF_PREFIX, WriteRefusal, within_bounds
+from atlas_desktop.engine.names import plan_names
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats, Written
 from atlas_desktop.store.audit import AuditEvent
 from atlas_desktop.store.enums import SyncDirection, SyncLogStatus
+from atlas_desktop.store.ownership import Double
 from atlas_desktop.store.refusals import Refusal
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,20 @@ class RunOptions:
     erp_type: ErpType = ErpType.NETSUITE
 
 
+def report_doubles(events: EventBus, connection_id: str, doubles: Sequence[Double]) -> None:
+    """Doubles are told once, when they are first marked: a warning in the log and a connection alert."""
+    by_other: dict[str, int] = {}
+    for double in doubles:
+        by_other[double.other.connection_name] = by_other.get(double.other.connection_name, 0) + 1
+    for other, count in sorted(by_other.items()):
+        reason = (
+            f"{count} Atlas row(s) are also mapped by connection '{other}': neither connection syncs them "
+            "until you unmap them in one of the two (mapping review, Conflict filter)"
+        )
+        log.warning("connection %s: %s", connection_id, reason)
+        events.publish(ConnectionAlert(connection_id, reason))
+
+
 def _plan_next(
     rows: Iterator[Any], size: int, planner: Callable[[list[Any]], list[Any]]
 ) -> list[Any] | None:
@@ -125,6 +142,7 @@ class SyncRunner:
         self.events = events
         # Items this run refused for their quantity (read, or merged out of bounds): failed items.
         self.refused = 0
+        self.doubles_found = 0  # pairs this run found another connection maps too (item errors)
 
     def _progress(self, phase: str, done: int, total: int | None = None) -> None:
         self.events.publish(RunProgress(self.connection_id, phase, done, total))
@@ -150,7 +168,7 @@ class SyncRunner:
                 pushed = earlier.done + pusher_stats.done
                 if options.preview_only:  # pragma: no cover - a preview returns its plan above
                     raise AssertionError("a preview must not write")
-                failed = earlier.failed + pusher_stats.failed
+                failed = earlier.failed + pusher_stats.failed + self.doubles_found
                 in_doubt = pusher_stats.in_doubt
                 if options.transactions:
                     orders = await self._orders(options, log_id)
@@ -246,6 +264,7 @@ class SyncRunner:
         self.repos.audit.append_many(events)
 
     async def _pull_and_merge(self, options: RunOptions, counts: PlanCounts, log_id: int) -> Any:
+        await self._settle_doubles(log_id)
         puller = Puller(
             self.db, self.repos.mirrors, self.repos.runs, self.connection_id, self.erp, self.atlas,
             progress=lambda phase, done: self._progress(phase, done), log_id=log_id,
@@ -267,7 +286,7 @@ class SyncRunner:
         # Product master diffs leave out keys with a pending decision: read them before this run records any.
         product_drafts: list[Any] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
-            product_drafts = await self.db(self._product_master_drafts, counts, since)
+            product_drafts = await self.db(self._product_master_drafts, counts, options.erp_type, since)
         frozen, remerge, earlier_refusals = await self.db(self._refusal_sets)
         rows = await self.db(self._merge_rows, since, frozen, remerge, counts)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
@@ -351,6 +370,25 @@ class SyncRunner:
             await self.db(self.repos.runs.record_refusals, log_id, self.connection_id, found, close=earlier)
         self.refused += len(refused)
 
+    async def _settle_doubles(self, log_id: int) -> None:
+        """An Atlas row belongs to one connection. A pair another connection also maps (made before that
+        was checked) is marked and skipped, by both connections, until the user unmaps one side: an item
+        error and an alert the first time, the mapping review's Conflict filter until then."""
+        found: list[Double] = await self.db(self.repos.mappings.settle_doubles, self.connection_id)
+        self.doubles_found = len(found)
+        for double in found:
+            error = {
+                "kind": ErrorKind.CONFLICT.value,
+                "message": double.message,
+                "fix": "An Atlas row belongs to one connection: unmap it in one of them (mapping review, "
+                "Conflict filter). Until then neither connection syncs it; nothing is lost meanwhile.",
+            }
+            ref = f"mapping {double.mapping_id} (Atlas row {double.atlas_inventory_id})"
+            add = self.repos.runs.add_item_error
+            await self.db(add, log_id, self.connection_id, double.mapping_id, ref, error)
+        if found:
+            report_doubles(self.events, self.connection_id, found)
+
     async def _record(self, log_id: int, drafts: list[Any]) -> None:
         """Store `drafts` in transactions of RECORD_BATCH decisions, emptying the list."""
         for start in range(0, len(drafts), RECORD_BATCH):
@@ -359,9 +397,13 @@ class SyncRunner:
             )
         await self.db(empty_gradually, drafts)
 
-    def _product_master_drafts(self, counts: PlanCounts, since: datetime | None) -> list[Any]:
+    def _product_master_drafts(
+        self, counts: PlanCounts, erp_type: ErpType, since: datetime | None
+    ) -> list[Any]:
         diffs = self.repos.mappings.product_master_diffs(self.connection_id, changed_since=since)
-        return product_master_drafts(diffs, counts)
+        names = plan_names(diffs, erp_type)
+        self.repos.mappings.note_erp_names(names.seen)
+        return product_master_drafts(names.carry, counts)
 
     async def _previous_run_start(self, log_id: int) -> datetime | None:
         """Only keys read since the last run that merged and recorded need a decision (an idle run

@@ -43,7 +43,7 @@ from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
-from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
+from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner, report_doubles
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
 from atlas_desktop.store.mappings import DiscoveryCounts
@@ -154,11 +154,15 @@ class EngineService:
             spec = await self.db(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
             counts = await self.db(self._discover_from_mirrors, connection_id, resolver)
+        if counts.new_doubles:
+            report_doubles(self.events, connection_id, counts.new_doubles)
         return DiscoverySummary(
             matched=counts.matched,
             ambiguous=counts.ambiguous,
             unmatched_atlas=counts.unmatched_atlas,
             unmatched_erp=counts.unmatched_erp,
+            mapped_elsewhere=counts.mapped_elsewhere,
+            doubles=counts.doubles,
         )
 
     def _discover_from_mirrors(self, connection_id: str, resolver: LocationResolver) -> DiscoveryCounts:

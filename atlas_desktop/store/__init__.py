@@ -7,6 +7,7 @@ vault.py         Vault (AES-256-GCM per value); keys.py the key sources and choo
 repositories.py  ConnectionRepository, AtlasAccountRepository
 mirrors.py       MirrorRepository: Atlas rows, ERP products and stock as last seen (bulk, keyset reads)
 mappings.py      MappingRepository: discovery, manual map/unmap, review pages, merge inputs
+ownership.py     an Atlas row belongs to one connection: claims across connections, doubles marked
 decisions.py     DecisionRepository: merge decisions and the outbox; a base moves when all writes are done
 conflicts.py     ConflictRepository; runs.py RunRepository (sync logs, item errors, watermarks)
 snapshots.py     base/Atlas/ERP values of one mapped key; sqlutil.py SQL helpers the repositories share

@@ -33,6 +33,14 @@ from atlas_desktop.store.models import (
     InventoryMappingRow,
     SyncBaseRow,
 )
+from atlas_desktop.store.ownership import (
+    Double,
+    MappedElsewhere,
+    claims,
+    other_connections,
+    release_doubles,
+    settle_doubles,
+)
 from atlas_desktop.store.search_index import BulkIndexing
 from atlas_desktop.store.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.store.sqlutil import (
@@ -95,6 +103,10 @@ class DiscoveryCounts:
     inserted: int = 0
     removed: int = 0  # auto rows no draft confirmed
     skipped: int = 0  # drafts touching a side a manual mapping already owns
+    # Atlas rows left out because another connection of the profile maps them: (its name, how many).
+    mapped_elsewhere: tuple[tuple[str, int], ...] = ()
+    doubles: int = 0  # pairs here another connection maps too (from before the check): neither syncs
+    new_doubles: tuple[Double, ...] = ()  # the doubles this discovery marked first: report them once
 
     def by_status(self) -> dict[MappingStatus, int]:
         return {status: getattr(self, status.value) for status in MappingStatus}
@@ -186,11 +198,14 @@ _INSERT_SQL = (
     ":match_method, :sync_direction, :now, :now, :note)"
 )
 _WRITE_BATCH = 2000  # rows per executemany while a discovery is applied
+# A row kept in conflict keeps its note too: it says why (a double names the other connection).
 _REFRESH_SQL = (
     "UPDATE erp_inventory_mappings SET ndc_key = :ndc_key, ndc_text_atlas = :ndc_text_atlas, "
     "ndc_text_erp = :ndc_text_erp, item_name = :item_name, status = :status, match_method = :match_method, "
-    "note = :note, updated_at = :now WHERE id = :id"
+    f"note = CASE WHEN :status = '{MappingStatus.CONFLICT.value}' THEN note ELSE :note END, "
+    "updated_at = :now WHERE id = :id"
 )
+_CLAIM_BATCH = 500  # drafts whose Atlas ids are looked up together in other connections' mappings
 
 
 def _draft_params(draft: MappingDraft, now: str | None) -> dict[str, Any]:
@@ -226,12 +241,19 @@ class MappingRepository:
         keeps its status even if the engine marked it conflict. Every other automatic row is removed
         (with its base). A draft touching an Atlas id or ERP key a user-made row holds is skipped.
         `drafts` is consumed once, as it comes: rows are written in batches, never all held at once.
+
+        An Atlas row belongs to one connection: a draft for an Atlas row another connection of the profile
+        pairs is left out (a pair keeps its ERP side, as unmatched) and counted in `mapped_elsewhere`, unless
+        this connection pairs the row too (a double from before the check: kept, marked, for the user).
         """
         now = utc_text(utcnow())
         kept = inserted = skipped = 0
         with self._store.session() as session:
             require_connection(session, connection_id)
             connection = session.connection()
+            others = other_connections(connection, connection_id)
+            paired_here: set[str] = set()
+            elsewhere: dict[str, int] = {}
             owned_atlas: set[str] = set()
             owned_erp: set[_ErpKey] = set()
             # identity -> [(row id, status, hash of the described columns)]: a hash, not the texts,
@@ -244,6 +266,8 @@ class MappingRepository:
             )
             for row_id, atlas_id, item, location, lot, status, method, *described in existing:
                 status = MappingStatus(status)
+                if atlas_id and status in PAIRED:
+                    paired_here.add(atlas_id)
                 if _user_owned(status, MatchMethod(method) if method else None):
                     kept += 1
                     if atlas_id:
@@ -270,7 +294,21 @@ class MappingRepository:
                     inserted += len(inserts)
                     inserts.clear()
 
-            for draft in drafts:
+            def unclaimed(batch: list[MappingDraft]) -> Iterator[MappingDraft]:
+                ids = [d.atlas_inventory_id for d in batch if d.atlas_inventory_id]
+                taken = claims(connection, others, [i for i in ids if i not in paired_here])
+                for draft in batch:
+                    claim = taken.get(draft.atlas_inventory_id) if draft.atlas_inventory_id else None
+                    if claim is None:
+                        yield draft
+                        continue
+                    elsewhere[claim.connection_name] = elsewhere.get(claim.connection_name, 0) + 1
+                    if draft.status in PAIRED:  # the ERP position is still there, unmatched here
+                        note = f"its Atlas row is mapped by connection '{claim.connection_name}'"
+                        yield _erp_side(draft, note)
+
+            checked = (d for batch in chunked(drafts, _CLAIM_BATCH) for d in unclaimed(batch))
+            for draft in checked if others else drafts:
                 erp_key = _erp_key(draft.erp_item_id, draft.erp_location_id, draft.lot)
                 if (draft.atlas_inventory_id and draft.atlas_inventory_id in owned_atlas) or (
                     erp_key is not None and erp_key in owned_erp
@@ -304,6 +342,9 @@ class MappingRepository:
             for batch in chunked(unpaired, IN_CHUNK):
                 connection.execute(sa.delete(SyncBaseRow.__table__).where(SyncBaseRow.mapping_id.in_(batch)))
             index.finish()
+            while paired_here:  # like empty_gradually (dicts and lists): a set of 100k ids
+                paired_here.pop()
+            doubles = settle_doubles(connection, connection_id)
 
             totals = dict(
                 connection.execute(
@@ -318,7 +359,16 @@ class MappingRepository:
             inserted=inserted,
             removed=len(stale),
             skipped=skipped,
+            mapped_elsewhere=tuple(sorted(elsewhere.items())),
+            doubles=doubles.total,
+            new_doubles=tuple(doubles.found),
         )
+
+    def settle_doubles(self, connection_id: str) -> list[Double]:
+        """Mark this connection's pairs whose Atlas row another connection maps too (and lift the mark
+        where that is over); returns the doubles marked now, for the caller to report once."""
+        with self._store.session() as session:
+            return settle_doubles(session.connection(), connection_id).found
 
     # ---- the user's choices ----------------------------------------------------------------------
 
@@ -334,7 +384,7 @@ class MappingRepository:
 
         The unmatched and ambiguous rows of both sides are replaced. An automatic pair of exactly these
         two sides becomes manual and keeps its base. Refused when either side is paired or ignored with
-        something else.
+        something else, and when another connection of the profile maps the Atlas row (MappedElsewhere).
         """
         for name, value in (
             ("atlas_inventory_id", atlas_inventory_id),
@@ -377,6 +427,7 @@ class MappingRepository:
                     f"the {side} is already {row.status.value} in mapping {row.id}",
                     fix="Unmap that mapping first (or un-ignore it), then map these two.",
                 )
+            _refuse_mapped_elsewhere(session, connection_id, atlas_inventory_id)
             atlas = session.get(AtlasMirrorRow, (connection_id, atlas_inventory_id))
             product = session.get(ErpProductRow, (connection_id, erp_item_id))
             replaced = [row for row in touching if row is not same_pair]
@@ -453,7 +504,11 @@ class MappingRepository:
                     **common,
                 )
             )
+            atlas_id = row.atlas_inventory_id
             session.delete(row)  # its base and conflicts go by ON DELETE CASCADE
+            session.flush()
+            # The other connection's side of a double syncs again from its next run on.
+            release_doubles(session.connection(), [atlas_id])
 
     def set_mapping_options(
         self,
@@ -486,6 +541,8 @@ class MappingRepository:
                         f"mapping {mapping_id} has only one side and cannot be {status.value}",
                         fix="Use map manually to pair it with a row of the other side.",
                     )
+                if status in PAIRED and row.status not in PAIRED and row.atlas_inventory_id:
+                    _refuse_mapped_elsewhere(session, row.connection_id, row.atlas_inventory_id)
                 if status is not row.status and status not in PAIRED:
                     session.execute(sa.delete(SyncBaseRow).where(SyncBaseRow.mapping_id == mapping_id))
                     cancel_pending_writes(session, mapping_id)
@@ -547,6 +604,9 @@ class MappingRepository:
     ) -> list[ProductMasterDiff]:
         return product_master_diffs(self._store, connection_id, changed_since)
 
+    def note_erp_names(self, seen: Sequence[tuple[int, str]]) -> None:
+        note_erp_names(self._store, seen)
+
     def merge_inputs(
         self,
         connection_id: str,
@@ -599,21 +659,34 @@ class MappingRepository:
 
 @dataclass(frozen=True, slots=True)
 class ProductMasterDiff:
-    """A matched key whose Atlas row shows another item name than the ERP's product master."""
+    """A matched key whose ERP item name is not the one last seen (`erp_name_seen`): renamed in the ERP."""
 
     mapping_id: int
     atlas_inventory_id: str
     atlas_version: int
     atlas_name: str
     erp_name: str
+    erp_name_seen: str | None = None
 
 
+_ERP_NAME = (
+    "(SELECT p.name FROM erp_products p WHERE p.connection_id = m.connection_id "
+    "AND p.item_id = m.erp_item_id AND p.name != '')"
+)
+# A pair seen for the first time (no name seen yet) takes the ERP's name as its base: set-based, so a
+# first sync of 100k items holds no name in memory, and a first sight never rewrites an Atlas name.
+_FIRST_SIGHT_SQL = (
+    f"UPDATE erp_inventory_mappings AS m SET erp_name_seen = {_ERP_NAME} "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND m.erp_name_seen IS NULL {extra}"
+)
 _NAME_DIFF_SQL = (
-    "SELECT m.id, a.atlas_id, a.version, a.name, p.name FROM erp_inventory_mappings m "
+    "SELECT m.id, a.atlas_id, a.version, a.name, p.name, m.erp_name_seen FROM erp_inventory_mappings m "
     "JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
     "JOIN erp_products p ON p.connection_id = m.connection_id AND p.item_id = m.erp_item_id "
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
-    "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' AND a.name IS NOT p.name "
+    "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' "
+    "AND m.erp_name_seen IS NOT NULL AND m.erp_name_seen IS NOT p.name "
     "AND NOT EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
     f"AND d.status = '{DecisionStatus.PENDING}') {{extra}} ORDER BY m.id"
 )
@@ -622,15 +695,18 @@ _NAME_DIFF_SQL = (
 def product_master_diffs(
     store: Store, connection_id: str, changed_since: datetime | None = None
 ) -> list[ProductMasterDiff]:
-    """Matched keys whose Atlas name differs from the ERP product's (no write for them in flight).
+    """Matched keys whose ERP item name changed since it was last seen (no write for them in flight).
 
-    With `changed_since`, only keys whose names can have come apart since then are compared: those the
-    merge looks at, and those whose ERP product was read again (found through indexes, like the merge's).
+    A pair without a name seen yet first adopts the ERP's current name (stored here): there is no change
+    to carry on a first sight, whatever the Atlas row is called. With `changed_since`, only keys whose
+    names can have come apart since then are looked at: those the merge looks at, and those whose ERP
+    product was read again (found through indexes, like the merge's).
     """
     params: dict[str, Any] = {"connection_id": connection_id}
     with store.session() as session:
         connection = session.connection()
         if changed_since is None:
+            connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=""), params)
             rows = connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=""), params).all()
         else:
             since = {"connection_id": connection_id, "since": utc_text(changed_since)}
@@ -638,8 +714,37 @@ def product_master_diffs(
             rows = []
             for chunk in chunked(ids, IN_CHUNK):
                 extra = f"AND m.id IN ({', '.join(str(int(i)) for i in chunk)})"
+                connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=extra), params)
                 rows += connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=extra), params).all()
-    return [ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4])) for r in rows]
+    return [
+        ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4]), r[5]) for r in rows
+    ]
+
+
+def note_erp_names(store: Store, seen: Sequence[tuple[int, str]]) -> None:
+    """Record (mapping id, ERP name) as the names last seen: changes that need no write to Atlas."""
+    if not seen:
+        return
+    with store.session() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE erp_inventory_mappings SET erp_name_seen = ? WHERE id = ?",
+            [(name, mapping_id) for mapping_id, name in seen],
+        )
+
+
+def _erp_side(draft: MappingDraft, note: str) -> MappingDraft:
+    """The ERP half of a pair draft, as an unmatched ERP row."""
+    return MappingDraft(
+        None, draft.erp_item_id, draft.erp_location_id, draft.lot, draft.ndc_key, None,
+        draft.ndc_text_erp, draft.item_name, MappingStatus.UNMATCHED_ERP, None, note,
+    )  # fmt: skip
+
+
+def _refuse_mapped_elsewhere(session: Session, connection_id: str, atlas_inventory_id: str) -> None:
+    connection = session.connection()
+    claim = claims(connection, other_connections(connection, connection_id), [atlas_inventory_id])
+    if atlas_inventory_id in claim:
+        raise MappedElsewhere(atlas_inventory_id, claim[atlas_inventory_id])
 
 
 def _first(values: Sequence[str]) -> str | None:

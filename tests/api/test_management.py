@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from atlas_desktop.app.api.openapi import build_openapi
-from atlas_desktop.domain.connection import ALL_SECRET_FIELDS
+from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, parse_connection
 from atlas_desktop.store.enums import MappingStatus
-from tests.webhooks.world import World
+from atlas_desktop.store.mappings import MappingDraft
+from tests.webhooks.world import NS_URL, World
 
 C = "/api/erp/connections"
 
@@ -165,6 +166,22 @@ async def test_sync_mappings_logs_and_webhooks(world: World, api_key: str) -> No
     secrets = _stored_secrets(world, api_key)
     for text in call.bodies:
         assert not any(value in text for value in secrets)
+
+
+async def test_mapping_a_row_another_connection_maps_is_a_409_naming_it(world: World, api_key: str) -> None:
+    call = Recorder(world, api_key)
+    cid = world.connection_id
+    spec = parse_connection(world.netsuite.credential_files(NS_URL)["netsuite.json"])
+    other = world.services.connections.add(spec)
+    world.services.connections.update(other, name="Second warehouse")
+    draft = MappingDraft("A-1", "77", "1", None, None, None, None, "Drug", MappingStatus.MATCHED, None)
+    world.engine.repos.mappings.apply_discovery(other, [draft])
+    body = {"atlas_inventory_id": "A-1", "erp_item_id": "12", "erp_location_id": "1"}
+    refused = await call("POST", f"{C}/{cid}/mappings", json=body)
+    assert refused.status_code == 409, refused.text
+    assert "already mapped by connection 'Second warehouse'" in refused.json()["error"]
+    assert "unmap it in 'Second warehouse' first" in refused.json()["fix"]
+    assert world.engine.repos.mappings.count(cid) == 0
 
 
 @pytest.mark.parametrize("name", sorted(ALL_SECRET_FIELDS))

@@ -48,17 +48,18 @@ def _world(store: Store, connection_id: str, rng: random.Random, size: int) -> N
     """Mappings of every status (lots or none), mirrors, bases and outbox rows at random moments."""
     mirrors, mappings = MirrorRepository(store), MappingRepository(store)
     drafts = []
+    atlas = f"a{connection_id[:8]}-"  # an Atlas row belongs to one connection: each has its own rows
     for i in range(size):
         lot = rng.choice([None, f"L{i}"])
         status = rng.choice([MappingStatus.MATCHED] * 4 + [MappingStatus.UNMATCHED_ATLAS])
         method = MatchMethod.AUTO_NDC if status is MappingStatus.MATCHED else None
         item = f"i{i}" if status is MappingStatus.MATCHED else None
-        drafts.append(MappingDraft(f"a{i}", item, "WH1" if item else None, lot if item else None, "k",
+        drafts.append(MappingDraft(f"{atlas}{i}", item, "WH1" if item else None, lot if item else None, "k",
                                    "n", "n", f"Drug {i}", status, method))  # fmt: skip
         if rng.random() < 0.9:
             mirrors.upsert_atlas_rows(
                 connection_id,
-                [AtlasInventoryRow(f"a{i}", "n", "d", Decimal(1), "EA", 1, T0, lot=lot)],
+                [AtlasInventoryRow(f"{atlas}{i}", "n", "d", Decimal(1), "EA", 1, T0, lot=lot)],
                 lambda text: None,
             )
         if rng.random() < 0.9:
@@ -72,6 +73,11 @@ def _world(store: Store, connection_id: str, rng: random.Random, size: int) -> N
             mirrors.upsert_erp_stock(connection_id, [level])
     mappings.apply_discovery(connection_id, drafts)
     with store.session() as session:
+        # The ERP name last seen: the old one on most pairs (some renamed since), none yet on a few.
+        session.execute(
+            sa.text("UPDATE erp_inventory_mappings SET erp_name_seen = 'd' WHERE connection_id = :c "
+                    "AND id % 5 != 0"), {"c": connection_id},
+        )  # fmt: skip
         ids = list(session.scalars(sa.text("SELECT id FROM erp_inventory_mappings WHERE connection_id = :c"),
                                    {"c": connection_id}))  # fmt: skip
         for table in ("atlas_rows", "erp_stock", "erp_products"):

@@ -27,6 +27,7 @@ from atlas_desktop.domain.secrets import Secret, redact
 from atlas_desktop.engine.api import RunSummary, SyncType
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.mappings import MappingNotFound
+from atlas_desktop.store.ownership import MappedElsewhere
 from atlas_desktop.store.repositories import ConnectionNotFound, check_settings
 from atlas_desktop.store.runs import RunNotFound
 from atlas_desktop.store.webhooks import DEFAULT_HOST, DEFAULT_PORT, WebhookNotFound, WebhookView
@@ -59,6 +60,8 @@ def _guarded(handler: Handler) -> Handler:
             return problem(400, exc.message, exc.fix)
         except _NOT_FOUND as exc:
             return problem(404, exc.message, exc.fix)
+        except MappedElsewhere as exc:  # the Atlas row belongs to another connection
+            return problem(409, exc.message, exc.fix)
         except ConfigError as exc:
             return problem(400, exc.message, exc.fix)
         except ConnectorError as exc:
@@ -466,6 +469,10 @@ class ManagementApi:
                 "ambiguous": found.ambiguous,
                 "unmatched_atlas": found.unmatched_atlas,
                 "unmatched_erp": found.unmatched_erp,
+                "mapped_elsewhere": [
+                    {"connection_name": name, "rows": count} for name, count in found.mapped_elsewhere
+                ],
+                "doubles": found.doubles,
             }
         )
 

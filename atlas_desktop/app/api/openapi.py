@@ -223,7 +223,20 @@ SCHEMAS: dict[str, Any] = {
         },
         required=["atlas_inventory_id", "erp_item_id", "erp_location_id"],
     ),
-    "Discovery": _obj({"matched": _i(), "ambiguous": _i(), "unmatched_atlas": _i(), "unmatched_erp": _i()}),
+    "Discovery": _obj(
+        {
+            "matched": _i(),
+            "ambiguous": _i(),
+            "unmatched_atlas": _i(),
+            "unmatched_erp": _i(),
+            # An Atlas row belongs to one connection: rows another connection maps are left out.
+            "mapped_elsewhere": {
+                "type": "array",
+                "items": _obj({"connection_name": _s(), "rows": _i()}),
+            },
+            "doubles": _i(description="Pairs another connection maps too: neither syncs them until unmapped"),
+        }
+    ),
     "Webhook": _obj(_WEBHOOK),
     "WebhookList": _list_of("Webhook"),
     "WebhookEnable": _obj(
@@ -248,7 +261,7 @@ _DESCRIPTIONS = {
     400: "Bad input (the body says which field and how to fix it)",
     401: "Missing or wrong API key / signature",
     404: "Unknown connection, mapping or webhook",
-    409: "Replayed webhook signature",
+    409: "Replayed webhook signature, or the Atlas row is mapped by another connection (the body names it)",
     413: "Body over 1 MB",
     502: "The ERP or Atlas could not be reached or refused",
 }
@@ -361,6 +374,7 @@ def build_openapi() -> dict[str, Any]:
                 "Map an Atlas row to an ERP stock position by hand",
                 {"201": _json("Mapping", "Created")},
                 body=_body("MappingCreate"),
+                errors=(400, 401, 404, 409),
             ),
         },
         c + "/{cid}/mappings/discover": {

@@ -24,6 +24,12 @@ def summary_html(summary: DiscoverySummary) -> str:
     ]
     if summary.duplicates:
         rows.append(("Duplicate NDCs", summary.duplicates, "#cf222e"))
+    # An Atlas row belongs to one connection: rows another connection maps are left out here.
+    for name, count in summary.mapped_elsewhere:
+        rows.append((f"Already mapped by connection '{name}' (left out)", count, "#6e7781"))
+    if summary.doubles:
+        label = "Also mapped by another connection (not synced: unmap in one)"
+        rows.append((label, summary.doubles, "#cf222e"))
     cells = "".join(
         f"<tr><td style='padding-right:16px'>{escape(label)}</td>"
         f"<td align='right' style='color:{colour}'><b>{count:,}</b></td></tr>"

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.store.enums import ConnectionStatus, MappingStatus, Resolution
+from atlas_desktop.store.mappings import MappingDraft
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.dashboard import DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
@@ -111,6 +112,38 @@ def test_mapping_an_unmatched_row_by_search_makes_the_next_sync_carry_it(world: 
     atlas_qty, erp_qty = world.sides(mapping)
     assert atlas_qty == erp_qty  # the next sync carried it: the ERP's count (initial source) reached Atlas
     assert world.engine.repos.mappings.get(mapping.id).base_quantity == erp_qty
+
+
+def test_mapping_a_row_another_connection_maps_is_refused_naming_it(world: Any, qtbot: Any) -> None:
+    view = MappingsView(world.ctx)
+    qtbot.addWidget(view)
+    view.set_connection(world.connection_id)
+    view.status_filter.setCurrentIndex(view.status_filter.findData(MappingStatus.UNMATCHED_ATLAS))
+    atlas_side = view.model.row_at(0)
+    assert atlas_side is not None and atlas_side.atlas_inventory_id
+    # A second connection of the profile (another ERP) already maps this Atlas row.
+    other = world.services.connections.add(world.services.connections.get(world.connection_id))
+    world.services.connections.update(other, name="SAP plant 1000")
+    draft = MappingDraft(atlas_side.atlas_inventory_id, "MAT-1", "1000/0001", None, None, None, None,
+                         "Drug", MappingStatus.MATCHED, None)  # fmt: skip
+    world.engine.repos.mappings.apply_discovery(other, [draft])
+    erp_side = world.engine.repos.mappings.page(
+        world.connection_id, status=MappingStatus.UNMATCHED_ERP, search=None, offset=0, limit=1
+    )[0]
+
+    view.table.selectRow(0)
+    view.on_map_button_clicked()
+    dialog = view.map_dialog
+    with qtbot.waitSignal(dialog.searched, timeout=5000):
+        dialog.search.setText(erp_side.erp_item_id)
+    dialog.table.selectRow(
+        next(i for i, c in enumerate(dialog.candidates) if c.item_id == erp_side.erp_item_id)
+    )
+    dialog.buttons.accepted.emit()
+    qtbot.waitUntil(
+        lambda: "already mapped by connection 'SAP plant 1000'" in view.message.text(), timeout=5000
+    )
+    assert world.engine.repos.mappings.get(atlas_side.id).status is MappingStatus.UNMATCHED_ATLAS
 
 
 def test_unmap_direction_and_policy_on_a_selection(world: Any, qtbot: Any) -> None:
