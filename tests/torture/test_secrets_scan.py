@@ -4,7 +4,7 @@ A profile with NetSuite (token-based auth), SAP S/4HANA Cloud (OAuth client cred
 token) runs discovery and several syncs with 5xx, 429, dropped connections, an expired OAuth token and a
 failing item; then a diagnostics bundle is written and the CLI runs against the profile. Every file of the
 profile folder, every member of the bundle, the CLI's stdout and stderr, and the captured log records are
-scanned for each secret in its raw, URL-encoded and base64 forms.
+scanned for each secret in its raw, URL-encoded and base64 forms, and so is the audit trail's HMAC key.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs
+from atlas_desktop.store.audit_keys import VaultAuditKey
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import PassphraseKeySource
 from tests.torture.world import no_sleep
@@ -55,19 +56,19 @@ class ByPort(httpx.AsyncBaseTransport):
         return await self.routes[request.url.port or 80].handle_async_request(request)
 
 
-def forms(value: str) -> set[bytes]:
-    raw = value.encode()
+def forms(value: str | bytes) -> set[bytes]:
+    raw = value if isinstance(value, bytes) else value.encode()
     b64 = base64.b64encode(raw)
     return {
         raw,
-        quote(value, safe="").encode(),
-        quote_plus(value).encode(),
+        quote(raw, safe="").encode(),
+        quote_plus(raw).encode(),
         b64.rstrip(b"="),
         base64.urlsafe_b64encode(raw).rstrip(b"="),
     }
 
 
-def hits(blob: bytes, secrets: dict[str, str]) -> list[str]:
+def hits(blob: bytes, secrets: dict[str, str | bytes]) -> list[str]:
     return [name for name, value in secrets.items() if any(form in blob for form in forms(value))]
 
 
@@ -93,7 +94,7 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
     sap_file = sap.credential_files(SAP_URL)["sap-cloud.json"]
     sap_credentials = sap_file.get("credentials", sap_file)
     ns_fields = ("consumer_key", "consumer_secret", "token_id", "token_secret")
-    secrets = {name: ns_file[name] for name in ns_fields}
+    secrets: dict[str, str | bytes] = {name: ns_file[name] for name in ns_fields}
     secrets |= {f"sap_{name}": sap_credentials[name] for name in ("client_id", "client_secret")}
     secrets["atlas_api_token"] = atlas.api_token
     secrets["passphrase"] = PASSPHRASE
@@ -146,6 +147,11 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
         finally:
             await engine.aclose()
         bundle = build_bundle(services, tmp_path / "bundle.zip")
+        with services.store.engine.begin() as conn:
+            audit_key = VaultAuditKey(services.vault).load(conn, create=False)
+        assert audit_key is not None and services.audit.verify().ok
+        # The audit trail's HMAC key: in no form in the database, audit.head, logs or bundles.
+        secrets |= {"audit_key": audit_key, "audit_key_hex": audit_key.hex()}
 
     tokens = list(sap.tenant.auth._tokens)  # every access token the emulator issued
     assert len(tokens) >= 2, "the OAuth token was never renewed"
@@ -155,6 +161,7 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
         "connections list --json": run_cli(paths.root, "connections", "list", "--json"),
         "-v connections list": run_cli(paths.root, "-v", "connections", "list"),
         "-v diagnose": run_cli(paths.root, "-v", "diagnose", "--out", str(tmp_path / "cli-bundle.zip")),
+        "-v audit verify": run_cli(paths.root, "-v", "audit", "verify"),
     }
     for name, result in outputs.items():
         assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
