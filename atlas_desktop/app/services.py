@@ -17,6 +17,7 @@ from atlas_desktop.store.audit_keys import VaultAuditKey
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.keys import KeySource, VaultError, choose_key_source
 from atlas_desktop.store.process_locks import ProcessLocks
+from atlas_desktop.store.profile_secrets import ProfileSecrets
 from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository
 from atlas_desktop.store.vault import Vault
 
@@ -72,12 +73,25 @@ class Services:
     locks: ProcessLocks  # one run per connection and one schedule per profile, across processes
 
 
-def _seal_older_audit_entries(audit: AuditLog) -> None:
-    """Once, after the upgrade that keyed the trail, close to it; a read of the marker otherwise."""
+def _finish_upgrades(audit: AuditLog, connections: ConnectionRepository, settings: AppSettings) -> None:
+    """What older versions left that only the vault can fix; cheap reads (no vault) when nothing is left.
+
+    Not Alembic migrations: these need the vault key, which migrations cannot reach.
+    """
     try:
+        # Once, after the upgrade that keyed the trail (migration 0010), close to it.
         audit.finish_keying()
     except VaultError as error:  # e.g. no passphrase at hand: it happens at the trail's next use
         log.warning("audit log: older entries not sealed with the key yet (%s)", error.message)
+    try:
+        # Proxy passwords older versions kept in plain settings (erp_connections.settings, settings.json).
+        moved = connections.vault_plain_proxy_passwords() + int(settings.vault_plain_proxy_password())
+    except VaultError as error:
+        log.warning("proxy passwords not moved to the vault yet (%s); they will be at the next open",
+                    error.message)  # fmt: skip
+    else:
+        if moved:
+            log.info("moved %d proxy password(s) from the plain settings into the vault", moved)
 
 
 def _prompt(message: str) -> str:
@@ -105,15 +119,17 @@ def open_services(
         )
 
     try:
-        _seal_older_audit_entries(audit)
+        # The proxy's password goes to the vault; settings.json and the audit entry see it masked.
+        secrets = ProfileSecrets(store, vault)
+        settings = AppSettings(paths.settings, on_change=settings_changed, secrets=secrets)
+        connections = ConnectionRepository(store, vault)
+        _finish_upgrades(audit, connections, settings)
         yield Services(
             paths=paths,
             store=store,
             vault=vault,
-            settings=AppSettings(paths.settings, on_change=settings_changed),
-            connections=AuditedConnections(
-                ConnectionRepository(store, vault), audit, actor="user", source="manual"
-            ),
+            settings=settings,
+            connections=AuditedConnections(connections, audit, actor="user", source="manual"),
             atlas_accounts=AtlasAccountRepository(store, vault),
             audit=audit,
             locks=ProcessLocks(paths.locks),

@@ -11,12 +11,11 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.store.enums import PROFILE_OWNER
 from atlas_desktop.store.keys import VaultError
 from atlas_desktop.store.models import AuditKeyingRow, SecretRow
 from atlas_desktop.store.vault import Vault
 
-# Not a connection id (those are UUIDs) nor "atlas-account": the profile's own secrets.
-PROFILE_OWNER = "profile"
 AUDIT_KEY_FIELD = "audit_hmac_key"
 AUDIT_KEY_BYTES = 32
 
