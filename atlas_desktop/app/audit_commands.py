@@ -9,7 +9,6 @@ from pathlib import Path
 from atlas_desktop.app.output_paths import checked_output
 from atlas_desktop.app.services import Services
 from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.store.audit import AuditLog
 
 EXIT_OK, EXIT_BROKEN = 0, 1
 
@@ -31,7 +30,7 @@ def parse_when(field: str, text: str | None) -> datetime | None:
 
 
 def audit_verify(args: argparse.Namespace, services: Services) -> int:
-    report = AuditLog(services.store).verify()
+    report = services.audit.verify()
     if report.ok:
         span = f" (entries {report.first_id} to {report.last_id})" if report.count else ""
         print(f"audit log intact: {report.count} entries verified{span}")
@@ -50,7 +49,7 @@ def audit_export(args: argparse.Namespace, services: Services) -> int:
     until = parse_when("--until", getattr(args, "until", None))
     out = checked_output(Path(args.out), services.paths.root, field="--out", example=f"audit.{args.format}")
     try:
-        count = AuditLog(services.store).export(out, fmt=args.format, since=since, until=until)
+        count = services.audit.export(out, fmt=args.format, since=since, until=until)
     except OSError as error:
         message = f"cannot write {out}: {error.strerror}"
         raise ConfigError("--out", message, fix="Pick a writable path.") from None

@@ -16,6 +16,7 @@ from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.connection import check_url, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
+from atlas_desktop.domain.proxy import masked_settings
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.factory import check_connector_settings
 from atlas_desktop.store.keys import take_env_passphrase
@@ -171,7 +172,7 @@ def list_connections(services: Services, *, as_json: bool) -> int:
             "erp_type": summary.erp_type,
             "name": summary.name,
             "status": summary.status,
-            "base_url": summary.settings.get("base_url"),
+            "base_url": masked_settings(summary.settings).get("base_url"),
             "account_id": summary.settings.get("account_id"),
             "credentials": "****",
             "last_sync_at": summary.last_sync_at.isoformat() if summary.last_sync_at else None,

@@ -11,7 +11,6 @@ from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
 from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
-from atlas_desktop.store.audit import AuditLog
 from atlas_desktop.store.conflicts import ConflictRepository
 from atlas_desktop.store.decisions import DecisionRepository
 from atlas_desktop.store.enums import ConnectionStatus
@@ -30,7 +29,7 @@ def build_repos(services: Services) -> Repos:
         conflicts=ConflictRepository(store),
         runs=RunRepository(store),
         explain=ExplainRepository(store),
-        audit=AuditLog(store),
+        audit=services.audit,  # one log per profile: its key is unlocked once
     )
 
 

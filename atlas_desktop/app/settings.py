@@ -9,10 +9,18 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from atlas_desktop.domain.connection import check_url
+from atlas_desktop.domain.connection import check_proxy
 from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.proxy import (
+    PROXY,
+    PROXY_PASSWORD,
+    has_plain_password,
+    password_not_stored,
+    split_proxy,
+)
+from atlas_desktop.domain.secrets import Secret
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +62,40 @@ def validate_setting(key: str, value: Any) -> Any:
         value = float(value)
     if not isinstance(value, definition.kind):
         raise ConfigError(f"settings.{key}", f"must be {definition.kind.__name__}")
-    if key == "proxy" and value:
-        check_url("settings.proxy", value, what="proxy address")
+    if key == PROXY and value:
+        check_proxy("settings.proxy", value)
     if key == "log_level" and value not in _LOG_LEVELS:
         raise ConfigError("settings.log_level", f"must be one of {', '.join(_LOG_LEVELS)}")
     return value
 
 
-class AppSettings:
-    """Settings kept in the profile's settings.json. Unknown or invalid entries fall back to defaults."""
+class SecretSlots(Protocol):
+    """Where the proxy's password is kept (store.profile_secrets.ProfileSecrets: the vault)."""
 
-    def __init__(self, path: Path, *, on_change: Callable[[str, Any], None] | None = None) -> None:
+    def get(self, name: str) -> Secret | None: ...
+
+    def put(self, name: str, value: Secret) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+class AppSettings:
+    """Settings kept in the profile's settings.json. Unknown or invalid entries fall back to defaults.
+
+    The proxy's password never reaches the file: `set("proxy", "http://u:pw@host")` puts the password in
+    `secrets` and keeps `http://u:****@host`; setting that masked address again keeps the password.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        on_change: Callable[[str, Any], None] | None = None,
+        secrets: SecretSlots | None = None,
+    ) -> None:
         self.path = path
         self._on_change = on_change  # e.g. the audit trail
+        self._secrets = secrets
         self._values: dict[str, Any] = {d.key: d.default for d in SETTINGS}
         if path.exists():
             self._load()
@@ -91,7 +120,10 @@ class AppSettings:
         return self._values[key]
 
     def set(self, key: str, value: Any) -> None:
-        self._values[key] = validate_setting(key, value)
+        value = validate_setting(key, value)
+        if key == PROXY:
+            value = self._vault_proxy(value)
+        self._values[key] = value
         self.save()
         if self._on_change is not None:
             self._on_change(key, self._values[key])
@@ -107,6 +139,46 @@ class AppSettings:
             json.dump(self._values, handle, indent=2, sort_keys=True)
         os.replace(tmp, self.path)
 
-    def network_overrides(self) -> dict[str, str]:
-        """Proxy and CA bundle to merge under a connection's own settings."""
-        return {key: self._values[key] for key in ("proxy", "ca_bundle") if self._values[key]}
+    def _vault_proxy(self, value: str) -> str:
+        """The address to keep in the file; its password put in (or removed from) the vault."""
+        if not value:
+            if self._secrets is not None:
+                self._secrets.delete(PROXY_PASSWORD)
+            return value
+        proxy = check_proxy("settings.proxy", value)
+        if proxy.keep_stored:
+            # Write-only: **** keeps the stored password, but only for the very address it belongs to.
+            unchanged = proxy.url == self._values[PROXY]
+            if not unchanged or self._secrets is None or self._secrets.get(PROXY_PASSWORD) is None:
+                raise password_not_stored("settings.proxy")
+        elif proxy.password is not None:
+            if self._secrets is None:
+                raise ConfigError(
+                    "settings.proxy", "holds a password, and this profile has no vault to keep it in",
+                    fix="Enter the proxy address without the password.",
+                )  # fmt: skip
+            self._secrets.put(PROXY_PASSWORD, proxy.password)
+        elif self._secrets is not None:
+            self._secrets.delete(PROXY_PASSWORD)
+        return proxy.url
+
+    def vault_plain_proxy_password(self) -> bool:
+        """Move a proxy password an older version wrote into settings.json to the vault. True if it did."""
+        value = self._values[PROXY]
+        if self._secrets is None or not has_plain_password(value):
+            return False
+        proxy = split_proxy(value.strip())
+        if proxy.password is not None:
+            self._secrets.put(PROXY_PASSWORD, proxy.password)
+        self._values[PROXY] = proxy.url
+        self.save()
+        return True
+
+    def network_overrides(self) -> dict[str, Any]:
+        """Proxy and CA bundle to merge under a connection's own settings; the proxy's password with them."""
+        network: dict[str, Any] = {k: self._values[k] for k in (PROXY, "ca_bundle") if self._values[k]}
+        if network.get(PROXY) and self._secrets is not None and split_proxy(network[PROXY]).keep_stored:
+            password = self._secrets.get(PROXY_PASSWORD)  # only here is the vault unlocked for it
+            if password is not None:
+                network[PROXY_PASSWORD] = password
+        return network

@@ -36,7 +36,8 @@ import httpx
 from atlas_desktop.domain.connection import check_url
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import ConfigError, InvalidResponse, NetworkError
-from atlas_desktop.domain.secrets import redact
+from atlas_desktop.domain.proxy import proxy_login
+from atlas_desktop.domain.secrets import Secret, redact
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class HttpSettings:
     base_url: str
     timeout_s: float = 60.0
     connect_timeout_s: float = 10.0
-    proxy: str | None = None
+    proxy: str | None = None  # may hold `user:****@`: the password is `proxy_password` (from the vault)
+    proxy_password: Secret | None = field(default=None, repr=False)
     ca_bundle: Path | None = None
     client_cert: Path | None = None
     client_key: Path | None = None
@@ -76,6 +78,14 @@ class HttpStats:
 
     def reset(self) -> None:
         self.api_calls = self.api_errors = self.retries = 0
+
+
+def proxy_for(settings: HttpSettings) -> httpx.Proxy | None:
+    """The proxy with its login; httpx sends it as Proxy-Authorization and never shows the password."""
+    if not settings.proxy:
+        return None
+    url, login = proxy_login(settings.proxy, settings.proxy_password)
+    return httpx.Proxy(url, auth=login)
 
 
 def build_ssl_context(settings: HttpSettings) -> ssl.SSLContext:
@@ -191,7 +201,7 @@ class HttpClient:
             headers=dict(headers or {}),
             timeout=timeout,
             verify=build_ssl_context(settings) if transport is None else True,
-            proxy=settings.proxy,
+            proxy=proxy_for(settings),
             trust_env=settings.trust_env,
             transport=transport,
             follow_redirects=False,

@@ -11,7 +11,9 @@ credentials under a "credentials" object:
                            client_certificate + client_key (+ sap_client)         -> X.509
                [, ca_bundle, proxy, connection_name, settings]
 
-Secret fields become `Secret` values at once, so nothing downstream can print them.
+Secret fields become `Secret` values at once, so nothing downstream can print them. A proxy's password
+(`proxy: "http://user:password@host:port"`, top level or in `settings`) becomes the secret
+`proxy_password`; the settings keep `http://user:****@host:port` (domain/proxy.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from urllib.parse import urlsplit
 
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.proxy import PROXY, PROXY_PASSWORD, ProxySetting, split_proxy
 from atlas_desktop.domain.secrets import Secret
 
 NETSUITE_SECRET_FIELDS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
@@ -36,6 +39,7 @@ SAP_BASIC_SECRET_FIELDS = ("username", "password")
 SAP_CERT_SECRET_FIELDS = ("client_key_password",)
 ALL_SECRET_FIELDS = frozenset(
     NETSUITE_SECRET_FIELDS + SAP_OAUTH_SECRET_FIELDS + SAP_BASIC_SECRET_FIELDS + SAP_CERT_SECRET_FIELDS
+    + (PROXY_PASSWORD,)
 )
 
 _NETSUITE_ACCOUNT = re.compile(r"^[A-Za-z0-9]+(?:[_-](?:SB|RP)\d*)?$", re.IGNORECASE)
@@ -178,10 +182,11 @@ def detect_erp_type(data: Mapping[str, Any]) -> ErpType:
 
 
 # Fields the file gives at its top level, where they are checked; in "settings" they would bypass that
-# (e.g. an http:// base_url or proxy that sends the credentials in clear).
+# (e.g. an http:// base_url that sends the credentials in clear). A proxy there is checked like one at
+# the top level (_common_settings).
 _TOP_LEVEL_FIELDS = frozenset({
     "erp_type", "type", "environment", "connection_name", "account_id", "base_url", "token_endpoint",
-    "scope", "sap_client", "client_certificate", "client_key", "ca_bundle", "proxy", "credentials",
+    "scope", "sap_client", "client_certificate", "client_key", "ca_bundle", "credentials",
 })  # fmt: skip
 _SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_SETTINGS_DEPTH = 4
@@ -250,12 +255,30 @@ def checked_settings_object(extra: object) -> dict[str, Any]:
     return dict(extra)
 
 
-def _common_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+def check_proxy(field_name: str, value: object) -> ProxySetting:
+    """A proxy address checked like any URL, its password split off for the vault."""
+    return split_proxy(check_url(field_name, value, what="proxy address"))
+
+
+def _common_settings(data: Mapping[str, Any], secrets: dict[str, Secret]) -> dict[str, Any]:
     settings: dict[str, Any] = checked_settings_object(data.get("settings", {}))
-    for name in ("ca_bundle", "proxy"):
-        value = _text(data, name, required=False)
-        if value:
-            settings[name] = check_url(name, value, what="proxy address") if name == "proxy" else value
+    ca_bundle = _text(data, "ca_bundle", required=False)
+    if ca_bundle:
+        settings["ca_bundle"] = ca_bundle
+    # The top-level field wins; one inside "settings" is checked (and its password vaulted) the same way.
+    inner = settings.pop(PROXY, None)
+    top = _text(data, PROXY, required=False)
+    field_name, value = (PROXY, top) if top else (f"settings.{PROXY}", inner)
+    if value is not None and value != "":
+        proxy = check_proxy(field_name, value)
+        if proxy.keep_stored:
+            raise ConfigError(
+                field_name, "holds **** instead of the proxy password",
+                fix="Write the proxy password itself, or leave it out if the proxy needs none.",
+            )  # fmt: skip
+        settings[PROXY] = proxy.url
+        if proxy.password is not None:
+            secrets[PROXY_PASSWORD] = proxy.password
     return settings
 
 
@@ -281,7 +304,7 @@ def parse_netsuite(data: Mapping[str, Any], name: str | None) -> ConnectionSpec:
                 fix="Copy the whole value from NetSuite; if it was lost, create a new one there.",
             )
         secrets[field_name] = secret
-    settings = _common_settings(data)
+    settings = _common_settings(data, secrets)
     settings["account_id"] = account
     base_url = data.get("base_url")
     if base_url:
@@ -296,9 +319,9 @@ def parse_netsuite(data: Mapping[str, Any], name: str | None) -> ConnectionSpec:
 
 
 def parse_sap(data: Mapping[str, Any], erp_type: ErpType, name: str | None) -> ConnectionSpec:
-    settings = _common_settings(data)
-    settings["base_url"] = check_url("base_url", data.get("base_url"), what="SAP API address")
     secrets: dict[str, Secret] = {}
+    settings = _common_settings(data, secrets)
+    settings["base_url"] = check_url("base_url", data.get("base_url"), what="SAP API address")
     if data.get("client_id") or data.get("client_secret"):
         mode = SapAuthMode.OAUTH2
         for field_name in SAP_OAUTH_SECRET_FIELDS:

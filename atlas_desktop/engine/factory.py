@@ -11,6 +11,7 @@ from atlas_desktop.domain.connection import ConnectionSpec
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.proxy import PROXY, PROXY_PASSWORD
 
 _CONNECTOR_MODULES: dict[ErpType, str] = {
     ErpType.NETSUITE: "atlas_desktop.connectors.netsuite",
@@ -19,11 +20,21 @@ _CONNECTOR_MODULES: dict[ErpType, str] = {
 }
 
 
-def with_network_defaults(spec: ConnectionSpec, network: Mapping[str, str]) -> ConnectionSpec:
-    """App-wide proxy / CA bundle apply unless the connection sets its own."""
+def with_network_defaults(spec: ConnectionSpec, network: Mapping[str, Any]) -> ConnectionSpec:
+    """App-wide proxy / CA bundle apply unless the connection sets its own.
+
+    The app proxy's password (`proxy_password`, from the vault) goes with the app proxy only: never into
+    the plain settings, and never onto a connection's own proxy.
+    """
     if not network:
         return spec
-    return replace(spec, settings={**network, **spec.settings})
+    plain = {name: value for name, value in network.items() if name != PROXY_PASSWORD}
+    secrets = dict(spec.secrets)
+    if not spec.settings.get(PROXY) and plain.get(PROXY):
+        secrets.pop(PROXY_PASSWORD, None)
+        if network.get(PROXY_PASSWORD) is not None:
+            secrets[PROXY_PASSWORD] = network[PROXY_PASSWORD]
+    return replace(spec, settings={**plain, **spec.settings}, secrets=secrets)
 
 
 def _connector_module(spec: ConnectionSpec) -> Any:

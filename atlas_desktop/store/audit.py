@@ -1,20 +1,19 @@
-"""The append-only, hash-chained audit trail: append, verify, export and DSCSA-safe pruning."""
+"""The append-only, HMAC-chained audit trail: append, verify, export and DSCSA-safe pruning."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import functools
-import hashlib
-import json
 import logging
 import os
 import re
+import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -25,19 +24,52 @@ from sqlalchemy import Connection
 
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.secrets import Secret, redact
+from atlas_desktop.store.audit_chain import (
+    EXPORT_FIELDS,
+    GENESIS_HASH,
+    HEAD_FILE,
+    HEAD_MISMATCH_ACTION,
+    AuditProblem,
+    AuditReport,
+    Digest,
+    Head,
+    ProblemKind,
+    Sealer,
+    at_text,
+    canonical_json,
+    hash_record,
+    head_problem,
+    legacy_hash_record,
+    mixed_digest,
+    read_head,
+    walk,
+    write_head,
+)
+from atlas_desktop.store.audit_keys import (
+    BROKEN,
+    CREATE_NO_UPDATE,
+    DROP_NO_UPDATE,
+    KEYED,
+    PENDING,
+    AuditKeySource,
+    Keying,
+    read_keying,
+    write_keying,
+)
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import AuditEntryRow
 from atlas_desktop.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-GENESIS_HASH = "0" * 64
-HEAD_FILE = "audit.head"
+__all__ = [  # the chain's parts are re-exported: callers need only this module
+    "EXPORT_FIELDS", "GENESIS_HASH", "HEAD_FILE", "AuditAction", "AuditEvent", "AuditLog", "AuditProblem",
+    "AuditReport", "AuditSource", "ProblemKind", "PruneResult", "at_text", "canonical_json", "hash_record",
+    "legacy_hash_record", "retention_limit", "sanitize_details",
+]  # fmt: skip
+
 RETENTION_YEARS = 6  # DSCSA record keeping (reference/pharma.md 4.3)
 MAX_DETAILS_CHARS = 64 * 1024
-EXPORT_FIELDS = (
-    "id", "at", "actor", "source", "action", "connection_id", "subject", "details", "prev_hash", "hash"
-)
 _BATCH = 2000
 
 
@@ -63,10 +95,11 @@ class AuditAction(StrEnum):
     SIGNIN = "signin"
     # Written by AuditLog itself only.
     PRUNED = "audit_pruned"
-    HEAD_MISMATCH = "audit_head_mismatch"
+    HEAD_MISMATCH = HEAD_MISMATCH_ACTION
+    KEYED = "audit_keyed"  # the entries of an older version were re-sealed with the key (or could not be)
 
 
-_RESERVED_ACTIONS = {AuditAction.PRUNED.value, AuditAction.HEAD_MISMATCH.value}
+_RESERVED_ACTIONS = {AuditAction.PRUNED.value, AuditAction.HEAD_MISMATCH.value, AuditAction.KEYED.value}
 _ACTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 _ACTOR_RE = re.compile(r"^(user|scheduler|agent|webhook|system|api:[A-Za-z0-9._-]{1,64})$")
 # A key is refused when one of its words (snake, kebab or camel case) names a credential.
@@ -77,53 +110,11 @@ _CREDENTIAL_WORDS = {
 _CREDENTIAL_PAIRS = {"apikey", "privatekey", "consumerkey", "signingkey", "accesskey"}
 
 
-class ProblemKind(StrEnum):
-    EDITED = "edited"  # an entry's content no longer matches its hash
-    DELETED = "deleted"  # entries missing inside the chain or at its start
-    REORDERED = "reordered"  # an entry does not follow the one before it (inserted, replaced, moved)
-    NEWEST_DELETED = "newest_deleted"  # audit.head names an entry that is gone
-    HEAD_UNREADABLE = "head_unreadable"  # audit.head missing or damaged while entries exist
-
-
-@dataclass(frozen=True)
-class AuditProblem:
-    kind: ProblemKind
-    entry_id: int | None
-    message: str
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    ok: bool
-    count: int  # entries checked before the first problem (all of them when ok)
-    first_id: int | None
-    last_id: int | None
-    problem: AuditProblem | None = None
-
-
 @dataclass(frozen=True)
 class PruneResult:
     pruned: int
     through_id: int | None
     anchor_id: int | None
-
-
-# -- canonical form -------------------------------------------------------------------------------
-
-
-def at_text(value: datetime) -> str:
-    """The stored form of a time (same as store.types.UtcDateTime): what the hash covers."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def hash_record(record: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of an entry's fields (everything but `hash`; `at` as text)."""
-    payload = {name: record[name] for name in EXPORT_FIELDS if name != "hash"}
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 @functools.lru_cache(maxsize=4096)  # a run's entries repeat a few keys: a third of an append was this
@@ -199,37 +190,6 @@ def retention_limit(now: datetime) -> datetime:
         return now.replace(year=now.year - RETENTION_YEARS, day=28)
 
 
-# -- the head file --------------------------------------------------------------------------------
-
-
-def _read_head(path: Path) -> tuple[int, str] | None | Literal["damaged"]:
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError):
-        return "damaged"
-    match = re.fullmatch(r"(\d+) ([0-9a-f]{64})", text)
-    if match is None:
-        return "damaged"
-    return int(match.group(1)), match.group(2)
-
-
-def _write_head(path: Path, text: str) -> None:
-    # Atomic: a reader sees the old head or the new one, never half a line.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-head-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text)
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 # -- the log --------------------------------------------------------------------------------------
 
 _TABLE = cast(sa.Table, AuditEntryRow.__table__)
@@ -254,6 +214,11 @@ def _record(row: Any) -> dict[str, Any]:
 # Built once: append runs per write, and SQLAlchemy then reuses the compiled statements.
 _INSERT = sa.insert(_TABLE)
 _SEAL = sa.update(_TABLE).where(_COLS.id == sa.bindparam("entry_id"))
+_RESEAL = (
+    sa.update(_TABLE)
+    .where(_COLS.id == sa.bindparam("entry_id"))
+    .values(prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash"))
+)
 _NEWEST_BEFORE = (
     sa.select(_COLS.id, _COLS.hash)
     .where(_COLS.id < sa.bindparam("before_id"))
@@ -315,20 +280,39 @@ def _prepare(event: AuditEvent) -> dict[str, Any]:
 
 
 class AuditLog:
-    """The profile's audit trail. Appends are serialised by SQLite's write lock (and a thread lock)."""
+    """The profile's audit trail. Appends are serialised by SQLite's write lock (and a thread lock).
+
+    Each entry's `hash` is HMAC-SHA256, under a 32-byte key kept encrypted in the vault (`keys`, see
+    store/audit_keys.py), of the canonical JSON of its fields and of the previous entry's hash. Someone
+    with SQL access but not the vault's data key can drop the triggers and change rows, but cannot
+    re-seal them: `verify` reports the first entry whose digest no longer matches, and `audit.head`
+    (next to the database, holding the newest id and digest) catches deleted newest entries.
+    The key is asked for at the first append, verify or prune (commands that never touch the trail
+    never unlock the vault), then kept for the life of this object.
+
+    Residual risks: whoever holds the vault key (the keyring entry or the passphrase) and the database
+    can rewrite the whole trail. Deleting the key row is detected, not prevented (the next append makes
+    a new key and every older entry then fails). The one-off re-seal of older versions' entries
+    (`finish_keying`) trusts migration 0009's "pending" marker: someone who can forge that marker *and*
+    delete the key row (and any `audit_keyed` entry) can have forged unkeyed entries re-sealed. A marker
+    set back while the key or an `audit_keyed` entry exists is refused and reported instead.
+    """
 
     def __init__(
         self,
         store: Store,
+        keys: AuditKeySource,
         *,
         head_path: Path | None | Literal["default"] = "default",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
+        self._keys = keys
+        self._sealer: Sealer | None = None
         # The head file lives next to the database, in the profile folder; None turns it off.
         self._head_path = store.path.with_name(HEAD_FILE) if head_path == "default" else head_path
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: the first append may run finish_keying under it
 
     @property
     def head_path(self) -> Path | None:
@@ -356,9 +340,22 @@ class AuditLog:
         if not prepared:
             return []
         with self._lock:
-            return self._append_locked(prepared)
+            return self._append_locked(prepared, self._writing_sealer())
 
-    def _append_locked(self, entries: list[dict[str, Any]]) -> list[int]:
+    def _writing_sealer(self) -> Sealer:
+        """The key for new entries, made on first use, after a pending re-seal of older entries."""
+        if self._sealer is None:
+            self.finish_keying()
+            with self._store.engine.begin() as conn:
+                key = self._keys.load(conn, create=False)
+            if key is None:  # a new profile, or the key row was deleted (verify reports the latter)
+                with self._store.engine.begin() as conn:
+                    key = self._keys.load(conn, create=True)
+            assert key is not None
+            self._sealer = Sealer(key)
+        return self._sealer
+
+    def _append_locked(self, entries: list[dict[str, Any]], sealer: Sealer) -> list[int]:
         head_before: str | None = None
         ids: list[int] = []
         try:
@@ -369,30 +366,39 @@ class AuditLog:
                 last = _newest(conn, entry_id)
                 prev_hash = last.hash if last is not None else GENESIS_HASH
                 if self._head_path is not None:
-                    head = _read_head(self._head_path)
+                    head = read_head(self._head_path)
                     if _head_disagrees(head, last):
                         # Evidence first: the newest entries vanished since the head was written.
-                        prev_hash = self._seal(conn, entry_id, at, _mismatch_fields(head, last), prev_hash)
+                        fields = _mismatch_fields(head, last)
+                        prev_hash = self._seal(conn, sealer, entry_id, at, fields, prev_hash)
                         entry_id, at = self._insert_placeholder(conn)
-                prev_hash = self._seal(conn, entry_id, at, entries[0], prev_hash)
-                ids.append(entry_id)
-                # The rest in one executemany: under the write lock the placeholder holds the highest
-                # id ever used (AUTOINCREMENT), so the ids after it are free and known in advance.
-                rows: list[dict[str, Any]] = []
-                for fields in entries[1:]:
-                    entry_id, at = entry_id + 1, self._clock()
-                    record = {"id": entry_id, "at": at_text(at), **fields, "prev_hash": prev_hash}
-                    prev_hash = hash_record(record)
-                    rows.append({**record, "at": at, "hash": prev_hash})
-                    ids.append(entry_id)
-                if rows:
-                    conn.execute(_INSERT, rows)
+                entry_id, prev_hash = self._insert_sealed(conn, sealer, entry_id, at, entries, prev_hash, ids)
                 # Written while the write lock is held, so the heads of two writers cannot cross.
                 head_before = self._replace_head(entry_id, prev_hash)
             return ids
         except BaseException:
             self._restore_head(head_before)
             raise
+
+    def _insert_sealed(
+        self, conn: Connection, sealer: Sealer, entry_id: int, at: datetime,
+        entries: list[dict[str, Any]], prev_hash: str, ids: list[int],
+    ) -> tuple[int, str]:  # fmt: skip
+        """Seal the placeholder `entry_id` with the first entry, insert the rest; (last id, last hash)."""
+        prev_hash = self._seal(conn, sealer, entry_id, at, entries[0], prev_hash)
+        ids.append(entry_id)
+        # The rest in one executemany: under the write lock the placeholder holds the highest
+        # id ever used (AUTOINCREMENT), so the ids after it are free and known in advance.
+        rows: list[dict[str, Any]] = []
+        for fields in entries[1:]:
+            entry_id, at = entry_id + 1, self._clock()
+            record = {"id": entry_id, "at": at_text(at), **fields, "prev_hash": prev_hash}
+            prev_hash = sealer(record)
+            rows.append({**record, "at": at, "hash": prev_hash})
+            ids.append(entry_id)
+        if rows:
+            conn.execute(_INSERT, rows)
+        return entry_id, prev_hash
 
     def _replace_head(self, entry_id: int, digest: str) -> str | None:
         """Point audit.head at the new entry; returns what it held (None: nothing to restore)."""
@@ -402,7 +408,7 @@ class AuditLog:
             before = self._head_path.read_text("ascii")
         except (OSError, UnicodeDecodeError):
             before = ""
-        _write_head(self._head_path, f"{entry_id} {digest}\n")
+        write_head(self._head_path, f"{entry_id} {digest}\n")
         return before
 
     def _restore_head(self, before: str | None) -> None:
@@ -411,7 +417,7 @@ class AuditLog:
             return
         with contextlib.suppress(OSError):
             if before:
-                _write_head(self._head_path, before)
+                write_head(self._head_path, before)
             else:
                 self._head_path.unlink(missing_ok=True)
 
@@ -425,10 +431,11 @@ class AuditLog:
 
     @staticmethod
     def _seal(
-        conn: Connection, entry_id: int, at: datetime, fields: Mapping[str, Any], prev_hash: str
-    ) -> str:
+        conn: Connection, sealer: Sealer, entry_id: int, at: datetime, fields: Mapping[str, Any],
+        prev_hash: str,
+    ) -> str:  # fmt: skip
         record = {"id": entry_id, "at": at_text(at), **fields, "prev_hash": prev_hash}
-        digest = hash_record(record)
+        digest = sealer(record)
         conn.execute(_SEAL, {**fields, "prev_hash": prev_hash, "hash": digest, "entry_id": entry_id})
         return digest
 
@@ -436,6 +443,7 @@ class AuditLog:
 
     def verify(self) -> AuditReport:
         """Walk the chain in id order (streamed) and report the first broken link, if any."""
+        self.finish_keying()  # the first use after upgrading re-seals the older entries (once)
         report = self._verify_once()
         if report.problem is not None and report.problem.kind is ProblemKind.NEWEST_DELETED:
             # An append moves the head just before it commits: a walk in between sees a head that is
@@ -444,30 +452,161 @@ class AuditLog:
         return report
 
     def _verify_once(self) -> AuditReport:
-        head = _read_head(self._head_path) if self._head_path is not None else None
+        head = read_head(self._head_path) if self._head_path is not None else None
         with self._store.engine.connect() as conn, conn.begin():
-            bounds = conn.execute(sa.select(sa.func.min(_COLS.id), sa.func.max(_COLS.id))).one()
-            first_id, last_id = bounds[0], bounds[1]
-            if first_id is None:
-                if isinstance(head, tuple):
-                    return AuditReport(False, 0, None, None, AuditProblem(
-                        ProblemKind.NEWEST_DELETED, head[0],
-                        f"The audit log is empty, but audit.head says entry {head[0]} was written: "
-                        "entries were deleted.",
-                    ))
-                return AuditReport(True, 0, None, None)
-            expected_prev = GENESIS_HASH if first_id == 1 else self._anchor_hash(conn, first_id)
-            if expected_prev is None:
-                return AuditReport(False, 0, first_id, last_id, AuditProblem(
-                    ProblemKind.DELETED, first_id,
-                    f"Entries 1 to {first_id - 1} are missing and no prune record explains it: "
-                    "they were deleted.",
+            keying = read_keying(conn)
+            first_id = conn.execute(sa.select(sa.func.min(_COLS.id))).scalar()
+            if first_id is not None and keying.state == PENDING:
+                # finish_keying refused: the marker was set back after the log had been keyed.
+                return AuditReport(False, 0, first_id, None, AuditProblem(
+                    ProblemKind.UNKEYED, first_id,
+                    "The audit log is marked as written before it was keyed, but it was keyed already: "
+                    "the database was changed outside Atlas Desktop.",
                 ))
-            rows = conn.execution_options(yield_per=_BATCH).execute(sa.select(_TABLE).order_by(_COLS.id))
-            count, problem, head_seen = _walk((_record(r) for r in rows), first_id, expected_prev, head)
+            sealer = self._reading_sealer(conn)
+            if first_id is not None and sealer is None:
+                return AuditReport(False, 0, first_id, None, AuditProblem(
+                    ProblemKind.KEY_MISSING, first_id,
+                    "The audit log's key is missing from the vault (it was deleted), so no entry can be "
+                    "checked.",
+                ))
+            digest: Digest = legacy_hash_record if sealer is None else sealer
+            if keying.state == BROKEN and sealer is not None:
+                digest = mixed_digest(sealer, keying.legacy_through)
+            report = self._check_chain(conn, head, digest)
+            if report.ok and report.count and keying.state == BROKEN:
+                return replace(report, ok=False, problem=_broken_before_keying(conn, keying))
+            return report
+
+    def _reading_sealer(self, conn: Connection) -> Sealer | None:
+        """The key if the vault holds one (verify never makes one: a missing key is a finding)."""
+        if self._sealer is None:
+            key = self._keys.load(conn, create=False)
+            if key is not None:
+                self._sealer = Sealer(key)
+        return self._sealer
+
+    def _check_chain(
+        self, conn: Connection, head: Head, digest: Digest
+    ) -> AuditReport:
+        bounds = conn.execute(sa.select(sa.func.min(_COLS.id), sa.func.max(_COLS.id))).one()
+        first_id, last_id = bounds[0], bounds[1]
+        if first_id is None:
+            if isinstance(head, tuple):
+                return AuditReport(False, 0, None, None, AuditProblem(
+                    ProblemKind.NEWEST_DELETED, head[0],
+                    f"The audit log is empty, but audit.head says entry {head[0]} was written: "
+                    "entries were deleted.",
+                ))
+            return AuditReport(True, 0, None, None)
+        expected_prev = GENESIS_HASH if first_id == 1 else self._anchor_hash(conn, first_id)
+        if expected_prev is None:
+            return AuditReport(False, 0, first_id, last_id, AuditProblem(
+                ProblemKind.DELETED, first_id,
+                f"Entries 1 to {first_id - 1} are missing and no prune record explains it: "
+                "they were deleted.",
+            ))
+        rows = conn.execution_options(yield_per=_BATCH).execute(sa.select(_TABLE).order_by(_COLS.id))
+        count, problem, head_seen = walk((_record(r) for r in rows), first_id, expected_prev, head, digest)
         if problem is None and self._head_path is not None:
-            problem = _head_problem(head, head_seen)
+            problem = head_problem(head, head_seen)
         return AuditReport(problem is None, count, first_id, last_id, problem)
+
+    # -- keying the entries of older versions -----------------------------------------------------
+
+    def finish_keying(self) -> bool:
+        """Re-seal, once, the entries an older version wrote with plain SHA-256. True when it did.
+
+        Runs only while the marker of migration 0009 says "pending" (a cheap read otherwise, with no
+        vault). In one transaction: the unkeyed chain (and audit.head) is verified first; if it holds,
+        the no-update trigger is dropped, every entry's digest is recomputed with the key, the trigger
+        is re-created and an `audit_keyed` entry records the old head digest and the count. If it was
+        already broken, nothing is re-sealed (the entries keep their SHA-256, so verify goes on
+        reporting the break) and `audit_keyed` records the problem. A "pending" marker while a key or
+        an `audit_keyed` entry exists was set back by someone else: it is refused, and verify says so.
+        """
+        with self._store.engine.connect() as conn, conn.begin():
+            if read_keying(conn).state != PENDING:
+                return False
+        with self._lock:
+            head_before: str | None = None
+            try:
+                with self._store.engine.begin() as conn:
+                    if read_keying(conn, for_update=True).state != PENDING:
+                        return False  # another process got there first
+                    keyed_entry = conn.execute(
+                        sa.select(_COLS.id).where(_COLS.action == AuditAction.KEYED.value).limit(1)
+                    ).first()
+                    if keyed_entry is not None or self._keys.load(conn, create=False) is not None:
+                        log.warning("audit log: the keying marker was set back after keying; not re-sealing")
+                        return False
+                    key = self._keys.load(conn, create=True)
+                    assert key is not None
+                    sealer = Sealer(key)
+                    head = read_head(self._head_path) if self._head_path is not None else None
+                    legacy = self._check_chain(conn, head, legacy_hash_record)
+                    head_before = self._seal_keying(conn, sealer, legacy)
+            except BaseException:
+                self._restore_head(head_before)
+                raise
+            self._sealer = sealer
+        return legacy.ok
+
+    def _seal_keying(self, conn: Connection, sealer: Sealer, legacy: AuditReport) -> str | None:
+        """Re-seal the unkeyed chain when it verified, append `audit_keyed`, set the marker; old head."""
+        last = _newest(conn, sys.maxsize)
+        details: dict[str, Any] = {"legacy_head": last.hash if last else None, "entries": legacy.count}
+        if legacy.ok and last is None:
+            prev_hash = GENESIS_HASH
+            write_keying(conn, KEYED)
+            details["resealed"] = True
+        elif legacy.ok:
+            conn.exec_driver_sql(DROP_NO_UPDATE)
+            prev_hash = self._reseal(conn, sealer)
+            conn.exec_driver_sql(CREATE_NO_UPDATE)
+            write_keying(conn, KEYED)
+            details["resealed"] = True
+        else:
+            assert legacy.problem is not None
+            prev_hash = last.hash if last else GENESIS_HASH
+            through = last.id if last else 0
+            write_keying(conn, BROKEN, through)
+            details |= {
+                "resealed": False, "legacy_through": through, "problem": legacy.problem.kind.value,
+                "problem_entry": legacy.problem.entry_id, "problem_message": legacy.problem.message,
+            }
+        entry_id, at = self._insert_placeholder(conn)
+        fields = {
+            "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.KEYED.value,
+            "connection_id": None, "subject": None, "details": sanitize_details(details),
+        }
+        digest = self._seal(conn, sealer, entry_id, at, fields, prev_hash)
+        log.info("audit log: %d older entries %s with the key", legacy.count,
+                 "re-sealed" if legacy.ok else "left unkeyed (their chain was broken)")  # fmt: skip
+        return self._replace_head(entry_id, digest)
+
+    @staticmethod
+    def _reseal(conn: Connection, sealer: Sealer) -> str:
+        """New digests for every entry, in id order and keyset pages; returns the newest one."""
+        prev_hash: str | None = None
+        after = 0
+        while True:
+            rows = conn.execute(
+                sa.select(_TABLE).where(_COLS.id > after).order_by(_COLS.id).limit(_BATCH)
+            ).all()
+            if not rows:
+                break
+            updates = []
+            for row in rows:
+                record = _record(row)
+                if prev_hash is not None:  # the first entry keeps its link (genesis or prune anchor)
+                    record["prev_hash"] = prev_hash
+                prev_hash = sealer(record)
+                updates.append({"entry_id": row.id, "new_prev": record["prev_hash"], "new_hash": prev_hash})
+            conn.execute(_RESEAL, updates)
+            after = rows[-1].id
+        assert prev_hash is not None
+        return prev_hash
 
     @staticmethod
     def _anchor_hash(conn: Connection, first_id: int) -> str | None:
@@ -558,6 +697,7 @@ class AuditLog:
             return self._prune_locked(cutoff)
 
     def _prune_locked(self, cutoff: datetime) -> PruneResult:
+        sealer = self._writing_sealer()
         head_before: str | None = None
         try:
             with self._store.engine.begin() as conn:
@@ -579,7 +719,7 @@ class AuditLog:
                         "cutoff": at_text(cutoff),
                     },
                 }
-                new_hash = self._seal(conn, anchor_id, at, fields, (newest or last_pruned).hash)
+                new_hash = self._seal(conn, sealer, anchor_id, at, fields, (newest or last_pruned).hash)
                 head_before = self._replace_head(anchor_id, new_hash)
         except _NothingToPrune:
             return PruneResult(0, None, None)
@@ -599,7 +739,7 @@ class _NothingToPrune(Exception):
     """Rolls the anchor's placeholder back when no entry is old enough."""
 
 
-def _head_disagrees(head: tuple[int, str] | None | Literal["damaged"], last: Any) -> bool:
+def _head_disagrees(head: Head, last: Any) -> bool:
     if last is None:
         return isinstance(head, tuple)  # no entries, yet a head: every entry was deleted
     if not isinstance(head, tuple):
@@ -607,7 +747,7 @@ def _head_disagrees(head: tuple[int, str] | None | Literal["damaged"], last: Any
     return bool(head[1] != last.hash)
 
 
-def _mismatch_fields(head: tuple[int, str] | None | Literal["damaged"], last: Any) -> dict[str, Any]:
+def _mismatch_fields(head: Head, last: Any) -> dict[str, Any]:
     return {
         "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.HEAD_MISMATCH.value,
         "connection_id": None, "subject": None,
@@ -619,70 +759,20 @@ def _mismatch_fields(head: tuple[int, str] | None | Literal["damaged"], last: An
     }
 
 
-# -- the walk -------------------------------------------------------------------------------------
-
-
-def _walk(
-    records: Iterator[dict[str, Any]],
-    first_id: int,
-    expected_prev: str,
-    head: tuple[int, str] | None | Literal["damaged"],
-) -> tuple[int, AuditProblem | None, bool]:
-    """Check each record's own hash and its link to the one before. Returns (count, problem, head seen)."""
-    head_hash = head[1] if isinstance(head, tuple) else None
-    head_seen = False
-    count = 0
-    prev_id = first_id - 1
-    for record in records:
-        entry_id = record["id"]
-        if hash_record(record) != record["hash"]:
-            return count, AuditProblem(
-                ProblemKind.EDITED, entry_id,
-                f"Entry {entry_id} ({record['action']}, {record['at']}) was changed after it was written, "
-                "or moved to another position.",
-            ), head_seen
-        if record["prev_hash"] != expected_prev:
-            if entry_id != prev_id + 1:
-                missing = (
-                    f"entry {prev_id + 1} was" if entry_id == prev_id + 2
-                    else f"entries {prev_id + 1} to {entry_id - 1} were"
-                )
-                return count, AuditProblem(
-                    ProblemKind.DELETED, entry_id,
-                    f"The chain breaks before entry {entry_id}: {missing} deleted.",
-                ), head_seen
-            return count, AuditProblem(
-                ProblemKind.REORDERED, entry_id,
-                f"Entry {entry_id} does not follow entry {prev_id}: entries were inserted, replaced "
-                "or reordered.",
-            ), head_seen
-        if record["action"] == AuditAction.HEAD_MISMATCH.value:
-            details = record["details"] if isinstance(record["details"], dict) else {}
-            return count, AuditProblem(
-                ProblemKind.NEWEST_DELETED, entry_id,
-                f"When entry {entry_id} was written ({record['at']}), the newest entries after entry "
-                f"{details.get('last_id')} were missing (audit.head was {details.get('head_state')}): "
-                "entries were deleted.",
-            ), head_seen
-        head_seen = head_seen or record["hash"] == head_hash
-        expected_prev = record["hash"]
-        prev_id = entry_id
-        count += 1
-    return count, None, head_seen
-
-
-def _head_problem(head: tuple[int, str] | None | Literal["damaged"], head_seen: bool) -> AuditProblem | None:
-    if head is None or head == "damaged":
-        state = "missing" if head is None else "damaged"
-        return AuditProblem(
-            ProblemKind.HEAD_UNREADABLE, None,
-            f"The file {HEAD_FILE} next to the database is {state}, so deleting the newest entries "
-            "cannot be ruled out.",
-        )
-    if not head_seen:
-        return AuditProblem(
-            ProblemKind.NEWEST_DELETED, head[0],
-            f"{HEAD_FILE} says entry {head[0]} was written, but no such entry is in the log: "
-            "the newest entries were deleted.",
-        )
-    return None
+def _broken_before_keying(conn: Connection, keying: Keying) -> AuditProblem:
+    """What the `audit_keyed` entry recorded about the unkeyed chain it found broken (it is sealed)."""
+    details = conn.execute(
+        sa.select(_COLS.details).where(_COLS.action == AuditAction.KEYED.value).order_by(_COLS.id).limit(1)
+    ).scalar()
+    details = details if isinstance(details, dict) else {}
+    try:
+        kind = ProblemKind(details.get("problem"))
+    except ValueError:
+        kind = ProblemKind.UNKEYED
+    entry_id = details.get("problem_entry")
+    message = details.get("problem_message") or "no record of the problem was found"
+    return AuditProblem(
+        kind, entry_id if isinstance(entry_id, int) else keying.legacy_through,
+        f"The entries written before the audit log was keyed (up to entry {keying.legacy_through}) were "
+        f"already broken when Atlas Desktop was upgraded, so they were not sealed with the key: {message}",
+    )

@@ -451,3 +451,19 @@ class AuditEntryRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditKeyingRow(Base):
+    """One row: whether the audit entries written before keying (migration 0009) are sealed with the key.
+
+    `state` is "keyed" (every entry is an HMAC under the vault's audit key), "pending" (entries from an
+    older version are plain SHA-256 and will be re-sealed at the next open) or "broken" (their chain was
+    already broken, so they were left as they were: entries up to `legacy_through` stay SHA-256).
+    """
+
+    __tablename__ = "audit_keying"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    legacy_through: Mapped[int | None] = mapped_column(sa.Integer)

@@ -18,10 +18,18 @@ from atlas_desktop.domain.connection import (
     ALL_SECRET_FIELDS,
     ConnectionSpec,
     check_connection_name,
+    check_proxy,
     check_url,
 )
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.proxy import (
+    PROXY,
+    PROXY_PASSWORD,
+    has_plain_password,
+    password_not_stored,
+    split_proxy,
+)
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import (
@@ -83,6 +91,15 @@ def put_secret(session: Session, vault: Vault, owner_id: str, name: str, value: 
     else:
         row.ciphertext = blob
         row.updated_at = utcnow()
+
+
+def _truncate_wal(store: Store) -> None:
+    """Copy the WAL into the database file and empty it: overwritten secrets leave no copy behind."""
+    raw = store.engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # autocommit: no BEGIN first
+    finally:
+        raw.close()
 
 
 def _secrets_of(session: Session, vault: Vault, owner_id: str) -> dict[str, Secret]:
@@ -167,13 +184,17 @@ class ConnectionRepository:
         """Store a validated connection (row and secrets in one transaction). Returns its new id."""
         check_connection_name(spec.name)
         check_settings(spec.settings)
+        settings, secrets = dict(spec.settings), dict(spec.secrets)
+        if has_plain_password(settings.get(PROXY)):  # a spec built by hand: parse_connection splits it
+            proxy = check_proxy(f"settings.{PROXY}", settings[PROXY])
+            settings[PROXY] = proxy.url
+            if proxy.password is not None:
+                secrets[PROXY_PASSWORD] = proxy.password
         with self._store.session() as session:
-            row = ConnectionRow(
-                erp_type=spec.erp_type, connection_name=spec.name, settings=dict(spec.settings)
-            )
+            row = ConnectionRow(erp_type=spec.erp_type, connection_name=spec.name, settings=settings)
             session.add(row)
             session.flush()
-            for name, value in spec.secrets.items():
+            for name, value in secrets.items():
                 put_secret(session, self._vault, row.id, name, value)
             return row.id
 
@@ -212,10 +233,16 @@ class ConnectionRepository:
             session.delete(row)
 
     def update_settings(self, connection_id: str, **changes: Any) -> None:
-        """Merge `changes` into the non-secret settings; a value of None removes that setting."""
+        """Merge `changes` into the non-secret settings; a value of None removes that setting.
+
+        A proxy address keeps only `user:****@` here, its password goes to the vault; the masked
+        address as shown (unchanged) keeps the stored password.
+        """
         check_settings({k: v for k, v in changes.items() if v is not None})
         with self._store.session() as session:
             row = self._row(session, connection_id)
+            if PROXY in changes:
+                changes = {**changes, PROXY: self._proxy_change(session, row, changes[PROXY])}
             settings = copy.deepcopy(row.settings)
             for name, value in changes.items():
                 if value is None:
@@ -223,6 +250,52 @@ class ConnectionRepository:
                 else:
                     settings[name] = value
             row.settings = settings  # a new object: JSON columns do not see in-place edits
+
+    def _proxy_change(self, session: Session, row: ConnectionRow, value: Any) -> str | None:
+        """The proxy address to keep in the settings (None: no proxy), its password vaulted."""
+        field_name = f"settings.{PROXY}"
+        if value is None or value == "":
+            self._forget_proxy_password(session, row.id)
+            return None
+        proxy = check_proxy(field_name, value)
+        if proxy.keep_stored:
+            # Write-only: **** keeps the stored password, but only for the very address it belongs to.
+            stored = session.get(SecretRow, (row.id, PROXY_PASSWORD))
+            if row.settings.get(PROXY) != proxy.url or stored is None:
+                raise password_not_stored(field_name)
+        elif proxy.password is not None:
+            put_secret(session, self._vault, row.id, PROXY_PASSWORD, proxy.password)
+        else:
+            self._forget_proxy_password(session, row.id)
+        return proxy.url
+
+    @staticmethod
+    def _forget_proxy_password(session: Session, owner_id: str) -> None:
+        session.execute(
+            sa.delete(SecretRow).where(SecretRow.owner_id == owner_id, SecretRow.field == PROXY_PASSWORD)
+        )
+
+    def vault_plain_proxy_passwords(self) -> int:
+        """Move proxy passwords that older versions kept in plain settings into the vault; how many.
+
+        Run at open (it needs the vault key, which a migration cannot reach). The rows are rewritten
+        with secure_delete on and the WAL checkpointed, so the old text is not left in the file.
+        """
+        with self._store.engine.connect() as conn:
+            rows = conn.execute(sa.select(ConnectionRow.id, ConnectionRow.settings)).all()
+        found = [cid for cid, settings in rows if has_plain_password((settings or {}).get(PROXY))]
+        if not found:
+            return 0
+        with self._store.session() as session:
+            session.connection().exec_driver_sql("PRAGMA secure_delete = ON")
+            for connection_id in found:
+                row = self._row(session, connection_id)
+                proxy = split_proxy(str(row.settings[PROXY]).strip())
+                if proxy.password is not None:
+                    put_secret(session, self._vault, row.id, PROXY_PASSWORD, proxy.password)
+                row.settings = {**copy.deepcopy(row.settings), PROXY: proxy.url}
+        _truncate_wal(self._store)
+        return len(found)
 
     def update(
         self,

@@ -304,6 +304,6 @@ def test_locked_vault_still_gives_a_bundle_and_says_so(
     out = tmp_path / "locked.zip"
     assert run_diagnose(argparse.Namespace(id=None, out=str(out)), services) == 0
     manifest = json.loads(read_zip(out)["manifest.json"])
-    assert manifest["secrets_unreadable"] == 7  # 4 NetSuite + 2 SAP + the Atlas token
+    assert manifest["secrets_unreadable"] == 9  # 4 NetSuite, 2 SAP, Atlas token, audit key, proxy password
     assert locked.calls == 1  # one prompt/attempt, not one per stored value
     assert "could not be decrypted" in capsys.readouterr().err

@@ -27,8 +27,10 @@ from atlas_desktop.store.audit import (
     ProblemKind,
     hash_record,
 )
+from atlas_desktop.store.audit_keys import VaultAuditKey
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.keys import MemoryKeySource
+from atlas_desktop.store.vault import Vault
 
 
 def _fill(audit: AuditLog, n: int) -> list[int]:
@@ -64,8 +66,20 @@ def _rows(store: Store) -> list[sqlite3.Row]:
 
 
 @pytest.fixture
-def audit(store: Store) -> AuditLog:
-    return AuditLog(store)
+def keys(vault: Vault) -> VaultAuditKey:
+    return VaultAuditKey(vault)
+
+
+@pytest.fixture
+def audit(store: Store, keys: VaultAuditKey) -> AuditLog:
+    return AuditLog(store, keys)
+
+
+def _key(store: Store, keys: VaultAuditKey) -> bytes:
+    with store.engine.begin() as conn:
+        key = keys.load(conn, create=False)
+    assert key is not None
+    return key
 
 
 def test_appends_form_a_chain_that_verifies(audit: AuditLog, store: Store) -> None:
@@ -118,11 +132,13 @@ def test_an_edited_row_is_reported_by_id(audit: AuditLog, store: Store, change: 
     assert "Entry 4" in report.problem.message and "changed" in report.problem.message
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(audit: AuditLog, store: Store) -> None:
+def test_an_edit_resealed_with_the_key_still_breaks_the_next_link(
+    audit: AuditLog, store: Store, keys: VaultAuditKey
+) -> None:
     _fill(audit, 5)
     row = dict(_rows(store)[2])
     row["details"] = {"quantity": "0", "field": "quantity"}
-    forged = hash_record(row)
+    forged = hash_record(row, _key(store, keys))  # an insider with the vault key
     _tamper(
         store,
         f"UPDATE audit_log SET details = '{json.dumps(row['details'])}', hash = '{forged}' WHERE id = 3",
@@ -146,13 +162,15 @@ def test_deleting_the_first_rows_is_reported(audit: AuditLog, store: Store) -> N
     assert problem is not None and problem.kind is ProblemKind.DELETED and "1 to 2" in problem.message
 
 
-def test_a_deleted_newest_row_is_reported_through_the_head_file(audit: AuditLog, store: Store) -> None:
+def test_a_deleted_newest_row_is_reported_through_the_head_file(
+    audit: AuditLog, store: Store, keys: VaultAuditKey
+) -> None:
     _fill(audit, 5)
     _tamper(store, "DELETE FROM audit_log WHERE id = 5")
     problem = audit.verify().problem
     assert problem is not None and problem.kind is ProblemKind.NEWEST_DELETED and problem.entry_id == 5
     # Without the head file the chain alone cannot tell: this is what the file is for.
-    assert AuditLog(store, head_path=None).verify().ok
+    assert AuditLog(store, keys, head_path=None).verify().ok
 
 
 def test_an_append_after_the_newest_rows_vanished_keeps_the_evidence(audit: AuditLog, store: Store) -> None:
@@ -174,7 +192,9 @@ def test_a_missing_head_file_is_reported(audit: AuditLog) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_round_trips_and_each_record_checks(audit: AuditLog, tmp_path: Path, fmt: str) -> None:
+def test_export_round_trips_and_each_record_checks(
+    audit: AuditLog, store: Store, keys: VaultAuditKey, tmp_path: Path, fmt: str
+) -> None:
     _fill(audit, 4)
     details = {"changed": ["proxy"], "n": 1.5}
     audit.append("settings_changed", actor="api:key-7", source="api", details=details)
@@ -193,15 +213,17 @@ def test_export_round_trips_and_each_record_checks(audit: AuditLog, tmp_path: Pa
     assert [r["id"] for r in records] == [1, 2, 3, 4, 5]
     assert records[-1]["details"] == {"changed": ["proxy"], "n": 1.5}
     assert records[0]["details"]["quantity"] == "1.50"
-    assert all(hash_record(r) == r["hash"] for r in records)  # an auditor can check the file alone
+    # The links can be checked from the file alone; the digests need the key (`audit verify` has it).
     assert [r["prev_hash"] for r in records] == [GENESIS_HASH] + [r["hash"] for r in records[:-1]]
+    key = _key(store, keys)
+    assert all(hash_record(r, key) == r["hash"] for r in records)
     assert out.stat().st_mode & 0o077 == 0
 
 
-def test_export_filters_by_time(store: Store, tmp_path: Path) -> None:
+def test_export_filters_by_time(store: Store, keys: VaultAuditKey, tmp_path: Path) -> None:
     now = datetime.now(UTC)
     times = iter([now - timedelta(days=3), now - timedelta(days=2), now - timedelta(days=1)])
-    audit = AuditLog(store, clock=lambda: next(times))
+    audit = AuditLog(store, keys, clock=lambda: next(times))
     _fill(audit, 3)
     out = tmp_path / "recent.json"
     assert audit.export(out, fmt="json", since=now - timedelta(days=2, hours=1), until=now) == 2
@@ -217,10 +239,12 @@ def test_prune_refuses_anything_younger_than_six_years(audit: AuditLog, store: S
     assert len(_rows(store)) == 3  # nothing old enough: no anchor either
 
 
-def test_prune_deletes_old_entries_and_the_chain_verifies_from_the_anchor(store: Store) -> None:
+def test_prune_deletes_old_entries_and_the_chain_verifies_from_the_anchor(
+    store: Store, keys: VaultAuditKey
+) -> None:
     now = datetime.now(UTC)
     clock = {"now": now - timedelta(days=365 * 8)}
-    audit = AuditLog(store, clock=lambda: clock["now"])
+    audit = AuditLog(store, keys, clock=lambda: clock["now"])
     _fill(audit, 4)
     clock["now"] = now - timedelta(days=30)
     _fill(audit, 2)
@@ -239,13 +263,13 @@ def test_prune_deletes_old_entries_and_the_chain_verifies_from_the_anchor(store:
     assert problem is not None and problem.entry_id == 7
 
 
-def test_prune_refuses_to_destroy_evidence(store: Store) -> None:
+def test_prune_refuses_to_destroy_evidence(store: Store, keys: VaultAuditKey) -> None:
     now = datetime.now(UTC)
-    audit = AuditLog(store, clock=lambda: now - timedelta(days=365 * 8))
+    audit = AuditLog(store, keys, clock=lambda: now - timedelta(days=365 * 8))
     _fill(audit, 3)
     _tamper(store, "UPDATE audit_log SET action = 'signin' WHERE id = 2")
     with pytest.raises(ConfigError, match="chain is broken"):
-        AuditLog(store).prune_before(now - timedelta(days=365 * 7))
+        AuditLog(store, keys).prune_before(now - timedelta(days=365 * 7))
 
 
 @pytest.mark.parametrize(
@@ -297,10 +321,10 @@ def test_bad_input_is_refused_with_the_field_named(
     assert error.value.field == f"audit.{field}"
 
 
-def test_concurrent_writers_on_two_connections_keep_one_chain(store: Store) -> None:
+def test_concurrent_writers_on_two_connections_keep_one_chain(store: Store, keys: VaultAuditKey) -> None:
     other = Store.open(store.path)
     try:
-        logs = [AuditLog(store), AuditLog(other)]
+        logs = [AuditLog(store, keys), AuditLog(other, keys)]
 
         def work(log: AuditLog) -> None:
             for i in range(60):
@@ -345,7 +369,7 @@ def test_ten_thousand_single_appends(audit: AuditLog) -> None:
 def test_cli_verify_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     paths = ProfilePaths(tmp_path / "profile")
     with open_services(paths, key_source=MemoryKeySource()) as services:
-        AuditLog(services.store).append("signin", actor="user", source="manual")
+        services.audit.append("signin", actor="user", source="manual")
         verify = argparse.Namespace(command="audit", action="verify")
         assert run_audit(verify, services) == 0
         assert "intact: 1 entries" in capsys.readouterr().out

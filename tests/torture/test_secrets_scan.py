@@ -4,12 +4,13 @@ A profile with NetSuite (token-based auth), SAP S/4HANA Cloud (OAuth client cred
 token) runs discovery and several syncs with 5xx, 429, dropped connections, an expired OAuth token and a
 failing item; then a diagnostics bundle is written and the CLI runs against the profile. Every file of the
 profile folder, every member of the bundle, the CLI's stdout and stderr, and the captured log records are
-scanned for each secret in its raw, URL-encoded and base64 forms.
+scanned for each secret in its raw, URL-encoded and base64 forms, and so is the audit trail's HMAC key.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import subprocess
@@ -18,11 +19,13 @@ import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 import pytest
 
+from atlas_desktop.app.api.server import build_app
+from atlas_desktop.app.api.webhooks import WebhookReceiver
 from atlas_desktop.app.diagnostics import build_bundle
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
@@ -34,8 +37,12 @@ from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs
+from atlas_desktop.sandbox.server import running_sandbox
+from atlas_desktop.store.audit_keys import VaultAuditKey
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import PassphraseKeySource
+from atlas_desktop.store.webhooks import ApiKeyRepository, WebhookRepository
+from tests.connectors.auth_proxy import auth_proxy
 from tests.torture.world import no_sleep
 
 NETSUITE_URL = "http://127.0.0.1:8141"
@@ -55,30 +62,45 @@ class ByPort(httpx.AsyncBaseTransport):
         return await self.routes[request.url.port or 80].handle_async_request(request)
 
 
-def forms(value: str) -> set[bytes]:
-    raw = value.encode()
+def forms(value: str | bytes) -> set[bytes]:
+    raw = value if isinstance(value, bytes) else value.encode()
     b64 = base64.b64encode(raw)
     return {
         raw,
-        quote(value, safe="").encode(),
-        quote_plus(value).encode(),
+        quote(raw, safe="").encode(),
+        quote_plus(raw).encode(),
         b64.rstrip(b"="),
         base64.urlsafe_b64encode(raw).rstrip(b"="),
     }
 
 
-def hits(blob: bytes, secrets: dict[str, str]) -> list[str]:
+def hits(blob: bytes, secrets: dict[str, str | bytes]) -> list[str]:
     return [name for name, value in secrets.items() if any(form in blob for form in forms(value))]
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ATLAS_DESKTOP_HOME": str(home), "ATLAS_DESKTOP_PASSPHRASE": PASSPHRASE}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [sys.executable, "-m", "atlas_desktop", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
+
+
+def scan_profile_and_bundles(
+    home: Path, bundles: list[Path], secrets: dict[str, str | bytes]
+) -> dict[str, list[str]]:
+    """Which secrets each file of the profile folder and each bundle member holds (in any form)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(home.rglob("*")):
+        if path.is_file():
+            found[str(path.relative_to(home))] = hits(path.read_bytes(), secrets)
+    for archive in bundles:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                found[f"{archive.name}:{member}"] = hits(zf.read(member), secrets)
+    return found
 
 
 async def test_no_secret_in_profile_bundle_logs_or_output(
@@ -93,7 +115,7 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
     sap_file = sap.credential_files(SAP_URL)["sap-cloud.json"]
     sap_credentials = sap_file.get("credentials", sap_file)
     ns_fields = ("consumer_key", "consumer_secret", "token_id", "token_secret")
-    secrets = {name: ns_file[name] for name in ns_fields}
+    secrets: dict[str, str | bytes] = {name: ns_file[name] for name in ns_fields}
     secrets |= {f"sap_{name}": sap_credentials[name] for name in ("client_id", "client_secret")}
     secrets["atlas_api_token"] = atlas.api_token
     secrets["passphrase"] = PASSPHRASE
@@ -146,6 +168,11 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
         finally:
             await engine.aclose()
         bundle = build_bundle(services, tmp_path / "bundle.zip")
+        with services.store.engine.begin() as conn:
+            audit_key = VaultAuditKey(services.vault).load(conn, create=False)
+        assert audit_key is not None and services.audit.verify().ok
+        # The audit trail's HMAC key: in no form in the database, audit.head, logs or bundles.
+        secrets |= {"audit_key": audit_key, "audit_key_hex": audit_key.hex()}
 
     tokens = list(sap.tenant.auth._tokens)  # every access token the emulator issued
     assert len(tokens) >= 2, "the OAuth token was never renewed"
@@ -155,6 +182,7 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
         "connections list --json": run_cli(paths.root, "connections", "list", "--json"),
         "-v connections list": run_cli(paths.root, "-v", "connections", "list"),
         "-v diagnose": run_cli(paths.root, "-v", "diagnose", "--out", str(tmp_path / "cli-bundle.zip")),
+        "-v audit verify": run_cli(paths.root, "-v", "audit", "verify"),
     }
     for name, result in outputs.items():
         assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
@@ -178,4 +206,101 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
     records = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
     found["log records"] = hits(records.encode(), secrets)
     assert scanned >= 5 and caplog.records
+    assert {where: names for where, names in found.items() if names} == {}
+
+
+CONN_PROXY_PASSWORD = "conn-Proxy!pw#7"
+APP_PROXY_PASSWORD = "app-Proxy@pw%8"
+PATCHED_PROXY_PASSWORD = "patched-Proxy:pw9"
+
+
+async def test_proxy_passwords_are_vaulted_masked_and_a_sync_through_the_proxy_authenticates(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 26: a connection's proxy (credentials file, then PATCH) and the app-wide one (Settings)."""
+    caplog.set_level(logging.DEBUG)
+    options = SandboxOptions(catalog=Catalog(seed=3, size=12, today=date(2026, 11, 27)), seed=3)
+    atlas, netsuite = build_atlas(options), build_netsuite(options)
+    logins = {"conn-user": CONN_PROXY_PASSWORD, "app-user": APP_PROXY_PASSWORD}
+    secrets: dict[str, str | bytes] = {
+        "connection proxy": CONN_PROXY_PASSWORD, "app proxy": APP_PROXY_PASSWORD,
+        "patched proxy": PATCHED_PROXY_PASSWORD,
+    }  # fmt: skip
+    home = tmp_path / "profile"
+    outputs: dict[str, subprocess.CompletedProcess[str]] = {}
+    bodies: list[str] = []
+    with running_sandbox(options, emulators=[netsuite, atlas]) as urls, auth_proxy(logins) as proxy:
+        ns_file = netsuite.credential_files(urls["netsuite"])["netsuite.json"]
+        credentials = tmp_path / "netsuite.json"
+        credentials.write_text(json.dumps({**ns_file, "proxy": proxy.url("conn-user", CONN_PROXY_PASSWORD)}))
+        outputs["-v connections import"] = run_cli(home, "-v", "connections", "import", str(credentials))
+        assert outputs["-v connections import"].returncode == 0, outputs["-v connections import"].stderr
+        cid = outputs["-v connections import"].stdout.split()[-1]
+        signin = run_cli(home, "signin", "--base-url", urls["atlas"], "--token-stdin", stdin=atlas.api_token)
+        assert signin.returncode == 0, signin.stderr
+
+        paths = ProfilePaths(home)
+        with open_services(paths, key_source=PassphraseKeySource(paths.root, Secret(PASSPHRASE))) as services:
+            services.settings.set("proxy", proxy.url("app-user", APP_PROXY_PASSWORD))  # the Atlas client's
+            engine = build_engine(services, sleep=no_sleep, atlas_options={"sleep": no_sleep})
+            receiver = WebhookReceiver(WebhookRepository(services.store, services.vault), engine)
+            try:
+                await engine.discover(cid)
+                assert (await engine.sync(cid, approve=True)).status.value == "success"
+                erp_host, atlas_host = (urlsplit(urls[name]).netloc for name in ("netsuite", "atlas"))
+                assert proxy.log.accepted[("conn-user", erp_host)] > 0, proxy.log
+                assert proxy.log.accepted[("app-user", atlas_host)] > 0, proxy.log
+                assert proxy.log.refused == 0
+
+                app = build_app(services, engine, receiver=receiver)
+                key = ApiKeyRepository(services.store, services.vault).ensure().reveal()
+                new_proxy = proxy.url("conn-user", PATCHED_PROXY_PASSWORD)
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765",
+                    headers={"X-API-Key": key},
+                ) as client:  # fmt: skip
+                    for method, path, body in (
+                        ("GET", "/api/erp/connections", None),
+                        ("GET", f"/api/erp/connections/{cid}", None),
+                        ("PATCH", f"/api/erp/connections/{cid}", {"settings": {"proxy": new_proxy}}),
+                        ("GET", f"/api/erp/connections/{cid}", None),
+                    ):
+                        response = await client.request(method, path, json=body)
+                        assert response.status_code == 200, response.text
+                        bodies.append(response.text)
+                masked = f"http://conn-user:****@127.0.0.1:{proxy.port}"
+                assert json.loads(bodies[1])["settings"]["proxy"] == masked
+                assert json.loads(bodies[3])["secret_fields"] == [
+                    "consumer_key", "consumer_secret", "proxy_password", "token_id", "token_secret"
+                ]  # fmt: skip
+                # The next run authenticates with the password given through the API, and only with it.
+                logins["conn-user"] = PATCHED_PROXY_PASSWORD
+                before = proxy.log.accepted[("conn-user", erp_host)]
+                assert (await engine.sync(cid)).status.value == "success"
+                assert proxy.log.accepted[("conn-user", erp_host)] > before and proxy.log.refused == 0
+            finally:
+                await receiver.aclose()
+                await engine.aclose()
+            bundle = build_bundle(services, tmp_path / "bundle.zip")
+
+        for name, args in {
+            "connections list --json": ("connections", "list", "--json"),
+            "-v connections list": ("-v", "connections", "list"),
+            "-v connections test": ("-v", "connections", "test", cid),
+            "-v diagnose": ("-v", "diagnose", "--out", str(tmp_path / "cli-bundle.zip")),
+        }.items():
+            outputs[name] = run_cli(home, *args)
+            assert outputs[name].returncode in (0, 1), f"{name}: {outputs[name].stderr[-2000:]}"
+    assert "through the proxy" in outputs["-v connections test"].stdout
+
+    settings = json.loads((home / "settings.json").read_text())
+    assert settings["proxy"] == f"http://app-user:****@127.0.0.1:{proxy.port}"
+    found = scan_profile_and_bundles(home, [bundle.path, tmp_path / "cli-bundle.zip"], secrets)
+    assert {"atlas.db", "settings.json"} <= set(found), "the profile is not there"
+    for name, result in outputs.items():
+        found[f"{name} stdout"] = hits(result.stdout.encode(), secrets)
+        found[f"{name} stderr"] = hits(result.stderr.encode(), secrets)
+    found["API answers"] = hits("\n".join(bodies).encode(), secrets)
+    records = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    found["log records"] = hits(records.encode(), secrets)
     assert {where: names for where, names in found.items() if names} == {}

@@ -67,3 +67,40 @@ def test_netsuite_setup_takes_one_paste_and_at_most_ten_clicks(
     assert services.connections.get(started[0]).secrets["token_secret"].reveal() == KEYS["ts"]
     assert services.atlas_accounts.load().company_name == "Sandbox Pharma Distribution"
     assert not wizard.ctx.draft.exists()  # a finished setup leaves no draft behind
+
+
+def test_a_proxy_password_typed_in_the_wizard_is_sealed_in_the_draft_and_vaulted(
+    make_wizard: Any, qtbot: Any, services: Any
+) -> None:
+    password = "wizard-Proxy-pw-42"
+    proxy = f"https://proxyuser:{password}@proxy.example.com:3128"
+    wizard = make_wizard()
+    started: list[str] = []
+    wizard.setup_finished.connect(started.append)
+    user = User(qtbot, wizard)
+    signin = wizard.page_at(SIGNIN)
+    signin.token.set_text(GOOD_TOKEN)
+    signin.token.edited.emit(GOOD_TOKEN)
+    user.next_when_ready(ERP_CHOICE)
+    user.click(wizard.page_at(ERP_CHOICE).buttons[ErpType.NETSUITE])
+    user.next_when_ready(INSTRUCTIONS)
+    user.next_when_ready(CREDENTIALS)
+    credentials = wizard.page_at(CREDENTIALS)
+    user.paste_into(credentials.paste_box, NETSUITE_PASTE)
+    credentials.fields["proxy"].set_text(proxy)
+    credentials.fields["proxy"].edited.emit(proxy)
+    draft = wizard.ctx.draft.path
+    qtbot.waitUntil(lambda: draft.exists() and "proxy" in draft.read_text(), timeout=3000)
+    assert password not in draft.read_text()  # sealed by the vault, like the credentials
+    user.next_when_ready(TEST)
+    assert credentials.fields["proxy"].text() == proxy  # the form keeps what was typed
+    user.next_when_ready(PREFERENCES)
+    user.next_when_ready(DISCOVERY)
+    user.next_when_ready(ACTIVATE)
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    qtbot.waitUntil(finish.isEnabled, timeout=5000)
+    user.click(finish)
+    qtbot.waitUntil(lambda: started != [], timeout=2000)
+    summary = services.connections.summary(started[0])
+    assert summary.settings["proxy"] == "https://proxyuser:****@proxy.example.com:3128"
+    assert services.connections.get(started[0]).secrets["proxy_password"].reveal() == password

@@ -23,6 +23,7 @@ from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, check_connection_
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
+from atlas_desktop.domain.proxy import masked_settings
 from atlas_desktop.domain.secrets import Secret, redact
 from atlas_desktop.engine.api import RunSummary, SyncType
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
@@ -148,7 +149,7 @@ def connection_json(summary: Any) -> dict[str, Any]:
         "erp_type": summary.erp_type.value,
         "name": summary.name,
         "status": summary.status.value,
-        "settings": dict(summary.settings),
+        "settings": masked_settings(summary.settings),  # a proxy password is write-only, like secrets
         "sync_enabled": summary.sync_enabled,
         "sync_frequency_minutes": summary.sync_frequency_minutes,
         "sync_direction": summary.sync_direction.value,

@@ -81,7 +81,7 @@ SCHEMAS: dict[str, Any] = {
             "settings": {
                 "type": "object",
                 "additionalProperties": True,
-                "description": "Non-secret settings only",
+                "description": "Non-secret settings only; a proxy address shows its password as ****",
             },
             "sync_enabled": _BOOL,
             "sync_frequency_minutes": _i(),
@@ -122,7 +122,9 @@ SCHEMAS: dict[str, Any] = {
             "settings": {
                 "type": "object",
                 "additionalProperties": True,
-                "description": "Non-secret settings to merge; null removes one",
+                "description": "Non-secret settings to merge; null removes one. A proxy's password "
+                "(http://user:password@host:port) is stored encrypted and shown as ****; sending the "
+                "address back with **** keeps it",
             },
             "secrets": {
                 "type": "object",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ from atlas_desktop.connectors.netsuite.tba import netsuite_host
 from atlas_desktop.domain.connection import ConnectionSpec, check_url
 from atlas_desktop.domain.digits import is_ascii_digits
 from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.proxy import PROXY_PASSWORD
+from atlas_desktop.domain.secrets import Secret
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
 
@@ -33,6 +35,7 @@ class NetSuiteSettings:
     overlap: timedelta
     proxy: str | None
     ca_bundle: str | None
+    proxy_password: Secret | None = field(default=None, repr=False)
 
     @property
     def uses_production_host(self) -> bool:
@@ -42,6 +45,7 @@ class NetSuiteSettings:
         return HttpSettings(
             base_url=self.base_url,
             proxy=self.proxy,
+            proxy_password=self.proxy_password,
             ca_bundle=Path(self.ca_bundle) if self.ca_bundle else None,
             max_concurrency=self.concurrency,
             system="NetSuite",
@@ -108,4 +112,5 @@ def settings_from_spec(spec: ConnectionSpec) -> NetSuiteSettings:
         overlap=timedelta(minutes=max(0.0, overlap_minutes)),
         proxy=str(settings["proxy"]) if settings.get("proxy") else None,
         ca_bundle=str(settings["ca_bundle"]) if settings.get("ca_bundle") else None,
+        proxy_password=spec.secrets.get(PROXY_PASSWORD),
     )

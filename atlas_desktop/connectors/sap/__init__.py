@@ -17,6 +17,7 @@ from atlas_desktop.connectors.sap.connector import SapConnector
 from atlas_desktop.connectors.sap.writes import Sleep
 from atlas_desktop.domain.connection import ConnectionSpec, SapAuthMode
 from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.proxy import PROXY_PASSWORD
 
 __all__ = ["OAuthToken", "SapConfig", "SapConnector", "build_connector", "check_settings"]
 
@@ -85,6 +86,7 @@ def build_connector(
     settings = HttpSettings(
         base_url=config.base_url,
         proxy=config.proxy,
+        proxy_password=spec.secrets.get(PROXY_PASSWORD),
         ca_bundle=config.ca_bundle,
         client_cert=config.client_cert,
         client_key=config.client_key,

@@ -13,11 +13,13 @@ from atlas_desktop.ui.wizard.context import AtlasIdentity, DeviceCode, DeviceTok
 class ConnectorAtlasSignIn:
     """`AtlasSignIn` for the wizard. `transport` replaces the network in tests (an httpx transport)."""
 
-    def __init__(self, *, network: Mapping[str, str] | None = None, transport: Any = None) -> None:
+    def __init__(self, *, network: Mapping[str, Any] | None = None, transport: Any = None) -> None:
         self._settings: dict[str, Any] = {"max_retries": 1, "timeout_s": 20.0}
         network = dict(network or {})
         if network.get("proxy"):
             self._settings["proxy"] = network["proxy"]
+            # The address is masked (`user:****@`); its password comes from the vault as a Secret.
+            self._settings["proxy_password"] = network.get("proxy_password")
         if network.get("ca_bundle"):
             self._settings["ca_bundle"] = Path(network["ca_bundle"])
         self._transport = transport

@@ -112,7 +112,7 @@ class WizardContext:
     engine: SyncEngine | None = None
     draft: WizardDraft | None = None
     sandbox: SandboxInfo | None = None
-    network_defaults: Mapping[str, str] = field(default_factory=dict)
+    network_defaults: Mapping[str, Any] = field(default_factory=dict)  # proxy_password: a Secret
     open_url: Callable[[str], None] | None = None
     vault_description: str = ""
     reach: Reach | None = None

@@ -201,7 +201,8 @@ class CredentialsPage(WizardPageBase):
 
     def _store(self, name: str) -> None:
         text = self.fields[name].text()
-        if self.specs[name].secret:
+        if self.specs[name].sealed:
+            self.state.fields.pop(name, None)  # a draft from an older version may hold it in plain
             if text:
                 self.state.secrets[name] = Secret(text)
             else:
@@ -235,9 +236,12 @@ class CredentialsPage(WizardPageBase):
             else:
                 self.form_error.setText(f"{error.message}. {error.fix}")
             return False
-        # The parser may normalise (e.g. the account ID); keep its form.
+        # The parser may normalise (e.g. the account ID); keep its form. Not the proxy: its settings form
+        # is masked (`user:****@`), the typed address with its password is what the next steps need.
         for name, value in spec.settings.items():
-            if name in self.fields and isinstance(value, str) and value != self.fields[name].text():
+            if name not in self.fields or self.specs[name].sealed:
+                continue
+            if isinstance(value, str) and value != self.fields[name].text():
                 self.fields[name].set_text(value)
                 self._store(name)
         return True

@@ -22,6 +22,10 @@ SAP_AUTH_LABELS: Mapping[str, str] = {
 }
 
 
+# Plain to type and to show, but vault-sealed in the wizard's draft: a proxy address can hold a password.
+SEALED_FIELDS = frozenset({"proxy"})
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
@@ -35,6 +39,11 @@ class FieldSpec:
     @property
     def secret(self) -> bool:
         return self.name in ALL_SECRET_FIELDS
+
+    @property
+    def sealed(self) -> bool:
+        """Kept as a Secret in the wizard state (sealed in its draft): credentials and the proxy."""
+        return self.secret or self.name in SEALED_FIELDS
 
 
 _NETSUITE = (
@@ -140,7 +149,7 @@ def form_values(fields: Mapping[str, str], secrets: Mapping[str, Any]) -> dict[s
     """The form's values from the wizard state: plain fields, and secrets revealed for parsing only."""
     values = dict(fields)
     for name, secret in secrets.items():
-        if name in ALL_SECRET_FIELDS and secret:
+        if (name in ALL_SECRET_FIELDS or name in SEALED_FIELDS) and secret:
             values[name] = secret.reveal()
     return values
 

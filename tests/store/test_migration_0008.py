@@ -1,4 +1,4 @@
-"""Migration 0009: existing pairs start from the ERP name their mirror holds, so nothing is rewritten."""
+"""Migration 0008: existing pairs start from the ERP name their mirror holds, so nothing is rewritten."""
 
 from __future__ import annotations
 

@@ -4,10 +4,7 @@ A name is carried to Atlas only when the ERP's changed since it was last seen (n
 never a cut of the Atlas name). Existing pairs start from the ERP name their mirror holds now, so a
 rename made after the upgrade is carried and nothing is rewritten just because the names differ.
 
-Numbered 0009 while 0008 is taken by concurrent work: whichever lands second sets its down_revision
-to the other.
-
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01
 """
@@ -17,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
