@@ -3,7 +3,8 @@
 These forms are used by scripts at headless sites; keep them stable. Secrets are never taken as
 arguments (process lists show them): only files, stdin or prompts.
 
-Exit codes: 0 done, 1 failed, 2 usage error, 3 done with item errors, 4 stopped at a preview.
+Exit codes: 0 done, 1 failed, 2 usage error, 3 done with item errors, 4 stopped at a preview,
+5 another process is running the same connection (nothing was done).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def add_engine_commands(commands: Any) -> None:
     sync.add_argument("--json", action="store_true", help="print one JSON object with the run's fields")
     sync.add_argument("--yes", action="store_true", help="approve the preview (first sync, large changes)")
     sync.add_argument("--full", action="store_true", help="read everything again, not only what changed")
+    sync.add_argument(
+        "--wait", type=float, metavar="SECONDS",
+        help="how long to wait for a run of the same connection in another process (default 5; 0: none)",
+    )  # fmt: skip
 
     mappings = commands.add_parser("mappings", help="discover, list, map or unmap items")
     actions = mappings.add_subparsers(dest="action", metavar="ACTION", required=True)

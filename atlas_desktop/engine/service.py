@@ -2,15 +2,19 @@
 
 It owns one ERP connector and one Atlas client per connection (one HTTP client each), a single
 database thread (SQLite writes serialised off the event loop), and one lock per connection so runs
-never overlap: a "Sync now" during a run waits for that run and returns its result.
+never overlap: a "Sync now" during a run waits for that run and returns its result. Across processes
+the profile's run lock (handed in) does the same: a run another process holds is refused with
+RunInProgress after a short wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -26,6 +30,7 @@ from atlas_desktop.engine.api import (
     DiscoveryProgress,
     DiscoverySummary,
     EventBus,
+    RunInProgress,
     RunStatus,
     RunSummary,
     SyncPlan,
@@ -43,6 +48,7 @@ from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
+from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunLocks, acquire
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
@@ -86,6 +92,8 @@ class EngineService:
         erp_factory: Callable[[ConnectionSpec], ErpConnector],
         atlas_factory: Callable[[], Any],
         max_change_share: float = 0.5,
+        run_locks: RunLocks | None = None,
+        run_lock_wait: float = DEFAULT_WAIT_S,
     ) -> None:
         self.repos = repos
         self.events = EventBus()
@@ -99,6 +107,8 @@ class EngineService:
         self._erp: dict[str, ErpConnector] = {}
         self._atlas: Any = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._run_locks = run_locks  # None: this process is the profile's only user (tests, in-memory)
+        self._run_lock_wait = run_lock_wait
         self._running: dict[str, asyncio.Task[RunSummary]] = {}
 
     # -- connectors -------------------------------------------------------------------------------
@@ -126,6 +136,44 @@ class EngineService:
     def _lock(self, connection_id: str) -> asyncio.Lock:
         return self._locks.setdefault(connection_id, asyncio.Lock())
 
+    @asynccontextmanager
+    async def _exclusive(self, connection_id: str) -> AsyncIterator[None]:
+        """Held by everything that changes a connection's sync state: this process's lock, then the
+        profile's, so no two runs of one connection overlap in any process (each would post the same
+        sale). Raises RunInProgress when another process still holds it after the short wait."""
+        async with self._lock(connection_id):
+            if self._run_locks is None:
+                yield
+                return
+            lock = self._run_locks(connection_id)
+            if not await acquire(lock, self._run_lock_wait):
+                pid = await asyncio.to_thread(lock.holder_pid)
+                raise RunInProgress(connection_id, await self._name(connection_id), pid)
+            try:
+                # Nobody else runs this connection now, so a run still marked running died with its process.
+                left = await self.db(self.repos.runs.mark_interrupted, connection_id)
+                if left:
+                    log.info("%d run(s) of %s left running by a stopped process: interrupted", left,
+                             connection_id)  # fmt: skip
+                yield
+            finally:
+                lock.release()
+
+    @asynccontextmanager
+    async def exclusive(self, connection_id: str) -> AsyncIterator[None]:
+        """Hold a connection as a run does, for work that must not overlap one (removing it). Refuses at
+        once, instead of waiting for it, when this process is running the connection."""
+        if self._lock(connection_id).locked():
+            raise RunInProgress(connection_id, await self._name(connection_id), os.getpid())
+        async with self._exclusive(connection_id):
+            yield
+
+    async def _name(self, connection_id: str) -> str:
+        try:
+            return str((await self.db(self._connection_summary, connection_id)).name)
+        except AtlasDesktopError:
+            return connection_id
+
     async def aclose(self) -> None:
         for task in self._running.values():
             task.cancel()
@@ -142,7 +190,7 @@ class EngineService:
 
     async def discover(self, connection_id: str) -> DiscoverySummary:
         """Read both sides, then pair Atlas rows with ERP stock by NDC, lot and location."""
-        async with self._lock(connection_id):
+        async with self._exclusive(connection_id):
             erp, atlas = await self.erp(connection_id), await self.atlas()
             puller = Puller(
                 self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas,
@@ -212,7 +260,7 @@ class EngineService:
         force_preview: bool,
         full_merge: bool,
     ) -> RunSummary:
-        async with self._lock(connection_id):
+        async with self._exclusive(connection_id):
             summary_row = await self.db(self._connection_summary, connection_id)
             options = RunOptions(
                 sync_type=sync_type,
@@ -239,10 +287,10 @@ class EngineService:
                 self.events,
             )
             summary = await runner.run(options)
-        if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
-            # The user has seen and approved the first plan: from now on the schedule may run it.
-            if self._activate_connection is not None and not summary_row.sync_enabled:
-                await self.db(self._activate_connection, connection_id)
+            if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
+                # The user has seen and approved the first plan: from now on the schedule may run it.
+                if self._activate_connection is not None and not summary_row.sync_enabled:
+                    await self.db(self._activate_connection, connection_id)
         await self._report(connection_id, summary, summary_row)
         await self._alerts(connection_id, summary)
         return summary
@@ -284,7 +332,7 @@ class EngineService:
         """Read both sides whole, independent of watermarks, and report drift: keys whose values the
         incremental reads had missed (writes still in the outbox explain theirs, so they are left out).
         With `fix`, a normal run then merges what was found, through the usual merge path."""
-        async with self._lock(connection_id):
+        async with self._exclusive(connection_id):
             erp, atlas = await self.erp(connection_id), await self.atlas()
             info = await self.db(self._connection_summary, connection_id)
             log_id = await self.db(
@@ -380,7 +428,7 @@ class ConflictResolver:
     async def resolve(self, conflict_id: int, resolution: Resolution, value: str | None) -> RunSummary:
         engine = self.engine
         conflict = await engine.db(engine.repos.conflicts.get, conflict_id)
-        async with engine._lock(conflict.connection_id):
+        async with engine._exclusive(conflict.connection_id):
             rows = await engine.db(
                 lambda: list(
                     engine.repos.mappings.merge_inputs(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from decimal import Decimal
 
 import httpx
+import pytest
 
 from atlas_desktop.app.api.signature import sign
-from atlas_desktop.engine.api import SyncType
+from atlas_desktop.app.api.webhooks import WebhookReceiver
+from atlas_desktop.engine.api import RunInProgress, SyncType
 from atlas_desktop.store.enums import MappingStatus
 from tests.webhooks.world import World
 
@@ -172,3 +175,15 @@ async def test_a_thousand_concurrent_events_coalesce_into_few_runs(world: World)
     await world.receiver.trigger.idle()
     assert 1 <= len(world.runs) <= 3, len(world.runs)
     assert all(run.sync_type is SyncType.REAL_TIME for run in world.runs)
+
+
+async def test_a_connection_another_process_runs_is_skipped_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    class BusyEngine:
+        async def sync(self, connection_id: str, *, sync_type: SyncType) -> None:
+            raise RunInProgress(connection_id, "Main NetSuite", 4242)
+
+    receiver = WebhookReceiver(None, BusyEngine())  # type: ignore[arg-type] - no webhook is looked up
+    with caplog.at_level(logging.INFO, logger="atlas_desktop.app.api.webhooks"):
+        await receiver._sync("c1")
+    [record] = [r for r in caplog.records if "already running in process 4242" in r.getMessage()]
+    assert record.levelno == logging.INFO and record.exc_info is None
