@@ -18,6 +18,7 @@ from atlas_desktop.domain.connection import check_url, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.store.db_errors import DATABASE_ERRORS, frames, sqlite_error_name, store_error
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,11 @@ def dispatch(args: argparse.Namespace) -> int:
             return HANDLERS[args.command](args, services)
     except AtlasDesktopError as error:
         return _fail(error)
+    except DATABASE_ERRORS as error:
+        # SQLAlchemy's text names the statement and its values (item data): the log gets where it
+        # happened and SQLite's code, the terminal one typed error.
+        log.error("database error %s at:\n%s", sqlite_error_name(error), frames(error))
+        return _fail(store_error(error))
 
 
 def run_gui(args: argparse.Namespace, paths: ProfilePaths) -> int:

@@ -50,6 +50,7 @@ from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunLocks, acquire
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
+from atlas_desktop.store.db_errors import translated
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
 from atlas_desktop.store.mappings import DiscoveryCounts
@@ -75,7 +76,9 @@ class DbThread:
 
     async def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        # SQLite's operational errors leave as StoreError: SQLAlchemy's own text carries the statement
+        # and its values (item data), which must reach no log, terminal or report.
+        return await loop.run_in_executor(self._executor, partial(translated, fn, *args, **kwargs))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

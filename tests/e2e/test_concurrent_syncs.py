@@ -140,6 +140,7 @@ async def test_concurrent_sync_processes_post_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("erp", ["netsuite", "sap-onprem"])
 async def test_many_rounds_of_concurrent_sync_processes(tmp_path: Path, erp: str) -> None:
     # A thousand-item catalog: runs long enough to overlap, as in the report (2,019 rows, 400 moved a round).

@@ -2,7 +2,8 @@
 
 Secrets are write-only: accepted on create and update, never returned (responses carry only the names
 of the stored credential fields). Errors answer {"error", "fix"}: 400 bad input, 404 unknown id,
-502 the ERP could not be reached or refused.
+409 another process is running the connection, 502 the ERP could not be reached or refused, 503 the
+profile's database is busy (another process writes to it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret, redact
-from atlas_desktop.engine.api import RunSummary, SyncType
+from atlas_desktop.engine.api import RunInProgress, RunSummary, SyncType
+from atlas_desktop.store.db_errors import StoreBusy
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.mappings import MappingNotFound
 from atlas_desktop.store.repositories import ConnectionNotFound
@@ -49,7 +51,7 @@ class BadRequest(Exception):
 
 
 def _guarded(handler: Handler) -> Handler:
-    """Typed errors become 400/404/502 with the fix; anything else is a logged 500 without details."""
+    """Typed errors become 400/404/409/502/503 with the fix; anything else is a logged 500 without details."""
 
     async def wrapper(request: Request) -> Response:
         try:
@@ -58,6 +60,10 @@ def _guarded(handler: Handler) -> Handler:
             return problem(400, exc.message, exc.fix)
         except _NOT_FOUND as exc:
             return problem(404, exc.message, exc.fix)
+        except RunInProgress as exc:
+            return problem(409, exc.message, exc.fix)
+        except StoreBusy as exc:
+            return problem(503, exc.message, exc.fix)
         except ConfigError as exc:
             return problem(400, exc.message, exc.fix)
         except ConnectorError as exc:

@@ -247,9 +247,10 @@ _DESCRIPTIONS = {
     400: "Bad input (the body says which field and how to fix it)",
     401: "Missing or wrong API key / signature",
     404: "Unknown connection, mapping or webhook",
-    409: "Replayed webhook signature",
+    409: "Replayed webhook signature, or another process is running the connection",
     413: "Body over 1 MB",
     502: "The ERP or Atlas could not be reached or refused",
+    503: "The profile's database is busy (another process writes to it); try again",
 }
 
 
@@ -333,7 +334,7 @@ def build_openapi() -> dict[str, Any]:
                 "Run a sync now (joins a running one); approve=true applies a preview",
                 {"200": _json("RunSummary")},
                 body=_body("SyncRequest", required=False),
-                errors=(400, 401, 404, 502),
+                errors=(400, 401, 404, 409, 502, 503),
             ),
         },
         c + "/{cid}/sync-logs": {
@@ -367,7 +368,7 @@ def build_openapi() -> dict[str, Any]:
             "post": _op(
                 "Auto-discover mappings by NDC, lot and location",
                 {"200": _json("Discovery")},
-                errors=(400, 401, 404, 502),
+                errors=(400, 401, 404, 409, 502, 503),
             ),
         },
         c + "/{cid}/mappings/{mapping_id}": {
