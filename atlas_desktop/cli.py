@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="one JSON array on stdout")
     rem = conn_commands.add_parser("remove", help="remove a connection and its stored credentials")
     rem.add_argument("id")
+    rem.add_argument(
+        "--force", action="store_true", help="remove it even with writes waiting or in doubt (discards them)"
+    )
     tst = conn_commands.add_parser("test", help="run the connection test, one line per step")
     tst.add_argument("id")
 

@@ -19,6 +19,7 @@ from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.db_errors import DATABASE_ERRORS, frames, sqlite_error_name, store_error
+from atlas_desktop.store.repositories import UnsettledWrites
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +100,36 @@ def _connections(args: argparse.Namespace, services: Services) -> int:
     if args.action == "list":
         return list_connections(services, as_json=args.json)
     if args.action == "remove":
-        services.connections.remove(args.id)
-        print(f"removed {args.id}")
-        return EXIT_OK
+        return remove_connection(args.id, services, force=args.force)
     if args.action == "test":
         return test_connection(args.id, services)
     raise AssertionError(args.action)
+
+
+def remove_connection(connection_id: str, services: Services, *, force: bool) -> int:
+    """Never while a run of it is going on (its rows would vanish under it), never silently discarding
+    writes decided but not confirmed: those need a sync, or `--force`."""
+    from atlas_desktop.app.sync_commands import already_running
+    from atlas_desktop.engine.api import RunInProgress
+    from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S
+
+    name = services.connections.summary(connection_id).name  # an unknown id fails here, cleanly
+    lock = services.locks.run(connection_id)
+    if not lock.acquire(wait=DEFAULT_WAIT_S):
+        return already_running(RunInProgress(connection_id, name, lock.holder_pid()), as_json=False)
+    try:
+        discarded = services.connections.remove(connection_id, force=force)
+    except UnsettledWrites as refused:
+        fix = (
+            f"run `atlas-desktop sync {connection_id}` to settle them, or "
+            f"`atlas-desktop connections remove {connection_id} --force` to discard them"
+        )
+        print(f"error: {refused.message}\nfix: {fix}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        lock.release()
+    print(f"removed {connection_id}" + (f" (discarded {discarded.describe()})" if discarded.total else ""))
+    return EXIT_OK
 
 
 def _read_json_file(file: str) -> object:

@@ -28,7 +28,7 @@ from atlas_desktop.engine.api import RunInProgress, RunSummary, SyncType
 from atlas_desktop.store.db_errors import StoreBusy
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.mappings import MappingNotFound
-from atlas_desktop.store.repositories import ConnectionNotFound
+from atlas_desktop.store.repositories import ConnectionNotFound, UnsettledWrites
 from atlas_desktop.store.runs import RunNotFound
 from atlas_desktop.store.webhooks import DEFAULT_HOST, DEFAULT_PORT, WebhookNotFound, WebhookView
 
@@ -121,6 +121,15 @@ def _choice(value: Any, enum: Any, name: str) -> Any:
         return enum(value)
     except ValueError:
         raise BadRequest(f"{name} must be one of {', '.join(m.value for m in enum)}") from None
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    text = request.query_params.get(name)
+    if text is None:
+        return False
+    if text not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false")
+    return text == "true"
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -366,8 +375,20 @@ class ManagementApi:
         return JSONResponse(connection_json(await self._summary(cid)))
 
     async def delete_connection(self, request: Request) -> Response:
+        """409 with the counts while writes are pending or in doubt (a sync settles them), unless
+        ?force=true; 409 too while a run of the connection goes on, in this process or another."""
         cid = request.path_params["cid"]
-        await self._db(self.services.connections.with_source("api", actor="api:management").remove, cid)
+        force = _bool_param(request, "force")
+        await self._summary(cid)  # 404 before taking the run lock of a connection that is not there
+        remove = self.services.connections.with_source("api", actor="api:management").remove
+        try:
+            async with self.engine.exclusive(cid):
+                await self._db(remove, cid, force=force)
+        except UnsettledWrites as refused:
+            fix = "Sync the connection to settle them, or send DELETE with ?force=true to discard them."
+            body = {"error": redact(refused.message), "fix": fix,
+                    "pending": refused.writes.pending, "in_doubt": refused.writes.in_doubt}  # fmt: skip
+            return JSONResponse(body, status_code=409)
         await self._forget_connector(cid)
         if self.receiver is not None:
             self.receiver.forget(cid)

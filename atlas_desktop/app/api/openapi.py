@@ -72,6 +72,10 @@ _WEBHOOK = {
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _s(), "fix": _s()}),
+    # A removal refused for unsettled writes names their counts; one refused for a running run does not.
+    "Refusal": _obj(
+        {"error": _s(), "fix": _s(), "pending": _i(), "in_doubt": _i()}, required=["error", "fix"]
+    ),
     "Connection": _obj(
         {
             "id": _s(),
@@ -319,9 +323,17 @@ def build_openapi() -> dict[str, Any]:
                 body=_body("ConnectionUpdate"),
             ),
             "delete": _op(
-                "Remove a connection, its credentials and everything synced for it",
-                _NO_CONTENT,
-                errors=(401, 404),
+                "Remove a connection, its credentials and everything synced for it; refused (409) while "
+                "writes are pending or in doubt unless force=true, or while a run of it goes on",
+                {
+                    **_NO_CONTENT,
+                    "409": {
+                        "description": "Unsettled writes, or a run of it goes on",
+                        "content": {"application/json": {"schema": _ref("Refusal")}},
+                    },
+                },
+                params=[_query("force", {"type": "string", "enum": ["true", "false"]})],
+                errors=(400, 401, 404, 503),
             ),
         },
         c + "/{cid}/test": {
