@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -30,7 +29,6 @@ from atlas_desktop.engine.api import (
     DiscoveryProgress,
     DiscoverySummary,
     EventBus,
-    RunInProgress,
     RunStatus,
     RunSummary,
     SyncPlan,
@@ -48,7 +46,7 @@ from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
-from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunLocks, acquire
+from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunGate, RunLocks
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner
 from atlas_desktop.store.db_errors import translated
 from atlas_desktop.store.decisions import DecisionDraft
@@ -109,9 +107,9 @@ class EngineService:
         self._max_change_share = max_change_share
         self._erp: dict[str, ErpConnector] = {}
         self._atlas: Any = None
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._run_locks = run_locks  # None: this process is the profile's only user (tests, in-memory)
-        self._run_lock_wait = run_lock_wait
+        self._gate = RunGate(
+            run_locks, wait=run_lock_wait, name_of=self._name, on_taken=self._close_interrupted
+        )
         self._running: dict[str, asyncio.Task[RunSummary]] = {}
 
     # -- connectors -------------------------------------------------------------------------------
@@ -136,40 +134,21 @@ class EngineService:
         if connector is not None:
             await connector.aclose()
 
-    def _lock(self, connection_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(connection_id, asyncio.Lock())
+    def _exclusive(self, connection_id: str) -> AbstractAsyncContextManager[None]:
+        """Held by everything that changes a connection's sync state (RunInProgress if another process
+        still runs it after the short wait)."""
+        return self._gate.hold(connection_id)
 
-    @asynccontextmanager
-    async def _exclusive(self, connection_id: str) -> AsyncIterator[None]:
-        """Held by everything that changes a connection's sync state: this process's lock, then the
-        profile's, so no two runs of one connection overlap in any process (each would post the same
-        sale). Raises RunInProgress when another process still holds it after the short wait."""
-        async with self._lock(connection_id):
-            if self._run_locks is None:
-                yield
-                return
-            lock = self._run_locks(connection_id)
-            if not await acquire(lock, self._run_lock_wait):
-                pid = await asyncio.to_thread(lock.holder_pid)
-                raise RunInProgress(connection_id, await self._name(connection_id), pid)
-            try:
-                # Nobody else runs this connection now, so a run still marked running died with its process.
-                left = await self.db(self.repos.runs.mark_interrupted, connection_id)
-                if left:
-                    log.info("%d run(s) of %s left running by a stopped process: interrupted", left,
-                             connection_id)  # fmt: skip
-                yield
-            finally:
-                lock.release()
-
-    @asynccontextmanager
-    async def exclusive(self, connection_id: str) -> AsyncIterator[None]:
+    def exclusive(self, connection_id: str) -> AbstractAsyncContextManager[None]:
         """Hold a connection as a run does, for work that must not overlap one (removing it). Refuses at
-        once, instead of waiting for it, when this process is running the connection."""
-        if self._lock(connection_id).locked():
-            raise RunInProgress(connection_id, await self._name(connection_id), os.getpid())
-        async with self._exclusive(connection_id):
-            yield
+        once, instead of queueing, when this process is running the connection."""
+        return self._gate.hold(connection_id, queue_here=False)
+
+    async def _close_interrupted(self, connection_id: str) -> None:
+        # Nobody else runs this connection now, so a run still marked running died with its process.
+        left = await self.db(self.repos.runs.mark_interrupted, connection_id)
+        if left:
+            log.info("%d run(s) of %s left running by a stopped process: interrupted", left, connection_id)
 
     async def _name(self, connection_id: str) -> str:
         try:

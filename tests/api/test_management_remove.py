@@ -49,7 +49,7 @@ async def test_delete_refuses_unsettled_writes_with_their_counts_unless_forced(
 async def test_delete_and_sync_are_refused_while_another_process_runs_the_connection(
     world: World, api_key: str
 ) -> None:
-    world.engine._run_lock_wait = 0.1  # the test need not wait the default 5 s for the refusal
+    world.engine._gate.wait = 0.1  # the test need not wait the default 5 s for the refusal
     lock = ProcessLocks(world.services.paths.locks).run(world.connection_id)  # another process's handle
     assert lock.acquire()
     try:
