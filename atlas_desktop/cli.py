@@ -25,6 +25,16 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds from 0 to 3600")
+    return value
+
+
 def add_engine_commands(commands: Any) -> None:
     """sync, mappings, conflicts, agent: the commands that drive the engine."""
     sync = commands.add_parser("sync", help="run one sync of a connection now and print its summary")
@@ -33,7 +43,7 @@ def add_engine_commands(commands: Any) -> None:
     sync.add_argument("--yes", action="store_true", help="approve the preview (first sync, large changes)")
     sync.add_argument("--full", action="store_true", help="read everything again, not only what changed")
     sync.add_argument(
-        "--wait", type=float, metavar="SECONDS",
+        "--wait", type=_seconds, metavar="SECONDS",
         help="how long to wait for a run of the same connection in another process (default 5; 0: none)",
     )  # fmt: skip
 

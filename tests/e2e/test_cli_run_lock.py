@@ -53,3 +53,9 @@ def test_a_refused_command_prints_one_line_naming_the_connection_and_the_process
     assert len(lines) == 1, result.stderr
     assert f"a sync of Main NetSuite is already running in process {os.getpid()}" in lines[0]
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("wait", ["-1", "nan", "inf", "soon"])
+def test_a_wait_that_is_not_a_number_of_seconds_is_a_usage_error(tmp_path: Path, wait: str) -> None:
+    result = run_cli(tmp_path / "home", "sync", "any-id", "--wait", wait)
+    assert result.returncode == 2 and "is not a number of seconds" in result.stderr
