@@ -3,7 +3,8 @@
 These forms are used by scripts at headless sites; keep them stable. Secrets are never taken as
 arguments (process lists show them): only files, stdin or prompts.
 
-Exit codes: 0 done, 1 failed, 2 usage error, 3 done with item errors, 4 stopped at a preview.
+Exit codes: 0 done, 1 failed, 2 usage error, 3 done with item errors, 4 stopped at a preview,
+5 another process is running the same connection (nothing was done).
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds from 0 to 3600")
+    return value
+
+
 def add_engine_commands(commands: Any) -> None:
     """sync, mappings, conflicts, agent: the commands that drive the engine."""
     sync = commands.add_parser("sync", help="run one sync of a connection now and print its summary")
@@ -31,6 +42,10 @@ def add_engine_commands(commands: Any) -> None:
     sync.add_argument("--json", action="store_true", help="print one JSON object with the run's fields")
     sync.add_argument("--yes", action="store_true", help="approve the preview (first sync, large changes)")
     sync.add_argument("--full", action="store_true", help="read everything again, not only what changed")
+    sync.add_argument(
+        "--wait", type=_seconds, metavar="SECONDS",
+        help="how long to wait for a run of the same connection in another process (default 5; 0: none)",
+    )  # fmt: skip
 
     mappings = commands.add_parser("mappings", help="discover, list, map or unmap items")
     actions = mappings.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -118,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="one JSON array on stdout")
     rem = conn_commands.add_parser("remove", help="remove a connection and its stored credentials")
     rem.add_argument("id")
+    rem.add_argument(
+        "--force", action="store_true", help="remove it even with writes waiting or in doubt (discards them)"
+    )
     tst = conn_commands.add_parser("test", help="run the connection test, one line per step")
     tst.add_argument("id")
 

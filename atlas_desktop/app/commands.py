@@ -19,7 +19,9 @@ from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.proxy import masked_settings
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.factory import check_connector_settings
+from atlas_desktop.store.db_errors import DATABASE_ERRORS, frames, sqlite_error_name, store_error
 from atlas_desktop.store.keys import take_env_passphrase
+from atlas_desktop.store.repositories import UnsettledWrites
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,11 @@ def dispatch(args: argparse.Namespace) -> int:
             return HANDLERS[args.command](args, services)
     except AtlasDesktopError as error:
         return _fail(error)
+    except DATABASE_ERRORS as error:
+        # SQLAlchemy's text names the statement and its values (item data): the log gets where it
+        # happened and SQLite's code, the terminal one typed error.
+        log.error("database error %s at:\n%s", sqlite_error_name(error), frames(error))
+        return _fail(store_error(error))
 
 
 def run_gui(args: argparse.Namespace, paths: ProfilePaths, passphrase_env: dict[str, str]) -> int:
@@ -103,12 +110,36 @@ def _connections(args: argparse.Namespace, services: Services) -> int:
     if args.action == "list":
         return list_connections(services, as_json=args.json)
     if args.action == "remove":
-        services.connections.remove(args.id)
-        print(f"removed {args.id}")
-        return EXIT_OK
+        return remove_connection(args.id, services, force=args.force)
     if args.action == "test":
         return test_connection(args.id, services)
     raise AssertionError(args.action)
+
+
+def remove_connection(connection_id: str, services: Services, *, force: bool) -> int:
+    """Never while a run of it is going on (its rows would vanish under it), never silently discarding
+    writes decided but not confirmed: those need a sync, or `--force`."""
+    from atlas_desktop.app.sync_commands import already_running
+    from atlas_desktop.engine.api import RunInProgress
+    from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S
+
+    name = services.connections.summary(connection_id).name  # an unknown id fails here, cleanly
+    lock = services.locks.run(connection_id)
+    if not lock.acquire(wait=DEFAULT_WAIT_S):
+        return already_running(RunInProgress(connection_id, name, lock.holder_pid()), as_json=False)
+    try:
+        discarded = services.connections.remove(connection_id, force=force)
+    except UnsettledWrites as refused:
+        fix = (
+            f"run `atlas-desktop sync {connection_id}` to settle them, or "
+            f"`atlas-desktop connections remove {connection_id} --force` to discard them"
+        )
+        print(f"error: {refused.message}\nfix: {fix}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        lock.release()
+    print(f"removed {connection_id}" + (f" (discarded {discarded.describe()})" if discarded.total else ""))
+    return EXIT_OK
 
 
 MAX_CREDENTIALS_BYTES = 1_000_000  # a credentials file is a few kB; /dev/zero must not fill memory

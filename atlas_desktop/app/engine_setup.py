@@ -9,6 +9,7 @@ from atlas_desktop.connectors.atlas import build_client
 from atlas_desktop.domain.connection import ConnectionSpec
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
+from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S
 from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.conflicts import ConflictRepository
@@ -51,8 +52,11 @@ def atlas_client_factory(services: Services, **options: Any) -> Any:
     return build
 
 
-def build_engine(services: Services, **connector_options: Any) -> EngineService:
-    """`connector_options` reach every connector factory (tests pass `transport=` here)."""
+def build_engine(
+    services: Services, *, run_lock_wait: float = DEFAULT_WAIT_S, **connector_options: Any
+) -> EngineService:
+    """`connector_options` reach every connector factory (tests pass `transport=` here); a run waits up to
+    `run_lock_wait` seconds for one of the same connection in another process to end."""
     network = services.settings.network_overrides()
 
     def spec_for(connection_id: str) -> ConnectionSpec:
@@ -69,4 +73,6 @@ def build_engine(services: Services, **connector_options: Any) -> EngineService:
         erp_factory=lambda spec: build_erp_connector(spec, **connector_options),
         atlas_factory=atlas_client_factory(services, **atlas_options),
         max_change_share=float(services.settings.get("max_change_share")),
+        run_locks=services.locks.run,  # one run per connection across the window, the agent and commands
+        run_lock_wait=run_lock_wait,
     )

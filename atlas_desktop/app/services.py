@@ -19,7 +19,7 @@ from atlas_desktop.store.db import Store
 from atlas_desktop.store.keys import KeySource, VaultError, choose_key_source
 from atlas_desktop.store.process_locks import ProcessLocks
 from atlas_desktop.store.profile_secrets import ProfileSecrets
-from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository
+from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository, OpenWrites
 from atlas_desktop.store.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,14 @@ class AuditedConnections:
         self._record("connection_added", connection_id, {"erp_type": spec.erp_type.value, "name": spec.name})
         return connection_id
 
-    def remove(self, connection_id: str) -> None:
-        self._repository.remove(connection_id)
-        self._record("connection_removed", connection_id, {})
+    def remove(self, connection_id: str, *, force: bool = False) -> OpenWrites:
+        """Refuses (UnsettledWrites) while writes are pending or in doubt, unless `force`; the audit entry
+        says how many a forced removal discarded."""
+        discarded = self._repository.remove(connection_id, force=force)
+        self._record("connection_removed", connection_id, {
+            "discarded_writes": discarded.total, "pending": discarded.pending, "in_doubt": discarded.in_doubt,
+        })  # fmt: skip
+        return discarded
 
     def update(self, connection_id: str, **changes: Any) -> None:
         self._repository.update(connection_id, **changes)

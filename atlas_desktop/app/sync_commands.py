@@ -11,22 +11,41 @@ from typing import Any
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.services import Services
-from atlas_desktop.engine.api import RunStatus, RunSummary, SyncType
+from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary, SyncType
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.enums import MappingStatus, Resolution
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW, EXIT_ALREADY_RUNNING = 0, 1, 2, 3, 4, 5
 
 
-def _with_engine(services: Services, work: Callable[[EngineService], Awaitable[int]]) -> int:
+def _with_engine(
+    services: Services,
+    work: Callable[[EngineService], Awaitable[int]],
+    *,
+    as_json: bool = False,
+    wait: float | None = None,
+) -> int:
     async def main() -> int:
-        engine = build_engine(services)
+        engine = build_engine(services) if wait is None else build_engine(services, run_lock_wait=wait)
         try:
             return await work(engine)
+        except RunInProgress as busy:
+            return already_running(busy, as_json=as_json)
         finally:
             await engine.aclose()
 
     return asyncio.run(main())
+
+
+def already_running(busy: RunInProgress, *, as_json: bool) -> int:
+    """Another process runs the connection: one line (or one JSON object) and its own exit code, so a
+    scheduler can tell "skipped, someone else is on it" from a failure."""
+    if as_json:
+        print(json.dumps({"status": "already_running", "connection_id": busy.connection_id, "pid": busy.pid,
+                          "error_message": busy.message, "fix": busy.fix}))  # fmt: skip
+    else:
+        print(f"{busy.message}. {busy.fix}", file=sys.stderr)
+    return EXIT_ALREADY_RUNNING
 
 
 def summary_json(summary: RunSummary) -> dict[str, Any]:
@@ -87,7 +106,7 @@ def run_sync(args: argparse.Namespace, services: Services) -> int:
             _print_summary(summary)
         return exit_code(summary)
 
-    return _with_engine(services, work)
+    return _with_engine(services, work, as_json=args.json, wait=args.wait)
 
 
 def run_mappings(args: argparse.Namespace, services: Services) -> int:
@@ -134,7 +153,7 @@ def run_mappings(args: argparse.Namespace, services: Services) -> int:
             return EXIT_OK
         raise AssertionError(args.action)
 
-    return _with_engine(services, work)
+    return _with_engine(services, work, as_json=bool(getattr(args, "json", False)))
 
 
 def _mapping_json(row: Any) -> dict[str, Any]:
@@ -168,7 +187,7 @@ def run_conflicts(args: argparse.Namespace, services: Services) -> int:
         _print_summary(summary)
         return exit_code(summary)
 
-    return _with_engine(services, work)
+    return _with_engine(services, work, as_json=bool(getattr(args, "json", False)))
 
 
 def _conflict_json(row: Any) -> dict[str, Any]:
@@ -196,7 +215,7 @@ def run_reconcile(args: argparse.Namespace, services: Services) -> int:
             return exit_code(report.fix)
         return EXIT_ITEM_ERRORS if report.drift else EXIT_OK
 
-    return _with_engine(services, work)
+    return _with_engine(services, work, as_json=bool(getattr(args, "json", False)))
 
 
 def run_replay(args: argparse.Namespace, services: Services) -> int:
@@ -208,7 +227,7 @@ def run_replay(args: argparse.Namespace, services: Services) -> int:
             _print_summary(summary)
         return exit_code(summary)
 
-    return _with_engine(services, work)
+    return _with_engine(services, work, as_json=bool(getattr(args, "json", False)))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Services], int]] = {

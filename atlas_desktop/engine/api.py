@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.model import ConnectionReport
 
 
@@ -81,6 +82,23 @@ class RunSummary:
     started_at: datetime | None = None
     plan: SyncPlan | None = None
     error_message: str | None = None
+
+
+class RunInProgress(AtlasDesktopError):
+    """Another process (the window, the agent or a command) is running this connection right now.
+
+    Raised instead of a second, overlapping run: two runs of one connection would each carry the same
+    sale across, and post it twice.
+    """
+
+    kind = ErrorKind.CONFLICT
+    default_fix = "Wait for that run to finish: it carries the same changes. Run again afterwards if needed."
+
+    def __init__(self, connection_id: str, name: str, pid: int | None) -> None:
+        where = f"process {pid}" if pid is not None else "another process"
+        super().__init__(f"a sync of {name} is already running in {where}")
+        self.connection_id = connection_id
+        self.pid = pid
 
 
 # Events: plain dataclasses published on the engine's bus; the UI bridge re-emits them as signals.

@@ -21,7 +21,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from atlas_desktop.domain.errors import AtlasDesktopError, AuthFailed
-from atlas_desktop.engine.api import SyncType
+from atlas_desktop.engine.api import RunInProgress, SyncType
 
 log = logging.getLogger(__name__)
 WATCHDOG_SECONDS = 30
@@ -104,7 +104,7 @@ class SyncScheduler:
                 continue
             if self._scheduler.get_job(f"reconcile:{connection.connection_id}") is None:
                 self._scheduler.add_job(
-                    self._run_sync,
+                    self._scheduled_run,
                     "cron",
                     hour=RECONCILE_HOUR,
                     minute=30,
@@ -129,8 +129,12 @@ class SyncScheduler:
                 next_run_time=now + self._first_delay,
             )
 
-    async def _scheduled_run(self, connection_id: str) -> None:
-        await self._run_sync(connection_id, SyncType.SCHEDULED)
+    async def _scheduled_run(self, connection_id: str, sync_type: SyncType = SyncType.SCHEDULED) -> None:
+        try:
+            await self._run_sync(connection_id, sync_type)
+        except RunInProgress as busy:
+            # Another process (the window, the agent, a command) is on it: its run carries the changes.
+            log.info("%s run of %s skipped: %s", sync_type.value, connection_id, busy.message)
 
     async def _watchdog(self) -> None:
         wall, mono = time.time(), time.monotonic()
@@ -171,11 +175,21 @@ class ChangeFeedTrigger:
                 self._cursor = batch.cursor
                 if batch.changes or batch.rejected:  # a refused row is reported by a run, at once
                     await asyncio.sleep(REAL_TIME_DEBOUNCE_S)
-                    await self._on_change()
+                    await self._run()
         except AuthFailed as error:
             log.warning("Atlas change feed stopped: %s", error.message)
         except AtlasDesktopError as error:  # pragma: no cover - follow_changes reconnects by itself
             log.warning("Atlas change feed stopped: %s", error.message)
+
+    async def _run(self) -> None:
+        """One real-time run; a run that cannot start now never stops the feed (the next change or the
+        schedule brings it)."""
+        try:
+            await self._on_change()
+        except RunInProgress as busy:
+            log.info("real-time run skipped: %s", busy.message)
+        except AtlasDesktopError as error:
+            log.warning("real-time run not started: %s", error.message)
 
     async def stop(self) -> None:
         if self._task is not None:

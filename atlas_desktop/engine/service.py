@@ -2,7 +2,9 @@
 
 It owns one ERP connector and one Atlas client per connection (one HTTP client each), a single
 database thread (SQLite writes serialised off the event loop), and one lock per connection so runs
-never overlap: a "Sync now" during a run waits for that run and returns its result.
+never overlap: a "Sync now" during a run waits for that run and returns its result. Across processes
+the profile's run lock (handed in) does the same: a run another process holds is refused with
+RunInProgress after a short wait.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -43,7 +46,9 @@ from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
+from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunGate, RunLocks
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner, report_doubles
+from atlas_desktop.store.db_errors import translated
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
 from atlas_desktop.store.mappings import DiscoveryCounts
@@ -69,7 +74,9 @@ class DbThread:
 
     async def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        # SQLite's operational errors leave as StoreError: SQLAlchemy's own text carries the statement
+        # and its values (item data), which must reach no log, terminal or report.
+        return await loop.run_in_executor(self._executor, partial(translated, fn, *args, **kwargs))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -86,6 +93,8 @@ class EngineService:
         erp_factory: Callable[[ConnectionSpec], ErpConnector],
         atlas_factory: Callable[[], Any],
         max_change_share: float = 0.5,
+        run_locks: RunLocks | None = None,
+        run_lock_wait: float = DEFAULT_WAIT_S,
     ) -> None:
         self.repos = repos
         self.events = EventBus()
@@ -98,7 +107,9 @@ class EngineService:
         self._max_change_share = max_change_share
         self._erp: dict[str, ErpConnector] = {}
         self._atlas: Any = None
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._gate = RunGate(
+            run_locks, wait=run_lock_wait, name_of=self._name, on_taken=self._close_interrupted
+        )
         self._running: dict[str, asyncio.Task[RunSummary]] = {}
 
     # -- connectors -------------------------------------------------------------------------------
@@ -123,8 +134,27 @@ class EngineService:
         if connector is not None:
             await connector.aclose()
 
-    def _lock(self, connection_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(connection_id, asyncio.Lock())
+    def _exclusive(self, connection_id: str) -> AbstractAsyncContextManager[None]:
+        """Held by everything that changes a connection's sync state (RunInProgress if another process
+        still runs it after the short wait)."""
+        return self._gate.hold(connection_id)
+
+    def exclusive(self, connection_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold a connection as a run does, for work that must not overlap one (removing it). Refuses at
+        once, instead of queueing, when this process is running the connection."""
+        return self._gate.hold(connection_id, queue_here=False)
+
+    async def _close_interrupted(self, connection_id: str) -> None:
+        # Nobody else runs this connection now, so a run still marked running died with its process.
+        left = await self.db(self.repos.runs.mark_interrupted, connection_id)
+        if left:
+            log.info("%d run(s) of %s left running by a stopped process: interrupted", left, connection_id)
+
+    async def _name(self, connection_id: str) -> str:
+        try:
+            return str((await self.db(self._connection_summary, connection_id)).name)
+        except AtlasDesktopError:
+            return connection_id
 
     async def aclose(self) -> None:
         for task in self._running.values():
@@ -142,7 +172,7 @@ class EngineService:
 
     async def discover(self, connection_id: str) -> DiscoverySummary:
         """Read both sides, then pair Atlas rows with ERP stock by NDC, lot and location."""
-        async with self._lock(connection_id):
+        async with self._exclusive(connection_id):
             erp, atlas = await self.erp(connection_id), await self.atlas()
             puller = Puller(
                 self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas,
@@ -216,7 +246,7 @@ class EngineService:
         force_preview: bool,
         full_merge: bool,
     ) -> RunSummary:
-        async with self._lock(connection_id):
+        async with self._exclusive(connection_id):
             summary_row = await self.db(self._connection_summary, connection_id)
             options = RunOptions(
                 sync_type=sync_type,
@@ -243,10 +273,10 @@ class EngineService:
                 self.events,
             )
             summary = await runner.run(options)
-        if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
-            # The user has seen and approved the first plan: from now on the schedule may run it.
-            if self._activate_connection is not None and not summary_row.sync_enabled:
-                await self.db(self._activate_connection, connection_id)
+            if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
+                # The user has seen and approved the first plan: from now on the schedule may run it.
+                if self._activate_connection is not None and not summary_row.sync_enabled:
+                    await self.db(self._activate_connection, connection_id)
         await self._report(connection_id, summary, summary_row)
         await self._alerts(connection_id, summary)
         return summary
@@ -288,7 +318,7 @@ class EngineService:
         """Read both sides whole, independent of watermarks, and report drift: keys whose values the
         incremental reads had missed (writes still in the outbox explain theirs, so they are left out).
         With `fix`, a normal run then merges what was found, through the usual merge path."""
-        async with self._lock(connection_id):
+        async with self._exclusive(connection_id):
             erp, atlas = await self.erp(connection_id), await self.atlas()
             info = await self.db(self._connection_summary, connection_id)
             log_id = await self.db(
@@ -404,7 +434,7 @@ class ConflictResolver:
     async def resolve(self, conflict_id: int, resolution: Resolution, value: str | None) -> RunSummary:
         engine = self.engine
         conflict = await engine.db(engine.repos.conflicts.get, conflict_id)
-        async with engine._lock(conflict.connection_id):
+        async with engine._exclusive(conflict.connection_id):
             rows = await engine.db(
                 lambda: list(
                     engine.repos.mappings.merge_inputs(

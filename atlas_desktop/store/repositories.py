@@ -21,7 +21,7 @@ from atlas_desktop.domain.connection import (
     check_proxy,
     check_url,
 )
-from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ErrorKind
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.proxy import (
     PROXY,
@@ -37,11 +37,12 @@ from atlas_desktop.store.enums import (
     AtlasAuthMethod,
     ConflictPolicy,
     ConnectionStatus,
+    OutboxStatus,
     SyncDirection,
     SyncLogStatus,
     webhook_owner,
 )
-from atlas_desktop.store.models import AtlasAccountRow, ConnectionRow, SecretRow, WebhookRow
+from atlas_desktop.store.models import AtlasAccountRow, ConnectionRow, OutboxRow, SecretRow, WebhookRow
 from atlas_desktop.store.types import utcnow
 from atlas_desktop.store.vault import Vault
 
@@ -63,6 +64,47 @@ class ConnectionNotFound(ConfigError):
             fix="It may have been removed; pick a connection from the list.",
         )
         self.connection_id = connection_id
+
+
+@dataclass(frozen=True)
+class OpenWrites:
+    """A connection's outbox writes not settled yet: each is a sale or a receipt still to carry across."""
+
+    pending: int = 0  # decided, not sent yet
+    in_doubt: int = 0  # sent (or being sent) without an answer: may have landed
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.in_doubt
+
+    def describe(self) -> str:
+        return f"{self.pending} write(s) waiting to be sent and {self.in_doubt} in doubt"
+
+
+class UnsettledWrites(AtlasDesktopError):
+    """Removing the connection would silently discard writes that were decided but not confirmed."""
+
+    kind = ErrorKind.CONFLICT
+    default_fix = "Run a sync of the connection to settle them first, or force the removal to discard them."
+
+    def __init__(self, name: str, writes: OpenWrites) -> None:
+        super().__init__(f"connection '{name}' has {writes.describe()}; removing it would discard them")
+        self.writes = writes
+
+
+_OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
+
+
+def _open_writes(session: Session, connection_id: str) -> OpenWrites:
+    counts = dict(
+        session.execute(
+            sa.select(OutboxRow.status, sa.func.count())
+            .where(OutboxRow.connection_id == connection_id, OutboxRow.status.in_(_OPEN))
+            .group_by(OutboxRow.status)
+        ).all()
+    )
+    in_doubt = counts.get(OutboxStatus.SENDING, 0) + counts.get(OutboxStatus.IN_DOUBT, 0)
+    return OpenWrites(pending=counts.get(OutboxStatus.PENDING, 0), in_doubt=in_doubt)
 
 
 def check_settings(changes: Mapping[str, Any]) -> None:
@@ -220,10 +262,22 @@ class ConnectionRepository:
                 secrets=_secrets_of(session, self._vault, connection_id),
             )
 
-    def remove(self, connection_id: str) -> None:
-        """Delete the connection, its credentials, its webhooks' secrets and every dependent row."""
+    def open_writes(self, connection_id: str) -> OpenWrites:
+        with self._store.session() as session:
+            self._row(session, connection_id)
+            return _open_writes(session, connection_id)
+
+    def remove(self, connection_id: str, *, force: bool = False) -> OpenWrites:
+        """Delete the connection, its credentials, its webhooks' secrets and every dependent row.
+
+        Refuses (UnsettledWrites) while outbox writes are pending or in doubt, unless `force`; counted in
+        the deleting transaction, so no write recorded meanwhile is lost unseen. Returns what was discarded.
+        """
         with self._store.session() as session:
             row = self._row(session, connection_id)
+            writes = _open_writes(session, connection_id)
+            if writes.total and not force:
+                raise UnsettledWrites(row.connection_name, writes)
             hook_ids = session.scalars(
                 sa.select(WebhookRow.id).where(WebhookRow.connection_id == connection_id)
             )
@@ -231,6 +285,7 @@ class ConnectionRepository:
             session.execute(sa.delete(SecretRow).where(SecretRow.owner_id.in_(owners)))
             # Mappings, logs, outbox, conflicts, watermarks and webhooks go by ON DELETE CASCADE.
             session.delete(row)
+            return writes
 
     def update_settings(self, connection_id: str, **changes: Any) -> None:
         """Merge `changes` into the non-secret settings; a value of None removes that setting.

@@ -96,7 +96,7 @@ def test_add_get_list_remove(repo: ConnectionRepository, store: Store) -> None:
         )
     with store.session() as session:
         session.add(SecretRow(owner_id=webhook_owner("hook-1"), field="webhook_secret", ciphertext=b"x" * 40))
-    repo.remove(ns_id)
+    assert repo.remove(ns_id, force=True).pending == 1  # the pending write is discarded with it
     assert [s.id for s in repo.list()] == [sap_id]
     with store.session() as session:
         owners = set(session.scalars(sa.select(SecretRow.owner_id)))

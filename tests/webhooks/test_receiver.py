@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from decimal import Decimal
 
 import httpx
+import pytest
 
 from atlas_desktop.app.api.signature import sign
-from atlas_desktop.engine.api import SyncType
+from atlas_desktop.app.api.webhooks import WebhookReceiver
+from atlas_desktop.engine.api import RunInProgress, SyncType
 from atlas_desktop.store.enums import MappingStatus
 from tests.webhooks.world import World
 
@@ -181,3 +184,15 @@ async def test_the_design_plans_event_type_shape_is_accepted(world: World) -> No
     assert response.status_code == 202 and response.json()["status"] == "accepted"
     await world.receiver.trigger.idle()
     assert [run.sync_type for run in world.runs] == [SyncType.REAL_TIME]
+
+
+async def test_a_connection_another_process_runs_is_skipped_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    class BusyEngine:
+        async def sync(self, connection_id: str, *, sync_type: SyncType) -> None:
+            raise RunInProgress(connection_id, "Main NetSuite", 4242)
+
+    receiver = WebhookReceiver(None, BusyEngine())  # type: ignore[arg-type] - no webhook is looked up
+    with caplog.at_level(logging.INFO, logger="atlas_desktop.app.api.webhooks"):
+        await receiver._sync("c1")
+    [record] = [r for r in caplog.records if "already running in process 4242" in r.getMessage()]
+    assert record.levelno == logging.INFO and record.exc_info is None

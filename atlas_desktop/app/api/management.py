@@ -2,7 +2,8 @@
 
 Secrets are write-only: accepted on create and update, never returned (responses carry only the names
 of the stored credential fields). Errors answer {"error", "fix"}: 400 bad input, 404 unknown id,
-502 the ERP could not be reached or refused.
+409 another process is running the connection, 502 the ERP could not be reached or refused, 503 the
+profile's database is busy (another process writes to it).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, Connecto
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.proxy import masked_settings
 from atlas_desktop.domain.secrets import Secret, redact
-from atlas_desktop.engine.api import RunSummary, SyncType
+from atlas_desktop.engine.api import RunInProgress, RunSummary, SyncType
+from atlas_desktop.store.db_errors import StoreBusy
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.mappings import MappingNotFound
 from atlas_desktop.store.ownership import MappedElsewhere
-from atlas_desktop.store.repositories import ConnectionNotFound, check_settings
+from atlas_desktop.store.repositories import ConnectionNotFound, UnsettledWrites, check_settings
 from atlas_desktop.store.runs import RunNotFound
 from atlas_desktop.store.webhooks import DEFAULT_HOST, DEFAULT_PORT, WebhookNotFound, WebhookView
 
@@ -52,7 +54,7 @@ class BadRequest(Exception):
 
 
 def _guarded(handler: Handler) -> Handler:
-    """Typed errors become 400/404/502 with the fix; anything else is a logged 500 without details."""
+    """Typed errors become 400/404/409/502/503 with the fix; anything else is a logged 500 without details."""
 
     async def wrapper(request: Request) -> Response:
         try:
@@ -63,6 +65,10 @@ def _guarded(handler: Handler) -> Handler:
             return problem(404, exc.message, exc.fix)
         except MappedElsewhere as exc:  # the Atlas row belongs to another connection
             return problem(409, exc.message, exc.fix)
+        except RunInProgress as exc:
+            return problem(409, exc.message, exc.fix)
+        except StoreBusy as exc:
+            return problem(503, exc.message, exc.fix)
         except ConfigError as exc:
             return problem(400, exc.message, exc.fix)
         except ConnectorError as exc:
@@ -120,6 +126,15 @@ def _choice(value: Any, enum: Any, name: str) -> Any:
         return enum(value)
     except ValueError:
         raise BadRequest(f"{name} must be one of {', '.join(m.value for m in enum)}") from None
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    text = request.query_params.get(name)
+    if text is None:
+        return False
+    if text not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false")
+    return text == "true"
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -374,8 +389,20 @@ class ManagementApi:
         return JSONResponse(connection_json(await self._summary(cid)))
 
     async def delete_connection(self, request: Request) -> Response:
+        """409 with the counts while writes are pending or in doubt (a sync settles them), unless
+        ?force=true; 409 too while a run of the connection goes on, in this process or another."""
         cid = request.path_params["cid"]
-        await self._db(self.connections.remove, cid)
+        force = _bool_param(request, "force")
+        await self._summary(cid)  # 404 before taking the run lock of a connection that is not there
+        remove = self.connections.remove
+        try:
+            async with self.engine.exclusive(cid):
+                await self._db(remove, cid, force=force)
+        except UnsettledWrites as refused:
+            fix = "Sync the connection to settle them, or send DELETE with ?force=true to discard them."
+            body = {"error": redact(refused.message), "fix": fix,
+                    "pending": refused.writes.pending, "in_doubt": refused.writes.in_doubt}  # fmt: skip
+            return JSONResponse(body, status_code=409)
         await self._forget_connector(cid)
         if self.receiver is not None:
             self.receiver.forget(cid)

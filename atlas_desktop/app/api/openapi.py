@@ -72,6 +72,10 @@ _WEBHOOK = {
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _s(), "fix": _s()}),
+    # A removal refused for unsettled writes names their counts; one refused for a running run does not.
+    "Refusal": _obj(
+        {"error": _s(), "fix": _s(), "pending": _i(), "in_doubt": _i()}, required=["error", "fix"]
+    ),
     "Connection": _obj(
         {
             "id": _s(),
@@ -263,9 +267,11 @@ _DESCRIPTIONS = {
     400: "Bad input (the body says which field and how to fix it)",
     401: "Missing or wrong API key / signature",
     404: "Unknown connection, mapping or webhook",
-    409: "Replayed webhook signature, or the Atlas row is mapped by another connection (the body names it)",
+    409: "Replayed webhook signature, another process is running the connection, or the Atlas row is "
+    "mapped by another connection (the body names it)",
     413: "Body over 1 MB",
     502: "The ERP or Atlas could not be reached or refused",
+    503: "The profile's database is busy (another process writes to it); try again",
 }
 
 
@@ -334,9 +340,17 @@ def build_openapi() -> dict[str, Any]:
                 body=_body("ConnectionUpdate"),
             ),
             "delete": _op(
-                "Remove a connection, its credentials and everything synced for it",
-                _NO_CONTENT,
-                errors=(401, 404),
+                "Remove a connection, its credentials and everything synced for it; refused (409) while "
+                "writes are pending or in doubt unless force=true, or while a run of it goes on",
+                {
+                    **_NO_CONTENT,
+                    "409": {
+                        "description": "Unsettled writes, or a run of it goes on",
+                        "content": {"application/json": {"schema": _ref("Refusal")}},
+                    },
+                },
+                params=[_query("force", {"type": "string", "enum": ["true", "false"]})],
+                errors=(400, 401, 404, 503),
             ),
         },
         c + "/{cid}/test": {
@@ -349,7 +363,7 @@ def build_openapi() -> dict[str, Any]:
                 "Run a sync now (joins a running one); approve=true applies a preview",
                 {"200": _json("RunSummary")},
                 body=_body("SyncRequest", required=False),
-                errors=(400, 401, 404, 502),
+                errors=(400, 401, 404, 409, 502, 503),
             ),
         },
         c + "/{cid}/sync-logs": {
@@ -384,7 +398,7 @@ def build_openapi() -> dict[str, Any]:
             "post": _op(
                 "Auto-discover mappings by NDC, lot and location",
                 {"200": _json("Discovery")},
-                errors=(400, 401, 404, 502),
+                errors=(400, 401, 404, 409, 502, 503),
             ),
         },
         c + "/{cid}/mappings/{mapping_id}": {

@@ -26,7 +26,7 @@ from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.engine.api import SyncType
+from atlas_desktop.engine.api import RunInProgress, SyncType
 from atlas_desktop.store.webhooks import WebhookRepository, WebhookView
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,11 @@ class WebhookReceiver:
             await self.engine.db(self.webhooks.mark_received, [webhook_id], at)
 
     async def _sync(self, connection_id: str) -> None:
-        summary = await self.engine.sync(connection_id, sync_type=SyncType.REAL_TIME)
+        try:
+            summary = await self.engine.sync(connection_id, sync_type=SyncType.REAL_TIME)
+        except RunInProgress as busy:  # another process runs it; the next run reads this event's change
+            log.info("real-time sync of %s after webhook skipped: %s", connection_id, busy.message)
+            return
         log.info("real-time sync of %s after webhook: %s", connection_id, summary.status.value)
 
     async def aclose(self) -> None:

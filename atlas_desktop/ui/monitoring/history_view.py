@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from atlas_desktop.store.runs import RunView
+from atlas_desktop.store.enums import SyncLogStatus
+from atlas_desktop.store.runs import INTERRUPTED_MESSAGE, RunView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
@@ -43,10 +44,21 @@ class ItemError:
     replayed_at: datetime | None
 
 
+def _result(run: RunView) -> str:
+    # A run whose process died is closed as failed by the next run; say what happened to it.
+    return "interrupted" if run.error_message == INTERRUPTED_MESSAGE else str(run.status)
+
+
+def _duration(run: RunView) -> str:
+    if run.duration_seconds is not None:
+        return f"{run.duration_seconds:.1f} s"
+    return "running" if run.status is SyncLogStatus.RUNNING else "—"  # interrupted: never measured
+
+
 RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("Started", lambda r: _when(r.started_at)),
     ("Type", lambda r: str(r.sync_type)),
-    ("Result", lambda r: str(r.status)),
+    ("Result", _result),
     ("Synced", lambda r: r.items_synced),
     ("Failed", lambda r: r.items_failed),
     ("Skipped", lambda r: r.items_skipped),
@@ -54,7 +66,7 @@ RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("In doubt", lambda r: r.in_doubt),
     ("API calls", lambda r: r.api_calls_made),
     ("API errors", lambda r: r.api_errors),
-    ("Duration", lambda r: f"{r.duration_seconds:.1f} s" if r.duration_seconds is not None else "running"),
+    ("Duration", _duration),
     ("Error", lambda r: r.error_message or ""),
 )
 ERROR_COLUMNS: tuple[tuple[str, Any], ...] = (
