@@ -100,6 +100,25 @@ class DuplicateWrite(AtlasDesktopError):
     default_fix = "Nothing was recorded. Report this to Atlas support: the merge built a key twice."
 
 
+def key_scope_sql(mapping: str = "m") -> str:
+    """SQL text for what the write keys of a mapping's next decision derive from (engine/keys.py): the
+    connection, the mapping's id and creation time, and the id of its last recorded decision (0: none).
+
+    Recording any decision for the mapping changes it, so two decisions never share it; a decision
+    whose commit was lost leaves it as it was, so planning that decision again finds the same one.
+    One index seek per decision status (index mapping_id, status), not a walk over all its decisions.
+    """
+    last = ", ".join(
+        f"coalesce((SELECT max(d.id) FROM sync_decisions d WHERE d.mapping_id = {mapping}.id "
+        f"AND d.status = '{status}'), 0)"
+        for status in DecisionStatus
+    )
+    return (
+        f"{mapping}.connection_id || '/' || {mapping}.id || '/' || coalesce({mapping}.created_at, '') "
+        f"|| '/' || max({last}, 0)"
+    )
+
+
 def _payload_json(payload: Mapping[str, Any], key: str) -> str:
     try:
         return json.dumps(dict(payload), sort_keys=True)
