@@ -430,7 +430,12 @@ class DecisionRepository:
 
     def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
         """About to send these (attempts += 1), in one transaction. Returns the ids still open, in the
-        order given: the others were settled meanwhile (or do not exist) and must not be sent."""
+        order given: the others were settled meanwhile (or do not exist) and must not be sent.
+
+        Returns once this commit and every earlier one (the decisions and writes recorded) is in the
+        database file (Store.checkpoint): no power cut can lose the record of a write that leaves, so the
+        next run looks it up by its key instead of planning it again.
+        """
         now = utcnow()
         # An id given twice counts two attempts, as two mark_sending calls would.
         by_times: dict[int, list[int]] = {}
@@ -450,6 +455,8 @@ class DecisionRepository:
                         .returning(_OUTBOX.c.id)
                     )
                     opened.update(result.scalars())
+        if opened:
+            self._store.checkpoint()
         return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
 
     def cancel_pending(self, connection_id: str, mapping_id: int) -> int:
