@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -41,6 +41,13 @@ class ErpConnector(Protocol):
     async def adjust_stock(self, change: StockChange, key: str) -> WriteResult: ...
 
     async def find_write(self, key: str) -> WriteResult | None: ...
+
+    async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
+        """Of writes about to be sent for the first time as far as the engine knows, those the ERP holds
+        already, by key. A decision planned again after lost commits carries the keys of writes that may
+        have landed. An ERP that refuses a key it holds answers {} without asking (adjust_stock then
+        returns the record that exists)."""
+        ...
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult: ...
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from atlas_desktop.domain.model import Side
+from atlas_desktop.engine.keys import write_key
 from atlas_desktop.engine.merge import FieldClash, MergeDecision, MergeInput, SideValue, merge_key
 from atlas_desktop.store.decisions import ConflictDraft, DecisionDraft, WriteDraft
 from atlas_desktop.store.enums import ConflictStatus
@@ -20,14 +20,6 @@ ATLAS_ADJUST = "atlas_adjust"
 ATLAS_SET_EXPIRY = "atlas_set_expiry"
 ERP_ADJUST = "erp_adjust"
 ATLAS_SET_FIELDS = "atlas_set_fields"
-
-
-def new_key() -> str:
-    """An idempotency key: unique per write, stored with it before the write is sent.
-
-    128 random bits as 32 hex digits, like uuid4().hex but a quarter of its cost (a first sync makes
-    one per write, 100k+ of them)."""
-    return "atl-" + os.urandom(16).hex()
 
 
 @dataclass
@@ -63,9 +55,16 @@ def _clash_draft(clash: FieldClash, row: Any) -> ConflictDraft:
     )
 
 
-def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_key) -> tuple[WriteDraft, ...]:
-    """The remote writes that carry out `decision` on the mapped key `row`."""
+def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
+    """The remote writes that carry out `decision` on the mapped key `row`, keyed by what they change
+    (engine/keys.py): the same decision planned again gets the same keys."""
     writes: list[WriteDraft] = []
+
+    def key(target: Side, operation: str, change: object) -> str:
+        erp_key = (row.erp_key.item_id, row.erp_key.location_id, row.erp_key.lot)
+        subject = (row.atlas_inventory_id,) if target is Side.ATLAS else erp_key
+        return write_key(row.key_scope, target, operation, subject, change)
+
     unit = (row.erp.unit if row.erp else None) or (row.atlas.unit if row.atlas else "") or "EA"
     if decision.atlas_delta != 0:
         writes.append(
@@ -73,7 +72,7 @@ def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_k
                 target=Side.ATLAS,
                 operation=ATLAS_ADJUST,
                 payload={"row_id": row.atlas_inventory_id, "delta": str(decision.atlas_delta)},
-                idempotency_key=key(),
+                idempotency_key=key(Side.ATLAS, ATLAS_ADJUST, decision.atlas_delta),
                 quantity_delta=decision.atlas_delta,
             )
         )
@@ -89,7 +88,7 @@ def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_k
                     "previous_expiry": previous.isoformat() if previous else None,
                     "version": row.atlas.version if row.atlas else None,
                 },
-                idempotency_key=key(),
+                idempotency_key=key(Side.ATLAS, ATLAS_SET_EXPIRY, decision.atlas_expiry),
             )
         )
     if decision.erp_delta != 0:
@@ -109,7 +108,7 @@ def writes_for(row: Any, decision: MergeDecision, key: Callable[[], str] = new_k
                 target=Side.ERP,
                 operation=ERP_ADJUST,
                 payload=payload,
-                idempotency_key=key(),
+                idempotency_key=key(Side.ERP, ERP_ADJUST, decision.erp_delta),
                 quantity_delta=decision.erp_delta,
             )
         )
@@ -190,6 +189,13 @@ def base_q(row: Any) -> Decimal | None:
     return row.base.quantity if row.base else None
 
 
+def product_master_key(diff: Any) -> str:
+    """The key of a product master write: derived like a merge's (engine/keys.py), from the name the ERP
+    holds. (Atlas gets these writes with If-Match rather than the key, but the outbox keys every write.)"""
+    change = {"name": diff.erp_name}
+    return write_key(diff.key_scope, Side.ATLAS, ATLAS_SET_FIELDS, (diff.atlas_inventory_id,), change)
+
+
 def product_master_drafts(diffs: Iterable[Any], counts: PlanCounts) -> list[DecisionDraft]:
     """Product master flows ERP -> Atlas: the item name the ERP holds is written onto the Atlas row.
     The base (quantities, expiry) is not touched by these decisions."""
@@ -200,7 +206,7 @@ def product_master_drafts(diffs: Iterable[Any], counts: PlanCounts) -> list[Deci
             operation=ATLAS_SET_FIELDS,
             payload={"row_id": diff.atlas_inventory_id, "fields": {"name": diff.erp_name},
                      "version": diff.atlas_version, "previous": {"name": diff.atlas_name}},
-            idempotency_key=new_key(),
+            idempotency_key=product_master_key(diff),
         )  # fmt: skip
         drafts.append(DecisionDraft(diff.mapping_id, None, (write,), ()))
         counts.to_atlas += 1

@@ -3,7 +3,10 @@
 A write is marked `sending` (durably) before it leaves. If the process dies, or no answer comes,
 it is `in_doubt`: before it is sent again, the ERP is asked whether a write with its key exists
 (`find_write`); the Atlas API replays the first answer for a repeated Idempotency-Key, so an Atlas
-write is simply sent again with the same key. Nothing is ever posted twice.
+write is simply sent again with the same key. A pending write whose decision was planned again after
+lost commits carries the key of a write that may have landed: NetSuite refuses that key (the connector
+returns the existing record), and an ERP that would post it twice (SAP) is asked first, a wave at a
+time (`posted_before`). Nothing is ever posted twice.
 
 Writes go out in waves: the next write of every mapping at once (each connector keeps to its own
 concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
@@ -103,12 +106,26 @@ class Pusher:
                 queues = {g: q for g, q in queues.items() if q and g not in blocked}
         return self.stats
 
-    async def _wave(self, wave: list[Any]) -> list[_Outcome]:
-        # An ERP write whose outcome is unknown is looked up by its key before anything is resent.
+    async def _look_up(self, wave: list[Any]) -> tuple[list[_Outcome], list[Any]]:
+        """The ERP writes of `wave` the ERP already holds (as outcomes), and the writes left to send.
+
+        A write whose outcome is unknown (sending, in doubt) is looked up by its key. A write never sent
+        as far as the outbox knows may still have landed, when a decision was planned again after its
+        commits were lost (its keys are derived from it): an ERP that would post such a key twice is
+        asked for the whole wave at once (`posted_before`).
+        """
         outcomes: list[_Outcome] = []
+        fresh = [e for e in wave if e.target is Side.ERP and e.status is OutboxStatus.PENDING]
+        try:
+            posted = await self.erp.posted_before([e.idempotency_key for e in fresh]) if fresh else {}
+        except ConnectorError as error:
+            outcomes += [_Outcome(entry, error=error) for entry in fresh]
+            fresh_ids = {entry.id for entry in fresh}
+            wave = [entry for entry in wave if entry.id not in fresh_ids]
+            posted = {}
         to_send: list[Any] = []
         for entry in wave:
-            found = None
+            found = posted.get(entry.idempotency_key) if entry.target is Side.ERP else None
             if entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT) and entry.target is Side.ERP:
                 try:
                     found = await self.erp.find_write(entry.idempotency_key)
@@ -119,6 +136,10 @@ class Pusher:
                 outcomes.append(_Outcome(entry, remote_id=found.remote_id))
             else:
                 to_send.append(entry)
+        return outcomes, to_send
+
+    async def _wave(self, wave: list[Any]) -> list[_Outcome]:
+        outcomes, to_send = await self._look_up(wave)
         still_open = set(await self.db(self.decisions.mark_sending_many, [e.id for e in to_send]))
         sending = [e for e in to_send if e.id in still_open]
         results: list[_Outcome | None] = [None] * len(sending)

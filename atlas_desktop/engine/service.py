@@ -285,6 +285,7 @@ class EngineService:
         """The run's summary to the Atlas cloud, for support staff (best effort, never a credential)."""
         if summary.status is RunStatus.PREVIEW:
             return
+        started = summary.started_at or utc_now()
         try:
             atlas = await self.atlas()
             await atlas.upload_sync_log(
@@ -293,7 +294,7 @@ class EngineService:
                     sync_type=summary.sync_type.value,
                     direction=info.sync_direction.value,
                     status=summary.status.value,
-                    started_at=summary.started_at or utc_now(),
+                    started_at=started,
                     completed_at=utc_now(),
                     duration_seconds=Decimal(str(summary.duration_seconds)),
                     items_synced=summary.items_synced,
@@ -305,7 +306,8 @@ class EngineService:
                     in_doubt=summary.in_doubt,
                     error_message=summary.error_message,
                 ),
-                key=f"sync-log-{connection_id}-{summary.sync_log_id}",
+                # A run id is used again after lost commits: the start time keeps two runs apart.
+                key=f"sync-log-{connection_id}-{summary.sync_log_id}-{started:%Y%m%d%H%M%S%f}",
             )
             if self.repos.explain is not None:
                 counts = await self.db(self.repos.explain.counts, connection_id)

@@ -100,6 +100,25 @@ class DuplicateWrite(AtlasDesktopError):
     default_fix = "Nothing was recorded. Report this to Atlas support: the merge built a key twice."
 
 
+def key_scope_sql(mapping: str = "m") -> str:
+    """SQL text for what the write keys of a mapping's next decision derive from (engine/keys.py): the
+    connection, the mapping's id and creation time, and the id of its last recorded decision (0: none).
+
+    Recording any decision for the mapping changes it, so two decisions never share it; a decision
+    whose commit was lost leaves it as it was, so planning that decision again finds the same one.
+    One index seek per decision status (index mapping_id, status), not a walk over all its decisions.
+    """
+    last = ", ".join(
+        f"coalesce((SELECT max(d.id) FROM sync_decisions d WHERE d.mapping_id = {mapping}.id "
+        f"AND d.status = '{status}'), 0)"
+        for status in DecisionStatus
+    )
+    return (
+        f"{mapping}.connection_id || '/' || {mapping}.id || '/' || coalesce({mapping}.created_at, '') "
+        f"|| '/' || max({last}, 0)"
+    )
+
+
 def _payload_json(payload: Mapping[str, Any], key: str) -> str:
     try:
         return json.dumps(dict(payload), sort_keys=True)
@@ -411,7 +430,12 @@ class DecisionRepository:
 
     def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
         """About to send these (attempts += 1), in one transaction. Returns the ids still open, in the
-        order given: the others were settled meanwhile (or do not exist) and must not be sent."""
+        order given: the others were settled meanwhile (or do not exist) and must not be sent.
+
+        Returns once this commit and every earlier one (the decisions and writes recorded) is in the
+        database file (Store.checkpoint): no power cut can lose the record of a write that leaves, so the
+        next run looks it up by its key instead of planning it again.
+        """
         now = utcnow()
         # An id given twice counts two attempts, as two mark_sending calls would.
         by_times: dict[int, list[int]] = {}
@@ -431,6 +455,8 @@ class DecisionRepository:
                         .returning(_OUTBOX.c.id)
                     )
                     opened.update(result.scalars())
+        if opened:
+            self._store.checkpoint()
         return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
 
     def cancel_pending(self, connection_id: str, mapping_id: int) -> int:

@@ -15,7 +15,7 @@ from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import StockKey
 from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import cancel_pending_writes
+from atlas_desktop.store.decisions import cancel_pending_writes, key_scope_sql
 from atlas_desktop.store.enums import (
     ConflictPolicy,
     ConflictStatus,
@@ -160,6 +160,7 @@ class MergeRow:
     erp: ErpValues | None
     has_open_conflict: bool
     has_pending_decision: bool
+    key_scope: str  # what the write keys of a decision for it derive from (store.decisions.key_scope_sql)
 
 
 class MappingNotFound(ConfigError):
@@ -666,6 +667,7 @@ class ProductMasterDiff:
     atlas_version: int
     atlas_name: str
     erp_name: str
+    key_scope: str  # as MergeRow.key_scope
     erp_name_seen: str | None = None
 
 
@@ -681,7 +683,8 @@ _FIRST_SIGHT_SQL = (
     "AND m.erp_name_seen IS NULL {extra}"
 )
 _NAME_DIFF_SQL = (
-    "SELECT m.id, a.atlas_id, a.version, a.name, p.name, m.erp_name_seen FROM erp_inventory_mappings m "
+    f"SELECT m.id, a.atlas_id, a.version, a.name, p.name, {key_scope_sql()}, m.erp_name_seen "
+    "FROM erp_inventory_mappings m "
     "JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
     "JOIN erp_products p ON p.connection_id = m.connection_id AND p.item_id = m.erp_item_id "
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
@@ -717,7 +720,8 @@ def product_master_diffs(
                 connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=extra), params)
                 rows += connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=extra), params).all()
     return [
-        ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4]), r[5]) for r in rows
+        ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4]), str(r[5]), r[6])
+        for r in rows
     ]
 
 
@@ -885,7 +889,8 @@ _MERGE_SQL = (
     "s.item_id IS NOT NULL, s.quantity, s.expiry, s.unit, s.version, s.updated_at, s.lot_ref, "
     f"EXISTS (SELECT 1 FROM conflicts c WHERE c.mapping_id = m.id AND c.status = '{ConflictStatus.OPEN}'), "
     "EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
-    f"AND d.status = '{DecisionStatus.PENDING}') "
+    f"AND d.status = '{DecisionStatus.PENDING}'), "
+    f"{key_scope_sql()} "
     "FROM erp_inventory_mappings m "
     "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
     "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
@@ -954,6 +959,7 @@ def _merge_row(
         erp_lot_ref,
         open_conflict,
         pending_decision,
+        key_scope,
     ) = row
     direction = SyncDirection(direction)
     if direction is SyncDirection.BIDIRECTIONAL:
@@ -993,4 +999,5 @@ def _merge_row(
         erp=erp,
         has_open_conflict=bool(open_conflict),
         has_pending_decision=bool(pending_decision),
+        key_scope=str(key_scope),
     )

@@ -15,7 +15,9 @@ SAP_CUT = LONG[:40]  # 'Amoxicillin 400 mg/5 mL powder for oral ' — SAP keeps 
 
 
 def diff(atlas: str, erp: str, seen: str | None, mapping_id: int = 1) -> ProductMasterDiff:
-    return ProductMasterDiff(mapping_id, f"inv-{mapping_id}", 3, atlas, erp, seen)
+    return ProductMasterDiff(
+        mapping_id, f"inv-{mapping_id}", 3, atlas, erp, key_scope="scope", erp_name_seen=seen
+    )
 
 
 def test_a_cut_is_a_cut_whatever_the_whitespace_or_case() -> None:

@@ -4,7 +4,6 @@ planned and the audit trail written on the DB thread, and the results are the sa
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 
 from atlas_desktop.engine import runner
 from atlas_desktop.engine.api import RunStatus
-from atlas_desktop.engine.plan import new_key
 from tests.engine.test_sync_e2e import World, matched, sides, world  # noqa: F401 - `world` is a fixture
 
 
@@ -65,9 +63,3 @@ async def test_a_first_sync_plans_and_audits_off_the_event_loop(
     assert actions.count("write") == first.items_synced
     run_entry = actions.index("sync_run")
     assert run_entry > max(i for i, action in enumerate(actions) if action == "write")  # the run last
-
-
-def test_idempotency_keys_are_unique_and_keep_their_format() -> None:
-    keys = [new_key() for _ in range(5000)]
-    assert len(set(keys)) == len(keys)
-    assert all(re.fullmatch(r"atl-[0-9a-f]{32}", key) for key in keys)

@@ -81,6 +81,27 @@ def test_every_connection_has_wal_foreign_keys_timeout_and_normal_sync(store: St
             assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
+def database_file_alone(store: Store, tmp_path: Path) -> Store:
+    """The database as a power cut that takes the write-ahead log would leave it: the main file only."""
+    copy = tmp_path / "after-power-cut.db"
+    shutil.copyfile(store.path, copy)
+    return Store.open(copy)
+
+
+def connection_names(store: Store) -> list[str]:
+    with store.session() as session:
+        return list(session.scalars(sa.select(ConnectionRow.connection_name)))
+
+
+def test_a_checkpoint_puts_the_commits_in_the_database_file_itself(store: Store, tmp_path: Path) -> None:
+    add_connection_with_mapping(store)
+    with database_file_alone(store, tmp_path) as before:
+        assert connection_names(before) == []  # committed, but only in the log so far (NORMAL)
+    assert store.checkpoint() is True
+    with database_file_alone(store, tmp_path) as after:
+        assert connection_names(after) == ["NS"]
+
+
 def test_session_commits_on_success_and_rolls_back_on_error(store: Store) -> None:
     with pytest.raises(RuntimeError), store.session() as session:
         session.add(ConnectionRow(erp_type=ErpType.NETSUITE, connection_name="lost"))

@@ -278,6 +278,23 @@ def test_mark_sending_many_matches_one_by_one(twins: tuple[World, World]) -> Non
     assert batch.repo.mark_sending_many([]) == []
 
 
+def test_a_wave_marked_sending_is_in_the_database_file_before_it_leaves(
+    twins: tuple[World, World], tmp_path: Path
+) -> None:
+    # What a power cut that takes the write-ahead log leaves behind: the main file alone. The decisions
+    # and writes recorded, and the wave's marks, must be there before any write of the wave is sent.
+    world = twins[0]
+    world.repo.record(
+        world.connection_id, None, [DecisionDraft(world.mapping_ids[0], base("5"), (write("w1", "-1"),))]
+    )
+    world.repo.mark_sending_many([world.write_ids()["w1"]])
+    copy = tmp_path / "main-file-only.db"
+    shutil.copyfile(world.store.path, copy)
+    with Store.open(copy) as survivor:
+        (entry,) = DecisionRepository(survivor).pending_writes(world.connection_id)
+    assert (entry.idempotency_key, entry.status, entry.attempts) == ("w1", OutboxStatus.SENDING, 1)
+
+
 # Random waves: decisions over three mappings, some writes settled beforehand, then a wave confirmed.
 _DELTAS = st.sampled_from([None, "0", "1", "-2.5", "1E+1", "0.10"])
 _PRIOR = st.sampled_from(["pending", "sending", "done", "failed"])

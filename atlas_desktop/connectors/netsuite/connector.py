@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -105,6 +105,11 @@ class NetSuiteConnector(UsesHttpClient):
 
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_by_external_id(key)
+
+    async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
+        # No request needed: NetSuite refuses a second record with an externalId it holds, and the writer
+        # answers that refusal with the existing record.
+        return {}
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         return await self.writer.create_purchase_order(order, key)

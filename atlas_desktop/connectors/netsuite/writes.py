@@ -77,7 +77,8 @@ class Writer:
         self, key: str, external_id: str, send: Callable[[], Awaitable[str | None]]
     ) -> WriteResult:
         """Send a keyed write so it lands once: an unknown outcome is looked up before sending again,
-        and NetSuite's refusal of a duplicate externalId means an earlier attempt already landed."""
+        and NetSuite's refusal of a duplicate externalId means an earlier attempt already landed: that
+        record is returned as this write's result, not an error."""
         last_error: ConnectorError | None = None
         for _ in range(WRITE_ATTEMPTS):
             try:
@@ -91,9 +92,14 @@ class Writer:
                     return found
                 log.info("NetSuite write %s did not land; sending it again", key)
                 continue
-            except Conflict:
-                found = await self.find_by_external_id(external_id, key)
+            except (Conflict, ValidationFailed) as exc:
+                # NetSuite refuses a second record with the externalId, and real REST words it only
+                # "This record already exists.": whatever the wording, a refused keyed create is looked up
+                # first, and a record found is the answer (an earlier attempt, maybe by a process whose
+                # record of it was lost, landed). Only a write found nowhere was really refused.
+                found = await self._lookup_in_doubt(external_id, key, exc)
                 if found is not None:
+                    log.info("NetSuite already holds write %s; not posted again", key)
                     return found
                 raise
             if new_id is None:

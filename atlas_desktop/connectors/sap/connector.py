@@ -108,5 +108,9 @@ class SapConnector(UsesHttpClient):
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_write(key)
 
+    async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
+        # A material document POST has no duplicate check of its own: look the keys up, many per request.
+        return await self.writer.find_material_documents(keys)
+
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         return await self.writer.create_purchase_order(order, key)

@@ -28,7 +28,7 @@ from atlas_desktop.connectors.sap.mapping import (
     po_reference_for,
     purchase_order_payload,
 )
-from atlas_desktop.connectors.sap.odata import invalid, quote_literal, read_entity, read_page
+from atlas_desktop.connectors.sap.odata import any_of, invalid, quote_literal, read_entity, read_page
 from atlas_desktop.domain.errors import (
     AtlasDesktopError,
     ConnectorError,
@@ -44,6 +44,10 @@ SYSTEM = "SAP"
 # Answers after which the write may or may not have been applied: treat like a lost connection.
 IN_DOUBT_STATUSES = frozenset({502, 504})
 MATDOC_SET = "A_MaterialDocumentHeader"
+# Keys per lookup request: keeps a `(MaterialDocumentHeaderText eq '…' or …)` filter (~75 URL characters
+# a key) well under the 8 KB URL limit of common proxies.
+LOOKUP_CHUNK = 40
+LOOKUP_PAGE = 200
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -154,6 +158,43 @@ class Writer:
                 await self._sleep(self._config.lookup_delay_s * (attempt + 1))
         return None
 
+    async def find_material_documents(self, keys: Sequence[str]) -> dict[str, WriteResult]:
+        """The material documents carrying any of `keys` in their header text, by key: one request per
+        LOOKUP_CHUNK keys (1,000 postings cost 25 lookups besides their 1,000 POSTs).
+
+        Not patient, unlike find_material_document: the engine asks it about writes that, if they were
+        sent at all, were sent by a process that has died since, not seconds ago.
+        """
+        by_text = {header_text_for(key): key for key in keys}
+        texts = list(by_text)
+        found: dict[str, WriteResult] = {}
+        for start in range(0, len(texts), LOOKUP_CHUNK):
+            params = {
+                "$format": "json",
+                "$filter": any_of("MaterialDocumentHeaderText", texts[start : start + LOOKUP_CHUNK]),
+                "$select": "MaterialDocumentYear,MaterialDocument,MaterialDocumentHeaderText",
+                "$orderby": "MaterialDocumentYear,MaterialDocument",
+                "$top": str(LOOKUP_PAGE),
+            }
+            skip = 0
+            while True:
+                params["$skip"] = str(skip)
+                response = await self._http.request("GET", f"{self.matdoc_root}/{MATDOC_SET}", params=params)
+                await response.aread()
+                if response.status_code == 404:  # as in find_material_document: nothing to find yet
+                    break
+                raise_for_sap(response, context="looking up earlier postings")
+                rows = read_page(response).rows
+                for row in rows:
+                    key = by_text.get(str(row.get("MaterialDocumentHeaderText")))
+                    number, year = str(row.get("MaterialDocument")), str(row.get("MaterialDocumentYear"))
+                    if key is not None and key not in found:
+                        found[key] = WriteResult(key, f"{year}/{number}", number, None)
+                if len(rows) < LOOKUP_PAGE:
+                    break
+                skip += LOOKUP_PAGE
+        return found
+
     async def adjust_stock_many(
         self, changes: Sequence[tuple[StockChange, str]]
     ) -> list[WriteResult | AtlasDesktopError]:
@@ -231,6 +272,11 @@ class Writer:
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         payload = purchase_order_payload(order, key, self._config, order_date=self._today())
         context = f"creating purchase order {order.number}"
+        # SAP creates a second purchase order for a repeated one: an order seen again (its cursor's commit
+        # lost) is looked up by its key first, as NetSuite's connector does (one request per order).
+        found = await self.find_purchase_order(key)
+        if found is not None:
+            return found
         for attempt in range(2):
             try:
                 response = await self._post(self.po_root, "A_PurchaseOrder", payload)

@@ -138,6 +138,34 @@ async def test_duplicate_external_id_returns_the_existing_write() -> None:
     assert result.remote_id == "77" and len(fake.writes) == 1
 
 
+async def test_real_netsuites_duplicate_wording_also_returns_the_existing_write() -> None:
+    # Real REST does not say "external ID": a refused keyed create is looked up whatever the wording.
+    fake = FakeNetSuite()
+    fake.applied["key-8"] = "88"
+    fake.write_script = [
+        error_response(400, "USER_ERROR", "Error while accessing a resource. This record already exists.")
+    ]
+    connector = connector_for(fake)
+    result = await connector.adjust_stock(StockChange(StockKey("5", "1"), Decimal(3), "EA"), "key-8")
+    assert result.remote_id == "88" and len(fake.writes) == 1
+
+
+async def test_a_refusal_whose_key_is_nowhere_stays_a_refusal() -> None:
+    fake = FakeNetSuite()
+    fake.write_script = [error_response(400, "USER_ERROR", "The account is inactive.")]
+    connector = connector_for(fake)
+    with pytest.raises(ValidationFailed, match="The account is inactive"):
+        await connector.adjust_stock(StockChange(StockKey("5", "1"), Decimal(3), "EA"), "key-9")
+    assert len(fake.writes) == 1
+
+
+async def test_netsuite_needs_no_lookup_before_a_first_send() -> None:
+    fake = FakeNetSuite()
+    connector = connector_for(fake)
+    assert await connector.posted_before(["k1", "k2"]) == {}
+    assert connector.api_calls == 0
+
+
 async def test_find_write() -> None:
     fake = FakeNetSuite()
     fake.applied["k"] = "9"

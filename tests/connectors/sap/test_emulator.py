@@ -272,6 +272,21 @@ async def test_receipt_into_new_batch_with_expiry_then_issue() -> None:
     assert batch["ManufactureDate"].date() == date(2026, 6, 1)
 
 
+async def test_keys_already_posted_are_found_many_per_request_before_sending() -> None:
+    # SAP posts a material document again if asked: the engine asks first which keys are there.
+    emulator = tenant("sap-onprem")
+    connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
+    material, plant, sloc, batch, _ = batch_managed_position(emulator)
+    change = StockChange(StockKey(material, f"{plant}/{sloc}", batch), Decimal(-1), _unit(emulator, material))
+    landed = [await connector.adjust_stock(change, key) for key in ("sent-1", "sent-2")]
+    emulator.app.stats.reset()
+    keys = [f"never-{n}" for n in range(43)] + ["sent-2", "sent-1"]
+    found = await connector.posted_before(keys)
+    assert found == {w.idempotency_key: replace(w, applied_at=None) for w in landed}
+    assert emulator.app.stats.count("GET", "/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/") == 2  # 40 + 5
+    assert emulator.app.stats.count("POST") == 0
+
+
 async def test_overdraw_refused_with_clear_error() -> None:
     emulator = tenant("sap-onprem")
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})

@@ -181,7 +181,12 @@ def order(*, erp_item_id: str | None = "MAT-1") -> PurchaseOrder:
 async def test_purchase_order_deep_insert() -> None:
     bodies: list[dict] = []
 
+    lookups: list[str] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and "$filter" in request.url.params:
+            lookups.append(request.url.params["$filter"])  # is it there already? not yet
+            return httpx.Response(200, json={"d": {"results": []}})
         if request.method == "GET":
             return httpx.Response(200, json={"d": {}}, headers={"x-csrf-token": "t"})
         bodies.append(json.loads(request.content))
@@ -190,6 +195,7 @@ async def test_purchase_order_deep_insert() -> None:
     connector = make(handler, settings=PO_SETTINGS)
     result = await connector.create_purchase_order(order(), "po-key")
     assert result.remote_id == "4500000007"
+    assert lookups == [f"CorrespncExternalReference eq '{po_reference_for('po-key')}'"]
     body = bodies[0]
     assert body["CompanyCode"] == "1010" and body["Supplier"] == "17300001"
     assert body["CorrespncExternalReference"] == po_reference_for("po-key")
