@@ -228,7 +228,8 @@ class BackgroundWork:
             self._triggers[connection_id] = trigger
 
     async def _serve(self) -> None:
-        """The management API and webhook receivers as configured; restarted when that changes."""
+        """The management API and webhook receivers as configured, following a change at once when the API
+        makes it (a webhook enabled on a new address) and at the next round otherwise."""
         values = self._services.settings.as_dict()
         hooks = await self._engine.db(self._webhooks.list)
         config = (
@@ -239,10 +240,13 @@ class BackgroundWork:
         )
         if config == self._servers_config:
             return
-        if self._servers is not None:
-            await self._servers.stop()
         self._servers_config = config
-        self._servers = await start_configured_servers(self._services, self._engine)
+        if self._servers is None:
+            self._servers = await start_configured_servers(
+                self._services, self._engine, on_change=self.request_reload
+            )
+        else:  # only what changed starts or stops: the API answering this change keeps running
+            await self._servers.follow(self._services, self._engine)
         self.problems = list(self._servers.problems)
 
     async def _job(self, connection_id: str, sync_type: SyncType) -> None:

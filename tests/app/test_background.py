@@ -106,3 +106,38 @@ async def test_the_local_api_starts_and_stops_with_its_setting(tmp_path: Path) -
         finally:
             await work.stop()
             await engine.aclose()
+
+
+async def test_a_webhook_enabled_through_the_api_is_served_at_once(tmp_path: Path) -> None:
+    import httpx
+
+    from atlas_desktop.store.webhooks import ApiKeyRepository
+
+    with open_services(ProfilePaths(tmp_path / "profile"), key_source=MemoryKeySource()) as services:
+        spec = parse_connection(
+            build_netsuite(SandboxOptions(catalog=Catalog(seed=1, size=5))).credential_files(
+                "http://127.0.0.1:9"
+            )["netsuite.json"]
+        )
+        connection_id = services.connections.add(spec)
+        engine = build_engine(services)
+        work = BackgroundWork(services, engine, role="window", timing=TIMING)
+        try:
+            services.settings.set("management_api_port", 0)
+            services.settings.set("management_api_enabled", True)
+            await work.start()
+            [api_url] = work.urls
+            key = ApiKeyRepository(services.store, services.vault).ensure().reveal()
+            async with httpx.AsyncClient(base_url=api_url, headers={"X-API-Key": key}) as client:
+                enabled = await client.put(
+                    f"/api/erp/connections/{connection_id}/webhook", json={"port": 18771}
+                )
+                assert enabled.status_code == 200, enabled.text
+                url = enabled.json()["url"]
+                assert url.startswith("http://127.0.0.1:18771/")
+                await _until(lambda: len(work.urls) == 2, timeout=2.0)  # not at the next restart
+                assert (await client.post(url, content=b"{}")).status_code == 401  # served: unsigned
+                assert api_url in work.urls  # the API that took the change kept running
+        finally:
+            await work.stop()
+            await engine.aclose()

@@ -284,9 +284,17 @@ class ManagementApi:
     """Route handlers over a profile's services and its engine (store calls run on the engine's DB thread)."""
 
     def __init__(
-        self, services: Any, engine: Any, webhooks: Any, receiver: Any = None, *, actor: str = "api:local"
+        self,
+        services: Any,
+        engine: Any,
+        webhooks: Any,
+        receiver: Any = None,
+        *,
+        actor: str = "api:local",
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.services = services
+        self._on_change = on_change  # what is served changed: the owner of the servers follows at once
         self.engine = engine
         self.webhooks = webhooks
         self.receiver = receiver
@@ -506,6 +514,10 @@ class ManagementApi:
 
     # -- webhooks -----------------------------------------------------------------------------------
 
+    def _served_changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
     async def list_webhooks(self, request: Request) -> Response:
         rows = await self._db(self.webhooks.list)
         return JSONResponse({"items": [webhook_json(row) for row in rows]})
@@ -533,6 +545,7 @@ class ManagementApi:
         write_private_file(path, secret.reveal() + "\n")
         if self.receiver is not None:
             self.receiver.forget(cid)
+        self._served_changed()
         return JSONResponse({**webhook_json(view), "secret_file": str(path)})
 
     async def disable_webhook(self, request: Request) -> Response:
@@ -541,4 +554,5 @@ class ManagementApi:
         webhook_secret_path(self.services.paths, cid).unlink(missing_ok=True)
         if self.receiver is not None:
             self.receiver.forget(cid)
+        self._served_changed()
         return JSONResponse(webhook_json(view))

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,13 +46,22 @@ class _Server(uvicorn.Server):
         yield
 
 
-def build_app(services: Any, engine: Any, *, receiver: WebhookReceiver, management: bool = True) -> Any:
+def build_app(
+    services: Any,
+    engine: Any,
+    *,
+    receiver: WebhookReceiver,
+    management: bool = True,
+    on_change: Callable[[], None] | None = None,
+) -> Any:
     """The ASGI app: management routes behind the API key (if `management`) plus the receiver routes."""
     routes: list[Route] = list(receiver.routes())
     if not management:
         return Starlette(routes=routes)
     key = ApiKeyRepository(services.store, services.vault).ensure()
-    api = ManagementApi(services, engine, receiver.webhooks, receiver, actor=f"api:{api_key_id(key)}")
+    api = ManagementApi(
+        services, engine, receiver.webhooks, receiver, actor=f"api:{api_key_id(key)}", on_change=on_change
+    )
     document = build_openapi()
 
     async def openapi(_request: Request) -> Response:
@@ -105,6 +114,7 @@ class ApiServer:
     _task: asyncio.Task[None] = field(repr=False)
     receiver: WebhookReceiver | None = field(default=None, repr=False)
     owns_receiver: bool = field(default=False, repr=False)
+    management: bool = True  # False: the webhook receiver routes only
 
     async def stop(self) -> None:
         self._server.should_exit = True
@@ -169,17 +179,19 @@ async def start_api_server(
     port: int = DEFAULT_API_PORT,
     receiver: WebhookReceiver | None = None,
     management: bool = True,
+    on_change: Callable[[], None] | None = None,
 ) -> ApiServer:
     """Serve the management API (with the webhook receiver on the same port). `port=0` picks a free one."""
     owns = receiver is None
     receiver = receiver or WebhookReceiver(WebhookRepository(services.store, services.vault), engine)
     listening: list[tuple[str, int]] = []
-    app = ServedBind(build_app(services, engine, receiver=receiver, management=management), listening)
+    built = build_app(services, engine, receiver=receiver, management=management, on_change=on_change)
+    app = ServedBind(built, listening)
     server, task, bound, fingerprint = await _serve(app, services.paths.root, host, port)
     listening.append((host, bound))
     url = base_url(host, bound)
     log.info("local %s listening on %s", "API" if management else "webhook receiver", url)
-    return ApiServer(url, host, bound, fingerprint, server, task, receiver, owns)
+    return ApiServer(url, host, bound, fingerprint, server, task, receiver, owns, management)
 
 
 async def start_webhook_server(
@@ -191,48 +203,70 @@ async def start_webhook_server(
 
 @dataclass
 class ServerSet:
-    """Everything `start_configured_servers` started; `await stop()` stops them all."""
+    """The servers the settings and the active webhooks ask for; `follow()` brings them in line with a
+    change (only what changed starts or stops), `await stop()` stops them all."""
 
     servers: list[ApiServer]
     receiver: WebhookReceiver
     problems: list[str]
+    on_change: Callable[[], None] | None = None  # the API changed what should be served
+
+    async def follow(self, services: Any, engine: Any) -> None:
+        """Start the servers now wanted and stop those no longer wanted; the others keep running."""
+        wanted = await _wanted_servers(services, engine)
+        for server in [s for s in self.servers if wanted.get((s.host, s.port)) is not s.management]:
+            await server.stop()
+            self.servers.remove(server)
+        running = {(s.host, s.port) for s in self.servers}
+        self.problems = []
+        for (host, port), management in wanted.items():
+            if (host, port) in running:
+                continue
+            try:
+                server = await start_api_server(
+                    services, engine, host=host, port=port, receiver=self.receiver,
+                    management=management, on_change=self.on_change,
+                )  # fmt: skip
+            except ConfigError as error:
+                what = "local API" if management else "webhook receiver"
+                log.error("%s not started: %s", what, error.message)
+                self.problems.append(error.message)
+                continue
+            self.servers.append(server)
 
     async def stop(self) -> None:
         for server in self.servers:
             await server.stop()
+        self.servers.clear()
         await self.receiver.aclose()
 
 
-async def start_configured_servers(services: Any, engine: Any) -> ServerSet:
-    """The management API if enabled in settings, and one receiver per other (host, port) of active webhooks.
-
-    A server that cannot start (port taken) is logged and listed in `problems`; the rest still start.
-    """
+async def _wanted_servers(services: Any, engine: Any) -> dict[tuple[str, int], bool]:
+    """(host, port) -> True for the management API (which serves the receiver routes too), False for a
+    receiver of its own: the API if enabled in settings, one receiver per other address of an active
+    webhook."""
     values = services.settings.as_dict()
-    webhooks = WebhookRepository(services.store, services.vault)
-    receiver = WebhookReceiver(webhooks, engine)
-    servers: list[ApiServer] = []
-    problems: list[str] = []
-    taken: set[tuple[str, int]] = set()
+    wanted: dict[tuple[str, int], bool] = {}
     if values.get("management_api_enabled", False):
         host = str(values.get("management_api_host") or DEFAULT_API_HOST)
         port = int(values.get("management_api_port") or DEFAULT_API_PORT)
-        try:
-            servers.append(await start_api_server(services, engine, host=host, port=port, receiver=receiver))
-            taken.add((host, port))
-        except ConfigError as error:
-            log.error("local API not started: %s", error.message)
-            problems.append(error.message)
-    hooks = await engine.db(webhooks.list)
+        wanted[(host, port)] = True
+    hooks = await engine.db(WebhookRepository(services.store, services.vault).list)
     for where in sorted({(h.bind_host, h.bind_port) for h in hooks if h.status is WebhookStatus.ACTIVE}):
-        if where in taken:
-            continue
-        try:
-            servers.append(
-                await start_webhook_server(services, engine, host=where[0], port=where[1], receiver=receiver)
-            )
-            taken.add(where)
-        except ConfigError as error:
-            log.error("webhook receiver not started: %s", error.message)
-            problems.append(error.message)
-    return ServerSet(servers, receiver, problems)
+        wanted.setdefault(where, False)
+    return wanted
+
+
+async def start_configured_servers(
+    services: Any, engine: Any, *, on_change: Callable[[], None] | None = None
+) -> ServerSet:
+    """The management API if enabled in settings, and one receiver per other (host, port) of active webhooks.
+
+    A server that cannot start (port taken) is logged and listed in `problems`; the rest still start.
+    `on_change` is called when a request through the API changes what should be served (a webhook
+    enabled on a new address), so the caller can `follow()` at once instead of at a restart.
+    """
+    receiver = WebhookReceiver(WebhookRepository(services.store, services.vault), engine)
+    server_set = ServerSet([], receiver, [], on_change)
+    await server_set.follow(services, engine)
+    return server_set
