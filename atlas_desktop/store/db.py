@@ -138,12 +138,17 @@ def _refuse_empty_file(path: Path) -> None:
     except FileNotFoundError:
         return
     if size == 0:
-        backups = sorted(path.parent.glob(f"{path.name}.bak-*"))
-        restore = f"copy {backups[-1].name} over it" if backups else "restore it from a backup of the folder"
         raise StoreError(
             f"{path} is empty (0 bytes): the profile's data is missing or was cut off.",
-            fix=f"Close Atlas Desktop and {restore}. To start a new profile instead, delete the empty file.",
+            fix=f"{restore_advice(path)} To start a new profile instead, delete the empty file.",
         )
+
+
+def restore_advice(path: Path) -> str:
+    """How to get a damaged or lost database back: the newest pre-upgrade copy, else the user's backup."""
+    backups = sorted(path.parent.glob(f"{path.name}.bak-*"))
+    restore = f"copy {backups[-1].name} over it" if backups else "restore it from a backup of the folder"
+    return f"Close Atlas Desktop and {restore} ({path.name}.bak-* copies are kept in {path.parent})."
 
 
 class Store:
@@ -165,7 +170,8 @@ class Store:
         except exc.DatabaseError as error:
             raise StoreError(
                 f"{path} is not an Atlas Desktop database or is damaged ({error.orig or error}).",
-            ) from error
+                fix=f"{restore_advice(path)} If it recurs, send a diagnostics bundle to Atlas support.",
+            ) from None
         with contextlib.suppress(OSError):
             os.chmod(path, 0o600)
         return cls(create_sqlite_engine(path), path)

@@ -52,6 +52,12 @@ def store_error(error: BaseException) -> StoreError:
             "the profile's database cannot be written",
             fix="Check that the profile folder and atlas.db belong to this user and are writable.",
         )
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT"):
+        return StoreError(
+            "the profile's database (atlas.db) is damaged",
+            fix="Close Atlas Desktop and copy the newest atlas.db.bak-* in the profile folder over atlas.db, "
+            "or restore the folder from a backup; then send a diagnostics bundle to Atlas support.",
+        )
     return StoreError(f"the profile's database failed ({name})")
 
 

@@ -67,3 +67,14 @@ def test_a_transaction_that_read_gets_busy_at_once_while_another_process_writes(
         other.execute("ROLLBACK")
         other.close()
         store.close()
+
+
+def test_a_damaged_page_met_after_opening_names_the_way_back() -> None:
+    import sqlite3
+
+    from atlas_desktop.store.db_errors import store_error
+
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+    typed = store_error(error)
+    assert "damaged" in typed.message and "atlas.db.bak-" in typed.fix
