@@ -98,7 +98,7 @@ class NetSuiteEmulator:
         # (the customer uploads one; `sandbox_m2m()` does it for --write-config).
         self.m2m = M2MSetup(clock=lambda: self.clock(), token_lifetime=token_lifetime)
         self.integration = self.m2m.add_integration("Atlas Desktop", seed=str(seed))
-        self._key_dir = key_dir
+        self.key_dir = key_dir
         self._sandbox_m2m: dict[str, str] | None = None
         # Signed `inventory.updated` events after every stock move, once `webhooks.configure(url, secret)`.
         self.webhooks = WebhookSender()
@@ -153,7 +153,7 @@ class NetSuiteEmulator:
                 DEFAULT_ROLE,
                 self_signed(key, self.clock()),
             )
-            directory = self._key_dir or Path(tempfile.mkdtemp(prefix="atlas-netsuite-"))
+            directory = self.key_dir or Path(tempfile.mkdtemp(prefix="atlas-netsuite-"))
             path = write_private_key(directory / "netsuite-m2m-key.pem", key)
             self._sandbox_m2m = {"certificate_id": certificate_id, "private_key": str(path)}
         return dict(self._sandbox_m2m)

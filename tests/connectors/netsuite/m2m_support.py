@@ -16,7 +16,7 @@ from .emulator_support import BASE_URL, Clock, Sleeps
 
 
 def m2m_file(emulator: NetSuiteEmulator, key_dir: Path, **overrides: Any) -> dict[str, Any]:
-    emulator._key_dir = key_dir
+    emulator.key_dir = key_dir
     return {**emulator.write_config_files(BASE_URL)["netsuite-m2m.json"], **overrides}
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import stat
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
-from atlas_desktop.sandbox.netsuite import NetSuiteEmulator
-from atlas_desktop.sandbox.netsuite.m2m import SetupError
+from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.netsuite import NetSuiteEmulator, build
+from atlas_desktop.sandbox.netsuite.m2m import ASSERTION_TYPE, TOKEN_PATH, SetupError
 from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed
 from atlas_desktop.sandbox.netsuite.m2m_routes import UPLOAD_PATH
+from atlas_desktop.sandbox.registry import SandboxOptions
+from atlas_desktop.sandbox.server import running_sandbox
 
 from .conftest import REST, Clock
 from .m2m_client import Customer, plain_client
@@ -185,10 +194,39 @@ def test_certificates_longer_than_two_years_are_refused(emulator: NetSuiteEmulat
 
 
 def test_write_config_files_hold_an_m2m_connection(emulator: NetSuiteEmulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    emulator._key_dir = tmp_path
+    emulator.key_dir = tmp_path
     content = emulator.write_config_files("http://127.0.0.1:9")["netsuite-m2m.json"]
     assert content["auth"] == "oauth2_m2m" and content["certificate_id"] in emulator.m2m.certificates
     key_path = tmp_path / "netsuite-m2m-key.pem"
     assert content["private_key"] == str(key_path)
     assert key_path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
     assert key_path.stat().st_mode & 0o077 == 0
+
+
+def test_write_config_writes_an_m2m_file_an_independent_client_can_use(tmp_path: Path) -> None:
+    options = SandboxOptions(catalog=Catalog(seed=3, size=10), seed=3, data_dir=tmp_path / "data")
+    emulator = build(options)
+    with running_sandbox(options, emulators=[emulator], write_config=tmp_path / "config") as urls:
+        path = tmp_path / "config" / "netsuite-m2m.json"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        content = json.loads(path.read_text())
+        assert (tmp_path / "config" / "netsuite.json").exists()
+        key = RSAKey.import_key(Path(content["private_key"]).read_text())
+        now = int(time.time())
+        token_url = urls["netsuite"] + TOKEN_PATH
+        assertion = jwt.encode(
+            {"alg": "PS256", "typ": "JWT", "kid": content["certificate_id"]},
+            {"iss": content["client_id"], "scope": "rest_webservices", "aud": token_url, "iat": now,
+             "exp": now + 600},
+            key, algorithms=["PS256"],
+        )  # fmt: skip
+        answer = httpx.post(token_url, data={"grant_type": "client_credentials",
+                                             "client_assertion_type": ASSERTION_TYPE,
+                                             "client_assertion": assertion})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        rows = httpx.post(
+            urls["netsuite"] + "/services/rest/query/v1/suiteql",
+            headers={"Prefer": "transient", "Authorization": f"Bearer {answer.json()['access_token']}"},
+            json={"q": "SELECT id FROM location"},
+        )
+        assert rows.status_code == 200 and rows.json()["items"], rows.text
