@@ -1,4 +1,4 @@
-"""Starlette routes of the NetSuite emulator: TBA on every request, Record API v1 and SuiteQL."""
+"""Starlette routes of the NetSuite emulator: TBA or OAuth 2.0 Bearer per request, Record API, SuiteQL."""
 
 from __future__ import annotations
 

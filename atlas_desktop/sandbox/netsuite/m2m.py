@@ -178,7 +178,9 @@ class M2MSetup:
             raise TokenError(401, "unauthorized_client",
                              "The application is not allowed to use the client credentials grant.",
                              "integration record without the Client Credentials (M2M) grant")  # fmt: skip
-        if claims.get("aud") != token_url and token_url not in (claims.get("aud") or []):
+        audience = claims.get("aud")
+        # RFC 7519 §4.1.3: one string or a list of strings (a substring of a string does not count)
+        if not (audience == token_url or (isinstance(audience, list) and token_url in audience)):
             raise TokenError(400, "invalid_grant", "The audience (aud) is not valid.",
                              f"aud is not {token_url}")  # fmt: skip
         self._check_times(claims, now)

@@ -21,7 +21,7 @@ from atlas_desktop.sandbox.netsuite.m2m_routes import UPLOAD_PATH
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.server import running_sandbox
 
-from .conftest import REST, Clock
+from .conftest import HOST, REST, Clock
 from .m2m_client import Customer, plain_client
 
 
@@ -109,6 +109,7 @@ async def test_a_revoked_certificate_is_refused_and_its_tokens_end(emulator: Net
     [
         ({"iss": "someone-else"}, 401, "invalid_client"),
         ({"aud": "https://example.com/token"}, 400, "invalid_grant"),
+        ({"aud": HOST + "/services/rest/auth/oauth2/v1/token/more"}, 400, "invalid_grant"),
         ({"scope": "restlets"}, 400, "invalid_scope"),
         ({"iat": "later"}, 400, "invalid_request"),
     ],
