@@ -66,6 +66,7 @@ EXCLUDES = (
     "hypothesis",
     "respx",
     "authlib",
+    "joserfc",
     "pyodata",
     "requests",
     "ruff",
@@ -84,6 +85,7 @@ RUNTIME_IMPORTS = (
     "qasync",
     "httpx",
     "oauthlib",
+    "jwt",  # PyJWT: NetSuite OAuth 2.0 client assertions
     "cryptography",
     "sqlalchemy",
     "alembic",

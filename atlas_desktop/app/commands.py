@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Any
 
+from atlas_desktop.app.key_files import inline_private_key
 from atlas_desktop.app.logging_setup import configure_logging
 from atlas_desktop.app.paths import ProfilePaths, profile_paths
 from atlas_desktop.app.services import Services, open_services
@@ -184,7 +185,7 @@ def _check_files(settings: dict[str, Any]) -> None:
 
 
 def import_connection(file: str, services: Services) -> int:
-    spec = parse_connection(_read_json_file(file))
+    spec = parse_connection(inline_private_key(_read_json_file(file)))
     check_connector_settings(spec)
     _check_files(dict(spec.settings))
     connection_id = services.connections.add(spec)

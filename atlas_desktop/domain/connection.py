@@ -3,8 +3,10 @@
 A file is the JSON the customer gives Atlas ("What Customer Provides to Atlas"), flat or with the
 credentials under a "credentials" object:
 
-    NetSuite:  account_id, consumer_key, consumer_secret, token_id, token_secret
+    NetSuite:  account_id and one of: consumer_key, consumer_secret, token_id, token_secret  -> TBA
+                           auth "oauth2_m2m", client_id, certificate_id, private_key  -> OAuth 2.0 M2M
                [, base_url, connection_name, settings]
+               (private_key is the PEM text here: the app reads a PEM path before parsing, app/key_files.py)
     SAP:       environment ("cloud" | "on_premise"), base_url
                and one of: client_id + client_secret (+ token_endpoint, scope)   -> OAuth 2.0
                            username + password (+ sap_client)                     -> Basic
@@ -37,8 +39,13 @@ NETSUITE_SECRET_FIELDS = ("consumer_key", "consumer_secret", "token_id", "token_
 SAP_OAUTH_SECRET_FIELDS = ("client_id", "client_secret")
 SAP_BASIC_SECRET_FIELDS = ("username", "password")
 SAP_CERT_SECRET_FIELDS = ("client_key_password",)
+NETSUITE_M2M_SECRET_FIELDS = ("client_id", "private_key")
 ALL_SECRET_FIELDS = frozenset(
-    NETSUITE_SECRET_FIELDS + SAP_OAUTH_SECRET_FIELDS + SAP_BASIC_SECRET_FIELDS + SAP_CERT_SECRET_FIELDS
+    NETSUITE_SECRET_FIELDS
+    + SAP_OAUTH_SECRET_FIELDS
+    + SAP_BASIC_SECRET_FIELDS
+    + SAP_CERT_SECRET_FIELDS
+    + NETSUITE_M2M_SECRET_FIELDS
     + (PROXY_PASSWORD,)
 )
 
@@ -47,6 +54,21 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _SAP_CLIENT = re.compile(r"^\d{3}$")
 _CLOUD = {"cloud", "s4hana_cloud", "s4_cloud", "public_cloud"}
 _ONPREM = {"on_premise", "on-premise", "onpremise", "onprem", "on_prem", "private_cloud"}
+
+
+class NetSuiteAuthMode:
+    TBA = "tba"
+    OAUTH2_M2M = "oauth2_m2m"
+
+
+_PEM_KEY = re.compile(
+    r"^-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1-----\s*$"
+)
+_CERTIFICATE_ID = re.compile(r"^[A-Za-z0-9_\-]{8,200}$")
+
+
+def is_pem_private_key(value: str) -> bool:
+    return bool(_PEM_KEY.match(value.strip()))
 
 
 class SapAuthMode:
@@ -246,7 +268,7 @@ def checked_settings_object(extra: object) -> dict[str, Any]:
         if name in _TOP_LEVEL_FIELDS or name in ALL_SECRET_FIELDS:
             raise ConfigError(
                 f"settings.{name}",
-                "belongs at the top level of the file, not under \"settings\"",
+                'belongs at the top level of the file, not under "settings"',
                 fix=f'Move "{name}" out of "settings".',
             )
         _check_setting_value(value, f"settings.{name}")
@@ -282,14 +304,54 @@ def _common_settings(data: Mapping[str, Any], secrets: dict[str, Secret]) -> dic
     return settings
 
 
+def netsuite_auth_mode(data: Mapping[str, Any]) -> str:
+    declared = str(data.get("auth") or "").strip().lower()
+    if declared in ("oauth2_m2m", "oauth2", "m2m") or (not declared and data.get("certificate_id")):
+        return NetSuiteAuthMode.OAUTH2_M2M
+    if declared in ("", "tba", "token"):
+        return NetSuiteAuthMode.TBA
+    raise ConfigError("auth", f"'{declared}' is not a NetSuite sign-in", fix='Use "oauth2_m2m" or "tba".')
+
+
+def _m2m_secrets(data: Mapping[str, Any], settings_out: dict[str, Any]) -> dict[str, Secret]:
+    """OAuth 2.0 client credentials: Client ID and the PEM private key are secrets; the Certificate ID is not
+    (it travels in every JWT header in the clear)."""
+    client_id = _secret(
+        data, "client_id", required=True, fix="Copy it from the integration record (shown once, when saved)."
+    )
+    certificate_id = _text(data, "certificate_id", required=True,
+                           fix="Copy it from Setup > Integration > Manage Authentication > OAuth 2.0 Client "
+                           "Credentials (M2M) Setup.")  # fmt: skip
+    assert client_id is not None and certificate_id is not None
+    if not _CERTIFICATE_ID.match(certificate_id):
+        raise ConfigError("certificate_id", "is not a NetSuite Certificate ID",
+                          fix="Copy the whole Certificate ID from the M2M Setup page.")  # fmt: skip
+    key = data.get("private_key")
+    if not isinstance(key, str) or not key.strip():
+        raise ConfigError(
+            "private_key", "is missing", fix="Give the PEM file of the key whose certificate you uploaded."
+        )
+    if not is_pem_private_key(key):
+        # never echo the value: it may be a key pasted wrongly
+        raise ConfigError("private_key", "is not a PEM private key",
+                          fix="Give the path of the .pem file (-----BEGIN PRIVATE KEY-----) made with the "
+                          "certificate.")  # fmt: skip
+    settings_out["certificate_id"] = certificate_id
+    return {"client_id": client_id, "private_key": Secret(key.strip() + "\n")}
+
+
 def parse_netsuite(data: Mapping[str, Any], name: str | None) -> ConnectionSpec:
     notes: list[str] = []
     raw_account = data.get("account_id")
     account = normalise_netsuite_account(raw_account)
     if isinstance(raw_account, str) and raw_account.strip() != account:
         notes.append(f"account_id written as {account} (NetSuite's form: uppercase, underscore)")
-    secrets: dict[str, Secret] = {}
-    for field_name in NETSUITE_SECRET_FIELDS:
+    mode = netsuite_auth_mode(data)
+    auth_settings: dict[str, Any] = {}
+    secrets: dict[str, Secret] = (
+        _m2m_secrets(data, auth_settings) if mode == NetSuiteAuthMode.OAUTH2_M2M else {}
+    )
+    for field_name in NETSUITE_SECRET_FIELDS if mode == NetSuiteAuthMode.TBA else ():
         secret = _secret(
             data,
             field_name,
@@ -306,6 +368,9 @@ def parse_netsuite(data: Mapping[str, Any], name: str | None) -> ConnectionSpec:
         secrets[field_name] = secret
     settings = _common_settings(data, secrets)
     settings["account_id"] = account
+    settings.update(auth_settings)
+    if mode != NetSuiteAuthMode.TBA:
+        settings["auth_mode"] = mode  # absent = TBA, as every connection made before OAuth 2.0
     base_url = data.get("base_url")
     if base_url:
         settings["base_url"] = check_url("base_url", base_url)

@@ -88,6 +88,8 @@ _KEY_NAMES = (
 _HEADER_RE = re.compile(rf"(?i)(\b(?:{_HEADER_NAMES})[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\r\n]+)")
 _KEY_RE = re.compile(rf"(?i)(\b(?:{_KEY_NAMES})[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;}}\]]+)")
 _SCHEME_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+# A PEM private key block (NetSuite OAuth 2.0, SAP X.509), even one never wrapped in a Secret.
+_PEM_KEY_RE = re.compile(r"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.*?(?:-----END \1-----|$)", re.DOTALL)
 # The password in a URL's login (`http://user:password@proxy:8080`): masked, the user name kept.
 _USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:]*:)([^\s/?#@]+)@")
 
@@ -117,6 +119,7 @@ def redact(text: str) -> str:
         text = pattern.sub(MASK, text)
     text = _HEADER_RE.sub(lambda m: m.group(1) + _quote_like(m.group(2)), text)
     text = _KEY_RE.sub(lambda m: m.group(1) + _quote_like(m.group(2)), text)
+    text = _PEM_KEY_RE.sub(lambda m: f"-----BEGIN {m.group(1)}-----{MASK}", text)
     text = _SCHEME_RE.sub(lambda m: f"{m.group(1)} {MASK}", text)
     text = _USERINFO_RE.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     return text

@@ -130,7 +130,12 @@ async def serve_sandbox(
         if write_config is not None:
             files: dict[str, dict[str, Any]] = {}
             for emulator in emulators:
-                for name, content in emulator.credential_files(urls[emulator.name]).items():
+                written = dict(emulator.credential_files(urls[emulator.name]))
+                # optional: files for the command line only, not the demo wizard (NetSuite's OAuth 2.0)
+                extra = getattr(emulator, "write_config_files", None)
+                if extra is not None:
+                    written.update(extra(urls[emulator.name]))
+                for name, content in written.items():
                     if name in files:
                         raise ConfigError("credential_files", f"two emulators write {name!r}")
                     files[name] = content

@@ -95,6 +95,9 @@ async def test_connections_crud_and_test(world: World, api_key: str) -> None:
     assert world.services.connections.get_secret(cid, "token_secret").reveal() == "e" * 64
     assert (await call("PATCH", f"{C}/{cid}", json={"settings": {"password": "x"}})).status_code == 400
     assert (await call("PATCH", f"{C}/{cid}", json={"secrets": {"nope": "x"}})).status_code == 400
+    # a NetSuite OAuth 2.0 key is given as its PEM text: the API reads no file on this computer
+    key_path = {"secrets": {"private_key": "/home/someone/netsuite-key.pem"}}
+    assert (await call("PATCH", f"{C}/{cid}", json=key_path)).status_code == 400
     assert (await call("PATCH", f"{C}/{cid}", json={"sync_enabled": "yes"})).status_code == 400
     assert (await call("PATCH", f"{C}/{cid}", json={"bogus": 1})).status_code == 400
 

@@ -216,3 +216,50 @@ def test_an_existing_home_folder_keeps_its_mode_and_the_user_is_warned(tmp_path:
     private = tmp_path / "new-profile"
     assert run_cli(tmp_path, "--home", str(private), "connections", "list").stderr == ""
     assert oct(private.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_netsuite_oauth2_m2m_file_is_imported_with_its_key_in_the_vault(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(65537, 2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    key_path = tmp_path / "netsuite-key.pem"
+    key_path.write_text(pem)
+    client_id = "9d2f6a1c4b7e8f0a3c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b"
+    data = {"erp_type": "netsuite", "auth": "oauth2_m2m", "account_id": "1234567_SB1",
+            "client_id": client_id, "certificate_id": "Zx8kQ2mN5pR7sT9vW1yA3cE5gI7kM9oQ",
+            "private_key": str(key_path)}  # fmt: skip
+    home = tmp_path / "home"
+    result = run_cli(home, "-v", "connections", "import", str(write(tmp_path, "m2m.json", data)))
+    assert result.returncode == 0, result.stderr
+    listed = run_cli(home, "connections", "list", "--json")
+    assert json.loads(listed.stdout)[0]["account_id"] == "1234567_SB1"
+
+    body = "".join(pem.strip().splitlines()[1:-1])  # the key's base64, unwrapped
+    forms = secret_forms([pem, client_id, body, pem.splitlines()[5]])
+    outputs = (result.stdout + result.stderr + listed.stdout + listed.stderr).encode()
+    files = [p for p in home.rglob("*") if p.is_file()]
+    for form in forms:
+        assert form not in outputs
+        for path in files:
+            assert form not in path.read_bytes(), f"secret found in {path.name}"
+    # the vault holds the key itself: moving the PEM file does not break the connection
+    assert str(key_path).encode() not in b"".join(p.read_bytes() for p in files if p.name == "atlas.db")
+
+
+@pytest.mark.parametrize(
+    ("private_key", "message"),
+    [("/nonexistent/key.pem", "cannot be read"), ("{tmp}/not-a-key.pem", "not a PEM private key")],
+)
+def test_an_m2m_file_with_an_unreadable_key_is_refused(
+    tmp_path: Path, private_key: str, message: str
+) -> None:
+    (tmp_path / "not-a-key.pem").write_text("hello")
+    data = {"erp_type": "netsuite", "auth": "oauth2_m2m", "account_id": "1234567",
+            "client_id": "abcdef123456", "certificate_id": "Zx8kQ2mN5pR7sT9v",
+            "private_key": private_key.format(tmp=tmp_path)}  # fmt: skip
+    result = run_cli(tmp_path / "home", "connections", "import", str(write(tmp_path, "m2m.json", data)))
+    assert result.returncode != 0 and "private_key" in result.stderr and message in result.stderr

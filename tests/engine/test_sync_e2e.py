@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.app.key_files import inline_private_key
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.connectors.netsuite import queries as netsuite_queries
@@ -126,21 +127,26 @@ class World:
     atlas: Any
 
 
-def _emulator(kind: str, options: SandboxOptions) -> tuple[Any, Any, str]:
+def _emulator(kind: str, options: SandboxOptions, key_dir: Path) -> tuple[Any, Any, dict[str, Any]]:
     if kind == "netsuite":
         emulator = build_netsuite(options)
-        return emulator, NetSuiteSide(emulator), "netsuite.json"
+        return emulator, NetSuiteSide(emulator), emulator.credential_files(ERP_URL)["netsuite.json"]
+    if kind == "netsuite-m2m":  # OAuth 2.0 client credentials, its key read from a PEM file as at import
+        emulator = build_netsuite(options)
+        emulator.key_dir = key_dir
+        content = inline_private_key(emulator.write_config_files(ERP_URL)["netsuite-m2m.json"])
+        return emulator, NetSuiteSide(emulator), content  # type: ignore[return-value]
     emulator = next(e for e in build_sap(options) if e.name == "sap-cloud")
-    return emulator, SapSide(emulator), "sap-cloud.json"
+    return emulator, SapSide(emulator), emulator.credential_files(ERP_URL)["sap-cloud.json"]
 
 
-@pytest.fixture(params=["netsuite", "sap"])
+@pytest.fixture(params=["netsuite", "sap"])  # "netsuite-m2m" where a test asks for it
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     options = SandboxOptions(catalog=Catalog(seed=11, size=40, today=date(2026, 11, 27)), seed=11)
-    emulator, side, file_name = _emulator(request.param, options)
+    emulator, side, content = _emulator(request.param, options, tmp_path / "keys")
     atlas = build_atlas(options)
     with open_services(ProfilePaths(tmp_path / "profile"), key_source=MemoryKeySource()) as services:
-        spec = parse_connection(emulator.credential_files(ERP_URL)[file_name])
+        spec = parse_connection(content)
         connection_id = services.connections.add(spec)
         services.atlas_accounts.save(
             base_url=ATLAS_URL, auth_method="api_token", secrets={"api_token": Secret(atlas.api_token)}
@@ -164,6 +170,7 @@ def sides(world: World, mapping: Any) -> tuple[Decimal, Decimal]:
     return Decimal(atlas_row["quantity"]), world.erp.stock(mapping)
 
 
+@pytest.mark.parametrize("world", ["netsuite", "netsuite-m2m", "sap"], indirect=True)
 async def test_discover_first_sync_then_bidirectional_deltas(world: World) -> None:
     engine, cid = world.engine, world.connection_id
     found = await engine.discover(cid)
@@ -198,6 +205,7 @@ async def test_discover_first_sync_then_bidirectional_deltas(world: World) -> No
     # Every run and write is in the audit trail, and the chain is intact.
     report = engine.repos.audit.verify()
     assert report.ok and report.count >= 3 + second.items_synced
+
     # An idle run writes nothing and reads only a handful of pages.
     idle = await engine.sync(cid)
     assert idle.status is RunStatus.SUCCESS and idle.items_synced == 0
@@ -454,3 +462,12 @@ async def test_a_side_with_no_stock_at_all_fails_the_run_and_writes_nothing(worl
     run = await engine.sync(cid)
     assert run.status is RunStatus.FAILED and "returned no stock at all" in (run.error_message or "")
     assert run.items_synced == 0 and world.erp.postings() == postings
+
+
+@pytest.mark.parametrize("world", ["netsuite-m2m"], indirect=True)
+async def test_an_oauth2_m2m_connection_passes_the_connection_test_with_one_token(world: World) -> None:
+    report = await world.engine.test_connection(world.connection_id)
+    assert report.ok, [(step.name, step.cause) for step in report.steps]
+    assert "OAuth 2.0 access token" in [step.name for step in report.steps]
+    await world.engine.discover(world.connection_id)
+    assert world.erp.emulator.m2m.tokens_issued <= 2  # one for the test's token step, one for the reads

@@ -51,10 +51,11 @@ def test_test_only_packages_are_excluded_and_runtime_ones_are_not(bundle_config)
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     runtime = {re.split(r"[<>=!\[ ]", dep)[0].lower() for dep in pyproject["project"]["dependencies"]}
     # Every runtime dependency is known by its import name, and none of them is excluded.
-    imports = {"PySide6" if name == "pyside6-essentials" else name for name in runtime}
+    import_names = {"pyside6-essentials": "PySide6", "pyjwt": "jwt"}
+    imports = {import_names.get(name, name) for name in runtime}
     assert imports == set(bundle_config.RUNTIME_IMPORTS)
     assert not imports & set(bundle_config.EXCLUDES)
-    for test_only in ("pytest", "hypothesis", "respx", "authlib", "pyodata", "requests"):
+    for test_only in ("pytest", "hypothesis", "respx", "authlib", "joserfc", "pyodata", "requests"):
         assert test_only in bundle_config.EXCLUDES
 
 

@@ -304,3 +304,87 @@ async def test_proxy_passwords_are_vaulted_masked_and_a_sync_through_the_proxy_a
     records = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
     found["log records"] = hits(records.encode(), secrets)
     assert {where: names for where, names in found.items() if names} == {}
+
+
+def pem_forms(pem: str) -> dict[str, str | bytes]:
+    """A PEM key as text, its base64 body unwrapped, two of its lines and its DER bytes."""
+    lines = pem.strip().splitlines()[1:-1]
+    body = "".join(lines)
+    return {"pem": pem, "pem_body": body, "pem_line_3": lines[3], "pem_line_last_full": lines[-2],
+            "der": base64.b64decode(body)}  # fmt: skip
+
+
+async def test_no_netsuite_m2m_private_key_or_access_token_in_profile_bundle_logs_or_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 23: a NetSuite OAuth 2.0 (M2M) connection imported from a file naming its PEM key, synced with
+    faults and a token NetSuite forgot (401, a new one), then tested, bundled and listed by the CLI."""
+    caplog.set_level(logging.DEBUG)
+    options = SandboxOptions(catalog=Catalog(seed=5, size=12, today=date(2026, 11, 27)), seed=5)
+    atlas, netsuite = build_atlas(options), build_netsuite(options)
+    netsuite.key_dir = tmp_path / "customer-keys"
+    issued: list[str] = []
+    grant = netsuite.m2m.grant
+
+    def recording(form, token_url):  # type: ignore[no-untyped-def]
+        answer = grant(form, token_url)
+        issued.append(answer["access_token"])
+        return answer
+
+    netsuite.m2m.grant = recording  # type: ignore[method-assign]
+    home = tmp_path / "profile"
+    outputs: dict[str, subprocess.CompletedProcess[str]] = {}
+    with running_sandbox(options, emulators=[netsuite, atlas]) as urls:
+        m2m_file = netsuite.write_config_files(urls["netsuite"])["netsuite-m2m.json"]
+        pem = Path(m2m_file["private_key"]).read_text()
+        secrets: dict[str, str | bytes] = {**pem_forms(pem), "client_id": m2m_file["client_id"]}
+        credentials = tmp_path / "netsuite-m2m.json"
+        credentials.write_text(json.dumps(m2m_file))
+        outputs["-v connections import"] = run_cli(home, "-v", "connections", "import", str(credentials))
+        assert outputs["-v connections import"].returncode == 0, outputs["-v connections import"].stderr
+        cid = outputs["-v connections import"].stdout.split()[-1]
+        signin = run_cli(home, "signin", "--base-url", urls["atlas"], "--token-stdin", stdin=atlas.api_token)
+        assert signin.returncode == 0, signin.stderr
+
+        paths = ProfilePaths(home)
+        with open_services(paths, key_source=PassphraseKeySource(paths.root, Secret(PASSPHRASE))) as services:
+            engine = build_engine(services, sleep=no_sleep, atlas_options={"sleep": no_sleep})
+            try:
+                await engine.discover(cid)
+                assert (await engine.sync(cid, approve=True)).status.value == "success"
+                netsuite.m2m._tokens.clear()  # NetSuite forgets the token: a 401, then a new one
+                netsuite.faults.add("status", path=".", status=503, times=1)
+                netsuite.faults.add("status", path="inventoryAdjustment", method="POST", status=400, times=1)
+                mapped = engine.repos.mappings.page(cid, status=MappingStatus.MATCHED, search=None, offset=0,
+                                                    limit=3)  # fmt: skip
+                for mapping in mapped:
+                    if Decimal(atlas.row(mapping.atlas_inventory_id)["quantity"]) >= 1:
+                        atlas.sell(mapping.atlas_inventory_id, Decimal(1))
+                await engine.sync(cid, approve=True)
+                netsuite.faults.rules.clear()
+                netsuite.m2m.revoke(m2m_file["certificate_id"])  # a failing token step, logged and bundled
+                report = await engine.test_connection(cid)
+                assert not report.ok and any("revoked" in (step.cause or "") for step in report.steps)
+            finally:
+                await engine.aclose()
+            bundle = build_bundle(services, tmp_path / "bundle.zip")
+
+        for name, args in {
+            "connections list --json": ("connections", "list", "--json"),
+            "-v connections test": ("-v", "connections", "test", cid),
+            "-v diagnose": ("-v", "diagnose", "--out", str(tmp_path / "cli-bundle.zip")),
+        }.items():
+            outputs[name] = run_cli(home, *args)
+            assert outputs[name].returncode in (0, 1), f"{name}: {outputs[name].stderr[-2000:]}"
+    assert len(issued) >= 2, "the token was never renewed"
+    secrets |= {f"access_token_{i}": token for i, token in enumerate(issued)}
+    assert "revoked" in outputs["-v connections test"].stdout
+
+    found = scan_profile_and_bundles(home, [bundle.path, tmp_path / "cli-bundle.zip"], secrets)
+    assert "atlas.db" in {Path(name).name for name in found}, "the profile is not there"
+    for name, result in outputs.items():
+        found[f"{name} stdout"] = hits(result.stdout.encode(), secrets)
+        found[f"{name} stderr"] = hits(result.stderr.encode(), secrets)
+    records = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    found["log records"] = hits(records.encode(), secrets)
+    assert {where: names for where, names in found.items() if names} == {}

@@ -20,7 +20,12 @@ from starlette.routing import Route
 
 from atlas_desktop.app.api.local_files import webhook_secret_path, webhook_url, write_private_file
 from atlas_desktop.connectors.offload import loads_json
-from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, check_connection_name, parse_connection
+from atlas_desktop.domain.connection import (
+    ALL_SECRET_FIELDS,
+    check_connection_name,
+    is_pem_private_key,
+    parse_connection,
+)
 from atlas_desktop.domain.digits import ascii_int
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
@@ -377,6 +382,9 @@ class ManagementApi:
                 raise BadRequest(f"'{field[:64]}' is not a credential field", f"Use one of {names}.")
             if not isinstance(value, str) or not value.strip():
                 raise BadRequest(f"secrets.{field} must be non-empty text")
+            if field == "private_key" and not is_pem_private_key(value):
+                # the API never reads files on this computer: the key itself, not a path
+                raise BadRequest("secrets.private_key must be the PEM text of the private key")
 
         if "name" in columns:
             check_connection_name(columns["name"], "name")

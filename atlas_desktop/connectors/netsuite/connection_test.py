@@ -8,9 +8,12 @@ import ssl
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+import httpx
+
 from atlas_desktop.connectors.http import build_ssl_context
 from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient
+from atlas_desktop.connectors.netsuite.m2m import M2MAuth
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings
 from atlas_desktop.domain.connection import is_loopback_host
 from atlas_desktop.domain.errors import (
@@ -26,6 +29,8 @@ from atlas_desktop.domain.model import ConnectionReport, StepResult
 REACHABLE = "Server reachable"
 TLS = "Secure connection (TLS)"
 SIGNATURE = "Signature accepted"
+TOKEN = "OAuth 2.0 access token"
+TOKEN_ACCEPTED = "Access token accepted"
 PERMISSIONS = "Role permissions"
 RECORD_READ = "Read an inventory item"
 STEPS = (REACHABLE, TLS, SIGNATURE, PERMISSIONS, RECORD_READ)
@@ -69,8 +74,16 @@ def _failed(name: str, exc: ConnectorError | ConfigError, cause: str | None = No
 
 
 class ConnectionTest:
-    def __init__(self, client: NetSuiteClient, settings: NetSuiteSettings, *, in_process: bool) -> None:
+    def __init__(
+        self,
+        client: NetSuiteClient,
+        settings: NetSuiteSettings,
+        *,
+        in_process: bool,
+        m2m: M2MAuth | None = None,
+    ) -> None:
         self.client = client
+        self.m2m = m2m
         self.settings = settings
         self.in_process = in_process
         parts = urlsplit(settings.base_url)
@@ -81,10 +94,15 @@ class ConnectionTest:
 
     async def run(self) -> ConnectionReport:
         steps: list[StepResult] = []
+        sign_in: list[tuple[str, Step]] = (
+            [(TOKEN, self.token), (TOKEN_ACCEPTED, self.signature)]
+            if self.m2m is not None
+            else [(SIGNATURE, self.signature)]
+        )
         plan: list[tuple[str, Step]] = [
             (REACHABLE, self.reachable),
             (TLS, self.tls),
-            (SIGNATURE, self.signature),
+            *sign_in,
             (PERMISSIONS, self.permissions),
             (RECORD_READ, self.record_read),
         ]
@@ -183,19 +201,57 @@ class ConnectionTest:
 
     # ---- NetSuite -----------------------------------------------------------------------------------
 
+    async def token(self) -> StepResult:
+        """OAuth 2.0: ask for a token now, so a refusal is told by the token endpoint's own answer."""
+        assert self.m2m is not None
+        try:
+            # auth=None: this request is the token call itself, not one that needs a token
+            response = await self.client.http.raw.send(self.m2m.token_request(), auth=None)
+            await response.aread()
+            token = self.m2m.accept(response)
+        except ConnectorError as exc:
+            detail = f"{exc.status} {exc.remote_code}" if exc.remote_code else exc.message
+            return StepResult(TOKEN, False, detail=detail, cause=exc.message, fix=exc.fix)
+        except httpx.HTTPError as exc:
+            return StepResult(TOKEN, False,
+                              detail=f"no answer from the token endpoint ({exc.__class__.__name__})",
+                              cause="The token endpoint could not be reached.",
+                              fix="Check the network and proxy settings, then test again.")  # fmt: skip
+        minutes = int((token.expires_at - token.issued_at).total_seconds() // 60)
+        return StepResult(
+            TOKEN, True,
+            detail=f"{self.m2m.algorithm}, Certificate ID {self.settings.certificate_id}: "
+            f"a token for {minutes} min",
+        )  # fmt: skip
+
+    @staticmethod
+    def _bearer_refused(exc: AuthFailed) -> StepResult:
+        if exc.status != 401:  # a new token was refused: the token endpoint's answer says why
+            return StepResult(TOKEN_ACCEPTED, False, detail=exc.message, cause=exc.message, fix=exc.fix)
+        return StepResult(
+            TOKEN_ACCEPTED, False, detail="401 INVALID_LOGIN",
+            cause="NetSuite issued a token but refused it for REST: the role mapped to the certificate "
+            "probably lacks 'REST Web Services', or the certificate was revoked meanwhile.",
+            fix="Give the role 'REST Web Services' (Full) and 'Log in using OAuth 2.0 Access Tokens'. "
+            "NetSuite's Login Audit Trail (Setup > Users/Roles > User Management > View Login Audit Trail) "
+            "shows the reason.",
+        )  # fmt: skip
+
     async def signature(self) -> StepResult:
+        name = TOKEN_ACCEPTED if self.m2m is not None else SIGNATURE
         try:
             await self.client.suiteql_page(queries.locations(), limit=1)
-        except AuthFailed:
+        except AuthFailed as exc:
+            if self.m2m is not None:
+                return self._bearer_refused(exc)
             cause, fix = signature_causes(self.settings.account_id)
             return StepResult(SIGNATURE, False, detail="401 INVALID_LOGIN", cause=cause, fix=fix)
         except (PermissionDenied, NotFound):
             pass  # NetSuite read the signature and then refused the query: a later step explains it
         except ConnectorError as exc:
-            return _failed(SIGNATURE, exc)
-        return StepResult(
-            SIGNATURE, True, detail=f"token-based authentication for {self.settings.account_id}"
-        )
+            return _failed(name, exc)
+        how = "OAuth 2.0 bearer token" if self.m2m is not None else "token-based authentication"
+        return StepResult(name, True, detail=f"{how} for {self.settings.account_id}")
 
     async def permissions(self) -> StepResult:
         checks = (

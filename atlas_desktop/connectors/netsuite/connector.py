@@ -1,4 +1,4 @@
-"""The NetSuite ErpConnector: wires settings, signing, the REST client, reads, writes and the test."""
+"""The NetSuite ErpConnector: wires settings, sign-in (TBA or OAuth 2.0), REST client, reads, writes, test."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from atlas_desktop.connectors.http import HttpClient, Sleep, UsesHttpClient
 from atlas_desktop.connectors.netsuite import discovery
 from atlas_desktop.connectors.netsuite.client import MAX_ROWS_PER_QUERY, PAGE_SIZE, NetSuiteClient
 from atlas_desktop.connectors.netsuite.connection_test import ConnectionTest
+from atlas_desktop.connectors.netsuite.m2m import TOKEN_PATH, M2MAuth, M2MCredentials
 from atlas_desktop.connectors.netsuite.reads import Reader
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings, settings_from_spec
 from atlas_desktop.connectors.netsuite.tba import TbaAuth
 from atlas_desktop.connectors.netsuite.writes import Writer
-from atlas_desktop.domain.connection import NETSUITE_SECRET_FIELDS, ConnectionSpec
+from atlas_desktop.domain.connection import NETSUITE_M2M_SECRET_FIELDS, NETSUITE_SECRET_FIELDS, ConnectionSpec
 from atlas_desktop.domain.connector import StockRead
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import (
@@ -28,6 +29,31 @@ from atlas_desktop.domain.model import (
     WriteResult,
     utc_now,
 )
+
+
+def build_auth(spec: ConnectionSpec, settings: NetSuiteSettings, clock: Callable[[], datetime]) -> httpx.Auth:
+    """OAuth 2.0 M2M for connections made with it, TBA for the others (existing connections keep it)."""
+    names = NETSUITE_M2M_SECRET_FIELDS if settings.uses_m2m else NETSUITE_SECRET_FIELDS
+    missing = [name for name in names if not spec.secrets.get(name)]
+    if missing:
+        raise ConfigError(missing[0], "is missing", fix="Import the connection file again.")
+    if settings.uses_m2m:
+        if not settings.certificate_id:
+            raise ConfigError("certificate_id", "is missing", fix="Import the connection file again.")
+        credentials = M2MCredentials(
+            client_id=spec.secrets["client_id"],
+            certificate_id=settings.certificate_id,
+            private_key=spec.secrets["private_key"],
+            token_url=settings.base_url + TOKEN_PATH,
+        )
+        return M2MAuth(credentials, clock=clock)
+    return TbaAuth(
+        account_id=settings.account_id,
+        consumer_key=spec.secrets["consumer_key"],
+        consumer_secret=spec.secrets["consumer_secret"],
+        token_id=spec.secrets["token_id"],
+        token_secret=spec.secrets["token_secret"],
+    )
 
 
 class NetSuiteConnector(UsesHttpClient):
@@ -49,16 +75,8 @@ class NetSuiteConnector(UsesHttpClient):
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings: NetSuiteSettings = settings_from_spec(spec)
-        missing = [name for name in NETSUITE_SECRET_FIELDS if not spec.secrets.get(name)]
-        if missing:
-            raise ConfigError(missing[0], "is missing", fix="Import the connection file again.")
-        auth = TbaAuth(
-            account_id=self.settings.account_id,
-            consumer_key=spec.secrets["consumer_key"],
-            consumer_secret=spec.secrets["consumer_secret"],
-            token_id=spec.secrets["token_id"],
-            token_secret=spec.secrets["token_secret"],
-        )
+        self.auth = build_auth(spec, self.settings, clock)
+        auth = self.auth
         self._in_process = transport is not None
         self.http = HttpClient(
             self.settings.http_settings(),
@@ -84,7 +102,8 @@ class NetSuiteConnector(UsesHttpClient):
     # ---- ErpConnector -----------------------------------------------------------------------------
 
     async def test_connection(self) -> ConnectionReport:
-        return await ConnectionTest(self.client, self.settings, in_process=self._in_process).run()
+        token = self.auth if isinstance(self.auth, M2MAuth) else None
+        return await ConnectionTest(self.client, self.settings, in_process=self._in_process, m2m=token).run()
 
     async def locations(self) -> list[Location]:
         """Stock locations: `id` is what StockKey.location_id holds; `code` the external id, if any."""

@@ -13,7 +13,7 @@ from atlas_desktop.connectors.http import HttpSettings
 from atlas_desktop.connectors.netsuite.mapping import DEFAULT_NDC_FIELD, DEFAULT_UNIT, FieldMap
 from atlas_desktop.connectors.netsuite.queries import column
 from atlas_desktop.connectors.netsuite.tba import netsuite_host
-from atlas_desktop.domain.connection import ConnectionSpec, check_url
+from atlas_desktop.domain.connection import ConnectionSpec, NetSuiteAuthMode, check_url
 from atlas_desktop.domain.digits import is_ascii_digits
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.proxy import PROXY_PASSWORD
@@ -36,6 +36,12 @@ class NetSuiteSettings:
     proxy: str | None
     ca_bundle: str | None
     proxy_password: Secret | None = field(default=None, repr=False)
+    auth_mode: str = NetSuiteAuthMode.TBA
+    certificate_id: str | None = None
+
+    @property
+    def uses_m2m(self) -> bool:
+        return self.auth_mode == NetSuiteAuthMode.OAUTH2_M2M
 
     @property
     def uses_production_host(self) -> bool:
@@ -113,4 +119,6 @@ def settings_from_spec(spec: ConnectionSpec) -> NetSuiteSettings:
         proxy=str(settings["proxy"]) if settings.get("proxy") else None,
         ca_bundle=str(settings["ca_bundle"]) if settings.get("ca_bundle") else None,
         proxy_password=spec.secrets.get(PROXY_PASSWORD),
+        auth_mode=str(settings.get("auth_mode") or NetSuiteAuthMode.TBA),
+        certificate_id=str(settings["certificate_id"]) if settings.get("certificate_id") else None,
     )

@@ -1,4 +1,4 @@
-"""NetSuite SuiteTalk REST emulator: TBA (OAuth 1.0a HMAC-SHA256), Record API v1, SuiteQL, governance.
+"""NetSuite SuiteTalk REST emulator: TBA, OAuth 2.0 M2M, Record API v1, SuiteQL, governance.
 
 Facts: /work/shared/reference/netsuite.md. Decisions where the reference is silent are listed in
 NOTES below and in the project's netsuite wire notes.
@@ -7,14 +7,18 @@ NOTES below and in the project's netsuite wire notes.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from atlas_desktop.sandbox.faults import FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
 from atlas_desktop.sandbox.netsuite.errors import ERROR_CONTENT_TYPE, concurrency_body, error_bytes
+from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE, DEFAULT_TOKEN_LIFETIME, M2MSetup
+from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed, write_private_key
 from atlas_desktop.sandbox.netsuite.records import Paging, Records
 from atlas_desktop.sandbox.netsuite.state import NetSuiteState
 from atlas_desktop.sandbox.netsuite.tba import TbaVerifier
@@ -30,6 +34,17 @@ NOTES = """
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
 - `Prefer: respond-async` -> 400 INVALID_HEADER (not emulated).
 - Times are UTC (the account time zone is not emulated).
+- OAuth 2.0 token endpoint (ref §10 is silent on its errors): RFC 6749 §5.2 bodies `{"error",
+  "error_description"}`, no-store. 400 unsupported_grant_type (grant_type), invalid_request (assertion type,
+  malformed JWT, algorithm outside PS256/384/512 and ES256/384/512, missing iat/exp), unauthorized_client
+  (OAuth 2.0 feature off, integration without the M2M grant, role without the permission), invalid_grant
+  (certificate revoked or expired, aud, exp > iat + 3600, iat/exp outside a 60 s skew), invalid_scope
+  (no rest_webservices); 401 invalid_client (unknown kid, bad signature, iss not the certificate's
+  application). The exact reason is kept in `m2m.failures` (the Login Audit Trail).
+- Bearer tokens: opaque, `expires_in` "3600" (a setting); a refused one gets 401 INVALID_LOGIN with
+  `WWW-Authenticate: Bearer ... error="invalid_token"` (ref §1). Revoking a certificate ends its tokens.
+- Certificate upload (`POST /_sandbox/netsuite/m2m/certificates`, JSON client_id, entity, role,
+  certificate PEM): RSA >= 2048 bits or EC; valid at most 2 years; answers the Certificate ID.
 """
 
 DEFAULT_ACCOUNT = "1234567_SB1"
@@ -65,6 +80,8 @@ class NetSuiteEmulator:
         db_path: str = ":memory:",
         paging: Paging | None = None,
         limits: QueryLimits | None = None,
+        token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+        key_dir: Path | None = None,
     ) -> None:
         self.account_id = account_id
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -77,6 +94,12 @@ class NetSuiteEmulator:
             clock=lambda: self.clock(),
         )
         self.state = NetSuiteState(lambda: self.clock(), db_path)
+        # OAuth 2.0 M2M: one integration record with the client credentials grant, no certificate yet
+        # (the customer uploads one; `sandbox_m2m()` does it for --write-config).
+        self.m2m = M2MSetup(clock=lambda: self.clock(), token_lifetime=token_lifetime)
+        self.integration = self.m2m.add_integration("Atlas Desktop", seed=str(seed))
+        self.key_dir = key_dir
+        self._sandbox_m2m: dict[str, str] | None = None
         # Signed `inventory.updated` events after every stock move, once `webhooks.configure(url, secret)`.
         self.webhooks = WebhookSender()
         self.state.post_adjustment = notify_after(  # type: ignore[method-assign]
@@ -91,7 +114,7 @@ class NetSuiteEmulator:
         self.limits = limits or QueryLimits()
         self.records = Records(self.state, self.paging)
         self.items_seeded = self.state.seed_catalog(catalog) if catalog is not None else 0
-        self.inner_app = create_app(self.state, self.verifier, self.records, self.limits)
+        self.inner_app = create_app(self.state, self.verifier, self.records, self.limits, self.m2m)
         self.faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed)
         self.middleware = FaultMiddleware(
             self.inner_app, self.faults, rate_limited=self._rate_limited, server_error=self._server_error
@@ -116,6 +139,45 @@ class NetSuiteEmulator:
             status, "UNEXPECTED_ERROR", "An unexpected error occurred. Error ID: sandbox-injected"
         )
         return status, {"content-type": ERROR_CONTENT_TYPE}, body
+
+    def sandbox_m2m(self) -> dict[str, str]:
+        """Do the customer's M2M setup once: a key pair, its certificate uploaded, the PEM key on disk.
+
+        The app's own key is not available here, so the sandbox plays a customer who made one.
+        """
+        if self._sandbox_m2m is None:
+            key = generate_key("rsa")
+            certificate_id = self.m2m.upload_certificate(
+                self.integration.client_id,
+                "Atlas Integration User",
+                DEFAULT_ROLE,
+                self_signed(key, self.clock()),
+            )
+            directory = self.key_dir or Path(tempfile.mkdtemp(prefix="atlas-netsuite-"))
+            path = write_private_key(directory / "netsuite-m2m-key.pem", key)
+            self._sandbox_m2m = {"certificate_id": certificate_id, "private_key": str(path)}
+        return dict(self._sandbox_m2m)
+
+    def write_config_files(self, base_url: str) -> dict[str, dict[str, Any]]:
+        """What `sandbox --write-config` writes besides `credential_files`: the OAuth 2.0 M2M connection.
+
+        Not in `credential_files`: the demo wizard pastes those, and it speaks TBA only for now.
+        """
+        m2m = self.sandbox_m2m()
+        return {
+            # OAuth 2.0 client credentials, what new customers use from 2027.1 (ref §10)
+            "netsuite-m2m.json": {
+                "erp_type": "netsuite",
+                "auth": "oauth2_m2m",
+                "connection_name": "NetSuite sandbox (OAuth 2.0)",
+                "account_id": self.account_id,
+                "client_id": self.integration.client_id,
+                "certificate_id": m2m["certificate_id"],
+                "private_key": m2m["private_key"],
+                "base_url": base_url,
+                "settings": {"adjustment_account_id": "58", "subsidiary_id": "1", "default_vendor_id": "1"},
+            }
+        }
 
     def credential_files(self, base_url: str) -> dict[str, dict[str, Any]]:
         c = self.credentials
@@ -147,6 +209,7 @@ def build(options: Any) -> NetSuiteEmulator:
         path.unlink(missing_ok=True)  # the sandbox starts from the seeded catalog every time
         db_path = str(path)
     return NetSuiteEmulator(
+        key_dir=options.data_dir / "netsuite-m2m" if options.data_dir is not None else None,
         seed=options.seed,
         catalog=options.catalog,
         concurrency_limit=limit,

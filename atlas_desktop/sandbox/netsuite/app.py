@@ -1,4 +1,4 @@
-"""Starlette routes of the NetSuite emulator: TBA on every request, Record API v1 and SuiteQL."""
+"""Starlette routes of the NetSuite emulator: TBA or OAuth 2.0 Bearer per request, Record API, SuiteQL."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from atlas_desktop.sandbox.netsuite.errors import (
     invalid_parameter,
     invalid_search,
 )
+from atlas_desktop.sandbox.netsuite.m2m import M2MSetup
+from atlas_desktop.sandbox.netsuite.m2m_routes import m2m_routes
 from atlas_desktop.sandbox.netsuite.qfilter import account_date_sql
 from atlas_desktop.sandbox.netsuite.records import Records, record_type
 from atlas_desktop.sandbox.netsuite.state import NetSuiteState
@@ -73,7 +75,21 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def create_app(state: NetSuiteState, verifier: TbaVerifier, records: Records, limits: QueryLimits) -> Any:
+def _refused_login(account_id: str, bearer: bool) -> Response:
+    # ref §1: OAuth 2.0 bearer 401s also carry WWW-Authenticate with error="invalid_token"
+    headers = (
+        {"WWW-Authenticate": f'Bearer realm="{account_id}", error="invalid_token", '
+                             'error_description="Invalid login attempt."'}
+        if bearer else None
+    )  # fmt: skip
+    return Response(
+        json.dumps(invalid_login_body()), status_code=401, media_type=ERROR_CONTENT_TYPE, headers=headers
+    )
+
+
+def create_app(
+    state: NetSuiteState, verifier: TbaVerifier, records: Records, limits: QueryLimits, m2m: M2MSetup
+) -> Any:
     Handler = Callable[[Request], Awaitable[Response]]
     counts: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
 
@@ -81,19 +97,26 @@ def create_app(state: NetSuiteState, verifier: TbaVerifier, records: Records, li
         async def endpoint(request: Request) -> Response:
             raw_path = request.scope.get("raw_path")
             path = raw_path.decode("latin-1") if raw_path else request.url.path
-            try:
-                verifier.verify(
-                    request.method,
-                    request.url.scheme,
-                    request.headers.get("host", ""),
-                    path,
-                    request.scope.get("query_string", b""),
-                    request.headers.get("authorization"),
-                )
-            except AuthFailure:
-                return Response(
-                    json.dumps(invalid_login_body()), status_code=401, media_type=ERROR_CONTENT_TYPE
-                )
+            header = request.headers.get("authorization") or ""
+            scheme, _, credential = header.partition(" ")
+            if scheme.lower() == "bearer":
+                # OAuth 2.0 (ref §10): a token from the M2M grant instead of a TBA signature
+                reason = m2m.check_bearer(credential.strip())
+                if reason is not None:
+                    verifier.failures.append(reason)
+                    return _refused_login(verifier.account_id, bearer=True)
+            else:
+                try:
+                    verifier.verify(
+                        request.method,
+                        request.url.scheme,
+                        request.headers.get("host", ""),
+                        path,
+                        request.scope.get("query_string", b""),
+                        header or None,
+                    )
+                except AuthFailure:
+                    return _refused_login(verifier.account_id, bearer=False)
             try:
                 if "respond-async" in request.headers.get("prefer", "").lower():
                     raise NsError(
@@ -241,6 +264,7 @@ def create_app(state: NetSuiteState, verifier: TbaVerifier, records: Records, li
         raise NsError(404, "INVALID_PARAMETER", f"The resource {request.url.path} does not exist.")
 
     routes = [
+        *m2m_routes(m2m, base_url),
         Route("/services/rest/record/v1/{rtype}", guarded(collection), methods=["GET", "POST"]),
         Route(
             "/services/rest/record/v1/{rtype}/{rid}",
