@@ -80,6 +80,10 @@ class SapConfig:
     cost_centers: frozenset[str] = frozenset({"10101101", "10101201", "10101301"})  # empty = any accepted
     require_sled_for_new_batch: bool = True  # receipt creating a batch must carry ShelfLifeExpirationDate
     overdraw_code: str = "M7/021"  # [U] message number for "deficit of unrestricted-use stock"
+    # sap.md §13: a valuated movement's FI document holds at most 999 lines (F5/727 [V-ish]), two per item
+    # unless FI summarization is configured, so about 499 items per material document.
+    fi_line_limit: int = 999
+    fi_lines_per_item: int = 2
     empty_items_in_create_response: bool = False  # [R] quirk: items posted but {"results": []} returned
     locations: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_LOCATIONS))
     ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_MDI

@@ -9,7 +9,7 @@ import httpx
 
 from atlas_desktop.sandbox.sap import SapEmulator
 
-from .conftest import JSON, MATDOC, STOCK, csrf, stocked_batch
+from .conftest import JSON, MATDOC, STOCK, client_for, csrf, stocked_batch
 
 
 def receipt(row: dict[str, Any], qty: str = "5", **item: Any) -> dict[str, Any]:
@@ -227,3 +227,38 @@ def test_user_helpers_post_and_count(sap: SapEmulator) -> None:
     )
     assert qty(sap, row) == before + 2
     assert sap.count_material_documents("MIGO-1") == 1
+
+
+async def test_fi_line_limit_refuses_a_valuated_document_over_499_items(
+    sap: SapEmulator, client: httpx.AsyncClient
+) -> None:
+    """sap.md §13: 999 FI lines, two per item -> 499 items fit, 500 are refused with F5/727."""
+    row = stocked_batch(sap)
+    before = qty(sap, row)
+    body = receipt(row, "1")
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"] * 500
+    response = await post(client, body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "F5/727"
+    assert "Maximum number of items in FI reached" in error["message"]["value"]
+    assert qty(sap, row) == before
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"][:499]
+    response = await post(client, body)
+    assert response.status_code == 201, response.text
+    items = response.json()["d"]["to_MaterialDocumentItem"]["results"]
+    assert items[-1]["MaterialDocumentItem"] == "0499"
+    assert qty(sap, row) == before + 499
+
+
+async def test_item_numbers_have_four_digits(make_sap: Any) -> None:
+    """Even with FI summarization (a higher FI limit), a document holds at most 9,999 items."""
+    sap = make_sap(fi_line_limit=1_000_000)
+    row = stocked_batch(sap)
+    body = receipt(row, "1")
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"] * 10_000
+    async with client_for(sap) as client:
+        response = await post(client, body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "M7/146"
+    assert "4 digits" in response.json()["error"]["message"]["value"]

@@ -1,4 +1,4 @@
-"""API_MATERIAL_DOCUMENT_SRV: goods movements by deep insert, Cancel, stock kept in step (sap.md §3)."""
+"""API_MATERIAL_DOCUMENT_SRV: deep insert, Cancel, stock kept in step, item/FI limits (sap.md §3, §13)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from atlas_desktop.sandbox.sap import errors
-from atlas_desktop.sandbox.sap.config import MOVEMENT_DIRECTION, REVERSAL_OF
+from atlas_desktop.sandbox.sap.config import MOVEMENT_DIRECTION, REVERSAL_OF, SapConfig
 from atlas_desktop.sandbox.sap.errors import GatewayError
 from atlas_desktop.sandbox.sap.schema import (
     EntitySet,
@@ -127,6 +127,8 @@ SCHEMA = ServiceSchema(
 )
 
 _ITEM_FIELDS_CLIENT_SETS = {p.name for p in _ITEM_PROPS if p.creatable}
+# MaterialDocumentItem is Edm.String MaxLength 4 (sap.md §13 [V: real EDMX]).
+MAX_ITEMS = 9_999
 
 
 def _fail(code: str, message: str, status: int = 400, target: str = "") -> GatewayError:
@@ -181,6 +183,7 @@ def post_document(
 ) -> Row:
     """Validate and post one document (all items or none). Used by the API, Cancel and the test helpers."""
     state, config = ctx.state, ctx.config
+    _check_item_limits(config, len(items_in))
     with state.transaction():
         year = f"{posting_date.astimezone(UTC).year:04d}"
         number = f"{state.next_number('material_document', config.first_material_document):010d}"
@@ -202,6 +205,23 @@ def post_document(
             item = _post_item(ctx, header, item_in, position, code=code, reversal=reversal)
             state.insert("A_MaterialDocumentItem", item)
         return header
+
+
+def _check_item_limits(config: SapConfig, count: int) -> None:
+    """Item numbers have 4 digits; every movement here is valuated, so its FI document must fit too."""
+    if count > MAX_ITEMS:
+        raise _fail(
+            "M7/146",
+            f"Material document has {count} items; item numbers have 4 digits (at most {MAX_ITEMS})",
+        )
+    fi_lines = count * config.fi_lines_per_item
+    if fi_lines > config.fi_line_limit:
+        # F5 727 "Maximum number of items in FI reached" (SAP KBAs 1483198, 1801529). M7/146 above is [U].
+        raise _fail(
+            "F5/727",
+            f"Maximum number of items in FI reached ({config.fi_line_limit}); "
+            f"{count} items need {fi_lines} FI lines",
+        )
 
 
 def _post_item(ctx: Context, header: Row, item_in: Row, position: int, *, code: str, reversal: bool) -> Row:
