@@ -82,6 +82,8 @@ class SapConfig:
     overdraw_code: str = "M7/021"  # [U] message number for "deficit of unrestricted-use stock"
     # sap.md §13: a valuated movement's FI document holds at most 999 lines (F5/727 [V-ish]), two per item
     # unless FI summarization is configured, so about 499 items per material document.
+    # $batch: Gateway's default change-set implementation allows one operation per change set (§13 [R]).
+    multi_operation_changesets: bool = False
     fi_line_limit: int = 999
     fi_lines_per_item: int = 2
     empty_items_in_create_response: bool = False  # [R] quirk: items posted but {"results": []} returned

@@ -331,6 +331,7 @@ async def test_csrf_expiry_mid_sync() -> None:
 
 async def test_batch_of_postings_one_changeset_each() -> None:
     emulator = tenant("sap-cloud")
+    assert not emulator.config.multi_operation_changesets  # Gateway's default: one operation per set
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
     material, plant, sloc, batch, qty = batch_managed_position(emulator)
     unit = _unit(emulator, material)
