@@ -84,6 +84,9 @@ class SapConfig:
     # unless FI summarization is configured, so about 499 items per material document.
     # $batch: Gateway's default change-set implementation allows one operation per change set (§13 [R]).
     multi_operation_changesets: bool = False
+    # Whether Cancel copies the header text to the reversal document is [U] (sap.md §13): "copy" (both
+    # documents carry it, so a lookup by header text finds both) or "keep" (only the original carries it).
+    reversal_header_text: str = "copy"
     fi_line_limit: int = 999
     fi_lines_per_item: int = 2
     empty_items_in_create_response: bool = False  # [R] quirk: items posted but {"results": []} returned

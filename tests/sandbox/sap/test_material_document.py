@@ -6,8 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
-from atlas_desktop.sandbox.sap import SapEmulator
+from atlas_desktop.sandbox.sap import SapConfig, SapEmulator
 
 from .conftest import JSON, MATDOC, STOCK, client_for, csrf, stocked_batch
 
@@ -262,3 +263,35 @@ async def test_item_numbers_have_four_digits(make_sap: Any) -> None:
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "M7/146"
     assert "4 digits" in response.json()["error"]["message"]["value"]
+
+
+@pytest.mark.parametrize(("setting", "found"), [("copy", 2), ("keep", 1)])
+async def test_reversal_carries_the_header_text_as_configured(
+    make_sap: Any, setting: str, found: int
+) -> None:
+    """sap.md §13 [U]: whether Cancel copies the header text is a tenant setting; "copy" by default."""
+    sap = make_sap(reversal_header_text=setting)
+    row = stocked_batch(sap)
+    async with client_for(sap) as client:
+        body = issue(row, "1")
+        body["MaterialDocumentHeaderText"] = "ATLAS-REV"
+        created = (await post(client, body)).json()["d"]
+        params = {
+            "MaterialDocumentYear": f"'{created['MaterialDocumentYear']}'",
+            "MaterialDocument": f"'{created['MaterialDocument']}'",
+        }
+        cancelled = await client.post(f"{MATDOC}/Cancel", params=params, headers=await csrf(client))
+        assert cancelled.status_code == 200, cancelled.text
+        rows = (
+            await client.get(
+                f"{MATDOC}/A_MaterialDocumentHeader",
+                params={
+                    "$filter": "MaterialDocumentHeaderText eq 'ATLAS-REV'",
+                    "$orderby": "MaterialDocument",
+                },
+                headers=JSON,
+            )
+        ).json()["d"]["results"]
+    numbers = [r["MaterialDocument"] for r in rows]
+    assert numbers == [created["MaterialDocument"], cancelled.json()["d"]["MaterialDocument"]][:found]
+    assert SapConfig().reversal_header_text == "copy"

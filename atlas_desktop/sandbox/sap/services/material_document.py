@@ -429,7 +429,8 @@ def move_stock(
 
 
 def cancel_document(ctx: Context, year: str, number: str, posting_date: datetime | None) -> Row:
-    """Cancel: a new document with the reversal movement types, carrying ReversedMaterialDocument* [R]."""
+    """Cancel: a new document with the reversal movement types, carrying ReversedMaterialDocument* [R];
+    it copies the header text or not as the tenant's `reversal_header_text` says [U]."""
     state = ctx.state
     header = state.table("A_MaterialDocumentHeader").get((year, number))
     if header is None:
@@ -468,10 +469,12 @@ def cancel_document(ctx: Context, year: str, number: str, posting_date: datetime
                 "ReversedMaterialDocumentItem": r["MaterialDocumentItem"],
             }
         )
+    copy = ctx.config.reversal_header_text == "copy"
+    text = header["MaterialDocumentHeaderText"] if copy else ""
     with state.transaction():
         new = post_document(
             ctx,
-            {"MaterialDocumentHeaderText": header["MaterialDocumentHeaderText"], "ReferenceDocument": number},
+            {"MaterialDocumentHeaderText": text, "ReferenceDocument": number},
             reversal_items,
             code="06",
             posting_date=posting_date or state.now(),
