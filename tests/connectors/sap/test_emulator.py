@@ -287,6 +287,19 @@ async def test_keys_already_posted_are_found_many_per_request_before_sending() -
     assert emulator.app.stats.count("POST") == 0
 
 
+async def test_cancelled_posting_is_found_as_the_original_not_its_reversal() -> None:
+    emulator = tenant("sap-onprem")  # Cancel copies the header text (reversal_header_text="copy")
+    connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
+    material, plant, sloc, batch, _ = batch_managed_position(emulator)
+    change = StockChange(StockKey(material, f"{plant}/{sloc}", batch), Decimal(-1), _unit(emulator, material))
+    written = await connector.adjust_stock(change, "to-cancel")
+    year, number = written.remote_id.split("/")
+    emulator.cancel(year, number)
+    assert emulator.count_material_documents(header_text_for("to-cancel")) == 2
+    assert (await connector.find_write("to-cancel")) == replace(written, applied_at=None)
+    assert (await connector.posted_before(["to-cancel"])) == {"to-cancel": replace(written, applied_at=None)}
+
+
 async def test_overdraw_refused_with_clear_error() -> None:
     emulator = tenant("sap-onprem")
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
