@@ -39,8 +39,10 @@ NOTES = """
   262->06) else M7/163; CostCenter required for 201 and 551 [U]; Batch required iff the material is batch
   managed; a receipt creating a new batch must carry ShelfLifeExpirationDate (creates the Batch master);
   issues beyond unrestricted stock -> 400 M7/021 "Deficit of SL Unrestricted-use ..." [U number].
-  EntryUnit must be the base unit. Cancel(MaterialDocumentYear, MaterialDocument, PostingDate?) posts a
-  reversal document (502/202/552/261 with ReversedMaterialDocument*, GoodsMovementCode 06).
+  EntryUnit may be any unit maintained in A_ProductUnitsOfMeasure (SapConfig.alternative_units: EA base,
+  PC/BT 1, CS 12), converted to the base unit. Cancel(MaterialDocumentYear, MaterialDocument,
+  PostingDate?) posts a reversal document (502/202/552/261 with ReversedMaterialDocument*, GoodsMovementCode
+  06).
 - Batch changes need If-Match (428 without, 412 when stale); ETag = W/"datetimeoffset'<LastChangeDateTime>'".
 - OAuth scopes accepted: <SERVICE>_0001 [U]; tokens only via HTTP Basic client authentication.
 - Missing communication scenario -> 403 /IWFND/CM_CONSUMER/101 [U code] naming the scenario.

@@ -28,6 +28,12 @@ REVERSAL_OF: dict[str, str] = {"501": "502", "201": "202", "261": "262", "262": 
 # Item fields each movement type requires [U]: cost center for consumption (201) and scrapping (551).
 DEFAULT_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"201": ("CostCenter",), "551": ("CostCenter",)}
 
+# Alternative units maintained for a material, by base unit: (unit, numerator, denominator), meaning
+# 1 unit = numerator / denominator base units (MARM; sap.md §13). Bottles and pieces are the each here.
+DEFAULT_ALTERNATIVE_UNITS: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "EA": (("PC", 1, 1), ("BT", 1, 1), ("CS", 12, 1)),
+}
+
 SERVICE_SCENARIOS: dict[str, str] = {
     "API_PRODUCT_SRV": "SAP_COM_0009",
     "API_MATERIAL_STOCK_SRV": "SAP_COM_0164",
@@ -91,6 +97,9 @@ class SapConfig:
     fi_lines_per_item: int = 2
     empty_items_in_create_response: bool = False  # [R] quirk: items posted but {"results": []} returned
     locations: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_LOCATIONS))
+    alternative_units: dict[str, tuple[tuple[str, int, int], ...]] = field(
+        default_factory=lambda: dict(DEFAULT_ALTERNATIVE_UNITS)
+    )
     ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_MDI
     special_stock_every: int = 40  # every n-th stocked product gets extra 02/07/K rows
     first_material_document: int = 4_900_000_000

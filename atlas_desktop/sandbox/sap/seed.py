@@ -37,9 +37,11 @@ def seed(state: State, config: SapConfig, catalog: Catalog | None) -> None:
     material_stock: list[Row] = []
     batches: list[Row] = []
     stock_rows: list[Row] = []
+    units: list[Row] = []
     for item in erp_items(catalog, "sap"):
         p = item.product
         products.append(_product(config, p, created, changed))
+        units.extend(unit_rows(config, p.sku, p.unit))
         descriptions.append({"Product": p.sku, "Language": "EN", "ProductDescription": p.name[:40]})
         for plant in plants:
             plant_rows.append(
@@ -94,9 +96,31 @@ def seed(state: State, config: SapConfig, catalog: Catalog | None) -> None:
     state.load("A_Product", products)
     state.load("A_ProductDescription", descriptions)
     state.load("A_ProductPlant", plant_rows)
+    state.load("A_ProductUnitsOfMeasure", units)
     state.load("A_MaterialStock", material_stock)
     state.load("Batch", batches)
     state.load("A_MatlStkInAcctMod", stock_rows)
+
+
+def unit_rows(config: SapConfig, material: str, base: str) -> list[Row]:
+    """The base unit (1/1) and the alternative units maintained for it."""
+    rows = []
+    for unit, numerator, denominator in ((base, 1, 1), *config.alternative_units.get(base, ())):
+        rows.append(
+            {
+                "Product": material,
+                "AlternativeUnit": unit,
+                "QuantityNumerator": Decimal(numerator),
+                "QuantityDenominator": Decimal(denominator),
+                "GrossWeight": None,
+                "WeightUnit": "",
+                "GlobalTradeItemNumber": "",
+                "GlobalTradeItemNumberCategory": "",
+                "LowerLevelPackagingUnit": "" if unit == base else base,
+                "BaseUnit": base,
+            }
+        )
+    return rows
 
 
 def _product(config: SapConfig, p: CatalogProduct, created: datetime, changed: datetime) -> Row:

@@ -300,6 +300,20 @@ async def test_cancelled_posting_is_found_as_the_original_not_its_reversal() -> 
     assert (await connector.posted_before(["to-cancel"])) == {"to-cancel": replace(written, applied_at=None)}
 
 
+async def test_alternative_units_are_converted_to_the_base_unit() -> None:
+    """A change in a maintained alternative unit posts as such; SAP converts, levels read in the base unit."""
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
+    material, plant, sloc, batch, qty = batch_managed_position(emulator)
+    key = StockKey(material, f"{plant}/{sloc}", batch)
+    await connector.adjust_stock(StockChange(key, Decimal(2), "CS"), "in-cases")
+    emulator.post_goods_movement(material, plant, sloc, Decimal(1), movement_type="501", batch=batch)
+    assert emulator.unrestricted_stock(material, plant, sloc, batch) == qty + 25
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    levels = {level.key: level async for level in connector.stock(since)}
+    assert (levels[key].quantity, levels[key].unit) == (qty + 25, "EA")
+
+
 async def test_overdraw_refused_with_clear_error() -> None:
     emulator = tenant("sap-onprem")
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})

@@ -10,7 +10,7 @@ import pytest
 
 from atlas_desktop.sandbox.sap import SapConfig, SapEmulator
 
-from .conftest import JSON, MATDOC, STOCK, client_for, csrf, stocked_batch
+from .conftest import JSON, MATDOC, PRODUCT, STOCK, client_for, csrf, stocked_batch
 
 
 def receipt(row: dict[str, Any], qty: str = "5", **item: Any) -> dict[str, Any]:
@@ -295,3 +295,35 @@ async def test_reversal_carries_the_header_text_as_configured(
     numbers = [r["MaterialDocument"] for r in rows]
     assert numbers == [created["MaterialDocument"], cancelled.json()["d"]["MaterialDocument"]][:found]
     assert SapConfig().reversal_header_text == "copy"
+
+
+async def test_entry_unit_may_be_any_maintained_alternative_unit(
+    sap: SapEmulator, client: httpx.AsyncClient
+) -> None:
+    """sap.md §13: EntryUnit may be any unit maintained for the material, converted to the base unit."""
+    row = stocked_batch(sap)
+    units = (
+        await client.get(
+            f"{PRODUCT}/A_ProductUnitsOfMeasure",
+            params={"$filter": f"Product eq '{row['Material']}'"},
+            headers=JSON,
+        )
+    ).json()["d"]["results"]
+    assert {u["AlternativeUnit"]: u["QuantityNumerator"] for u in units} == {
+        "EA": "1",
+        "PC": "1",
+        "BT": "1",
+        "CS": "12",
+    }
+    before = qty(sap, row)
+    response = await post(client, receipt(row, "2", EntryUnit="CS"))
+    assert response.status_code == 201, response.text
+    (item,) = response.json()["d"]["to_MaterialDocumentItem"]["results"]
+    assert (item["EntryUnit"], item["QuantityInEntryUnit"]) == ("CS", "2.000")
+    assert (item["MaterialBaseUnit"], item["QuantityInBaseUnit"]) == ("EA", "24.000")
+    assert qty(sap, row) == before + 24
+    assert (await post(client, receipt(row, "3", EntryUnit="PC"))).status_code == 201
+    assert qty(sap, row) == before + 27
+    refused = await post(client, receipt(row, "1", EntryUnit="KAR"))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "M7/022"
+    assert "maintained: BT, CS, EA, PC" in refused.json()["error"]["message"]["value"]

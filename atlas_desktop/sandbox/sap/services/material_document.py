@@ -303,16 +303,12 @@ def _post_item(ctx: Context, header: Row, item_in: Row, position: int, *, code: 
         cost_center = item_in.get("CostCenter") or ""
         if cost_center and config.cost_centers and cost_center not in config.cost_centers:
             raise _fail("KI/248", f"{where}: cost center {cost_center} does not exist", target="CostCenter")
-    unit = item_in.get("EntryUnit") or product["BaseUnit"]
-    if unit != product["BaseUnit"]:
-        raise _fail(
-            "M7/022",
-            f"{where}: unit {unit} is not defined for material {material} "
-            f"(use the base unit {product['BaseUnit']})",
-        )
+    base_unit = product["BaseUnit"]
+    unit = item_in.get("EntryUnit") or base_unit
     quantity = item_in.get("QuantityInEntryUnit")
     if quantity is None or quantity <= 0:
         raise _fail("M7/001", f"{where}: enter a quantity greater than zero (QuantityInEntryUnit)")
+    base_quantity = _in_base_unit(ctx, material, unit, base_unit, quantity, where)
     batch = item_in.get("Batch") or ""
     batch_managed = bool(product["IsBatchManagementRequired"])
     if batch_managed and not batch:
@@ -340,7 +336,9 @@ def _post_item(ctx: Context, header: Row, item_in: Row, position: int, *, code: 
         else:
             sled = sled or batch_row["ShelfLifeExpirationDate"]
             made = made or batch_row["ManufactureDate"]
-    move_stock(ctx, material, plant, sloc, batch, quantity * direction, unit, code=config.overdraw_code)
+    move_stock(
+        ctx, material, plant, sloc, batch, base_quantity * direction, base_unit, code=config.overdraw_code
+    )
     item = Service().defaults(ctx, SCHEMA.sets[1])
     item.update({k: v for k, v in item_in.items() if k in _ITEM_FIELDS_CLIENT_SETS and v is not None})
     item.update(
@@ -350,8 +348,8 @@ def _post_item(ctx: Context, header: Row, item_in: Row, position: int, *, code: 
         GoodsMovementType=movement,
         InventoryStockType=item_in.get("InventoryStockType") or "01",
         EntryUnit=unit,
-        MaterialBaseUnit=product["BaseUnit"],
-        QuantityInBaseUnit=quantity,
+        MaterialBaseUnit=base_unit,
+        QuantityInBaseUnit=base_quantity,
         QuantityInEntryUnit=quantity,
         CompanyCodeCurrency=config.currency,
         DebitCreditCode="S" if direction > 0 else "H",
@@ -362,6 +360,30 @@ def _post_item(ctx: Context, header: Row, item_in: Row, position: int, *, code: 
         if item_in.get(name):
             item[name] = item_in[name]
     return item
+
+
+def _in_base_unit(
+    ctx: Context, material: str, unit: str, base: str, quantity: Decimal, where: str
+) -> Decimal:
+    """EntryUnit may be any unit maintained for the material (A_ProductUnitsOfMeasure), converted to the
+    base unit (sap.md §13); a material without unit rows knows only its base unit."""
+    if unit == base:
+        return quantity
+    row = ctx.state.table("A_ProductUnitsOfMeasure").get((material, unit))
+    if row is None or not row["QuantityDenominator"]:
+        maintained = sorted(
+            r["AlternativeUnit"]
+            for r in ctx.state.table("A_ProductUnitsOfMeasure").rows.values()
+            if r["Product"] == material
+        ) or [base]
+        raise _fail(
+            "M7/022",
+            f"{where}: unit {unit} is not defined for material {material} "
+            f"(maintained: {', '.join(maintained)})",
+            target="EntryUnit",
+        )
+    converted = quantity * row["QuantityNumerator"] / row["QuantityDenominator"]
+    return converted.quantize(Decimal("0.001"))
 
 
 def _new_batch(material: str, batch: str, sled: datetime | None, made: datetime | None, now: datetime) -> Row:
