@@ -100,7 +100,11 @@ class SapConfig:
     alternative_units: dict[str, tuple[tuple[str, int, int], ...]] = field(
         default_factory=lambda: dict(DEFAULT_ALTERNATIVE_UNITS)
     )
-    ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_MDI
+    ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_PRD
+    # A_ProductUnitsOfMeasureEAN (sap.md §13): every product's base unit has its GTIN-14; every n-th also a
+    # second, non-main GTIN (the UPC-A form); a case (CS) has its own GTIN with its own NDC package code.
+    second_gtin_every: int = 3
+    case_gtin_every: int = 2
     special_stock_every: int = 40  # every n-th stocked product gets extra 02/07/K rows
     first_material_document: int = 4_900_000_000
     first_purchase_order: int = 4_500_000_000

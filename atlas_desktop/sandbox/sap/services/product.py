@@ -20,6 +20,7 @@ from atlas_desktop.sandbox.sap.services.base import Context, Service
 from atlas_desktop.sandbox.sap.state import Row
 
 RO = {"creatable": False, "updatable": False}
+NDC_CUSTOM_FIELD = "YY1_NDCCode_PRD"
 
 PRODUCT = EntityType(
     "A_ProductType",
@@ -50,8 +51,9 @@ PRODUCT = EntityType(
         s("ManufacturerNumber", 10, label="Manufacturer", display_format="UpperCase"),
         s("Brand", 4, label="Brand", display_format="UpperCase"),
         s("ProductHierarchy", 18, label="Product Hierarchy", display_format="UpperCase"),
-        # Customer extension field (the design plan's NDC field); a custom field, present in this tenant.
-        s("YY1_NDCCode_MDI", 20, label="NDC Code"),
+        # A key-user custom field "NDCCode" enabled for the Product API: YY1_<name>_<context suffix>, the
+        # suffix _PRD for products being [U] (sap.md §13); clients find it in $metadata by its sap:label.
+        s(NDC_CUSTOM_FIELD, 20, label="NDC Code"),
     ),
     navs=(
         Nav("to_Description", "A_ProductDescription", True, (("Product", "Product"),)),
