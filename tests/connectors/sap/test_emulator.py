@@ -314,6 +314,23 @@ async def test_alternative_units_are_converted_to_the_base_unit() -> None:
     assert (levels[key].quantity, levels[key].unit) == (qty + 25, "EA")
 
 
+async def test_gtins_per_pack_level_from_the_ean_table() -> None:
+    """The NDC is the base unit's main GTIN, not a case's; every pack level's GTINs are kept."""
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator, settings={"field_mappings": {"ndc_field": "A_ProductUnitsOfMeasureEAN"}})
+    products = {p.erp_item_id: p async for p in connector.products()}
+    row = next(p for p in emulator.products() if p["Product"] == "SKU-000007")  # a UPC and a case GTIN
+    eans = emulator.tenant.context("T").state.table("A_ProductUnitsOfMeasureEAN").rows.values()
+    case = next(
+        e["ProductStandardID"] for e in eans if e["Product"] == "SKU-000007" and e["AlternativeUnit"] == "CS"
+    )
+    product = products["SKU-000007"]
+    assert product.ndc_text == row["ProductStandardID"]
+    assert product.attributes["gtin:CS"] == case
+    assert product.attributes["gtin:EA"].split(",")[0] == row["ProductStandardID"]
+    assert len(product.attributes["gtin:EA"].split(",")) == 2
+
+
 async def test_overdraw_refused_with_clear_error() -> None:
     emulator = tenant("sap-onprem")
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
