@@ -27,6 +27,7 @@ from atlas_desktop.connectors.sap import build_connector
 from atlas_desktop.connectors.sap import reads as sap_reads
 from atlas_desktop.connectors.sap.config import DEFAULT_PAGE
 from atlas_desktop.connectors.sap.connector import SapConnector
+from atlas_desktop.connectors.sap.discovery import custom_fields
 from atlas_desktop.connectors.sap.mapping import header_text_for
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.errors import ValidationFailed
@@ -329,6 +330,32 @@ async def test_gtins_per_pack_level_from_the_ean_table() -> None:
     assert product.attributes["gtin:CS"] == case
     assert product.attributes["gtin:EA"].split(",")[0] == row["ProductStandardID"]
     assert len(product.attributes["gtin:EA"].split(",")) == 2
+
+
+async def test_ndc_discovery_ranks_standard_places_ean_table_and_labelled_custom_fields() -> None:
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator)
+    found = await connector.ndc_source_candidates()
+    ranked = [(c.field, c.label, c.sampled, c.ndc_like) for c in found]
+    assert ranked == [
+        ("A_ProductUnitsOfMeasureEAN", "GTINs per unit of measure (EAN table)", 50, 50),
+        ("ProductStandardID", "GTIN", 50, 50),
+        ("YY1_NDCCode_PRD", "NDC Code", 12, 12),  # found in $metadata, with the label a key user gave it
+    ]
+    assert found[2].example and found[2].example.count("-") == 2
+
+
+def test_custom_fields_come_from_metadata_and_a_dtd_is_refused() -> None:
+    edmx = (
+        b'<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" '
+        b'xmlns:sap="http://www.sap.com/Protocols/SAPData"><edmx:DataServices>'
+        b'<Schema xmlns="http://schemas.microsoft.com/ado/2008/09/edm">'
+        b'<EntityType Name="A_ProductType"><Property Name="Product" Type="Edm.String"/>'
+        b'<Property Name="YY1_NatDrugCode_SDH" Type="Edm.String" sap:label="National Drug Code"/>'
+        b"</EntityType></Schema></edmx:DataServices></edmx:Edmx>"
+    )
+    assert custom_fields(edmx) == {"YY1_NatDrugCode_SDH": "National Drug Code"}
+    assert custom_fields(b'<!DOCTYPE x [<!ENTITY a "b">]>' + edmx) == {}
 
 
 async def test_overdraw_refused_with_clear_error() -> None:
