@@ -109,7 +109,7 @@ class SapConnector(UsesHttpClient):
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_write(key)
 
-    async def ndc_source_candidates(self) -> list[NdcSourceCandidate]:
+    async def ndc_field_candidates(self) -> list[NdcSourceCandidate]:
         """For the wizard: where this system keeps the NDC, best first."""
         return await ndc_source_candidates(self.http, self.config)
 

@@ -50,7 +50,7 @@ def custom_fields(metadata: bytes) -> dict[str, str]:
         return {}  # SAP never sends a DTD; refusing one keeps entity expansion out of the parser
     try:
         root = ET.fromstring(metadata)
-    except ET.ParseError:
+    except (ET.ParseError, ValueError):  # not XML (a damaged or non-SAP answer): no custom fields
         return {}
     found: dict[str, str] = {}
     for entity in root.iter():

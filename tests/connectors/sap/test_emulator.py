@@ -335,7 +335,7 @@ async def test_gtins_per_pack_level_from_the_ean_table() -> None:
 async def test_ndc_discovery_ranks_standard_places_ean_table_and_labelled_custom_fields() -> None:
     emulator = tenant("sap-cloud")
     connector = connect(emulator)
-    found = await connector.ndc_source_candidates()
+    found = await connector.ndc_field_candidates()
     ranked = [(c.field, c.label, c.sampled, c.ndc_like) for c in found]
     assert ranked == [
         ("A_ProductUnitsOfMeasureEAN", "GTINs per unit of measure (EAN table)", 50, 50),
