@@ -43,6 +43,12 @@ NOTES = """
   PC/BT 1, CS 12), converted to the base unit. Cancel(MaterialDocumentYear, MaterialDocument,
   PostingDate?) posts a reversal document (502/202/552/261 with ReversedMaterialDocument*, GoodsMovementCode
   06).
+- A material document holds at most 9,999 items (4-digit item numbers) and, valuated, fi_line_limit FI lines
+  (999, two per item: 499 items) else F5/727. $batch: a change set of several operations is refused
+  ("Default changeset implementation allows only one operation") unless multi_operation_changesets.
+  Cancel copies the header text to the reversal unless reversal_header_text="keep" [U].
+- API_PRODUCT_SRV serves A_ProductUnitsOfMeasure(EAN): several GTINs per product and unit (a case has its
+  own NDC package code); the custom NDC field is YY1_NDCCode_PRD, sap:label "NDC Code" [U suffix].
 - Batch changes need If-Match (428 without, 412 when stale); ETag = W/"datetimeoffset'<LastChangeDateTime>'".
 - OAuth scopes accepted: <SERVICE>_0001 [U]; tokens only via HTTP Basic client authentication.
 - Missing communication scenario -> 403 /IWFND/CM_CONSUMER/101 [U code] naming the scenario.

@@ -1,4 +1,4 @@
-"""Fill a tenant's tables from the shared pharma catalog (or an empty catalog for focused tests)."""
+"""Fill a tenant's tables from the pharma catalog: units and GTINs per pack level too (sap.md §2, §13)."""
 
 from __future__ import annotations
 
