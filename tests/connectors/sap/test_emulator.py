@@ -313,6 +313,9 @@ async def test_alternative_units_are_converted_to_the_base_unit() -> None:
     since = datetime.now(UTC) - timedelta(minutes=5)
     levels = {level.key: level async for level in connector.stock(since)}
     assert (levels[key].quantity, levels[key].unit) == (qty + 25, "EA")
+    with pytest.raises(ValidationFailed) as info:  # a unit not maintained for the material: not a deficit
+        await connector.adjust_stock(StockChange(key, Decimal(1), "KAR"), "in-cartons")
+    assert "insufficient" not in info.value.message and "KAR" in info.value.message
 
 
 async def test_gtins_per_pack_level_from_the_ean_table() -> None:

@@ -325,5 +325,5 @@ async def test_entry_unit_may_be_any_maintained_alternative_unit(
     assert (await post(client, receipt(row, "3", EntryUnit="PC"))).status_code == 201
     assert qty(sap, row) == before + 27
     refused = await post(client, receipt(row, "1", EntryUnit="KAR"))
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "M7/022"
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "M7/034"
     assert "maintained: BT, CS, EA, PC" in refused.json()["error"]["message"]["value"]

@@ -376,8 +376,9 @@ def _in_base_unit(
             for r in ctx.state.table("A_ProductUnitsOfMeasure").rows.values()
             if r["Product"] == material
         ) or [base]
+        # Not M7/021..023 (the deficit messages clients key on); the real number is [U].
         raise _fail(
-            "M7/022",
+            "M7/034",
             f"{where}: unit {unit} is not defined for material {material} "
             f"(maintained: {', '.join(maintained)})",
             target="EntryUnit",
