@@ -327,3 +327,23 @@ async def test_entry_unit_may_be_any_maintained_alternative_unit(
     refused = await post(client, receipt(row, "1", EntryUnit="KAR"))
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "M7/034"
     assert "maintained: BT, CS, EA, PC" in refused.json()["error"]["message"]["value"]
+
+
+async def test_cancel_item_reverses_one_item(sap: SapEmulator, client: httpx.AsyncClient) -> None:
+    row = stocked_batch(sap)
+    before = qty(sap, row)
+    body = issue(row, "1")
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"] * 2
+    created = (await post(client, body)).json()["d"]
+    params = {
+        "MaterialDocumentYear": f"'{created['MaterialDocumentYear']}'",
+        "MaterialDocument": f"'{created['MaterialDocument']}'",
+        "MaterialDocumentItem": "'2'",
+    }
+    response = await client.post(f"{MATDOC}/CancelItem", params=params, headers=await csrf(client))
+    assert response.status_code == 200, response.text
+    item = response.json()["d"]
+    assert (item["GoodsMovementType"], item["ReversedMaterialDocumentItem"]) == ("202", "0002")
+    assert qty(sap, row) == before - 1
+    serials = await client.get(f"{MATDOC}/A_SerialNumberMaterialDocument", headers=JSON)
+    assert serials.status_code == 200 and serials.json()["d"]["results"] == []

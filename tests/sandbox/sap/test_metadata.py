@@ -82,3 +82,17 @@ async def test_material_document_types_match_the_real_edmx(client: httpx.AsyncCl
     }
     assert served["A_MaterialDocumentHeaderType"] == HEADER
     assert served["A_MaterialDocumentItemType"] == ITEM
+
+
+async def test_material_document_sets_and_functions_match_the_real_edmx(client: httpx.AsyncClient) -> None:
+    root = ET.fromstring((await client.get(f"{MATDOC}/$metadata", headers=JSON)).content)
+    sets = sorted(s.get("Name") or "" for s in root.iter(f"{EDM}EntitySet"))
+    assert sets == ["A_MaterialDocumentHeader", "A_MaterialDocumentItem", "A_SerialNumberMaterialDocument"]
+    functions = {
+        f.get("Name"): [p.get("Name") for p in f.iter(f"{EDM}Parameter")]
+        for f in root.iter(f"{EDM}FunctionImport")
+    }
+    assert functions == {
+        "Cancel": ["MaterialDocumentYear", "MaterialDocument", "PostingDate"],
+        "CancelItem": ["MaterialDocumentYear", "MaterialDocument", "MaterialDocumentItem", "PostingDate"],
+    }

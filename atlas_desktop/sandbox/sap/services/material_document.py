@@ -27,6 +27,7 @@ from atlas_desktop.sandbox.sap.state import Row
 
 RO = {"creatable": False, "updatable": False}
 DOC_JOIN = (("MaterialDocumentYear", "MaterialDocumentYear"), ("MaterialDocument", "MaterialDocument"))
+ITEM_JOIN = ("MaterialDocumentItem", "MaterialDocumentItem")
 
 HEADER = EntityType(
     "A_MaterialDocumentHeaderType",
@@ -143,13 +144,38 @@ ITEM = EntityType(
     key=("MaterialDocumentYear", "MaterialDocument", "MaterialDocumentItem"),
     label="Material Document Item",
     props=_ITEM_PROPS,
-    navs=(Nav("to_MaterialDocumentHeader", "A_MaterialDocumentHeader", False, DOC_JOIN),),
+    navs=(
+        Nav("to_MaterialDocumentHeader", "A_MaterialDocumentHeader", False, DOC_JOIN),
+        Nav("to_SerialNumbers", "A_SerialNumberMaterialDocument", True, (*DOC_JOIN, ITEM_JOIN)),
+    ),
+)
+
+# Served empty: the catalog has no serialised materials, but the set and its shape are the real EDMX's.
+SERIAL = EntityType(
+    "A_SerialNumberMaterialDocumentType",
+    key=("Material", "SerialNumber", "MaterialDocument", "MaterialDocumentItem", "MaterialDocumentYear"),
+    label="Serial Numbers",
+    props=(
+        key("Material", 40, label="Material", display_format="UpperCase", **RO),
+        key("SerialNumber", 18, label="Serial Number", display_format="UpperCase", **RO),
+        key("MaterialDocument", 10, label="Material Document", display_format="UpperCase", **RO),
+        key("MaterialDocumentItem", 4, label="Material Document Item", display_format="NonNegative", **RO),
+        key("MaterialDocumentYear", 4, label="Material Document Year", display_format="NonNegative", **RO),
+        s("ManufacturerSerialNumber", 30, label="Manuf. Serial Number", display_format="UpperCase", **RO),
+        s("SerialNumberIsRecursive", 1, label="Recursive SNo.", display_format="UpperCase", **RO),
+    ),
 )
 
 _CANCEL_PARAMS = (
     Prop("MaterialDocumentYear", "Edm.String", max_length=4, nullable=False),
     Prop("MaterialDocument", "Edm.String", max_length=10, nullable=False),
     Prop("PostingDate", "Edm.DateTime", precision=0, nullable=True),
+)
+
+_CANCEL_ITEM_PARAMS = (
+    *_CANCEL_PARAMS[:2],
+    Prop("MaterialDocumentItem", "Edm.String", max_length=4, nullable=False),
+    _CANCEL_PARAMS[2],
 )
 
 SCHEMA = ServiceSchema(
@@ -159,8 +185,12 @@ SCHEMA = ServiceSchema(
     sets=(
         EntitySet("A_MaterialDocumentHeader", HEADER, creatable=True),
         EntitySet("A_MaterialDocumentItem", ITEM),
+        EntitySet("A_SerialNumberMaterialDocument", SERIAL),
     ),
-    functions=(FunctionImport("Cancel", "A_MaterialDocumentHeader", "POST", _CANCEL_PARAMS),),
+    functions=(
+        FunctionImport("Cancel", "A_MaterialDocumentHeader", "POST", _CANCEL_PARAMS),
+        FunctionImport("CancelItem", "A_MaterialDocumentItem", "POST", _CANCEL_ITEM_PARAMS),
+    ),
 )
 
 _ITEM_FIELDS_CLIENT_SETS = {p.name for p in _ITEM_PROPS if p.creatable}
@@ -204,9 +234,16 @@ class MaterialDocumentService(Service):
         return post_document(ctx, payload, items, code=code, posting_date=posting)
 
     def call(self, ctx: Context, fn: FunctionImport, params: dict[str, Any]) -> Row:
-        return cancel_document(
-            ctx, params["MaterialDocumentYear"], params["MaterialDocument"], params.get("PostingDate")
+        year, number, posting = (
+            params["MaterialDocumentYear"],
+            params["MaterialDocument"],
+            params.get("PostingDate"),
         )
+        if fn.name == "CancelItem":
+            header = cancel_document(ctx, year, number, posting, only_item=params["MaterialDocumentItem"])
+            key = (header["MaterialDocumentYear"], header["MaterialDocument"], "0001")
+            return ctx.state.table("A_MaterialDocumentItem").get(key)  # type: ignore[return-value]
+        return cancel_document(ctx, year, number, posting)
 
 
 def post_document(
@@ -451,7 +488,9 @@ def move_stock(
     return state.update("A_MatlStkInAcctMod", stock_key, {"MatlWrhsStkQtyInMatlBaseUnit": new})
 
 
-def cancel_document(ctx: Context, year: str, number: str, posting_date: datetime | None) -> Row:
+def cancel_document(
+    ctx: Context, year: str, number: str, posting_date: datetime | None, *, only_item: str | None = None
+) -> Row:
     """Cancel: a new document with the reversal movement types, carrying ReversedMaterialDocument* [R];
     it copies the header text or not as the tenant's `reversal_header_text` says [U]."""
     state = ctx.state
@@ -466,6 +505,12 @@ def cancel_document(ctx: Context, year: str, number: str, posting_date: datetime
         ),
         key=lambda r: r["MaterialDocumentItem"],
     )
+    if only_item is not None:  # CancelItem: one item of the document (the item number as posted)
+        items = [r for r in items if r["MaterialDocumentItem"] == only_item.zfill(4)]
+        if not items:
+            raise _fail(
+                "M7/060", f"Item {only_item} of material document {number} {year} does not exist", 404
+            )
     if any(r["GoodsMovementIsCancelled"] for r in items):
         raise _fail("M7/085", f"Material document {number} {year} has already been cancelled")
     if any(r["ReversedMaterialDocument"] for r in items):
