@@ -188,8 +188,10 @@ class SapEmulator:
         cost_center: str = "",
         expiry: datetime | None = None,
         manufactured: datetime | None = None,
+        entry_unit: str = "",
     ) -> Row:
-        """Post one goods movement as an SAP user would in MIGO (the API's rules). Returns the header."""
+        """Post one goods movement as an SAP user would in MIGO (the API's rules). Returns the header.
+        `quantity` is in `entry_unit` (a maintained alternative unit) or else the base unit."""
         code = sorted(self.config.movement_codes.get(movement_type, {"05"}))[0]
         item: Row = {
             "Material": material,
@@ -197,7 +199,7 @@ class SapEmulator:
             "StorageLocation": storage_location,
             "Batch": batch,
             "GoodsMovementType": movement_type,
-            "EntryUnit": self._base_unit(material),
+            "EntryUnit": entry_unit or self._base_unit(material),
             "QuantityInEntryUnit": Decimal(quantity),
             "CostCenter": cost_center or None,
             "ShelfLifeExpirationDate": expiry,
