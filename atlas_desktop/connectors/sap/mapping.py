@@ -20,6 +20,7 @@ from atlas_desktop.connectors.sap.odata import (
 )
 from atlas_desktop.domain.errors import ConfigError, ValidationFailed
 from atlas_desktop.domain.model import Product, PurchaseOrder, StockChange, StockKey, StockLevel
+from atlas_desktop.domain.ndc import ten_digits_from_gtin
 from atlas_desktop.domain.quantity import SAP as QUANTITY
 from atlas_desktop.domain.quantity import erp_ref, read_quantity, require_writable
 
@@ -110,6 +111,10 @@ def product_from_row(
         eans = eans or {}
         for unit, gtins in sorted(eans.items()):
             attributes[f"gtin:{unit}"] = ",".join(gtins)
+            # The 10 NDC digits each pack level's GTINs embed (their layout is for NDC matching to settle).
+            ndcs = dict.fromkeys(d for d in map(ten_digits_from_gtin, gtins) if d)
+            if ndcs:
+                attributes[f"ndc:{unit}"] = ",".join(ndcs)
         # The base unit's GTIN; a product whose GTINs sit on other units only gives the first unit's.
         own = eans.get(base_unit) or next((g for _, g in sorted(eans.items()) if g), None)
         ndc_text = own[0] if own else None

@@ -333,6 +333,9 @@ async def test_gtins_per_pack_level_from_the_ean_table() -> None:
     assert product.attributes["gtin:CS"] == case
     assert product.attributes["gtin:EA"].split(",")[0] == row["ProductStandardID"]
     assert len(product.attributes["gtin:EA"].split(",")) == 2
+    each_ndc, case_ndc = product.attributes["ndc:EA"], product.attributes["ndc:CS"]
+    assert each_ndc == row["ProductStandardID"][3:13]  # the GTIN-14 and the UPC-A embed the same NDC
+    assert case_ndc[:8] == each_ndc[:8] and case_ndc != each_ndc  # same product, another package code
 
 
 async def test_ndc_discovery_ranks_standard_places_ean_table_and_labelled_custom_fields() -> None:
