@@ -196,6 +196,7 @@ SAP_OPS = {
     "stock_since": lambda c: drain(c.stock(SINCE)),
     "find_write": lambda c: c.find_write("key-1"),
     "adjust_in": lambda c: c.adjust_stock(SAP_RECEIPT, "key-1"),
+    "ndc_fields": lambda c: c.ndc_field_candidates(),
 }
 
 

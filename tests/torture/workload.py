@@ -36,6 +36,8 @@ def move_stock(world: TortureWorld, rng: random.Random, moves: int, frozen: set[
             world.erp_issue(mapping, qty)
             world.expected[mid] -= qty
         elif kind == "receipt":
+            if world.erp_name == "sap" and rng.random() < 0.25:
+                qty = Decimal(12)  # a case: SAP posts it in the alternative unit CS (sap.md §13)
             world.erp_receive(mapping, qty)
             world.expected[mid] += qty
 

@@ -65,6 +65,11 @@ class TortureWorld:
             self.erp.state.receive(int(mapping.erp_item_id), int(mapping.erp_location_id), qty, mapping.lot)
         else:
             plant, _, sloc = mapping.erp_location_id.partition("/")
+            if qty % 12 == 0:  # a whole number of cases: posted in the alternative unit CS (12 EA)
+                self.erp.post_goods_receipt(
+                    mapping.erp_item_id, plant, sloc, qty / 12, batch=mapping.lot or "", entry_unit="CS"
+                )
+                return
             self.erp.post_goods_receipt(mapping.erp_item_id, plant, sloc, qty, batch=mapping.lot or "")
 
     def erp_issue(self, mapping: Any, qty: Decimal) -> None:

@@ -209,6 +209,10 @@ def test_sap_cloud_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> None:
     )
     wizard, user, connection_id = drive_wizard(demo, qtbot, ErpType.SAP_CLOUD, paste)
     assert_setup_result(demo, wizard, user, connection_id)
+    # The places SAP keeps the NDC in were sampled and are offered, best first (custom field by its label).
+    ndc = wizard.page_at(PREFERENCES).erp_fields["ndc_field"]
+    offered = [ndc.itemData(i) for i in range(ndc.count())]
+    assert {"A_ProductUnitsOfMeasureEAN", "ProductStandardID", "YY1_NDCCode_PRD"} <= set(offered)
 
     def stock(m: Any) -> Decimal:
         plant, _, storage_location = m.erp_location_id.partition("/")

@@ -81,8 +81,10 @@ def test_netsuite_paste_of_too_few_keys_says_so() -> None:
 
 
 def test_sap_service_key_json() -> None:
-    key = {"url": "https://my1-api.s4hana.cloud.sap", "uaa": {"clientid": "sb-1", "clientsecret": "s3cr3t!",
-                                                              "url": "https://x.authentication.sap"}}
+    key = {
+        "url": "https://my1-api.s4hana.cloud.sap",
+        "uaa": {"clientid": "sb-1", "clientsecret": "s3cr3t!", "url": "https://x.authentication.sap"},
+    }
     result = recognise(json.dumps(key), ErpType.SAP_CLOUD)
     assert result.auth_mode == SapAuthMode.OAUTH2
     assert result.values == {
@@ -122,3 +124,17 @@ def test_draft_round_trip_keeps_secrets_sealed(tmp_path: Path) -> None:
     assert WizardDraft(tmp_path, Vault(MemoryKeySource())).load().secrets == {}
     draft.clear()
     assert draft.load() is None
+
+
+def test_ndc_place_choices_show_sap_labels_and_shares() -> None:
+    from atlas_desktop.connectors.netsuite.discovery import NdcFieldCandidate
+    from atlas_desktop.connectors.sap.discovery import NdcSourceCandidate
+    from atlas_desktop.ui.wizard.preferences_page import _choice
+
+    sap = NdcSourceCandidate("YY1_NDCCode_PRD", "NDC Code", 10, 9, "12345-678-90")
+    assert _choice(sap) == (
+        "YY1_NDCCode_PRD",
+        "NDC Code – YY1_NDCCode_PRD (90% of sampled items hold an NDC)",
+    )
+    netsuite = NdcFieldCandidate("custitem_ndc", 4, 4, "12345-678-90")
+    assert _choice(netsuite) == ("custitem_ndc", "custitem_ndc (100% of sampled items hold an NDC)")

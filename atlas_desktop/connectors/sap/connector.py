@@ -10,6 +10,7 @@ from atlas_desktop.connectors.sap.auth import SapAuth
 from atlas_desktop.connectors.sap.config import SapConfig
 from atlas_desktop.connectors.sap.connection_test import ConnectionTester
 from atlas_desktop.connectors.sap.csrf import CsrfGuard
+from atlas_desktop.connectors.sap.discovery import NdcSourceCandidate, ndc_source_candidates
 from atlas_desktop.connectors.sap.mapping import location_id, split_location
 from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
@@ -107,6 +108,10 @@ class SapConnector(UsesHttpClient):
 
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_write(key)
+
+    async def ndc_field_candidates(self) -> list[NdcSourceCandidate]:
+        """For the wizard: where this system keeps the NDC, best first."""
+        return await ndc_source_candidates(self.http, self.config)
 
     async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
         # A material document POST has no duplicate check of its own: look the keys up, many per request.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,6 +20,7 @@ from atlas_desktop.connectors.sap.odata import (
 )
 from atlas_desktop.domain.errors import ConfigError, ValidationFailed
 from atlas_desktop.domain.model import Product, PurchaseOrder, StockChange, StockKey, StockLevel
+from atlas_desktop.domain.ndc import ten_digits_from_gtin
 from atlas_desktop.domain.quantity import SAP as QUANTITY
 from atlas_desktop.domain.quantity import erp_ref, read_quantity, require_writable
 
@@ -91,24 +92,40 @@ def _description(row: Mapping[str, Any], language: str) -> str | None:
     return None
 
 
-def product_from_row(row: Mapping[str, Any], config: SapConfig, ean: str | None = None) -> Product:
-    """A_Product (+ to_Description) -> Product; ndc_text is the configured field as SAP holds it."""
+def product_from_row(
+    row: Mapping[str, Any], config: SapConfig, eans: Mapping[str, Sequence[str]] | None = None
+) -> Product:
+    """A_Product (+ to_Description) -> Product; ndc_text is the configured field as SAP holds it.
+
+    From the EAN table (`eans`: GTINs per unit, main first) the NDC is the base unit's main GTIN; every
+    unit's GTINs are kept as `gtin:<unit>` attributes, since each pack level has its own NDC package code.
+    """
     material = row.get("Product")
     if not material:
         raise invalid("a product row has no Product key")
-    if config.ndc_field in (EAN_SOURCE, "ean"):
-        ndc_text = ean
-    else:
-        value = row.get(config.ndc_field)
-        ndc_text = str(value).strip() if value not in (None, "") else None
+    base_unit = str(row.get("BaseUnit") or "")
     attributes = {
         name: str(row[name]) for name in ("ProductType", "ProductGroup") if row.get(name) not in (None, "")
     }
+    if config.ndc_field in (EAN_SOURCE, "ean"):
+        eans = eans or {}
+        for unit, gtins in sorted(eans.items()):
+            attributes[f"gtin:{unit}"] = ",".join(gtins)
+            # The 10 NDC digits each pack level's GTINs embed (their layout is for NDC matching to settle).
+            ndcs = dict.fromkeys(d for d in map(ten_digits_from_gtin, gtins) if d)
+            if ndcs:
+                attributes[f"ndc:{unit}"] = ",".join(ndcs)
+        # The base unit's GTIN; a product whose GTINs sit on other units only gives the first unit's.
+        own = eans.get(base_unit) or next((g for _, g in sorted(eans.items()) if g), None)
+        ndc_text = own[0] if own else None
+    else:
+        value = row.get(config.ndc_field)
+        ndc_text = str(value).strip() if value not in (None, "") else None
     return Product(
         erp_item_id=str(material),
         sku=str(material),
         name=_description(row, config.language) or str(material),
-        unit=str(row.get("BaseUnit") or ""),
+        unit=base_unit,
         ndc_text=ndc_text or None,
         lot_tracked=bool(row.get("IsBatchManagementRequired")),
         inactive=bool(row.get("IsMarkedForDeletion")),

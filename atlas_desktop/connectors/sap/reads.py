@@ -101,28 +101,35 @@ class Reader:
             for product in await off_loop(len(page), OFF_LOOP_ROWS, _products_of, page, config, eans, seen):
                 yield product
 
-    async def _eans(self, materials: Sequence[str]) -> dict[str, str]:
-        """The main GTIN per product from A_ProductUnitsOfMeasureEAN (IsMainGlobalTradeItemNumber first)."""
-        found: dict[str, tuple[bool, str]] = {}
+    async def _eans(self, materials: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+        """GTINs per product and unit of measure, the main one of each unit first (A_ProductUnitsOfMeasureEAN:
+        several per unit, and a case carries another GTIN, with another NDC package code, than an each)."""
+        found: dict[str, dict[str, list[tuple[bool, str, str]]]] = {}
 
         async def one(part: Sequence[str]) -> None:
             query = Query(
                 path=self._path(PRODUCT_SRV, EAN_SOURCE),
                 filter=any_of("Product", part),
-                select="Product,ProductStandardID,IsMainGlobalTradeItemNumber",
+                select="Product,AlternativeUnit,ConsecutiveNumber,ProductStandardID,IsMainGlobalTradeItemNumber",
                 context="reading product EANs",
             )
             async for row in self._pager.rows(query):
                 gtin = str(row.get("ProductStandardID") or "").strip()
                 if not gtin:
                     continue
-                material = str(row.get("Product"))
-                main = bool(row.get("IsMainGlobalTradeItemNumber"))
-                if material not in found or (main and not found[material][0]):
-                    found[material] = (main, gtin)
+                units = found.setdefault(str(row.get("Product")), {})
+                entry = (
+                    not row.get("IsMainGlobalTradeItemNumber"),
+                    str(row.get("ConsecutiveNumber") or ""),
+                    gtin,
+                )
+                units.setdefault(str(row.get("AlternativeUnit") or ""), []).append(entry)
 
         await asyncio.gather(*(one(part) for part in chunks(list(materials))))
-        return {material: gtin for material, (_, gtin) in found.items()}
+        return {
+            material: {unit: [gtin for *_, gtin in sorted(entries)] for unit, entries in units.items()}
+            for material, units in found.items()
+        }
 
     # --- stock ---------------------------------------------------------------------------------------
 
@@ -242,7 +249,7 @@ class Reader:
 
 # ---- pages of rows -> model objects (pure but for their arguments: they may run on a worker thread) -------
 def _products_of(
-    page: list[dict[str, Any]], config: SapConfig, eans: dict[str, str], seen: set[str]
+    page: list[dict[str, Any]], config: SapConfig, eans: dict[str, dict[str, list[str]]], seen: set[str]
 ) -> list[Product]:
     products = []
     for row in page:

@@ -9,7 +9,7 @@ can stay invisible for a few seconds (asynchronous update task, ref §3).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,8 +48,33 @@ MATDOC_SET = "A_MaterialDocumentHeader"
 # a key) well under the 8 KB URL limit of common proxies.
 LOOKUP_CHUNK = 40
 LOOKUP_PAGE = 200
+# A lookup by header text may also find reversals of the document (whether Cancel copies the header text
+# is unverified, ref §13) and SAP promises no order without $orderby: ask for the items' reversal
+# reference and the oldest document first, then keep the originals.
+_LOOKUP_SHAPE = {
+    "$select": "MaterialDocumentYear,MaterialDocument,MaterialDocumentHeaderText,"
+    "to_MaterialDocumentItem/ReversedMaterialDocument",
+    "$expand": "to_MaterialDocumentItem",
+    "$orderby": "MaterialDocumentYear,MaterialDocument",
+}
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def is_reversal(row: Mapping[str, Any]) -> bool:
+    """A document whose items name a reversed document (tolerant: no items read = not a reversal)."""
+    items = row.get("to_MaterialDocumentItem")
+    if isinstance(items, Mapping):
+        items = items.get("results")
+    if not isinstance(items, list):
+        return False
+    return any(isinstance(i, Mapping) and i.get("ReversedMaterialDocument") for i in items)
+
+
+def originals(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Rows that are not reversals, oldest first (year, then number) whatever order the server chose."""
+    kept = [r for r in rows if not is_reversal(r)]
+    return sorted(kept, key=lambda r: (str(r.get("MaterialDocumentYear")), str(r.get("MaterialDocument"))))
 
 
 def describe(change: StockChange) -> str:
@@ -140,8 +165,8 @@ class Writer:
         params = {
             "$format": "json",
             "$filter": f"MaterialDocumentHeaderText eq {quote_literal(text)}",
-            "$select": "MaterialDocumentYear,MaterialDocument",
-            "$top": "5",
+            **_LOOKUP_SHAPE,
+            "$top": "20",
         }
         attempts = self._config.lookup_attempts if patient else 1
         for attempt in range(attempts):
@@ -149,7 +174,7 @@ class Writer:
             await response.aread()
             if response.status_code != 404:  # a brief 404 right after posting is normal (ref §3)
                 raise_for_sap(response, context="looking up an earlier posting")
-                rows = read_page(response).rows
+                rows = originals(read_page(response).rows)
                 if rows:
                     row = rows[0]
                     number, year = str(row.get("MaterialDocument")), str(row.get("MaterialDocumentYear"))
@@ -172,8 +197,7 @@ class Writer:
             params = {
                 "$format": "json",
                 "$filter": any_of("MaterialDocumentHeaderText", texts[start : start + LOOKUP_CHUNK]),
-                "$select": "MaterialDocumentYear,MaterialDocument,MaterialDocumentHeaderText",
-                "$orderby": "MaterialDocumentYear,MaterialDocument",
+                **_LOOKUP_SHAPE,
                 "$top": str(LOOKUP_PAGE),
             }
             skip = 0
@@ -185,7 +209,7 @@ class Writer:
                     break
                 raise_for_sap(response, context="looking up earlier postings")
                 rows = read_page(response).rows
-                for row in rows:
+                for row in originals(rows):
                     key = by_text.get(str(row.get("MaterialDocumentHeaderText")))
                     number, year = str(row.get("MaterialDocument")), str(row.get("MaterialDocumentYear"))
                     if key is not None and key not in found:

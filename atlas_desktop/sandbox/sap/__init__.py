@@ -39,8 +39,16 @@ NOTES = """
   262->06) else M7/163; CostCenter required for 201 and 551 [U]; Batch required iff the material is batch
   managed; a receipt creating a new batch must carry ShelfLifeExpirationDate (creates the Batch master);
   issues beyond unrestricted stock -> 400 M7/021 "Deficit of SL Unrestricted-use ..." [U number].
-  EntryUnit must be the base unit. Cancel(MaterialDocumentYear, MaterialDocument, PostingDate?) posts a
-  reversal document (502/202/552/261 with ReversedMaterialDocument*, GoodsMovementCode 06).
+  EntryUnit may be any unit maintained in A_ProductUnitsOfMeasure (SapConfig.alternative_units: EA base,
+  PC/BT 1, CS 12), converted to the base unit. Cancel(MaterialDocumentYear, MaterialDocument,
+  PostingDate?) posts a reversal document (502/202/552/261 with ReversedMaterialDocument*, GoodsMovementCode
+  06).
+- A material document holds at most 9,999 items (4-digit item numbers) and, valuated, fi_line_limit FI lines
+  (999, two per item: 499 items) else F5/727. $batch: a change set of several operations is refused
+  ("Default changeset implementation allows only one operation") unless multi_operation_changesets.
+  Cancel copies the header text to the reversal unless reversal_header_text="keep" [U].
+- API_PRODUCT_SRV serves A_ProductUnitsOfMeasure(EAN): several GTINs per product and unit (a case has its
+  own NDC package code); the custom NDC field is YY1_NDCCode_PRD, sap:label "NDC Code" [U suffix].
 - Batch changes need If-Match (428 without, 412 when stale); ETag = W/"datetimeoffset'<LastChangeDateTime>'".
 - OAuth scopes accepted: <SERVICE>_0001 [U]; tokens only via HTTP Basic client authentication.
 - Missing communication scenario -> 403 /IWFND/CM_CONSUMER/101 [U code] naming the scenario.
@@ -180,8 +188,10 @@ class SapEmulator:
         cost_center: str = "",
         expiry: datetime | None = None,
         manufactured: datetime | None = None,
+        entry_unit: str = "",
     ) -> Row:
-        """Post one goods movement as an SAP user would in MIGO (the API's rules). Returns the header."""
+        """Post one goods movement as an SAP user would in MIGO (the API's rules). Returns the header.
+        `quantity` is in `entry_unit` (a maintained alternative unit) or else the base unit."""
         code = sorted(self.config.movement_codes.get(movement_type, {"05"}))[0]
         item: Row = {
             "Material": material,
@@ -189,7 +199,7 @@ class SapEmulator:
             "StorageLocation": storage_location,
             "Batch": batch,
             "GoodsMovementType": movement_type,
-            "EntryUnit": self._base_unit(material),
+            "EntryUnit": entry_unit or self._base_unit(material),
             "QuantityInEntryUnit": Decimal(quantity),
             "CostCenter": cost_center or None,
             "ShelfLifeExpirationDate": expiry,

@@ -187,7 +187,9 @@ class SapApp:
                 return _as_response(err, engine)
             return _run(engine, ctx, inner)
 
-        content_type, body = run_batch(items, ctx.state, execute)
+        content_type, body = run_batch(
+            items, ctx.state, execute, multi_operation_changesets=ctx.config.multi_operation_changesets
+        )
         return ODataResponse(202, {"content-type": content_type, "dataserviceversion": "2.0"}, body)
 
     # -- sandbox control (tests and demo) --------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""$batch (sap.md §8): multipart/mixed parsing, change sets run atomically, a multipart answer."""
+"""$batch (sap.md §8, §13): multipart parsing, atomic change sets, one operation each by default."""
 
 from __future__ import annotations
 
@@ -146,6 +146,11 @@ def to_request(op: BatchOperation, service_root: str, service_path: str) -> ODat
     )
 
 
+_MULTI_OPERATION = GatewayError(
+    400, errors.CHANGESET_DEFAULT, "Default changeset implementation allows only one operation"
+)
+
+
 class _ChangeSetFailed(Exception):
     def __init__(self, response: ODataResponse) -> None:
         self.response = response
@@ -155,8 +160,14 @@ def run_batch(
     items: list[BatchOperation | ChangeSet],
     state: State,
     execute: Callable[[BatchOperation], ODataResponse],
+    *,
+    multi_operation_changesets: bool = False,
 ) -> tuple[str, bytes]:
-    """Run every part; each change set in one transaction. Returns (content type, body)."""
+    """Run every part; each change set in one transaction. Returns (content type, body).
+
+    Gateway's default change-set implementation refuses a change set of several operations (sap.md §13
+    [R]); services that redefine changeset_begin accept them: `multi_operation_changesets`.
+    """
     boundary = f"batchresponse_{secrets.token_hex(8)}"
     chunks: list[str] = []
     for item in items:
@@ -171,6 +182,9 @@ def run_batch(
             chunks.append(_http_part(response))
             continue
         responses: list[ODataResponse] = []
+        if len(item.operations) > 1 and not multi_operation_changesets:
+            chunks.append(_http_part(_error_response(_MULTI_OPERATION)))
+            continue
         try:
             with state.transaction():
                 for op in item.operations:

@@ -28,6 +28,12 @@ REVERSAL_OF: dict[str, str] = {"501": "502", "201": "202", "261": "262", "262": 
 # Item fields each movement type requires [U]: cost center for consumption (201) and scrapping (551).
 DEFAULT_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"201": ("CostCenter",), "551": ("CostCenter",)}
 
+# Alternative units maintained for a material, by base unit: (unit, numerator, denominator), meaning
+# 1 unit = numerator / denominator base units (MARM; sap.md §13). Bottles and pieces are the each here.
+DEFAULT_ALTERNATIVE_UNITS: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "EA": (("PC", 1, 1), ("BT", 1, 1), ("CS", 12, 1)),
+}
+
 SERVICE_SCENARIOS: dict[str, str] = {
     "API_PRODUCT_SRV": "SAP_COM_0009",
     "API_MATERIAL_STOCK_SRV": "SAP_COM_0164",
@@ -80,9 +86,25 @@ class SapConfig:
     cost_centers: frozenset[str] = frozenset({"10101101", "10101201", "10101301"})  # empty = any accepted
     require_sled_for_new_batch: bool = True  # receipt creating a batch must carry ShelfLifeExpirationDate
     overdraw_code: str = "M7/021"  # [U] message number for "deficit of unrestricted-use stock"
+    # sap.md §13: a valuated movement's FI document holds at most 999 lines (F5/727 [V-ish]), two per item
+    # unless FI summarization is configured, so about 499 items per material document.
+    # $batch: Gateway's default change-set implementation allows one operation per change set (§13 [R]).
+    multi_operation_changesets: bool = False
+    # Whether Cancel copies the header text to the reversal document is [U] (sap.md §13): "copy" (both
+    # documents carry it, so a lookup by header text finds both) or "keep" (only the original carries it).
+    reversal_header_text: str = "copy"
+    fi_line_limit: int = 999
+    fi_lines_per_item: int = 2
     empty_items_in_create_response: bool = False  # [R] quirk: items posted but {"results": []} returned
     locations: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_LOCATIONS))
-    ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_MDI
+    alternative_units: dict[str, tuple[tuple[str, int, int], ...]] = field(
+        default_factory=lambda: dict(DEFAULT_ALTERNATIVE_UNITS)
+    )
+    ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_PRD
+    # A_ProductUnitsOfMeasureEAN (sap.md §13): every product's base unit has its GTIN-14; every n-th also a
+    # second, non-main GTIN (the UPC-A form); a case (CS) has its own GTIN with its own NDC package code.
+    second_gtin_every: int = 3
+    case_gtin_every: int = 2
     special_stock_every: int = 40  # every n-th stocked product gets extra 02/07/K rows
     first_material_document: int = 4_900_000_000
     first_purchase_order: int = 4_500_000_000

@@ -18,6 +18,7 @@ PRECONDITION_REQUIRED = "/IWBEP/CM_MGW_RT/101"  # [U] If-Match missing (428)
 PRECONDITION_FAILED = "/IWBEP/CM_MGW_RT/102"  # [U] stale If-Match (412)
 NOT_ACCEPTABLE = "/IWFND/CM_MGW/007"  # [U] unsupported format requested
 BATCH_ERROR = "/IWBEP/CM_MGW_RT/040"  # [U] malformed $batch body
+CHANGESET_DEFAULT = "/IWBEP/CM_MGW_RT/049"  # [U] number; the text is [R] (sap.md §13)
 THROTTLED = "/IWFND/CM_MGW/503"  # [U] sandbox fault injection
 
 

@@ -1,13 +1,14 @@
-"""Fill a tenant's tables from the shared pharma catalog (or an empty catalog for focused tests)."""
+"""Fill a tenant's tables from the pharma catalog: units and GTINs per pack level too (sap.md §2, §13)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from atlas_desktop.sandbox.catalog import Catalog, CatalogProduct, erp_items
+from atlas_desktop.sandbox.catalog import Catalog, CatalogProduct, erp_items, gs1_check_digit, ndc_to_gtin14
 from atlas_desktop.sandbox.sap.config import SapConfig
 from atlas_desktop.sandbox.sap.services import batch, material_document, product, purchase_order, stock
+from atlas_desktop.sandbox.sap.services.product import NDC_CUSTOM_FIELD
 from atlas_desktop.sandbox.sap.state import Row, State
 
 ALL_SCHEMAS = (product.SCHEMA, stock.SCHEMA, material_document.SCHEMA, batch.SCHEMA, purchase_order.SCHEMA)
@@ -37,9 +38,14 @@ def seed(state: State, config: SapConfig, catalog: Catalog | None) -> None:
     material_stock: list[Row] = []
     batches: list[Row] = []
     stock_rows: list[Row] = []
+    units: list[Row] = []
+    eans: list[Row] = []
     for item in erp_items(catalog, "sap"):
         p = item.product
         products.append(_product(config, p, created, changed))
+        gtins = pack_gtins(config, p)
+        units.extend(unit_rows(config, p.sku, p.unit, gtins))
+        eans.extend(ean_rows(p.sku, gtins))
         descriptions.append({"Product": p.sku, "Language": "EN", "ProductDescription": p.name[:40]})
         for plant in plants:
             plant_rows.append(
@@ -94,9 +100,65 @@ def seed(state: State, config: SapConfig, catalog: Catalog | None) -> None:
     state.load("A_Product", products)
     state.load("A_ProductDescription", descriptions)
     state.load("A_ProductPlant", plant_rows)
+    state.load("A_ProductUnitsOfMeasure", units)
+    state.load("A_ProductUnitsOfMeasureEAN", eans)
     state.load("A_MaterialStock", material_stock)
     state.load("Batch", batches)
     state.load("A_MatlStkInAcctMod", stock_rows)
+
+
+def pack_gtins(config: SapConfig, p: CatalogProduct) -> dict[str, list[str]]:
+    """GTINs per unit, main first: the base unit's GTIN-14 (+ its UPC-A for some products) and, for some
+    products, a case GTIN-14 whose NDC has another package code (pack levels have their own NDCs)."""
+    ndc_digits = p.ndc.replace("-", "")
+    gtins = {p.unit: [p.gtin14]}
+    if config.second_gtin_every and p.index % config.second_gtin_every == 0:
+        upc = "3" + ndc_digits
+        gtins[p.unit].append(upc + gs1_check_digit(upc))
+    if config.case_gtin_every and p.index % config.case_gtin_every == 0:
+        labeler, product, package = p.ndc.split("-")
+        case_package = f"{(int(package) + 1) % 10 ** len(package):0{len(package)}d}"
+        gtins["CS"] = [ndc_to_gtin14(f"{labeler}-{product}-{case_package}", indicator=5)]
+    return gtins
+
+
+def ean_rows(material: str, gtins: dict[str, list[str]]) -> list[Row]:
+    return [
+        {
+            "Product": material,
+            "AlternativeUnit": unit,
+            "ConsecutiveNumber": f"{n:05d}",
+            "ProductStandardID": gtin,
+            "InternationalArticleNumberCat": "UC" if len(gtin) == 12 else "IC",
+            "IsMainGlobalTradeItemNumber": n == 1,
+        }
+        for unit, codes in gtins.items()
+        for n, gtin in enumerate(codes, start=1)
+    ]
+
+
+def unit_rows(
+    config: SapConfig, material: str, base: str, gtins: dict[str, list[str]] | None = None
+) -> list[Row]:
+    """The base unit (1/1) and the alternative units maintained for it, each with its main GTIN."""
+    gtins = gtins or {}
+    rows = []
+    for unit, numerator, denominator in ((base, 1, 1), *config.alternative_units.get(base, ())):
+        rows.append(
+            {
+                "Product": material,
+                "AlternativeUnit": unit,
+                "QuantityNumerator": Decimal(numerator),
+                "QuantityDenominator": Decimal(denominator),
+                "GrossWeight": None,
+                "WeightUnit": "",
+                "GlobalTradeItemNumber": gtins[unit][0] if unit in gtins else "",
+                "GlobalTradeItemNumberCategory": "IC" if unit in gtins else "",
+                "LowerLevelPackagingUnit": "" if unit == base else base,
+                "BaseUnit": base,
+            }
+        )
+    return rows
 
 
 def _product(config: SapConfig, p: CatalogProduct, created: datetime, changed: datetime) -> Row:
@@ -128,7 +190,7 @@ def _product(config: SapConfig, p: CatalogProduct, created: datetime, changed: d
         "ManufacturerNumber": "",
         "Brand": "",
         "ProductHierarchy": "",
-        "YY1_NDCCode_MDI": ndc_field,
+        NDC_CUSTOM_FIELD: ndc_field,
     }
 
 
@@ -200,7 +262,7 @@ def add_bulk_stock(state: State, config: SapConfig, rows: int, *, prefix: str = 
                 "ManufacturerNumber": "",
                 "Brand": "",
                 "ProductHierarchy": "",
-                "YY1_NDCCode_MDI": "",
+                NDC_CUSTOM_FIELD: "",
             }
         )
         plants.append(

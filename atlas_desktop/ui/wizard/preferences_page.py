@@ -111,9 +111,9 @@ def _choice(item: Any) -> tuple[str, str]:
         return item, item
     if hasattr(item, "field"):
         share = getattr(item, "share", None)
-        label = (
-            f"{item.field} ({share:.0%} of sampled items hold an NDC)" if share is not None else item.field
-        )
+        # SAP names custom fields YY1_<name>_<suffix>: the label a key user gave it says more.
+        shown = item.field if not getattr(item, "label", "") else f"{item.label} – {item.field}"
+        label = f"{shown} ({share:.0%} of sampled items hold an NDC)" if share is not None else shown
         return str(item.field), label
     value = str(getattr(item, "id", item))
     name = str(getattr(item, "name", "") or value)

@@ -69,9 +69,22 @@ class FakeSap:
             "MaterialDocument": number,
             "MaterialDocumentYear": "2025",
             "MaterialDocumentHeaderText": body.get("MaterialDocumentHeaderText", ""),
+            "to_MaterialDocumentItem": {"results": [{"ReversedMaterialDocument": ""}]},
         }
         self.documents.append(doc)
         return httpx.Response(201, json={"d": {**doc, "to_MaterialDocumentItem": {"results": []}}})
+
+    def cancel(self, number: str) -> str:
+        """A reversal carrying the original's header text, listed first: a server promises no order."""
+        original = next(d for d in self.documents if d["MaterialDocument"] == number)
+        reversal = {
+            "MaterialDocument": str(4900000000 + len(self.documents) + 1),
+            "MaterialDocumentYear": original["MaterialDocumentYear"],
+            "MaterialDocumentHeaderText": original["MaterialDocumentHeaderText"],
+            "to_MaterialDocumentItem": {"results": [{"ReversedMaterialDocument": number}]},
+        }
+        self.documents.insert(0, reversal)
+        return reversal["MaterialDocument"]
 
     def batch(self, request: httpx.Request) -> httpx.Response:
         """Parsed with the stdlib email package (independent of the connector's parser)."""

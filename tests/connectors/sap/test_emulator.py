@@ -27,6 +27,7 @@ from atlas_desktop.connectors.sap import build_connector
 from atlas_desktop.connectors.sap import reads as sap_reads
 from atlas_desktop.connectors.sap.config import DEFAULT_PAGE
 from atlas_desktop.connectors.sap.connector import SapConnector
+from atlas_desktop.connectors.sap.discovery import custom_fields
 from atlas_desktop.connectors.sap.mapping import header_text_for
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.errors import ValidationFailed
@@ -287,6 +288,82 @@ async def test_keys_already_posted_are_found_many_per_request_before_sending() -
     assert emulator.app.stats.count("POST") == 0
 
 
+async def test_cancelled_posting_is_found_as_the_original_not_its_reversal() -> None:
+    emulator = tenant("sap-onprem")  # Cancel copies the header text (reversal_header_text="copy")
+    connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
+    material, plant, sloc, batch, _ = batch_managed_position(emulator)
+    change = StockChange(StockKey(material, f"{plant}/{sloc}", batch), Decimal(-1), _unit(emulator, material))
+    written = await connector.adjust_stock(change, "to-cancel")
+    year, number = written.remote_id.split("/")
+    emulator.cancel(year, number)
+    assert emulator.count_material_documents(header_text_for("to-cancel")) == 2
+    assert (await connector.find_write("to-cancel")) == replace(written, applied_at=None)
+    assert (await connector.posted_before(["to-cancel"])) == {"to-cancel": replace(written, applied_at=None)}
+
+
+async def test_alternative_units_are_converted_to_the_base_unit() -> None:
+    """A change in a maintained alternative unit posts as such; SAP converts, levels read in the base unit."""
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
+    material, plant, sloc, batch, qty = batch_managed_position(emulator)
+    key = StockKey(material, f"{plant}/{sloc}", batch)
+    await connector.adjust_stock(StockChange(key, Decimal(2), "CS"), "in-cases")
+    emulator.post_goods_movement(material, plant, sloc, Decimal(1), movement_type="501", batch=batch)
+    assert emulator.unrestricted_stock(material, plant, sloc, batch) == qty + 25
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    levels = {level.key: level async for level in connector.stock(since)}
+    assert (levels[key].quantity, levels[key].unit) == (qty + 25, "EA")
+    with pytest.raises(ValidationFailed) as info:  # a unit not maintained for the material: not a deficit
+        await connector.adjust_stock(StockChange(key, Decimal(1), "KAR"), "in-cartons")
+    assert "insufficient" not in info.value.message and "KAR" in info.value.message
+
+
+async def test_gtins_per_pack_level_from_the_ean_table() -> None:
+    """The NDC is the base unit's main GTIN, not a case's; every pack level's GTINs are kept."""
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator, settings={"field_mappings": {"ndc_field": "A_ProductUnitsOfMeasureEAN"}})
+    products = {p.erp_item_id: p async for p in connector.products()}
+    row = next(p for p in emulator.products() if p["Product"] == "SKU-000007")  # a UPC and a case GTIN
+    eans = emulator.tenant.context("T").state.table("A_ProductUnitsOfMeasureEAN").rows.values()
+    case = next(
+        e["ProductStandardID"] for e in eans if e["Product"] == "SKU-000007" and e["AlternativeUnit"] == "CS"
+    )
+    product = products["SKU-000007"]
+    assert product.ndc_text == row["ProductStandardID"]
+    assert product.attributes["gtin:CS"] == case
+    assert product.attributes["gtin:EA"].split(",")[0] == row["ProductStandardID"]
+    assert len(product.attributes["gtin:EA"].split(",")) == 2
+    each_ndc, case_ndc = product.attributes["ndc:EA"], product.attributes["ndc:CS"]
+    assert each_ndc == row["ProductStandardID"][3:13]  # the GTIN-14 and the UPC-A embed the same NDC
+    assert case_ndc[:8] == each_ndc[:8] and case_ndc != each_ndc  # same product, another package code
+
+
+async def test_ndc_discovery_ranks_standard_places_ean_table_and_labelled_custom_fields() -> None:
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator)
+    found = await connector.ndc_field_candidates()
+    ranked = [(c.field, c.label, c.sampled, c.ndc_like) for c in found]
+    assert ranked == [
+        ("A_ProductUnitsOfMeasureEAN", "GTINs per unit of measure (EAN table)", 50, 50),
+        ("ProductStandardID", "GTIN", 50, 50),
+        ("YY1_NDCCode_PRD", "NDC Code", 12, 12),  # found in $metadata, with the label a key user gave it
+    ]
+    assert found[2].example and found[2].example.count("-") == 2
+
+
+def test_custom_fields_come_from_metadata_and_a_dtd_is_refused() -> None:
+    edmx = (
+        b'<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" '
+        b'xmlns:sap="http://www.sap.com/Protocols/SAPData"><edmx:DataServices>'
+        b'<Schema xmlns="http://schemas.microsoft.com/ado/2008/09/edm">'
+        b'<EntityType Name="A_ProductType"><Property Name="Product" Type="Edm.String"/>'
+        b'<Property Name="YY1_NatDrugCode_SDH" Type="Edm.String" sap:label="National Drug Code"/>'
+        b"</EntityType></Schema></edmx:DataServices></edmx:Edmx>"
+    )
+    assert custom_fields(edmx) == {"YY1_NatDrugCode_SDH": "National Drug Code"}
+    assert custom_fields(b'<!DOCTYPE x [<!ENTITY a "b">]>' + edmx) == {}
+
+
 async def test_overdraw_refused_with_clear_error() -> None:
     emulator = tenant("sap-onprem")
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
@@ -331,6 +408,7 @@ async def test_csrf_expiry_mid_sync() -> None:
 
 async def test_batch_of_postings_one_changeset_each() -> None:
     emulator = tenant("sap-cloud")
+    assert not emulator.config.multi_operation_changesets  # Gateway's default: one operation per set
     connector = connect(emulator, settings={"cost_center": sorted(emulator.config.cost_centers)[0]})
     material, plant, sloc, batch, qty = batch_managed_position(emulator)
     unit = _unit(emulator, material)

@@ -21,7 +21,7 @@ PRODUCTS = [
         "Product": "MAT-1",
         "BaseUnit": "EA",
         "ProductStandardID": "00312345678906",
-        "YY1_NDCCode_MDI": "12345-678-90",
+        "YY1_NDCCode_PRD": "12345-678-90",
         "IsBatchManagementRequired": True,
         "IsMarkedForDeletion": False,
         "LastChangeDateTime": "/Date(1700006400000+0000)/",
@@ -104,9 +104,9 @@ async def test_products_with_gtin_as_ndc_text_and_english_name() -> None:
 
 async def test_products_custom_ndc_field_and_ean_source() -> None:
     router = Router()
-    custom = make(router, settings={"field_mappings": {"ndc_field": "YY1_NDCCode_MDI"}})
+    custom = make(router, settings={"field_mappings": {"ndc_field": "YY1_NDCCode_PRD"}})
     assert [p.ndc_text async for p in custom.products()][0] == "12345-678-90"
-    assert "YY1_NDCCode_MDI" in router.last("A_Product").url.params["$select"]
+    assert "YY1_NDCCode_PRD" in router.last("A_Product").url.params["$select"]
     ean = make(router, settings={"field_mappings": {"ndc_field": "A_ProductUnitsOfMeasureEAN"}})
     assert [p.ndc_text async for p in ean.products()][0] == "00312345678906"  # the main GTIN wins
 

@@ -162,6 +162,21 @@ async def test_find_write() -> None:
     assert found is not None and found.remote_id == written.remote_id
 
 
+async def test_lookup_by_header_text_skips_reversals_and_orders_candidates() -> None:
+    """SAP may copy the header text into a Cancel document and lists rows in no promised order."""
+    sap = FakeSap()
+    connector = make(sap)
+    written = await connector.adjust_stock(change("1"), "cancelled")
+    sap.cancel(written.remote_number)
+    found = await connector.find_write("cancelled")
+    assert found is not None and found.remote_id == written.remote_id
+    before = await connector.posted_before(["cancelled"])
+    assert before["cancelled"].remote_id == written.remote_id
+    lookup = sap.requests[-1].url.params
+    assert lookup["$orderby"] == "MaterialDocumentYear,MaterialDocument"
+    assert lookup["$expand"] == "to_MaterialDocumentItem"
+
+
 PO_SETTINGS = {
     "company_code": "1010",
     "purchasing_organization": "1010",

@@ -11,7 +11,7 @@ import httpx
 
 from atlas_desktop.sandbox.sap import SapEmulator
 
-from .conftest import BATCH, JSON, MATDOC, csrf, stocked_batch
+from .conftest import BATCH, JSON, MATDOC, client_for, csrf, stocked_batch
 
 
 def http_part(
@@ -77,7 +77,47 @@ def doc(row: dict[str, Any], qty: str, text: str) -> dict[str, Any]:
     }
 
 
-async def test_change_sets_are_atomic_and_isolated(sap: SapEmulator, client: httpx.AsyncClient) -> None:
+async def test_change_set_with_several_operations_refused_by_default(
+    sap: SapEmulator, client: httpx.AsyncClient
+) -> None:
+    """sap.md §13: Gateway's default change-set implementation allows only one operation."""
+    row = stocked_batch(sap)
+    headers = await csrf(client)
+    body = multipart(
+        "batch_1",
+        [
+            changeset(
+                "changeset_a",
+                [
+                    http_part("POST", "A_MaterialDocumentHeader", doc(row, "1", "CS-A")),
+                    http_part("POST", "A_MaterialDocumentHeader", doc(row, "1", "CS-A")),
+                ],
+            ),
+            changeset("changeset_b", [http_part("POST", "A_MaterialDocumentHeader", doc(row, "1", "CS-B"))]),
+        ],
+    )
+    response = await client.post(
+        f"{MATDOC}/$batch",
+        content=body,
+        headers={**headers, "Content-Type": "multipart/mixed; boundary=batch_1"},
+    )
+    assert response.status_code == 202
+    parts = parse_response(response)
+    assert isinstance(parts[0], tuple) and parts[0][0] == 400
+    message = json.loads(parts[0][1])["error"]["message"]["value"]
+    assert message == "Default changeset implementation allows only one operation"
+    assert [status for status, _ in parts[1]] == [201]
+    assert sap.count_material_documents("CS-A") == 0
+    assert sap.count_material_documents("CS-B") == 1
+
+
+async def test_change_sets_are_atomic_and_isolated(make_sap: Any) -> None:
+    sap = make_sap(multi_operation_changesets=True)  # a service that redefines changeset_begin
+    async with client_for(sap) as client:
+        await _atomic_and_isolated(sap, client)
+
+
+async def _atomic_and_isolated(sap: SapEmulator, client: httpx.AsyncClient) -> None:
     row = stocked_batch(sap)
     before = sap.unrestricted_stock(row["Material"], row["Plant"], row["StorageLocation"], row["Batch"])
     headers = await csrf(client)
@@ -158,7 +198,13 @@ async def test_if_match_required_and_checked_on_batch_changes(
     assert read["ShelfLifeExpirationDate"] == "/Date(1924905600000)/"
 
 
-async def test_if_match_inside_batch_change_set(sap: SapEmulator, client: httpx.AsyncClient) -> None:
+async def test_if_match_inside_batch_change_set(make_sap: Any) -> None:
+    sap = make_sap(multi_operation_changesets=True)
+    async with client_for(sap) as client:
+        await _if_match_in_change_set(sap, client)
+
+
+async def _if_match_in_change_set(sap: SapEmulator, client: httpx.AsyncClient) -> None:
     row = stocked_batch(sap)
     url, etag = await _batch_entity(client, row)
     relative = url.split("/API_BATCH_SRV/")[1]

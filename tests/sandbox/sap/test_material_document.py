@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
-from atlas_desktop.sandbox.sap import SapEmulator
+from atlas_desktop.sandbox.sap import SapConfig, SapEmulator
 
-from .conftest import JSON, MATDOC, STOCK, csrf, stocked_batch
+from .conftest import JSON, MATDOC, PRODUCT, STOCK, client_for, csrf, stocked_batch
 
 
 def receipt(row: dict[str, Any], qty: str = "5", **item: Any) -> dict[str, Any]:
@@ -227,3 +228,122 @@ def test_user_helpers_post_and_count(sap: SapEmulator) -> None:
     )
     assert qty(sap, row) == before + 2
     assert sap.count_material_documents("MIGO-1") == 1
+
+
+async def test_fi_line_limit_refuses_a_valuated_document_over_499_items(
+    sap: SapEmulator, client: httpx.AsyncClient
+) -> None:
+    """sap.md §13: 999 FI lines, two per item -> 499 items fit, 500 are refused with F5/727."""
+    row = stocked_batch(sap)
+    before = qty(sap, row)
+    body = receipt(row, "1")
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"] * 500
+    response = await post(client, body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "F5/727"
+    assert "Maximum number of items in FI reached" in error["message"]["value"]
+    assert qty(sap, row) == before
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"][:499]
+    response = await post(client, body)
+    assert response.status_code == 201, response.text
+    items = response.json()["d"]["to_MaterialDocumentItem"]["results"]
+    assert items[-1]["MaterialDocumentItem"] == "0499"
+    assert qty(sap, row) == before + 499
+
+
+async def test_item_numbers_have_four_digits(make_sap: Any) -> None:
+    """Even with FI summarization (a higher FI limit), a document holds at most 9,999 items."""
+    sap = make_sap(fi_line_limit=1_000_000)
+    row = stocked_batch(sap)
+    body = receipt(row, "1")
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"] * 10_000
+    async with client_for(sap) as client:
+        response = await post(client, body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "M7/146"
+    assert "4 digits" in response.json()["error"]["message"]["value"]
+
+
+@pytest.mark.parametrize(("setting", "found"), [("copy", 2), ("keep", 1)])
+async def test_reversal_carries_the_header_text_as_configured(
+    make_sap: Any, setting: str, found: int
+) -> None:
+    """sap.md §13 [U]: whether Cancel copies the header text is a tenant setting; "copy" by default."""
+    sap = make_sap(reversal_header_text=setting)
+    row = stocked_batch(sap)
+    async with client_for(sap) as client:
+        body = issue(row, "1")
+        body["MaterialDocumentHeaderText"] = "ATLAS-REV"
+        created = (await post(client, body)).json()["d"]
+        params = {
+            "MaterialDocumentYear": f"'{created['MaterialDocumentYear']}'",
+            "MaterialDocument": f"'{created['MaterialDocument']}'",
+        }
+        cancelled = await client.post(f"{MATDOC}/Cancel", params=params, headers=await csrf(client))
+        assert cancelled.status_code == 200, cancelled.text
+        rows = (
+            await client.get(
+                f"{MATDOC}/A_MaterialDocumentHeader",
+                params={
+                    "$filter": "MaterialDocumentHeaderText eq 'ATLAS-REV'",
+                    "$orderby": "MaterialDocument",
+                },
+                headers=JSON,
+            )
+        ).json()["d"]["results"]
+    numbers = [r["MaterialDocument"] for r in rows]
+    assert numbers == [created["MaterialDocument"], cancelled.json()["d"]["MaterialDocument"]][:found]
+    assert SapConfig().reversal_header_text == "copy"
+
+
+async def test_entry_unit_may_be_any_maintained_alternative_unit(
+    sap: SapEmulator, client: httpx.AsyncClient
+) -> None:
+    """sap.md §13: EntryUnit may be any unit maintained for the material, converted to the base unit."""
+    row = stocked_batch(sap)
+    units = (
+        await client.get(
+            f"{PRODUCT}/A_ProductUnitsOfMeasure",
+            params={"$filter": f"Product eq '{row['Material']}'"},
+            headers=JSON,
+        )
+    ).json()["d"]["results"]
+    assert {u["AlternativeUnit"]: u["QuantityNumerator"] for u in units} == {
+        "EA": "1",
+        "PC": "1",
+        "BT": "1",
+        "CS": "12",
+    }
+    before = qty(sap, row)
+    response = await post(client, receipt(row, "2", EntryUnit="CS"))
+    assert response.status_code == 201, response.text
+    (item,) = response.json()["d"]["to_MaterialDocumentItem"]["results"]
+    assert (item["EntryUnit"], item["QuantityInEntryUnit"]) == ("CS", "2.000")
+    assert (item["MaterialBaseUnit"], item["QuantityInBaseUnit"]) == ("EA", "24.000")
+    assert qty(sap, row) == before + 24
+    assert (await post(client, receipt(row, "3", EntryUnit="PC"))).status_code == 201
+    assert qty(sap, row) == before + 27
+    refused = await post(client, receipt(row, "1", EntryUnit="KAR"))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "M7/034"
+    assert "maintained: BT, CS, EA, PC" in refused.json()["error"]["message"]["value"]
+
+
+async def test_cancel_item_reverses_one_item(sap: SapEmulator, client: httpx.AsyncClient) -> None:
+    row = stocked_batch(sap)
+    before = qty(sap, row)
+    body = issue(row, "1")
+    body["to_MaterialDocumentItem"] = body["to_MaterialDocumentItem"] * 2
+    created = (await post(client, body)).json()["d"]
+    params = {
+        "MaterialDocumentYear": f"'{created['MaterialDocumentYear']}'",
+        "MaterialDocument": f"'{created['MaterialDocument']}'",
+        "MaterialDocumentItem": "'2'",
+    }
+    response = await client.post(f"{MATDOC}/CancelItem", params=params, headers=await csrf(client))
+    assert response.status_code == 200, response.text
+    item = response.json()["d"]
+    assert (item["GoodsMovementType"], item["ReversedMaterialDocumentItem"]) == ("202", "0002")
+    assert qty(sap, row) == before - 1
+    serials = await client.get(f"{MATDOC}/A_SerialNumberMaterialDocument", headers=JSON)
+    assert serials.status_code == 200 and serials.json()["d"]["results"] == []

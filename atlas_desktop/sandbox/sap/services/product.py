@@ -1,4 +1,4 @@
-"""API_PRODUCT_SRV: A_Product, A_ProductDescription, A_ProductPlant (sap.md §2)."""
+"""API_PRODUCT_SRV: products, descriptions, plants, units of measure and their GTINs (sap.md §2, §13)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from atlas_desktop.sandbox.sap.services.base import Context, Service
 from atlas_desktop.sandbox.sap.state import Row
 
 RO = {"creatable": False, "updatable": False}
+NDC_CUSTOM_FIELD = "YY1_NDCCode_PRD"
 
 PRODUCT = EntityType(
     "A_ProductType",
@@ -50,12 +51,57 @@ PRODUCT = EntityType(
         s("ManufacturerNumber", 10, label="Manufacturer", display_format="UpperCase"),
         s("Brand", 4, label="Brand", display_format="UpperCase"),
         s("ProductHierarchy", 18, label="Product Hierarchy", display_format="UpperCase"),
-        # Customer extension field (the design plan's NDC field); a custom field, present in this tenant.
-        s("YY1_NDCCode_MDI", 20, label="NDC Code"),
+        # A key-user custom field "NDCCode" enabled for the Product API: YY1_<name>_<context suffix>, the
+        # suffix _PRD for products being [U] (sap.md §13); clients find it in $metadata by its sap:label.
+        s(NDC_CUSTOM_FIELD, 20, label="NDC Code"),
     ),
     navs=(
         Nav("to_Description", "A_ProductDescription", True, (("Product", "Product"),)),
         Nav("to_Plant", "A_ProductPlant", True, (("Product", "Product"),)),
+        Nav("to_ProductUnitsOfMeasure", "A_ProductUnitsOfMeasure", True, (("Product", "Product"),)),
+    ),
+)
+
+UOM_JOIN = (("Product", "Product"), ("AlternativeUnit", "AlternativeUnit"))
+# Names, types and lengths of the real EDMX (gregorwolf/customer-material-management API_PRODUCT_SRV.edmx):
+# 1 AlternativeUnit = QuantityNumerator / QuantityDenominator BaseUnit.
+UNITS = EntityType(
+    "A_ProductUnitsOfMeasureType",
+    key=("Product", "AlternativeUnit"),
+    label="Units of Measure",
+    props=(
+        key("Product", 40, label="Product", display_format="UpperCase", updatable=False),
+        key("AlternativeUnit", 3, label="AlternativeUnit", semantics="unit-of-measure", updatable=False),
+        dec("QuantityNumerator", 5, 0, label="Units / Quantity - Base Unit of Measure", unit="BaseUnit"),
+        dec(
+            "QuantityDenominator",
+            5,
+            0,
+            label="Units / Quantity - Alt Unit of Measure",
+            unit="AlternativeUnit",
+        ),
+        dec("GrossWeight", 13, 3, label="Gross Weight", unit="WeightUnit"),
+        s("WeightUnit", 3, label="Unit of Weight", semantics="unit-of-measure"),
+        s("GlobalTradeItemNumber", 18, label="EAN/UPC", display_format="UpperCase"),
+        s("GlobalTradeItemNumberCategory", 2, label="GTIN Category", display_format="UpperCase"),
+        s("LowerLevelPackagingUnit", 3, label="Lower-level unit", semantics="unit-of-measure"),
+        s("BaseUnit", 3, label="Base Unit of Measure", semantics="unit-of-measure"),
+    ),
+    navs=(Nav("to_InternationalArticleNumber", "A_ProductUnitsOfMeasureEAN", True, UOM_JOIN),),
+)
+
+# MEAN: several GTINs per unit of measure (sap.md §13 [V]).
+UNIT_EANS = EntityType(
+    "A_ProductUnitsOfMeasureEANType",
+    key=("Product", "AlternativeUnit", "ConsecutiveNumber"),
+    label="GTIN Data",
+    props=(
+        key("Product", 40, label="Material", display_format="UpperCase", updatable=False),
+        key("AlternativeUnit", 3, label="Display Unit/Measure", semantics="unit-of-measure", updatable=False),
+        key("ConsecutiveNumber", 5, label="Consecutive number", display_format="UpperCase", updatable=False),
+        s("ProductStandardID", 18, label="EAN/UPC", display_format="UpperCase"),
+        s("InternationalArticleNumberCat", 2, label="GTIN Category", display_format="UpperCase"),
+        flag("IsMainGlobalTradeItemNumber", label="Main EAN", display_format="UpperCase"),
     ),
 )
 
@@ -98,6 +144,8 @@ SCHEMA = ServiceSchema(
         EntitySet("A_Product", PRODUCT, creatable=True, updatable=True, deletable=False),
         EntitySet("A_ProductDescription", DESCRIPTION, creatable=True, updatable=True, deletable=True),
         EntitySet("A_ProductPlant", PLANT, creatable=True, updatable=True, deletable=False),
+        EntitySet("A_ProductUnitsOfMeasure", UNITS, creatable=True, updatable=True, deletable=True),
+        EntitySet("A_ProductUnitsOfMeasureEAN", UNIT_EANS, creatable=True, updatable=True, deletable=True),
     ),
 )
 
