@@ -30,7 +30,7 @@ from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.store.keys import MemoryKeySource
-from tests.engine.test_sync_e2e import ATLAS_URL, ERP_URL, World, _emulator, matched, sides
+from tests.engine.test_sync_e2e import ATLAS_URL, World, _emulator, matched, sides
 
 
 class PoisonedWire(httpx.AsyncBaseTransport):
@@ -64,11 +64,11 @@ class Poisoned(World):
 @pytest.fixture(params=["netsuite", "sap"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Poisoned]:
     options = SandboxOptions(catalog=Catalog(seed=11, size=40, today=date(2026, 11, 27)), seed=11)
-    emulator, side, file_name = _emulator(request.param, options)
+    emulator, side, content = _emulator(request.param, options, tmp_path / "keys")
     atlas = build_atlas(options)
     wire = PoisonedWire(httpx.ASGITransport(app=emulator.app))
     with open_services(ProfilePaths(tmp_path / "profile"), key_source=MemoryKeySource()) as services:
-        spec = parse_connection(emulator.credential_files(ERP_URL)[file_name])
+        spec = parse_connection(content)
         connection_id = services.connections.add(spec)
         services.atlas_accounts.save(
             base_url=ATLAS_URL, auth_method="api_token", secrets={"api_token": Secret(atlas.api_token)}
