@@ -47,12 +47,23 @@ def _fail(error: AtlasDesktopError) -> int:
 
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "selftest":  # never touches the user's profile
-        from atlas_desktop.app.selftest import run_selftest
+        from atlas_desktop.app.selftest import probe_platform, run_selftest
 
+        if args.probe_platform:
+            return probe_platform()
         return run_selftest(render=not args.no_render)
     if args.command == "sandbox":
         configure_logging(None, level=logging.DEBUG if args.verbose else logging.WARNING, stderr=True)
         return run_sandbox(args)
+    if args.command is None:
+        # Before PySide6 loads and before any folder is made: Qt aborts on a missing display or library
+        # with a message naming neither, and a run that cannot open its window has nothing to write.
+        from atlas_desktop.app.qt_preflight import check
+
+        problem = check()
+        if problem is not None:
+            print(problem.line, file=sys.stderr)
+            return EXIT_FAILED
     paths = _paths(args)
     configure_logging(
         paths.log_file, level=logging.DEBUG if args.verbose else logging.INFO, stderr=args.verbose
