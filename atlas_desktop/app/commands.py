@@ -64,10 +64,14 @@ def dispatch(args: argparse.Namespace) -> int:
         if problem is not None:
             print(problem.line, file=sys.stderr)
             return EXIT_FAILED
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if args.command is None and args.demo:
+        # The demo's profile is a temporary one made later (app/demo.py), which gets the log: the real
+        # profile is not even created (a demo that crashed at start used to leave a logs folder there).
+        configure_logging(None, level=level, stderr=args.verbose)
+        return run_gui(args, None, take_env_passphrase(os.environ))
     paths = _paths(args)
-    configure_logging(
-        paths.log_file, level=logging.DEBUG if args.verbose else logging.INFO, stderr=args.verbose
-    )
+    configure_logging(paths.log_file, level=level, stderr=args.verbose)
     passphrase_env = take_env_passphrase(os.environ)
     if args.command is None:
         return run_gui(args, paths, passphrase_env)
@@ -109,10 +113,11 @@ def dispatch(args: argparse.Namespace) -> int:
         return _fail(store_error(error))
 
 
-def run_gui(args: argparse.Namespace, paths: ProfilePaths, passphrase_env: dict[str, str]) -> int:
+def run_gui(args: argparse.Namespace, paths: ProfilePaths | None, passphrase_env: dict[str, str]) -> int:
+    """`paths` is None for the demo, which makes its own profile."""
     from atlas_desktop.app.gui import run_gui as start
 
-    return start(paths, demo=args.demo, env=passphrase_env)
+    return start(paths, demo=args.demo, env=passphrase_env, verbose=args.verbose)
 
 
 def _connections(args: argparse.Namespace, services: Services) -> int:
