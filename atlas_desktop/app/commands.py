@@ -13,6 +13,7 @@ from typing import Any
 from atlas_desktop.app.logging_setup import configure_logging
 from atlas_desktop.app.paths import ProfilePaths, profile_paths
 from atlas_desktop.app.services import Services, open_services
+from atlas_desktop.app.tables import table
 from atlas_desktop.domain.connection import check_url, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
@@ -231,9 +232,13 @@ def list_connections(services: Services, *, as_json: bool) -> int:
         return EXIT_OK
     if not rows:
         print("no connections yet: add one with `atlas-desktop connections import FILE`")
-    for row in rows:
-        where = row["account_id"] or row["base_url"] or ""
-        print(f"{row['id']}  {row['erp_type']:<10}  {row['status']:<8}  {row['name']}  {where}")
+        return EXIT_OK
+    cells = [
+        [row["id"], row["erp_type"], row["status"], row["name"], row["account_id"] or row["base_url"] or ""]
+        for row in rows
+    ]
+    for line in table(["ID", "ERP", "STATUS", "NAME", "ACCOUNT / ADDRESS"], cells):
+        print(line)
     return EXIT_OK
 
 

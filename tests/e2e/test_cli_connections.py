@@ -216,3 +216,21 @@ def test_an_existing_home_folder_keeps_its_mode_and_the_user_is_warned(tmp_path:
     private = tmp_path / "new-profile"
     assert run_cli(tmp_path, "--home", str(private), "connections", "list").stderr == ""
     assert oct(private.stat().st_mode & 0o777) == "0o700"
+
+
+def test_text_lists_have_headers_and_say_when_they_are_empty(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    empty = run_cli(home, "connections", "list")
+    assert empty.stdout.startswith("no connections yet"), empty.stdout
+    imported = run_cli(home, "connections", "import", str(write(tmp_path, "ns.json", NETSUITE)))
+    connection_id = imported.stdout.strip().splitlines()[-1]
+    header, row = run_cli(home, "connections", "list").stdout.splitlines()
+    assert header.split() == ["ID", "ERP", "STATUS", "NAME", "ACCOUNT", "/", "ADDRESS"]
+    assert row.startswith(connection_id) and row.endswith("1234567_SB1") and "Main NetSuite" in row
+    assert row.index("netsuite") == header.index("ERP")  # the columns line up under their names
+    assert json.loads(run_cli(home, "connections", "list", "--json").stdout)[0]["id"] == connection_id
+
+    conflicts = run_cli(home, "conflicts", "list", connection_id)
+    assert conflicts.returncode == 0, conflicts.stderr
+    assert conflicts.stdout == f"no conflicts: nothing in {connection_id} waits for a decision\n"
+    assert run_cli(home, "conflicts", "list", connection_id, "--json").stdout.strip() == "[]"
