@@ -139,6 +139,6 @@ def check(
             "error: there is no display to open the window on (DISPLAY is not set): start Atlas Desktop "
             f"from a desktop session, or over SSH with `ssh -X`; {HEADLESS_HINT}."
         )
-    if chosen == "" and env.get("WAYLAND_DISPLAY") and not env.get("DISPLAY"):
-        return None  # Wayland without XWayland: Qt uses its wayland plugin, not xcb
+    if chosen == "" and env.get("WAYLAND_DISPLAY"):
+        return None  # a Wayland session: Qt picks its wayland plugin, which needs none of the xcb libraries
     return libraries_problem(finder, family)

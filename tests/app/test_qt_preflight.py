@@ -57,6 +57,8 @@ def test_nothing_to_say_when_all_is_there_or_the_platform_needs_no_display() -> 
     assert check({"QT_QPA_PLATFORM": "offscreen"}, finder=nothing, platform="linux") is None
     assert check({"QT_QPA_PLATFORM": "minimal:enable_fonts"}, finder=nothing, platform="linux") is None
     assert check({"WAYLAND_DISPLAY": "wayland-0"}, finder=nothing, platform="linux") is None
+    wayland_and_xwayland = {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}
+    assert check(wayland_and_xwayland, finder=nothing, platform="linux") is None
     assert check({}, finder=nothing, platform="win32") is None
     assert check({}, finder=nothing, platform="darwin") is None
 
