@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     selftest = commands.add_parser(
-        "selftest", help="check this installation (store, vault, sandbox, window) in a temporary profile"
+        "selftest", help="check this installation (store, vault, sandbox, platform, window) in a temp profile"
     )
     selftest.add_argument(
         "--no-render", action="store_true", help="skip the window: its platform and its rendering"

@@ -1,4 +1,4 @@
-"""`atlas-desktop selftest`: proves an installed build works (store, vault, sandbox, window), in a temp dir.
+"""`atlas-desktop selftest`: proves a build works (store, vault, sandbox, platform, window), in a temp dir.
 
 Each check prints one line, `ok`/`FAIL`/`skip`, its name and a detail; the exit code is 0 only if none
 failed. Nothing touches the user's profile or the OS keyring: everything lives in a temporary folder that
