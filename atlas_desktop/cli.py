@@ -159,9 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     selftest = commands.add_parser(
-        "selftest", help="check this installation (store, vault, sandbox, window) in a temporary profile"
+        "selftest", help="check this installation (store, vault, sandbox, platform, window) in a temp profile"
     )
-    selftest.add_argument("--no-render", action="store_true", help="skip rendering the main window")
+    selftest.add_argument(
+        "--no-render", action="store_true", help="skip the window: its platform and its rendering"
+    )
+    # The platform check's child process (see app/selftest.py): not for people.
+    selftest.add_argument("--probe-platform", action="store_true", help=argparse.SUPPRESS)
 
     audit = commands.add_parser("audit", help="check or export the tamper-evident audit trail")
     audit_actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)

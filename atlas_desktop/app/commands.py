@@ -14,6 +14,7 @@ from atlas_desktop.app.key_files import inline_private_key
 from atlas_desktop.app.logging_setup import configure_logging
 from atlas_desktop.app.paths import ProfilePaths, profile_paths
 from atlas_desktop.app.services import Services, open_services
+from atlas_desktop.app.tables import table
 from atlas_desktop.domain.connection import check_url, parse_connection
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
@@ -48,16 +49,31 @@ def _fail(error: AtlasDesktopError) -> int:
 
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "selftest":  # never touches the user's profile
-        from atlas_desktop.app.selftest import run_selftest
+        from atlas_desktop.app.selftest import probe_platform, run_selftest
 
+        if args.probe_platform:
+            return probe_platform()
         return run_selftest(render=not args.no_render)
     if args.command == "sandbox":
         configure_logging(None, level=logging.DEBUG if args.verbose else logging.WARNING, stderr=True)
         return run_sandbox(args)
+    if args.command is None:
+        # Before PySide6 loads and before any folder is made: Qt aborts on a missing display or library
+        # with a message naming neither, and a run that cannot open its window has nothing to write.
+        from atlas_desktop.app.qt_preflight import check
+
+        problem = check()
+        if problem is not None:
+            print(problem.line, file=sys.stderr)
+            return EXIT_FAILED
+    level = logging.DEBUG if args.verbose else logging.INFO
+    if args.command is None and args.demo:
+        # The demo's profile is a temporary one made later (app/demo.py), which gets the log: the real
+        # profile is not even created (a demo that crashed at start used to leave a logs folder there).
+        configure_logging(None, level=level, stderr=args.verbose)
+        return run_gui(args, None, take_env_passphrase(os.environ))
     paths = _paths(args)
-    configure_logging(
-        paths.log_file, level=logging.DEBUG if args.verbose else logging.INFO, stderr=args.verbose
-    )
+    configure_logging(paths.log_file, level=level, stderr=args.verbose)
     passphrase_env = take_env_passphrase(os.environ)
     if args.command is None:
         return run_gui(args, paths, passphrase_env)
@@ -99,10 +115,11 @@ def dispatch(args: argparse.Namespace) -> int:
         return _fail(store_error(error))
 
 
-def run_gui(args: argparse.Namespace, paths: ProfilePaths, passphrase_env: dict[str, str]) -> int:
+def run_gui(args: argparse.Namespace, paths: ProfilePaths | None, passphrase_env: dict[str, str]) -> int:
+    """`paths` is None for the demo, which makes its own profile."""
     from atlas_desktop.app.gui import run_gui as start
 
-    return start(paths, demo=args.demo, env=passphrase_env)
+    return start(paths, demo=args.demo, env=passphrase_env, verbose=args.verbose)
 
 
 def _connections(args: argparse.Namespace, services: Services) -> int:
@@ -216,9 +233,13 @@ def list_connections(services: Services, *, as_json: bool) -> int:
         return EXIT_OK
     if not rows:
         print("no connections yet: add one with `atlas-desktop connections import FILE`")
-    for row in rows:
-        where = row["account_id"] or row["base_url"] or ""
-        print(f"{row['id']}  {row['erp_type']:<10}  {row['status']:<8}  {row['name']}  {where}")
+        return EXIT_OK
+    cells = [
+        [row["id"], row["erp_type"], row["status"], row["name"], row["account_id"] or row["base_url"] or ""]
+        for row in rows
+    ]
+    for line in table(["ID", "ERP", "STATUS", "NAME", "ACCOUNT / ADDRESS"], cells):
+        print(line)
     return EXIT_OK
 
 

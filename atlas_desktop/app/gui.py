@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
+from atlas_desktop.app.logging_setup import configure_logging
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
@@ -155,6 +158,7 @@ async def run_app(
     )
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(None))
+    signals = stop_on_signals(lambda: closed.done() or closed.set_result(None))
     window.show()
     if not services.connections.list():
         QTimer.singleShot(0, window.open_wizard)  # first run (or an unfinished setup): straight to the wizard
@@ -170,7 +174,11 @@ async def run_app(
     window.connections_changed.connect(work.request_reload)
     await work.start()
     freeze_startup_heap()  # the window, services and schedule live until exit: no collection walks them again
-    await closed
+    try:
+        await closed
+    finally:
+        for signum in signals:
+            asyncio.get_running_loop().remove_signal_handler(signum)
     # Async clean-up while the loop still runs, not in aboutToQuit: the schedule first (no new runs),
     # then the window's own tasks, then the engine's connections and database thread.
     await work.stop()
@@ -179,8 +187,28 @@ async def run_app(
     return EXIT_OK
 
 
-def run_gui(paths: ProfilePaths, *, demo: bool, env: dict[str, str] | None = None) -> int:
-    """`atlas-desktop` (and `--demo`): the window until it is closed. Returns the process exit code."""
+def stop_on_signals(stop: Callable[[], object]) -> list[int]:
+    """SIGTERM and Ctrl+C end the app as closing the window does: with its clean-up (the schedule stopped,
+    the demo's temporary folder removed), not with the OS's default end, which runs none of it."""
+    loop, handled = asyncio.get_running_loop(), []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows; not the main thread (tests)
+            break
+        handled.append(signum)
+    return handled
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds the ExitStack below: the demo's folder goes too
+
+
+def run_gui(
+    paths: ProfilePaths | None, *, demo: bool, env: dict[str, str] | None = None, verbose: bool = False
+) -> int:
+    """`atlas-desktop` (and `--demo`): the window until it is closed. Returns the process exit code.
+    `paths` may be None with `demo`: the demo's own temporary profile is used (and logged to)."""
     tune_gc()  # see gc_tuning: full collections froze the window during syncs
     favour_the_gui_thread()  # and so did long DB-thread work, with the GUI thread waiting for the GIL
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -197,6 +225,8 @@ def run_gui(paths: ProfilePaths, *, demo: bool, env: dict[str, str] | None = Non
     asyncio.set_event_loop(loop)
     crash = CrashReporter()
     crash.install(loop)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)  # until the loop's own handler (run_app) takes over
     with ExitStack() as stack:
         sandbox: SandboxInfo | None = None
         key_source = None
@@ -206,8 +236,11 @@ def run_gui(paths: ProfilePaths, *, demo: bool, env: dict[str, str] | None = Non
 
                 environment = stack.enter_context(demo_environment())
                 paths, sandbox = environment.paths, environment.sandbox
+                level = logging.DEBUG if verbose else logging.INFO
+                configure_logging(paths.log_file, level=level, stderr=verbose)
                 # The demo profile is deleted at exit: a key left behind in the keyring would be litter.
                 key_source = MemoryKeySource()
+            assert paths is not None, "a profile, or the demo's"
             services = stack.enter_context(
                 open_services(paths, interactive=True, key_source=key_source, prompt=qt_prompt, env=env)
             )

@@ -1,4 +1,4 @@
-"""`atlas-desktop selftest`: proves an installed build works (store, vault, sandbox, window), in a temp dir.
+"""`atlas-desktop selftest`: proves a build works (store, vault, sandbox, platform, window), in a temp dir.
 
 Each check prints one line, `ok`/`FAIL`/`skip`, its name and a detail; the exit code is 0 only if none
 failed. Nothing touches the user's profile or the OS keyring: everything lives in a temporary folder that
@@ -11,6 +11,8 @@ import asyncio
 import importlib
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from atlas_desktop import __version__
+from atlas_desktop.app import qt_preflight
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.secrets import Secret
@@ -33,6 +36,10 @@ UI_MODULE = "atlas_desktop.ui.main_window"
 
 class CheckFailed(Exception):
     """A check's own verdict, with the detail to print."""
+
+
+class CheckSkipped(Exception):
+    """A check that cannot run here (no display), with the reason to print."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ def _run(name: str, check: Callable[[], str]) -> CheckResult:
         detail, status = check(), "ok"
     except CheckFailed as failure:
         detail, status = str(failure), "FAIL"
+    except CheckSkipped as reason:
+        detail, status = str(reason), "skip"
     except Exception as error:  # a self-test reports every failure and carries on with the next check
         detail, status = f"{type(error).__name__}: {error}", "FAIL"
     return CheckResult(name, status, detail, time.monotonic() - started)
@@ -145,6 +154,48 @@ async def _ask_each(files: dict[str, dict[str, Any]]) -> dict[str, tuple[bool, s
     return dict(await asyncio.gather(*(ask(name, content) for name, content in files.items())))
 
 
+def probe_command() -> list[str]:
+    """This program again, asked only to start Qt: a bundle is its own executable, a source install is not."""
+    program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "atlas_desktop"]
+    return [*program, "selftest", "--probe-platform"]
+
+
+def probe_platform() -> int:
+    """`selftest --probe-platform`: start Qt on the platform it would use for the window and name it. In
+    a process of its own because a platform plugin that cannot load aborts the process."""
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication(sys.argv[:1])
+    print(app.platformName())
+    return 0
+
+
+def check_platform(
+    env: dict[str, str],
+    *,
+    finder: qt_preflight.Finder = qt_preflight.can_load,
+    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+) -> str:
+    """The window's real platform (not the offscreen one check_window renders on): the preflight's
+    libraries, then Qt started with the session's own settings in a child process."""
+    problem = qt_preflight.check(env, finder=finder)
+    if problem is not None and not problem.missing:  # no display: the libraries can still be looked at
+        libraries = qt_preflight.libraries_problem(finder) if sys.platform.startswith("linux") else None
+        if libraries is not None:
+            raise CheckFailed(libraries.line.removeprefix("error: "))
+        raise CheckSkipped(problem.line.removeprefix("error: "))
+    if problem is not None:
+        raise CheckFailed(problem.line.removeprefix("error: "))
+    result = run(probe_command(), env=env, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        said = " | ".join([line.strip() for line in result.stderr.splitlines() if line.strip()][-3:])
+        code = result.returncode
+        ended = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit {code}"
+        raise CheckFailed(f"Qt could not start its platform plugin ({ended}): {said}")
+    name = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "?"
+    return f"Qt started on its '{name}' platform, as the window will"
+
+
 def check_window(services: Services) -> str:
     try:
         from PySide6.QtWidgets import QApplication
@@ -192,6 +243,7 @@ def check_window(services: Services) -> str:
 def run_selftest(*, render: bool = True, out: TextIO | None = None) -> int:
     """Run every check in a temporary profile; print one line per check; 0 only if none failed."""
     stream = out or sys.stdout
+    session_env = dict(os.environ)  # before check_window picks offscreen for its own rendering
     scratch = Path(tempfile.mkdtemp(prefix="atlas-selftest-"))
     results: list[CheckResult] = []
 
@@ -218,10 +270,12 @@ def run_selftest(*, render: bool = True, out: TextIO | None = None) -> int:
             record(_run("vault", lambda: check_vault(opened, scratch / "vault")))
         record(_run("sandbox", lambda: check_sandbox(scratch / "sandbox")))
         if not render:
+            record(CheckResult("platform", "skip", "not asked for (--no-render)", 0.0))
             record(CheckResult("window", "skip", "not asked for (--no-render)", 0.0))
         elif services is None:
             record(CheckResult("window", "FAIL", "needs the store, which did not open", 0.0))
         else:
+            record(_run("platform", lambda: check_platform(session_env)))
             record(_run("window", lambda: check_window(opened)))
     failed = [result.name for result in results if result.status == "FAIL"]
     print(f"self-test {'FAILED: ' + ', '.join(failed) if failed else 'passed'}", file=stream, flush=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.services import Services
+from atlas_desktop.app.tables import table
 from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary, SyncType
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.enums import MappingStatus, Resolution
@@ -176,11 +177,15 @@ def run_conflicts(args: argparse.Namespace, services: Services) -> int:
             rows = await engine.db(engine.repos.conflicts.open_conflicts, args.id)
             if args.json:
                 print(json.dumps([_conflict_json(row) for row in rows], indent=2))
-            for row in [] if args.json else rows:
-                print(
-                    f"{row.id:>6}  mapping {row.mapping_id}  {row.field}: base {row.base_value}, "
-                    f"Atlas {row.atlas_value}, ERP {row.erp_value}"
-                )
+            elif not rows:  # silence reads as "the command did nothing"
+                print(f"no conflicts: nothing in {args.id} waits for a decision")
+            else:
+                cells = [
+                    [row.id, row.mapping_id, row.field, row.base_value, row.atlas_value, row.erp_value]
+                    for row in rows
+                ]
+                for line in table(["ID", "MAPPING", "FIELD", "BASE", "ATLAS", "ERP"], cells):
+                    print(line)
             return EXIT_OK
         resolution = {"atlas": Resolution.TAKE_ATLAS, "erp": Resolution.TAKE_ERP, "value": Resolution.VALUE}
         summary = await engine.resolve_conflict(args.conflict_id, resolution[args.take], args.value)

@@ -263,3 +263,21 @@ def test_an_m2m_file_with_an_unreadable_key_is_refused(
             "private_key": private_key.format(tmp=tmp_path)}  # fmt: skip
     result = run_cli(tmp_path / "home", "connections", "import", str(write(tmp_path, "m2m.json", data)))
     assert result.returncode != 0 and "private_key" in result.stderr and message in result.stderr
+
+
+def test_text_lists_have_headers_and_say_when_they_are_empty(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    empty = run_cli(home, "connections", "list")
+    assert empty.stdout.startswith("no connections yet"), empty.stdout
+    imported = run_cli(home, "connections", "import", str(write(tmp_path, "ns.json", NETSUITE)))
+    connection_id = imported.stdout.strip().splitlines()[-1]
+    header, row = run_cli(home, "connections", "list").stdout.splitlines()
+    assert header.split() == ["ID", "ERP", "STATUS", "NAME", "ACCOUNT", "/", "ADDRESS"]
+    assert row.startswith(connection_id) and row.endswith("1234567_SB1") and "Main NetSuite" in row
+    assert row.index("netsuite") == header.index("ERP")  # the columns line up under their names
+    assert json.loads(run_cli(home, "connections", "list", "--json").stdout)[0]["id"] == connection_id
+
+    conflicts = run_cli(home, "conflicts", "list", connection_id)
+    assert conflicts.returncode == 0, conflicts.stderr
+    assert conflicts.stdout == f"no conflicts: nothing in {connection_id} waits for a decision\n"
+    assert run_cli(home, "conflicts", "list", connection_id, "--json").stdout.strip() == "[]"
