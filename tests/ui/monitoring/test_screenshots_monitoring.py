@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.engine.api import RunStatus
+from atlas_desktop.engine.health import HealthKind
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.registry import SandboxOptions
@@ -22,7 +23,6 @@ from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.dashboard import DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
-from atlas_desktop.ui.monitoring.health import Health
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
@@ -92,7 +92,8 @@ def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, sh
     dashboard.resize(980, 720)
     with qtbot.waitSignal(dashboard.reloaded, timeout=5000):
         dashboard.reload()
-    assert dashboard.healths() == {world.connection_id: Health.DEGRADED, sap_connection: Health.HEALTHY}
+    expected = {world.connection_id: HealthKind.NEEDS_CHOICE, sap_connection: HealthKind.IN_SYNC}
+    assert dashboard.healths() == expected
     assert dashboard.cards[world.connection_id].values["conflicts"].text() == "1"
     shoot(dashboard, "monitoring-dashboard.png")
 
