@@ -196,7 +196,10 @@ def import_connection(file: str, services: Services) -> int:
 
 
 def list_connections(services: Services, *, as_json: bool) -> int:
+    from atlas_desktop.app.connection_states import connection_states
+
     summaries = services.connections.list()
+    states = connection_states(services, summaries)
     rows = [
         {
             "id": summary.id,
@@ -207,6 +210,8 @@ def list_connections(services: Services, *, as_json: bool) -> int:
             "account_id": summary.settings.get("account_id"),
             "credentials": "****",
             "last_sync_at": summary.last_sync_at.isoformat() if summary.last_sync_at else None,
+            "state": states[summary.id].kind.value,
+            "state_text": states[summary.id].words(),
         }
         for summary in summaries
     ]
@@ -217,7 +222,8 @@ def list_connections(services: Services, *, as_json: bool) -> int:
         print("no connections yet: add one with `atlas-desktop connections import FILE`")
     for row in rows:
         where = row["account_id"] or row["base_url"] or ""
-        print(f"{row['id']}  {row['erp_type']:<10}  {row['status']:<8}  {row['name']}  {where}")
+        state = states[row["id"]].label
+        print(f"{row['id']}  {row['erp_type']:<10}  {row['status']:<8}  {state:<17}  {row['name']}  {where}")
     return EXIT_OK
 
 

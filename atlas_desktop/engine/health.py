@@ -73,10 +73,11 @@ class Activity:
     phase: str | None = None
     done: int = 0
     total: int | None = None
+    where: str | None = None  # "process 4242": a run another process holds (the CLI sees no events)
 
     def words(self) -> str:
         if self.phase is None:
-            return "starting"
+            return f"in {self.where}" if self.where else "starting"
         if self.total:
             return f"{self.phase}: {self.done:,} of {self.total:,}"
         return f"{self.phase}: {self.done:,}" if self.done else self.phase
