@@ -76,7 +76,7 @@ class ConnectionCard(QFrame):
         self.values: dict[str, QLabel] = {}
         for row, (key, label) in enumerate(
             (("last", "Last sync"), ("next", "Next sync"), ("mapped", "Mapped"),
-             ("unmapped", "Unmapped (information)"), ("conflicts", "Open conflicts"),
+             ("unmapped", "Not on Atlas (information)"), ("conflicts", "Open conflicts"),
              ("ambiguous", "Ambiguous"), ("pending", "Changes waiting"), ("in_doubt", "Writes in doubt"))
         ):  # fmt: skip
             value = QLabel()
@@ -96,7 +96,7 @@ class ConnectionCard(QFrame):
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
-        head.addWidget(self.badge)
+        head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         for button in (self.sync_button, self.pause_button, self.edit_button):
             buttons.addWidget(button)
@@ -140,7 +140,7 @@ class ConnectionCard(QFrame):
         paused = summary.status is ConnectionStatus.PAUSED
         self.values["next"].setText("paused" if paused else when(snapshot.next_sync, "after the first sync"))
         self.values["mapped"].setText(f"{counts.mapped:,}")
-        self.values["unmapped"].setText(f"{counts.unmapped:,}")
+        self.values["unmapped"].setText(f"{counts.erp_only:,}")  # ambiguous ones are counted apart
         self.values["conflicts"].setText(f"{counts.open_conflicts:,}")
         self.values["ambiguous"].setText(f"{counts.ambiguous:,}")
         self.values["pending"].setText(f"{counts.pending_writes:,}")
