@@ -14,7 +14,7 @@ def connection_states(services: Services, summaries: Sequence[ConnectionSummary]
     """A few indexed counts per connection; "syncing" when another process holds its run lock (a
     "running" log row alone may be a run that died with its process)."""
     explain = ExplainRepository(services.store)
-    states = {}
+    states: dict[str, HealthState] = {}
     for summary in summaries:
         lock = services.locks.run(summary.id)
         activity = None

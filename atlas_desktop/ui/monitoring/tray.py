@@ -63,8 +63,10 @@ class TrayController(QObject):
         """The dashboard's states (engine/health.py's rule): the icon shows the most urgent one."""
         if names:
             self.names.update(names)
-        self.health = worst([state.kind for state in states.values()])
-        self.icon.setIcon(health_icon(self.health))
+        health = worst([state.kind for state in states.values()])
+        if health is not self.health or self.icon.icon().isNull():  # progress comes ~10 times a second
+            self.icon.setIcon(health_icon(health))
+        self.health = health
         lines = [
             f"{self.names.get(cid, cid)}: {state.words()}"
             for cid, state in states.items()

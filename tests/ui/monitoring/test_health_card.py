@@ -154,3 +154,4 @@ def test_a_failed_run_shows_failing(world: Any, window: Any, qtbot: Any) -> None
     assert card.health is HealthKind.FAILING and card.badge.text().endswith("Failing")
     assert card.problems.text() == "1 failed sync."
     assert window.tray.health is HealthKind.FAILING
+    assert window.tray.icon.toolTip() == "Atlas Desktop — Failing\nNetSuite sandbox: Failing — 1 failed sync"
