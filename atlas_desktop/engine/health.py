@@ -19,11 +19,44 @@ Precedence, first match wins (`PRECEDENCE`; the tray shows the first one any con
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from atlas_desktop import __version__
 from atlas_desktop.store.enums import ConnectionStatus, SyncLogStatus
+
+
+class ConnectionFacts(Protocol):
+    """What the rule reads of a connection (store.repositories.ConnectionSummary)."""
+
+    @property
+    def status(self) -> ConnectionStatus: ...
+    @property
+    def last_sync_at(self) -> datetime | None: ...
+    @property
+    def last_sync_status(self) -> SyncLogStatus | None: ...
+    @property
+    def consecutive_failures(self) -> int: ...
+
+
+class CountFacts(Protocol):
+    """What the rule reads of its counts (store.explain.ConnectionCounts)."""
+
+    @property
+    def ambiguous(self) -> int: ...
+    @property
+    def open_conflicts(self) -> int: ...
+    @property
+    def failing_items(self) -> int: ...
+    @property
+    def in_doubt_writes(self) -> int: ...
+    @property
+    def pending_writes(self) -> int: ...
+    @property
+    def erp_only(self) -> int: ...
+    @property
+    def atlas_only(self) -> int: ...
 
 
 class HealthKind(StrEnum):
@@ -120,7 +153,7 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
 
 
-def _reasons(summary: Any, counts: Any) -> list[tuple[HealthKind, Reason]]:
+def _reasons(summary: ConnectionFacts, counts: CountFacts) -> list[tuple[HealthKind, Reason]]:
     found: list[tuple[HealthKind, Reason]] = []
 
     def add(kind: HealthKind, key: str, count: int, text: str) -> None:
@@ -149,8 +182,8 @@ def _reasons(summary: Any, counts: Any) -> list[tuple[HealthKind, Reason]]:
     return found
 
 
-def _notes(counts: Any) -> tuple[str, ...]:
-    notes = []
+def _notes(counts: CountFacts) -> tuple[str, ...]:
+    notes: list[str] = []
     if counts.erp_only:
         erp_only = _plural(counts.erp_only, "ERP item is", "ERP items are")
         notes.append(erp_only + " not listed on Atlas (information)")
@@ -159,9 +192,11 @@ def _notes(counts: Any) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def health_state(summary: Any, counts: Any, activity: Activity | None = None) -> HealthState:
-    """`summary`: a ConnectionSummary; `counts`: store.explain.ConnectionCounts; `activity`: the run
-    going on, if any (the window knows it from the engine's events, the CLI from the run lock)."""
+def health_state(
+    summary: ConnectionFacts, counts: CountFacts, activity: Activity | None = None
+) -> HealthState:
+    """`activity`: the run going on, if any (the window knows it from the engine's events, the CLI
+    from the run lock held by another process)."""
     found = _reasons(summary, counts)
     kinds = {kind for kind, _ in found}
     if activity is not None:
