@@ -214,7 +214,10 @@ def import_connection(file: str, services: Services) -> int:
 
 
 def list_connections(services: Services, *, as_json: bool) -> int:
+    from atlas_desktop.app.connection_states import connection_states
+
     summaries = services.connections.list()
+    states = connection_states(services, summaries)
     rows = [
         {
             "id": summary.id,
@@ -225,6 +228,8 @@ def list_connections(services: Services, *, as_json: bool) -> int:
             "account_id": summary.settings.get("account_id"),
             "credentials": "****",
             "last_sync_at": summary.last_sync_at.isoformat() if summary.last_sync_at else None,
+            "state": states[summary.id].kind.value,
+            "state_text": states[summary.id].words(),
         }
         for summary in summaries
     ]
@@ -235,10 +240,11 @@ def list_connections(services: Services, *, as_json: bool) -> int:
         print("no connections yet: add one with `atlas-desktop connections import FILE`")
         return EXIT_OK
     cells = [
-        [row["id"], row["erp_type"], row["status"], row["name"], row["account_id"] or row["base_url"] or ""]
+        [row["id"], row["erp_type"], row["status"], states[row["id"]].label, row["name"],
+         row["account_id"] or row["base_url"] or ""]
         for row in rows
-    ]
-    for line in table(["ID", "ERP", "STATUS", "NAME", "ACCOUNT / ADDRESS"], cells):
+    ]  # fmt: skip
+    for line in table(["ID", "ERP", "STATUS", "STATE", "NAME", "ACCOUNT / ADDRESS"], cells):
         print(line)
     return EXIT_OK
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from atlas_desktop.app.connection_states import connection_states
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.services import Services
 from atlas_desktop.app.tables import table
@@ -102,7 +103,11 @@ def run_sync(args: argparse.Namespace, services: Services) -> int:
             else:
                 return EXIT_PREVIEW
         if args.json:
-            print(json.dumps(summary_json(summary)))
+            # The state after the run, by the window's rule: "success" with 12 ambiguous items is not
+            # "in sync".
+            state = connection_states(services, [services.connections.summary(args.id)])[args.id]
+            said = {"state": state.kind.value, "state_text": state.words()}
+            print(json.dumps(summary_json(summary) | said))
         else:
             _print_summary(summary)
         return exit_code(summary)

@@ -31,12 +31,26 @@ class ConnectionCounts:
     mappings: dict[MappingStatus, int]
     open_conflicts: int
     in_doubt_writes: int
-    pending_writes: int
+    pending_writes: int  # decided, not sent yet: a sale on its way
     failing_items: int  # item errors not replayed yet
 
     @property
     def mapped(self) -> int:
         return self.mappings.get(MappingStatus.MATCHED, 0) + self.mappings.get(MappingStatus.CONFLICT, 0)
+
+    @property
+    def ambiguous(self) -> int:
+        """Atlas rows that match more than one ERP item: a person must choose."""
+        return self.mappings.get(MappingStatus.AMBIGUOUS, 0)
+
+    @property
+    def erp_only(self) -> int:
+        """ERP stock positions with no Atlas row: information (not listed on Atlas), never a failure."""
+        return self.mappings.get(MappingStatus.UNMATCHED_ERP, 0)
+
+    @property
+    def atlas_only(self) -> int:
+        return self.mappings.get(MappingStatus.UNMATCHED_ATLAS, 0)
 
     @property
     def unmapped(self) -> int:

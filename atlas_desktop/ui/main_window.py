@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, SyncEngine, SyncType
+from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.connections_model import ConnectionsTableModel
@@ -188,6 +189,10 @@ class MainWindow(QMainWindow):
             )
             if self.tray is not None:
                 self.bridge.connection_alerted.connect(self.tray.on_bridge_connection_alerted)
+            if self.dashboard is not None:  # the cards say "Syncing" with the run's phase and progress
+                self.bridge.run_started.connect(self.dashboard.on_bridge_run_started)
+                self.bridge.run_progressed.connect(self.dashboard.on_bridge_run_progressed)
+                self.bridge.run_finished.connect(self.dashboard.on_bridge_run_finished)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.on_table_selection_changed())
         self.refresh()
 
@@ -214,7 +219,8 @@ class MainWindow(QMainWindow):
         self.history.replayed.connect(lambda _s: self.refresh_monitoring())
         self.tray = TrayController(parent=self)
         self.tray.show_window_requested.connect(self.show_and_raise)
-        self.dashboard.reloaded.connect(self._on_dashboard_reloaded)
+        self.dashboard.states_changed.connect(self._on_dashboard_reloaded)
+        self.dashboard.review_requested.connect(self.open_review)
         self.tray.show()
 
     def _on_tab_changed(self) -> None:
@@ -224,7 +230,19 @@ class MainWindow(QMainWindow):
     def _on_dashboard_reloaded(self) -> None:
         if self.tray is not None and self.dashboard is not None:
             names = {s.summary.id: s.summary.name for s in self.dashboard.snapshots}
-            self.tray.set_healths(self.dashboard.healths(), names)
+            self.tray.set_states(self.dashboard.states(), names)
+
+    def open_review(self, connection_id: str, what: str) -> None:
+        """A card's "N items … choose" or "N conflicts" link: that connection's list, filtered to them."""
+        for row in range(self.model.rowCount()):
+            if self.model.connection_id(row) == connection_id:
+                self.table.selectRow(row)  # the views follow the selection (on_table_selection_changed)
+        if what == "ambiguous" and self.mappings is not None:
+            self.mappings.show_status(MappingStatus.AMBIGUOUS)
+            self.tabs.setCurrentWidget(self.mappings)
+        elif what == "conflicts" and self.conflicts is not None:
+            self.conflicts.tabs.setCurrentIndex(0)  # the open ones
+            self.tabs.setCurrentWidget(self.conflicts)
 
     def show_and_raise(self) -> None:
         self.showNormal()

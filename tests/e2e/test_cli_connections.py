@@ -272,7 +272,7 @@ def test_text_lists_have_headers_and_say_when_they_are_empty(tmp_path: Path) -> 
     imported = run_cli(home, "connections", "import", str(write(tmp_path, "ns.json", NETSUITE)))
     connection_id = imported.stdout.strip().splitlines()[-1]
     header, row = run_cli(home, "connections", "list").stdout.splitlines()
-    assert header.split() == ["ID", "ERP", "STATUS", "NAME", "ACCOUNT", "/", "ADDRESS"]
+    assert header.split() == ["ID", "ERP", "STATUS", "STATE", "NAME", "ACCOUNT", "/", "ADDRESS"]
     assert row.startswith(connection_id) and row.endswith("1234567_SB1") and "Main NetSuite" in row
     assert row.index("netsuite") == header.index("ERP")  # the columns line up under their names
     assert json.loads(run_cli(home, "connections", "list", "--json").stdout)[0]["id"] == connection_id

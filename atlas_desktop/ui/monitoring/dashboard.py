@@ -11,18 +11,24 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted
+from atlas_desktop.engine.health import Activity, HealthKind, HealthState
 from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.ui.monitoring.context import MonitoringContext
-from atlas_desktop.ui.monitoring.health import COLOURS, ConnectionSnapshot, Health, load_snapshots
+from atlas_desktop.ui.monitoring.health import COLOURS, SIGNS, ConnectionSnapshot, load_snapshots
 from atlas_desktop.ui.monitoring.run_chart import RunBar, RunChart
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.wizard.forms import ERP_LABELS
+
+# The views a waiting choice links to; the window opens them filtered (MainWindow.open_review).
+CHOICE_VIEWS = ("ambiguous", "conflicts")
 
 
 def when(moment: datetime | None, empty: str = "never") -> str:
@@ -33,6 +39,7 @@ class ConnectionCard(QFrame):
     sync_requested = Signal(str)
     pause_toggled = Signal(str, bool)  # connection id, paused
     edit_requested = Signal(str)
+    review_requested = Signal(str, str)  # connection id, what: "ambiguous" (Mappings) or "conflicts"
 
     def __init__(self, snapshot: ConnectionSnapshot, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,13 +50,34 @@ class ConnectionCard(QFrame):
         self.badge = QLabel()
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.badge.setMinimumWidth(84)
-        self.problems = QLabel()
+        self.problems = QLabel()  # the state in one sentence: what runs, fails or waits
         self.problems.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Sync progress")
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        # Each choice waiting for a person is a link to the view that lists exactly those items.
+        self.choices: dict[str, QPushButton] = {}
+        choices = QHBoxLayout()
+        for key in CHOICE_VIEWS:
+            button = QPushButton()
+            button.setFlat(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; "
+                                 "text-align: left; border: none; padding: 0; }")  # fmt: skip
+            button.clicked.connect(lambda _=False, k=key: self.review_requested.emit(self.connection_id, k))
+            self.choices[key] = button
+            choices.addWidget(button)
+        choices.addStretch(1)
+        self.notes = QLabel()  # information, not a problem: items only on one side
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: gray;")
         self.facts = QGridLayout()
         self.values: dict[str, QLabel] = {}
         for row, (key, label) in enumerate(
-            (("last", "Last sync"), ("next", "Next sync"), ("mapped", "Mapped"), ("unmapped", "Unmapped"),
-             ("conflicts", "Open conflicts"), ("in_doubt", "Writes in doubt"))
+            (("last", "Last sync"), ("next", "Next sync"), ("mapped", "Mapped"),
+             ("unmapped", "Not on Atlas (information)"), ("conflicts", "Open conflicts"),
+             ("ambiguous", "Ambiguous"), ("pending", "Changes waiting"), ("in_doubt", "Writes in doubt"))
         ):  # fmt: skip
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -68,7 +96,7 @@ class ConnectionCard(QFrame):
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
-        head.addWidget(self.badge)
+        head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         for button in (self.sync_button, self.pause_button, self.edit_button):
             buttons.addWidget(button)
@@ -76,6 +104,9 @@ class ConnectionCard(QFrame):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.problems)
+        layout.addWidget(self.progress)
+        layout.addLayout(choices)
+        layout.addWidget(self.notes)
         layout.addLayout(self.facts)
         layout.addWidget(QLabel("Recent runs (height = duration, red = failed):"))
         layout.addWidget(self.chart)
@@ -84,33 +115,68 @@ class ConnectionCard(QFrame):
 
     def update_snapshot(self, snapshot: ConnectionSnapshot) -> None:
         summary, counts = snapshot.summary, snapshot.counts
-        self.health = snapshot.health
+        self.snapshot = snapshot
+        self.state = state = snapshot.state
+        self.health = state.kind
         erp = ERP_LABELS.get(summary.erp_type, str(summary.erp_type))
         self.title.setText(f"<b>{summary.name}</b> &nbsp; <span style='color:gray'>{erp}</span>")
-        colour = COLOURS[self.health]
-        self.badge.setText(self.health.value.capitalize())
+        colour = COLOURS[state.kind]
+        self.badge.setText(f"{SIGNS[state.kind]} {state.label}")
         self.badge.setStyleSheet(
             f"QLabel {{ background: {colour}; color: white; border-radius: 9px; padding: 2px 10px; }}"
         )
-        self.badge.setAccessibleName(f"Health: {self.health.value}")
-        problems = snapshot.problems()
-        self.problems.setText("; ".join(problems).capitalize() if problems else "Everything is in sync.")
-        self.problems.setStyleSheet(f"color: {colour};" if problems else "")
+        self.badge.setAccessibleName(f"State: {state.label}")
+        self.problems.setText(sentence(state))
+        self.problems.setStyleSheet("" if state.kind is HealthKind.IN_SYNC else f"color: {colour};")
+        self._show_progress(state.activity)
+        for key, button in self.choices.items():
+            reason = state.reason(key)
+            button.setVisible(reason is not None)
+            button.setText(f"{reason.text} →" if reason else "")
+        self.notes.setText("\n".join(state.notes))
+        self.notes.setVisible(bool(state.notes))
         status = f" ({summary.last_sync_status})" if summary.last_sync_status else ""
         self.values["last"].setText(when(summary.last_sync_at) + status)
         paused = summary.status is ConnectionStatus.PAUSED
         self.values["next"].setText("paused" if paused else when(snapshot.next_sync, "after the first sync"))
         self.values["mapped"].setText(f"{counts.mapped:,}")
-        self.values["unmapped"].setText(f"{counts.unmapped:,}")
+        self.values["unmapped"].setText(f"{counts.erp_only:,}")  # ambiguous ones are counted apart
         self.values["conflicts"].setText(f"{counts.open_conflicts:,}")
+        self.values["ambiguous"].setText(f"{counts.ambiguous:,}")
+        self.values["pending"].setText(f"{counts.pending_writes:,}")
         self.values["in_doubt"].setText(f"{counts.in_doubt_writes:,}")
         self.pause_button.setText("Resume" if paused else "Pause")
-        self.sync_button.setEnabled(not paused)
+        self.sync_button.setEnabled(not paused and state.activity is None)
         bars = [
             RunBar(float(run.duration_seconds or 0), run.items_failed, str(run.status))
             for run in reversed(snapshot.runs)
         ]
         self.chart.set_runs(bars)
+
+    def _show_progress(self, activity: Activity | None) -> None:
+        self.progress.setVisible(activity is not None)
+        if activity is None:
+            return
+        if activity.total:
+            self.progress.setRange(0, activity.total)
+            self.progress.setValue(min(activity.done, activity.total))
+        else:
+            self.progress.setRange(0, 0)  # busy: the phase has no known total
+
+
+def sentence(state: HealthState) -> str:
+    """The card's line under the title: the run's progress, or the problems (choices are links below)."""
+    if state.activity is not None:
+        return f"Syncing — {state.activity.words()}."
+    if state.kind is HealthKind.IN_SYNC:
+        return "Everything is in sync."
+    if state.kind is HealthKind.NOT_YET_SYNCED:
+        return "No sync has completed yet."
+    texts = [reason.text for reason in state.reasons if reason.key not in CHOICE_VIEWS]
+    if not texts:
+        return "Your choice is needed before these items sync:"
+    line = "; ".join(texts)
+    return line[0].upper() + line[1:] + "."
 
 
 class DashboardView(QWidget):
@@ -119,13 +185,17 @@ class DashboardView(QWidget):
     sync_requested = Signal(str)
     edit_requested = Signal(str)
     pause_changed = Signal(str, bool)  # connection id, paused: stored
+    review_requested = Signal(str, str)  # connection id, "ambiguous" or "conflicts": the window opens it
     reloaded = Signal()
+    states_changed = Signal()  # a card's state changed (a reload, or a run started, moved or ended)
 
     def __init__(self, ctx: MonitoringContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.cards: dict[str, ConnectionCard] = {}
         self.snapshots: list[ConnectionSnapshot] = []
+        # Runs going on, from the engine's events: the store cannot tell a run in this process apart.
+        self.activities: dict[str, Activity] = {}
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.tasks = TaskGroup(self.message.setText)
@@ -152,7 +222,8 @@ class DashboardView(QWidget):
         self.show_snapshots(snapshots)
 
     def show_snapshots(self, snapshots: Sequence[ConnectionSnapshot]) -> None:
-        self.snapshots = list(snapshots)
+        self.snapshots = [s.with_activity(self.activities.get(s.summary.id)) for s in snapshots]
+        snapshots = self.snapshots
         wanted = {snapshot.summary.id for snapshot in snapshots}
         for connection_id in [cid for cid in self.cards if cid not in wanted]:
             self.cards.pop(connection_id).deleteLater()
@@ -163,15 +234,42 @@ class DashboardView(QWidget):
                 card.sync_requested.connect(self.sync_requested)
                 card.edit_requested.connect(self.edit_requested)
                 card.pause_toggled.connect(self.on_card_pause_toggled)
+                card.review_requested.connect(self.review_requested)
                 self.cards[snapshot.summary.id] = card
                 self._cards.insertWidget(position, card)
             else:
                 card.update_snapshot(snapshot)
         self.empty.setVisible(not snapshots)
         self.reloaded.emit()
+        self.states_changed.emit()
 
-    def healths(self) -> dict[str, Health]:
+    def healths(self) -> dict[str, HealthKind]:
         return {snapshot.summary.id: snapshot.health for snapshot in self.snapshots}
+
+    def states(self) -> dict[str, HealthState]:
+        return {snapshot.summary.id: snapshot.state for snapshot in self.snapshots}
+
+    # ---- runs going on (the window connects the bridge's signals here) ----------------------------
+    def on_bridge_run_started(self, event: RunStarted) -> None:
+        self._set_activity(event.connection_id, Activity())
+
+    def on_bridge_run_progressed(self, event: RunProgress) -> None:
+        self._set_activity(event.connection_id, Activity(event.phase, event.done, event.total))
+
+    def on_bridge_run_finished(self, event: RunFinished) -> None:
+        # The counts the run changed arrive with the reload the window starts after every run.
+        self._set_activity(event.summary.connection_id, None)
+
+    def _set_activity(self, connection_id: str, activity: Activity | None) -> None:
+        if activity is None:
+            self.activities.pop(connection_id, None)
+        else:
+            self.activities[connection_id] = activity
+        for position, snapshot in enumerate(self.snapshots):
+            if snapshot.summary.id == connection_id:
+                self.snapshots[position] = snapshot.with_activity(activity)
+                self.cards[connection_id].update_snapshot(self.snapshots[position])
+                self.states_changed.emit()
 
     def on_card_pause_toggled(self, connection_id: str, paused: bool) -> None:
         self.tasks.start(self._set_paused(connection_id, paused))

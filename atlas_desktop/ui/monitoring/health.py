@@ -1,24 +1,40 @@
-"""A connection's health (healthy / degraded / failing / paused) and the snapshot a dashboard card shows."""
+"""The snapshot a dashboard card shows, with the state engine/health.py decides and its colour and badge."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from atlas_desktop.engine.health import Health, health_of
+from atlas_desktop.engine.health import Activity, HealthKind, HealthState, health_state
+from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.store.explain import ConnectionCounts, ExplainRepository
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.store.runs import RunView
 
 RECENT_RUNS = 20
 
-
 COLOURS = {
-    Health.HEALTHY: "#1a7f37",
-    Health.DEGRADED: "#bf8700",
-    Health.FAILING: "#cf222e",
-    Health.PAUSED: "#6e7781",
+    HealthKind.SYNCING: "#0969da",
+    HealthKind.FAILING: "#cf222e",
+    HealthKind.NEEDS_CHOICE: "#8250df",
+    HealthKind.DEGRADED: "#bf8700",
+    HealthKind.PAUSED: "#6e7781",
+    HealthKind.PENDING: "#9a6700",
+    HealthKind.NOT_YET_SYNCED: "#6e7781",
+    HealthKind.IN_SYNC: "#1a7f37",
+}
+
+# A sign beside the words, so the state never rests on colour alone (and reads in a grey screenshot).
+SIGNS = {
+    HealthKind.SYNCING: "↻",
+    HealthKind.FAILING: "✕",
+    HealthKind.NEEDS_CHOICE: "?",
+    HealthKind.DEGRADED: "!",
+    HealthKind.PAUSED: "‖",
+    HealthKind.PENDING: "…",
+    HealthKind.NOT_YET_SYNCED: "○",
+    HealthKind.IN_SYNC: "✓",
 }
 
 
@@ -27,31 +43,26 @@ class ConnectionSnapshot:
     summary: ConnectionSummary
     counts: ConnectionCounts
     runs: list[RunView]  # newest first
+    activity: Activity | None = None  # a run going on, from the engine's events
 
     @property
-    def health(self) -> Health:
-        return health_of(self.summary, self.counts)
+    def state(self) -> HealthState:
+        return health_state(self.summary, self.counts, self.activity)
+
+    @property
+    def health(self) -> HealthKind:
+        return self.state.kind
+
+    def with_activity(self, activity: Activity | None) -> ConnectionSnapshot:
+        return replace(self, activity=activity)
 
     @property
     def next_sync(self) -> datetime | None:
-        if self.health is Health.PAUSED or not self.summary.sync_enabled:
+        if self.summary.status is ConnectionStatus.PAUSED or not self.summary.sync_enabled:
             return None
         if self.summary.last_sync_at is None:
             return None
         return self.summary.last_sync_at + timedelta(minutes=self.summary.sync_frequency_minutes)
-
-    def problems(self) -> list[str]:
-        """Why the connection is not healthy, in plain words (empty when it is)."""
-        found = []
-        if self.summary.consecutive_failures:
-            found.append(f"{self.summary.consecutive_failures} failed sync(s) in a row")
-        if self.counts.failing_items:
-            found.append(f"{self.counts.failing_items} item(s) failing")
-        if self.counts.open_conflicts:
-            found.append(f"{self.counts.open_conflicts} conflict(s) to decide")
-        if self.counts.in_doubt_writes:
-            found.append(f"{self.counts.in_doubt_writes} write(s) in doubt")
-        return found
 
 
 def load_snapshots(connections: Any, runs: Any, explain: ExplainRepository) -> list[ConnectionSnapshot]:

@@ -168,6 +168,17 @@ class MappingsView(QWidget):
         self.connection_id = connection_id
         self.apply_filter()
 
+    def show_status(self, status: MappingStatus | None) -> None:
+        """Only the rows of one status, search cleared (a dashboard link: "12 ambiguous items")."""
+        self.search.blockSignals(True)  # one query for both changes, not a debounced second one
+        self.search.clear()
+        self.search.blockSignals(False)
+        index = self.status_filter.findData(status)
+        if index == self.status_filter.currentIndex():
+            self.apply_filter()
+        else:
+            self.status_filter.setCurrentIndex(index)
+
     def apply_filter(self) -> None:
         self._debounce.stop()
         if not self._active:

@@ -1,4 +1,4 @@
-"""The system tray icon: its colour follows the worst connection; notifications when a person is needed."""
+"""The system tray icon: it follows the most urgent connection state; notifies when a person is needed."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from atlas_desktop.engine.api import ConnectionAlert
-from atlas_desktop.engine.health import Health, worst
+from atlas_desktop.engine.health import HealthKind, HealthState, worst
 from atlas_desktop.ui.monitoring.health import COLOURS
 
 REPEAT_AFTER_S = 15 * 60  # the same alert for the same connection is not repeated sooner
 
 
-def health_icon(health: Health | None, size: int = 64) -> QIcon:
-    """A filled circle in the health colour (grey when there is no connection): no image files needed."""
+def health_icon(health: HealthKind | None, size: int = 64) -> QIcon:
+    """A filled circle in the state's colour (grey when there is no connection): no image files needed."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -39,7 +39,7 @@ class TrayController(QObject):
     def __init__(self, names: Mapping[str, str] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.names: dict[str, str] = dict(names or {})
-        self.health: Health | None = None
+        self.health: HealthKind | None = None
         self.icon = QSystemTrayIcon(health_icon(None), self)
         self.icon.setToolTip("Atlas Desktop")
         menu = QMenu()
@@ -59,16 +59,21 @@ class TrayController(QObject):
     def hide(self) -> None:
         self.icon.hide()
 
-    def set_healths(self, healths: Mapping[str, Health], names: Mapping[str, str] | None = None) -> None:
+    def set_states(self, states: Mapping[str, HealthState], names: Mapping[str, str] | None = None) -> None:
+        """The dashboard's states (engine/health.py's rule): the icon shows the most urgent one."""
         if names:
             self.names.update(names)
-        self.health = worst(list(healths.values()))
-        self.icon.setIcon(health_icon(self.health))
-        bad = [
-            f"{self.names.get(cid, cid)}: {h.value}" for cid, h in healths.items() if h is not Health.HEALTHY
+        health = worst([state.kind for state in states.values()])
+        if health is not self.health or self.icon.icon().isNull():  # progress comes ~10 times a second
+            self.icon.setIcon(health_icon(health))
+        self.health = health
+        lines = [
+            f"{self.names.get(cid, cid)}: {state.words()}"
+            for cid, state in states.items()
+            if state.kind is not HealthKind.IN_SYNC
         ]
-        state = self.health.value if self.health else "no connection"
-        self.icon.setToolTip("Atlas Desktop — " + state + ("\n" + "\n".join(bad) if bad else ""))
+        label = next((s.label for s in states.values() if s.kind is self.health), "no connection")
+        self.icon.setToolTip("\n".join([f"Atlas Desktop — {label}", *lines]))
 
     def on_bridge_connection_alerted(self, alert: ConnectionAlert) -> None:
         """The engine raises alerts after 3 failed runs in a row, and for conflicts / in-doubt writes."""

@@ -9,20 +9,21 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from PySide6.QtWidgets import QApplication, QWidget
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.domain.connection import parse_connection
-from atlas_desktop.engine.api import RunStatus
+from atlas_desktop.engine.api import RunProgress, RunStarted, RunStatus, SyncType
+from atlas_desktop.engine.health import HealthKind
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import build as build_sap
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
-from atlas_desktop.ui.monitoring.dashboard import DashboardView
+from atlas_desktop.ui.monitoring.dashboard import ConnectionCard, DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
-from atlas_desktop.ui.monitoring.health import Health
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
@@ -92,7 +93,8 @@ def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, sh
     dashboard.resize(980, 720)
     with qtbot.waitSignal(dashboard.reloaded, timeout=5000):
         dashboard.reload()
-    assert dashboard.healths() == {world.connection_id: Health.DEGRADED, sap_connection: Health.HEALTHY}
+    expected = {world.connection_id: HealthKind.NEEDS_CHOICE, sap_connection: HealthKind.IN_SYNC}
+    assert dashboard.healths() == expected
     assert dashboard.cards[world.connection_id].values["conflicts"].text() == "1"
     shoot(dashboard, "monitoring-dashboard.png")
 
@@ -137,3 +139,39 @@ def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, sh
     settings = SettingsDialog(world.services.settings, world.services.paths.root)
     qtbot.addWidget(settings)
     shoot(settings, "monitoring-settings.png")
+
+
+def alone(dashboard: DashboardView, connection_id: str, qtbot: Any) -> ConnectionCard:
+    card = ConnectionCard(next(s for s in dashboard.snapshots if s.summary.id == connection_id))
+    qtbot.addWidget(card)
+    card.resize(760, 420)
+    return card
+
+
+def test_health_cards_render(world: Any, qtbot: Any, shoot: Any) -> None:
+    """A first sync under way (phase and N of M) and a card waiting for choices (each a link)."""
+    first = world.services.connections.add(world.services.connections.get(world.connection_id))
+    world.services.connections.update(first, name="NetSuite — second subsidiary")
+    dashboard = DashboardView(world.ctx)
+    qtbot.addWidget(dashboard)
+    with qtbot.waitSignal(dashboard.reloaded, timeout=5000):
+        dashboard.reload()
+    dashboard.on_bridge_run_started(RunStarted(first, SyncType.FULL))
+    dashboard.on_bridge_run_progressed(RunProgress(first, "merge", 1_240, 4_180))
+    assert dashboard.cards[first].health is HealthKind.SYNCING
+    syncing = alone(dashboard, first, qtbot)  # a card of its own window, so it renders at its own size
+    assert syncing.health is HealthKind.SYNCING and "1,240 of 4,180" in syncing.problems.text()
+    shoot(syncing, "monitoring-card-syncing.png")
+
+    _clash, _failing = degrade(world)
+    ids = ",".join(str(m.id) for m in world.matched()[:12])
+    ambiguous = f"UPDATE erp_inventory_mappings SET status = 'ambiguous' WHERE id IN ({ids})"
+    with world.services.store.session() as session, session.begin():
+        session.execute(sa.text(ambiguous))  # what discovery leaves when an NDC matches several items
+    with qtbot.waitSignal(dashboard.reloaded, timeout=5000):
+        dashboard.reload()
+    waiting = alone(dashboard, world.connection_id, qtbot)
+    assert waiting.health is HealthKind.NEEDS_CHOICE
+    assert waiting.choices["ambiguous"].text().startswith("12 items")
+    assert waiting.choices["conflicts"].text().startswith("1 conflict")
+    shoot(waiting, "monitoring-card-needs-choice.png")

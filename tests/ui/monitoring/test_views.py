@@ -9,12 +9,12 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from atlas_desktop.engine.api import RunStatus
+from atlas_desktop.engine.health import HealthKind
 from atlas_desktop.store.enums import ConnectionStatus, MappingStatus, Resolution
 from atlas_desktop.store.mappings import MappingDraft
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.dashboard import DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
-from atlas_desktop.ui.monitoring.health import Health
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 
@@ -36,7 +36,7 @@ def test_dashboard_is_never_green_while_a_conflict_waits(world: Any, qtbot: Any)
     with qtbot.waitSignal(view.reloaded, timeout=5000):
         view.reload()
     card = view.cards[world.connection_id]
-    assert card.health is Health.HEALTHY
+    assert card.health is HealthKind.IN_SYNC
     assert int(card.values["mapped"].text().replace(",", "")) > 20
     assert int(card.values["unmapped"].text().replace(",", "")) > 0
     assert len(card.chart.bars) == 1 and card.chart.bars[0].status == "success"
@@ -44,14 +44,16 @@ def test_dashboard_is_never_green_while_a_conflict_waits(world: Any, qtbot: Any)
     make_clash(world)
     with qtbot.waitSignal(view.reloaded, timeout=5000):
         view.reload()
-    assert card.health is Health.DEGRADED
+    assert card.health is HealthKind.NEEDS_CHOICE
     assert card.values["conflicts"].text() == "1"
-    assert "conflict" in card.problems.text()
+    assert card.choices["conflicts"].text().startswith("1 conflict to decide")
 
     with qtbot.waitSignal(view.reloaded, timeout=5000):
         card.pause_button.click()
     assert world.services.connections.summary(world.connection_id).status is ConnectionStatus.PAUSED
-    assert card.health is Health.PAUSED and card.pause_button.text() == "Resume"
+    # The conflict still waits for a person, which outranks "paused"; the card says both.
+    assert card.health is HealthKind.NEEDS_CHOICE and card.pause_button.text() == "Resume"
+    assert card.problems.text() == "Paused."
     assert not card.sync_button.isEnabled()
 
 
