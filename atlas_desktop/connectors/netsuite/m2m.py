@@ -25,6 +25,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from atlas_desktop.connectors.bearer import renewing_bearer_flow
 from atlas_desktop.connectors.netsuite.token_errors import token_refused, token_unusable
 from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.errors import ConfigError
@@ -193,30 +194,14 @@ class M2MAuth(httpx.Auth):
                 token.expires_at.isoformat(timespec="seconds"),
             )
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        used = self.token
-        renew = used is None or not used.usable(self._clock())
-        for attempt in range(2):
-            if renew:
-                flow = self._new_token(used)
-                try:
-                    try:
-                        response = yield await flow.__anext__()
-                        while True:
-                            response = yield await flow.asend(response)
-                    except StopAsyncIteration:
-                        pass
-                finally:
-                    await flow.aclose()  # releases the lock even when the token call failed
-            used = self.token
-            assert used is not None
-            request.headers["Authorization"] = f"Bearer {used.value.reveal()}"
-            response = yield request
-            if response.status_code != 401 or attempt:
-                return
-            # Expired early or the certificate revoked: one new token, one retry (a second 401 is real).
-            await response.aread()
-            renew = True
+    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        return renewing_bearer_flow(
+            request,
+            current=lambda: self.token,
+            usable=lambda token: token.usable(self._clock()),
+            secret=lambda token: token.value,
+            renew=self._new_token,
+        )
 
     def sync_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
         raise RuntimeError("M2MAuth is for httpx.AsyncClient only")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from atlas_desktop.connectors.bearer import renewing_bearer_flow, unchanged_flow
 from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.errors import AuthFailed, ConnectorError, InvalidResponse, NotFound
 from atlas_desktop.domain.secrets import Secret, redact
@@ -192,34 +193,18 @@ class SapAuth(httpx.Auth):
             if inspect.isawaitable(result):
                 await result
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         self._prepare(request)
-        if self.oauth is None:
-            yield request
-            return
-        used = self.oauth.token
-        renew = used is None or not used.usable(self._clock())
-        for attempt in range(2):
-            if renew:
-                flow = self._new_token(used)
-                try:
-                    try:
-                        response = yield await flow.__anext__()
-                        while True:
-                            response = yield await flow.asend(response)
-                    except StopAsyncIteration:
-                        pass
-                finally:
-                    await flow.aclose()  # releases the lock even when the token call failed
-            used = self.oauth.token
-            assert used is not None
-            request.headers["Authorization"] = f"Bearer {used.access_token.reveal()}"
-            response = yield request
-            if response.status_code != 401 or attempt:
-                return
-            # Expired or revoked early: one new token, one retry (a second 401 is a real refusal).
-            await response.aread()
-            renew = True
+        oauth = self.oauth
+        if oauth is None:
+            return unchanged_flow(request)
+        return renewing_bearer_flow(
+            request,
+            current=lambda: oauth.token,
+            usable=lambda token: token.usable(self._clock()),
+            secret=lambda token: token.access_token,
+            renew=self._new_token,
+        )
 
     def sync_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
         raise RuntimeError("SapAuth is for httpx.AsyncClient only")
