@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -19,6 +20,22 @@ from atlas_desktop.domain.quantity import RejectedRow
 
 # What a stock read yields: a level, or a row refused for its quantity alone (the read goes on).
 StockRead = StockLevel | RejectedRow
+
+
+@dataclass(frozen=True)
+class NdcPlaceCandidate:
+    """A place in the ERP that may hold the NDC (a field, a custom field, SAP's EAN table): how many
+    sampled items carry a readable NDC there. One measure for every ERP, so the wizard ranks alike."""
+
+    field: str
+    sampled: int
+    ndc_like: int
+    example: str | None
+    label: str = ""  # what the ERP calls it (SAP's sap:label), when that differs from `field`
+
+    @property
+    def share(self) -> float:
+        return self.ndc_like / self.sampled if self.sampled else 0.0
 
 
 @runtime_checkable

@@ -127,14 +127,13 @@ def test_draft_round_trip_keeps_secrets_sealed(tmp_path: Path) -> None:
 
 
 def test_ndc_place_choices_show_sap_labels_and_shares() -> None:
-    from atlas_desktop.connectors.netsuite.discovery import NdcFieldCandidate
-    from atlas_desktop.connectors.sap.discovery import NdcSourceCandidate
+    from atlas_desktop.domain.connector import NdcPlaceCandidate
     from atlas_desktop.ui.wizard.preferences_page import _choice
 
-    sap = NdcSourceCandidate("YY1_NDCCode_PRD", "NDC Code", 10, 9, "12345-678-90")
+    sap = NdcPlaceCandidate("YY1_NDCCode_PRD", 10, 9, "12345-678-90", label="NDC Code")
     assert _choice(sap) == (
         "YY1_NDCCode_PRD",
         "NDC Code – YY1_NDCCode_PRD (90% of sampled items hold an NDC)",
     )
-    netsuite = NdcFieldCandidate("custitem_ndc", 4, 4, "12345-678-90")
+    netsuite = NdcPlaceCandidate("custitem_ndc", 4, 4, "12345-678-90")
     assert _choice(netsuite) == ("custitem_ndc", "custitem_ndc (100% of sampled items hold an NDC)")

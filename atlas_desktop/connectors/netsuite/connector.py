@@ -18,7 +18,7 @@ from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings, setting
 from atlas_desktop.connectors.netsuite.tba import TbaAuth
 from atlas_desktop.connectors.netsuite.writes import Writer
 from atlas_desktop.domain.connection import NETSUITE_M2M_SECRET_FIELDS, NETSUITE_SECRET_FIELDS, ConnectionSpec
-from atlas_desktop.domain.connector import StockRead
+from atlas_desktop.domain.connector import NdcPlaceCandidate, StockRead
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import (
     ConnectionReport,
@@ -144,5 +144,5 @@ class NetSuiteConnector(UsesHttpClient):
     async def list_accounts(self) -> list[discovery.Choice]:
         return await discovery.list_accounts(self.client)
 
-    async def ndc_field_candidates(self) -> list[discovery.NdcFieldCandidate]:
+    async def ndc_field_candidates(self) -> list[NdcPlaceCandidate]:
         return await discovery.ndc_field_candidates(self.client)

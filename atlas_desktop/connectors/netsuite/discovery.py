@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient, Row
+from atlas_desktop.domain.connector import NdcPlaceCandidate
 from atlas_desktop.domain.errors import InvalidResponse, ValidationFailed
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
 
@@ -19,20 +20,6 @@ class Choice:
     id: str
     name: str
     detail: str = ""
-
-
-@dataclass(frozen=True)
-class NdcFieldCandidate:
-    """A field that may hold the NDC: how many sampled items carry a readable NDC in it."""
-
-    field: str
-    sampled: int
-    ndc_like: int
-    example: str | None
-
-    @property
-    def share(self) -> float:
-        return self.ndc_like / self.sampled if self.sampled else 0.0
 
 
 def _active(row: Row) -> bool:
@@ -74,7 +61,7 @@ def _is_ndc(value: str) -> bool:
         return False
 
 
-async def ndc_field_candidates(client: NetSuiteClient) -> list[NdcFieldCandidate]:
+async def ndc_field_candidates(client: NetSuiteClient) -> list[NdcPlaceCandidate]:
     """Fields of a sample of items whose values read as NDCs, best first (custitem_* and built-ins)."""
     try:
         page = await client.suiteql_page(queries.item_sample(), limit=SAMPLE_ROWS)
@@ -86,7 +73,7 @@ async def ndc_field_candidates(client: NetSuiteClient) -> list[NdcFieldCandidate
     )
     if not rows:
         fields = ["custitem_ndc_code", *_BUILT_IN_CANDIDATES]
-    found: list[NdcFieldCandidate] = []
+    found: list[NdcPlaceCandidate] = []
     for field in fields:
         values = [str(row[field]) for row in rows if row.get(field)]
         if not rows:
@@ -97,5 +84,5 @@ async def ndc_field_candidates(client: NetSuiteClient) -> list[NdcFieldCandidate
             values = [str(row["value"]) for row in sample.items if row.get("value")]
         ndc_like = [v for v in values if _is_ndc(v)]
         if ndc_like:
-            found.append(NdcFieldCandidate(field, len(values), len(ndc_like), ndc_like[0]))
+            found.append(NdcPlaceCandidate(field, len(values), len(ndc_like), ndc_like[0]))
     return sorted(found, key=lambda c: (-c.share, -c.ndc_like, c.field))

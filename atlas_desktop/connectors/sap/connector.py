@@ -10,12 +10,12 @@ from atlas_desktop.connectors.sap.auth import SapAuth
 from atlas_desktop.connectors.sap.config import SapConfig
 from atlas_desktop.connectors.sap.connection_test import ConnectionTester
 from atlas_desktop.connectors.sap.csrf import CsrfGuard
-from atlas_desktop.connectors.sap.discovery import NdcSourceCandidate, ndc_source_candidates
+from atlas_desktop.connectors.sap.discovery import ndc_source_candidates
 from atlas_desktop.connectors.sap.mapping import location_id, split_location
 from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
 from atlas_desktop.connectors.sap.writes import Sleep, Writer
-from atlas_desktop.domain.connector import StockRead
+from atlas_desktop.domain.connector import NdcPlaceCandidate, StockRead
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
@@ -109,7 +109,7 @@ class SapConnector(UsesHttpClient):
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_write(key)
 
-    async def ndc_field_candidates(self) -> list[NdcSourceCandidate]:
+    async def ndc_field_candidates(self) -> list[NdcPlaceCandidate]:
         """For the wizard: where this system keeps the NDC, best first."""
         return await ndc_source_candidates(self.http, self.config)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import httpx
 
@@ -12,6 +11,7 @@ from atlas_desktop.connectors.http import HttpClient
 from atlas_desktop.connectors.sap.config import EAN_SOURCE, PRODUCT_SRV, SapConfig
 from atlas_desktop.connectors.sap.errors import raise_for_sap
 from atlas_desktop.connectors.sap.odata import any_of, read_page
+from atlas_desktop.domain.connector import NdcPlaceCandidate
 from atlas_desktop.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
 
@@ -25,22 +25,6 @@ STANDARD_FIELDS: Mapping[str, str] = {
 EAN_LABEL = "GTINs per unit of measure (EAN table)"
 CUSTOM_PREFIX = "YY1_"
 _SAP_LABEL = "{http://www.sap.com/Protocols/SAPData}label"
-
-
-@dataclass(frozen=True)
-class NdcSourceCandidate:
-    """A place that may hold the NDC (an A_Product field or EAN_SOURCE): how many sampled products carry
-    a readable NDC there. The same measure as NetSuite's NdcFieldCandidate, so both rank alike."""
-
-    field: str
-    label: str
-    sampled: int
-    ndc_like: int
-    example: str | None
-
-    @property
-    def share(self) -> float:
-        return self.ndc_like / self.sampled if self.sampled else 0.0
 
 
 def custom_fields(metadata: bytes) -> dict[str, str]:
@@ -70,11 +54,11 @@ def _is_ndc(value: str) -> bool:
         return False
 
 
-def _candidate(field: str, label: str, values: Sequence[str]) -> NdcSourceCandidate | None:
+def _candidate(field: str, label: str, values: Sequence[str]) -> NdcPlaceCandidate | None:
     ndc_like = [v for v in values if _is_ndc(v)]
     if not ndc_like:
         return None
-    return NdcSourceCandidate(field, label, len(values), len(ndc_like), ndc_like[0])
+    return NdcPlaceCandidate(field, len(values), len(ndc_like), ndc_like[0], label)
 
 
 async def _get(http: HttpClient, url: str, params: dict[str, str], context: str) -> httpx.Response:
@@ -84,7 +68,7 @@ async def _get(http: HttpClient, url: str, params: dict[str, str], context: str)
     return response
 
 
-async def ndc_source_candidates(http: HttpClient, config: SapConfig) -> list[NdcSourceCandidate]:
+async def ndc_source_candidates(http: HttpClient, config: SapConfig) -> list[NdcPlaceCandidate]:
     """Places whose values read as NDCs in a sample of products, best first (as NetSuite's discovery)."""
     root = config.service_url(PRODUCT_SRV)
     try:
@@ -110,7 +94,7 @@ async def ndc_source_candidates(http: HttpClient, config: SapConfig) -> list[Ndc
     return sorted(ranked, key=lambda c: (-c.share, -c.ndc_like, c.field))
 
 
-async def _ean_candidate(http: HttpClient, root: str, materials: list[str]) -> NdcSourceCandidate | None:
+async def _ean_candidate(http: HttpClient, root: str, materials: list[str]) -> NdcPlaceCandidate | None:
     """Per sampled product, its first GTIN in A_ProductUnitsOfMeasureEAN (any pack level)."""
     if not materials:
         return None

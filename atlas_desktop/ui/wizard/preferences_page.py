@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from atlas_desktop.domain.connector import NdcPlaceCandidate
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.engine.factory import with_network_defaults
@@ -109,12 +110,10 @@ def _choice(item: Any) -> tuple[str, str]:
     """(value, label) of whatever a connector's discovery returns: Choice(id, name), a candidate, text."""
     if isinstance(item, str):
         return item, item
-    if hasattr(item, "field"):
-        share = getattr(item, "share", None)
+    if isinstance(item, NdcPlaceCandidate):
         # SAP names custom fields YY1_<name>_<suffix>: the label a key user gave it says more.
-        shown = item.field if not getattr(item, "label", "") else f"{item.label} – {item.field}"
-        label = f"{shown} ({share:.0%} of sampled items hold an NDC)" if share is not None else shown
-        return str(item.field), label
+        shown = f"{item.label} – {item.field}" if item.label else item.field
+        return item.field, f"{shown} ({item.share:.0%} of sampled items hold an NDC)"
     value = str(getattr(item, "id", item))
     name = str(getattr(item, "name", "") or value)
     return value, f"{name} ({value})" if name != value else value
