@@ -13,7 +13,9 @@ MASK = "****"
 _MIN_REGISTERED_LENGTH = 6
 
 _known: set[str] = set()
-_known_lock = threading.Lock()
+# Re-entrant: compiling the pattern allocates, a collection may run a finaliser that logs, and the log
+# record is redacted on this same thread (a plain Lock deadlocked the process there).
+_known_lock = threading.RLock()
 _known_pattern: re.Pattern[str] | None = None
 
 

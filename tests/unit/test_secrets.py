@@ -62,3 +62,24 @@ def test_redact_patterns(text: str, leaked: str) -> None:
 def test_redact_keeps_ordinary_text() -> None:
     text = "synced 120 items for NDC 00071-0155-23 in 3.2 s"
     assert redact(text) == text
+
+
+def test_redacting_while_the_pattern_is_being_built_on_this_thread_does_not_deadlock() -> None:
+    import threading
+
+    from atlas_desktop.domain import secrets as module
+    from atlas_desktop.domain.secrets import redact, register_secret
+
+    register_secret("finaliser-logged-secret-4711")
+    module._known_pattern = None
+    finished = threading.Event()
+
+    def a_finaliser_logging_during_the_compile() -> None:
+        with module._known_lock:  # held by the compile the finaliser interrupted
+            assert "4711" not in redact("value finaliser-logged-secret-4711")
+        finished.set()
+
+    worker = threading.Thread(target=a_finaliser_logging_during_the_compile, daemon=True)
+    worker.start()
+    worker.join(5)
+    assert finished.is_set(), "redact() waited for a lock its own thread holds"
