@@ -19,3 +19,16 @@ def profile_home(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ATLAS_DESKTOP_HOME", str(home))
     monkeypatch.setenv("ATLAS_DESKTOP_PASSPHRASE", "correct horse battery staple")
     return home
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_registry():  # type: ignore[no-untyped-def]
+    """Each test starts with no registered secret values. The registry is process-wide and its pattern
+    costs ~0.2 ms per value to rebuild, so the thousands left by earlier tests made a later test's log
+    lines slow enough to miss a one-second webhook deadline; tests must not share that state anyway."""
+    from atlas_desktop.domain import secrets
+
+    with secrets._known_lock:
+        secrets._known.clear()
+        secrets._known_pattern = None
+    yield
