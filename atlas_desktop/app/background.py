@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from atlas_desktop.app.api import ServerSet, start_configured_servers
+from atlas_desktop.app.api.server import Wanted, wanted_servers
 from atlas_desktop.app.services import Services
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import Side
@@ -23,8 +24,7 @@ from atlas_desktop.engine.scheduler import (
     SyncScheduler,
 )
 from atlas_desktop.engine.service import EngineService
-from atlas_desktop.store.enums import ConnectionStatus, WatermarkStream, WebhookStatus
-from atlas_desktop.store.webhooks import WebhookRepository
+from atlas_desktop.store.enums import ConnectionStatus, WatermarkStream
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,12 @@ class BackgroundWork:
         self._on_change = on_change
         self._lock = services.locks.scheduler()
         self._owner_file = services.locks.folder / "scheduler.owner"
-        self._webhooks = WebhookRepository(services.store, services.vault)
         self._scheduler: SyncScheduler | None = None
         self._wanted: list[ScheduledConnection] = []
         self._triggers: dict[str, ChangeFeedTrigger] = {}
         self._atlas_problem: str | None = None
         self._servers: ServerSet | None = None
-        self._servers_config: tuple[Any, ...] | None = None
+        self._servers_wanted: Wanted | None = None
         self._runs: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -230,23 +229,16 @@ class BackgroundWork:
     async def _serve(self) -> None:
         """The management API and webhook receivers as configured, following a change at once when the API
         makes it (a webhook enabled on a new address) and at the next round otherwise."""
-        values = self._services.settings.as_dict()
-        hooks = await self._engine.db(self._webhooks.list)
-        config = (
-            bool(values.get("management_api_enabled")),
-            values.get("management_api_host"),
-            values.get("management_api_port"),
-            tuple(sorted({(h.bind_host, h.bind_port) for h in hooks if h.status is WebhookStatus.ACTIVE})),
-        )
-        if config == self._servers_config:
+        wanted = await wanted_servers(self._services, self._engine)
+        if wanted == self._servers_wanted:
             return
-        self._servers_config = config
+        self._servers_wanted = wanted
         if self._servers is None:
             self._servers = await start_configured_servers(
-                self._services, self._engine, on_change=self.request_reload
+                self._services, self._engine, on_change=self.request_reload, wanted=wanted
             )
         else:  # only what changed starts or stops: the API answering this change keeps running
-            await self._servers.follow(self._services, self._engine)
+            await self._servers.follow(self._services, self._engine, wanted)
         self.problems = list(self._servers.problems)
 
     async def _job(self, connection_id: str, sync_type: SyncType) -> None:
@@ -278,7 +270,7 @@ class BackgroundWork:
         self._triggers.clear()
         if self._servers is not None:
             await self._servers.stop()
-            self._servers, self._servers_config = None, None
+            self._servers, self._servers_wanted = None, None
         runs = list(self._runs)
         for task in runs:
             task.cancel()

@@ -211,9 +211,9 @@ class ServerSet:
     problems: list[str]
     on_change: Callable[[], None] | None = None  # the API changed what should be served
 
-    async def follow(self, services: Any, engine: Any) -> None:
+    async def follow(self, services: Any, engine: Any, wanted: Wanted | None = None) -> None:
         """Start the servers now wanted and stop those no longer wanted; the others keep running."""
-        wanted = await _wanted_servers(services, engine)
+        wanted = wanted if wanted is not None else await wanted_servers(services, engine)
         for server in [s for s in self.servers if wanted.get((s.host, s.port)) is not s.management]:
             await server.stop()
             self.servers.remove(server)
@@ -241,12 +241,15 @@ class ServerSet:
         await self.receiver.aclose()
 
 
-async def _wanted_servers(services: Any, engine: Any) -> dict[tuple[str, int], bool]:
+Wanted = dict[tuple[str, int], bool]
+
+
+async def wanted_servers(services: Any, engine: Any) -> Wanted:
     """(host, port) -> True for the management API (which serves the receiver routes too), False for a
     receiver of its own: the API if enabled in settings, one receiver per other address of an active
     webhook."""
     values = services.settings.as_dict()
-    wanted: dict[tuple[str, int], bool] = {}
+    wanted: Wanted = {}
     if values.get("management_api_enabled", False):
         host = str(values.get("management_api_host") or DEFAULT_API_HOST)
         port = int(values.get("management_api_port") or DEFAULT_API_PORT)
@@ -258,7 +261,7 @@ async def _wanted_servers(services: Any, engine: Any) -> dict[tuple[str, int], b
 
 
 async def start_configured_servers(
-    services: Any, engine: Any, *, on_change: Callable[[], None] | None = None
+    services: Any, engine: Any, *, on_change: Callable[[], None] | None = None, wanted: Wanted | None = None
 ) -> ServerSet:
     """The management API if enabled in settings, and one receiver per other (host, port) of active webhooks.
 
@@ -268,5 +271,5 @@ async def start_configured_servers(
     """
     receiver = WebhookReceiver(WebhookRepository(services.store, services.vault), engine)
     server_set = ServerSet([], receiver, [], on_change)
-    await server_set.follow(services, engine)
+    await server_set.follow(services, engine, wanted)
     return server_set
