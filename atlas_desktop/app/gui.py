@@ -10,12 +10,13 @@ import threading
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
@@ -23,12 +24,19 @@ from atlas_desktop.app.logging_setup import configure_logging
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.domain.secrets import redact
+from atlas_desktop.domain.secrets import Secret, redact
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
+from atlas_desktop.store.keys import (
+    MIN_PASSPHRASE_CHARS,
+    PassphraseCancelled,
+    lost_passphrase_advice,
+    why_a_passphrase,
+)
 from atlas_desktop.store.vault import MemoryKeySource
 from atlas_desktop.ui.crash_dialog import CrashDialog
 from atlas_desktop.ui.main_window import DiagnosticsActions, MainWindow
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.passphrase_dialog import ChoosePassphraseDialog, UnlockPassphraseDialog
 from atlas_desktop.ui.theme import app_icon, apply_theme
 from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
 from atlas_desktop.ui.wizard.context import SandboxInfo, WizardContext
@@ -92,9 +100,24 @@ class CrashReporter:
 
 
 # ---- passphrase prompt (before the loop runs: a modal dialog is fine there) ---------------------------
-def qt_prompt(message: str) -> str:
-    text, ok = QInputDialog.getText(None, "Atlas Desktop", message, QLineEdit.EchoMode.Password)
-    return text if ok else ""
+class QtPassphrasePrompt:
+    """store.keys.PassphrasePrompt as dialogs; `None` (Cancel) is a choice, never a failed attempt."""
+
+    def choose(self, data_dir: Path) -> Secret | None:
+        dialog = ChoosePassphraseDialog(why_a_passphrase(data_dir), MIN_PASSPHRASE_CHARS)
+        dialog.exec()
+        typed = dialog.passphrase()
+        return Secret(typed) if typed else None
+
+    def unlock(self, data_dir: Path, problem: str | None) -> Secret | None:
+        explanation = (
+            "Atlas Desktop keeps the stored ERP and Atlas credentials locked with the passphrase chosen for "
+            f"this computer. If it is lost: {lost_passphrase_advice(data_dir)}"
+        )
+        dialog = UnlockPassphraseDialog(explanation, problem)
+        dialog.exec()
+        typed = dialog.passphrase()
+        return Secret(typed) if typed else None
 
 
 def build_engine(services: Services) -> EngineService:
@@ -242,8 +265,13 @@ def run_gui(
                 key_source = MemoryKeySource()
             assert paths is not None, "a profile, or the demo's"
             services = stack.enter_context(
-                open_services(paths, interactive=True, key_source=key_source, prompt=qt_prompt, env=env)
+                open_services(
+                    paths, interactive=True, key_source=key_source, prompt=QtPassphrasePrompt(), env=env
+                )
             )
+        except PassphraseCancelled:
+            log.info("the passphrase prompt was cancelled; not starting")
+            return EXIT_FAILED
         except AtlasDesktopError as error:
             QMessageBox.critical(None, "Atlas Desktop", f"{error.message}\n\n{error.fix}")
             return EXIT_FAILED

@@ -5,18 +5,28 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.settings import AppSettings
 from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.audit import AuditLog
 from atlas_desktop.store.audit_keys import VaultAuditKey
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.keys import KeySource, VaultError, choose_key_source
+from atlas_desktop.store.keys import (
+    MIN_PASSPHRASE_CHARS,
+    KeySource,
+    PassphrasePrompt,
+    VaultError,
+    choose_key_source,
+    why_a_passphrase,
+)
 from atlas_desktop.store.process_locks import ProcessLocks
 from atlas_desktop.store.profile_secrets import ProfileSecrets
 from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository, OpenWrites
@@ -100,8 +110,41 @@ def _finish_upgrades(audit: AuditLog, connections: ConnectionRepository, setting
             log.info("moved %d proxy password(s) from the plain settings into the vault", moved)
 
 
-def _prompt(message: str) -> str:
-    return getpass.getpass(message)
+class TerminalPassphrasePrompt:
+    """The passphrase asked on a terminal; it explains first, because a bare prompt is alarming."""
+
+    def __init__(
+        self, ask: Callable[[str], str] = getpass.getpass, say: Callable[[str], None] | None = None
+    ) -> None:
+        self._ask = ask
+        self._say = say or (lambda text: print(text, file=sys.stderr))
+
+    def _typed(self, question: str) -> str:
+        try:
+            return self._ask(question)
+        except EOFError:  # Ctrl-D: the same as cancelling
+            return ""
+
+    def choose(self, data_dir: Path) -> Secret | None:
+        self._say(why_a_passphrase(data_dir))
+        for _ in range(3):
+            first = self._typed(f"Choose a passphrase (at least {MIN_PASSPHRASE_CHARS} characters): ")
+            if not first:
+                return None
+            if len(first) < MIN_PASSPHRASE_CHARS:
+                self._say(f"That is {len(first)} characters; use at least {MIN_PASSPHRASE_CHARS}.")
+                continue
+            if self._typed("Type the same passphrase again: ") != first:
+                self._say("The two entries differ. Try again.")
+                continue
+            return Secret(first)
+        return None
+
+    def unlock(self, data_dir: Path, problem: str | None) -> Secret | None:
+        if problem:
+            self._say(problem)
+        typed = self._typed("Passphrase for the stored credentials: ")
+        return Secret(typed) if typed else None
 
 
 @contextmanager
@@ -110,7 +153,7 @@ def open_services(
     *,
     interactive: bool = False,
     key_source: KeySource | None = None,
-    prompt: Callable[[str], str] | None = None,
+    prompt: PassphrasePrompt | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Services]:
     """The store is migrated on open; the vault key is unlocked lazily, at the first secret used.
@@ -124,7 +167,7 @@ def open_services(
         source = key_source or choose_key_source(
             paths.root,
             env=os.environ if env is None else env,
-            prompt=(prompt or _prompt) if interactive else None,
+            prompt=(prompt or TerminalPassphrasePrompt()) if interactive else None,
             has_secrets=ConnectionRepository.any_secret_stored(store),
         )
     except BaseException:

@@ -9,7 +9,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,10 +51,21 @@ class VaultError(AtlasDesktopError):
 
 
 class WrongPassphrase(VaultError):
-    default_fix = (
-        f"Enter the passphrase this profile was created with (or set {PASSPHRASE_ENV} to it). "
-        "If it is lost, remove the profile's data folder and add the connections again."
-    )
+    default_fix = f"Enter the passphrase this profile was created with (or set {PASSPHRASE_ENV} to it)."
+
+
+class PassphraseCancelled(VaultError):
+    """The person closed the passphrase prompt: not a wrong passphrase, and not worth an error dialog."""
+
+
+class PassphrasePrompt(Protocol):
+    """How a person is asked for the passphrase; `None` means they cancelled."""
+
+    def choose(self, data_dir: Path) -> Secret | None:
+        """A new passphrase, typed twice and checked (at least MIN_PASSPHRASE_CHARS) by the prompt."""
+
+    def unlock(self, data_dir: Path, problem: str | None) -> Secret | None:
+        """The passphrase of an existing profile; `problem` says why the last one was refused."""
 
 
 class KeySource(Protocol):
@@ -263,7 +274,11 @@ class PassphraseKeySource:
         try:
             AESGCM(key).decrypt(check[:NONCE_BYTES], check[NONCE_BYTES:], _CHECK_AAD)
         except InvalidTag:
-            raise WrongPassphrase("The passphrase does not unlock this profile's credentials.") from None
+            raise WrongPassphrase(
+                "The passphrase does not unlock this profile's credentials.",
+                fix=f"Enter the passphrase this profile was created with (or set {PASSPHRASE_ENV} to it). "
+                + lost_passphrase_advice(self.data_dir),
+            ) from None
         self._key = key
         return key
 
@@ -294,17 +309,20 @@ def _unlocked(source: PassphraseKeySource) -> PassphraseKeySource:
     return source
 
 
-def _ask_new_passphrase(prompt: Callable[[str], str], attempts: int = 3) -> Secret:
-    for _ in range(attempts):
-        first = prompt("Choose a passphrase to protect the stored credentials: ")
-        if len(first) < MIN_PASSPHRASE_CHARS:
-            continue
-        if prompt("Enter the same passphrase again: ") == first:
-            return Secret(first)
-    raise VaultError(
-        "No passphrase was set (the two entries must match and have at least 8 characters).",
-        fix="Start again and type the same passphrase twice.",
-    )
+def _new_passphrase(data_dir: Path, prompt: PassphrasePrompt) -> Secret:
+    chosen = prompt.choose(data_dir)
+    if chosen is None:
+        raise PassphraseCancelled(
+            "No passphrase was chosen, so nothing was set up.",
+            fix="Start Atlas Desktop again when you are ready to choose one.",
+        )
+    if len(chosen.reveal()) < MIN_PASSPHRASE_CHARS:  # the prompt checks too; never store a weak one
+        raise VaultError(
+            f"The passphrase is shorter than {MIN_PASSPHRASE_CHARS} characters.",
+            fix=f"Choose a passphrase of at least {MIN_PASSPHRASE_CHARS} characters "
+            "(e.g. four random words).",
+        )
+    return chosen
 
 
 def take_env_passphrase(environ: MutableMapping[str, str]) -> dict[str, str]:
@@ -318,7 +336,7 @@ def choose_key_source(
     data_dir: Path,
     *,
     env: Mapping[str, str] = os.environ,
-    prompt: Callable[[str], str] | None = None,
+    prompt: PassphrasePrompt | None = None,
     backend: KeyringBackend | None = None,
     probe_timeout: float = 3.0,
     has_secrets: bool = False,
@@ -379,7 +397,7 @@ def choose_key_source(
         )
         return source
     if prompt is not None:
-        return _unlocked(PassphraseKeySource(data_dir, _ask_new_passphrase(prompt)))
+        return _unlocked(PassphraseKeySource(data_dir, _new_passphrase(data_dir, prompt)))
     raise VaultError(
         "No safe place to keep the credential key: there is no usable OS keyring.",
         fix=f"On a server, set {PASSPHRASE_ENV} to a passphrase; on a desktop, install a keyring "
@@ -387,15 +405,41 @@ def choose_key_source(
     )
 
 
-def _unlock_with_prompt(data_dir: Path, prompt: Callable[[str], str], attempts: int = 3) -> KeySource:
-    for _ in range(attempts):
-        typed = prompt("Passphrase for the stored credentials: ")
-        if not typed:
-            continue
-        source = PassphraseKeySource(data_dir, Secret(typed))
+def why_a_passphrase(data_dir: Path) -> str:
+    """What a person reads before choosing a passphrase: why, when it is asked, and what losing it means."""
+    return (
+        "This computer has no system keyring (where desktop apps keep their keys safe), so Atlas Desktop "
+        "protects the stored ERP and Atlas credentials with a passphrase you choose. It is asked each "
+        "time Atlas Desktop starts. Keep it somewhere safe. " + lost_passphrase_advice(data_dir)
+    )
+
+
+def lost_passphrase_advice(data_dir: Path) -> str:
+    return (
+        "Without it the stored credentials cannot be recovered: close Atlas Desktop, move the data folder "
+        f"{data_dir} aside and add the connections again (your ERP and Atlas data are not affected)."
+    )
+
+
+def _unlock_with_prompt(data_dir: Path, prompt: PassphrasePrompt, attempts: int = 3) -> KeySource:
+    problem: str | None = None
+    for failed in range(attempts):
+        typed = prompt.unlock(data_dir, problem)
+        if typed is None:  # Cancel is a choice, not a failed attempt
+            raise PassphraseCancelled(
+                "The credentials stay locked: no passphrase was entered.",
+                fix="Start Atlas Desktop again and enter the passphrase.",
+            )
+        source = PassphraseKeySource(data_dir, typed)
         try:
             source.load_key()
         except WrongPassphrase:
+            left = attempts - failed - 1
+            plural = "s" if left != 1 else ""
+            problem = f"That passphrase does not unlock this profile. {left} attempt{plural} left."
             continue
         return source
-    raise WrongPassphrase("The passphrase does not unlock this profile's credentials (3 attempts).")
+    raise WrongPassphrase(
+        f"The passphrase does not unlock this profile's credentials ({attempts} attempts).",
+        fix=f"Enter the passphrase this profile was created with. {lost_passphrase_advice(data_dir)}",
+    )

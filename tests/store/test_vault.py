@@ -16,6 +16,7 @@ from keyring.backends import fail, null
 from keyring.errors import PasswordDeleteError
 
 from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.store.keys import PassphraseCancelled
 from atlas_desktop.store.vault import (
     PASSPHRASE_ENV,
     KeyringKeySource,
@@ -219,21 +220,70 @@ def test_without_keyring_or_passphrase_it_refuses_and_says_what_to_do(tmp_path: 
     assert not (tmp_path / "vault.json").exists()
 
 
-def test_prompt_asks_twice_on_creation_and_once_to_unlock(tmp_path: Path) -> None:
-    answers = iter(["first-try-1", "mismatch-1", "desk-passphrase", "desk-passphrase"])
-    asked: list[str] = []
+class ScriptedPrompt:
+    """A PassphrasePrompt answering from a script; None stands for Cancel."""
 
-    def prompt(question: str) -> str:
-        asked.append(question)
-        return next(answers)
+    def __init__(self, chosen: str | None = None, unlocks: list[str | None] | None = None) -> None:
+        self.chosen = chosen
+        self.unlocks = list(unlocks or [])
+        self.problems: list[str | None] = []
 
-    created = choose_key_source(tmp_path, env={}, prompt=prompt, backend=null.Keyring())
+    def choose(self, data_dir: Path) -> Secret | None:
+        return None if self.chosen is None else Secret(self.chosen)
+
+    def unlock(self, data_dir: Path, problem: str | None) -> Secret | None:
+        self.problems.append(problem)
+        typed = self.unlocks.pop(0)
+        return None if typed is None else Secret(typed)
+
+
+def test_a_chosen_passphrase_unlocks_the_profile_later(tmp_path: Path) -> None:
+    created = choose_key_source(
+        tmp_path, env={}, prompt=ScriptedPrompt("desk-passphrase"), backend=null.Keyring()
+    )
     assert isinstance(created, PassphraseKeySource)
-    assert len(asked) == 4  # a mismatched pair, then a matching pair
-
     unlocked = choose_key_source(
-        tmp_path, env={}, prompt=lambda _q: "desk-passphrase", backend=null.Keyring()
+        tmp_path, env={}, prompt=ScriptedPrompt(unlocks=["desk-passphrase"]), backend=null.Keyring()
     )
     assert unlocked.load_key() == created.load_key()
-    with pytest.raises(WrongPassphrase):
-        choose_key_source(tmp_path, env={}, prompt=lambda _q: "not-it-at-all", backend=DictKeyring())
+
+
+def test_a_wrong_passphrase_says_so_and_how_many_tries_are_left(tmp_path: Path) -> None:
+    choose_key_source(tmp_path, env={}, prompt=ScriptedPrompt("desk-passphrase"), backend=null.Keyring())
+    prompt = ScriptedPrompt(unlocks=["not-it-at-all", "nor-this-one", "desk-passphrase"])
+    choose_key_source(tmp_path, env={}, prompt=prompt, backend=null.Keyring())
+    assert prompt.problems[0] is None
+    assert "does not unlock" in str(prompt.problems[1]) and "2 attempts left" in str(prompt.problems[1])
+    assert "1 attempt left" in str(prompt.problems[2])
+
+
+def test_three_wrong_passphrases_name_the_data_folder_to_move_aside(tmp_path: Path) -> None:
+    choose_key_source(tmp_path, env={}, prompt=ScriptedPrompt("desk-passphrase"), backend=null.Keyring())
+    with pytest.raises(WrongPassphrase) as caught:
+        choose_key_source(
+            tmp_path, env={}, prompt=ScriptedPrompt(unlocks=["wrong-one-1"] * 3), backend=DictKeyring()
+        )
+    assert str(tmp_path) in caught.value.fix
+    assert "desk-passphrase" not in caught.value.message + caught.value.fix
+
+
+def test_cancel_is_not_a_failed_attempt(tmp_path: Path) -> None:
+    choose_key_source(tmp_path, env={}, prompt=ScriptedPrompt("desk-passphrase"), backend=null.Keyring())
+    with pytest.raises(PassphraseCancelled):
+        choose_key_source(tmp_path, env={}, prompt=ScriptedPrompt(unlocks=[None]), backend=null.Keyring())
+    with pytest.raises(PassphraseCancelled):  # not WrongPassphrase after a wrong try and a Cancel
+        choose_key_source(
+            tmp_path, env={}, prompt=ScriptedPrompt(unlocks=["wrong-one-1", None]), backend=null.Keyring()
+        )
+
+
+def test_cancelling_the_choice_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(PassphraseCancelled):
+        choose_key_source(tmp_path, env={}, prompt=ScriptedPrompt(None), backend=null.Keyring())
+    assert not (tmp_path / "vault.json").exists()
+
+
+def test_a_short_passphrase_from_any_prompt_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(VaultError, match="shorter than 8"):
+        choose_key_source(tmp_path, env={}, prompt=ScriptedPrompt("short"), backend=null.Keyring())
+    assert not (tmp_path / "vault.json").exists()
