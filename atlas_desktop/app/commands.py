@@ -276,6 +276,7 @@ def test_connection(connection_id: str, services: Services) -> int:
         )
     else:
         report = asyncio.run(_run_test(connector))
+    services.test_reports.record(connection_id, report)
     for step in report.steps:
         print(format_step(step))
     return EXIT_OK if report.ok else EXIT_FAILED

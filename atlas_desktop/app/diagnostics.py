@@ -310,10 +310,12 @@ def _collect(
             {s.id: _recent_item_errors(services, s.id, ITEM_ERRORS_PER_CONNECTION) for s in summaries}
         ),
     }
-    if test_reports:
-        members["connection_test.json"] = _dumps(
-            {cid: _report_entry(report) for cid, report in test_reports.items()}
-        )
+    # The latest test of each connection, whoever ran it (window, CLI, agent API), unless given fresh.
+    kept = services.test_reports.all()
+    tests = {s.id: kept[s.id] for s in summaries if s.id in kept}
+    tests.update({cid: _report_entry(report) for cid, report in (test_reports or {}).items()})
+    if tests:
+        members["connection_test.json"] = _dumps(tests)
     for path in _log_files(services):
         try:
             members[f"logs/{path.name}"] = path.read_text(encoding="utf-8", errors="replace")

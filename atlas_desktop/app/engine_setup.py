@@ -75,4 +75,5 @@ def build_engine(
         max_change_share=float(services.settings.get("max_change_share")),
         run_locks=services.locks.run,  # one run per connection across the window, the agent and commands
         run_lock_wait=run_lock_wait,
+        on_tested=services.test_reports.record,
     )

@@ -30,6 +30,7 @@ from atlas_desktop.store.keys import (
 from atlas_desktop.store.process_locks import ProcessLocks
 from atlas_desktop.store.profile_secrets import ProfileSecrets
 from atlas_desktop.store.repositories import AtlasAccountRepository, ConnectionRepository, OpenWrites
+from atlas_desktop.store.test_reports import LatestTestReports
 from atlas_desktop.store.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class Services:
     atlas_accounts: AtlasAccountRepository
     audit: AuditLog
     locks: ProcessLocks  # one run per connection and one schedule per profile, across processes
+    test_reports: LatestTestReports  # the latest connection test of each connection, for support
 
 
 def _finish_upgrades(audit: AuditLog, connections: ConnectionRepository, settings: AppSettings) -> None:
@@ -196,6 +198,7 @@ def open_services(
             atlas_accounts=AtlasAccountRepository(store, vault),
             audit=audit,
             locks=ProcessLocks(paths.locks),
+            test_reports=LatestTestReports(paths.root),
         )
     finally:
         store.close()

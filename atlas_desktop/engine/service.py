@@ -95,8 +95,10 @@ class EngineService:
         max_change_share: float = 0.5,
         run_locks: RunLocks | None = None,
         run_lock_wait: float = DEFAULT_WAIT_S,
+        on_tested: Callable[[str, ConnectionReport], None] | None = None,
     ) -> None:
         self.repos = repos
+        self._on_tested = on_tested  # keeps the latest test for support's diagnostics bundle
         self.events = EventBus()
         self.db = DbThread()
         self._connection_spec = connection_spec
@@ -168,6 +170,8 @@ class EngineService:
     # -- SyncEngine -------------------------------------------------------------------------------
     async def test_connection(self, connection_id: str) -> ConnectionReport:
         report: ConnectionReport = await (await self.erp(connection_id)).test_connection()
+        if self._on_tested is not None:
+            await self.db(self._on_tested, connection_id, report)
         return report
 
     async def discover(self, connection_id: str) -> DiscoverySummary:

@@ -267,7 +267,7 @@ def test_cli_handler_prints_path_and_size(
 
 @pytest.mark.parametrize("prefix", ["", "u:", "us:", "use:"])
 def test_scrubber_finds_base64_at_any_alignment(prefix: str) -> None:
-    value = "s3cr3t-Value\"with\\quote"
+    value = 's3cr3t-Value"with\\quote'
     scrub = Scrubber([value])
     encoded = base64.b64encode((prefix + value).encode()).decode()
     as_json = json.dumps({"v": value})
@@ -307,3 +307,61 @@ def test_locked_vault_still_gives_a_bundle_and_says_so(
     assert manifest["secrets_unreadable"] == 9  # 4 NetSuite, 2 SAP, Atlas token, audit key, proxy password
     assert locked.calls == 1  # one prompt/attempt, not one per stored value
     assert "could not be decrypted" in capsys.readouterr().err
+
+
+def test_cli_bundle_carries_the_latest_connection_test_of_each_connection(
+    services: Services, populated: dict[str, str], tmp_path: Path
+) -> None:
+    # Recorded where any test is run (the CLI's `connections test`, the engine for the window and API).
+    failed = ConnectionReport(
+        steps=(
+            StepResult("Reach the server", ok=True, detail="200 in 80 ms"),
+            StepResult(
+                "Sign in",
+                ok=False,
+                cause=f"token {NETSUITE['token_secret']} refused",
+                fix="Create a new token.",
+            ),
+        )
+    )
+    services.test_reports.record(populated["netsuite"], failed)
+    services.test_reports.record(populated["sap"], ConnectionReport(steps=(StepResult("Sign in", ok=True),)))
+    out = tmp_path / "cli.zip"
+    assert run_diagnose(argparse.Namespace(id=None, out=str(out)), services) == 0
+    members = read_zip(out)
+    tests = json.loads(members["connection_test.json"])
+    assert tests[populated["netsuite"]]["ok"] is False
+    assert [step["name"] for step in tests[populated["netsuite"]]["steps"]] == ["Reach the server", "Sign in"]
+    assert tests[populated["sap"]]["ok"] is True and "tested_at" in tests[populated["sap"]]
+    assert_no_secret(members, SECRETS)
+    # Nor does the kept file itself hold the secret a remote error echoed.
+    assert NETSUITE["token_secret"] not in services.test_reports.path.read_text(encoding="utf-8")
+
+
+def test_engine_keeps_the_latest_test_for_the_bundle(services: Services, tmp_path: Path) -> None:
+    import asyncio
+
+    from atlas_desktop.app.engine_setup import build_engine
+
+    ns_id = services.connections.add(parse_connection(NETSUITE))
+    engine = build_engine(services)
+    report = ConnectionReport(
+        steps=(StepResult("Sign in", ok=False, cause="refused", fix="Check the role."),)
+    )
+
+    class Tested:
+        async def test_connection(self) -> ConnectionReport:
+            return report
+
+        async def aclose(self) -> None:
+            return None
+
+    async def run() -> None:
+        engine._erp[ns_id] = Tested()  # type: ignore[assignment]
+        try:
+            await engine.test_connection(ns_id)
+        finally:
+            await engine.aclose()
+
+    asyncio.run(run())
+    assert services.test_reports.all()[ns_id]["steps"][0]["fix"] == "Check the role."
