@@ -36,6 +36,7 @@ from atlas_desktop.store.vault import MemoryKeySource
 from atlas_desktop.ui.crash_dialog import CrashDialog
 from atlas_desktop.ui.main_window import DiagnosticsActions, MainWindow
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
 from atlas_desktop.ui.passphrase_dialog import ChoosePassphraseDialog, UnlockPassphraseDialog
 from atlas_desktop.ui.theme import app_icon, apply_theme
 from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
@@ -130,19 +131,38 @@ def build_engine(services: Services) -> EngineService:
 def wizard_context(
     services: Services, engine: EngineService | None, sandbox: SandboxInfo | None
 ) -> WizardContext:
-    network = services.settings.network_overrides()
-    return WizardContext(
+    signin = ConnectorAtlasSignIn(network=services.settings.network_overrides())
+    ctx = WizardContext(
         connections=services.connections,
         atlas_accounts=services.atlas_accounts,
-        atlas_signin=ConnectorAtlasSignIn(network=network),
-        connector_factory=lambda spec: build_erp_connector(with_network_defaults(spec, network)),
+        atlas_signin=signin,
+        # Read at each build: the proxy may be set from the wizard after a failed sign-in.
+        connector_factory=lambda spec: build_erp_connector(
+            with_network_defaults(spec, services.settings.network_overrides())
+        ),
         engine=engine,
         draft=WizardDraft(services.paths.root, services.vault),
         sandbox=sandbox,
-        network_defaults=network,
+        network_defaults=services.settings.network_overrides(),
         open_url=lambda url: QDesktopServices.openUrl(QUrl(url)),
         vault_description=services.vault.description,
     )
+    dialogs: list[SettingsDialog] = []
+
+    def network_saved() -> None:
+        network = services.settings.network_overrides()
+        signin.use_network(network)
+        ctx.network_defaults = network
+
+    def edit_network() -> None:
+        dialog = SettingsDialog(services.settings, services.paths.root)
+        dialog.saved.connect(network_saved)
+        dialog.finished.connect(lambda _result: dialogs.remove(dialog))
+        dialogs.append(dialog)  # kept alive while open: the dialog is not modal (see CrashDialog)
+        dialog.open()
+
+    ctx.edit_network = edit_network
+    return ctx
 
 
 def build_window(

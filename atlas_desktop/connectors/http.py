@@ -163,7 +163,13 @@ def _describe_transport_error(exc: httpx.TransportError) -> tuple[str, str]:
         )
     if isinstance(exc, httpx.ConnectError):
         if "name or service not known" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
-            return (f"the host name could not be resolved ({text})", "Check the server address for typos.")
+            # Often an address the user never typed (the default Atlas address): name the network first.
+            return (
+                f"the server's name could not be looked up ({text})",
+                "This computer may be offline, or a company firewall or proxy stops it from looking names "
+                "up: check the network, set the proxy in the network settings (or ask IT), and check "
+                "the address if you typed it.",
+            )
         return (
             f"could not connect ({text})",
             "Check that the server is running and reachable from this computer (firewall, proxy).",

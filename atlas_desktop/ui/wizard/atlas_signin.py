@@ -14,16 +14,21 @@ class ConnectorAtlasSignIn:
     """`AtlasSignIn` for the wizard. `transport` replaces the network in tests (an httpx transport)."""
 
     def __init__(self, *, network: Mapping[str, Any] | None = None, transport: Any = None) -> None:
-        self._settings: dict[str, Any] = {"max_retries": 1, "timeout_s": 20.0}
-        network = dict(network or {})
-        if network.get("proxy"):
-            self._settings["proxy"] = network["proxy"]
-            # The address is masked (`user:****@`); its password comes from the vault as a Secret.
-            self._settings["proxy_password"] = network.get("proxy_password")
-        if network.get("ca_bundle"):
-            self._settings["ca_bundle"] = Path(network["ca_bundle"])
+        self._settings: dict[str, Any] = {}
+        self.use_network(network or {})
         self._transport = transport
         self._pending: dict[str, tuple[Any, Any]] = {}
+
+    def use_network(self, network: Mapping[str, Any]) -> None:
+        """The proxy and CA bundle for the next request (the user may set them after a failed try)."""
+        settings: dict[str, Any] = {"max_retries": 1, "timeout_s": 20.0}
+        if network.get("proxy"):
+            settings["proxy"] = network["proxy"]
+            # The address is masked (`user:****@`); its password comes from the vault as a Secret.
+            settings["proxy_password"] = network.get("proxy_password")
+        if network.get("ca_bundle"):
+            settings["ca_bundle"] = Path(network["ca_bundle"])
+        self._settings = settings
 
     async def verify_token(self, base_url: str, token: Secret) -> AtlasIdentity:
         from atlas_desktop.connectors.atlas import build_client

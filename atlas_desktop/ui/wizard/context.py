@@ -116,3 +116,6 @@ class WizardContext:
     open_url: Callable[[str], None] | None = None
     vault_description: str = ""
     reach: Reach | None = None
+    # Opens the network settings (proxy, CA bundle); the app applies what is saved to the sign-in and
+    # the connectors built after it. None: the page cannot offer it (tests, headless).
+    edit_network: Callable[[], None] | None = None

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.enums import AtlasAuthMethod
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR, NOTE_COLOUR, ValidatedField
@@ -74,6 +74,10 @@ class SignInPage(WizardPageBase):
         self.status.setObjectName("signinStatus")
         self.status.setAccessibleName("Sign-in status")
         self.status.setTextFormat(Qt.TextFormat.RichText)
+        # Shown when Atlas cannot be reached: most often a proxy or firewall, set from here.
+        self.network_button = QPushButton("&Network settings (proxy)…")
+        self.network_button.setVisible(False)
+        self.network_button.clicked.connect(self.on_network_button_clicked)
 
         form = QFormLayout()
         form.addRow("Atlas &address:", self.url)
@@ -89,6 +93,10 @@ class SignInPage(WizardPageBase):
         layout.addWidget(self.device_box)
         layout.addSpacing(8)
         layout.addWidget(self.status)
+        network_row = QHBoxLayout()
+        network_row.addWidget(self.network_button)
+        network_row.addStretch(1)
+        layout.addLayout(network_row)
         layout.addStretch(1)
         self.setTabOrder(self.url.edit, self.token_choice)
         self.setTabOrder(self.token_choice, self.token.edit)
@@ -192,7 +200,7 @@ class SignInPage(WizardPageBase):
             identity = await self.ctx.atlas_signin.verify_token(self.state.atlas_base_url, token)
         except AtlasDesktopError as error:
             self._advance_after_check = False
-            self._show_error(error.message, error.fix)
+            self._show_error(error)
             self.completeChanged.emit()
             return
         self._signed_in(identity, {"api_token": token}, AtlasAuthMethod.API_TOKEN)
@@ -248,7 +256,7 @@ class SignInPage(WizardPageBase):
                 self.state.atlas_base_url, tokens.access_token
             )
         except AtlasDesktopError as error:
-            self._show_error(error.message, error.fix)
+            self._show_error(error)
             return
         secrets = {"access_token": tokens.access_token}
         if tokens.refresh_token is not None:
@@ -258,12 +266,21 @@ class SignInPage(WizardPageBase):
     # ---- status line --------------------------------------------------------------------------------
     def _show_info(self, text: str) -> None:
         self.status.setText(escape(text))
+        self.network_button.setVisible(False)
 
     def _show_ok(self, company: str) -> None:
+        self.network_button.setVisible(False)
         who = f" as <b>{escape(company)}</b>" if company else ""
         self.status.setText(f"<span style='color:{NOTE_COLOUR}'>✓ Signed in to Atlas{who}.</span>")
 
-    def _show_error(self, message: str, fix: str) -> None:
+    def _show_error(self, error: AtlasDesktopError) -> None:
         self.status.setText(
-            f"<span style='color:{ERROR_COLOUR}'>✗ {escape(message)}</span><br><b>Fix:</b> {escape(fix)}"
+            f"<span style='color:{ERROR_COLOUR}'>✗ {escape(error.message)}</span><br>"
+            f"<b>Fix:</b> {escape(error.fix)}"
         )
+        unreachable = error.kind is ErrorKind.NETWORK_ERROR
+        self.network_button.setVisible(unreachable and self.ctx.edit_network is not None)
+
+    def on_network_button_clicked(self) -> None:
+        if self.ctx.edit_network is not None:
+            self.ctx.edit_network()
