@@ -1,7 +1,7 @@
 """A strict SuiteQL subset translated to SQLite over the emulator's NetSuite-named tables.
 
 Follows reference §4 (SuiteQL over REST) and §9 (Oracle syntax: comma joins and `(+)`, lowered in
-suiteql_oracle.py; ROWNUM, CASE, NVL, TO_CHAR, TO_DATE, BUILTIN.DF; at most 1,000 values in one IN list).
+suiteql_oracle.py; ROWNUM, TOP n, CASE, NVL, TO_CHAR, TO_DATE, BUILTIN.DF; at most 1,000 values per IN).
 Anything outside the subset (DDL, `;`, subqueries, unknown tables or columns, RIGHT JOIN ...) is refused with
 NetSuite's 400 INVALID_PARAMETER "Invalid search query" instead of being guessed at.
 """
@@ -180,7 +180,11 @@ class Parser:
             if tok.kind == "ident" and tok.upper in _FORBIDDEN:
                 raise invalid_search(f"Invalid or unsupported search: {tok.upper} is not supported.")
         self.expect("SELECT")
-        query: dict[str, Any] = {"distinct": self.take("DISTINCT"), "joins": []}
+        query: dict[str, Any] = {"distinct": self.take("DISTINCT"), "joins": [], "top": None}
+        after = self.peek(1)
+        if self.at("TOP") and after is not None and after.kind == "num" and after.text.isdigit():
+            query["top"] = int(after.text)  # SuiteQL's TOP n: the first n rows after sorting
+            self.pos += 2
         query["select"] = self.select_list()
         self.expect("FROM")
         # Oracle's comma joins (reference §9): the join conditions, (+) included, sit in WHERE
@@ -559,6 +563,8 @@ class Compiler:
             order_sql = " ORDER BY " + ", ".join(parts)
         distinct = "DISTINCT " if query["distinct"] else ""
         sql = f"SELECT {distinct}{', '.join(select_parts)} FROM {from_sql}{where_sql}{group_sql}{order_sql}"
+        if query["top"] is not None:  # wrapped: the route pages with its own LIMIT
+            sql = f"SELECT * FROM ({sql} LIMIT {query['top']})"
         return Compiled(sql, [*select_params, *self.params], columns, written)
 
     def _add_table(self, table: str, alias: str) -> None:

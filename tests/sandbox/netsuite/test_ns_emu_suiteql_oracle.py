@@ -241,3 +241,10 @@ async def test_row_key_casing_is_a_setting(
 
 def test_lower_case_is_the_default(emulator: NetSuiteEmulator) -> None:
     assert emulator.limits.column_case is ColumnCase.LOWER
+
+
+async def test_top_n_takes_the_first_rows_after_sorting(client: httpx.AsyncClient) -> None:
+    top = await rows(client, "SELECT TOP 3 id FROM item ORDER BY id DESC")
+    assert top == (await rows(client, "SELECT id FROM item ORDER BY id DESC"))[:3]
+    response = await suiteql(client, "SELECT TOP 5 id FROM item ORDER BY id", limit=2, offset=2)
+    assert response.json()["totalResults"] == 5 and len(response.json()["items"]) == 2
