@@ -34,6 +34,14 @@ class Page:
     offset: int
 
 
+def folded_keys(row: Row) -> Row:
+    """A SuiteQL row keyed in lower case: Oracle says column casing "may not always be consistent and can
+    change" (ref §9), so every reader looks columns up by their lower-case name."""
+    if all(key.islower() for key in row):
+        return row  # the usual answer: nothing to copy
+    return {key.lower(): value for key, value in row.items()}
+
+
 def record_url(record_type: str, record_id: str | None = None) -> str:
     if record_id is None:
         return f"{RECORD_PATH}/{record_type}"
@@ -155,7 +163,7 @@ class NetSuiteClient:
             )
         total = payload.get("totalResults")
         return Page(
-            items=[row for row in items if isinstance(row, dict)],
+            items=[folded_keys(row) for row in items if isinstance(row, dict)],
             has_more=bool(payload.get("hasMore")),
             total=int(total) if isinstance(total, int | str) and str(total).isdecimal() else None,
             offset=offset,

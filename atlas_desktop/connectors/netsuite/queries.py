@@ -14,6 +14,7 @@ DATETIME_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 _PY_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _ID = re.compile(r"^\d{1,20}$")
+MAX_IN_LIST = 1000  # values Oracle allows in one IN (...) list (ref §9); more fail with ORA-01795
 # Transactions that move stock: adjustment, receipt, fulfilment, transfer, worksheet, count.
 STOCK_TRANSACTION_TYPES = ("InvAdjst", "ItemRcpt", "ItemShip", "InvTrnfr", "InvWksht", "InvCount")
 
@@ -41,8 +42,21 @@ def internal_id(value: str) -> str:
     return value
 
 
-def id_list(values: Iterable[str]) -> str:
-    return ", ".join(internal_id(v) for v in values)
+def in_list(column: str, values: Iterable[str]) -> str:
+    """`column IN (...)` over already-rendered SQL values, split into OR-ed lists of at most MAX_IN_LIST
+    (Oracle's own advice for longer lists)."""
+    rendered = list(values)
+    if not rendered:
+        return "1 = 0"  # Oracle has no empty IN list; nothing matches
+    lists = [
+        f"{column} IN ({', '.join(rendered[i : i + MAX_IN_LIST])})"
+        for i in range(0, len(rendered), MAX_IN_LIST)
+    ]
+    return lists[0] if len(lists) == 1 else f"({' OR '.join(lists)})"
+
+
+def id_list(column: str, values: Iterable[str]) -> str:
+    return in_list(column, (internal_id(v) for v in values))
 
 
 def to_date(moment: datetime, timezone: str = "UTC") -> str:
@@ -105,7 +119,7 @@ def lot_stock(after: str | None, items: Iterable[str] | None = None) -> str:
     if after is not None:
         where.append(f"inventorynumber.item >= {internal_id(after)}")
     if items is not None:
-        where.append(f"inventorynumber.item IN ({id_list(items)})")
+        where.append(id_list("inventorynumber.item", items))
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     return (
         "SELECT inventorynumber.item AS item, inventorynumberlocation.inventorynumber AS numid, "
@@ -127,7 +141,7 @@ def plain_stock(after: str | None, items: Iterable[str] | None = None) -> str:
     if after is not None:
         where.append(f"aggregateitemlocation.item >= {internal_id(after)}")
     if items is not None:
-        where.append(f"aggregateitemlocation.item IN ({id_list(items)})")
+        where.append(id_list("aggregateitemlocation.item", items))
     return (
         "SELECT aggregateitemlocation.item AS item, aggregateitemlocation.location AS location, "
         "aggregateitemlocation.quantityonhand AS qty, item.stockunit AS stockunit "
@@ -178,10 +192,8 @@ def write_by_external_id(external_id: str) -> str:
 
 
 def items_by_ndc(ndc_column: str, texts: Iterable[str]) -> str:
-    values = ", ".join(literal(t) for t in texts)
-    return (
-        f"SELECT id, {ndc_column} AS ndc, isinactive FROM item WHERE {ndc_column} IN ({values}) ORDER BY id"
-    )
+    matches = in_list(ndc_column, (literal(t) for t in texts))
+    return f"SELECT id, {ndc_column} AS ndc, isinactive FROM item WHERE {matches} ORDER BY id"
 
 
 def vendor_by_name(name: str) -> str:

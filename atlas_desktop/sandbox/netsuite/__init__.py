@@ -31,6 +31,10 @@ NOTES = """
 - Negative stock: 400 USER_ERROR with o:errorPath to the line / inventory assignment; nothing is posted.
 - SuiteQL: NULL columns are omitted from a row; dates/datetimes come back as M/D/YYYY (TO_CHAR for
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.
+- SuiteQL's Oracle dialect (ref §9): comma joins with `(+)` outer joins, `ROWNUM` limits in WHERE, CASE,
+  NVL; more than 1,000 values in one IN list -> 400 INVALID_PARAMETER "Invalid search query ... ORA-01795"
+  (Oracle's message; NetSuite's wording around it unverified). Row keys are lower case; `QueryLimits.
+  column_case` answers UPPER, as written, or mixed instead (ref §9: the casing may change).
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
 - `Prefer: respond-async` -> 400 INVALID_HEADER (not emulated).
 - Times are UTC (the account time zone is not emulated).

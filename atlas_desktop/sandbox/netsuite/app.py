@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from atlas_desktop.sandbox.netsuite.columns import ColumnCase, column_key
 from atlas_desktop.sandbox.netsuite.errors import (
     ERROR_CONTENT_TYPE,
     NsError,
@@ -39,9 +40,12 @@ COLLECTION = "application/vnd.oracle.resource+json; type=collection"
 
 @dataclass
 class QueryLimits:
+    """Limits and answer shape of SuiteQL (reference §4, §9)."""
+
     max_page: int = 1000
     max_rows: int = 100_000  # per query without SuiteAnalytics Connect (reference §4)
     offset_multiple_of_limit: bool = True
+    column_case: ColumnCase = ColumnCase.LOWER  # casing of row keys (reference §9: it may change)
 
 
 def _json(payload: Any, status: int = 200, media_type: str = SINGULAR) -> Response:
@@ -222,12 +226,16 @@ def create_app(
         except sqlite3.Error as exc:
             raise invalid_search(f"Invalid or unsupported search ({exc}).") from None
         items = []
+        keys = [
+            column_key(limits.column_case, key, written)
+            for (key, _), written in zip(compiled.columns, compiled.written, strict=True)
+        ]
         for row in rows:
             item: dict[str, Any] = {"links": []}
-            for index, (key, kind) in enumerate(compiled.columns):
+            for index, (_, kind) in enumerate(compiled.columns):
                 value = format_value(row[index], kind)
                 if value is not None:  # SuiteQL leaves NULL columns out of the row
-                    item[key] = value
+                    item[keys[index]] = value
             items.append(item)
         reachable = min(total, limits.max_rows)
         has_more = offset + len(items) < reachable

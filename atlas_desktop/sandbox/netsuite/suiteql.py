@@ -1,5 +1,7 @@
 """A strict SuiteQL subset translated to SQLite over the emulator's NetSuite-named tables.
 
+Follows reference §4 (SuiteQL over REST) and §9 (Oracle syntax: comma joins and `(+)`, lowered in
+suiteql_oracle.py; ROWNUM, TOP n, CASE, NVL, TO_CHAR, TO_DATE, BUILTIN.DF; at most 1,000 values per IN).
 Anything outside the subset (DDL, `;`, subqueries, unknown tables or columns, RIGHT JOIN ...) is refused with
 NetSuite's 400 INVALID_PARAMETER "Invalid search query" instead of being guessed at.
 """
@@ -15,6 +17,7 @@ from typing import Any
 
 from atlas_desktop.sandbox.netsuite.errors import NsError, invalid_search
 from atlas_desktop.sandbox.netsuite.state import DISPLAY_COLUMN, ENUM_DISPLAY, REFERENCES, SCHEMA
+from atlas_desktop.sandbox.netsuite.suiteql_oracle import conjuncts, plan_joins, rownum_limit
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -41,7 +44,6 @@ _FORBIDDEN = {
     "TRUNCATE",
     "GRANT",
     "WITH",
-    "CASE",
     "FETCH",
     "LIMIT",
     "RIGHT",
@@ -83,6 +85,12 @@ _RESERVED = {
     "LAST",
     "DISTINCT",
     "ESCAPE",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "ROWNUM",
 } | _FORBIDDEN
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG"}
 _SCALARS = {
@@ -94,6 +102,7 @@ _SCALARS = {
     "ROUND": "ROUND",
     "LENGTH": "LENGTH",
 }
+MAX_IN_LIST = 1000  # Oracle's limit on one IN (...) list (reference §9)
 _ORACLE_FORMAT = [("HH24", "%H"), ("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("MI", "%M"), ("SS", "%S")]
 
 
@@ -171,10 +180,17 @@ class Parser:
             if tok.kind == "ident" and tok.upper in _FORBIDDEN:
                 raise invalid_search(f"Invalid or unsupported search: {tok.upper} is not supported.")
         self.expect("SELECT")
-        query: dict[str, Any] = {"distinct": self.take("DISTINCT"), "joins": []}
+        query: dict[str, Any] = {"distinct": self.take("DISTINCT"), "joins": [], "top": None}
+        after = self.peek(1)
+        if self.at("TOP") and after is not None and after.kind == "num" and after.text.isdigit():
+            query["top"] = int(after.text)  # SuiteQL's TOP n: the first n rows after sorting
+            self.pos += 2
         query["select"] = self.select_list()
         self.expect("FROM")
-        query["from"] = self.table_ref()
+        # Oracle's comma joins (reference §9): the join conditions, (+) included, sit in WHERE
+        query["from"] = [self.table_ref()]
+        while self.take(","):
+            query["from"].append(self.table_ref())
         while self.at("JOIN", "LEFT", "INNER"):
             kind = "LEFT" if self.take("LEFT") else "INNER"
             self.take("OUTER")
@@ -197,11 +213,12 @@ class Parser:
             raise invalid_search(f"Invalid or unsupported search: unexpected {self.peek().text!r}.")  # type: ignore[union-attr]
         return query
 
-    def select_list(self) -> list[tuple[Node, str | None]]:
-        items: list[tuple[Node, str | None]] = []
+    def select_list(self) -> list[tuple[Node, str | None, str | None]]:
+        """(expression, alias, the output name as the query writes it) per item."""
+        items: list[tuple[Node, str | None, str | None]] = []
         while True:
             if self.take("*"):
-                items.append((("star", None), None))
+                items.append((("star", None), None, None))
             elif (
                 self.peek(1) is not None
                 and self.peek(1).text == "."
@@ -210,19 +227,22 @@ class Parser:
             ):
                 qualifier = self.ident()
                 self.pos += 2
-                items.append((("star", qualifier), None))
+                items.append((("star", qualifier), None, None))
             else:
                 node = self.expr()
+                written = self.tokens[self.pos - 1].text if node[0] == "col" else None
                 alias = None
                 if self.take("AS"):
                     alias = self.ident()
+                    written = self.tokens[self.pos - 1].text
                 elif (
                     self.peek() is not None
                     and self.peek().kind == "ident"
                     and self.peek().upper not in _RESERVED
                 ):  # type: ignore[union-attr]
                     alias = self.ident()
-                items.append((node, alias))
+                    written = self.tokens[self.pos - 1].text
+                items.append((node, alias, written))
             if not self.take(","):
                 return items
 
@@ -296,6 +316,8 @@ class Parser:
                 raise invalid_search("Invalid or unsupported search: subqueries are not supported.")
             values = self.expr_list()
             self.expect(")")
+            if len(values) > MAX_IN_LIST:
+                raise invalid_search(f"ORA-01795: maximum number of expressions in a list is {MAX_IN_LIST}")
             return ("in", left, values, negated)
         if self.take("LIKE"):
             pattern = self.additive()
@@ -353,15 +375,48 @@ class Parser:
         if tok.kind == "ident" and tok.upper in ("SYSDATE", "CURRENT_DATE", "CURRENT_TIMESTAMP"):
             self.pos += 1
             return ("now",)
+        if tok.kind == "ident" and tok.upper == "ROWNUM":
+            self.pos += 1
+            return ("rownum",)
+        if tok.kind == "ident" and tok.upper == "CASE":
+            self.pos += 1
+            return self.case()
         name = self.ident()
         if self.take("."):
             second = self.ident()
             if name == "builtin":
                 return self.call(f"BUILTIN.{second.upper()}")
-            return ("col", name, second)
+            return self.outer_marker(("col", name, second))
+        if self.outer_marked():
+            return self.outer_marker(("col", None, name))
         if self.at("("):
             return self.call(name.upper())
         return ("col", None, name)
+
+    def outer_marked(self) -> bool:
+        after = [self.peek(i) for i in range(3)]
+        return all(t is not None for t in after) and [t.text for t in after] == ["(", "+", ")"]  # type: ignore[union-attr]
+
+    def outer_marker(self, column: Node) -> Node:
+        """`column(+)`: Oracle's outer-join marker; the compiler decides where it may stand."""
+        if not self.outer_marked():
+            return column
+        self.pos += 3
+        return ("outer", column)
+
+    def case(self) -> Node:
+        """CASE [operand] WHEN ... THEN ... [ELSE ...] END (the CASE keyword already taken)."""
+        operand = None if self.at("WHEN") else self.expr()
+        branches: list[tuple[Node, Node]] = []
+        while self.take("WHEN"):
+            condition = self.expr()
+            self.expect("THEN")
+            branches.append((condition, self.expr()))
+        if not branches:
+            raise invalid_search("ORA-00905: missing keyword (CASE needs at least one WHEN ... THEN).")
+        otherwise = self.expr() if self.take("ELSE") else None
+        self.expect("END")
+        return ("case", operand, branches, otherwise)
 
     def call(self, name: str) -> Node:
         self.expect("(")
@@ -405,6 +460,7 @@ class Compiled:
     sql: str
     params: list[Any]
     columns: list[tuple[str, str]]  # (output key, kind) in select order
+    written: list[str] = field(default_factory=list)  # each output name as the query spells it
 
 
 @dataclass
@@ -425,24 +481,30 @@ class Compiler:
         self.params: list[Any] = []
         self.scope = _Scope()
         self.select_aliases: dict[str, str] = {}
+        self.rownum_rows = False  # columns are read from the ROWNUM subquery
+        self.outer_allowed = False  # (+) may stand only in the join conditions of WHERE
 
     def compile(self, query: dict[str, Any]) -> Compiled:
-        base = query["from"]
-        self._add_table(*base)
-        for _, table, _ in query["joins"]:
+        for table in [*query["from"], *(table for _, table, _ in query["joins"])]:
             self._add_table(*table)
+        limit, parts = rownum_limit(conjuncts(query["where"]))
+        plan = plan_joins(query["from"], bool(query["joins"]), parts, lambda col: self._column(*col[1:])[0])
+        # ROWNUM picks rows before grouping and sorting: the filtered rows are limited in a subquery
+        self.rownum_rows = limit is not None
         select_parts: list[str] = []
         columns: list[tuple[str, str]] = []
+        written: list[str] = []
         unnamed = 0
         select_params: list[Any] = []
-        for node, alias in query["select"]:
+        for node, alias, as_written in query["select"]:
             if node[0] == "star":
                 for table_alias, table in self.scope.tables:
                     if node[1] is not None and node[1] != table_alias:
                         continue
                     for column, kind in SCHEMA[table].items():
-                        select_parts.append(f'"{table_alias}"."{column}" AS "c{len(columns)}"')
+                        select_parts.append(f'{self._ref(table_alias, column)} AS "c{len(columns)}"')
                         columns.append((column, kind))
+                        written.append(column)
                 if node[1] is not None and self.scope.table_of(node[1]) is None:
                     raise invalid_search(f"Invalid or unsupported search: unknown table alias {node[1]}.")
                 continue
@@ -456,15 +518,27 @@ class Compiler:
             self.select_aliases.setdefault(alias, f"c{len(columns)}")
             select_parts.append(f'{sql} AS "c{len(columns)}"')
             columns.append((alias, kind))
+            written.append(as_written or alias)
         # parameters must follow the SQL text order: select list first, then FROM/JOIN, WHERE, ...
         select_params, self.params = self.params, []
-        from_sql = self._table_sql(*base)
+        self.rownum_rows = False
+        from_sql = ", ".join(self._table_sql(*table) for table in plan.inner)
         for kind, table, condition in query["joins"]:
             on_sql, _ = self.expr(condition)
             from_sql += f" {'LEFT JOIN' if kind == 'LEFT' else 'JOIN'} {self._table_sql(*table)} ON {on_sql}"
+        self.outer_allowed = True
+        for table, conditions in plan.outer:
+            on_sql = " AND ".join(self.expr(c)[0] for c in conditions)
+            from_sql += f" LEFT JOIN {self._table_sql(*table)} ON {on_sql}"
         where_sql = ""
-        if query["where"] is not None:
-            where_sql = " WHERE " + self.expr(query["where"])[0]
+        if plan.where:
+            where_sql = " WHERE " + " AND ".join(self.expr(c)[0] for c in plan.where)
+        self.outer_allowed = False
+        if limit is not None:
+            every = ", ".join(f'"{a}"."{c}" AS "{a}.{c}"' for a, t in self.scope.tables for c in SCHEMA[t])
+            from_sql = f'(SELECT {every} FROM {from_sql}{where_sql} LIMIT {limit}) AS "_rownum"'
+            where_sql = ""
+            self.rownum_rows = True
         group_sql = ""
         if query["group"]:
             group_sql = " GROUP BY " + ", ".join(self.expr(n)[0] for n in query["group"])
@@ -489,7 +563,9 @@ class Compiler:
             order_sql = " ORDER BY " + ", ".join(parts)
         distinct = "DISTINCT " if query["distinct"] else ""
         sql = f"SELECT {distinct}{', '.join(select_parts)} FROM {from_sql}{where_sql}{group_sql}{order_sql}"
-        return Compiled(sql, [*select_params, *self.params], columns)
+        if query["top"] is not None:  # wrapped: the route pages with its own LIMIT
+            sql = f"SELECT * FROM ({sql} LIMIT {query['top']})"
+        return Compiled(sql, [*select_params, *self.params], columns, written)
 
     def _add_table(self, table: str, alias: str) -> None:
         if table not in SCHEMA:
@@ -501,6 +577,11 @@ class Compiler:
     @staticmethod
     def _table_sql(table: str, alias: str) -> str:
         return f'"{table}" AS "{alias}"'
+
+    def _ref(self, alias: str, column: str) -> str:
+        if self.rownum_rows:
+            return f'"_rownum"."{alias}.{column}"'
+        return f'"{alias}"."{column}"'
 
     def _column(self, qualifier: str | None, name: str) -> tuple[str, str, str]:
         """-> (alias, table, kind)."""
@@ -528,7 +609,18 @@ class Compiler:
         tag = node[0]
         if tag == "col":
             alias, _, kind = self._column(node[1], node[2])
-            return f'"{alias}"."{node[2]}"', kind
+            return self._ref(alias, node[2]), kind
+        if tag == "outer":
+            if not self.outer_allowed:
+                raise invalid_search("ORA-30563: outer join operator (+) is not allowed here")
+            return self.expr(node[1])
+        if tag == "rownum":
+            raise invalid_search(
+                "Invalid or unsupported search: ROWNUM is supported in WHERE only as ROWNUM <= n, < n or = n "
+                "combined with AND."
+            )
+        if tag == "case":
+            return self._case(node[1], node[2], node[3])
         if tag == "lit":
             value = node[1]
             if isinstance(value, Decimal):
@@ -572,6 +664,27 @@ class Compiler:
         if tag == "func":
             return self.function(node[1], node[2], node[3])
         raise invalid_search("Invalid or unsupported search.")
+
+    def _case(
+        self, operand: Node | None, branches: list[tuple[Node, Node]], otherwise: Node | None
+    ) -> tuple[str, str]:
+        parts = ["CASE"]
+        operand_kind = ""
+        if operand is not None:
+            operand_sql, operand_kind = self.expr(operand)
+            parts.append(operand_sql)
+        kind = ""
+        for condition, result in branches:
+            when = self._against(operand_kind, condition) if operand is not None else self.expr(condition)[0]
+            then_sql, then_kind = self.expr(result)
+            kind = kind or (then_kind if result[0] != "null" else "")
+            parts += ["WHEN", when, "THEN", then_sql]
+        if otherwise is not None:
+            else_sql, else_kind = self.expr(otherwise)
+            kind = kind or (else_kind if otherwise[0] != "null" else "")
+            parts += ["ELSE", else_sql]
+        parts.append("END")
+        return f"({' '.join(parts)})", kind or "text"
 
     def _comparable(self, left: Node, right: Node) -> tuple[str, str]:
         left_sql, left_kind = self.expr(left)
@@ -640,15 +753,16 @@ class Compiler:
             target = REFERENCES.get((table, column))
             if target is not None:
                 display = DISPLAY_COLUMN[target]
-                return f'(SELECT "{display}" FROM "{target}" WHERE id = "{alias}"."{column}")', "text"
+                return f'(SELECT "{display}" FROM "{target}" WHERE id = {self._ref(alias, column)})', "text"
             enum = ENUM_DISPLAY.get((table, column))
             if enum:
                 cases = " ".join(f"WHEN {self.param(k)} THEN {self.param(v)}" for k, v in enum.items())
-                return f'(CASE "{alias}"."{column}" {cases} ELSE "{alias}"."{column}" END)', "text"
-            return f'"{alias}"."{column}"', kind
+                ref = self._ref(alias, column)
+                return f"(CASE {ref} {cases} ELSE {ref} END)", "text"
+            return self._ref(alias, column), kind
         if name in _SCALARS:
-            if not args:
-                raise invalid_search(f"Invalid or unsupported search: {name} needs arguments.")
+            if not args or (name == "NVL" and len(args) != 2):
+                raise invalid_search(f"ORA-00909: invalid number of arguments ({name}).")
             compiled = [self.expr(a) for a in args]
             kind = (
                 compiled[0][1]
