@@ -250,6 +250,15 @@ def parse_ndc(text: str) -> Ndc:
     raise AmbiguousNdc(text, found, why)
 
 
+def display_ndc(key: str) -> str:
+    """A matching key as people read it: hyphenated 5-4-2 (6-4-2 for 12 digits); other text as is."""
+    if len(key) == 11 and _is_digits(key):
+        return f"{key[:5]}-{key[5:9]}-{key[9:]}"
+    if len(key) == 12 and _is_digits(key):
+        return f"{key[:6]}-{key[6:10]}-{key[10:]}"
+    return key
+
+
 def canonical_key(text: str) -> str:
     """The matching key of the one NDC the text denotes (raises AmbiguousNdc / NdcError)."""
     return parse_ndc(text).key

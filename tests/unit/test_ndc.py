@@ -15,6 +15,7 @@ from atlas_desktop.domain.ndc import (
     NdcLayout,
     candidate_keys,
     canonical_key,
+    display_ndc,
     ndc_candidates,
     parse_ndc,
 )
@@ -293,3 +294,15 @@ def test_any_bare_ten_digits_give_three_candidates_one_per_layout(digits: str) -
     found = ndc_candidates(digits)
     assert [c.layout for c in found] == list(TEN_DIGIT_LAYOUTS)
     assert all(c.digits == digits for c in found)
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("73994023282", "73994-0232-82"), ("123456789012", "123456-7890-12"), ("", ""), ("A-1", "A-1")],
+)
+def test_keys_are_shown_in_the_hyphenated_form_people_read(key: str, shown: str) -> None:
+    assert display_ndc(key) == shown
+
+
+def test_the_shown_form_parses_back_to_the_same_key() -> None:
+    assert canonical_key(display_ndc("00002143380")) == "00002143380"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import (
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.ndc import display_ndc
 from atlas_desktop.store.enums import ConflictStatus, Resolution
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
@@ -40,7 +43,7 @@ def _when(moment: Any) -> str:
 
 OPEN_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("Item", lambda c: c.item_name or c.atlas_inventory_id or ""),
-    ("NDC", lambda c: c.ndc_key or ""),
+    ("NDC", lambda c: display_ndc(c.ndc_key or "")),
     ("Lot", lambda c: c.lot or ""),
     ("Field", lambda c: c.field),
     ("Base", lambda c: c.base_value or ""),
@@ -77,10 +80,18 @@ def _table(model: QAbstractTableModel, name: str) -> tuple[QTableView, QSortFilt
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
-    # Names need the room; quantities and codes are short (the history table shares the first 7 columns).
+    # Names need the room; the values are fitted to their contents after each load (VALUE_COLUMNS).
     for column, width in enumerate((210, 100, 70, 65, 60, 60, 60, 120, 120, 120)):
         table.setColumnWidth(column, width)
     return table, proxy
+
+
+VALUE_COLUMNS = (1, 2, 3, 4, 5, 6)  # NDC .. ERP: shown whole ("2027-03-31", not "2027-…")
+OVERWRITES = {Resolution.TAKE_ATLAS: ("Atlas", "ERP"), Resolution.TAKE_ERP: ("ERP", "Atlas")}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class ConflictsView(QWidget):
@@ -99,6 +110,17 @@ class ConflictsView(QWidget):
         self.enter_value = QPushButton("Enter a value…")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # The selected conflict's values and why it opened, whole and always in view (the table cuts them).
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setAccessibleName("Selected conflict")
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty = QLabel(
+            "No conflicts. A conflict opens when the ERP and Atlas change the same value in ways that cannot "
+            "both be kept (for example both sold the last units); it waits here for your choice."
+        )
+        self.empty.setWordWrap(True)
+        self.confirm_box: QMessageBox | None = None
         self.tasks = TaskGroup(self.message.setText)
         self.value_dialog: QInputDialog | None = None
         buttons = QHBoxLayout()
@@ -108,7 +130,9 @@ class ConflictsView(QWidget):
         buttons.addStretch(1)
         open_tab = QWidget()
         open_layout = QVBoxLayout(open_tab)
+        open_layout.addWidget(self.empty)
         open_layout.addWidget(self.table, 1)
+        open_layout.addWidget(self.details)
         open_layout.addLayout(buttons)
         open_layout.addWidget(self.message)
         self.tabs = QTabWidget()
@@ -117,10 +141,11 @@ class ConflictsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
-        self.take_atlas.clicked.connect(lambda: self.resolve_selected(Resolution.TAKE_ATLAS))
-        self.take_erp.clicked.connect(lambda: self.resolve_selected(Resolution.TAKE_ERP))
+        self.take_atlas.clicked.connect(lambda: self.confirm_overwrite(Resolution.TAKE_ATLAS))
+        self.take_erp.clicked.connect(lambda: self.confirm_overwrite(Resolution.TAKE_ERP))
         self.enter_value.clicked.connect(self.on_enter_value_clicked)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_details())
         self.open_model.modelReset.connect(self._update_buttons)
         self._update_buttons()
 
@@ -143,7 +168,27 @@ class ConflictsView(QWidget):
         self.history_model.set_rows([c for c in history if c.status is ConflictStatus.RESOLVED])
         for table in (self.table, self.history_table):
             table.resizeRowsToContents()  # long names and the "why" wrap instead of being cut (<= 1,500 rows)
+            for column in VALUE_COLUMNS:
+                table.resizeColumnToContents(column)
         self.tabs.setTabText(0, f"Open ({len(opened)})")
+        self.empty.setVisible(not opened)
+        self.table.setVisible(bool(opened))
+        self._show_details()
+
+    def _show_details(self) -> None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid():
+            index = self.proxy.index(0, 0)  # nothing chosen yet: the first conflict's "why" is in view
+        if not index.isValid():
+            self.details.clear()
+            return
+        conflict = self.open_model.rows[self.proxy.mapToSource(index).row()]
+        item = conflict.item_name or conflict.atlas_inventory_id or ""
+        self.details.setText(
+            f"<b>{escape(item)}</b> — {escape(conflict.field)}: "
+            f"base {escape(conflict.base_value or '—')}, Atlas {escape(conflict.atlas_value or '—')}, "
+            f"ERP {escape(conflict.erp_value or '—')}<br><b>Why:</b> {escape(conflict.note or '—')}"
+        )
 
     def selected_ids(self) -> list[int]:
         rows = self.table.selectionModel().selectedRows()
@@ -154,10 +199,33 @@ class ConflictsView(QWidget):
         for button in (self.take_atlas, self.take_erp, self.enter_value):
             button.setEnabled(any_selected and not self.tasks.busy)
 
+    def confirm_overwrite(self, resolution: Resolution) -> QMessageBox | None:
+        """Taking one side overwrites the other: say which, and how many, before doing it."""
+        ids = self.selected_ids()
+        if not ids:
+            return None
+        kept, lost = OVERWRITES[resolution]
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Overwrite?",
+            f"Keep the {kept} value for {_plural(len(ids), 'conflict')} and overwrite the {lost} value? "
+            f"The change is sent to {lost} at the next sync.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText(f"Overwrite {lost}")
+        box.accepted.connect(lambda: self.resolve_selected(resolution))
+        self.confirm_box = box
+        box.open()  # no nested event loop
+        return box
+
     def on_enter_value_clicked(self) -> None:
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Enter the value to keep")
-        dialog.setLabelText("The value both sides should hold (e.g. a quantity counted on the shelf):")
+        dialog.setLabelText(
+            "The value both sides should hold (e.g. a quantity counted on the shelf). It overwrites the "
+            "Atlas and the ERP value at the next sync:"
+        )
         dialog.textValueSelected.connect(lambda text: self.resolve_selected(Resolution.VALUE, text))
         self.value_dialog = dialog
         dialog.open()  # no nested event loop
@@ -171,14 +239,14 @@ class ConflictsView(QWidget):
     async def resolve(self, ids: list[int], resolution: Resolution, value: str | None = None) -> int:
         """Each choice goes through the engine (outbox, then a sync); one refusal does not stop the rest."""
         done, refused = 0, []
-        self.message.setText(f"Resolving {len(ids)} conflict(s)…")
+        self.message.setText(f"Resolving {_plural(len(ids), 'conflict')}…")
         for conflict_id in ids:
             try:
                 await self.ctx.engine.resolve_conflict(conflict_id, resolution, value)
                 done += 1
             except Exception as error:  # noqa: BLE001 - shown below, the others go on
                 refused.append(str(error))
-        text = f"{done} conflict(s) resolved."
+        text = f"{_plural(done, 'conflict')} resolved."
         if refused:
             text += " Not resolved: " + "; ".join(refused[:3])
         self.message.setText(text)

@@ -239,3 +239,33 @@ def test_mapping_model_filters_searches_and_sorts_in_sql(world: Any, qtbot: Any,
     names = [model.row_at(r).item_name or "" for r in range(model.rowCount())]
     assert names == sorted(names, reverse=True)
     qtmodeltester.check(model, force_py=True)
+
+
+def test_a_conflict_shows_whole_values_and_why_and_asks_before_overwriting(world: Any, qtbot: Any) -> None:
+    mapping = make_clash(world)
+    view = ConflictsView(world.ctx)
+    qtbot.addWidget(view)
+    view.resize(1024, 600)
+    view.show()
+    view.set_connection(world.connection_id)
+    qtbot.waitUntil(lambda: view.open_model.rowCount() == 1, timeout=5000)
+    conflict = view.open_model.rows[0]
+    # Values are whole in the table, and the first conflict's "why" is in view without a click.
+    for column in (4, 5, 6):
+        text = view.proxy.index(0, column).data()
+        needed = view.table.fontMetrics().horizontalAdvance(text)
+        assert view.table.columnWidth(column) >= needed, (column, text)
+    assert "Why:" in view.details.text() and (conflict.note or "—") in view.details.text()
+    assert not view.empty.isVisible()
+    # Take ERP asks first; Cancel changes nothing.
+    view.table.selectRow(0)
+    box = view.confirm_overwrite(Resolution.TAKE_ERP)
+    assert box is not None and "overwrite the Atlas value" in box.text() and "1 conflict " in box.text()
+    box.reject()
+    assert view.open_model.rowCount() == 1 and world.sides(mapping) == (Decimal(0), Decimal(0))
+    box = view.confirm_overwrite(Resolution.TAKE_ERP)
+    with qtbot.waitSignal(view.resolved, timeout=20_000):
+        box.accept()
+    qtbot.waitUntil(lambda: view.open_model.rowCount() == 0, timeout=5000)
+    assert view.empty.isVisible() and "No conflicts" in view.empty.text()
+    assert view.message.text().startswith("1 conflict resolved")
