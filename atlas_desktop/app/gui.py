@@ -38,7 +38,7 @@ from atlas_desktop.ui.main_window import DiagnosticsActions, MainWindow
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
 from atlas_desktop.ui.passphrase_dialog import ChoosePassphraseDialog, UnlockPassphraseDialog
-from atlas_desktop.ui.theme import app_icon, apply_theme
+from atlas_desktop.ui.theme import ThemeMode, app_icon, apply_theme
 from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
 from atlas_desktop.ui.wizard.context import SandboxInfo, WizardContext
 from atlas_desktop.ui.wizard.state import WizardDraft
@@ -289,6 +289,7 @@ def run_gui(
                     paths, interactive=True, key_source=key_source, prompt=QtPassphrasePrompt(), env=env
                 )
             )
+            apply_theme(app, ThemeMode(services.settings.get("theme")))  # the user's choice, once known
         except PassphraseCancelled:
             log.info("the passphrase prompt was cancelled; not starting")
             return EXIT_FAILED

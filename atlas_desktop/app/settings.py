@@ -39,6 +39,7 @@ SETTINGS: tuple[SettingDef, ...] = (
     SettingDef("ca_bundle", "", str, "Corporate CA bundle", "PEM file added to the trusted certificates"),
     SettingDef("log_level", "INFO", str, "Log level", "DEBUG, INFO, WARNING or ERROR"),
     SettingDef("start_at_login", False, bool, "Start at login"),
+    SettingDef("theme", "system", str, "Appearance", "system, light or dark"),
     SettingDef("max_change_share", 0.5, float, "Preview above this share of changed items"),
     SettingDef("management_api_enabled", False, bool, "Local management API"),
     SettingDef(
@@ -52,6 +53,7 @@ SETTINGS: tuple[SettingDef, ...] = (
 )
 _BY_KEY = {definition.key: definition for definition in SETTINGS}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_THEMES = ("system", "light", "dark")  # ui.theme.ThemeMode's values (app/ must not need Qt to check them)
 
 
 def validate_setting(key: str, value: Any) -> Any:
@@ -66,6 +68,8 @@ def validate_setting(key: str, value: Any) -> Any:
         check_proxy("settings.proxy", value)
     if key == "log_level" and value not in _LOG_LEVELS:
         raise ConfigError("settings.log_level", f"must be one of {', '.join(_LOG_LEVELS)}")
+    if key == "theme" and value not in _THEMES:
+        raise ConfigError("settings.theme", f"must be one of {', '.join(_THEMES)}")
     return value
 
 

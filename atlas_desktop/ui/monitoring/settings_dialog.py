@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.ui.monitoring.cert_check import CertInfo, fetch_chain, parse_host
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.theme import ThemeMode, apply_theme
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -88,6 +90,12 @@ class SettingsDialog(QDialog):
         self.log_level = QComboBox()
         self.log_level.addItems(LOG_LEVELS)
         self.log_level.setCurrentText(settings.get("log_level"))
+        self.theme = QComboBox()
+        self.theme.setAccessibleName("Appearance")
+        for mode, label in ((ThemeMode.SYSTEM, "Like the system"), (ThemeMode.LIGHT, "Light"),
+                            (ThemeMode.DARK, "Dark")):  # fmt: skip
+            self.theme.addItem(label, mode.value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get("theme"))))
         self.autostart = autostart_module()
         self.start_at_login = QCheckBox("Start Atlas Desktop when I log in")
         enabled = bool(settings.get("start_at_login"))
@@ -110,6 +118,7 @@ class SettingsDialog(QDialog):
         form.addRow("CA bundle:", ca_row)
         form.addRow("Check a host:", check_row)
         form.addRow("", self.chain)
+        form.addRow("Appearance:", self.theme)
         form.addRow("Log level:", self.log_level)
         form.addRow("", self.start_at_login)
         form.addRow("Data folder:", folder)
@@ -163,6 +172,7 @@ class SettingsDialog(QDialog):
             "ca_bundle": self.ca_bundle.text().strip(),
             "log_level": self.log_level.currentText(),
             "start_at_login": self.start_at_login.isChecked(),
+            "theme": self.theme.currentData(),
         }
         bundle = values["ca_bundle"]
         if bundle and not Path(bundle).expanduser().is_file():
@@ -174,6 +184,9 @@ class SettingsDialog(QDialog):
         for key, value in values.items():
             self.settings.set(key, value)
         logging.getLogger().setLevel(values["log_level"])
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, ThemeMode(values["theme"]))  # at once, like the log level
         if self.autostart is not None:
             try:
                 if values["start_at_login"]:
