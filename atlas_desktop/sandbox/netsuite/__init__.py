@@ -27,7 +27,8 @@ from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, 
 NOTES = """
 - PATCH/POST/PUT of item quantity fields (quantityOnHand, quantityAvailable, ...) is refused with 400
   INVALID_CONTENT and o:errorPath naming the field: stock moves only by inventoryAdjustment (reference §3).
-- Duplicate externalId on POST: 400 USER_ERROR, o:errorPath "externalId", detail contains "already exists".
+- Duplicate externalId (POST, PATCH): 400 USER_ERROR "Error while accessing a resource. This record already
+  exists.", no o:errorPath, the key not named (reference §9).
 - Negative stock: 400 USER_ERROR with o:errorPath to the line / inventory assignment; nothing is posted.
 - SuiteQL: NULL columns are omitted from a row; dates/datetimes come back as M/D/YYYY (TO_CHAR for
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.

@@ -15,6 +15,7 @@ from atlas_desktop.sandbox.netsuite.errors import (
     invalid_content,
     invalid_parameter,
     nonexistent_id,
+    record_exists,
     user_error,
 )
 from atlas_desktop.sandbox.netsuite.qfilter import QFilter
@@ -705,11 +706,7 @@ class Records:
             f'SELECT id FROM "{rt.table}" WHERE externalid = ? AND {rt.where}', (external_id,)
         )
         if row is not None and row["id"] != own_id:
-            raise user_error(
-                f"A record of type {rt.name} with the external ID {external_id} already exists "
-                f"(internal ID {row['id']}). The external ID must be unique.",
-                "externalId",
-            )
+            raise record_exists()
 
     def _check_item_name(self, item_name: Any, own_id: int | None) -> None:
         row = self.state.one("SELECT id FROM item WHERE itemid = ?", (item_name,))
