@@ -19,7 +19,7 @@ from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
 from atlas_desktop.sandbox.netsuite.errors import ERROR_CONTENT_TYPE, concurrency_body, error_bytes
 from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE, DEFAULT_TOKEN_LIFETIME, M2MSetup
 from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed, write_private_key
-from atlas_desktop.sandbox.netsuite.records import Paging, Records
+from atlas_desktop.sandbox.netsuite.records import Paging, Records, WriteLimits
 from atlas_desktop.sandbox.netsuite.state import NetSuiteState
 from atlas_desktop.sandbox.netsuite.tba import TbaVerifier
 from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, notify_after
@@ -30,6 +30,11 @@ NOTES = """
 - Duplicate externalId (POST, PATCH): 400 USER_ERROR "Error while accessing a resource. This record already
   exists.", no o:errorPath, the key not named (reference §9).
 - Negative stock: 400 USER_ERROR with o:errorPath to the line / inventory assignment; nothing is posted.
+  Every line-level refusal names its line (`inventory.items[n]...`, `item.items[n]...`; n is the line's
+  place in the request body, or in the stored record for lines the request did not carry).
+- Lines per transaction: more than `write_limits.max_lines` (default 1,000, reference §9) lines in one
+  transaction (a PATCH's appended lines count with those already there) -> 400 USER_ERROR naming the limit,
+  o:errorPath at the first line beyond it. Oracle documents the limit, not the error text: ours.
 - SuiteQL: NULL columns are omitted from a row; dates/datetimes come back as M/D/YYYY (TO_CHAR for
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
@@ -81,6 +86,7 @@ class NetSuiteEmulator:
         db_path: str = ":memory:",
         paging: Paging | None = None,
         limits: QueryLimits | None = None,
+        write_limits: WriteLimits | None = None,
         token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
         key_dir: Path | None = None,
     ) -> None:
@@ -113,7 +119,8 @@ class NetSuiteEmulator:
         )  # fmt: skip
         self.paging = paging or Paging()
         self.limits = limits or QueryLimits()
-        self.records = Records(self.state, self.paging)
+        self.write_limits = write_limits or WriteLimits()
+        self.records = Records(self.state, self.paging, self.write_limits)
         self.items_seeded = self.state.seed_catalog(catalog) if catalog is not None else 0
         self.inner_app = create_app(self.state, self.verifier, self.records, self.limits, self.m2m)
         self.faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed)
