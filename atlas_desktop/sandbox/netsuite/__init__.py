@@ -16,7 +16,12 @@ from typing import Any
 
 from atlas_desktop.sandbox.faults import FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
-from atlas_desktop.sandbox.netsuite.errors import ERROR_CONTENT_TYPE, concurrency_body, error_bytes
+from atlas_desktop.sandbox.netsuite.errors import (
+    ERROR_CONTENT_TYPE,
+    INVALID_LOGIN_DETAIL,
+    concurrency_body,
+    error_bytes,
+)
 from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE, DEFAULT_TOKEN_LIFETIME, M2MSetup
 from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed, write_private_key
 from atlas_desktop.sandbox.netsuite.records import Paging, Records, WriteLimits
@@ -39,6 +44,9 @@ NOTES = """
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
 - `Prefer: respond-async` -> 400 INVALID_HEADER (not emulated).
+- Over the concurrency limit: 429 CONCURRENCY_LIMIT_EXCEEDED at once (reference §5, unverified), or with
+  `faults.over_limit = "slow_refusal"` a 401 INVALID_LOGIN after `faults.over_limit_delay_s` (default 60 s),
+  the same body as a bad login, as real accounts have answered under load (reference §5, §9).
 - Times are UTC (the account time zone is not emulated).
 - OAuth 2.0 token endpoint (ref §10 is silent on its errors): RFC 6749 §5.2 bodies `{"error",
   "error_description"}`, no-store. 400 unsupported_grant_type (grant_type), invalid_request (assertion type,
@@ -125,7 +133,11 @@ class NetSuiteEmulator:
         self.inner_app = create_app(self.state, self.verifier, self.records, self.limits, self.m2m)
         self.faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed)
         self.middleware = FaultMiddleware(
-            self.inner_app, self.faults, rate_limited=self._rate_limited, server_error=self._server_error
+            self.inner_app,
+            self.faults,
+            rate_limited=self._rate_limited,
+            server_error=self._server_error,
+            refused_slowly=self._refused_login,
         )
         self.app = self.middleware
 
@@ -140,6 +152,16 @@ class NetSuiteEmulator:
 
         # reference §5: no Retry-After header
         return 429, {"content-type": ERROR_CONTENT_TYPE}, json.dumps(concurrency_body()).encode()
+
+    @staticmethod
+    def _refused_login() -> tuple[int, dict[str, str], bytes]:
+        # reference §5/§9: over the limit, real accounts have answered a slow 401 INVALID_LOGIN, the very
+        # body of a bad login (faults.over_limit = "slow_refusal"); the Login Audit Trail stays empty
+        return (
+            401,
+            {"content-type": ERROR_CONTENT_TYPE},
+            error_bytes(401, "INVALID_LOGIN", INVALID_LOGIN_DETAIL),
+        )
 
     @staticmethod
     def _server_error(status: int) -> tuple[int, dict[str, str], bytes]:
