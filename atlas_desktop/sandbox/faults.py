@@ -7,9 +7,12 @@ Each emulator wraps its own app::
 so that a concurrency rejection or an injected 5xx is answered in that system's own shape.
 
 Per request, in order: control routes (`/_sandbox/faults`, `/_sandbox/stats`, never counted or faulted) ->
-count -> concurrency slot (over the limit: the emulator's 429) -> `latency_ms` while holding the slot -> the
-first rule that matches and fires. The slot is freed as the last body chunk of the answer is sent (as a
-real server stops counting a request once it has answered), or when the request ends without one.
+count -> concurrency slot (over the limit: the emulator's 429 at once, or with `over_limit="slow_refusal"`
+its slow refusal after `over_limit_delay_s`, holding no slot meanwhile: NetSuite has answered over-limit
+requests with "Invalid login attempt" after ~60 s, reference netsuite.md §5/§9) -> `latency_ms` while
+holding the slot -> the first rule that matches and fires. The slot is freed as the last body chunk of the
+answer is sent (as a real server stops counting a request once it has answered), or when the request ends
+without one.
 Rule kinds:
 
     status       answer `status` without calling the app (429 -> rate_limited(), else server_error(status))
@@ -51,6 +54,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ErrorResponse = tuple[int, dict[str, str], bytes]
 
 FAULT_KINDS: tuple[str, ...] = ("status", "drop_before", "drop_after", "delay")
+OVER_LIMIT_MODES: tuple[str, ...] = ("reject", "slow_refusal")
 CONTROL_PREFIX = "/_sandbox/"
 _FAULTS_PATH = "/_sandbox/faults"
 _RULES_PATH = "/_sandbox/faults/rules"
@@ -140,6 +144,8 @@ class FaultConfig:
     concurrency_limit: int | None = None
     rules: list[FaultRule] = field(default_factory=list)
     seed: int = 0  # seeds the probability draws so a run repeats
+    over_limit: str = "reject"  # or "slow_refusal": see the module docstring
+    over_limit_delay_s: float = 60.0  # how long a slow refusal takes (tests set it short)
 
     def add(self, kind: str, **options: Any) -> FaultRule:
         rule = FaultRule(kind, **options)
@@ -152,13 +158,22 @@ class FaultConfig:
             "concurrency_limit": self.concurrency_limit,
             "rules": [rule.to_dict() for rule in self.rules],
             "seed": self.seed,
+            "over_limit": self.over_limit,
+            "over_limit_delay_s": self.over_limit_delay_s,
         }
 
     def update(self, data: dict[str, Any]) -> None:
         """Set the fields present in `data` (validated first, so a bad update changes nothing)."""
         if not isinstance(data, dict):
             raise FaultConfigError("body: must be a JSON object")
-        unknown = set(data) - {"latency_ms", "concurrency_limit", "rules", "seed"}
+        unknown = set(data) - {
+            "latency_ms",
+            "concurrency_limit",
+            "rules",
+            "seed",
+            "over_limit",
+            "over_limit_delay_s",
+        }
         if unknown:
             raise FaultConfigError(f"unknown field(s) {', '.join(sorted(unknown))}")
         latency = data.get("latency_ms", self.latency_ms)
@@ -170,15 +185,29 @@ class FaultConfig:
         seed = data.get("seed", self.seed)
         if not isinstance(seed, int):
             raise FaultConfigError("seed: must be an integer")
+        over_limit = data.get("over_limit", self.over_limit)
+        if over_limit not in OVER_LIMIT_MODES:
+            raise FaultConfigError(f"over_limit: {over_limit!r} is not one of {', '.join(OVER_LIMIT_MODES)}")
+        delay = data.get("over_limit_delay_s", self.over_limit_delay_s)
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+            raise FaultConfigError("over_limit_delay_s: must be a number >= 0")
         raw_rules = data.get("rules")
         if raw_rules is not None and not isinstance(raw_rules, list):
             raise FaultConfigError("rules: must be a list")
         rules = [FaultRule.from_dict(r) for r in raw_rules] if raw_rules is not None else self.rules
         self.latency_ms, self.concurrency_limit, self.seed, self.rules = float(latency), limit, seed, rules
+        self.over_limit, self.over_limit_delay_s = over_limit, float(delay)
 
     def copy(self) -> FaultConfig:
         rules = [FaultRule.from_dict(rule.to_dict()) for rule in self.rules]
-        return FaultConfig(self.latency_ms, self.concurrency_limit, rules, self.seed)
+        return FaultConfig(
+            self.latency_ms,
+            self.concurrency_limit,
+            rules,
+            self.seed,
+            self.over_limit,
+            self.over_limit_delay_s,
+        )
 
 
 @dataclass
@@ -241,11 +270,14 @@ class FaultMiddleware:
         *,
         rate_limited: Callable[[], ErrorResponse] = generic_rate_limited,
         server_error: Callable[[int], ErrorResponse] = generic_server_error,
+        refused_slowly: Callable[[], ErrorResponse] | None = None,
     ) -> None:
         self.app = app
         self.config = config if config is not None else FaultConfig()
         self.rate_limited = rate_limited
         self.server_error = server_error
+        # the answer of over_limit="slow_refusal"; an emulator without one of its own sends its 429 late
+        self.refused_slowly = refused_slowly or rate_limited
         self.stats = SandboxStats()
         self._baseline = self.config.copy()
         self._rng = random.Random(self.config.seed)
@@ -268,7 +300,11 @@ class FaultMiddleware:
         limit = config.concurrency_limit
         if limit is not None and stats.in_flight >= limit:
             stats.rejected_concurrency += 1
-            await self._respond(send, *self.rate_limited())
+            if config.over_limit == "slow_refusal":
+                await asyncio.sleep(config.over_limit_delay_s)
+                await self._respond(send, *self.refused_slowly())
+            else:
+                await self._respond(send, *self.rate_limited())
             return
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
+import random
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,10 +16,20 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from atlas_desktop.connectors.http import HttpClient
+from atlas_desktop.connectors.http import HttpClient, Sleep
+from atlas_desktop.connectors.netsuite.capacity import (
+    CAPACITY_RETRIES,
+    CAPACITY_WINDOW_S,
+    SLOW_LOGIN_S,
+    capacity_backoff,
+    capacity_refusal,
+    credentials_refused,
+)
 from atlas_desktop.connectors.netsuite.errors import map_error, unreadable_success
 from atlas_desktop.connectors.offload import OFF_LOOP_BYTES, loads_json, off_loop
-from atlas_desktop.domain.errors import InvalidResponse
+from atlas_desktop.domain.errors import AuthFailed, InvalidResponse
+
+log = logging.getLogger(__name__)
 
 RECORD_PATH = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
@@ -71,6 +84,8 @@ class NetSuiteClient:
         page_size: int = PAGE_SIZE,
         max_rows_per_query: int = MAX_ROWS_PER_QUERY,
         concurrency: int = 5,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
         self.page_size = max(1, min(page_size, PAGE_SIZE))
@@ -78,16 +93,52 @@ class NetSuiteClient:
         self.max_rows = max(self.page_size, max_rows_per_query - max_rows_per_query % self.page_size)
         self.concurrency = max(1, concurrency)
         self.last_server_time: datetime | None = None
+        # A slow 401 right after good calls is the account being busy (capacity.py): how slow, how
+        # recent the good call, how many retries before saying so.
+        self.slow_login_s = SLOW_LOGIN_S
+        self.capacity_window_s = CAPACITY_WINDOW_S
+        self.capacity_retries = CAPACITY_RETRIES
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._rng = random.Random()
+        self._last_good: float | None = None  # when a call last succeeded in this session
 
     # ---- plumbing -------------------------------------------------------------------------------
 
     async def send(self, method: str, url: str, *, action: str, **kwargs: Any) -> httpx.Response:
-        response = await self.http.request(method, url, **kwargs)
-        self._note_server_time(response)
-        if response.status_code >= 400:
+        retries = 0
+        while True:
+            started = self._monotonic()
+            response = await self.http.request(method, url, **kwargs)
+            waited = self._monotonic() - started
+            self._note_server_time(response)
+            if response.status_code < 400:
+                self._last_good = self._monotonic()
+                return response
             await response.aread()
-            raise map_error(response, action)
-        return response
+            error = map_error(response, action)
+            if not isinstance(error, AuthFailed) or response.status_code != 401:
+                raise error
+            since_good = None if self._last_good is None else started - self._last_good
+            slow = waited >= self.slow_login_s
+            if not slow or since_good is None or since_good > self.capacity_window_s:
+                raise credentials_refused(
+                    error, waited=waited, slow=slow, worked_before=since_good is not None
+                )
+            if retries >= self.capacity_retries:
+                raise capacity_refusal(error, waited=waited, attempts=retries + 1, since_good_s=since_good)
+            # NetSuite refused it at the door, so nothing was processed: even a POST may go again.
+            delay = capacity_backoff(retries, self._rng)
+            log.warning(
+                "NetSuite answered 401 after %.1fs right after good calls: the account looks busy; "
+                "trying again in %.1fs (%d of %d)",
+                waited,
+                delay,
+                retries + 1,
+                self.capacity_retries,
+            )
+            await self._sleep(delay)
+            retries += 1
 
     def _note_server_time(self, response: httpx.Response) -> None:
         value = response.headers.get("Date")

@@ -90,6 +90,7 @@ class NetSuiteConnector(UsesHttpClient):
             page_size=page_size,
             max_rows_per_query=max_rows_per_query,
             concurrency=self.settings.concurrency,
+            sleep=sleep,
         )
         self.reader = Reader(
             self.client,

@@ -38,6 +38,8 @@ AUTH_FIX = (
 _DUPLICATE_EXTERNAL_ID = re.compile(
     r"external\s*id.*(already exists|duplicate|unique|in use)|(duplicate|unique).*external\s*id", re.I | re.S
 )
+# Real REST words a duplicate externalId without naming it (ref §9); seen only on a keyed create.
+_RECORD_EXISTS = re.compile(r"\bthis record already exists\b", re.I)
 # NetSuite answers a missing transaction with 400 rather than 404 on some types (ref §2 "Error body shape").
 _WRONG_TRANSACTION_TYPE = re.compile(r"transaction type specified is incorrect", re.I)
 
@@ -80,6 +82,15 @@ def _text(value: object) -> str | None:
 def looks_not_found(error: ConnectorError) -> bool:
     return isinstance(error, NotFound) or bool(
         error.remote_message and _WRONG_TRANSACTION_TYPE.search(error.remote_message)
+    )
+
+
+def looks_duplicate(error: ConnectorError) -> bool:
+    """A refusal saying the record already exists, in the wording seen so far. Only a hint: a keyed
+    create is looked up whatever the wording; this only says what to make of not finding it."""
+    text = error.remote_message or ""
+    return isinstance(error, Conflict) or bool(
+        _DUPLICATE_EXTERNAL_ID.search(text) or _RECORD_EXISTS.search(text)
     )
 
 

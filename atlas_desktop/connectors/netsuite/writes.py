@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient
 from atlas_desktop.connectors.netsuite.client import eid as eid_path
-from atlas_desktop.connectors.netsuite.errors import SYSTEM, looks_not_found
+from atlas_desktop.connectors.netsuite.errors import SYSTEM, looks_duplicate, looks_not_found
 from atlas_desktop.connectors.netsuite.mapping import adjustment_body, purchase_order_body
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings
 from atlas_desktop.domain.errors import (
@@ -78,29 +78,41 @@ class Writer:
     ) -> WriteResult:
         """Send a keyed write so it lands once: an unknown outcome is looked up before sending again,
         and NetSuite's refusal of a duplicate externalId means an earlier attempt already landed: that
-        record is returned as this write's result, not an error."""
+        record is returned as this write's result, not an error.
+
+        Never "failed" while it may have posted: once an attempt went unanswered, any later refusal
+        (whatever its status or wording) is looked up by the key, and if the record is not there yet
+        the write stays in doubt (a NetworkError with `in_doubt`), since the unanswered attempt may
+        still be committing. A failed write's change would be carried again under a new key."""
         last_error: ConnectorError | None = None
+        unanswered = False  # an earlier attempt got no answer: it may have landed, or may still land
         for _ in range(WRITE_ATTEMPTS):
             try:
                 new_id = await send()
             except (NetworkError, ServerError) as exc:
                 if isinstance(exc, NetworkError) and not exc.in_doubt:
-                    raise
+                    raise  # never left this machine (and retryable: the outbox keeps it in doubt)
+                unanswered = True
                 last_error = exc
                 found = await self._lookup_in_doubt(external_id, key, exc)
                 if found is not None:
                     return found
                 log.info("NetSuite write %s did not land; sending it again", key)
                 continue
-            except (Conflict, ValidationFailed) as exc:
+            except ConnectorError as exc:
                 # NetSuite refuses a second record with the externalId, and real REST words it only
                 # "This record already exists.": whatever the wording, a refused keyed create is looked up
                 # first, and a record found is the answer (an earlier attempt, maybe by a process whose
-                # record of it was lost, landed). Only a write found nowhere was really refused.
+                # record of it was lost, landed). A first send refused for access (401, 403, 404, 429)
+                # posted nothing and had no earlier attempt to find.
+                if not unanswered and not isinstance(exc, Conflict | ValidationFailed):
+                    raise
                 found = await self._lookup_in_doubt(external_id, key, exc)
                 if found is not None:
                     log.info("NetSuite already holds write %s; not posted again", key)
                     return found
+                if unanswered or looks_duplicate(exc):
+                    raise _still_in_doubt(exc, external_id, duplicate=not unanswered) from None
                 raise
             if new_id is None:
                 found = await self.find_by_external_id(external_id, key)
@@ -230,6 +242,31 @@ class Writer:
             fix="Map the product to one NetSuite item in Atlas Desktop, or correct the NDC in NetSuite.",
             system=SYSTEM,
         )
+
+
+def _still_in_doubt(cause: ConnectorError, external_id: str, *, duplicate: bool) -> NetworkError:
+    """A refusal that does not prove the write absent: kept in doubt, looked up by its key next run."""
+    if duplicate:
+        message = (
+            f"NetSuite says this write's record already exists ({cause.remote_message or cause.message}), "
+            f"but looking it up by its key (external ID {external_id}) found nothing yet. It is not posted "
+            "again; the next run looks it up again."
+        )
+    else:
+        message = (
+            f"{cause.message} An earlier attempt of this write got no answer and may still land, so it is "
+            f"not counted as failed: the next run looks it up by its key (external ID {external_id})."
+        )
+    return NetworkError(
+        message,
+        fix="Nothing to do unless it stays in doubt over several runs: then look in NetSuite for a "
+        f"transaction with external ID {external_id}. " + (cause.fix or ""),
+        system=SYSTEM,
+        status=cause.status,
+        remote_code=cause.remote_code,
+        remote_message=cause.remote_message,
+        in_doubt=True,
+    )
 
 
 def _text(value: object) -> str | None:

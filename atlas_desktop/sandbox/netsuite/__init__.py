@@ -16,10 +16,15 @@ from typing import Any
 
 from atlas_desktop.sandbox.faults import FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
-from atlas_desktop.sandbox.netsuite.errors import ERROR_CONTENT_TYPE, concurrency_body, error_bytes
+from atlas_desktop.sandbox.netsuite.errors import (
+    ERROR_CONTENT_TYPE,
+    INVALID_LOGIN_DETAIL,
+    concurrency_body,
+    error_bytes,
+)
 from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE, DEFAULT_TOKEN_LIFETIME, M2MSetup
 from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed, write_private_key
-from atlas_desktop.sandbox.netsuite.records import Paging, Records
+from atlas_desktop.sandbox.netsuite.records import Paging, Records, WriteLimits
 from atlas_desktop.sandbox.netsuite.state import NetSuiteState
 from atlas_desktop.sandbox.netsuite.tba import TbaVerifier
 from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, notify_after
@@ -27,8 +32,14 @@ from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, 
 NOTES = """
 - PATCH/POST/PUT of item quantity fields (quantityOnHand, quantityAvailable, ...) is refused with 400
   INVALID_CONTENT and o:errorPath naming the field: stock moves only by inventoryAdjustment (reference §3).
-- Duplicate externalId on POST: 400 USER_ERROR, o:errorPath "externalId", detail contains "already exists".
+- Duplicate externalId (POST, PATCH): 400 USER_ERROR "Error while accessing a resource. This record already
+  exists.", no o:errorPath, the key not named (reference §9).
 - Negative stock: 400 USER_ERROR with o:errorPath to the line / inventory assignment; nothing is posted.
+  Every line-level refusal names its line (`inventory.items[n]...`, `item.items[n]...`; n is the line's
+  place in the request body, or in the stored record for lines the request did not carry).
+- Lines per transaction: more than `write_limits.max_lines` (default 1,000, reference §9) lines in one
+  transaction (a PATCH's appended lines count with those already there) -> 400 USER_ERROR naming the limit,
+  o:errorPath at the first line beyond it. Oracle documents the limit, not the error text: ours.
 - SuiteQL: NULL columns are omitted from a row; dates/datetimes come back as M/D/YYYY (TO_CHAR for
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.
 - SuiteQL's Oracle dialect (ref §9): comma joins with `(+)` outer joins, `ROWNUM` limits in WHERE, CASE,
@@ -37,6 +48,9 @@ NOTES = """
   column_case` answers UPPER, as written, or mixed instead (ref §9: the casing may change).
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
 - `Prefer: respond-async` -> 400 INVALID_HEADER (not emulated).
+- Over the concurrency limit: 429 CONCURRENCY_LIMIT_EXCEEDED at once (reference §5, unverified), or with
+  `faults.over_limit = "slow_refusal"` a 401 INVALID_LOGIN after `faults.over_limit_delay_s` (default 60 s),
+  the same body as a bad login, as real accounts have answered under load (reference §5, §9).
 - Times are UTC (the account time zone is not emulated).
 - OAuth 2.0 token endpoint (ref §10 is silent on its errors): RFC 6749 §5.2 bodies `{"error",
   "error_description"}`, no-store. 400 unsupported_grant_type (grant_type), invalid_request (assertion type,
@@ -84,6 +98,7 @@ class NetSuiteEmulator:
         db_path: str = ":memory:",
         paging: Paging | None = None,
         limits: QueryLimits | None = None,
+        write_limits: WriteLimits | None = None,
         token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
         key_dir: Path | None = None,
     ) -> None:
@@ -116,12 +131,17 @@ class NetSuiteEmulator:
         )  # fmt: skip
         self.paging = paging or Paging()
         self.limits = limits or QueryLimits()
-        self.records = Records(self.state, self.paging)
+        self.write_limits = write_limits or WriteLimits()
+        self.records = Records(self.state, self.paging, self.write_limits)
         self.items_seeded = self.state.seed_catalog(catalog) if catalog is not None else 0
         self.inner_app = create_app(self.state, self.verifier, self.records, self.limits, self.m2m)
         self.faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed)
         self.middleware = FaultMiddleware(
-            self.inner_app, self.faults, rate_limited=self._rate_limited, server_error=self._server_error
+            self.inner_app,
+            self.faults,
+            rate_limited=self._rate_limited,
+            server_error=self._server_error,
+            refused_slowly=self._refused_login,
         )
         self.app = self.middleware
 
@@ -136,6 +156,16 @@ class NetSuiteEmulator:
 
         # reference §5: no Retry-After header
         return 429, {"content-type": ERROR_CONTENT_TYPE}, json.dumps(concurrency_body()).encode()
+
+    @staticmethod
+    def _refused_login() -> tuple[int, dict[str, str], bytes]:
+        # reference §5/§9: over the limit, real accounts have answered a slow 401 INVALID_LOGIN, the very
+        # body of a bad login (faults.over_limit = "slow_refusal"); the Login Audit Trail stays empty
+        return (
+            401,
+            {"content-type": ERROR_CONTENT_TYPE},
+            error_bytes(401, "INVALID_LOGIN", INVALID_LOGIN_DETAIL),
+        )
 
     @staticmethod
     def _server_error(status: int) -> tuple[int, dict[str, str], bytes]:

@@ -87,6 +87,11 @@ def user_error(detail: str, path: str | None = None) -> NsError:
     return NsError(400, "USER_ERROR", f"Error while accessing a resource. {detail}", **extra)
 
 
+def record_exists() -> NsError:
+    """Reference §9: a second record with an externalId, as real REST words it — no field, no key named."""
+    return user_error("This record already exists.")
+
+
 def invalid_parameter(detail: str, param: str | None = None) -> NsError:
     extra = {"errorQueryParam": param} if param else {}
     return NsError(400, "INVALID_PARAMETER", detail, **extra)

@@ -15,6 +15,7 @@ from atlas_desktop.sandbox.netsuite.errors import (
     invalid_content,
     invalid_parameter,
     nonexistent_id,
+    record_exists,
     user_error,
 )
 from atlas_desktop.sandbox.netsuite.qfilter import QFilter
@@ -278,10 +279,19 @@ class Paging:
     offset_multiple_of_limit: bool = True
 
 
+@dataclass
+class WriteLimits:
+    """An account's limits on what one write may carry (mutable: tests and the demo lower them)."""
+
+    # Reference §9: Oracle advises at most 1,000 lines per transaction for REST (UI 500, SOAP/CSV 5,000).
+    max_lines: int = 1000
+
+
 class Records:
-    def __init__(self, state: NetSuiteState, paging: Paging) -> None:
+    def __init__(self, state: NetSuiteState, paging: Paging, limits: WriteLimits | None = None) -> None:
         self.state = state
         self.paging = paging
+        self.limits = limits or WriteLimits()
 
     # ------------------------------------------------------------------ helpers
 
@@ -705,11 +715,7 @@ class Records:
             f'SELECT id FROM "{rt.table}" WHERE externalid = ? AND {rt.where}', (external_id,)
         )
         if row is not None and row["id"] != own_id:
-            raise user_error(
-                f"A record of type {rt.name} with the external ID {external_id} already exists "
-                f"(internal ID {row['id']}). The external ID must be unique.",
-                "externalId",
-            )
+            raise record_exists()
 
     def _check_item_name(self, item_name: Any, own_id: int | None) -> None:
         row = self.state.one("SELECT id FROM item WHERE itemid = ?", (item_name,))
@@ -815,14 +821,30 @@ class Records:
             raise user_error("You must enter at least one line item for this transaction.", "item")
         return self.state.post_purchase_order(header, lines_po, replace=None if row is None else row["id"])
 
-    def _items_of(self, sublist: Any, name: str) -> list[Any]:
+    def _items_of(self, sublist: Any, name: str, existing: int = 0) -> list[Any]:
+        """A sublist's lines as written. A body sublist (no dot in `name`: inventory, item, ...) holds a
+        transaction's lines, which count against the line limit with the `existing` lines they join."""
         if not isinstance(sublist, dict) or not isinstance(sublist.get("items"), list):
             raise invalid_content(f'The sublist {name} must be written as {{"items": [...]}}.', name)
-        return sublist["items"]
+        items: list[Any] = sublist["items"]
+        if "." not in name:
+            self._check_line_count(name, existing, len(items))
+        return items
+
+    def _check_line_count(self, name: str, existing: int, added: int) -> None:
+        limit = self.limits.max_lines
+        if existing + added <= limit:
+            return
+        # The wording is ours: Oracle documents the limit (reference §9), not the REST error text.
+        raise user_error(
+            f"This transaction has {existing + added} lines; at most {limit} lines are allowed in one "
+            "transaction. Split the lines over several transactions.",
+            f"{name}.items[{max(limit - existing, 0)}]",
+        )
 
     def _adjustment_lines(self, sublist: Any, offset: int) -> list[AdjustmentLine]:
         lines = []
-        for n, raw in enumerate(self._items_of(sublist, "inventory")):
+        for n, raw in enumerate(self._items_of(sublist, "inventory", offset)):
             path = f"inventory.items[{n}]"
             if not isinstance(raw, dict):
                 raise invalid_content("Each line must be an object.", path)
@@ -918,8 +940,11 @@ class Records:
 
     def _existing_adjustment_lines(self, txn: int) -> list[AdjustmentLine]:
         lines = []
-        for line in self.state.query(
-            "SELECT * FROM transactionline WHERE \"transaction\" = ? AND mainline = 'F' ORDER BY id", (txn,)
+        for n, line in enumerate(
+            self.state.query(
+                "SELECT * FROM transactionline WHERE \"transaction\" = ? AND mainline = 'F' ORDER BY id",
+                (txn,),
+            )
         ):
             assignments = [
                 Assignment(
@@ -935,15 +960,21 @@ class Records:
                 )
             ]
             lines.append(
+                # not in the request body: a refusal names the line by its place in the record
                 AdjustmentLine(
-                    line["item"], line["location"], dec(line["quantity"]), assignments, line["memo"]
+                    line["item"],
+                    line["location"],
+                    dec(line["quantity"]),
+                    assignments,
+                    line["memo"],
+                    f"inventory.items[{n}]",
                 )
             )
         return lines
 
     def _po_lines(self, sublist: Any, offset: int) -> list[tuple[int, Decimal, Decimal | None, int | None]]:
         lines = []
-        for n, raw in enumerate(self._items_of(sublist, "item")):
+        for n, raw in enumerate(self._items_of(sublist, "item", offset)):
             path = f"item.items[{n}]"
             if not isinstance(raw, dict) or raw.get("item") is None:
                 raise user_error("Please enter value(s) for: Item", f"{path}.item")

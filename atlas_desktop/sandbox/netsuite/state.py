@@ -684,22 +684,26 @@ class NetSuiteState:
         """Undo an adjustment's stock effect before it is rewritten by an upsert."""
         lines = self.query(
             'SELECT uniquekey, item, location, quantity FROM transactionline WHERE "transaction" = ? AND '
-            "mainline = 'F'",
+            "mainline = 'F' ORDER BY id",
             (txn,),
         )
-        for line in lines:
+        for n, line in enumerate(lines):
             item = self.get("item", line["item"])
             assert item is not None
-            path = f"inventory.items[{line['uniquekey']}]"
+            path = f"inventory.items[{n}]"  # the line's place in the record being rewritten
             qty = -dec(line["quantity"])
             if item["islotitem"] == "T":
-                for a in self.query(
-                    "SELECT inventorynumber, quantity FROM inventoryassignment WHERE transactionline = ?",
-                    (line["uniquekey"],),
+                for k, a in enumerate(
+                    self.query(
+                        "SELECT inventorynumber, quantity FROM inventoryassignment WHERE transactionline = ?"
+                        " ORDER BY rowid",
+                        (line["uniquekey"],),
+                    )
                 ):
-                    self._move_lot(a["inventorynumber"], line["location"], -dec(a["quantity"]), path)
+                    where = f"{path}.inventoryDetail.inventoryAssignment.items[{k}]"
+                    self._move_lot(a["inventorynumber"], line["location"], -dec(a["quantity"]), where)
                     self._move_balance(
-                        line["item"], line["location"], a["inventorynumber"], -dec(a["quantity"]), path
+                        line["item"], line["location"], a["inventorynumber"], -dec(a["quantity"]), where
                     )
             else:
                 self._move_balance(line["item"], line["location"], None, qty, path)

@@ -90,3 +90,28 @@ def test_seeding_100k_items_takes_seconds() -> None:
     started = time.process_time()
     assert emulator.state.seed_items(catalog.locations, items, ["Vendor"]) == len(items)
     assert time.process_time() - started < 15
+
+
+async def test_over_limit_can_answer_a_slow_invalid_login_as_real_accounts_do(
+    emulator: NetSuiteEmulator,
+) -> None:
+    # reference §5 / §9: under load real accounts answered "Invalid login attempt" after a long wait
+    emulator.faults.concurrency_limit = 1
+    emulator.faults.latency_ms = 200
+    emulator.faults.over_limit = "slow_refusal"
+    emulator.faults.over_limit_delay_s = 0.3
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=emulator.app), base_url=HOST, auth=authlib_auth(emulator)
+    ) as http:
+        first = asyncio.create_task(http.get(f"{REST}/record/v1/location"))
+        await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        over = await http.get(f"{REST}/record/v1/location")
+        waited = time.perf_counter() - started
+        assert (await first).status_code == 200
+    assert over.status_code == 401 and waited >= 0.29
+    body = over.json()
+    assert body["title"] == "Unauthorized" and body["status"] == 401
+    assert body["o:errorDetails"][0]["o:errorCode"] == "INVALID_LOGIN"
+    assert body["o:errorDetails"][0]["detail"].startswith("Invalid login attempt.")
+    assert emulator.auth_failures == [], "the credentials were fine: nothing in the Login Audit Trail"

@@ -368,8 +368,7 @@ async def test_external_id_is_unique_and_put_upserts(
     again = await client.post(f"{RECORD}/inventoryAdjustment", json=adjustment([line], externalId="sync-1"))
     assert again.status_code == 400
     detail = again.json()["o:errorDetails"][0]
-    assert detail["o:errorCode"] == "USER_ERROR" and detail["o:errorPath"] == "externalId"
-    assert "already exists" in detail["detail"]
+    assert detail["o:errorCode"] == "USER_ERROR" and "already exists" in detail["detail"]
     assert emulator.state.count_transactions(external_id="sync-1") == 1
     assert emulator.state.stock(item, 1) == before + 4
     # PUT eid: updates the same record (the line is replaced, not added), and creates when new
