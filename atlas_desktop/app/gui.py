@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtCore import QProcess, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -162,7 +162,14 @@ def wizard_context(
         dialog.open()
 
     ctx.edit_network = edit_network
+    if sandbox is None:
+        ctx.start_demo = start_demo_process
     return ctx
+
+
+def start_demo_process() -> None:
+    """`atlas-desktop --demo` as its own process: its own temporary profile, never this one."""
+    QProcess.startDetached(sys.executable, ["-m", "atlas_desktop", "--demo"])
 
 
 def build_window(

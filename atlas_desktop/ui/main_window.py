@@ -33,6 +33,7 @@ from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.connections_model import ConnectionsTableModel
+from atlas_desktop.ui.help import HelpMenu
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.connection_dialog import ConnectionDialog
 from atlas_desktop.ui.monitoring.context import MonitoringContext
@@ -177,6 +178,12 @@ class MainWindow(QMainWindow):
         self.schedule_label = QLabel()  # which process runs the scheduled syncs: see show_schedule_owner
         self.schedule_label.setAccessibleName("Scheduled syncs")
         self.statusBar().addPermanentWidget(self.schedule_label)
+        self.help_menu = HelpMenu(
+            self,
+            topic_of_page=self.help_topic,
+            data_dir=services.paths.root if services is not None else None,
+            diagnostics=self.diagnostics_action,
+        )
 
         self.bridge: EngineBridge | None = None
         if engine is not None:
@@ -222,6 +229,14 @@ class MainWindow(QMainWindow):
         self.dashboard.states_changed.connect(self._on_dashboard_reloaded)
         self.dashboard.review_requested.connect(self.open_review)
         self.tray.show()
+
+    def help_topic(self) -> str:
+        """The help topic of what is on screen (F1): the current monitoring tab, else the overview."""
+        current = self.tabs.currentWidget()
+        pages = {"dashboard": self.dashboard, "mappings": self.mappings, "conflicts": self.conflicts,
+                 "history": self.history}  # fmt: skip
+        shown = [name for name, page in pages.items() if page is not None and page is current]
+        return shown[0] if shown else "overview"
 
     def _on_tab_changed(self) -> None:
         if self.mappings is not None:

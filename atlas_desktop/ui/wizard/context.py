@@ -119,3 +119,5 @@ class WizardContext:
     # Opens the network settings (proxy, CA bundle); the app applies what is saved to the sign-in and
     # the connectors built after it. None: the page cannot offer it (tests, headless).
     edit_network: Callable[[], None] | None = None
+    # Starts the app on its sandbox in a new window (for someone with no account yet); None: not offered.
+    start_demo: Callable[[], None] | None = None

@@ -74,6 +74,14 @@ class SignInPage(WizardPageBase):
         self.status.setObjectName("signinStatus")
         self.status.setAccessibleName("Sign-in status")
         self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.demo_link = QLabel(
+            "No Atlas account yet? <a href='demo'>Try the sandbox demo</a>: the whole app on a built-in "
+            "marketplace and ERP, nothing real is touched."
+        )
+        self.demo_link.setAccessibleName("Try the sandbox demo")
+        self.demo_link.setWordWrap(True)
+        self.demo_link.setVisible(ctx.sandbox is None and ctx.start_demo is not None)
+        self.demo_link.linkActivated.connect(lambda _href: self.on_demo_link_activated())
         # Shown when Atlas cannot be reached: most often a proxy or firewall, set from here.
         self.network_button = QPushButton("&Network settings (proxy)…")
         self.network_button.setVisible(False)
@@ -98,6 +106,7 @@ class SignInPage(WizardPageBase):
         network_row.addStretch(1)
         layout.addLayout(network_row)
         layout.addStretch(1)
+        layout.addWidget(self.demo_link)
         self.setTabOrder(self.url.edit, self.token_choice)
         self.setTabOrder(self.token_choice, self.token.edit)
         self.setTabOrder(self.token.edit, self.device_choice)
@@ -280,6 +289,11 @@ class SignInPage(WizardPageBase):
         )
         unreachable = error.kind is ErrorKind.NETWORK_ERROR
         self.network_button.setVisible(unreachable and self.ctx.edit_network is not None)
+
+    def on_demo_link_activated(self) -> None:
+        if self.ctx.start_demo is not None:
+            self.ctx.start_demo()
+            self._show_info("The sandbox demo is starting in its own window; this setup stays open.")
 
     def on_network_button_clicked(self) -> None:
         if self.ctx.edit_network is not None:

@@ -7,13 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QBoxLayout, QWizard
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.enums import ConflictPolicy, ConnectionStatus, SyncDirection
 from atlas_desktop.ui.bridge import EngineBridge
+from atlas_desktop.ui.help import HelpDialog
 from atlas_desktop.ui.widgets.banner import SandboxBanner
 from atlas_desktop.ui.wizard.activate_page import ActivatePage
 from atlas_desktop.ui.wizard.base import WizardPageBase
@@ -74,6 +75,12 @@ class SetupWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Start sync")
         self.setMinimumSize(780, 620)
+        # Help (F1 too) opens the setup guide; kept alive here while open (opened, never exec()-ed).
+        self.setOption(QWizard.WizardOption.HaveHelpButton, True)
+        self.helpRequested.connect(self.on_help_requested)
+        self.help_shortcut = QShortcut(QKeySequence.StandardKey.HelpContents, self)
+        self.help_shortcut.activated.connect(self.on_help_requested)
+        self.help_dialog: HelpDialog | None = None
         self.pages_by_id: dict[int, WizardPageBase] = {}
         for page_id, page_class in enumerate(
             (
@@ -107,6 +114,13 @@ class SetupWizard(QWizard):
         self.currentIdChanged.connect(self.on_current_id_changed)
         if resumed:
             QTimer.singleShot(0, self.resume)
+
+    def on_help_requested(self) -> HelpDialog:
+        if self.help_dialog is None:
+            self.help_dialog = HelpDialog(self)
+        self.help_dialog.show_topic("setup")
+        self.help_dialog.open()
+        return self.help_dialog
 
     # ---- typed page access ------------------------------------------------------------------------
     def page_at(self, page_id: int) -> Any:
