@@ -214,3 +214,17 @@ async def test_control_route_posts_every_kind(emulator: NetSuiteEmulator) -> Non
     state = emulator.state
     assert (state.stock(LOT_ITEM, 1, "R9"), state.stock(LOT_ITEM, 2, "R9")) == (1, 2)
     assert state.stock(PLAIN_ITEM, 1) == Decimal("51.5") - 5
+
+
+def test_every_stock_transaction_announces_itself_like_an_adjustment(
+    emulator: NetSuiteEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[Any] = []
+    emulator.webhooks.configure("http://127.0.0.1:9/hook", "secret")
+    monkeypatch.setattr(emulator.webhooks, "notify", events.append)
+    emulator.activity.transfer(LOT_ITEM, 1, 2, 1, "B1156T")
+    emulator.activity.build(BUILT_ITEM, 1, 1, [Component(PLAIN_ITEM, 1)])
+    assert [(e["type"], e["data"]["recordType"], e["data"]["items"]) for e in events] == [
+        ("inventory.updated", "inventorytransfer", [LOT_ITEM]),
+        ("inventory.updated", "assemblybuild", [PLAIN_ITEM, BUILT_ITEM]),
+    ]
