@@ -202,7 +202,8 @@ STOCK_TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
     "Build": ("assemblybuild", "Assembly Build"),
     "InvStCng": ("inventorystatuschange", "Inventory Status Change"),
 }
-# Inventory statuses (Inventory Status feature): id -> (name, counts as available)
+# Inventory statuses (Inventory Status feature): id -> (name, counts as available). The SuiteQL column
+# `inventorystatus.inventoryavailable` and a transaction line's status living on the line are [UNVERIFIED].
 INVENTORY_STATUSES = {1: ("Good", True), 2: ("Quarantine", False), 3: ("Damaged", False)}
 GOOD = 1
 
