@@ -31,9 +31,12 @@ async def test_cli_sync_over_sockets_converges_after_moves_on_both_sides(tmp_pat
 
             sides.atlas_sell(both["atlas_inventory_id"], Decimal(2))
             sides.atlas_sell(atlas_only["atlas_inventory_id"], Decimal(1))
-            for n, (mapping, delta) in enumerate(((both, Decimal(5)), (erp_only, Decimal(-2)))):
+            # in NetSuite an item receipt and a cash sale (stock moves through many types, reference §9)
+            moves = ((both, Decimal(5), "ItemRcpt"), (erp_only, Decimal(-2), "CashSale"))
+            for n, (mapping, delta, kind) in enumerate(moves):
                 unit = levels[key_of(mapping)].unit
-                await sides.erp_move(key_of(mapping), delta, unit, f"e2e-user-{erp}-{n}")
+                netsuite_type = kind if erp == "netsuite" else None
+                await sides.erp_move(key_of(mapping), delta, unit, f"e2e-user-{erp}-{n}", netsuite_type)
 
             second = sync_json(home, connection_id)
             assert second["status"] == "success", second

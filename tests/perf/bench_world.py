@@ -127,8 +127,8 @@ class World:
         self.atlas.sell(mapping.atlas_inventory_id, quantity)
 
     def erp_receipt(self, mapping: Any, quantity: Decimal) -> None:
-        if self.erp_name == "netsuite":
-            self.erp.state.receive(
+        if self.erp_name == "netsuite":  # an item receipt, as a warehouse posts it (reference §9)
+            self.erp.activity.item_receipt(
                 int(mapping.erp_item_id), int(mapping.erp_location_id), quantity, mapping.lot
             )
         else:

@@ -22,6 +22,7 @@ from atlas_desktop.domain.model import StockChange, StockKey
 from atlas_desktop.engine.factory import build_erp_connector
 
 ROOT = Path(__file__).resolve().parents[2]
+NETSUITE_TRANSACTIONS = "/_sandbox/netsuite/transactions"  # sandbox/netsuite/activity.py
 
 
 def cli_env(home: Path) -> dict[str, str]:
@@ -136,8 +137,17 @@ class Sides:
         finally:
             await connector.aclose()
 
-    async def erp_move(self, key: StockKey, delta: Decimal, unit: str, user_key: str) -> None:
-        """An ERP user's own adjustment through the ERP's API (its own idempotency key)."""
+    async def erp_move(
+        self, key: StockKey, delta: Decimal, unit: str, user_key: str, netsuite_type: str | None = None
+    ) -> None:
+        """An ERP user's own adjustment through the ERP's API (its own idempotency key), or in NetSuite
+        a transaction of `netsuite_type` (ItemRcpt, ItemShip, CashSale, ...) through the sandbox's route."""
+        if netsuite_type is not None:
+            body = {"type": netsuite_type, "item": key.item_id, "location": key.location_id,
+                    "quantity": str(abs(delta)), "lot": key.lot}  # fmt: skip
+            async with httpx.AsyncClient(base_url=self.spec.settings["base_url"], timeout=30) as http:
+                (await http.post(NETSUITE_TRANSACTIONS, json=body)).raise_for_status()
+            return
         connector = build_erp_connector(self.spec)
         try:
             await connector.adjust_stock(StockChange(key, delta, unit, memo="warehouse count"), user_key)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from decimal import Decimal
 
+from tests.torture import netsuite_moves
 from tests.torture.world import TortureWorld
 
 NETWORK_FAULTS = (
@@ -22,24 +24,38 @@ WRITE_PATHS = {
 }
 
 
-def move_stock(world: TortureWorld, rng: random.Random, moves: int, frozen: set[int]) -> None:
-    """People at work: Atlas sales, ERP receipts and issues, never more than a row holds."""
+def move_stock(world: TortureWorld, rng: random.Random, moves: int, frozen: set[int]) -> Counter[str]:
+    """People at work: Atlas sales; ERP receipts and issues (in NetSuite also fulfilments, cash sales,
+    invoices, transfers, assembly builds and status changes); never more than a row holds.
+    Returns how many ERP moves of each kind were made."""
     candidates = [mid for mid in world.mappings if mid not in frozen]
+    made: Counter[str] = Counter()
+    netsuite = world.erp_name == "netsuite"
     for _ in range(moves):
         mid = rng.choice(candidates)
         mapping, qty = world.mappings[mid], Decimal(rng.randint(1, 3))
-        kind = rng.choice(("sale", "receipt", "issue"))
+        kind = rng.choice(("sale", "receipt", "issue", "other") if netsuite else ("sale", "receipt", "issue"))
         if kind == "sale" and world.atlas_qty(mapping) >= qty:
             world.atlas.sell(mapping.atlas_inventory_id, qty)
             world.expected[mid] -= qty
+        elif kind == "issue" and netsuite:
+            if done := netsuite_moves.issue(world, rng, mapping, qty):
+                world.expected[mid] -= qty
+                made[done] += 1
         elif kind == "issue" and world.erp_qty(mapping) >= qty:
             world.erp_issue(mapping, qty)
             world.expected[mid] -= qty
+        elif kind == "receipt" and netsuite:
+            made[netsuite_moves.receive(world, rng, mapping, qty)] += 1
+            world.expected[mid] += qty
         elif kind == "receipt":
-            if world.erp_name == "sap" and rng.random() < 0.25:
+            if rng.random() < 0.25:
                 qty = Decimal(12)  # a case: SAP posts it in the alternative unit CS (sap.md §13)
             world.erp_receive(mapping, qty)
             world.expected[mid] += qty
+        elif kind == "other" and (done := netsuite_moves.other(world, rng, mid, qty, candidates)):
+            made[done] += 1  # the ledger was kept by the move itself
+    return made
 
 
 def inject_faults(world: TortureWorld, rng: random.Random) -> None:
@@ -65,7 +81,8 @@ async def torture(world: TortureWorld, seed: int, rounds: int, moves: int) -> di
     seen_conflicts: set[int] = set()
     counters = {"faulty_runs_not_clean": 0, "conflicts": 0}
     for round_no in range(rounds):
-        move_stock(world, rng, moves, frozen)
+        for kind, n in move_stock(world, rng, moves, frozen).items():
+            counters[f"erp {kind}"] = counters.get(f"erp {kind}", 0) + n
         inject_faults(world, rng)
         faulty = await world.engine.sync(world.connection_id)
         if faulty.status.value != "success" or faulty.in_doubt:

@@ -15,8 +15,6 @@ _PY_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _ID = re.compile(r"^\d{1,20}$")
 MAX_IN_LIST = 1000  # values Oracle allows in one IN (...) list (ref §9); more fail with ORA-01795
-# Transactions that move stock: adjustment, receipt, fulfilment, transfer, worksheet, count.
-STOCK_TRANSACTION_TYPES = ("InvAdjst", "ItemRcpt", "ItemShip", "InvTrnfr", "InvWksht", "InvCount")
 
 
 def column(field_name: str, *, setting: str = "field_mappings.ndc_field") -> str:
@@ -151,11 +149,15 @@ def plain_stock(after: str | None, items: Iterable[str] | None = None) -> str:
 
 
 def stock_transactions(changed_since: str, after: str | None) -> str:
-    """Lines of stock-moving transactions changed since the watermark: which items to re-read."""
-    types = ", ".join(literal(t) for t in STOCK_TRANSACTION_TYPES)
+    """Lines of stock-moving transactions changed since the watermark: which items to re-read.
+
+    Stock moves through many transaction types (sales, builds, status changes, work orders, ...; reference
+    §9), so the line's own inventory effect decides, not a list of types. A transfer's lines name both
+    locations; the re-read is per item, so both come back.
+    """
     where = [
         f"transaction.lastmodifieddate >= {changed_since}",
-        f"transaction.type IN ({types})",
+        "transactionline.isinventoryaffecting = 'T'",
         "transactionline.item IS NOT NULL",
     ]
     if after is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_desktop.sandbox.faults import FaultConfig, FaultMiddleware
+from atlas_desktop.sandbox.netsuite.activity import StockActivity, activity_routes
 from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
 from atlas_desktop.sandbox.netsuite.errors import (
     ERROR_CONTENT_TYPE,
@@ -25,7 +26,7 @@ from atlas_desktop.sandbox.netsuite.errors import (
 from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE, DEFAULT_TOKEN_LIFETIME, M2MSetup
 from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed, write_private_key
 from atlas_desktop.sandbox.netsuite.records import Paging, Records, WriteLimits
-from atlas_desktop.sandbox.netsuite.state import NetSuiteState
+from atlas_desktop.sandbox.netsuite.state import STOCK_TRANSACTION_TYPES, NetSuiteState
 from atlas_desktop.sandbox.netsuite.tba import TbaVerifier
 from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, notify_after
 
@@ -61,6 +62,8 @@ NOTES = """
   application). The exact reason is kept in `m2m.failures` (the Login Audit Trail).
 - Bearer tokens: opaque, `expires_in` "3600" (a setting); a refused one gets 401 INVALID_LOGIN with
   `WWW-Authenticate: Bearer ... error="invalid_token"` (ref §1). Revoking a certificate ends its tokens.
+- ERP users' stock transactions (receipts, fulfilments, transfers, cash sales / invoices, builds, status
+  changes): `emulator.activity` or `POST /_sandbox/netsuite/transactions` (activity.py).
 - Certificate upload (`POST /_sandbox/netsuite/m2m/certificates`, JSON client_id, entity, role,
   certificate PEM): RSA >= 2048 bits or EC; valid at most 2 years; answers the Certificate ID.
 """
@@ -129,12 +132,24 @@ class NetSuiteEmulator:
                                       "items": sorted({line.item for line in args[1]})}
             ),
         )  # fmt: skip
+        self.state.post_stock = notify_after(  # type: ignore[method-assign]
+            self.state.post_stock,
+            self.webhooks,
+            lambda txn, args: netsuite_event(
+                "inventory.updated", {"recordType": STOCK_TRANSACTION_TYPES[args[0]][0], "id": txn,
+                                      "items": sorted({line.item for line in args[2]})}
+            ),
+        )  # fmt: skip
+        # ERP users posting receipts, fulfilments, transfers, sales, builds, status changes (activity.py)
+        self.activity = StockActivity(self.state)
         self.paging = paging or Paging()
         self.limits = limits or QueryLimits()
         self.write_limits = write_limits or WriteLimits()
         self.records = Records(self.state, self.paging, self.write_limits)
         self.items_seeded = self.state.seed_catalog(catalog) if catalog is not None else 0
-        self.inner_app = create_app(self.state, self.verifier, self.records, self.limits, self.m2m)
+        self.inner_app = create_app(
+            self.state, self.verifier, self.records, self.limits, self.m2m, activity_routes(self.activity)
+        )
         self.faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed)
         self.middleware = FaultMiddleware(
             self.inner_app,

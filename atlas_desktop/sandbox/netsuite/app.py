@@ -92,7 +92,12 @@ def _refused_login(account_id: str, bearer: bool) -> Response:
 
 
 def create_app(
-    state: NetSuiteState, verifier: TbaVerifier, records: Records, limits: QueryLimits, m2m: M2MSetup
+    state: NetSuiteState,
+    verifier: TbaVerifier,
+    records: Records,
+    limits: QueryLimits,
+    m2m: M2MSetup,
+    control_routes: list[Route] | None = None,
 ) -> Any:
     Handler = Callable[[Request], Awaitable[Response]]
     counts: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
@@ -273,6 +278,7 @@ def create_app(
 
     routes = [
         *m2m_routes(m2m, base_url),
+        *(control_routes or []),
         Route("/services/rest/record/v1/{rtype}", guarded(collection), methods=["GET", "POST"]),
         Route(
             "/services/rest/record/v1/{rtype}/{rid}",

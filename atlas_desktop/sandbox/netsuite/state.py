@@ -1,5 +1,11 @@
 """The emulated NetSuite account: SQLite tables named like NetSuite's, seeding, and the only way stock moves.
 
+Stock moves only through transactions (reference §3, §9 "Stock moves through many transaction types"):
+`post_stock` posts any of STOCK_TRANSACTION_TYPES, each line carrying its own stock effect and
+`transactionline.isinventoryaffecting = 'T'`; lots move through inventoryassignment rows. Inventory
+statuses (Good / Quarantine / Damaged) split a location's stock: only available statuses count in
+`quantityavailable`; `quantityonhand` counts them all.
+
 Dates and datetimes are stored as text `YYYY-MM-DD HH:MM:SS` (UTC): `TO_DATE(...)` literals compare as text.
 Quantities are NUMERIC (SQLite keeps whole numbers as integers); Python works with Decimal.
 Columns whose name starts with `_` are emulator bookkeeping that SuiteQL does not expose.
@@ -89,6 +95,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "quantityonorder": "num",
         "quantityintransit": "num",
     },
+    "inventorystatus": {"id": "int", "name": "text", "inventoryavailable": "bool", "isinactive": "bool"},
     "inventorybalance": {
         "item": "int",
         "location": "int",
@@ -121,6 +128,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "entity": "int",
         "subsidiary": "int",
         "location": "int",
+        "transferlocation": "int",
         "status": "text",
     },
     "transactionline": {
@@ -157,11 +165,13 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("inventorybalance", "item"): "item",
     ("inventorybalance", "location"): "location",
     ("inventorybalance", "inventorynumber"): "inventorynumber",
+    ("inventorybalance", "inventorystatus"): "inventorystatus",
     ("aggregateitemlocation", "item"): "item",
     ("aggregateitemlocation", "location"): "location",
     ("transaction", "entity"): "vendor",
     ("transaction", "subsidiary"): "subsidiary",
     ("transaction", "location"): "location",
+    ("transaction", "transferlocation"): "location",
     ("transactionline", "transaction"): "transaction",
     ("transactionline", "item"): "item",
     ("transactionline", "location"): "location",
@@ -176,12 +186,34 @@ DISPLAY_COLUMN = {
     "vendor": "companyname",
     "item": "itemid",
     "inventorynumber": "inventorynumber",
+    "inventorystatus": "name",
     "transaction": "tranid",
 }
+# Transaction types that move stock: type code -> (record type, display name). Codes checked against
+# public SuiteQL/search code: InvAdjst, ItemRcpt, ItemShip, InvTrnfr, CashSale, CustInvc, Build.
+# InvStCng is [UNVERIFIED] (no public source found); the record type names follow the REST record ids.
+STOCK_TRANSACTION_TYPES: dict[str, tuple[str, str]] = {
+    "InvAdjst": ("inventoryadjustment", "Inventory Adjustment"),
+    "ItemRcpt": ("itemreceipt", "Item Receipt"),
+    "ItemShip": ("itemfulfillment", "Item Fulfillment"),
+    "InvTrnfr": ("inventorytransfer", "Inventory Transfer"),
+    "CashSale": ("cashsale", "Cash Sale"),
+    "CustInvc": ("invoice", "Invoice"),
+    "Build": ("assemblybuild", "Assembly Build"),
+    "InvStCng": ("inventorystatuschange", "Inventory Status Change"),
+}
+# Inventory statuses (Inventory Status feature): id -> (name, counts as available). The SuiteQL column
+# `inventorystatus.inventoryavailable` and a transaction line's status living on the line are [UNVERIFIED].
+INVENTORY_STATUSES = {1: ("Good", True), 2: ("Quarantine", False), 3: ("Damaged", False)}
+GOOD = 1
+
 # Display text of list values (BUILTIN.DF over a non-reference column).
 ENUM_DISPLAY = {
     ("item", "itemtype"): {"InvtPart": "Inventory Item"},
-    ("transaction", "type"): {"InvAdjst": "Inventory Adjustment", "PurchOrd": "Purchase Order"},
+    ("transaction", "type"): {
+        "PurchOrd": "Purchase Order",
+        **{code: display for code, (_, display) in STOCK_TRANSACTION_TYPES.items()},
+    },
     ("transaction", "status"): {
         "A": "Pending Supervisor Approval",
         "B": "Pending Receipt",
@@ -210,20 +242,24 @@ CREATE INDEX inventorynumber_item ON inventorynumber (item, id);
 CREATE TABLE inventorynumberlocation (inventorynumber INTEGER, location INTEGER, quantityonhand NUMERIC,
     quantityavailable NUMERIC, quantityonorder NUMERIC DEFAULT 0, quantityintransit NUMERIC DEFAULT 0,
     PRIMARY KEY (inventorynumber, location));
+CREATE TABLE inventorystatus (id INTEGER PRIMARY KEY, name TEXT, inventoryavailable TEXT,
+    isinactive TEXT DEFAULT 'F');
 CREATE TABLE inventorybalance (item INTEGER, location INTEGER, binnumber INTEGER, inventorynumber INTEGER,
     inventorystatus INTEGER DEFAULT 1, quantityonhand NUMERIC, quantityavailable NUMERIC);
-CREATE UNIQUE INDEX inventorybalance_key ON inventorybalance (item, location, IFNULL(inventorynumber, 0));
+CREATE UNIQUE INDEX inventorybalance_key ON inventorybalance (item, location, IFNULL(inventorynumber, 0),
+    inventorystatus);
 CREATE TABLE aggregateitemlocation (item INTEGER, location INTEGER, quantityonhand NUMERIC,
     quantityavailable NUMERIC, quantitycommitted NUMERIC DEFAULT 0, quantityonorder NUMERIC DEFAULT 0,
     quantityintransit NUMERIC DEFAULT 0, PRIMARY KEY (item, location));
 CREATE TABLE "transaction" (id INTEGER PRIMARY KEY, tranid TEXT, type TEXT, recordtype TEXT, trandate TEXT,
     duedate TEXT, createddate TEXT, lastmodifieddate TEXT, externalid TEXT, memo TEXT, entity INTEGER,
-    subsidiary INTEGER, location INTEGER, status TEXT, _account INTEGER, UNIQUE (recordtype, externalid));
+    subsidiary INTEGER, location INTEGER, transferlocation INTEGER, status TEXT, _account INTEGER,
+    UNIQUE (recordtype, externalid));
 CREATE INDEX transaction_lmd ON "transaction" (lastmodifieddate);
 CREATE TABLE transactionline ("transaction" INTEGER, id INTEGER, linesequencenumber INTEGER,
     uniquekey INTEGER PRIMARY KEY, mainline TEXT, item INTEGER, location INTEGER, quantity NUMERIC,
     rate NUMERIC, netamount NUMERIC, memo TEXT, isinventoryaffecting TEXT, quantityshiprecv NUMERIC,
-    _expirationdate TEXT);
+    _expirationdate TEXT, _status INTEGER);
 CREATE INDEX transactionline_txn ON transactionline ("transaction");
 CREATE INDEX transactionline_item ON transactionline (item);
 CREATE TABLE inventoryassignment ("transaction" INTEGER, transactionline INTEGER, inventorynumber INTEGER,
@@ -285,6 +321,7 @@ class AdjustmentLine:
     assignments: list[Assignment] = field(default_factory=list)
     memo: str | None = None
     path: str = "inventory.items[0]"
+    status: int = GOOD  # the inventory status the stock moves into (positive) or out of (negative)
 
 
 class NetSuiteState:
@@ -329,6 +366,11 @@ class NetSuiteState:
             db.execute(
                 "INSERT INTO account VALUES (?, ?, ?, ?, ?, 'F')",
                 (acct_id, number, name, f"{number} {name}", kind),
+            )
+        for status_id, (name, available) in INVENTORY_STATUSES.items():
+            db.execute(
+                "INSERT INTO inventorystatus VALUES (?, ?, ?, 'F')",
+                (status_id, name, "T" if available else "F"),
             )
 
     def seed_catalog(self, catalog: Any, vendors: int = 6) -> int:
@@ -489,14 +531,31 @@ class NetSuiteState:
         self, header: Mapping[str, Any], lines: list[AdjustmentLine], *, replace: int | None = None
     ) -> int:
         """Create (or, with `replace`, rewrite) an inventory adjustment; all or nothing."""
+        return self._post_stock("InvAdjst", header, lines, replace=replace)
+
+    def post_stock(self, type_code: str, header: Mapping[str, Any], lines: list[AdjustmentLine]) -> int:
+        """Post any stock-moving transaction (STOCK_TRANSACTION_TYPES); each line's quantity is its stock
+        effect at its location and status (negative = out). All or nothing."""
+        if type_code not in STOCK_TRANSACTION_TYPES:
+            raise ValueError(f"{type_code} is not a stock-moving transaction type")
+        return self._post_stock(type_code, header, lines, replace=None)
+
+    def _post_stock(
+        self,
+        type_code: str,
+        header: Mapping[str, Any],
+        lines: list[AdjustmentLine],
+        *,
+        replace: int | None,
+    ) -> int:
         now = self.now()
         with self.lock, self.transaction():
             if replace is None:
                 txn = self.insert(
                     "transaction",
                     {
-                        "type": "InvAdjst",
-                        "recordtype": "inventoryadjustment",
+                        "type": type_code,
+                        "recordtype": STOCK_TRANSACTION_TYPES[type_code][0],
                         "createddate": now,
                         "lastmodifieddate": now,
                         "status": None,
@@ -511,7 +570,14 @@ class NetSuiteState:
             self._line(txn, 0, None, None, None, mainline=True)
             for n, line in enumerate(lines, start=1):
                 key = self._line(
-                    txn, n, line.item, line.location, line.quantity, memo=line.memo, inventory=True
+                    txn,
+                    n,
+                    line.item,
+                    line.location,
+                    line.quantity,
+                    memo=line.memo,
+                    inventory=True,
+                    status=line.status,
                 )
                 self._apply(txn, key, line, now)
             return txn
@@ -528,6 +594,7 @@ class NetSuiteState:
         memo: str | None = None,
         inventory: bool = False,
         rate: Decimal | None = None,
+        status: int | None = None,
     ) -> int:
         return self.insert(
             "transactionline",
@@ -543,12 +610,14 @@ class NetSuiteState:
                 "netamount": None if rate is None or quantity is None else num(rate * quantity),
                 "memo": memo,
                 "isinventoryaffecting": "T" if inventory else "F",
+                "_status": status,
             },
         )
 
     def _apply(self, txn: int, line_key: int, line: AdjustmentLine, now: str) -> None:
         item = self.get("item", line.item)
         assert item is not None  # records.py resolved the reference
+        available = _available(line.status)
         if item["islotitem"] == "T":
             for k, a in enumerate(line.assignments):
                 path = f"{line.path}.inventoryDetail.inventoryAssignment.items[{k}]"
@@ -556,7 +625,7 @@ class NetSuiteState:
                 if a.receipt is not None:
                     lot_id = self._lot_for_receipt(line.item, a.receipt, a.expiry, now)
                 assert lot_id is not None
-                self._move_lot(lot_id, line.location, a.quantity, path)
+                self._move_lot(lot_id, line.location, a.quantity, path, available)
                 self.insert(
                     "inventoryassignment",
                     {
@@ -567,10 +636,10 @@ class NetSuiteState:
                         "_receipt": a.receipt,
                     },
                 )
-                self._move_balance(line.item, line.location, lot_id, a.quantity, path)
+                self._move_balance(line.item, line.location, lot_id, a.quantity, path, line.status)
         else:
-            self._move_balance(line.item, line.location, None, line.quantity, line.path)
-        self._move_aggregate(line.item, line.location, line.quantity, line.path)
+            self._move_balance(line.item, line.location, None, line.quantity, line.path, line.status)
+        self._move_aggregate(line.item, line.location, line.quantity, line.path, available)
 
     def _lot_for_receipt(self, item: int, text: str, expiry: str | None, now: str) -> int:
         row = self.one(
@@ -586,13 +655,15 @@ class NetSuiteState:
             {"inventorynumber": text, "item": item, "expirationdate": expiry, "lastmodifieddate": now},
         )
 
-    def _move_lot(self, lot_id: int, location: int, qty: Decimal, path: str) -> None:
+    def _move_lot(self, lot_id: int, location: int, qty: Decimal, path: str, available: bool = True) -> None:
         row = self.one(
-            "SELECT quantityonhand FROM inventorynumberlocation WHERE inventorynumber = ? AND location = ?",
+            "SELECT quantityonhand, quantityavailable FROM inventorynumberlocation WHERE inventorynumber = ?"
+            " AND location = ?",
             (lot_id, location),
         )
         before = dec(row["quantityonhand"]) if row else Decimal(0)
         after = before + qty
+        free = (dec(row["quantityavailable"]) if row else Decimal(0)) + (qty if available else Decimal(0))
         if after < 0:
             lot = self.get("inventorynumber", lot_id)
             raise user_error(
@@ -607,21 +678,23 @@ class NetSuiteState:
                     "inventorynumber": lot_id,
                     "location": location,
                     "quantityonhand": num(after),
-                    "quantityavailable": num(after),
+                    "quantityavailable": num(free),
                 },
             )
         else:
             self.db.execute(
                 "UPDATE inventorynumberlocation SET quantityonhand = ?, quantityavailable = ?"
                 " WHERE inventorynumber = ? AND location = ?",
-                (num(after), num(after), lot_id, location),
+                (num(after), num(free), lot_id, location),
             )
 
-    def _move_balance(self, item: int, location: int, lot_id: int | None, qty: Decimal, path: str) -> None:
+    def _move_balance(
+        self, item: int, location: int, lot_id: int | None, qty: Decimal, path: str, status: int = GOOD
+    ) -> None:
         row = self.one(
             "SELECT rowid, quantityonhand FROM inventorybalance WHERE item = ? AND location = ?"
-            " AND IFNULL(inventorynumber, 0) = ?",
-            (item, location, lot_id or 0),
+            " AND IFNULL(inventorynumber, 0) = ? AND inventorystatus = ?",
+            (item, location, lot_id or 0, status),
         )
         before = dec(row["quantityonhand"]) if row else Decimal(0)
         after = before + qty
@@ -631,6 +704,7 @@ class NetSuiteState:
                 "Inventory cannot go below zero.",
                 path,
             )
+        free = num(after) if _available(status) else 0
         if row is None:
             self.insert(
                 "inventorybalance",
@@ -638,23 +712,27 @@ class NetSuiteState:
                     "item": item,
                     "location": location,
                     "inventorynumber": lot_id,
-                    "inventorystatus": 1,
+                    "inventorystatus": status,
                     "quantityonhand": num(after),
-                    "quantityavailable": num(after),
+                    "quantityavailable": free,
                 },
             )
         else:
             self.db.execute(
                 "UPDATE inventorybalance SET quantityonhand = ?, quantityavailable = ? WHERE rowid = ?",
-                (num(after), num(after), row["rowid"]),
+                (num(after), free, row["rowid"]),
             )
 
-    def _move_aggregate(self, item: int, location: int, qty: Decimal, path: str) -> None:
+    def _move_aggregate(
+        self, item: int, location: int, qty: Decimal, path: str, available: bool = True
+    ) -> None:
         row = self.one(
-            "SELECT quantityonhand FROM aggregateitemlocation WHERE item = ? AND location = ?",
+            "SELECT quantityonhand, quantityavailable FROM aggregateitemlocation WHERE item = ?"
+            " AND location = ?",
             (item, location),
         )
         after = (dec(row["quantityonhand"]) if row else Decimal(0)) + qty
+        free = (dec(row["quantityavailable"]) if row else Decimal(0)) + (qty if available else Decimal(0))
         if after < 0:
             raise user_error("Inventory cannot go below zero.", path)
         if row is None:
@@ -664,14 +742,14 @@ class NetSuiteState:
                     "item": item,
                     "location": location,
                     "quantityonhand": num(after),
-                    "quantityavailable": num(after),
+                    "quantityavailable": num(free),
                 },
             )
         else:
             self.db.execute(
                 "UPDATE aggregateitemlocation SET quantityonhand = ?, quantityavailable = ? WHERE item = ? "
                 "AND location = ?",
-                (num(after), num(after), item, location),
+                (num(after), num(free), item, location),
             )
         # item totals move with stock, but item.lastmodifieddate does not (reference §4 note)
         self.db.execute(
@@ -683,8 +761,8 @@ class NetSuiteState:
     def _reverse(self, txn: int) -> None:
         """Undo an adjustment's stock effect before it is rewritten by an upsert."""
         lines = self.query(
-            'SELECT uniquekey, item, location, quantity FROM transactionline WHERE "transaction" = ? AND '
-            "mainline = 'F' ORDER BY id",
+            'SELECT uniquekey, item, location, quantity, _status FROM transactionline WHERE "transaction" = ?'
+            " AND mainline = 'F' ORDER BY id",
             (txn,),
         )
         for n, line in enumerate(lines):
@@ -692,6 +770,8 @@ class NetSuiteState:
             assert item is not None
             path = f"inventory.items[{n}]"  # the line's place in the record being rewritten
             qty = -dec(line["quantity"])
+            status = line["_status"] or GOOD
+            available = _available(status)
             if item["islotitem"] == "T":
                 for k, a in enumerate(
                     self.query(
@@ -701,13 +781,20 @@ class NetSuiteState:
                     )
                 ):
                     where = f"{path}.inventoryDetail.inventoryAssignment.items[{k}]"
-                    self._move_lot(a["inventorynumber"], line["location"], -dec(a["quantity"]), where)
+                    self._move_lot(
+                        a["inventorynumber"], line["location"], -dec(a["quantity"]), where, available
+                    )
                     self._move_balance(
-                        line["item"], line["location"], a["inventorynumber"], -dec(a["quantity"]), where
+                        line["item"],
+                        line["location"],
+                        a["inventorynumber"],
+                        -dec(a["quantity"]),
+                        where,
+                        status,
                     )
             else:
-                self._move_balance(line["item"], line["location"], None, qty, path)
-            self._move_aggregate(line["item"], line["location"], qty, path)
+                self._move_balance(line["item"], line["location"], None, qty, path, status)
+            self._move_aggregate(line["item"], line["location"], qty, path, available)
         self.db.execute('DELETE FROM inventoryassignment WHERE "transaction" = ?', (txn,))
         self.db.execute('DELETE FROM transactionline WHERE "transaction" = ?', (txn,))
 
@@ -876,6 +963,10 @@ class NetSuiteState:
         if lot is not None:
             sql += " WHERE islotitem = " + ("'T'" if lot else "'F'")
         return [int(r["id"]) for r in self.query(sql + " ORDER BY id LIMIT ?", (limit,))]
+
+
+def _available(status: int) -> bool:
+    return INVENTORY_STATUSES.get(status, ("", True))[1]
 
 
 class _Tx:
