@@ -67,11 +67,15 @@ def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
 
     unit = (row.erp.unit if row.erp else None) or (row.atlas.unit if row.atlas else "") or "EA"
     if decision.atlas_delta != 0:
+        # A pack-level pair merges in ERP base units; Atlas counts packs (a delta that is no whole
+        # number of packs within Atlas's places is refused by engine/bounds.py, never rounded).
+        factor = row.unit_factor
+        atlas_delta = decision.atlas_delta / factor if factor else decision.atlas_delta
         writes.append(
             WriteDraft(
                 target=Side.ATLAS,
                 operation=ATLAS_ADJUST,
-                payload={"row_id": row.atlas_inventory_id, "delta": str(decision.atlas_delta)},
+                payload={"row_id": row.atlas_inventory_id, "delta": str(atlas_delta)},
                 idempotency_key=key(Side.ATLAS, ATLAS_ADJUST, decision.atlas_delta),
                 quantity_delta=decision.atlas_delta,
             )
