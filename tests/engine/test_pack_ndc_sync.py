@@ -124,3 +124,23 @@ async def test_eaches_that_are_no_whole_case_are_refused_for_the_listing_not_rou
     run = await engine.sync(cid)
     assert run.status is RunStatus.PARTIAL and run.items_failed == 1
     assert Decimal(world.atlas.row(mapping.atlas_inventory_id)["quantity"]) == listing  # not rounded
+
+
+async def test_an_order_for_cases_becomes_a_purchase_order_line_in_cases(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    world.services.connections.update(cid, sync_scopes={"stock": True, "transactions": True})
+    await engine.discover(cid)
+    eans = world.erp.emulator.tenant.context("T").state.table(EAN_TABLE).rows.values()
+    with_case = {e["Product"] for e in eans if e["AlternativeUnit"] == "CS"}
+    mapping = next(m for m in mappings(world)
+                   if m.status is MappingStatus.MATCHED and m.erp_item_id in with_case)  # fmt: skip
+    line = {"ndc": case_ndc(world, mapping), "name": "case", "quantity": "2", "unit_price": "40"}
+    world.atlas.create_order([line])
+    items = world.erp.emulator._ctx().state.table("A_PurchaseOrderItem").rows
+    before = set(items)
+    run = await engine.sync(cid, approve=True)
+    assert run.status is RunStatus.SUCCESS, [e.message for e in engine.repos.runs.unreplayed_errors(cid)]
+    new = [items[key] for key in set(items) - before]  # the sandbox's own confirmed orders come too
+    ours = [(i["OrderQuantity"], i["PurchaseOrderQuantityUnit"])
+            for i in new if i["Material"] == mapping.erp_item_id]  # fmt: skip
+    assert [entry for entry in ours if entry[1] == "CS"] == [(Decimal(2), "CS")]
