@@ -51,7 +51,17 @@ def _clash_draft(clash: FieldClash, row: Any) -> ConflictDraft:
         erp_changed_at=erp_at,
         status=ConflictStatus.OPEN if clash.resolved_by is None else ConflictStatus.RESOLVED,
         resolution=None,
-        note=clash.reason,
+        note=clash.reason + _units_note(clash, row),
+    )
+
+
+def _units_note(clash: FieldClash, row: Any) -> str:
+    """A pack-level pair's quantities are compared in the ERP's base unit: say so beside the values."""
+    if clash.field != "quantity" or not row.unit_factor or row.erp is None or row.atlas is None:
+        return ""
+    return (
+        f" (quantities in {row.erp.unit or 'the ERP base unit'}; the Atlas listing counts "
+        f"{row.atlas.unit} of {row.unit_factor})"
     )
 
 

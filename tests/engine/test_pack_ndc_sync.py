@@ -144,3 +144,24 @@ async def test_an_order_for_cases_becomes_a_purchase_order_line_in_cases(world: 
     ours = [(i["OrderQuantity"], i["PurchaseOrderQuantityUnit"])
             for i in new if i["Material"] == mapping.erp_item_id]  # fmt: skip
     assert [entry for entry in ours if entry[1] == "CS"] == [(Decimal(2), "CS")]
+
+
+async def test_a_conflict_on_a_case_listing_says_its_values_are_in_base_units(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    eans = world.erp.emulator.tenant.context("T").state.table(EAN_TABLE).rows.values()
+    with_case = {e["Product"] for e in eans if e["AlternativeUnit"] == "CS"}
+    mapping = next(m for m in mappings(world)
+                   if m.status is MappingStatus.MATCHED and m.erp_item_id in with_case)  # fmt: skip
+    world.erp.receive(mapping, (-world.erp.stock(mapping)) % 12 + 12)
+    world.atlas.edit_row(mapping.atlas_inventory_id, ndc=case_ndc(world, mapping), unit="CS")
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    cases = Decimal(world.atlas.row(mapping.atlas_inventory_id)["quantity"])
+    world.atlas.sell(mapping.atlas_inventory_id, cases)  # every case sold on Atlas ...
+    world.erp.issue(mapping, world.erp.stock(mapping))  # ... and every each issued in SAP
+    run = await engine.sync(cid)
+    assert run.conflicts_opened == 1
+    [conflict] = engine.repos.conflicts.open_conflicts(cid)
+    assert Decimal(conflict.base_value or "") == cases * 12  # in eaches, as the merge sees both sides
+    assert "EA" in (conflict.note or "") and "CS of 12" in (conflict.note or "")
