@@ -183,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
     sandbox.add_argument("--concurrency", type=int, default=None, help="requests in flight per emulator")
     sandbox.add_argument("--seed", type=int, default=42, help="catalog seed (same seed, same catalog)")
+    sandbox.add_argument(
+        "--server-time", choices=("instant", "realistic"), default="instant",
+        help="instant (default) or each system's production-like time per request and line",
+    )  # fmt: skip
     sandbox.add_argument("--write-config", type=Path, help="write one credentials file per system into DIR")
     return parser
 

@@ -321,4 +321,5 @@ def run_sandbox(args: argparse.Namespace) -> int:
         write_config=args.write_config,
         seed=args.seed,
         concurrency_limit=args.concurrency,
+        server_time=args.server_time,
     )

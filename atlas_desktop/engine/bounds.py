@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.quantity import QuantityBounds, QuantityRefused, require_writable
@@ -50,6 +51,12 @@ def refusal_of(draft: DecisionDraft, atlas: QuantityBounds, erp: QuantityBounds)
         (write.quantity_delta, atlas if write.target is Side.ATLAS else erp, "The change")
         for write in draft.writes
         if write.quantity_delta is not None
+    ]
+    # What Atlas is sent: a pack-level pair's delta in packs (quantity_delta stays in ERP base units).
+    checks += [
+        (Decimal(write.payload["delta"]), atlas, "The change in packs")
+        for write in draft.writes
+        if write.target is Side.ATLAS and write.quantity_delta is not None and "delta" in write.payload
     ]
     if draft.new_base is not None:  # both sides end at it
         checks += [(draft.new_base.quantity, atlas, "The merged quantity")]

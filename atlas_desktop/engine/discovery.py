@@ -6,6 +6,10 @@ Two NDC texts denote the same product for sure when
 When the only link is a candidate reading of an ambiguous text (a bare 10-digit NDC against an
 11-digit key, say), the pair is proposed as `ambiguous` with the suggestion, for a person to accept.
 Several products on one side with the same NDC are `ambiguous` too (duplicates), never picked.
+A product's pack levels (domain/packs.py: a case's GTIN embeds its own NDC package code) are read the
+same way: an Atlas listing that names a case's NDC pairs with the product at that unit, ranked as any
+NDC (strong or a suggestion, and a duplicate when another product claims the same NDC), and the draft
+carries the unit and how many base units one of it holds, so quantities are converted.
 
 Within a product pair, rows pair by location (Atlas location code -> ERP location) and lot
 (case-insensitive, trimmed). What is left is `unmatched_atlas` / `unmatched_erp`.
@@ -15,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 from sys import intern
 
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
+from atlas_desktop.domain.packs import PackLevel
 from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.store.enums import MappingStatus, MatchMethod
 from atlas_desktop.store.mappings import MappingDraft
@@ -68,6 +74,15 @@ class ErpProductRef:
     item_id: str
     ndc_text: str | None
     name: str = ""
+    packs: tuple[PackLevel, ...] = ()  # pack levels with their own NDC (cases), beside the base unit
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What an Atlas NDC found: ERP items, each at its base unit (None) or a pack level."""
+
+    items: dict[str, PackLevel | None]
+    strong: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +150,10 @@ class ProductIndex:
         self.by_ten = _Links()
         self.by_candidate = _Links()
         self.products: dict[str, ErpProductRef] = {}
+        # Pack-level NDCs are few (the products with case GTINs): plain sets of (item id, unit).
+        self.packs_by_key: dict[str, set[tuple[str, str]]] = {}
+        self.packs_by_ten: dict[str, set[tuple[str, str]]] = {}
+        self.packs_by_candidate: dict[str, set[tuple[str, str]]] = {}
         for product in products:
             self.products[product.item_id] = product
             identity = identify_ndc(product.ndc_text)
@@ -145,15 +164,31 @@ class ProductIndex:
             if identity.candidates != {identity.key}:  # an unambiguous text is in by_key already
                 for key in identity.candidates:
                     self.by_candidate.add(key, product.item_id)
+            for pack in product.packs:
+                self._add_pack(product.item_id, pack)
+
+    def _add_pack(self, item_id: str, pack: PackLevel) -> None:
+        link = (item_id, pack.unit)
+        for text in pack.ndc_texts:
+            identity = identify_ndc(text)
+            if identity.key:
+                self.packs_by_key.setdefault(identity.key, set()).add(link)
+            if identity.ten:
+                self.packs_by_ten.setdefault(identity.ten, set()).add(link)
+            if identity.candidates != {identity.key}:
+                for key in identity.candidates:
+                    self.packs_by_candidate.setdefault(key, set()).add(link)
 
     def release(self) -> None:
         """Free the index a slice at a time (see domain/release.py)."""
         for links in (self.by_key, self.by_ten, self.by_candidate):
             links.release()
+        for packs in (self.packs_by_key, self.packs_by_ten, self.packs_by_candidate):
+            packs.clear()  # few entries
         empty_gradually(self.products)
 
     def match(self, identity: NdcIdentity) -> tuple[set[str], bool]:
-        """(ERP item ids, strong). Strong matches win; weak ones are only ever suggestions."""
+        """(ERP item ids, strong) by base-unit NDC. Strong matches win; weak ones are only suggestions."""
         strong: set[str] = set()
         if identity.key:
             strong |= self.by_key.get(identity.key)
@@ -165,6 +200,28 @@ class ProductIndex:
         for key in identity.candidates:
             weak |= self.by_candidate.get(key) | self.by_key.get(key)
         return weak, False
+
+    def match_units(self, identity: NdcIdentity) -> Match:
+        """Base-unit and pack-level NDCs together, ranked alike: strong links of either kind win."""
+        base, base_strong = self.match(identity)
+        strong_packs: set[tuple[str, str]] = set()
+        if identity.key:
+            strong_packs |= self.packs_by_key.get(identity.key, set())
+        if identity.ten:
+            strong_packs |= self.packs_by_ten.get(identity.ten, set())
+        if base_strong or strong_packs:
+            return Match(self._units(base if base_strong else set(), strong_packs), True)
+        weak_packs: set[tuple[str, str]] = set()
+        for key in identity.candidates:
+            weak_packs |= self.packs_by_candidate.get(key, set()) | self.packs_by_key.get(key, set())
+        return Match(self._units(base, weak_packs), False)
+
+    def _units(self, base: set[str], packs: set[tuple[str, str]]) -> dict[str, PackLevel | None]:
+        found: dict[str, PackLevel | None] = dict.fromkeys(base)
+        for item_id, unit in packs:
+            if item_id not in found:  # one product's base NDC and its case's cannot both be this one
+                found[item_id] = next(p for p in self.products[item_id].packs if p.unit == unit)
+        return found
 
 
 class _Mark(Enum):
@@ -222,6 +279,16 @@ class _ErpStock:
                 yield position, held
 
 
+def _unit_of(pack: PackLevel | None) -> tuple[str | None, Decimal | None]:
+    return (pack.unit, pack.per) if pack is not None else (None, None)
+
+
+def _pack_note(pack: PackLevel | None) -> str | None:
+    if pack is None:
+        return None
+    return f"listed by {pack.unit} (the NDC of that pack level): 1 {pack.unit} = {pack.per} base units"
+
+
 def discover(
     atlas_rows: Iterable[AtlasRef],
     erp_products: Iterable[ErpProductRef],
@@ -236,7 +303,11 @@ def discover(
     seen_elsewhere: set[tuple[str, str, str]] = set()
 
     def unmatched_atlas(
-        row: AtlasRef, identity: NdcIdentity, note: str, erp_item: str | None = None
+        row: AtlasRef,
+        identity: NdcIdentity,
+        note: str,
+        erp_item: str | None = None,
+        pack: PackLevel | None = None,
     ) -> MappingDraft:
         status = MappingStatus.AMBIGUOUS if erp_item else MappingStatus.UNMATCHED_ATLAS
         product = index.products.get(erp_item) if erp_item else None
@@ -252,6 +323,7 @@ def discover(
             status,
             None,
             note,
+            *_unit_of(pack),
         )
 
     for row in atlas_rows:
@@ -259,7 +331,8 @@ def discover(
         if identity.error:
             yield unmatched_atlas(row, identity, f"NDC not usable: {identity.error}")
             continue
-        items, strong = index.match(identity)
+        found = index.match_units(identity)
+        items, strong = found.items, found.strong
         if not items:
             yield unmatched_atlas(row, identity, "no ERP item with this NDC")
             continue
@@ -268,13 +341,14 @@ def discover(
                 row, identity, f"{len(items)} ERP items share this NDC: {', '.join(sorted(items)[:5])}"
             )
             continue
-        item_id = next(iter(items))
+        item_id, pack = next(iter(items.items()))
         if not strong:
             yield unmatched_atlas(
                 row,
                 identity,
                 f"NDC '{row.ndc_text}' can be read several ways; check the suggestion",
                 erp_item=item_id,
+                pack=pack,
             )
             continue
         location_id = locations.resolve(row.location, stock.locations_of(item_id))
@@ -324,6 +398,8 @@ def discover(
             row.name or product.name,
             MappingStatus.MATCHED,
             MatchMethod.AUTO_NDC,
+            _pack_note(pack),
+            *_unit_of(pack),
         )
     del seen_elsewhere
     for (item_id, location_id, _lot), erp_lot in stock.unclaimed():

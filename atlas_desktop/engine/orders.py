@@ -16,7 +16,8 @@ from typing import Any
 
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.domain.model import ErpType, PurchaseOrder, Side
+from atlas_desktop.domain.model import ErpType, PurchaseOrder, PurchaseOrderLine, Side
+from atlas_desktop.domain.packs import pack_levels
 from atlas_desktop.engine.discovery import ErpProductRef, ProductIndex, identify_ndc
 from atlas_desktop.store.enums import WatermarkStream
 
@@ -57,7 +58,7 @@ class OrderTransfer:
     async def _product_index(self) -> ProductIndex:
         def build() -> ProductIndex:
             return ProductIndex(
-                ErpProductRef(p.item_id, p.ndc_text, p.name or "")
+                ErpProductRef(p.item_id, p.ndc_text, p.name or "", pack_levels(p.attributes, p.unit))
                 for p in self.mirrors.iter_erp_products(self.connection_id)
             )
 
@@ -66,16 +67,19 @@ class OrderTransfer:
 
     @staticmethod
     def _resolved(order: PurchaseOrder, index: ProductIndex) -> PurchaseOrder:
-        """Each line's ERP item, when its NDC names exactly one item for sure (the rules of discovery)."""
+        """Each line's ERP item, when its NDC names exactly one item for sure (the rules of discovery).
+        A line naming a case's NDC orders cases: the ERP's order unit is that pack level's unit."""
 
-        def item_for(ndc_text: str) -> str | None:
-            items, strong = index.match(identify_ndc(ndc_text))
-            return next(iter(items)) if strong and len(items) == 1 else None
+        def resolved(line: PurchaseOrderLine) -> PurchaseOrderLine:
+            if line.erp_item_id:
+                return line
+            found = index.match_units(identify_ndc(line.ndc_text))
+            if not found.strong or len(found.items) != 1:
+                return line
+            item_id, pack = next(iter(found.items.items()))
+            return replace(line, erp_item_id=item_id, unit=pack.unit if pack is not None else line.unit)
 
-        lines = tuple(
-            replace(line, erp_item_id=line.erp_item_id or item_for(line.ndc_text)) for line in order.lines
-        )
-        return replace(order, lines=lines)
+        return replace(order, lines=tuple(resolved(line) for line in order.lines))
 
     async def run(self) -> OrderStats:
         cursor = await self.db(

@@ -51,7 +51,17 @@ def _clash_draft(clash: FieldClash, row: Any) -> ConflictDraft:
         erp_changed_at=erp_at,
         status=ConflictStatus.OPEN if clash.resolved_by is None else ConflictStatus.RESOLVED,
         resolution=None,
-        note=clash.reason,
+        note=clash.reason + _units_note(clash, row),
+    )
+
+
+def _units_note(clash: FieldClash, row: Any) -> str:
+    """A pack-level pair's quantities are compared in the ERP's base unit: say so beside the values."""
+    if clash.field != "quantity" or not row.unit_factor or row.erp is None or row.atlas is None:
+        return ""
+    return (
+        f" (quantities in {row.erp.unit or 'the ERP base unit'}; the Atlas listing counts "
+        f"{row.atlas.unit} of {row.unit_factor})"
     )
 
 
@@ -67,11 +77,15 @@ def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
 
     unit = (row.erp.unit if row.erp else None) or (row.atlas.unit if row.atlas else "") or "EA"
     if decision.atlas_delta != 0:
+        # A pack-level pair merges in ERP base units; Atlas counts packs (a delta that is no whole
+        # number of packs within Atlas's places is refused by engine/bounds.py, never rounded).
+        factor = row.unit_factor
+        atlas_delta = decision.atlas_delta / factor if factor else decision.atlas_delta
         writes.append(
             WriteDraft(
                 target=Side.ATLAS,
                 operation=ATLAS_ADJUST,
-                payload={"row_id": row.atlas_inventory_id, "delta": str(decision.atlas_delta)},
+                payload={"row_id": row.atlas_inventory_id, "delta": str(atlas_delta)},
                 idempotency_key=key(Side.ATLAS, ATLAS_ADJUST, decision.atlas_delta),
                 quantity_delta=decision.atlas_delta,
             )

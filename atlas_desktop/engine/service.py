@@ -24,6 +24,7 @@ from atlas_desktop.domain.connection import ConnectionSpec
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, Side, utc_now
+from atlas_desktop.domain.packs import pack_levels
 from atlas_desktop.engine.api import (
     ConnectionAlert,
     DiscoveryProgress,
@@ -208,7 +209,12 @@ class EngineService:
             for row in mirrors.iter_atlas_rows(connection_id)
         )
         products = (
-            ErpProductRef(product.item_id, product.ndc_text, product.name or "")
+            ErpProductRef(
+                product.item_id,
+                product.ndc_text,
+                product.name or "",
+                pack_levels(product.attributes, product.unit),
+            )
             for product in mirrors.iter_erp_products(connection_id)
         )
         stock = (ErpStockRef(s.item_id, s.location_id, s.lot) for s in mirrors.iter_erp_stock(connection_id))

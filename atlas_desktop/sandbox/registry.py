@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.faults import ASGIApp, FaultConfig
+from atlas_desktop.sandbox.server_time import PROFILES, check_mode, install_server_time
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class SandboxOptions:
     concurrency_limit: int | None = None  # None: each emulator keeps its production-like default
     seed: int = 42
     data_dir: Path | None = None  # for emulators that keep SQLite state or generate certificates
+    server_time: str = "instant"  # "realistic": production-like time per request (server_time.py)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def load_emulators(
 
     Modules that do not exist yet are skipped, so the sandbox runs while emulators are being written.
     """
+    check_mode(options.server_time)
     wanted = set(names) if names is not None else None
     specs = EMULATOR_FACTORIES if factories is None else tuple(factories)
     built: list[Emulator] = []
@@ -112,6 +115,8 @@ def load_emulators(
         result = factory(options)
         for emulator in result if isinstance(result, list | tuple) else [result]:
             if wanted is None or key in wanted or emulator.name in wanted:
+                if key in PROFILES:
+                    install_server_time(emulator, key, options.server_time)
                 built.append(emulator)
     seen: set[str] = set()
     for emulator in built:

@@ -231,17 +231,19 @@ def main_sandbox(
     write_config: Path | None,
     seed: int,
     concurrency_limit: int | None = None,
+    server_time: str = "instant",
 ) -> int:
     """The sandbox command: print "<name>: <url>" per emulator, then "ready"; serve until SIGINT/SIGTERM.
 
-    `concurrency_limit` None keeps each emulator's production-like limit.
+    `concurrency_limit` None keeps each emulator's production-like limit; `server_time` "realistic" adds
+    each system's own time per request (sandbox/server_time.py).
     """
     try:
         catalog = Catalog(seed=seed, size=items)
         with tempfile.TemporaryDirectory(prefix="atlas-sandbox-") as data_dir:
             options = SandboxOptions(
                 catalog, latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed,
-                data_dir=Path(data_dir),
+                data_dir=Path(data_dir), server_time=server_time,
             )  # fmt: skip
             emulators = load_emulators(options)
             if not emulators:

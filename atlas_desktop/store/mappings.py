@@ -77,6 +77,9 @@ class MappingDraft:
     status: MappingStatus
     match_method: MatchMethod | None
     note: str | None = None  # why ambiguous etc.
+    # Matched at a pack level (an Atlas listing of cases): its unit and the ERP base units in one of it.
+    erp_unit: str | None = None
+    unit_factor: Decimal | None = None
 
     def __post_init__(self) -> None:
         if self.status in PAIRED and not (
@@ -147,6 +150,7 @@ class MergeRow:
     `direction` is the mapping's own, or the connection's when the mapping is bidirectional (the
     default): a connection set to one way applies to every mapping that did not choose otherwise.
     `policy` is the mapping's, or the connection's when the mapping has none.
+    `unit_factor`: see the field.
     """
 
     mapping_id: int
@@ -161,6 +165,9 @@ class MergeRow:
     has_open_conflict: bool
     has_pending_decision: bool
     key_scope: str  # what the write keys of a decision for it derive from (store.decisions.key_scope_sql)
+    # A pack-level pair: ERP base units per Atlas unit. `atlas` is then given in the ERP's base unit
+    # (the Atlas quantity times this), so the merge and the base speak one unit; Atlas writes divide.
+    unit_factor: Decimal | None = None
 
 
 class MappingNotFound(ConfigError):
@@ -189,14 +196,17 @@ def _user_owned(status: MappingStatus, method: MatchMethod | None) -> bool:
 
 
 # The columns a repeated draft may refresh on a kept row.
-_DESCRIBED = ("ndc_key", "ndc_text_atlas", "ndc_text_erp", "item_name", "status", "match_method", "note")
+_DESCRIBED = (
+    "ndc_key", "ndc_text_atlas", "ndc_text_erp", "item_name", "status", "match_method", "note", "erp_unit",
+    "unit_factor",
+)  # fmt: skip
 
 _INSERT_SQL = (
     "INSERT INTO erp_inventory_mappings (connection_id, atlas_inventory_id, erp_item_id, erp_location_id, "
     "lot, ndc_key, ndc_text_atlas, ndc_text_erp, item_name, status, match_method, sync_direction, "
-    "created_at, updated_at, note) VALUES (:connection_id, :atlas_inventory_id, :erp_item_id, "
-    ":erp_location_id, :lot, :ndc_key, :ndc_text_atlas, :ndc_text_erp, :item_name, :status, "
-    ":match_method, :sync_direction, :now, :now, :note)"
+    "created_at, updated_at, note, erp_unit, unit_factor) VALUES (:connection_id, :atlas_inventory_id, "
+    ":erp_item_id, :erp_location_id, :lot, :ndc_key, :ndc_text_atlas, :ndc_text_erp, :item_name, :status, "
+    ":match_method, :sync_direction, :now, :now, :note, :erp_unit, :unit_factor)"
 )
 _WRITE_BATCH = 2000  # rows per executemany while a discovery is applied
 # A row kept in conflict keeps its note too: it says why (a double names the other connection).
@@ -204,7 +214,7 @@ _REFRESH_SQL = (
     "UPDATE erp_inventory_mappings SET ndc_key = :ndc_key, ndc_text_atlas = :ndc_text_atlas, "
     "ndc_text_erp = :ndc_text_erp, item_name = :item_name, status = :status, match_method = :match_method, "
     f"note = CASE WHEN :status = '{MappingStatus.CONFLICT.value}' THEN note ELSE :note END, "
-    "updated_at = :now WHERE id = :id"
+    "erp_unit = :erp_unit, unit_factor = :unit_factor, updated_at = :now WHERE id = :id"
 )
 _CLAIM_BATCH = 500  # drafts whose Atlas ids are looked up together in other connections' mappings
 
@@ -222,6 +232,8 @@ def _draft_params(draft: MappingDraft, now: str | None) -> dict[str, Any]:
         "status": MappingStatus(draft.status).value,
         "match_method": MatchMethod(draft.match_method).value if draft.match_method else None,
         "note": draft.note,
+        "erp_unit": draft.erp_unit,
+        "unit_factor": str(draft.unit_factor) if draft.unit_factor is not None else None,
         "now": now,
     }
 
@@ -890,7 +902,7 @@ _MERGE_SQL = (
     f"EXISTS (SELECT 1 FROM conflicts c WHERE c.mapping_id = m.id AND c.status = '{ConflictStatus.OPEN}'), "
     "EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
     f"AND d.status = '{DecisionStatus.PENDING}'), "
-    f"{key_scope_sql()} "
+    f"{key_scope_sql()}, m.unit_factor "
     "FROM erp_inventory_mappings m "
     "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
     "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
@@ -960,7 +972,9 @@ def _merge_row(
         open_conflict,
         pending_decision,
         key_scope,
+        unit_factor,
     ) = row
+    factor = parse_decimal(unit_factor) if unit_factor is not None else None
     direction = SyncDirection(direction)
     if direction is SyncDirection.BIDIRECTIONAL:
         direction = default_direction
@@ -969,8 +983,10 @@ def _merge_row(
         base = BaseValues(Decimal(base_quantity), parse_date(base_expiry), base_unit or "")
     atlas = None
     if has_atlas:
+        # A pack-level pair merges in the ERP's base unit: Atlas counts packs of `factor` base units.
+        quantity = Decimal(atlas_quantity)
         atlas = AtlasValues(
-            quantity=Decimal(atlas_quantity),
+            quantity=quantity * factor if factor is not None else quantity,
             expiry=parse_date(atlas_expiry),
             unit=atlas_unit,
             version=atlas_version,
@@ -1000,4 +1016,5 @@ def _merge_row(
         has_open_conflict=bool(open_conflict),
         has_pending_decision=bool(pending_decision),
         key_scope=str(key_scope),
+        unit_factor=factor,
     )

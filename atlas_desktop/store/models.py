@@ -168,6 +168,10 @@ class InventoryMappingRow(Base):
     # The ERP item name as last seen (0009): the product master carries a name to Atlas only when the
     # ERP's has changed since, so a first sight or a shorter ERP field never rewrites an Atlas name.
     erp_name_seen: Mapped[str | None] = mapped_column(sa.String(300))
+    # A pack-level pair (0010): the unit the Atlas listing counts in and the ERP base units in one of it;
+    # NULL for a pair at the base unit.
+    erp_unit: Mapped[str | None] = mapped_column(sa.String(32))
+    unit_factor: Mapped[Decimal | None] = mapped_column(ExactDecimal)
 
 
 class SyncLogRow(Base):

@@ -1,8 +1,8 @@
 """Sync benchmarks against the emulators over real sockets, compared with the physical limit of the APIs.
 
     python tests/perf/bench.py [--items 10000 50000 ...] [--erp netsuite|sap|both] [--latency-ms 20]
-        [--concurrency 5] [--changes 0 10 1000] [--scenarios first incremental naive ui] [--json FILE]
-        [--profile DIR]
+        [--concurrency 5] [--server-time instant|realistic] [--changes 0 10 1000]
+        [--scenarios first incremental naive ui] [--json FILE] [--profile DIR]
 
 Per ERP and catalog size: one world (ERP emulator + Atlas emulator on loopback ports, `latency_ms` added per
 request, `concurrency` requests in flight per server). Scenarios, in this order:
@@ -62,7 +62,10 @@ def record(
         "wall_s": round(wall, 3),
         "api_calls": calls,
         "min_api_calls": bound.requests,
-        "lower_bound_s": round(bound.seconds(args.concurrency, args.latency_ms), 3),
+        "server_time": args.server_time,
+        "lower_bound_s": round(
+            bound.seconds(args.concurrency, args.latency_ms, w.erp_name, args.server_time), 3
+        ),
         "peak_rss_mb": round(rss, 1) if rss is not None else None,
         "erp_calls": stats["erp"]["total"],
         "atlas_calls": stats["atlas"]["total"],
@@ -214,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--erp", choices=["netsuite", "sap", "both"], default="netsuite")
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=5)
+    parser.add_argument(
+        "--server-time", choices=["instant", "realistic"], default="instant",
+        help="realistic: each API's production-like time per request, line and row (sandbox/server_time.py)",
+    )  # fmt: skip
     parser.add_argument("--changes", nargs="+", type=int, default=[0, 10, 1000])
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(DEFAULT_SCENARIOS))
     parser.add_argument(
@@ -231,13 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     for erp in erps:
         for items in args.items:
             if "ui" in args.scenarios:  # its own world: the first sync must find the catalog untouched
-                with world(erp, items, args.latency_ms, args.concurrency) as w:
+                with world(erp, items, args.latency_ms, args.concurrency, args.server_time) as w:
                     for scenario in (ui_sync, ui_start):
                         rows.append(scenario(w, items, args))
                         print(table(rows[-1:]).splitlines()[-1], flush=True)
             if set(args.scenarios) == {"ui"}:
                 continue
-            with world(erp, items, args.latency_ms, args.concurrency) as w:
+            with world(erp, items, args.latency_ms, args.concurrency, args.server_time) as w:
                 rows.append(first_sync(w, items, args))
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
                 if "incremental" in args.scenarios:

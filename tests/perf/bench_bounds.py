@@ -11,12 +11,16 @@ SAP writes need one CSRF token fetch first.
 Time: the ERP and Atlas are separate servers with their own limit, so they work in parallel: the reads
 phase needs max over APIs of ceil(reads / concurrency) round trips, then the writes phase the same for
 writes (a write depends on both sides' reads). lower_bound_s = (read rounds + write rounds) x latency.
+With --server-time realistic each round trip also costs that API's server time for one request (a read's
+base, a write's base and one line; rows and further lines left out, so the bound stays a lower bound).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from atlas_desktop.sandbox.server_time import PROFILES
 
 PAGE = {"netsuite": 1000, "sap": 5000, "atlas": 1000}
 EXPLANATION = __doc__ or ""
@@ -33,12 +37,24 @@ class Bound:
     def requests(self) -> int:
         return self.erp_reads + self.atlas_reads + self.erp_writes + self.atlas_writes
 
-    def seconds(self, concurrency: int, latency_ms: float) -> float:
-        def rounds(a: int, b: int) -> int:
-            return max(math.ceil(a / concurrency), math.ceil(b / concurrency))
+    def seconds(
+        self, concurrency: int, latency_ms: float, erp: str = "netsuite", server_time: str = "instant"
+    ) -> float:
+        def trip(api: str, write: bool) -> float:
+            cost = latency_ms / 1000
+            if server_time == "realistic":
+                profile = PROFILES[api]
+                cost += profile.write_s + profile.line_s if write else profile.read_s
+            return cost
 
-        trips = rounds(self.erp_reads, self.atlas_reads) + rounds(self.erp_writes, self.atlas_writes)
-        return trips * latency_ms / 1000
+        def phase(erp_requests: int, atlas_requests: int, write: bool) -> float:
+            return max(
+                math.ceil(erp_requests / concurrency) * trip(erp, write),
+                math.ceil(atlas_requests / concurrency) * trip("atlas", write),
+            )
+
+        reads = phase(self.erp_reads, self.atlas_reads, False)
+        return reads + phase(self.erp_writes, self.atlas_writes, True)
 
 
 def pages(rows: int, page: int) -> int:

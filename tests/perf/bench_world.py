@@ -35,6 +35,7 @@ from atlas_desktop.sandbox.netsuite import build as build_netsuite  # noqa: E402
 from atlas_desktop.sandbox.registry import SandboxOptions  # noqa: E402
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs  # noqa: E402
 from atlas_desktop.sandbox.server import running_sandbox  # noqa: E402
+from atlas_desktop.sandbox.server_time import install_server_time  # noqa: E402
 from atlas_desktop.store.enums import MappingStatus  # noqa: E402
 
 TODAY = date(2026, 11, 27)
@@ -137,27 +138,38 @@ class World:
 
 
 def emulators(
-    erp_name: str, items: int, latency_ms: float, concurrency: int, data_dir: Path
+    erp_name: str,
+    items: int,
+    latency_ms: float,
+    concurrency: int,
+    data_dir: Path,
+    server_time: str = "instant",
 ) -> tuple[Any, Any]:
     catalog = Catalog(seed=42, size=items, today=TODAY)
     options = SandboxOptions(
         catalog, latency_ms=latency_ms, concurrency_limit=concurrency, seed=42, data_dir=data_dir
     )
     atlas = build_atlas(options)
+    install_server_time(atlas, "atlas", server_time)
     if erp_name == "netsuite":
-        return build_netsuite(options), atlas
-    config = next(c for c in standard_configs(42) if c.name == "sap-onprem")
-    from atlas_desktop.sandbox.faults import FaultConfig
+        erp = build_netsuite(options)
+    else:
+        config = next(c for c in standard_configs(42) if c.name == "sap-onprem")
+        from atlas_desktop.sandbox.faults import FaultConfig
 
-    faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency, seed=42)
-    return make_emulator(config, catalog, faults=faults, seed=42, data_dir=data_dir), atlas
+        faults = FaultConfig(latency_ms=latency_ms, concurrency_limit=concurrency, seed=42)
+        erp = make_emulator(config, catalog, faults=faults, seed=42, data_dir=data_dir)
+    install_server_time(erp, erp_name, server_time)
+    return erp, atlas
 
 
 @contextlib.contextmanager
-def world(erp_name: str, items: int, latency_ms: float, concurrency: int) -> Iterator[World]:
+def world(
+    erp_name: str, items: int, latency_ms: float, concurrency: int, server_time: str = "instant"
+) -> Iterator[World]:
     with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
         started = time.perf_counter()
-        erp, atlas = emulators(erp_name, items, latency_ms, concurrency, Path(tmp) / "sandbox")
+        erp, atlas = emulators(erp_name, items, latency_ms, concurrency, Path(tmp) / "sandbox", server_time)
         if erp_name == "sap":
             erp.tenant.ensure_seeded()  # seed now, not inside the first timed request
         print(

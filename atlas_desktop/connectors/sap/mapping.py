@@ -21,6 +21,7 @@ from atlas_desktop.connectors.sap.odata import (
 from atlas_desktop.domain.errors import ConfigError, ValidationFailed
 from atlas_desktop.domain.model import Product, PurchaseOrder, StockChange, StockKey, StockLevel
 from atlas_desktop.domain.ndc import ten_digits_from_gtin
+from atlas_desktop.domain.packs import NDC_PREFIX, PER_PREFIX, per_text
 from atlas_desktop.domain.quantity import SAP as QUANTITY
 from atlas_desktop.domain.quantity import erp_ref, read_quantity, require_writable
 
@@ -73,12 +74,40 @@ PRODUCT_SELECT = (
 )
 
 
+UNITS_NAV = "to_ProductUnitsOfMeasure"
+
+
+def uses_ean_table(config: SapConfig) -> bool:
+    return config.ndc_field in (EAN_SOURCE, "ean")
+
+
 def product_select(config: SapConfig) -> str:
     fields = list(PRODUCT_SELECT)
-    if config.ndc_field not in (EAN_SOURCE, "ean") and config.ndc_field not in fields:
+    if not uses_ean_table(config) and config.ndc_field not in fields:
         fields.append(config.ndc_field)
-    fields.append("to_Description")
+    fields.extend(product_expand(config).split(","))
     return ",".join(fields)
+
+
+def product_expand(config: SapConfig) -> str:
+    """Descriptions, and with the EAN table the units of measure: how many base units each pack holds."""
+    return f"to_Description,{UNITS_NAV}" if uses_ean_table(config) else "to_Description"
+
+
+def _per_unit(row: Mapping[str, Any]) -> dict[str, str]:
+    """AlternativeUnit -> base units in one of it (1 unit = QuantityNumerator / QuantityDenominator base)."""
+    found = {}
+    for unit in nav_results(row, UNITS_NAV):
+        try:
+            numerator = Decimal(str(unit.get("QuantityNumerator")))
+            denominator = Decimal(str(unit.get("QuantityDenominator")))
+        except ArithmeticError:
+            continue
+        if numerator.is_finite() and denominator.is_finite():
+            per = per_text(numerator, denominator)
+            if per is not None:
+                found[str(unit.get("AlternativeUnit") or "")] = per
+    return found
 
 
 def _description(row: Mapping[str, Any], language: str) -> str | None:
@@ -98,7 +127,8 @@ def product_from_row(
     """A_Product (+ to_Description) -> Product; ndc_text is the configured field as SAP holds it.
 
     From the EAN table (`eans`: GTINs per unit, main first) the NDC is the base unit's main GTIN; every
-    unit's GTINs are kept as `gtin:<unit>` attributes, since each pack level has its own NDC package code.
+    unit's GTINs are kept as `gtin:<unit>` attributes, since each pack level has its own NDC package code,
+    and each pack level's NDC digits and base units per pack as `ndc:<unit>` / `per:<unit>` (domain/packs.py).
     """
     material = row.get("Product")
     if not material:
@@ -107,14 +137,17 @@ def product_from_row(
     attributes = {
         name: str(row[name]) for name in ("ProductType", "ProductGroup") if row.get(name) not in (None, "")
     }
-    if config.ndc_field in (EAN_SOURCE, "ean"):
+    if uses_ean_table(config):
         eans = eans or {}
+        per_unit = _per_unit(row)
         for unit, gtins in sorted(eans.items()):
             attributes[f"gtin:{unit}"] = ",".join(gtins)
             # The 10 NDC digits each pack level's GTINs embed (their layout is for NDC matching to settle).
             ndcs = dict.fromkeys(d for d in map(ten_digits_from_gtin, gtins) if d)
             if ndcs:
-                attributes[f"ndc:{unit}"] = ",".join(ndcs)
+                attributes[f"{NDC_PREFIX}{unit}"] = ",".join(ndcs)
+                if unit != base_unit and unit in per_unit:
+                    attributes[f"{PER_PREFIX}{unit}"] = per_unit[unit]
         # The base unit's GTIN; a product whose GTINs sit on other units only gives the first unit's.
         own = eans.get(base_unit) or next((g for _, g in sorted(eans.items()) if g), None)
         ndc_text = own[0] if own else None

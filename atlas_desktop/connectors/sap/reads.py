@@ -30,6 +30,7 @@ from atlas_desktop.connectors.sap.mapping import (
     batch_info,
     location_id,
     pick_batch,
+    product_expand,
     product_from_row,
     product_select,
     stock_key,
@@ -82,7 +83,7 @@ class Reader:
             path=self._path(PRODUCT_SRV, "A_Product"),
             filter=filter_,
             select=product_select(config),
-            expand="to_Description",
+            expand=product_expand(config),
             orderby="LastChangeDateTime,Product" if since is not None else "Product",
             context="reading products",
         )

@@ -32,6 +32,7 @@ from atlas_desktop.connectors.sap.mapping import header_text_for
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.errors import ValidationFailed
 from atlas_desktop.domain.model import PurchaseOrder, PurchaseOrderLine, StockChange, StockKey
+from atlas_desktop.domain.packs import PackLevel, pack_levels
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.faults import FaultRule
 from atlas_desktop.sandbox.sap import SapEmulator, make_emulator, standard_configs
@@ -336,6 +337,18 @@ async def test_gtins_per_pack_level_from_the_ean_table() -> None:
     each_ndc, case_ndc = product.attributes["ndc:EA"], product.attributes["ndc:CS"]
     assert each_ndc == row["ProductStandardID"][3:13]  # the GTIN-14 and the UPC-A embed the same NDC
     assert case_ndc[:8] == each_ndc[:8] and case_ndc != each_ndc  # same product, another package code
+
+
+async def test_a_case_level_carries_its_ndc_and_how_many_base_units_it_holds() -> None:
+    """A_ProductUnitsOfMeasure's QuantityNumerator / QuantityDenominator: 1 CS = 12 EA in the sandbox."""
+    emulator = tenant("sap-cloud")
+    connector = connect(emulator, settings={"field_mappings": {"ndc_field": "A_ProductUnitsOfMeasureEAN"}})
+    products = {p.erp_item_id: p async for p in connector.products()}
+    product = products["SKU-000007"]
+    assert product.attributes["per:CS"] == "12"
+    assert "per:EA" not in product.attributes  # the base unit is 1 by definition
+    case = PackLevel("CS", (product.attributes["ndc:CS"],), Decimal(12))
+    assert pack_levels(product.attributes, product.unit) == (case,)
 
 
 async def test_ndc_discovery_ranks_standard_places_ean_table_and_labelled_custom_fields() -> None:
