@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
 from atlas_desktop.app.logging_setup import configure_logging
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
@@ -119,6 +120,7 @@ def wizard_context(
         network_defaults=network,
         open_url=lambda url: QDesktopServices.openUrl(QUrl(url)),
         vault_description=services.vault.description,
+        certificates=CertificateFolder(services.paths.root),
     )
 
 

@@ -151,7 +151,8 @@ def test_every_input_has_an_accessible_name_and_tab_reaches_it(make_wizard: Any,
     for _ in range(40):
         qtbot.keyClick(wizard.focusWidget(), Qt.Key.Key_Tab)
         reached.add(wizard.focusWidget())
-    assert all(page.fields[name].edit in reached for name in ("account_id", "consumer_key", "token_secret"))
+    assert all(page.fields[name].edit in reached for name in ("account_id", "client_id", "certificate_id"))
+    assert page.certificate.open_button in reached
 
 
 def test_resume_never_skips_an_unverified_sign_in(make_wizard: Any, make_context: Any, qtbot: Any) -> None:
