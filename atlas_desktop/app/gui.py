@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
+from atlas_desktop.app.certificate_renewal import CertificateRenewal
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
 from atlas_desktop.app.logging_setup import configure_logging
@@ -124,6 +125,22 @@ def wizard_context(
     )
 
 
+def monitoring_context(
+    services: Services, engine: EngineService, ctx: WizardContext
+) -> MonitoringContext | None:
+    monitoring = MonitoringContext.for_services(engine, services)
+    if monitoring is not None:
+        monitoring.renewal = CertificateRenewal(
+            services.connections,
+            CertificateFolder(services.paths.root),
+            ctx.connector_factory,
+            engine.forget_connector,
+        )
+        monitoring.open_url = ctx.open_url
+        monitoring.sandbox_upload = ctx.sandbox.upload_certificate if ctx.sandbox is not None else None
+    return monitoring
+
+
 def build_window(
     services: Services, engine: EngineService, ctx: WizardContext, *, sandbox: bool
 ) -> MainWindow:
@@ -133,7 +150,7 @@ def build_window(
         lambda: SetupWizard(ctx),
         sandbox=sandbox,
         vault_description=services.vault.description,
-        monitoring=MonitoringContext.for_services(engine, services),
+        monitoring=monitoring_context(services, engine, ctx),
         services=services,
         diagnostics=DiagnosticsActions(
             default_name=default_bundle_name,
