@@ -64,6 +64,7 @@ class CertificatePanel(QFrame):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setObjectName("certificateStatus")
+        self.status.setVisible(False)  # until an upload says something
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.upload_button)
@@ -98,6 +99,7 @@ class CertificatePanel(QFrame):
 
     async def upload(self, certificate_pem: str) -> str | None:
         """The sandbox's Certificate ID for this certificate, or None (the reason is shown)."""
+        self.status.setVisible(True)
         self.status.setText("Uploading…")
         try:
             certificate_id = str(await self._sandbox_upload(certificate_pem))

@@ -5,6 +5,7 @@ Real widgets over a profile a real sync against the in-process emulators filled.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
 
 from atlas_desktop.app.certificate_renewal import CertificateRenewal
 from atlas_desktop.app.engine_setup import build_engine
@@ -94,6 +96,16 @@ def m2m(tmp_path: Path, run: Any, qtbot: Any) -> Iterator[M2MWorld]:
     gc.collect()
 
 
+def shoot(widget: QWidget, name: str) -> None:
+    """Write a PNG only when ATLAS_SCREENSHOT_DIR names a folder (docs/screenshots to refresh them)."""
+    folder = os.environ.get("ATLAS_SCREENSHOT_DIR")
+    QApplication.processEvents()
+    image = widget.grab()
+    assert image.width() >= 400 and image.height() >= 200, (name, image.size())
+    if folder:
+        assert image.save(str(Path(folder) / name)), name
+
+
 def card(world: M2MWorld, qtbot: Any) -> ConnectionCard:
     with qtbot.waitSignal(world.dashboard.reloaded, timeout=5000):
         world.dashboard.reload()
@@ -116,6 +128,8 @@ def test_the_card_warns_29_days_before_the_certificate_expires_and_not_at_31(
     assert not shown.certificate.isHidden()
     assert "expires on" in shown.certificate.text() and "in 29 days" in shown.certificate.text()
     assert "Renew certificate" in shown.certificate.text()
+    m2m.dashboard.resize(900, 560)
+    shoot(shown, "monitoring-card-certificate-expiring.png")
 
 
 def test_renew_keeps_syncing_with_the_old_key_until_the_new_certificate_id_works(
@@ -130,6 +144,7 @@ def test_renew_keeps_syncing_with_the_old_key_until_the_new_certificate_id_works
     assert dialog.path.exists() and dialog.path.parent == m2m.services.paths.root / "certificates"
     assert "OAuth 2.0 Client Credentials (M2M) Setup" in dialog.steps.text()
     assert "waiting for its Certificate ID" in card(m2m, qtbot).certificate.text()
+    shoot(dialog, "monitoring-renew-certificate.png")
 
     # Meanwhile the old key signs every sync.
     assert run(m2m.engine.sync(cid)).status is RunStatus.SUCCESS
