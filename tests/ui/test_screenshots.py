@@ -98,6 +98,7 @@ def test_netsuite_oauth2_pages_render(make_wizard: Any, qtbot: Any, shots: Any) 
     user.next_when_ready(INSTRUCTIONS)
     shots(wizard, "03-instructions-netsuite-oauth2.png")
     user.next_when_ready(CREDENTIALS)
+    qtbot.waitUntil(lambda: wizard.page_at(CREDENTIALS).certificate.path is not None, timeout=10_000)
     paste = f"Account ID: 1234567_SB1\nClient ID: {KEYS[0]}\nCertificate ID: sT3kq9Vd0_xLwP2mY8aZc4RbNf6\n"
     user.paste_into(wizard.page_at(CREDENTIALS).paste_box, paste)
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()

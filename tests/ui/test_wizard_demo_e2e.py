@@ -219,6 +219,7 @@ def test_netsuite_oauth2_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> Non
     def upload(wizard: SetupWizard, user: User) -> None:
         page = wizard.page_at(CREDENTIALS)
         assert page.mode.currentData() == NetSuiteAuthMode.OAUTH2_M2M
+        qtbot.waitUntil(page.certificate.upload_button.isEnabled, timeout=10_000)  # the key pair is made
         user.click(page.certificate.upload_button)
         qtbot.waitUntil(lambda: page.fields["certificate_id"].text() != "", timeout=5000)
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWizard
 from test_wizard_widgets import to_credentials
 from ui_fakes import User
 
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.domain.connection import NETSUITE_SECRET_FIELDS, NetSuiteAuthMode
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
@@ -23,6 +25,14 @@ CERTIFICATE_ID = "Xy7_certificate-id-0123456789"
 PASTE = f"Account ID: 7654321\nConsumer Key / Client ID: {CLIENT_ID}\nCertificate ID: {CERTIFICATE_ID}\n"
 
 
+def to_m2m_credentials(user: User, wizard: Any, qtbot: Any) -> Any:
+    """The credentials page once the app has made its key pair (on a worker thread)."""
+    to_credentials(user, wizard)
+    page = wizard.page_at(CREDENTIALS)
+    qtbot.waitUntil(lambda: page.certificate.path is not None, timeout=10_000)
+    return page
+
+
 def files_under(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()]
 
@@ -32,8 +42,7 @@ def test_new_netsuite_connection_defaults_to_oauth2_and_tba_stays_selectable(
 ) -> None:
     wizard = make_wizard()
     user = User(qtbot, wizard)
-    to_credentials(user, wizard)
-    page = wizard.page_at(CREDENTIALS)
+    page = to_m2m_credentials(user, wizard, qtbot)
     assert page.mode.isVisible() and page.mode.currentData() == NetSuiteAuthMode.OAUTH2_M2M
     assert [page.mode.itemData(i) for i in range(page.mode.count())] == [
         NetSuiteAuthMode.OAUTH2_M2M, NetSuiteAuthMode.TBA
@@ -58,8 +67,7 @@ def test_the_app_makes_the_key_pair_and_writes_only_the_certificate(
     make_wizard: Any, qtbot: Any, services: Any
 ) -> None:
     wizard = make_wizard()
-    to_credentials(User(qtbot, wizard), wizard)
-    page = wizard.page_at(CREDENTIALS)
+    page = to_m2m_credentials(User(qtbot, wizard), wizard, qtbot)
     path = Path(wizard.state.fields["certificate_file"])
     assert path.parent == services.paths.root / "certificates"
     certificate = x509.load_pem_x509_certificate(path.read_bytes())
@@ -85,8 +93,7 @@ def test_open_folder_button_opens_the_certificates_folder(make_wizard: Any, qtbo
     opened: list[str] = []
     wizard = make_wizard(open_url=opened.append)
     user = User(qtbot, wizard)
-    to_credentials(user, wizard)
-    page = wizard.page_at(CREDENTIALS)
+    page = to_m2m_credentials(user, wizard, qtbot)
     user.click(page.certificate.open_button)
     assert [QUrl(url).toLocalFile() for url in opened] == [str(page.certificate.path.parent)]
 
@@ -94,8 +101,7 @@ def test_open_folder_button_opens_the_certificates_folder(make_wizard: Any, qtbo
 def test_paste_all_fills_account_client_and_certificate_ids(make_wizard: Any, qtbot: Any) -> None:
     wizard = make_wizard()
     user = User(qtbot, wizard)
-    to_credentials(user, wizard)
-    page = wizard.page_at(CREDENTIALS)
+    page = to_m2m_credentials(user, wizard, qtbot)
     user.paste_into(page.paste_box, PASTE)
     assert page.fields["account_id"].text() == "7654321"
     assert page.fields["client_id"].text() == CLIENT_ID
@@ -124,3 +130,28 @@ def test_a_netsuite_draft_with_tba_keys_resumes_as_tba(
     assert wizard.currentId() == CREDENTIALS
     assert page.mode.currentData() == NetSuiteAuthMode.TBA
     assert page.fields["token_secret"].text() == "4" * 64 and not page.certificate.isVisible()
+
+
+def test_the_key_pair_is_made_off_the_window_thread(make_wizard: Any, qtbot: Any, services: Any) -> None:
+    release = threading.Event()
+    folder = CertificateFolder(services.paths.root)
+
+    class SlowMaker:  # as a loaded machine makes an RSA 3072 key: up to a second
+        def __init__(self) -> None:
+            self.folder = folder.folder
+
+        def create(self, account_id: str = "") -> Any:
+            release.wait(timeout=3)
+            return folder.create(account_id)
+
+    wizard = make_wizard(certificates=SlowMaker())
+    user = User(qtbot, wizard)
+    to_credentials(user, wizard)
+    page = wizard.page_at(CREDENTIALS)
+    assert "Making the key pair" in page.certificate.file_label.text()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    user.paste_into(page.paste_box, PASTE)  # the window answers meanwhile
+    assert page.fields["certificate_id"].text() == CERTIFICATE_ID
+    release.set()
+    qtbot.waitUntil(lambda: page.certificate.path is not None, timeout=5000)
+    qtbot.waitUntil(wizard.button(QWizard.WizardButton.NextButton).isEnabled, timeout=5000)

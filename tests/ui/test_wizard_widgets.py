@@ -143,6 +143,7 @@ def test_every_input_has_an_accessible_name_and_tab_reaches_it(make_wizard: Any,
     user = User(qtbot, wizard)
     to_credentials(user, wizard)
     page = wizard.page_at(CREDENTIALS)
+    qtbot.waitUntil(lambda: page.certificate.path is not None, timeout=10_000)  # its buttons are enabled
     edits = [e for e in page.findChildren(QLineEdit) if e.isVisible()]
     assert edits and all(e.accessibleName() for e in edits)
     first = page.paste_box

@@ -88,6 +88,14 @@ class CertificatePanel(QFrame):
         else:
             self.file_label.setText(f"{path}  ({valid_until(not_after)})")
         self.open_button.setEnabled(path is not None)
+        self.upload_button.setEnabled(path is not None)
+
+    def show_making(self) -> None:
+        self.path = None
+        self.steps.setText(upload_steps(None))
+        self.file_label.setText("Making the key pair and certificate…")
+        self.open_button.setEnabled(False)
+        self.upload_button.setEnabled(False)
 
     def show_fields(self, fields: dict[str, str]) -> None:
         path = fields.get(CERTIFICATE_FILE)

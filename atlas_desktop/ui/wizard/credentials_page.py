@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class CredentialsPage(WizardPageBase):
         self.fields: dict[str, ValidatedField] = {}
         self.specs: dict[str, FieldSpec] = {}
         self._built_for: tuple[ErpType, str | None] | None = None
+        self._making: asyncio.Task[None] | None = None
 
         self.paste_box = QPlainTextEdit()
         self.paste_box.setObjectName("pasteAll")
@@ -217,18 +219,29 @@ class CredentialsPage(WizardPageBase):
         """Make the key pair once per draft; the private key is kept only as a Secret (sealed in a draft)."""
         path = self.state.fields.get(CERTIFICATE_FILE)
         have = self.state.secrets.get("private_key") and path and Path(path).exists()
-        if not have and self.ctx.certificates is not None:
-            try:
-                made = self.ctx.certificates.create(self.state.fields.get("account_id", ""))
-            except (OSError, AtlasDesktopError) as error:
-                self.form_error.setText(f"The certificate could not be made: {error}")
-                self.certificate.show_certificate(None, None)
-                return
-            self.state.secrets["private_key"] = made.private_key
-            self.state.fields[CERTIFICATE_FILE] = str(made.path)
-            self.state.fields[CERTIFICATE_EXPIRES] = made.not_after.isoformat()
-            self.state.tested_ok = False
+        if have or self.ctx.certificates is None:
+            self.certificate.show_fields(self.state.fields)
+            return
+        if self._making is None or self._making.done():
+            self.certificate.show_making()
+            account = self.state.fields.get("account_id", "")
+            self._making = self.start_task(self._make_certificate(account), "make-certificate")
+
+    async def _make_certificate(self, account: str) -> None:
+        # An RSA 3072 key takes up to a second: made on a worker thread, the window keeps answering.
+        assert self.ctx.certificates is not None
+        try:
+            made = await asyncio.to_thread(self.ctx.certificates.create, account)
+        except (OSError, AtlasDesktopError) as error:
+            self.form_error.setText(f"The certificate could not be made: {error}")
+            self.certificate.show_certificate(None, None)
+            return
+        self.state.secrets["private_key"] = made.private_key
+        self.state.fields[CERTIFICATE_FILE] = str(made.path)
+        self.state.fields[CERTIFICATE_EXPIRES] = made.not_after.isoformat()
+        self.state.tested_ok = False
         self.certificate.show_fields(self.state.fields)
+        self.state_changed()
 
     # ---- checking -----------------------------------------------------------------------------------
     def _check(self, name: str, *, show: bool) -> FieldCheck:
@@ -266,7 +279,7 @@ class CredentialsPage(WizardPageBase):
         self.state_changed()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        if self.uses_m2m() and not self.state.secrets.get("private_key"):
+        if self.uses_m2m() and (not self.state.secrets.get("private_key") or self.busy()):
             return False
         return bool(self.fields) and all(self._check(name, show=False).ok for name in self.fields)
 
