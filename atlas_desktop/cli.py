@@ -138,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tst = conn_commands.add_parser("test", help="run the connection test, one line per step")
     tst.add_argument("id")
+    renew = conn_commands.add_parser(
+        "renew-certificate",
+        help="NetSuite OAuth 2.0: make a new certificate to upload, then switch to it by its Certificate ID",
+    )
+    renew.add_argument("id")
+    renew.add_argument(
+        "--certificate-id", help="the ID NetSuite showed for the uploaded certificate: switch once it works"
+    )
 
     signin = commands.add_parser("signin", help="store the Atlas API token for this profile")
     signin.add_argument("--base-url", required=True, help="Atlas API address, e.g. https://api.atlas.pharma")

@@ -131,6 +131,10 @@ def _connections(args: argparse.Namespace, services: Services) -> int:
         return remove_connection(args.id, services, force=args.force)
     if args.action == "test":
         return test_connection(args.id, services)
+    if args.action == "renew-certificate":
+        from atlas_desktop.app.certificate_commands import renew_certificate
+
+        return renew_certificate(args.id, args.certificate_id, services)
     raise AssertionError(args.action)
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from atlas_desktop.app.paths import ProfilePaths
+from atlas_desktop.domain.errors import NetworkError
 from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.netsuite.m2m_routes import UPLOAD_PATH
 from atlas_desktop.sandbox.registry import SandboxOptions, load_emulators
 from atlas_desktop.sandbox.server import running_sandbox
 from atlas_desktop.ui.wizard.context import SandboxInfo
@@ -29,12 +33,45 @@ class DemoEnvironment:
     sandbox: SandboxInfo
 
 
-def sandbox_info(urls: dict[str, str], emulators: list[Any]) -> SandboxInfo:
+def sandbox_info(
+    urls: dict[str, str], emulators: list[Any], transport: httpx.AsyncBaseTransport | None = None
+) -> SandboxInfo:
     files: dict[str, dict[str, Any]] = {}
+    m2m: dict[str, str] = {}
     for emulator in emulators:
         files.update(emulator.credential_files(urls[emulator.name]))
+        if hasattr(emulator, "m2m_identity"):  # NetSuite: OAuth 2.0, the demo's default sign-in
+            m2m = emulator.m2m_identity(urls[emulator.name])
     atlas = files.get("atlas.json", {})
-    return SandboxInfo(urls=dict(urls), credential_files=files, atlas_token=str(atlas.get("api_token", "")))
+    upload = _certificate_uploader(m2m, transport) if m2m else None
+    return SandboxInfo(
+        urls=dict(urls),
+        credential_files=files,
+        atlas_token=str(atlas.get("api_token", "")),
+        netsuite_m2m=m2m,
+        upload_certificate=upload,
+    )
+
+
+def _certificate_uploader(
+    m2m: dict[str, str], transport: httpx.AsyncBaseTransport | None
+) -> Callable[[str], Awaitable[str]]:
+    """The sandbox's M2M Setup page as one call: the certificate in, its Certificate ID out."""
+
+    async def upload(certificate_pem: str) -> str:
+        body = {"client_id": m2m["client_id"], "certificate": certificate_pem}
+        try:
+            async with httpx.AsyncClient(transport=transport, timeout=10.0) as client:
+                response = await client.post(m2m["base_url"] + UPLOAD_PATH, json=body)
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"the sandbox did not answer ({exc.__class__.__name__})",
+                               fix="Restart the demo.") from None  # fmt: skip
+        if response.status_code != 201:
+            raise NetworkError(f"the sandbox refused the certificate ({response.status_code})",
+                               fix="Make a new certificate and upload it again.")  # fmt: skip
+        return str(response.json()["certificate_id"])
+
+    return upload
 
 
 @contextmanager

@@ -18,9 +18,11 @@ from PySide6.QtCore import QProcess, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from atlas_desktop.app.certificate_renewal import CertificateRenewal
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
 from atlas_desktop.app.logging_setup import configure_logging
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
@@ -146,6 +148,7 @@ def wizard_context(
         network_defaults=services.settings.network_overrides(),
         open_url=lambda url: QDesktopServices.openUrl(QUrl(url)),
         vault_description=services.vault.description,
+        certificates=CertificateFolder(services.paths.root),
     )
     dialogs: list[SettingsDialog] = []
 
@@ -172,6 +175,22 @@ def start_demo_process() -> None:
     QProcess.startDetached(sys.executable, ["-m", "atlas_desktop", "--demo"])
 
 
+def monitoring_context(
+    services: Services, engine: EngineService, ctx: WizardContext
+) -> MonitoringContext | None:
+    monitoring = MonitoringContext.for_services(engine, services)
+    if monitoring is not None:
+        monitoring.renewal = CertificateRenewal(
+            services.connections,
+            CertificateFolder(services.paths.root),
+            ctx.connector_factory,
+            engine.forget_connector,
+        )
+        monitoring.open_url = ctx.open_url
+        monitoring.sandbox_upload = ctx.sandbox.upload_certificate if ctx.sandbox is not None else None
+    return monitoring
+
+
 def build_window(
     services: Services, engine: EngineService, ctx: WizardContext, *, sandbox: bool
 ) -> MainWindow:
@@ -181,7 +200,7 @@ def build_window(
         lambda: SetupWizard(ctx),
         sandbox=sandbox,
         vault_description=services.vault.description,
-        monitoring=MonitoringContext.for_services(engine, services),
+        monitoring=monitoring_context(services, engine, ctx),
         services=services,
         diagnostics=DiagnosticsActions(
             default_name=default_bundle_name,

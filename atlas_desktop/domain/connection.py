@@ -313,19 +313,31 @@ def netsuite_auth_mode(data: Mapping[str, Any]) -> str:
     raise ConfigError("auth", f"'{declared}' is not a NetSuite sign-in", fix='Use "oauth2_m2m" or "tba".')
 
 
+_CERTIFICATE_ID_FIX = (
+    "Copy it from Setup > Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) Setup."
+)
+
+
+def check_certificate_id(value: str) -> str:
+    """The Certificate ID NetSuite's M2M Setup page shows (not secret: it is every JWT's `kid`)."""
+    certificate_id = value.strip()
+    if not certificate_id:
+        raise ConfigError("certificate_id", "is missing", fix=_CERTIFICATE_ID_FIX)
+    if not _CERTIFICATE_ID.match(certificate_id):
+        raise ConfigError("certificate_id", "is not a NetSuite Certificate ID",
+                          fix="Copy the whole Certificate ID from the M2M Setup page.")  # fmt: skip
+    return certificate_id
+
+
 def _m2m_secrets(data: Mapping[str, Any], settings_out: dict[str, Any]) -> dict[str, Secret]:
     """OAuth 2.0 client credentials: Client ID and the PEM private key are secrets; the Certificate ID is not
     (it travels in every JWT header in the clear)."""
     client_id = _secret(
         data, "client_id", required=True, fix="Copy it from the integration record (shown once, when saved)."
     )
-    certificate_id = _text(data, "certificate_id", required=True,
-                           fix="Copy it from Setup > Integration > Manage Authentication > OAuth 2.0 Client "
-                           "Credentials (M2M) Setup.")  # fmt: skip
+    certificate_id = _text(data, "certificate_id", required=True, fix=_CERTIFICATE_ID_FIX)
     assert client_id is not None and certificate_id is not None
-    if not _CERTIFICATE_ID.match(certificate_id):
-        raise ConfigError("certificate_id", "is not a NetSuite Certificate ID",
-                          fix="Copy the whole Certificate ID from the M2M Setup page.")  # fmt: skip
+    certificate_id = check_certificate_id(certificate_id)
     key = data.get("private_key")
     if not isinstance(key, str) or not key.strip():
         raise ConfigError(

@@ -402,6 +402,28 @@ class ConnectionRepository:
             self._row(session, connection_id)
             put_secret(session, self._vault, connection_id, name, value)
 
+    def swap_credentials(
+        self, connection_id: str, secrets: Mapping[str, Secret | None], settings: Mapping[str, Any]
+    ) -> None:
+        """Replace secrets (None removes one) and merge settings (None removes one) in ONE transaction:
+        a certificate's key and its ID never disagree, even if the process dies between them."""
+        check_settings({k: v for k, v in settings.items() if v is not None})
+        with self._store.session() as session:
+            row = self._row(session, connection_id)
+            for name, value in secrets.items():
+                if value is None:
+                    mine = sa.and_(SecretRow.owner_id == connection_id, SecretRow.field == name)
+                    session.execute(sa.delete(SecretRow).where(mine))
+                else:
+                    put_secret(session, self._vault, connection_id, name, value)
+            merged = copy.deepcopy(row.settings)
+            for name, value in settings.items():
+                if value is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = value
+            row.settings = merged
+
     def get_secret(self, connection_id: str, name: str) -> Secret | None:
         with self._store.session() as session:
             self._row(session, connection_id)

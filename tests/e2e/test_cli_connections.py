@@ -281,3 +281,41 @@ def test_text_lists_have_headers_and_say_when_they_are_empty(tmp_path: Path) -> 
     assert conflicts.returncode == 0, conflicts.stderr
     assert conflicts.stdout == f"no conflicts: nothing in {connection_id} waits for a decision\n"
     assert run_cli(home, "conflicts", "list", connection_id, "--json").stdout.strip() == "[]"
+
+
+def test_renew_certificate_makes_a_new_one_and_switches_only_when_it_yields_a_token(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from atlas_desktop.app.paths import ProfilePaths
+    from atlas_desktop.app.services import open_services
+    from atlas_desktop.domain.secrets import Secret
+    from atlas_desktop.store.keys import PassphraseKeySource
+
+    pem = rsa.generate_private_key(65537, 2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    # NetSuite here is a closed loopback port: no token can come back.
+    data = {"erp_type": "netsuite", "auth": "oauth2_m2m", "account_id": "1234567_SB1", "client_id": "c" * 64,
+            "certificate_id": "Zx8kQ2mN5pR7sT9vW1yA3cE5gI7kM9oQ", "private_key": pem,
+            "base_url": "http://127.0.0.1:9"}  # fmt: skip
+    home = tmp_path / "home"
+    assert run_cli(home, "connections", "import", str(write(tmp_path, "m2m.json", data))).returncode == 0
+    cid = json.loads(run_cli(home, "connections", "list", "--json").stdout)[0]["id"]
+    started = run_cli(home, "connections", "renew-certificate", cid)
+    assert started.returncode == 0, started.stderr
+    assert "OAuth 2.0 Client Credentials (M2M) Setup" in started.stdout
+    made = list((home / "certificates").glob("*.pem"))
+    assert len(made) == 1 and str(made[0]) in started.stdout
+    assert b"PRIVATE KEY" not in b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+    again = run_cli(home, "connections", "renew-certificate", cid)
+    assert str(made[0]) in again.stdout  # the waiting certificate, not another one
+
+    refused = run_cli(home, "connections", "renew-certificate", cid, "--certificate-id", "New-cert-id-42")
+    assert refused.returncode == 1 and "Nothing was switched" in refused.stdout
+    key_source = PassphraseKeySource(home, Secret("test passphrase 1"))
+    with open_services(ProfilePaths(home), key_source=key_source) as services:
+        kept = services.connections.get(cid)
+    assert kept.settings["certificate_id"] == data["certificate_id"]
+    assert kept.secrets["private_key"].reveal().strip() == pem.strip()
+    assert "pending_private_key" in kept.secrets  # still waiting for an ID that works

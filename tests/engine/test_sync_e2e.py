@@ -18,20 +18,25 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from atlas_desktop.app.certificate_renewal import CertificateRenewal
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.key_files import inline_private_key
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.connectors.netsuite import queries as netsuite_queries
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.errors import AuthFailed
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine import push as push_module
 from atlas_desktop.engine import runner as runner_module
 from atlas_desktop.engine.api import RunStatus
+from atlas_desktop.engine.factory import build_erp_connector
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
+from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import build as build_sap
 from atlas_desktop.store.enums import MappingStatus, Resolution
@@ -471,3 +476,49 @@ async def test_an_oauth2_m2m_connection_passes_the_connection_test_with_one_toke
     assert "OAuth 2.0 access token" in [step.name for step in report.steps]
     await world.engine.discover(world.connection_id)
     assert world.erp.emulator.m2m.tokens_issued <= 2  # one for the test's token step, one for the reads
+
+
+@pytest.mark.parametrize("world", ["netsuite-m2m"], indirect=True)
+async def test_a_certificate_renewal_keeps_syncing_with_the_old_key_until_the_new_id_gives_a_token(
+    world: World,
+) -> None:
+    engine, cid, emulator = world.engine, world.connection_id, world.erp.emulator
+    connections = world.services.connections
+    await engine.discover(cid)
+    await engine.sync(cid)
+    assert (await engine.sync(cid, approve=True)).status is RunStatus.SUCCESS
+    before = connections.get(cid)
+    old_id, old_key = before.settings["certificate_id"], before.secrets["private_key"]
+    renewal = CertificateRenewal(
+        connections,
+        CertificateFolder(world.services.paths.root),
+        lambda spec: build_erp_connector(spec, transport=httpx.ASGITransport(app=emulator.app)),
+        engine.forget_connector,
+    )
+    pending = renewal.start(cid)
+    assert pending.path.exists() and renewal.start(cid) == pending  # asked again: the same new pair
+
+    mapping = matched(world)[0]
+    world.erp.receive(mapping, Decimal(4))
+    during = await engine.sync(cid)  # the old key still signs: no sync gap while the user uploads
+    assert during.status is RunStatus.SUCCESS and during.items_synced >= 1
+    assert connections.get(cid).secrets["private_key"] == old_key
+
+    new_id = emulator.m2m.upload_certificate(
+        emulator.integration.client_id, "Atlas Integration User", DEFAULT_ROLE, pending.path.read_bytes()
+    )
+    with pytest.raises(AuthFailed):  # a mistyped ID yields no token: nothing switches
+        await renewal.finish(cid, "Wrong-certificate-id-0123")
+    assert connections.get(cid).settings["certificate_id"] == old_id
+    assert (await engine.sync(cid)).status is RunStatus.SUCCESS
+
+    await renewal.finish(cid, new_id)
+    switched = connections.get(cid)
+    assert switched.settings["certificate_id"] == new_id and switched.secrets["private_key"] != old_key
+    assert "pending_private_key" not in switched.secrets
+    assert "pending_certificate_file" not in switched.settings
+    assert switched.settings["certificate_expires"] == pending.not_after.isoformat()
+    emulator.m2m.revoke(old_id)  # the user removes the old mapping in NetSuite: syncs go on
+    world.erp.receive(mapping, Decimal(2))
+    after = await engine.sync(cid)
+    assert after.status is RunStatus.SUCCESS and after.items_synced >= 1

@@ -372,10 +372,21 @@ async def test_no_netsuite_m2m_private_key_or_access_token_in_profile_bundle_log
         for name, args in {
             "connections list --json": ("connections", "list", "--json"),
             "-v connections test": ("-v", "connections", "test", cid),
+            # the renewal's new key waits in the vault; a wrong Certificate ID is refused and logged
+            "-v connections renew-certificate": ("-v", "connections", "renew-certificate", cid),
+            "-v connections renew-certificate --certificate-id": (
+                "-v", "connections", "renew-certificate", cid, "--certificate-id", "Not-uploaded-id-0123"
+            ),
             "-v diagnose": ("-v", "diagnose", "--out", str(tmp_path / "cli-bundle.zip")),
-        }.items():
+        }.items():  # fmt: skip
             outputs[name] = run_cli(home, *args)
             assert outputs[name].returncode in (0, 1), f"{name}: {outputs[name].stderr[-2000:]}"
+        with open_services(paths, key_source=PassphraseKeySource(paths.root, Secret(PASSPHRASE))) as services:
+            pending = services.connections.get_secret(cid, "pending_private_key")
+    assert pending is not None and "Nothing was switched" in outputs[
+        "-v connections renew-certificate --certificate-id"
+    ].stdout
+    secrets |= {f"pending_{k}": v for k, v in pem_forms(pending.reveal()).items()}
     assert len(issued) >= 2, "the token was never renewed"
     secrets |= {f"access_token_{i}": token for i, token in enumerate(issued)}
     assert "revoked" in outputs["-v connections test"].stdout

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import qasync
 
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.store.vault import MemoryKeySource
@@ -64,6 +65,7 @@ def make_context(services: Services) -> Callable[..., WizardContext]:
             "draft": WizardDraft(services.paths.root, services.vault),
             "open_url": lambda url: None,
             "reach": reachable,
+            "certificates": CertificateFolder(services.paths.root),
         }
         values.update(overrides)
         return WizardContext(**values)

@@ -85,6 +85,26 @@ def test_every_wizard_page_renders(make_wizard: Any, qtbot: Any, shots: Any, qap
     shots(wizard, "08-activate-dark.png")
 
 
+def test_netsuite_oauth2_pages_render(make_wizard: Any, qtbot: Any, shots: Any) -> None:
+    """OAuth 2.0 (M2M), NetSuite's default: the instructions and the certificate made for the upload."""
+    wizard = make_wizard()
+    wizard.resize(820, 720)
+    user = User(qtbot, wizard)
+    signin = wizard.page_at(0)
+    signin.token.set_text(GOOD_TOKEN)
+    signin.token.edited.emit(GOOD_TOKEN)
+    user.next_when_ready(ERP_CHOICE)
+    user.click(wizard.page_at(ERP_CHOICE).buttons[ErpType.NETSUITE])
+    user.next_when_ready(INSTRUCTIONS)
+    shots(wizard, "03-instructions-netsuite-oauth2.png")
+    user.next_when_ready(CREDENTIALS)
+    qtbot.waitUntil(lambda: wizard.page_at(CREDENTIALS).certificate.path is not None, timeout=10_000)
+    paste = f"Account ID: 1234567_SB1\nClient ID: {KEYS[0]}\nCertificate ID: sT3kq9Vd0_xLwP2mY8aZc4RbNf6\n"
+    user.paste_into(wizard.page_at(CREDENTIALS).paste_box, paste)
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    shots(wizard, "04-credentials-netsuite-oauth2.png")
+
+
 def test_failure_and_sap_pages_render(make_wizard: Any, qtbot: Any, shots: Any, qapp: Any) -> None:
     failing = (
         StepResult("Sign in", ok=False, cause="NetSuite refused the sign-in (INVALID_LOGIN).",

@@ -16,6 +16,8 @@ from ui_fakes import User, reachable
 
 from atlas_desktop.app.demo import sandbox_info
 from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
+from atlas_desktop.domain.connection import NetSuiteAuthMode
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.engine.api import RunFinished, RunSummary
 from atlas_desktop.engine.factory import build_erp_connector
@@ -76,7 +78,8 @@ def demo(services: Any, qtbot: Any, qloop: Any, tmp_path: Any) -> Iterator[Demo]
         connector_factory=lambda spec: build_erp_connector(spec, transport=router),
         engine=engine,
         draft=WizardDraft(services.paths.root, services.vault),
-        sandbox=sandbox_info(URLS, list(emulators.values())),
+        sandbox=sandbox_info(URLS, list(emulators.values()), transport=router),
+        certificates=CertificateFolder(services.paths.root),
         open_url=lambda url: None,
         reach=reachable,  # the one step that needs a socket: the emulators here have none
     )
@@ -102,7 +105,13 @@ async def _close(window: MainWindow, engine: EngineService) -> None:
     await engine.aclose()
 
 
-def drive_wizard(demo: Demo, qtbot: Any, erp_type: ErpType, paste: str) -> tuple[SetupWizard, User, str]:
+def drive_wizard(
+    demo: Demo,
+    qtbot: Any,
+    erp_type: ErpType,
+    paste: str,
+    on_credentials: Callable[[SetupWizard, User], None] | None = None,
+) -> tuple[SetupWizard, User, str]:
     """The user's path through the eight steps; returns when the first sync has finished."""
     wizard = demo.window.open_wizard()
     user = User(qtbot, wizard)
@@ -113,6 +122,8 @@ def drive_wizard(demo: Demo, qtbot: Any, erp_type: ErpType, paste: str) -> tuple
     user.next_when_ready(INSTRUCTIONS)
     user.next_when_ready(CREDENTIALS)
     user.paste_into(wizard.page_at(CREDENTIALS).paste_box, paste)
+    if on_credentials is not None:
+        on_credentials(wizard, user)
     user.next_when_ready(TEST)
     qtbot.waitUntil(lambda: not wizard.page_at(TEST).busy(), timeout=15_000)
     rows = wizard.page_at(TEST).checklist.rows
@@ -192,6 +203,38 @@ def test_netsuite_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> None:
     wizard, user, connection_id = drive_wizard(demo, qtbot, ErpType.NETSUITE, paste)
     assert_setup_result(demo, wizard, user, connection_id)
     assert (user.pastes, user.clicks) == (1, 9)
+
+    def stock(m: Any) -> Decimal:
+        return netsuite.state.stock(int(m.erp_item_id), int(m.erp_location_id), m.lot)
+
+    assert assert_matched_sides_equal(demo, connection_id, stock) == wizard.page_at(DISCOVERY).result.matched
+
+
+def test_netsuite_oauth2_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> None:
+    """OAuth 2.0 (M2M) is the default: the app made the key pair; one click uploads its certificate to the
+    sandbox (NetSuite's M2M Setup page) and fills the Certificate ID. One click more than TBA, no more."""
+    netsuite = demo.emulators["netsuite"]
+    paste = f"Account ID: {netsuite.account_id}\nCONSUMER KEY / CLIENT ID\n{netsuite.integration.client_id}\n"
+
+    def upload(wizard: SetupWizard, user: User) -> None:
+        page = wizard.page_at(CREDENTIALS)
+        assert page.mode.currentData() == NetSuiteAuthMode.OAUTH2_M2M
+        qtbot.waitUntil(page.certificate.upload_button.isEnabled, timeout=10_000)  # the key pair is made
+        user.click(page.certificate.upload_button)
+        qtbot.waitUntil(lambda: page.fields["certificate_id"].text() != "", timeout=5000)
+
+    wizard, user, connection_id = drive_wizard(demo, qtbot, ErpType.NETSUITE, paste, upload)
+    assert_setup_result(demo, wizard, user, connection_id)
+    assert (user.pastes, user.clicks) == (1, 10)  # TBA's 9 + the upload
+    # The connection test's token step passed with the uploaded certificate's ID and the app's own key.
+    rows = {row.name: row for row in wizard.page_at(TEST).checklist.rows}
+    assert "OAuth 2.0 access token" in rows
+    stored = demo.window.connections.get(connection_id)
+    assert stored.settings["auth_mode"] == NetSuiteAuthMode.OAUTH2_M2M
+    assert stored.settings["certificate_id"] in netsuite.m2m.certificates
+    assert stored.secrets["private_key"].reveal().startswith("-----BEGIN PRIVATE KEY-----")
+    assert "certificate_expires" in stored.settings
+    assert netsuite.m2m.tokens_issued >= 1 and netsuite.auth_failures == []
 
     def stock(m: Any) -> Decimal:
         return netsuite.state.stock(int(m.erp_item_id), int(m.erp_location_id), m.lot)

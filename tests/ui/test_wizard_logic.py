@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_desktop.domain.connection import SapAuthMode
+from atlas_desktop.domain.connection import NetSuiteAuthMode, SapAuthMode
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.vault import MemoryKeySource, Vault
@@ -75,7 +75,7 @@ def test_netsuite_paste_as_netsuite_shows_it() -> None:
 
 
 def test_netsuite_paste_of_too_few_keys_says_so() -> None:
-    result = recognise(f"{HEX[0]}\n{HEX[1]}", ErpType.NETSUITE)
+    result = recognise(f"{HEX[0]}\n{HEX[1]}", ErpType.NETSUITE, NetSuiteAuthMode.TBA)
     assert result.values == {}
     assert "all four" in result.problems[0]
 
@@ -137,3 +137,35 @@ def test_ndc_place_choices_show_sap_labels_and_shares() -> None:
     )
     netsuite = NdcPlaceCandidate("custitem_ndc", 4, 4, "12345-678-90")
     assert _choice(netsuite) == ("custitem_ndc", "custitem_ndc (100% of sampled items hold an NDC)")
+
+
+def test_netsuite_m2m_paste_as_netsuite_shows_it() -> None:
+    # The integration record's "Consumer Key / Client ID" (and its secret, not needed for M2M), the
+    # M2M Setup list's Certificate ID and the account, as copied from NetSuite's pages.
+    text = (
+        "Account ID: 1234567_SB1\nCONSUMER KEY / CLIENT ID\n" + HEX[0] + "\n"
+        "CONSUMER SECRET / CLIENT SECRET\n" + HEX[1] + "\nCERTIFICATE ID\nAbC-123_xyzDEF456ghi\n"
+    )
+    result = recognise(text, ErpType.NETSUITE)
+    assert result.auth_mode == NetSuiteAuthMode.OAUTH2_M2M
+    assert result.values == {
+        "account_id": "1234567_SB1", "client_id": HEX[0], "certificate_id": "AbC-123_xyzDEF456ghi"
+    }  # fmt: skip
+    assert result.problems == []
+
+
+def test_netsuite_m2m_paste_of_a_lone_client_id_and_the_credentials_json() -> None:
+    lone = recognise(f"Account ID: 7654321\n{HEX[2]}\n", ErpType.NETSUITE, NetSuiteAuthMode.OAUTH2_M2M)
+    assert lone.values == {"account_id": "7654321", "client_id": HEX[2]}
+    data = {"erp_type": "netsuite", "auth": "oauth2_m2m", "account_id": "7654321", "client_id": HEX[3],
+            "certificate_id": "cert-id-0123456789", "private_key": "/tmp/key.pem"}  # fmt: skip
+    result = recognise(json.dumps(data), ErpType.NETSUITE)
+    assert result.values == {
+        "account_id": "7654321", "client_id": HEX[3], "certificate_id": "cert-id-0123456789"
+    }  # fmt: skip
+
+
+def test_netsuite_token_values_tell_tba_even_on_the_m2m_form() -> None:
+    result = recognise(" ".join(HEX), ErpType.NETSUITE, NetSuiteAuthMode.OAUTH2_M2M)
+    assert result.auth_mode == NetSuiteAuthMode.TBA
+    assert result.values["token_secret"] == HEX[3]

@@ -143,6 +143,7 @@ def test_every_input_has_an_accessible_name_and_tab_reaches_it(make_wizard: Any,
     user = User(qtbot, wizard)
     to_credentials(user, wizard)
     page = wizard.page_at(CREDENTIALS)
+    qtbot.waitUntil(lambda: page.certificate.path is not None, timeout=10_000)  # its buttons are enabled
     edits = [e for e in page.findChildren(QLineEdit) if e.isVisible()]
     assert edits and all(e.accessibleName() for e in edits)
     first = page.paste_box
@@ -151,7 +152,8 @@ def test_every_input_has_an_accessible_name_and_tab_reaches_it(make_wizard: Any,
     for _ in range(40):
         qtbot.keyClick(wizard.focusWidget(), Qt.Key.Key_Tab)
         reached.add(wizard.focusWidget())
-    assert all(page.fields[name].edit in reached for name in ("account_id", "consumer_key", "token_secret"))
+    assert all(page.fields[name].edit in reached for name in ("account_id", "client_id", "certificate_id"))
+    assert page.certificate.open_button in reached
 
 
 def test_resume_never_skips_an_unverified_sign_in(make_wizard: Any, make_context: Any, qtbot: Any) -> None:

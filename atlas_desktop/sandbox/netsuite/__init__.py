@@ -207,10 +207,15 @@ class NetSuiteEmulator:
             self._sandbox_m2m = {"certificate_id": certificate_id, "private_key": str(path)}
         return dict(self._sandbox_m2m)
 
+    def m2m_identity(self, base_url: str) -> dict[str, str]:
+        """What the integration record shows for OAuth 2.0, for the demo wizard (no certificate yet)."""
+        return {"account_id": self.account_id, "client_id": self.integration.client_id, "base_url": base_url}
+
     def write_config_files(self, base_url: str) -> dict[str, dict[str, Any]]:
         """What `sandbox --write-config` writes besides `credential_files`: the OAuth 2.0 M2M connection.
 
-        Not in `credential_files`: the demo wizard pastes those, and it speaks TBA only for now.
+        Not in `credential_files` (what the demo wizard pastes for TBA): for OAuth 2.0 the demo wizard
+        makes its own key pair, reads `m2m_identity` and uploads its certificate to the upload route.
         """
         m2m = self.sandbox_m2m()
         return {

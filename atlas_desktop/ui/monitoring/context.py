@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ class MonitoringContext:
     explain: ExplainRepository
     settings: Any = None  # AppSettings, for the settings dialog
     data_dir: Path | None = None
+    renewal: Any = None  # app.certificate_renewal.CertificateRenewal: NetSuite M2M certificates
+    open_url: Callable[[str], None] | None = None
+    sandbox_upload: Callable[[str], Awaitable[str]] | None = None  # demo: the certificate to the sandbox
 
     @classmethod
     def for_services(cls, engine: Any, services: Any) -> MonitoringContext | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,11 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.connection import NetSuiteAuthMode
+from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, expires_soon, parse_not_after
 from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted
 from atlas_desktop.engine.health import Activity, HealthKind, HealthState
 from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.health import COLOURS, SIGNS, ConnectionSnapshot, load_snapshots
+from atlas_desktop.ui.monitoring.renew_certificate_dialog import RenewCertificateDialog
 from atlas_desktop.ui.monitoring.run_chart import RunBar, RunChart
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.wizard.forms import ERP_LABELS
@@ -40,6 +44,7 @@ class ConnectionCard(QFrame):
     pause_toggled = Signal(str, bool)  # connection id, paused
     edit_requested = Signal(str)
     review_requested = Signal(str, str)  # connection id, what: "ambiguous" (Mappings) or "conflicts"
+    renew_requested = Signal(str)  # connection id: NetSuite M2M certificate
 
     def __init__(self, snapshot: ConnectionSnapshot, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +74,12 @@ class ConnectionCard(QFrame):
             self.choices[key] = button
             choices.addWidget(button)
         choices.addStretch(1)
+        self.certificate = QLabel()  # a NetSuite M2M certificate near its end: renew before it stops syncs
+        self.certificate.setObjectName("certificateWarning")
+        self.certificate.setWordWrap(True)
+        self.certificate.setStyleSheet(f"color: {COLOURS[HealthKind.DEGRADED]}; font-weight: bold;")
+        self.renew_button = QPushButton("Renew certificate…")
+        self.renew_button.clicked.connect(lambda: self.renew_requested.emit(self.connection_id))
         self.notes = QLabel()  # information, not a problem: items only on one side
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: gray;")
@@ -98,7 +109,7 @@ class ConnectionCard(QFrame):
         head.addWidget(self.title, 1)
         head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
-        for button in (self.sync_button, self.pause_button, self.edit_button):
+        for button in (self.sync_button, self.pause_button, self.edit_button, self.renew_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -106,6 +117,7 @@ class ConnectionCard(QFrame):
         layout.addWidget(self.problems)
         layout.addWidget(self.progress)
         layout.addLayout(choices)
+        layout.addWidget(self.certificate)
         layout.addWidget(self.notes)
         layout.addLayout(self.facts)
         layout.addWidget(QLabel("Recent runs (height = duration, red = failed):"))
@@ -133,6 +145,7 @@ class ConnectionCard(QFrame):
             reason = state.reason(key)
             button.setVisible(reason is not None)
             button.setText(f"{reason.text} →" if reason else "")
+        self._show_certificate(summary.settings)
         self.notes.setText("\n".join(state.notes))
         self.notes.setVisible(bool(state.notes))
         status = f" ({summary.last_sync_status})" if summary.last_sync_status else ""
@@ -152,6 +165,26 @@ class ConnectionCard(QFrame):
             for run in reversed(snapshot.runs)
         ]
         self.chart.set_runs(bars)
+
+    def _show_certificate(self, settings: Mapping[str, Any]) -> None:
+        m2m = settings.get("auth_mode") == NetSuiteAuthMode.OAUTH2_M2M
+        self.renew_button.setVisible(m2m)
+        not_after = parse_not_after(settings.get(CERTIFICATE_EXPIRES))
+        now = datetime.now(UTC)
+        warn = m2m and not_after is not None and expires_soon(not_after, now)
+        self.certificate.setVisible(warn)
+        if warn and not_after is not None:
+            days = (not_after - now).days
+            when_text = f"in {days} days" if days > 0 else ("today" if days == 0 else "already")
+            waiting = (
+                " A new certificate is waiting for its Certificate ID."
+                if settings.get("pending_certificate_file")
+                else ""
+            )
+            self.certificate.setText(
+                f"⚠ The NetSuite certificate expires on {not_after:%Y-%m-%d} ({when_text}): syncing stops "
+                f"then. Click Renew certificate… to make and upload a new one.{waiting}"
+            )
 
     def _show_progress(self, activity: Activity | None) -> None:
         self.progress.setVisible(activity is not None)
@@ -196,6 +229,7 @@ class DashboardView(QWidget):
         self.snapshots: list[ConnectionSnapshot] = []
         # Runs going on, from the engine's events: the store cannot tell a run in this process apart.
         self.activities: dict[str, Activity] = {}
+        self.renewals: dict[str, RenewCertificateDialog] = {}
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.tasks = TaskGroup(self.message.setText)
@@ -235,6 +269,7 @@ class DashboardView(QWidget):
                 card.edit_requested.connect(self.edit_requested)
                 card.pause_toggled.connect(self.on_card_pause_toggled)
                 card.review_requested.connect(self.review_requested)
+                card.renew_requested.connect(self.open_renewal)
                 self.cards[snapshot.summary.id] = card
                 self._cards.insertWidget(position, card)
             else:
@@ -242,6 +277,21 @@ class DashboardView(QWidget):
         self.empty.setVisible(not snapshots)
         self.reloaded.emit()
         self.states_changed.emit()
+
+    def open_renewal(self, connection_id: str) -> None:
+        """The card's "Renew certificate…": one dialog per connection, kept while it is open."""
+        if self.ctx.renewal is None:
+            self.message.setText("Renewing a certificate is not available here.")
+            return
+        dialog = self.renewals.get(connection_id)
+        if dialog is None:
+            name = self.cards[connection_id].snapshot.summary.name if connection_id in self.cards else ""
+            dialog = RenewCertificateDialog(self.ctx, connection_id, name, self)
+            dialog.switched.connect(lambda _cid: self.reload())
+            dialog.finished.connect(lambda _r, cid=connection_id: self.renewals.pop(cid, None))
+            self.renewals[connection_id] = dialog
+        dialog.show()
+        dialog.raise_()
 
     def healths(self) -> dict[str, HealthKind]:
         return {snapshot.summary.id: snapshot.health for snapshot in self.snapshots}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from atlas_desktop.domain.connection import ConnectionSpec, detect_erp_type
@@ -74,11 +76,17 @@ class AtlasAccountStore(Protocol):
 
 @dataclass(frozen=True)
 class SandboxInfo:
-    """The demo's emulators: their addresses and the credential files they hand out."""
+    """The demo's emulators: their addresses and the credential files they hand out.
+
+    `netsuite_m2m`: what NetSuite shows for OAuth 2.0 (account_id, client_id, base_url);
+    `upload_certificate`: the certificate PEM to the sandbox's M2M Setup -> its Certificate ID.
+    """
 
     urls: Mapping[str, str]
     credential_files: Mapping[str, Mapping[str, Any]]
     atlas_token: str = ""
+    netsuite_m2m: Mapping[str, str] = field(default_factory=dict)
+    upload_certificate: Callable[[str], Awaitable[str]] | None = None
 
     @property
     def atlas_url(self) -> str:
@@ -96,6 +104,28 @@ class SandboxInfo:
             if kind is erp_type:
                 matches.append((bool(merged.get("client_certificate")), name, content))
         return min(matches, key=lambda m: (m[0], m[1]))[2] if matches else None
+
+
+class MadeCertificate(Protocol):
+    """A new M2M key pair (app/netsuite_certificates.py): the certificate on disk, the key in memory."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def certificate_pem(self) -> str: ...
+
+    @property
+    def not_after(self) -> datetime: ...
+
+    @property
+    def private_key(self) -> Secret: ...
+
+
+class CertificateMaker(Protocol):
+    folder: Path
+
+    def create(self, account_id: str = "") -> MadeCertificate: ...
 
 
 ConnectorFactory = Callable[[ConnectionSpec], ErpConnector]
@@ -121,3 +151,4 @@ class WizardContext:
     edit_network: Callable[[], None] | None = None
     # Starts the app on its sandbox in a new window (for someone with no account yet); None: not offered.
     start_demo: Callable[[], None] | None = None
+    certificates: CertificateMaker | None = None  # NetSuite OAuth 2.0: makes the key pair

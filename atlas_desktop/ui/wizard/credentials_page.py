@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -17,16 +19,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.connection import NETSUITE_SECRET_FIELDS, NetSuiteAuthMode
+from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
+from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.ui.widgets.collapsible import CollapsibleSection
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR, NOTE_COLOUR, ValidatedField
 from atlas_desktop.ui.wizard.base import WizardPageBase
+from atlas_desktop.ui.wizard.certificate_panel import CERTIFICATE_FILE, CertificatePanel
 from atlas_desktop.ui.wizard.context import WizardContext
 from atlas_desktop.ui.wizard.forms import (
+    AUTH_LABELS,
     ERP_LABELS,
-    SAP_AUTH_LABELS,
     FieldSpec,
     auth_modes,
     fields_for,
@@ -37,9 +42,13 @@ from atlas_desktop.ui.wizard.paste import PasteResult, recognise
 from atlas_desktop.ui.wizard.state import WizardState
 from atlas_desktop.ui.wizard.validation import FieldCheck, check_field
 
+_NETSUITE_TBA_HINT = (
+    "Paste here what NetSuite showed you: the consumer key and secret and the token ID and secret, all at "
+    "once (with or without their labels)."
+)
 _PASTE_HINTS = {
-    ErpType.NETSUITE: "Paste here what NetSuite showed you: the consumer key and secret and the token ID and "
-    "secret, all at once (with or without their labels).",
+    ErpType.NETSUITE: "Paste here what NetSuite showed you: the account ID, the Client ID and the "
+    "Certificate ID, all at once (with or without their labels).",
     ErpType.SAP_CLOUD: "Paste here the communication arrangement's details or a service key (JSON).",
     ErpType.SAP_ONPREM: "Paste here the connection details (labelled lines or JSON).",
 }
@@ -52,6 +61,7 @@ class CredentialsPage(WizardPageBase):
         self.fields: dict[str, ValidatedField] = {}
         self.specs: dict[str, FieldSpec] = {}
         self._built_for: tuple[ErpType, str | None] | None = None
+        self._making: asyncio.Task[None] | None = None
 
         self.paste_box = QPlainTextEdit()
         self.paste_box.setObjectName("pasteAll")
@@ -70,8 +80,11 @@ class CredentialsPage(WizardPageBase):
 
         self.mode_label = QLabel("Sign-in &method:")
         self.mode = QComboBox()
-        self.mode.setAccessibleName("SAP sign-in method")
+        self.mode.setAccessibleName("Sign-in method")
         self.mode_label.setBuddy(self.mode)
+        upload = ctx.sandbox.upload_certificate if ctx.sandbox is not None else None
+        self.certificate = CertificatePanel(ctx.open_url, upload)
+        self.certificate.setVisible(False)
 
         self.form_host = QWidget()
         self.advanced = CollapsibleSection("Advanced")
@@ -95,6 +108,7 @@ class CredentialsPage(WizardPageBase):
         layout.addLayout(buttons)
         layout.addWidget(self.paste_result)
         layout.addLayout(mode_row)
+        layout.addWidget(self.certificate)
         layout.addWidget(self.form_host)
         layout.addWidget(self.advanced)
         layout.addWidget(self.form_error)
@@ -104,6 +118,8 @@ class CredentialsPage(WizardPageBase):
         self.paste_button.clicked.connect(self.on_paste_button_clicked)
         self.sandbox_button.clicked.connect(self.on_sandbox_button_clicked)
         self.mode.currentIndexChanged.connect(self.on_mode_current_index_changed)
+        self.certificate.upload_button.clicked.connect(self.on_upload_button_clicked)
+        self.certificate.certificate_id_received.connect(self.on_certificate_id_received)
 
     # ---- building the form --------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt override
@@ -111,14 +127,17 @@ class CredentialsPage(WizardPageBase):
         self.setSubTitle(
             f"The {ERP_LABELS[erp_type]} values from the previous step. They are stored encrypted."
         )
-        self.paste_hint.setText(_PASTE_HINTS[erp_type])
         modes = auth_modes(erp_type)
         if self.state.auth_mode not in modes:
-            self.state.auth_mode = modes[0] if modes else None
+            # A NetSuite draft from before OAuth 2.0 holds TBA's keys: it stays TBA.
+            tba = erp_type is ErpType.NETSUITE and any(
+                self.state.secrets.get(n) for n in NETSUITE_SECRET_FIELDS
+            )
+            self.state.auth_mode = NetSuiteAuthMode.TBA if tba else (modes[0] if modes else None)
         self.mode.blockSignals(True)
         self.mode.clear()
         for mode in modes:
-            self.mode.addItem(SAP_AUTH_LABELS[mode], mode)
+            self.mode.addItem(AUTH_LABELS[mode], mode)
         if self.state.auth_mode:
             self.mode.setCurrentIndex(modes.index(self.state.auth_mode))
         self.mode.blockSignals(False)
@@ -135,10 +154,18 @@ class CredentialsPage(WizardPageBase):
                 self.state.fields["base_url"] = str(content["base_url"])
         self._build(erp_type, self.state.auth_mode)
 
+    def uses_m2m(self) -> bool:
+        return self.state.erp_type is ErpType.NETSUITE and self.state.auth_mode == NetSuiteAuthMode.OAUTH2_M2M
+
     def _build(self, erp_type: ErpType, auth_mode: str | None) -> None:
         if self._built_for is None or self._built_for[0] is not erp_type:
             self.paste_result.clear()  # what was recognised for another ERP says nothing about this one
         self._built_for = (erp_type, auth_mode)
+        tba = erp_type is ErpType.NETSUITE and auth_mode == NetSuiteAuthMode.TBA
+        self.paste_hint.setText(_NETSUITE_TBA_HINT if tba else _PASTE_HINTS[erp_type])
+        self.certificate.setVisible(self.uses_m2m())
+        if self.uses_m2m():
+            self._ensure_certificate()
         old = self.form_host.layout()
         if old is not None:
             QWidget().setLayout(old)  # reparent the old layout (and its rows) to a throw-away widget
@@ -164,6 +191,10 @@ class CredentialsPage(WizardPageBase):
             label = QLabel(f"{spec.label}:" + ("" if spec.required else " (optional)"))
             label.setBuddy(field.edit)
             (advanced if spec.advanced else main).addRow(label, field)
+            # Shown now, not at the next event turn: a paste that switched the sign-in method rebuilds
+            # the form and may show a problem on it at once.
+            label.show()
+            field.show()
             field.edited.connect(lambda text, name=spec.name: self.on_field_edited(name, text))
             self.fields[spec.name] = field
             self.specs[spec.name] = spec
@@ -183,6 +214,34 @@ class CredentialsPage(WizardPageBase):
         # Open "Advanced" when it holds something, so nothing entered is hidden.
         self.advanced.set_open(any(self.fields[n].text() for n in self.fields if self.specs[n].advanced))
         self.completeChanged.emit()
+
+    def _ensure_certificate(self) -> None:
+        """Make the key pair once per draft; the private key is kept only as a Secret (sealed in a draft)."""
+        path = self.state.fields.get(CERTIFICATE_FILE)
+        have = self.state.secrets.get("private_key") and path and Path(path).exists()
+        if have or self.ctx.certificates is None:
+            self.certificate.show_fields(self.state.fields)
+            return
+        if self._making is None or self._making.done():
+            self.certificate.show_making()
+            account = self.state.fields.get("account_id", "")
+            self._making = self.start_task(self._make_certificate(account), "make-certificate")
+
+    async def _make_certificate(self, account: str) -> None:
+        # An RSA 3072 key takes up to a second: made on a worker thread, the window keeps answering.
+        assert self.ctx.certificates is not None
+        try:
+            made = await asyncio.to_thread(self.ctx.certificates.create, account)
+        except (OSError, AtlasDesktopError) as error:
+            self.form_error.setText(f"The certificate could not be made: {error}")
+            self.certificate.show_certificate(None, None)
+            return
+        self.state.secrets["private_key"] = made.private_key
+        self.state.fields[CERTIFICATE_FILE] = str(made.path)
+        self.state.fields[CERTIFICATE_EXPIRES] = made.not_after.isoformat()
+        self.state.tested_ok = False
+        self.certificate.show_fields(self.state.fields)
+        self.state_changed()
 
     # ---- checking -----------------------------------------------------------------------------------
     def _check(self, name: str, *, show: bool) -> FieldCheck:
@@ -220,11 +279,16 @@ class CredentialsPage(WizardPageBase):
         self.state_changed()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        if self.uses_m2m() and (not self.state.secrets.get("private_key") or self.busy()):
+            return False
         return bool(self.fields) and all(self._check(name, show=False).ok for name in self.fields)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         assert self.state.erp_type is not None
         values = {name: field.text() for name, field in self.fields.items()}
+        key = self.state.secrets.get("private_key")
+        if self.uses_m2m() and key:
+            values["private_key"] = key.reveal()
         try:
             spec = spec_from_values(self.state.erp_type, values, self.state.auth_mode)
         except ConfigError as error:
@@ -254,7 +318,7 @@ class CredentialsPage(WizardPageBase):
         text = self.paste_box.toPlainText()
         if not text.strip():
             return
-        result = recognise(text, self.state.erp_type or ErpType.NETSUITE)
+        result = recognise(text, self.state.erp_type or ErpType.NETSUITE, self.state.auth_mode)
         self.apply_paste(result)
         if result.values:
             # The pasted text holds secrets in clear: do not leave it on screen.
@@ -266,10 +330,12 @@ class CredentialsPage(WizardPageBase):
         if self.ctx.sandbox is None or self.state.erp_type is None:
             return
         content = self.ctx.sandbox.credentials_for(self.state.erp_type)
+        if self.uses_m2m() and self.ctx.sandbox.netsuite_m2m:
+            content = self.ctx.sandbox.netsuite_m2m  # what its integration record shows for OAuth 2.0
         if content is None:
             self.paste_result.setText("The sandbox has no credentials for this ERP.")
             return
-        self.apply_paste(recognise(json.dumps(dict(content)), self.state.erp_type))
+        self.apply_paste(recognise(json.dumps(dict(content)), self.state.erp_type, self.state.auth_mode))
 
     def apply_paste(self, result: PasteResult) -> None:
         if result.auth_mode and result.auth_mode != self.state.auth_mode and self.mode.isVisible():
@@ -298,10 +364,26 @@ class CredentialsPage(WizardPageBase):
         self.state.tested_ok = False
         self.state_changed()
 
+    def on_upload_button_clicked(self) -> None:
+        path = self.certificate.path
+        if path is None:
+            return
+        self.start_task(self.certificate.upload(path.read_text(encoding="ascii")), "certificate-upload")
+
+    def on_certificate_id_received(self, certificate_id: str) -> None:
+        field = self.fields.get("certificate_id")
+        if field is not None:
+            field.set_text(certificate_id)
+            self.on_field_edited("certificate_id", certificate_id)
+
     def on_mode_current_index_changed(self, index: int) -> None:
         mode = self.mode.itemData(index)
         if mode and mode != self.state.auth_mode:
             self.state.auth_mode = mode
             self.state.tested_ok = False
             self._build(self.state.erp_type or ErpType.SAP_CLOUD, mode)
+            if self.wizard() is not None:  # the instructions differ per sign-in: Back shows the right ones
+                from atlas_desktop.ui.wizard.wizard import INSTRUCTIONS
+
+                self.setup_wizard().page_at(INSTRUCTIONS).initializePage()
             self.state_changed()

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, ConnectionSpec, SapAuthMode, parse_connection
+from atlas_desktop.domain.connection import (
+    ALL_SECRET_FIELDS,
+    ConnectionSpec,
+    NetSuiteAuthMode,
+    SapAuthMode,
+    parse_connection,
+)
 from atlas_desktop.domain.model import ErpType
 
 ERP_LABELS: Mapping[ErpType, str] = {
@@ -20,6 +26,13 @@ SAP_AUTH_LABELS: Mapping[str, str] = {
     SapAuthMode.BASIC: "User name and password",
     SapAuthMode.X509: "Client certificate (X.509)",
 }
+NETSUITE_AUTH_LABELS: Mapping[str, str] = {
+    NetSuiteAuthMode.OAUTH2_M2M: "OAuth 2.0 client credentials (M2M) — recommended",
+    NetSuiteAuthMode.TBA: "Token-based authentication (TBA) — existing integrations",
+}
+AUTH_LABELS: Mapping[str, str] = {**SAP_AUTH_LABELS, **NETSUITE_AUTH_LABELS}
+# Made by the app, never typed: the M2M private key is generated with the certificate (CredentialsPage).
+GENERATED_FIELDS = frozenset({"private_key"})
 
 
 # Plain to type and to show, but vault-sealed in the wizard's draft: a proxy address can hold a password.
@@ -46,20 +59,39 @@ class FieldSpec:
         return self.secret or self.name in SEALED_FIELDS
 
 
-_NETSUITE = (
+_NETSUITE_ACCOUNT = FieldSpec(
+    "account_id",
+    "Account ID",
+    "1234567 or 1234567_SB1",
+    help="Setup > Company > Company Information > Account ID",
+)
+_NETSUITE_BASE_URL = FieldSpec(
+    "base_url", "Server address", "only for a custom domain or the sandbox", required=False, advanced=True
+)
+_NETSUITE_M2M = (
+    _NETSUITE_ACCOUNT,
     FieldSpec(
-        "account_id",
-        "Account ID",
-        "1234567 or 1234567_SB1",
-        help="Setup > Company > Company Information > Account ID",
+        "client_id",
+        "Client ID",
+        "from the integration record (shown once)",
+        kind="secret",
+        help="Setup > Integration > Manage Integrations: shown once, when the record is saved",
     ),
+    FieldSpec(
+        "certificate_id",
+        "Certificate ID",
+        "shown after the certificate upload",
+        help="Setup > Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) Setup",
+    ),
+    _NETSUITE_BASE_URL,
+)
+_NETSUITE = (
+    _NETSUITE_ACCOUNT,
     FieldSpec("consumer_key", "Consumer key", "64 characters, 0-9 and a-f", kind="secret"),
     FieldSpec("consumer_secret", "Consumer secret", "64 characters, 0-9 and a-f", kind="secret"),
     FieldSpec("token_id", "Token ID", "64 characters, 0-9 and a-f", kind="secret"),
     FieldSpec("token_secret", "Token secret", "64 characters, 0-9 and a-f", kind="secret"),
-    FieldSpec(
-        "base_url", "Server address", "only for a custom domain or the sandbox", required=False, advanced=True
-    ),
+    _NETSUITE_BASE_URL,
 )
 _SAP_COMMON = (FieldSpec("base_url", "API address", "https://my000000-api.s4hana.cloud.sap"),)
 _SAP_ONPREM_CLIENT = FieldSpec("sap_client", "SAP client", "e.g. 100")
@@ -111,13 +143,16 @@ def auth_modes(erp_type: ErpType) -> tuple[str, ...]:
         return (SapAuthMode.OAUTH2, SapAuthMode.BASIC, SapAuthMode.X509)
     if erp_type is ErpType.SAP_ONPREM:
         return (SapAuthMode.BASIC, SapAuthMode.X509)
-    return ()
+    # OAuth 2.0 first: new NetSuite integrations cannot use TBA from 2027.1 (ref netsuite.md §10).
+    return (NetSuiteAuthMode.OAUTH2_M2M, NetSuiteAuthMode.TBA)
 
 
 def fields_for(erp_type: ErpType, auth_mode: str | None = None) -> tuple[FieldSpec, ...]:
     """The form's fields in tab order, network fields (under "Advanced") last."""
     if erp_type is ErpType.NETSUITE:
-        return _NETSUITE + NETWORK_FIELDS
+        if auth_mode == NetSuiteAuthMode.TBA:
+            return _NETSUITE + NETWORK_FIELDS
+        return _NETSUITE_M2M + NETWORK_FIELDS
     mode = auth_mode or auth_modes(erp_type)[0]
     fields = _SAP_COMMON
     if erp_type is ErpType.SAP_ONPREM:
@@ -132,6 +167,10 @@ def connection_data(
     data: dict[str, Any]
     if erp_type is ErpType.NETSUITE:
         data = {"erp_type": "netsuite"}
+        if auth_mode != NetSuiteAuthMode.TBA:
+            data["auth"] = NetSuiteAuthMode.OAUTH2_M2M
+            if values.get("private_key"):
+                data["private_key"] = values["private_key"]
     else:
         data = {"erp_type": "sap", "environment": "cloud" if erp_type is ErpType.SAP_CLOUD else "on_premise"}
     for spec in fields_for(erp_type, auth_mode):

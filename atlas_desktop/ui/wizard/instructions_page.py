@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from atlas_desktop.domain.connection import NetSuiteAuthMode
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.ui.widgets.fields import CopyRow
 from atlas_desktop.ui.wizard.base import WizardPageBase
@@ -61,6 +62,44 @@ NETSUITE_STEPS = (
         "Note the account ID",
         "Setup › Company › Company Information › <i>Account ID</i>. "
         "A sandbox looks like <tt>1234567_SB1</tt>.",
+    ),
+)
+
+# OAuth 2.0 client credentials (ref netsuite.md §10): the certificate step comes on the next page,
+# where the app hands over the certificate it made.
+NETSUITE_M2M_STEPS = (
+    Step(
+        "Turn on the features",
+        "Setup › Company › Enable Features. On <b>SuiteCloud</b> tick <i>REST Web Services</i> and "
+        "<i>OAuth 2.0</i>; on <b>Analytics</b> tick <i>SuiteAnalytics Workbook</i>. Save.",
+    ),
+    Step(
+        "Create a role for the integration",
+        "Setup › Users/Roles › Manage Roles › New. Permissions: <i>REST Web Services</i> (Full), "
+        "<i>Log in using OAuth 2.0 Access Tokens</i> (Full), <i>SuiteAnalytics Workbook</i> (Edit), "
+        "Lists › <i>Items</i> (View), Transactions › <i>Adjust Inventory</i> (Full) and "
+        "<i>Purchase Order</i> (Create). Give the role to the user the integration acts as.",
+        copy=(("Role name", ROLE_NAME),),
+    ),
+    Step(
+        "Create the integration record",
+        "Setup › Integration › Manage Integrations › New. Under OAuth 2.0 tick <i>Client Credentials "
+        "(Machine to Machine) Grant</i> and the scope <i>REST Web Services</i>; untick <i>Token-Based "
+        "Authentication</i> and <i>Authorization Code Grant</i>. Save.",
+        copy=(("Integration name", INTEGRATION_NAME),),
+        once="The Client ID is shown only once, right after Save: copy it before leaving the page.",
+    ),
+    Step(
+        "Note the account ID",
+        "Setup › Company › Company Information › <i>Account ID</i>. "
+        "A sandbox looks like <tt>1234567_SB1</tt>.",
+    ),
+    Step(
+        "Upload the certificate (next page)",
+        "Atlas Desktop makes a key pair for you: the next page shows its certificate file to upload in "
+        "Setup › Integration › Manage Authentication › <i>OAuth 2.0 Client Credentials (M2M) Setup</i>, "
+        "which answers a <b>Certificate ID</b>. Using an existing integration with tokens (TBA)? Pick it "
+        "as the sign-in method there.",
     ),
 )
 
@@ -128,6 +167,13 @@ SAP_ONPREM_STEPS = (
     ),
 )
 
+
+def steps_for(erp_type: ErpType, auth_mode: str | None) -> Sequence[Step]:
+    if erp_type is ErpType.NETSUITE and auth_mode != NetSuiteAuthMode.TBA:
+        return NETSUITE_M2M_STEPS
+    return STEPS[erp_type]
+
+
 STEPS: dict[ErpType, Sequence[Step]] = {
     ErpType.NETSUITE: NETSUITE_STEPS,
     ErpType.SAP_CLOUD: SAP_CLOUD_STEPS,
@@ -146,7 +192,7 @@ class InstructionsPage(WizardPageBase):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll)
         self.copy_rows: list[CopyRow] = []
-        self._shown_for: ErpType | None = None
+        self._shown_for: tuple[ErpType, str | None] | None = None
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         erp_type = self.state.erp_type or ErpType.NETSUITE
@@ -154,13 +200,14 @@ class InstructionsPage(WizardPageBase):
             f"Do these steps in {ERP_LABELS[erp_type]} (an administrator is needed), then click Next. "
             "Already done? Just click Next."
         )
-        if self._shown_for is erp_type:
+        shown = (erp_type, self.state.auth_mode if erp_type is ErpType.NETSUITE else None)
+        if self._shown_for == shown:
             return
-        self._shown_for = erp_type
+        self._shown_for = shown
         self.copy_rows = []
         content = QWidget()
         column = QVBoxLayout(content)
-        for number, step in enumerate(STEPS[erp_type], start=1):
+        for number, step in enumerate(steps_for(*shown), start=1):
             title = QLabel(f"<b>{number}. {step.title}</b>")
             text = QLabel(step.text)
             text.setWordWrap(True)

@@ -1,7 +1,11 @@
 """ "Paste all": recognise the credential values a user copied in one go (NetSuite's four keys, a SAP key).
 
 Understood forms:
-  * NetSuite: labelled lines as NetSuite shows them ("Consumer Key / Client ID: ...", "Token ID: ..."), or
+  * NetSuite OAuth 2.0 (M2M): "Account ID", "Client ID" (NetSuite labels it "Consumer Key / Client ID")
+    and "Certificate ID" as labelled lines (label and value on one line or two), a lone 64-hex value as
+    the Client ID, or our credentials JSON. A Certificate ID, or a Client ID without token values, tells
+    the sign-in is OAuth 2.0; token values tell TBA.
+  * NetSuite TBA: labelled lines as NetSuite shows them ("Consumer Key / Client ID: ...", "Token ID: ..."), or
     the four 64-hex values in the order NetSuite shows them (consumer key, consumer secret, token ID, token
     secret), or our credentials JSON.
   * SAP: our credentials JSON, a BTP service key (`url`, `uaa.clientid`, `uaa.clientsecret`, `uaa.url`),
@@ -16,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlas_desktop.domain.connection import SapAuthMode
+from atlas_desktop.domain.connection import NetSuiteAuthMode, SapAuthMode
 from atlas_desktop.domain.model import ErpType
 
 _HEX64_ANY = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
@@ -39,6 +43,7 @@ _LABELS: Mapping[str, str] = {
     "token id": "token_id",
     "token key": "token_id",
     "token secret": "token_secret",
+    "certificate id": "certificate_id",
     "client id": "client_id",
     "clientid": "client_id",
     "oauth client id": "client_id",
@@ -62,7 +67,10 @@ _LABELS: Mapping[str, str] = {
     "proxy": "proxy",
 }
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _./()-]*?)\s*[:=\t]\s*(\S.*?)\s*$")
-_NETSUITE_FIELDS = frozenset({"account_id", *NETSUITE_ORDER, "base_url", "proxy", "ca_bundle"})
+_NETSUITE_FIELDS = frozenset(
+    {"account_id", *NETSUITE_ORDER, "client_id", "certificate_id", "base_url", "proxy", "ca_bundle"}
+)
+_TBA_ONLY = frozenset({"consumer_secret", "token_id", "token_secret"})
 _SAP_FIELDS = frozenset(
     {
         "base_url",
@@ -84,7 +92,7 @@ _SAP_FIELDS = frozenset(
 
 @dataclass
 class PasteResult:
-    """Field values found; `auth_mode` for SAP when the values tell it; `problems` to show the user."""
+    """Field values found; `auth_mode` when the values tell the sign-in; `problems` to show the user."""
 
     values: dict[str, str] = field(default_factory=dict)
     auth_mode: str | None = None
@@ -144,8 +152,35 @@ def _labelled_lines(text: str) -> dict[str, str]:
     return found
 
 
-def recognise(text: str, erp_type: ErpType) -> PasteResult:
-    """Find the credential fields for `erp_type` in pasted `text`. Never raises; problems are listed."""
+def _netsuite_m2m(values: dict[str, str], text: str, result: PasteResult) -> dict[str, str]:
+    """OAuth 2.0 (M2M): the Client ID is the integration's consumer key; TBA's other values are not needed."""
+    if not values.get("client_id") and values.get("consumer_key"):
+        values["client_id"] = values["consumer_key"]
+    if not values.get("client_id"):
+        loose = [value for value in _HEX64_ANY.findall(text) if value not in values.values()]
+        if len(loose) == 1:
+            values["client_id"] = loose[0]
+        elif loose:
+            result.problems.append(
+                f"Found {len(loose)} keys without a label; paste the Client ID with its label "
+                "(Consumer Key / Client ID)."
+            )
+    return {k: v for k, v in values.items() if k != "consumer_key" and k not in _TBA_ONLY}
+
+
+def _netsuite_mode(values: Mapping[str, str], text: str, asked: str | None) -> str:
+    if values.get("certificate_id"):
+        return NetSuiteAuthMode.OAUTH2_M2M
+    if values.get("token_id") or values.get("token_secret") or len(_HEX64_ANY.findall(text)) >= 3:
+        return NetSuiteAuthMode.TBA  # token values, or TBA's four keys pasted without labels
+    return asked or NetSuiteAuthMode.OAUTH2_M2M
+
+
+def recognise(text: str, erp_type: ErpType, auth_mode: str | None = None) -> PasteResult:
+    """Find the credential fields for `erp_type` in pasted `text`. Never raises; problems are listed.
+
+    `auth_mode` is the NetSuite sign-in chosen on the form, used when the pasted values do not tell it.
+    """
     result = PasteResult()
     stripped = text.strip()
     if not stripped:
@@ -166,8 +201,13 @@ def recognise(text: str, erp_type: ErpType) -> PasteResult:
         values = _labelled_lines(stripped)
     if erp_type is ErpType.NETSUITE:
         values = {k: v for k, v in values.items() if k in _NETSUITE_FIELDS}
+        result.auth_mode = _netsuite_mode(values, stripped, auth_mode)
+        if result.auth_mode == NetSuiteAuthMode.OAUTH2_M2M:
+            values = _netsuite_m2m(values, stripped, result)
+        elif values.get("client_id") and not values.get("consumer_key"):
+            values["consumer_key"] = values.pop("client_id")
         missing = [name for name in NETSUITE_ORDER if name not in values]
-        if missing:
+        if missing and result.auth_mode == NetSuiteAuthMode.TBA:
             # Unlabelled: the 64-hex values in the order NetSuite shows them, skipping ones already labelled.
             labelled = set(values.values())
             loose = [value for value in _HEX64_ANY.findall(stripped) if value not in labelled]

@@ -10,7 +10,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QBoxLayout, QWizard
 
+from atlas_desktop.domain.connection import NetSuiteAuthMode
 from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.enums import ConflictPolicy, ConnectionStatus, SyncDirection
 from atlas_desktop.ui.bridge import EngineBridge
@@ -42,6 +44,11 @@ def connection_settings(state: WizardState) -> tuple[Any, dict[str, Any], dict[s
     erp_settings = dict(state.prefs.get("erp_settings", {}))
     mappings = dict(state.prefs.get("field_mappings", {}))
     settings = dict(spec.settings)
+    if spec.settings.get("auth_mode") == NetSuiteAuthMode.OAUTH2_M2M and state.fields.get(
+        CERTIFICATE_EXPIRES
+    ):
+        # notAfter is not secret: the dashboard warns 30 days ahead without opening the vault
+        settings[CERTIFICATE_EXPIRES] = state.fields[CERTIFICATE_EXPIRES]
     if state.erp_type.is_sap:
         movement_types = {}
         for purpose in ("receipt", "issue"):
