@@ -27,6 +27,11 @@ EMULATOR_FACTORIES: tuple[str, ...] = (
 )
 
 
+# The NetSuite integration user's time-zone preference in the demo, the sandbox command and the end-to-end
+# tests: production accounts are rarely on UTC, and a client that forgets the zone must fail here first.
+NETSUITE_USER_ZONE = "America/New_York"
+
+
 @dataclass
 class SandboxOptions:
     catalog: Catalog
@@ -34,6 +39,7 @@ class SandboxOptions:
     concurrency_limit: int | None = None  # None: each emulator keeps its production-like default
     seed: int = 42
     data_dir: Path | None = None  # for emulators that keep SQLite state or generate certificates
+    netsuite_timezone: str = NETSUITE_USER_ZONE  # the NetSuite user's preference; "UTC" only when asked
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,10 @@ NOTES = """
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
 - `Prefer: respond-async` -> 400 INVALID_HEADER (not emulated).
-- Times are UTC (the account time zone is not emulated).
+- Stored times are UTC; SuiteQL shows and reads datetimes in the token user's time-zone preference
+  (`timezone`, default UTC here, America/New_York through SandboxOptions; user_time.py, reference §9).
+  `SELECT SESSIONTIMEZONE FROM dual` answers its region name; TO_CHAR knows TZH, TZM and TZR. The record
+  API keeps ISO 8601 UTC.
 - OAuth 2.0 token endpoint (ref §10 is silent on its errors): RFC 6749 §5.2 bodies `{"error",
   "error_description"}`, no-store. 400 unsupported_grant_type (grant_type), invalid_request (assertion type,
   malformed JWT, algorithm outside PS256/384/512 and ES256/384/512, missing iat/exp), unauthorized_client
@@ -82,6 +85,7 @@ class NetSuiteEmulator:
         limits: QueryLimits | None = None,
         token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
         key_dir: Path | None = None,
+        timezone: str = "UTC",
     ) -> None:
         self.account_id = account_id
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -93,7 +97,7 @@ class NetSuiteEmulator:
             tokens={c.token_id: (c.token_secret, c.consumer_key)},
             clock=lambda: self.clock(),
         )
-        self.state = NetSuiteState(lambda: self.clock(), db_path)
+        self.state = NetSuiteState(lambda: self.clock(), db_path, timezone=timezone)
         # OAuth 2.0 M2M: one integration record with the client credentials grant, no certificate yet
         # (the customer uploads one; `sandbox_m2m()` does it for --write-config).
         self.m2m = M2MSetup(clock=lambda: self.clock(), token_lifetime=token_lifetime)
@@ -215,6 +219,7 @@ def build(options: Any) -> NetSuiteEmulator:
         concurrency_limit=limit,
         latency_ms=options.latency_ms,
         db_path=db_path,
+        timezone=options.netsuite_timezone,
     )
 
 
