@@ -314,10 +314,20 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if args.items < 1:
         print("error: --items must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    zone = args.netsuite_timezone
+    if zone is not None:
+        from atlas_desktop.sandbox.netsuite.user_time import user_zone
+
+        try:
+            user_zone(zone)
+        except ValueError as exc:
+            print(f"error: --netsuite-timezone: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     return main_sandbox(
         items=args.items,
         latency_ms=args.latency_ms,
         write_config=args.write_config,
         seed=args.seed,
         concurrency_limit=args.concurrency,
+        netsuite_timezone=zone,
     )

@@ -231,10 +231,12 @@ def main_sandbox(
     write_config: Path | None,
     seed: int,
     concurrency_limit: int | None = None,
+    netsuite_timezone: str | None = None,
 ) -> int:
     """The sandbox command: print "<name>: <url>" per emulator, then "ready"; serve until SIGINT/SIGTERM.
 
-    `concurrency_limit` None keeps each emulator's production-like limit.
+    `concurrency_limit` None keeps each emulator's production-like limit; `netsuite_timezone` None keeps the
+    NetSuite user in SandboxOptions' default zone.
     """
     try:
         catalog = Catalog(seed=seed, size=items)
@@ -243,6 +245,8 @@ def main_sandbox(
                 catalog, latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed,
                 data_dir=Path(data_dir),
             )  # fmt: skip
+            if netsuite_timezone is not None:
+                options.netsuite_timezone = netsuite_timezone
             emulators = load_emulators(options)
             if not emulators:
                 print("No sandbox emulators are available in this build.", file=sys.stderr)

@@ -142,3 +142,18 @@ def test_the_sandbox_user_is_in_new_york_unless_asked() -> None:
     assert str(build(SandboxOptions(Catalog(3, 2), netsuite_timezone="UTC")).state.user_zone) == "UTC"
     with pytest.raises(ValueError, match="Mars/Olympus"):
         NetSuiteEmulator(timezone="Mars/Olympus")
+
+
+def test_the_sandbox_command_takes_the_users_zone(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    from atlas_desktop.app import commands
+    from atlas_desktop.cli import build_parser
+    from atlas_desktop.sandbox import server
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(server, "main_sandbox", lambda **kw: started.update(kw) or 0)
+    args = build_parser().parse_args(["sandbox", "--netsuite-timezone", "UTC"])
+    assert commands.run_sandbox(args) == 0 and started["netsuite_timezone"] == "UTC"
+    assert build_parser().parse_args(["sandbox"]).netsuite_timezone is None  # SandboxOptions' New York
+    bad = build_parser().parse_args(["sandbox", "--netsuite-timezone", "Eastern"])
+    assert commands.run_sandbox(bad) == commands.EXIT_USAGE
+    assert "'Eastern' is not a time zone" in capsys.readouterr().err
