@@ -18,7 +18,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient
-from atlas_desktop.domain.errors import ConfigError, NotFound, PermissionDenied, ValidationFailed
+from atlas_desktop.connectors.netsuite.errors import SYSTEM
+from atlas_desktop.domain.errors import (
+    ConfigError,
+    ConnectorError,
+    InvalidResponse,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from atlas_desktop.domain.model import utc_now
 
 ZONE_QUERY = "SELECT SESSIONTIMEZONE AS zone FROM dual"
@@ -28,7 +36,9 @@ SETTING = "settings.timezone"
 PREFERENCE = "Home > Set Preferences > Localization > Time Zone, signed in as the integration user"
 # A preference changed in NetSuite is picked up within this long by a connector that lives on.
 RECHECK_AFTER = timedelta(hours=1)
-_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})\s*$")
+# 'YYYY-MM-DD HH24:MI:SS TZH:TZM' exactly: a damaged answer must not pass for an offset
+_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ([+-])(\d{2}):([0-5]\d)$")
+_BARE_OFFSET = re.compile(r"^([+-])(\d{2}):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,10 @@ def format_offset(offset: timedelta) -> str:
 
 
 def parse_offset(text: str | None) -> timedelta | None:
-    """'... -05:00' -> -5 h; None when the text ends in no offset."""
-    match = _OFFSET.search(text or "")
-    if match is None:
+    """'2026-03-03 10:00:05 -05:00' (or a bare '-05:00') -> -5 h; None for anything else."""
+    value = (text or "").strip()
+    match = _OFFSET.fullmatch(value) or _BARE_OFFSET.fullmatch(value)
+    if match is None or int(match.group(2)) > 14:
         return None
     sign = -1 if match.group(1) == "-" else 1
     return sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
@@ -59,47 +70,76 @@ def parse_offset(text: str | None) -> timedelta | None:
 
 def _region(text: str | None) -> ZoneInfo | None:
     name = (text or "").strip()
-    if not name or _OFFSET.fullmatch(name) or name.startswith(("+", "-")):
-        return None
+    if not name or name.startswith(("+", "-")) or "/" not in name and name != "UTC":
+        return None  # an offset, or an abbreviation such as EST that names no DST rules
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
 
 
-async def _ask(client: NetSuiteClient, query: str, column: str) -> str | None:
-    """One probe's answer; None when the account refuses the query (a dialect or permission gap)."""
-    try:
-        page = await client.suiteql_page(query, limit=1)
-    except (ValidationFailed, PermissionDenied, NotFound):
-        return None
-    if not page.items:
-        return None
-    value = page.items[0].get(column)
-    return str(value) if value not in (None, "") else None
+class _Probes:
+    """Asks the account; remembers the first refusal and whether an answer came that said nothing usable."""
 
+    def __init__(self, client: NetSuiteClient) -> None:
+        self.client = client
+        self.refusal: ConnectorError | None = None
+        self.unusable = False
 
-async def _offset_from_wall_clock(client: NetSuiteClient) -> timedelta | None:
-    """The user's wall time minus the server's UTC `Date`, to the quarter hour (zones are on quarters)."""
-    client.last_server_time = None
-    wall = await _ask(client, WALL_QUERY, "now")
-    server = client.last_server_time
-    if wall is None or server is None:
-        return None
-    try:
-        local = datetime.strptime(wall.strip(), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    quarters = round((local - server.replace(tzinfo=None)).total_seconds() / 900)
-    return timedelta(minutes=15 * quarters) if abs(quarters) <= 14 * 4 else None
+    async def ask(self, query: str, column: str) -> str | None:
+        try:
+            page = await self.client.suiteql_page(query, limit=1)
+        except (ValidationFailed, PermissionDenied, NotFound) as exc:
+            self.refusal = self.refusal or exc  # a dialect or permission gap: the next probe may do
+            return None
+        value = page.items[0].get(column) if page.items else None
+        if not isinstance(value, str) or not value.strip():
+            self.unusable = True
+            return None
+        return value
+
+    async def offset_from_wall_clock(self) -> timedelta | None:
+        """The user's wall time minus the answer's UTC `Date`, to the quarter hour (zones are on quarters)."""
+        self.client.last_server_time = None
+        wall = await self.ask(WALL_QUERY, "now")
+        server = self.client.last_server_time
+        if wall is None or server is None:
+            return None
+        try:
+            local = datetime.strptime(wall.strip(), "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            self.unusable = True
+            return None
+        quarters = round((local - server.replace(tzinfo=None)).total_seconds() / 900)
+        return timedelta(minutes=15 * quarters) if abs(quarters) <= 14 * 4 else None
+
+    def unknown(self) -> ConnectorError:
+        """What the account's answers left: the zone cannot be known (a remote gap; the setting fills it)."""
+        fix = (
+            f"Set {SETTING} to the integration user's time zone ({PREFERENCE}), e.g. America/New_York, or "
+            "give the integration role SuiteAnalytics Workbook so SuiteQL can tell it."
+        )
+        message = "NetSuite did not tell the integration user's time zone (SuiteQL on dual)"
+        if self.refusal is not None and not self.unusable:
+            cause = self.refusal
+            return type(cause)(
+                f"{message}: {cause.message}", fix=fix, system=SYSTEM, status=cause.status,
+                remote_code=cause.remote_code, remote_message=cause.remote_message,
+            )  # fmt: skip
+        return InvalidResponse(f"{message}: its answers named no zone or offset", fix=fix, system=SYSTEM)
 
 
 async def find_user_zone(client: NetSuiteClient, configured: str | None, now: datetime) -> UserZone:
-    """The zone SuiteQL uses for this token's user, or ConfigError saying what to set."""
-    region = _region(await _ask(client, ZONE_QUERY, "zone"))
-    offset = parse_offset(await _ask(client, OFFSET_QUERY, "now"))
+    """The zone SuiteQL uses for this token's user; ConfigError when the setting must say (or is wrong),
+    a ConnectorError when the account's answers leave it unknown and nothing is set."""
+    probes = _Probes(client)
+    named = await probes.ask(ZONE_QUERY, "zone")
+    region = _region(named)
+    offset = parse_offset(await probes.ask(OFFSET_QUERY, "now"))
+    if offset is None and named is not None and _BARE_OFFSET.fullmatch(named.strip()):
+        offset = parse_offset(named)  # a session zone set as an offset, e.g. -05:00
     if region is None and offset is None:
-        offset = await _offset_from_wall_clock(client)
+        offset = await probes.offset_from_wall_clock()
     if region is not None:
         return UserZone(region.key, "the NetSuite user's preference", offset)
     if configured is not None:
@@ -124,13 +164,7 @@ async def find_user_zone(client: NetSuiteClient, configured: str | None, now: da
             fix=f"Set {SETTING} to the integration user's time zone ({PREFERENCE}), e.g. America/New_York: "
             "the offset alone does not say when daylight saving time changes it.",
         )
-    raise ConfigError(
-        SETTING,
-        "NetSuite did not answer the time-zone queries (SuiteQL on dual), and the connection does not "
-        "set one",
-        fix=f"Give the integration role SuiteAnalytics Workbook, or set {SETTING} to the integration user's "
-        f"time zone ({PREFERENCE}), e.g. America/New_York.",
-    )
+    raise probes.unknown()
 
 
 class UserZoneLookup:

@@ -56,6 +56,7 @@ def test_offsets_are_parsed() -> None:
     assert parse_offset("2026-03-03 10:00:05 -05:00") == -timedelta(hours=5)
     assert parse_offset("2026-03-03 15:30:05 +05:30") == timedelta(hours=5, minutes=30)
     assert parse_offset("2026-03-03 10:00:05") is None
+    assert parse_offset("-1234") is None and parse_offset("x -05:00") is None  # damaged, not an offset
 
 
 async def test_the_connection_test_names_the_users_zone_from_the_account() -> None:
@@ -92,12 +93,14 @@ async def test_the_offset_comes_from_the_wall_clock_when_tzh_is_refused() -> Non
 
 async def test_no_answer_and_no_setting_is_a_step_with_a_fix_not_a_crash() -> None:
     ok, detail, fix = await zone_step(account(None, None, None))
-    assert not ok and "did not answer" in detail
+    assert not ok and "did not tell the integration user's time zone" in detail
     assert fix is not None and "settings.timezone" in fix
 
 
 async def test_a_read_without_a_known_zone_stops_with_the_fix() -> None:
-    connector = build_connector(make_spec(), transport=account(None, "x -05:00"), sleep=no_sleep)
+    connector = build_connector(
+        make_spec(), transport=account(None, "2026-03-03 10:00:05 -05:00"), sleep=no_sleep
+    )
     with pytest.raises(ConfigError, match="does not name the time zone"):
         [p async for p in connector.products(datetime(2026, 3, 3, 15, tzinfo=UTC))]
 
