@@ -135,13 +135,13 @@ async def find_user_zone(client: NetSuiteClient, configured: str | None, now: da
     probes = _Probes(client)
     named = await probes.ask(ZONE_QUERY, "zone")
     region = _region(named)
+    if region is not None:  # one request per read: the region's own rules give the offset
+        return UserZone(region.key, "the NetSuite user's preference", region.utcoffset(now))
     offset = parse_offset(await probes.ask(OFFSET_QUERY, "now"))
     if offset is None and named is not None and _BARE_OFFSET.fullmatch(named.strip()):
         offset = parse_offset(named)  # a session zone set as an offset, e.g. -05:00
-    if region is None and offset is None:
+    if offset is None:
         offset = await probes.offset_from_wall_clock()
-    if region is not None:
-        return UserZone(region.key, "the NetSuite user's preference", offset)
     if configured is not None:
         expected = ZoneInfo(configured).utcoffset(now)
         if offset is None or expected == offset:

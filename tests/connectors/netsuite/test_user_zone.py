@@ -164,3 +164,24 @@ async def test_returned_datetimes_are_parsed_from_the_users_zone() -> None:
     products = [p async for p in connector.products(datetime(2026, 11, 28, 4, 25, tzinfo=UTC))]
     edited = [p.last_modified for p in products if p.erp_item_id == str(item)]
     assert edited == [datetime(2026, 11, 28, 4, 30, tzinfo=UTC)]
+
+
+async def test_the_zone_is_asked_once_per_hour_not_per_read() -> None:
+    asked: list[str] = []
+    inner = account(NEW_YORK, None)
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/suiteql") and "FROM dual" in json.loads(request.content)["q"]:
+            asked.append(json.loads(request.content)["q"])
+        return inner.handler(request)  # type: ignore[attr-defined]
+
+    now = [datetime(2026, 3, 3, 15, tzinfo=UTC)]
+    connector = build_connector(
+        make_spec(), transport=httpx.MockTransport(counting), sleep=no_sleep, clock=lambda: now[0]
+    )
+    for _ in range(3):
+        [p async for p in connector.products(now[0] - timedelta(minutes=5))]
+    assert asked == ["SELECT SESSIONTIMEZONE AS zone FROM dual"]  # a region: no offset probe needed
+    now[0] += timedelta(hours=1, seconds=1)
+    [p async for p in connector.products(now[0] - timedelta(minutes=5))]
+    assert len(asked) == 2  # a preference changed in NetSuite is seen within the hour
