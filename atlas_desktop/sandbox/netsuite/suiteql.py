@@ -600,6 +600,10 @@ class Compiler:
         return user_time.stored_from_local(wall, self.zone)  # type: ignore[arg-type]
 
     def _comparable(self, left: Node, right: Node) -> tuple[str, str]:
+        if right[0] == "col" and left[0] == "func" and left[1] in ("TO_DATE", "TO_TIMESTAMP"):
+            # TO_DATE(...) = trandate: read against the date column's kind, as the other way round
+            right_sql, right_kind = self.expr(right)
+            return self._against(right_kind, left), right_sql
         left_sql, left_kind = self.expr(left)
         return left_sql, self._against(left_kind, right)
 

@@ -126,6 +126,10 @@ async def test_dates_are_not_shifted(new_york: NetSuiteEmulator, ny_client: http
         f"WHERE id = {txn} AND trandate = TO_DATE('2026-11-28', 'YYYY-MM-DD')",
     )
     assert row == {"links": [], "day": "2026-11-28", "trandate": "11/28/2026"}
+    flipped = (
+        f"SELECT id FROM transaction WHERE id = {txn} AND TO_DATE('2026-11-28', 'YYYY-MM-DD') = trandate"
+    )
+    assert [r["id"] for r in await rows(ny_client, flipped)] == [str(txn)]
 
 
 def test_a_new_transaction_is_dated_the_users_today(new_york: NetSuiteEmulator) -> None:
