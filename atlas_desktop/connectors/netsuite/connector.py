@@ -102,6 +102,7 @@ class NetSuiteConnector(UsesHttpClient):
             zones=self.zones,
         )
         self.writer = Writer(self.client, self.settings)
+        self.writer.zone = lambda: self.zones.known.name if self.zones.known else None
 
     # ---- ErpConnector -----------------------------------------------------------------------------
 

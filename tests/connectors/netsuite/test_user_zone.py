@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from atlas_desktop.connectors.netsuite import build_connector
 from atlas_desktop.connectors.netsuite.connection_test import TIME_ZONE
 from atlas_desktop.connectors.netsuite.user_zone import parse_offset
 from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import StockChange, StockKey
 from atlas_desktop.sandbox.netsuite import NetSuiteEmulator
 
 from .emulator_support import Clock, connect, make_emulator
@@ -185,3 +188,19 @@ async def test_the_zone_is_asked_once_per_hour_not_per_read() -> None:
     now[0] += timedelta(hours=1, seconds=1)
     [p async for p in connector.products(now[0] - timedelta(minutes=5))]
     assert len(asked) == 2  # a preference changed in NetSuite is seen within the hour
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14, UTC-11
+async def test_a_write_is_dated_the_users_today_once_the_zone_is_known(zone: str) -> None:
+    # At any hour one of the two zones is on another day than UTC.
+    clock = Clock()
+    emulator = make_emulator(5, clock, timezone=zone)
+    connector = connect(emulator, clock)
+    [p async for p in connector.products(datetime.now(UTC) - timedelta(minutes=1))]  # learns the zone
+    item = emulator.state.item_ids(lot=False, limit=1)[0]
+    result = await connector.adjust_stock(
+        StockChange(StockKey(str(item), "1", None), Decimal(2), "EA"), "k-1"
+    )
+    posted = emulator.state.get("transaction", int(result.remote_id or 0))
+    assert posted is not None
+    assert posted["trandate"] == f"{datetime.now(ZoneInfo(zone)).date().isoformat()} 00:00:00"
