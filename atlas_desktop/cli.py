@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="instant (default) or each system's production-like time per request and line",
     )  # fmt: skip
     sandbox.add_argument("--write-config", type=Path, help="write one credentials file per system into DIR")
+    sandbox.add_argument(
+        "--netsuite-timezone", metavar="ZONE", help="the NetSuite user's time zone (default America/New_York)"
+    )
     return parser
 
 

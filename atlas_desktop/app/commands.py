@@ -319,6 +319,15 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if args.items < 1:
         print("error: --items must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    zone = args.netsuite_timezone
+    if zone is not None:
+        from atlas_desktop.sandbox.netsuite.user_time import user_zone
+
+        try:
+            user_zone(zone)
+        except ValueError as exc:
+            print(f"error: --netsuite-timezone: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     return main_sandbox(
         items=args.items,
         latency_ms=args.latency_ms,
@@ -326,4 +335,5 @@ def run_sandbox(args: argparse.Namespace) -> int:
         seed=args.seed,
         concurrency_limit=args.concurrency,
         server_time=args.server_time,
+        netsuite_timezone=zone,
     )

@@ -28,6 +28,11 @@ EMULATOR_FACTORIES: tuple[str, ...] = (
 )
 
 
+# The NetSuite integration user's time-zone preference in the demo, the sandbox command and the end-to-end
+# tests: production accounts are rarely on UTC, and a client that forgets the zone must fail here first.
+NETSUITE_USER_ZONE = "America/New_York"
+
+
 @dataclass
 class SandboxOptions:
     catalog: Catalog
@@ -36,6 +41,7 @@ class SandboxOptions:
     seed: int = 42
     data_dir: Path | None = None  # for emulators that keep SQLite state or generate certificates
     server_time: str = "instant"  # "realistic": production-like time per request (server_time.py)
+    netsuite_timezone: str = NETSUITE_USER_ZONE  # the NetSuite user's preference; "UTC" only when asked
 
 
 @dataclass(frozen=True)

@@ -232,11 +232,13 @@ def main_sandbox(
     seed: int,
     concurrency_limit: int | None = None,
     server_time: str = "instant",
+    netsuite_timezone: str | None = None,
 ) -> int:
     """The sandbox command: print "<name>: <url>" per emulator, then "ready"; serve until SIGINT/SIGTERM.
 
     `concurrency_limit` None keeps each emulator's production-like limit; `server_time` "realistic" adds
-    each system's own time per request (sandbox/server_time.py).
+    each system's own time per request (sandbox/server_time.py); `netsuite_timezone` None keeps the
+    NetSuite user in SandboxOptions' default zone.
     """
     try:
         catalog = Catalog(seed=seed, size=items)
@@ -245,6 +247,8 @@ def main_sandbox(
                 catalog, latency_ms=latency_ms, concurrency_limit=concurrency_limit, seed=seed,
                 data_dir=Path(data_dir), server_time=server_time,
             )  # fmt: skip
+            if netsuite_timezone is not None:
+                options.netsuite_timezone = netsuite_timezone
             emulators = load_emulators(options)
             if not emulators:
                 print("No sandbox emulators are available in this build.", file=sys.stderr)

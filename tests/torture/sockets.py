@@ -20,6 +20,7 @@ import httpx
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.model import StockChange, StockKey
 from atlas_desktop.engine.factory import build_erp_connector
+from atlas_desktop.sandbox.registry import NETSUITE_USER_ZONE  # a user off UTC, as in production
 
 ROOT = Path(__file__).resolve().parents[2]
 NETSUITE_TRANSACTIONS = "/_sandbox/netsuite/transactions"  # sandbox/netsuite/activity.py
@@ -57,7 +58,7 @@ def sandbox_process(tmp: Path, *, items: int = 30, seed: int = 5) -> Iterator[Sa
     config_dir = tmp / "sandbox-config"
     process = subprocess.Popen(
         [sys.executable, "-m", "atlas_desktop", "sandbox", "--items", str(items), "--seed", str(seed),
-         "--write-config", str(config_dir)],
+         "--write-config", str(config_dir), "--netsuite-timezone", NETSUITE_USER_ZONE],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(tmp / "unused"),
     )  # fmt: skip
     urls: dict[str, str] = {}

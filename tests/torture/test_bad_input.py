@@ -87,6 +87,8 @@ NS_BASE = "http://127.0.0.1:8765/services/rest/record/v1"
 def netsuite_good(request: httpx.Request) -> Good:
     path = request.url.path
     if path.endswith("/suiteql"):
+        if " FROM dual" in json.loads(request.content)["q"]:  # the user's time zone, as reads ask it
+            return 200, {**NS_PAGE, "items": [{"zone": "America/New_York", "links": []}]}, {}
         # Like NetSuite: one row at offset 0, nothing further on.
         page = NS_PAGE if request.url.params.get("offset", "0") == "0" else {**NS_PAGE, "items": []}
         return 200, page, {"Date": "Tue, 03 Mar 2026 10:00:05 GMT"}

@@ -7,9 +7,9 @@ made on either side since. Engine retries sleep for no time, so faults cost no w
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
-from atlas_desktop.sandbox.registry import SandboxOptions
+from atlas_desktop.sandbox.registry import NETSUITE_USER_ZONE, SandboxOptions
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
@@ -112,7 +112,11 @@ class TortureWorld:
 
 
 def _emulators(erp_name: str, size: int, seed: int) -> tuple[Any, Any, dict[str, Any]]:
-    options = SandboxOptions(catalog=Catalog(seed=seed, size=size, today=date(2026, 11, 27)), seed=seed)
+    options = SandboxOptions(
+        catalog=Catalog(seed=seed, size=size, today=date(2026, 11, 27)),
+        seed=seed,
+        netsuite_timezone=NETSUITE_USER_ZONE,  # SuiteQL in New York time, as production accounts are
+    )
     atlas = build_atlas(options)
     if erp_name == "netsuite":
         erp = build_netsuite(options)
@@ -122,9 +126,31 @@ def _emulators(erp_name: str, size: int, seed: int) -> tuple[Any, Any, dict[str,
     return erp, atlas, erp.credential_files(ERP_URL)["sap-onprem.json"]
 
 
+def _set_netsuite_clock(erp: Any, clock: Callable[[], datetime]) -> None:
+    """Run the NetSuite account (its records, SuiteQL, `Date`) on `clock`; TBA timestamps stay real time,
+    as the connector signs with the real clock. Seeded records are restamped a day before `clock()`."""
+    erp.verifier.clock = lambda: datetime.now(UTC)
+    erp.clock = clock
+    seeded = (clock() - timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    for table in ("item", "location", "vendor", "inventorynumber"):
+        erp.state.db.execute(f"UPDATE {table} SET lastmodifieddate = ?", (seeded,))
+
+
 @contextlib.contextmanager
-def torture_world(tmp_path: Path, erp_name: str, *, size: int = 24, seed: int = 7) -> Iterator[TortureWorld]:
+def torture_world(
+    tmp_path: Path,
+    erp_name: str,
+    *,
+    size: int = 24,
+    seed: int = 7,
+    erp_clock: Callable[[], datetime] | None = None,
+) -> Iterator[TortureWorld]:
+    """`erp_clock` (NetSuite only): the ERP's and its connector's time, e.g. a night the clocks change."""
     erp, atlas, credentials = _emulators(erp_name, size, seed)
+    connector_options: dict[str, Any] = {}
+    if erp_clock is not None:
+        _set_netsuite_clock(erp, erp_clock)
+        connector_options["clock"] = erp_clock
     with open_services(ProfilePaths(tmp_path / "profile"), key_source=MemoryKeySource()) as services:
         connection_id = services.connections.add(parse_connection(credentials))
         services.atlas_accounts.save(
@@ -135,6 +161,7 @@ def torture_world(tmp_path: Path, erp_name: str, *, size: int = 24, seed: int = 
             transport=httpx.ASGITransport(app=erp.app),
             sleep=no_sleep,
             atlas_options={"transport": httpx.ASGITransport(app=atlas.app), "sleep": no_sleep},
+            **connector_options,
         )
         yield TortureWorld(erp_name, services, engine, connection_id, erp, atlas)
 

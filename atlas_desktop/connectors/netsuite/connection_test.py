@@ -15,6 +15,7 @@ from atlas_desktop.connectors.netsuite import queries
 from atlas_desktop.connectors.netsuite.client import NetSuiteClient
 from atlas_desktop.connectors.netsuite.m2m import M2MAuth
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings
+from atlas_desktop.connectors.netsuite.user_zone import UserZoneLookup
 from atlas_desktop.domain.connection import is_loopback_host
 from atlas_desktop.domain.errors import (
     AuthFailed,
@@ -33,7 +34,8 @@ TOKEN = "OAuth 2.0 access token"
 TOKEN_ACCEPTED = "Access token accepted"
 PERMISSIONS = "Role permissions"
 RECORD_READ = "Read an inventory item"
-STEPS = (REACHABLE, TLS, SIGNATURE, PERMISSIONS, RECORD_READ)
+TIME_ZONE = "NetSuite user's time zone"
+STEPS = (REACHABLE, TLS, SIGNATURE, PERMISSIONS, RECORD_READ, TIME_ZONE)
 CONNECT_TIMEOUT_S = 10.0
 
 Step = Callable[[], Awaitable[StepResult]]
@@ -81,9 +83,11 @@ class ConnectionTest:
         *,
         in_process: bool,
         m2m: M2MAuth | None = None,
+        zones: UserZoneLookup | None = None,
     ) -> None:
         self.client = client
         self.m2m = m2m
+        self.zones = zones or UserZoneLookup(client, settings.configured_timezone)
         self.settings = settings
         self.in_process = in_process
         parts = urlsplit(settings.base_url)
@@ -105,6 +109,7 @@ class ConnectionTest:
             *sign_in,
             (PERMISSIONS, self.permissions),
             (RECORD_READ, self.record_read),
+            (TIME_ZONE, self.time_zone),
         ]
         failed = False
         for name, step in plan:
@@ -296,3 +301,13 @@ class ConnectionTest:
             return _failed(RECORD_READ, exc, cause=cause)
         name = record.get("itemId") or record.get("displayName") or item_id
         return StepResult(RECORD_READ, True, detail=f"read {record_type} {item_id} ({name})")
+
+    async def time_zone(self) -> StepResult:
+        """The zone SuiteQL shows times in for this token's user: reads render their watermarks in it."""
+        try:
+            zone = await self.zones.get()
+        except ConfigError as exc:
+            return StepResult(TIME_ZONE, False, detail=exc.message, cause=exc.message, fix=exc.fix)
+        except ConnectorError as exc:
+            return _failed(TIME_ZONE, exc)
+        return StepResult(TIME_ZONE, True, detail=zone.describe())

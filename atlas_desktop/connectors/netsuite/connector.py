@@ -16,6 +16,7 @@ from atlas_desktop.connectors.netsuite.m2m import TOKEN_PATH, M2MAuth, M2MCreden
 from atlas_desktop.connectors.netsuite.reads import Reader
 from atlas_desktop.connectors.netsuite.settings import NetSuiteSettings, settings_from_spec
 from atlas_desktop.connectors.netsuite.tba import TbaAuth
+from atlas_desktop.connectors.netsuite.user_zone import UserZoneLookup
 from atlas_desktop.connectors.netsuite.writes import Writer
 from atlas_desktop.domain.connection import NETSUITE_M2M_SECRET_FIELDS, NETSUITE_SECRET_FIELDS, ConnectionSpec
 from atlas_desktop.domain.connector import NdcPlaceCandidate, StockRead
@@ -92,19 +93,25 @@ class NetSuiteConnector(UsesHttpClient):
             concurrency=self.settings.concurrency,
             sleep=sleep,
         )
+        # SuiteQL's datetimes are in the token user's zone: asked of the account, shared by reads and test
+        self.zones = UserZoneLookup(self.client, self.settings.configured_timezone, clock=clock)
         self.reader = Reader(
             self.client,
             self.settings.fields,
             overlap=overlap if overlap is not None else self.settings.overlap,
             clock=clock,
+            zones=self.zones,
         )
         self.writer = Writer(self.client, self.settings)
+        self.writer.zone = lambda: self.zones.known.name if self.zones.known else None
 
     # ---- ErpConnector -----------------------------------------------------------------------------
 
     async def test_connection(self) -> ConnectionReport:
         token = self.auth if isinstance(self.auth, M2MAuth) else None
-        return await ConnectionTest(self.client, self.settings, in_process=self._in_process, m2m=token).run()
+        return await ConnectionTest(
+            self.client, self.settings, in_process=self._in_process, m2m=token, zones=self.zones
+        ).run()
 
     async def locations(self) -> list[Location]:
         """Stock locations: `id` is what StockKey.location_id holds; `code` the external id, if any."""

@@ -58,7 +58,11 @@ def id_list(column: str, values: Iterable[str]) -> str:
 
 
 def to_date(moment: datetime, timezone: str = "UTC") -> str:
-    """`TO_DATE('2026-03-30 14:00:00', ...)` in the account's time zone; never truncated to a day."""
+    """`TO_DATE('2026-03-30 14:00:00', ...)` in the user's time zone; never truncated to a day.
+
+    A moment in the hour DST repeats shows a wall time NetSuite may read as the hour's earlier instant:
+    the read then starts up to an hour early, which the overlap de-duplication absorbs.
+    """
     local = moment.astimezone(ZoneInfo(timezone))
     return f"TO_DATE('{local.strftime(_PY_DATETIME_FORMAT)}', '{DATETIME_FORMAT}')"
 
@@ -95,7 +99,9 @@ def _parse_datetime(text: str, timezone: str) -> datetime | None:
         return None
     if timezone == "UTC":
         return naive.replace(tzinfo=UTC)
-    return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    # A wall time of the hour DST repeats is read as its later instant: the reads compare these times
+    # with their window's start, and "inside the window" is the side that never drops a change.
+    return naive.replace(tzinfo=ZoneInfo(timezone), fold=1).astimezone(UTC)
 
 
 def products(ndc_column: str, after: str | None, changed_since: str | None) -> str:

@@ -5,11 +5,14 @@ when the server sends no Date). A read's watermark is never later than the momen
 the next read, asking from `watermark - overlap`, cannot leave a hole (sync-correctness.md "cursor holes").
 The overlap also catches rows stamped before they became visible (long transactions); what the
 overlap brings back twice is dropped by remembering what the previous read already covered.
+SuiteQL shows and compares datetimes in the token user's time zone (reference §9): each read first learns
+it from the account (user_zone.py), then renders its watermark in it and parses the rows' times from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from atlas_desktop.connectors.netsuite import queries
@@ -20,6 +23,7 @@ from atlas_desktop.connectors.netsuite.mapping import (
     row_version,
     stock_from_row,
 )
+from atlas_desktop.connectors.netsuite.user_zone import UserZoneLookup
 from atlas_desktop.connectors.offload import OFF_LOOP_ROWS, off_loop
 from atlas_desktop.domain.connector import StockRead as Level
 from atlas_desktop.domain.errors import InvalidResponse
@@ -55,9 +59,12 @@ class Reader:
         *,
         overlap: timedelta,
         clock: Callable[[], datetime] = utc_now,
+        zones: UserZoneLookup | None = None,
     ) -> None:
         self.client = client
         self.fields = fields
+        # None: the zone in `fields` is taken as it is (tests of the read logic alone)
+        self.zones = zones
         self.overlap = overlap
         self.clock = clock
         self.watermarks: dict[str, datetime] = {}
@@ -65,6 +72,13 @@ class Reader:
         self._recent_products: dict[str, str] = {}
         # (source, id, lastmodified text) of transactions and lot edits already reflected in a stock read
         self._seen_changes: set[tuple[str, str, str]] = set()
+
+    async def _learn_zone(self) -> None:
+        """Use the zone SuiteQL will use for this read (asked before the read's clock starts)."""
+        if self.zones is not None:
+            zone = await self.zones.get()
+            if zone.name != self.fields.timezone:
+                self.fields = replace(self.fields, timezone=zone.name)
 
     def _watermark(self, started: datetime) -> datetime:
         server = self.client.last_server_time
@@ -78,6 +92,7 @@ class Reader:
     # ---- products -----------------------------------------------------------------------------
 
     async def products(self, since: datetime | None) -> AsyncIterator[Product]:
+        await self._learn_zone()
         started = self.clock()
         self.client.last_server_time = None
         changed = self._changed_since(since) if since is not None else None
@@ -109,6 +124,7 @@ class Reader:
     # ---- stock --------------------------------------------------------------------------------
 
     async def stock(self, since: datetime | None) -> AsyncIterator[Level]:
+        await self._learn_zone()
         started = self.clock()
         self.client.last_server_time = None
         if since is None:

@@ -38,6 +38,8 @@ class NetSuiteSettings:
     proxy_password: Secret | None = field(default=None, repr=False)
     auth_mode: str = NetSuiteAuthMode.TBA
     certificate_id: str | None = None
+    # settings.timezone as the connection file gives it (None: the account's answer decides)
+    configured_timezone: str | None = None
 
     @property
     def uses_m2m(self) -> bool:
@@ -84,7 +86,8 @@ def settings_from_spec(spec: ConnectionSpec) -> NetSuiteSettings:
     if not isinstance(mappings, Mapping):
         raise ConfigError("settings.field_mappings", "must be an object")
     ndc_field = column(str(mappings.get("ndc_field") or DEFAULT_NDC_FIELD))
-    timezone = str(settings.get("timezone") or "UTC")
+    configured_timezone = str(settings["timezone"]) if settings.get("timezone") else None
+    timezone = configured_timezone or "UTC"
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -121,4 +124,5 @@ def settings_from_spec(spec: ConnectionSpec) -> NetSuiteSettings:
         proxy_password=spec.secrets.get(PROXY_PASSWORD),
         auth_mode=str(settings.get("auth_mode") or NetSuiteAuthMode.TBA),
         certificate_id=str(settings["certificate_id"]) if settings.get("certificate_id") else None,
+        configured_timezone=configured_timezone,
     )

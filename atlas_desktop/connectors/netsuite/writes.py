@@ -38,9 +38,11 @@ class Writer:
     def __init__(self, client: NetSuiteClient, settings: NetSuiteSettings) -> None:
         self.client = client
         self.settings = settings
+        # the user's zone once a read or the test learned it (connector.py): a transaction is dated its day
+        self.zone: Callable[[], str | None] = lambda: None
 
     def _today(self) -> datetime:
-        return utc_now().astimezone(ZoneInfo(self.settings.fields.timezone))
+        return utc_now().astimezone(ZoneInfo(self.zone() or self.settings.fields.timezone))
 
     # ---- lookup -------------------------------------------------------------------------------
 

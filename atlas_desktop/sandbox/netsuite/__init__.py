@@ -52,7 +52,10 @@ NOTES = """
 - Over the concurrency limit: 429 CONCURRENCY_LIMIT_EXCEEDED at once (reference §5, unverified), or with
   `faults.over_limit = "slow_refusal"` a 401 INVALID_LOGIN after `faults.over_limit_delay_s` (default 60 s),
   the same body as a bad login, as real accounts have answered under load (reference §5, §9).
-- Times are UTC (the account time zone is not emulated).
+- Stored times are UTC; SuiteQL shows and reads datetimes in the token user's time-zone preference
+  (`timezone`, default UTC here, America/New_York through SandboxOptions; user_time.py, reference §9).
+  `SELECT SESSIONTIMEZONE FROM dual` answers its region name; TO_CHAR knows TZH, TZM and TZR. The record
+  API keeps ISO 8601 UTC.
 - OAuth 2.0 token endpoint (ref §10 is silent on its errors): RFC 6749 §5.2 bodies `{"error",
   "error_description"}`, no-store. 400 unsupported_grant_type (grant_type), invalid_request (assertion type,
   malformed JWT, algorithm outside PS256/384/512 and ES256/384/512, missing iat/exp), unauthorized_client
@@ -104,6 +107,7 @@ class NetSuiteEmulator:
         write_limits: WriteLimits | None = None,
         token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
         key_dir: Path | None = None,
+        timezone: str = "UTC",
     ) -> None:
         self.account_id = account_id
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -115,7 +119,7 @@ class NetSuiteEmulator:
             tokens={c.token_id: (c.token_secret, c.consumer_key)},
             clock=lambda: self.clock(),
         )
-        self.state = NetSuiteState(lambda: self.clock(), db_path)
+        self.state = NetSuiteState(lambda: self.clock(), db_path, timezone=timezone)
         # OAuth 2.0 M2M: one integration record with the client credentials grant, no certificate yet
         # (the customer uploads one; `sandbox_m2m()` does it for --write-config).
         self.m2m = M2MSetup(clock=lambda: self.clock(), token_lifetime=token_lifetime)
@@ -269,6 +273,7 @@ def build(options: Any) -> NetSuiteEmulator:
         concurrency_limit=limit,
         latency_ms=options.latency_ms,
         db_path=db_path,
+        timezone=options.netsuite_timezone,
     )
 
 

@@ -209,7 +209,7 @@ def create_app(
         text = body.get("q")
         if not isinstance(text, str):
             raise invalid_content('The request body must be an object with the query text in "q".')
-        compiled = translate(text, state.clock, account_date_sql)
+        compiled = translate(text, state.clock, account_date_sql, state.user_zone)
         page = min(limit, limits.max_rows - offset)
         try:
             with state.lock:
@@ -238,7 +238,7 @@ def create_app(
         for row in rows:
             item: dict[str, Any] = {"links": []}
             for index, (_, kind) in enumerate(compiled.columns):
-                value = format_value(row[index], kind)
+                value = format_value(row[index], kind, state.user_zone)
                 if value is not None:  # SuiteQL leaves NULL columns out of the row
                     item[keys[index]] = value
             items.append(item)

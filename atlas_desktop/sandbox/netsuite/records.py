@@ -796,7 +796,7 @@ class Records:
     ) -> int:
         header = self._scalar_values(rt, body)
         if "trandate" not in header and row is None:
-            header["trandate"] = date_text(self.state.clock().date())
+            header["trandate"] = date_text(self.state.today())
         if rt.name == "inventoryAdjustment":
             if row is None and not isinstance(body.get("inventory"), dict):
                 raise user_error("You must enter at least one line item for this transaction.", "inventory")

@@ -6,7 +6,8 @@ Stock moves only through transactions (reference §3, §9 "Stock moves through m
 statuses (Good / Quarantine / Damaged) split a location's stock: only available statuses count in
 `quantityavailable`; `quantityonhand` counts them all.
 
-Dates and datetimes are stored as text `YYYY-MM-DD HH:MM:SS` (UTC): `TO_DATE(...)` literals compare as text.
+Dates and datetimes are stored as text `YYYY-MM-DD HH:MM:SS` (UTC); SuiteQL shows and reads datetimes in the
+user's time zone (`user_zone`, user_time.py, reference §9) and converts its literals before comparing as text.
 Quantities are NUMERIC (SQLite keeps whole numbers as integers); Python works with Decimal.
 Columns whose name starts with `_` are emulator bookkeeping that SuiteQL does not expose.
 """
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.sandbox.netsuite import user_time
 from atlas_desktop.sandbox.netsuite.errors import invalid_content, user_error
 
 Clock = Callable[[], datetime]
@@ -79,6 +81,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "lastmodifieddate": "datetime",
         "subsidiary": "int",
     },
+    # Oracle's one-row table: `SELECT SYSDATE FROM dual`, the time-zone probe of reference §9.
+    "dual": {"dummy": "text"},
     "inventorynumber": {
         "id": "int",
         "inventorynumber": "text",
@@ -236,6 +240,8 @@ CREATE TABLE item (id INTEGER PRIMARY KEY, itemid TEXT, displayname TEXT, descri
     externalid TEXT UNIQUE, createddate TEXT, lastmodifieddate TEXT, subsidiary INTEGER);
 CREATE INDEX item_lmd ON item (lastmodifieddate);
 CREATE INDEX item_itemid ON item (itemid);
+CREATE TABLE dual (dummy TEXT);
+INSERT INTO dual VALUES ('X');
 CREATE TABLE inventorynumber (id INTEGER PRIMARY KEY, inventorynumber TEXT, item INTEGER, expirationdate TEXT,
     memo TEXT, lastmodifieddate TEXT, UNIQUE (item, inventorynumber));
 CREATE INDEX inventorynumber_item ON inventorynumber (item, id);
@@ -327,8 +333,10 @@ class AdjustmentLine:
 class NetSuiteState:
     """All records of one account. Thread-safe (one lock): uvicorn serves while tests poke from outside."""
 
-    def __init__(self, clock: Clock, path: str = ":memory:") -> None:
+    def __init__(self, clock: Clock, path: str = ":memory:", *, timezone: str = "UTC") -> None:
         self.clock = clock
+        # the token user's time-zone preference (Home > Set Preferences); tests may change it live
+        self.user_zone = user_time.user_zone(timezone)
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.lock = threading.RLock()
@@ -337,12 +345,17 @@ class NetSuiteState:
         self.db.execute("PRAGMA synchronous = OFF")
         self.db.execute("PRAGMA journal_mode = MEMORY")
         self.db.executescript(_DDL)
+        user_time.install(self.db, lambda: self.user_zone)
         self._seed_reference()
 
     # ---------------------------------------------------------------- plumbing
 
     def now(self) -> str:
         return to_text(self.clock())
+
+    def today(self) -> date:
+        """The user's date now: what NetSuite puts in a new transaction's trandate."""
+        return self.clock().astimezone(self.user_zone).date()
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self.lock:
@@ -876,7 +889,7 @@ class NetSuiteState:
         return self.post_adjustment(
             {
                 "memo": memo,
-                "trandate": date_text(self.clock().date()),
+                "trandate": date_text(self.today()),
                 "subsidiary": _DEFAULT_SUBSIDIARY,
                 "_account": ADJUSTMENT_ACCOUNTS[0][0],
                 "location": location_id,
@@ -904,7 +917,7 @@ class NetSuiteState:
         return self.post_adjustment(
             {
                 "memo": memo,
-                "trandate": date_text(self.clock().date()),
+                "trandate": date_text(self.today()),
                 "subsidiary": _DEFAULT_SUBSIDIARY,
                 "_account": ADJUSTMENT_ACCOUNTS[0][0],
                 "location": location_id,

@@ -4,6 +4,7 @@ Follows reference §4 (SuiteQL over REST) and §9 (Oracle syntax: comma joins an
 suiteql_oracle.py; ROWNUM, TOP n, CASE, NVL, TO_CHAR, TO_DATE, BUILTIN.DF; at most 1,000 values per IN).
 Anything outside the subset (DDL, `;`, subqueries, unknown tables or columns, RIGHT JOIN ...) is refused with
 NetSuite's 400 INVALID_PARAMETER "Invalid search query" instead of being guessed at.
+Datetimes are shown and read in the token user's time zone (user_time.py, reference §9).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.sandbox.netsuite import user_time
 from atlas_desktop.sandbox.netsuite.errors import NsError, invalid_search
 from atlas_desktop.sandbox.netsuite.state import DISPLAY_COLUMN, ENUM_DISPLAY, REFERENCES, SCHEMA
 from atlas_desktop.sandbox.netsuite.suiteql_oracle import conjuncts, plan_joins, rownum_limit
@@ -474,10 +476,22 @@ class _Scope:
         return None
 
 
+# Session functions a bare name may call (Oracle: no parentheses), when no column of that name is in scope.
+_SESSION_ZONE = {"sessiontimezone", "dbtimezone"}
+
+
 class Compiler:
-    def __init__(self, now: Callable[[], datetime], parse_account_date: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        parse_account_date: Callable[[str], str | None],
+        zone: tzinfo = UTC,
+    ) -> None:
         self.now = now
         self.parse_account_date = parse_account_date
+        self.zone = zone
+        # False while a literal is compiled against a date column: dates have no time zone
+        self._local_literals_to_utc = True
         self.params: list[Any] = []
         self.scope = _Scope()
         self.select_aliases: dict[str, str] = {}
@@ -608,6 +622,9 @@ class Compiler:
         """-> (SQL, kind)."""
         tag = node[0]
         if tag == "col":
+            if node[1] is None and node[2] in _SESSION_ZONE and not self._in_scope(node[2]):
+                # DBTIMEZONE: the database's (UTC); SESSIONTIMEZONE: the user's preference
+                return self.param("+00:00" if node[2] == "dbtimezone" else _zone_name(self.zone)), "text"
             alias, _, kind = self._column(node[1], node[2])
             return self._ref(alias, node[2]), kind
         if tag == "outer":
@@ -686,7 +703,20 @@ class Compiler:
         parts.append("END")
         return f"({' '.join(parts)})", kind or "text"
 
+    def _in_scope(self, name: str) -> bool:
+        return any(name in SCHEMA[t] for _, t in self.scope.tables)
+
+    def _wall_to_stored(self, wall: str) -> str:
+        """A local wall time `YYYY-MM-DD HH:MM:SS` as the stored UTC text it means (dates stay as written)."""
+        if not self._local_literals_to_utc:
+            return wall
+        return user_time.stored_from_local(wall, self.zone)  # type: ignore[arg-type]
+
     def _comparable(self, left: Node, right: Node) -> tuple[str, str]:
+        if right[0] == "col" and left[0] == "func" and left[1] in ("TO_DATE", "TO_TIMESTAMP"):
+            # TO_DATE(...) = trandate: read against the date column's kind, as the other way round
+            right_sql, right_kind = self.expr(right)
+            return self._against(right_kind, left), right_sql
         left_sql, left_kind = self.expr(left)
         return left_sql, self._against(left_kind, right)
 
@@ -698,7 +728,14 @@ class Compiler:
                 raise invalid_search(
                     f"Invalid or unsupported search: '{node[1]}' is not a date in the account format."
                 )
-            return self.param(parsed)
+            return self.param(self._wall_to_stored(parsed) if kind == "datetime" else parsed)
+        if kind == "date":
+            # TO_DATE(...) against a date column: the day as written, no time-zone shift
+            self._local_literals_to_utc = False
+            try:
+                return self.expr(node)[0]
+            finally:
+                self._local_literals_to_utc = True
         return self.expr(node)[0]
 
     def function(self, name: str, args: list[Node], distinct: bool) -> tuple[str, str]:
@@ -724,14 +761,14 @@ class Compiler:
                         "ORA-01858: a non-numeric character was found where a numeric was expected "
                         f"({args[0][1]!r})."
                     )
-                return self.param(parsed), "datetime"
+                return self.param(self._wall_to_stored(parsed)), "datetime"
             try:
                 moment = datetime.strptime(args[0][1], oracle_to_strftime(args[1][1]))
             except ValueError:
                 raise invalid_search(
                     f"ORA-01861: literal does not match format string ({args[0][1]!r})."
                 ) from None
-            return self.param(moment.strftime("%Y-%m-%d %H:%M:%S")), "datetime"
+            return self.param(self._wall_to_stored(moment.strftime("%Y-%m-%d %H:%M:%S"))), "datetime"
         if name == "TO_CHAR":
             if not args or len(args) > 2:
                 raise invalid_search("Invalid or unsupported search: TO_CHAR takes one or two arguments.")
@@ -744,7 +781,12 @@ class Compiler:
                 )
             if kind not in ("date", "datetime"):
                 raise invalid_search("Invalid or unsupported search: TO_CHAR with a format needs a date.")
-            return f"strftime({self.param(oracle_to_strftime(args[1][1]))}, {sql})", "text"
+            fmt = args[1][1]
+            if kind == "datetime" or user_time.has_zone_tokens(fmt):
+                # shown in the user's zone, with its offset or region name where asked (TZH, TZM, TZR)
+                pattern = oracle_to_strftime(user_time.mark_zone_tokens(fmt))
+                return f"ns_to_char({sql}, {self.param(pattern)}, {self.param(kind)})", "text"
+            return f"strftime({self.param(oracle_to_strftime(fmt))}, {sql})", "text"
         if name == "BUILTIN.DF":
             if len(args) != 1 or args[0][0] != "col":
                 raise invalid_search("Invalid or unsupported search: BUILTIN.DF takes one field.")
@@ -774,19 +816,34 @@ class Compiler:
 
 
 def translate(
-    text: str, now: Callable[[], datetime], parse_account_date: Callable[[str], str | None]
+    text: str,
+    now: Callable[[], datetime],
+    parse_account_date: Callable[[str], str | None],
+    zone: tzinfo = UTC,
 ) -> Compiled:
-    """SuiteQL text -> SQLite SQL + parameters + output columns, or NsError (400)."""
+    """SuiteQL text -> SQLite SQL + parameters + output columns, or NsError (400).
+
+    `zone`: the token user's time-zone preference; literals compared with datetimes are read in it.
+    """
     if not isinstance(text, str) or not text.strip():
         raise invalid_search("Invalid or unsupported search: the query is empty.")
     query = Parser(tokenize(text)).statement()
-    return Compiler(now, parse_account_date).compile(query)
+    return Compiler(now, parse_account_date, zone).compile(query)
 
 
-def format_value(value: Any, kind: str) -> str | None:
-    """SQLite value -> SuiteQL's string form; dates in the account format M/D/YYYY (date part only)."""
+def _zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", None) or "UTC")
+
+
+def format_value(value: Any, kind: str, zone: tzinfo = UTC) -> str | None:
+    """SQLite value -> SuiteQL's string form; dates in the account format M/D/YYYY (date part only),
+    a datetime's date being its date in the user's zone."""
     if value is None:
         return None
+    if kind == "datetime" and isinstance(value, str) and zone is not UTC:
+        local = user_time.local_moment(value, zone)
+        if local is not None:
+            return f"{local.month}/{local.day}/{local.year}"
     if kind in ("date", "datetime") and isinstance(value, str) and len(value) >= 10 and value[4] == "-":
         year, month, day = value[:10].split("-")
         return f"{int(month)}/{int(day)}/{year}"

@@ -61,6 +61,19 @@ def suiteql_response(items: list[dict[str, Any]], *, offset: int, limit: int, to
     )
 
 
+def answering_zone(
+    answer: Callable[[httpx.Request], httpx.Response], zone: str = "UTC"
+) -> Callable[[httpx.Request], httpx.Response]:
+    """`answer`, plus the connector's time-zone probes (SuiteQL on dual) as a user in `zone` answers them."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/suiteql") and " FROM dual" in json.loads(request.content)["q"]:
+            return suiteql_response([{"zone": zone}], offset=0, limit=1, total=1)
+        return answer(request)
+
+    return handler
+
+
 class Recorder:
     """A MockTransport handler: records each request, answers through `answer(request)`."""
 

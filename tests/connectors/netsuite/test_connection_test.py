@@ -8,9 +8,9 @@ from dataclasses import replace
 import httpx
 
 from atlas_desktop.connectors.netsuite import build_connector
-from atlas_desktop.connectors.netsuite.connection_test import PERMISSIONS, RECORD_READ, SIGNATURE
+from atlas_desktop.connectors.netsuite.connection_test import PERMISSIONS, RECORD_READ, SIGNATURE, TIME_ZONE
 
-from .helpers import error_response, make_spec, no_sleep, suiteql_response
+from .helpers import answering_zone, error_response, make_spec, no_sleep, suiteql_response
 
 INVALID_LOGIN = "Invalid login attempt. For more details, see the Login Audit Trail."
 
@@ -25,10 +25,13 @@ def answer_ok(request: httpx.Request) -> httpx.Response:
 
 
 async def test_all_steps_pass() -> None:
-    connector = build_connector(make_spec(), transport=httpx.MockTransport(answer_ok), sleep=no_sleep)
+    connector = build_connector(
+        make_spec(), transport=httpx.MockTransport(answering_zone(answer_ok)), sleep=no_sleep
+    )
     report = await connector.test_connection()
     assert report.ok, report
-    assert [s.name for s in report.steps][-1] == RECORD_READ and "SKU7" in report.steps[-1].detail
+    assert [s.name for s in report.steps][-2] == RECORD_READ and "SKU7" in report.steps[-2].detail
+    assert report.steps[-1].name == TIME_ZONE and report.steps[-1].detail.startswith("UTC")
 
 
 async def test_wrong_secret_fails_signature_and_skips_the_rest() -> None:
@@ -40,8 +43,8 @@ async def test_wrong_secret_fails_signature_and_skips_the_rest() -> None:
     assert failure is not None and failure.name == SIGNATURE
     assert "consumer secret or token secret" in failure.cause and "(1)" in failure.cause
     assert "Token-Based Authentication" in failure.cause and "Login Audit Trail" in failure.fix
-    assert [s.skipped for s in report.steps[-2:]] == [True, True]
-    assert [s.name for s in report.steps[-2:]] == [PERMISSIONS, RECORD_READ]
+    assert [s.skipped for s in report.steps[-3:]] == [True, True, True]
+    assert [s.name for s in report.steps[-3:]] == [PERMISSIONS, RECORD_READ, TIME_ZONE]
 
 
 async def test_lowercase_sandbox_realm_is_named_first() -> None:
@@ -62,7 +65,9 @@ async def test_missing_permission_is_its_own_step() -> None:
             return error_response(403, "INSUFFICIENT_PERMISSION", "Permission Violation: Lot Numbered Items")
         return answer_ok(request)
 
-    connector = build_connector(make_spec(), transport=httpx.MockTransport(answer), sleep=no_sleep)
+    connector = build_connector(
+        make_spec(), transport=httpx.MockTransport(answering_zone(answer)), sleep=no_sleep
+    )
     report = await connector.test_connection()
     failure = report.first_failure
     assert failure is not None and failure.name == PERMISSIONS

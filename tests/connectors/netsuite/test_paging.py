@@ -12,7 +12,7 @@ import pytest
 from atlas_desktop.connectors.netsuite import build_connector
 from atlas_desktop.domain.errors import InvalidResponse
 
-from .helpers import make_spec, no_sleep, suiteql_response
+from .helpers import answering_zone, make_spec, no_sleep, suiteql_response
 
 
 class FakeItems:
@@ -54,7 +54,7 @@ async def test_full_read_pages_concurrently_and_slices(count: int) -> None:
     fake = FakeItems(ids, cap=2000)
     connector = build_connector(
         make_spec(),
-        transport=httpx.MockTransport(fake),
+        transport=httpx.MockTransport(answering_zone(fake)),
         sleep=no_sleep,
         page_size=500,
         max_rows_per_query=2000,
@@ -84,7 +84,7 @@ async def test_a_key_larger_than_a_slice_is_reported() -> None:
 
     connector = build_connector(
         make_spec(),
-        transport=httpx.MockTransport(same_item),
+        transport=httpx.MockTransport(answering_zone(same_item)),
         sleep=no_sleep,
         page_size=100,
         max_rows_per_query=300,
@@ -97,7 +97,9 @@ async def test_a_key_larger_than_a_slice_is_reported() -> None:
 
 async def test_stops_early_without_fetching_everything_when_consumer_stops() -> None:
     fake = FakeItems(list(range(1, 5001)), cap=100_000)
-    connector = build_connector(make_spec(), transport=httpx.MockTransport(fake), sleep=no_sleep)
+    connector = build_connector(
+        make_spec(), transport=httpx.MockTransport(answering_zone(fake)), sleep=no_sleep
+    )
     stream = connector.products()
     async for product in stream:
         assert product.erp_item_id == "1"

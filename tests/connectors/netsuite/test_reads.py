@@ -11,7 +11,7 @@ import pytest
 from atlas_desktop.connectors.netsuite import build_connector
 from atlas_desktop.domain.errors import ConfigError
 
-from .helpers import Recorder, make_spec, no_sleep, suiteql_response
+from .helpers import Recorder, answering_zone, make_spec, no_sleep, suiteql_response
 
 SERVER_DATE = "Tue, 03 Mar 2026 10:00:05 GMT"
 
@@ -37,7 +37,10 @@ async def test_incremental_query_uses_server_time_watermark_and_overlap() -> Non
     recorder = Recorder(items_answer)
     local_clock = datetime(2026, 3, 3, 10, 3, tzinfo=UTC)  # ours runs 3 minutes ahead: the server's time wins
     connector = build_connector(
-        make_spec(), transport=httpx.MockTransport(recorder), sleep=no_sleep, clock=lambda: local_clock
+        make_spec(),
+        transport=httpx.MockTransport(answering_zone(recorder)),
+        sleep=no_sleep,
+        clock=lambda: local_clock,
     )
     products = [p async for p in connector.products()]
     assert products[0].unit == "Each" and products[0].lot_tracked
@@ -54,6 +57,7 @@ async def test_incremental_query_uses_server_time_watermark_and_overlap() -> Non
 async def test_account_time_zone_setting_converts_both_ways() -> None:
     recorder = Recorder(items_answer)
     spec = make_spec(settings={"timezone": "America/New_York"})
+    # the account names no zone here: the setting decides
     connector = build_connector(spec, transport=httpx.MockTransport(recorder), sleep=no_sleep)
     products = [p async for p in connector.products(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))]
     assert products[0].last_modified == datetime(2026, 3, 3, 14, 59, tzinfo=UTC)
@@ -63,7 +67,7 @@ async def test_account_time_zone_setting_converts_both_ways() -> None:
 async def test_upc_code_as_the_ndc_field() -> None:
     recorder = Recorder(items_answer)
     spec = make_spec(settings={"field_mappings": {"ndc_field": "upcCode"}})
-    connector = build_connector(spec, transport=httpx.MockTransport(recorder), sleep=no_sleep)
+    connector = build_connector(spec, transport=httpx.MockTransport(answering_zone(recorder)), sleep=no_sleep)
     products = [p async for p in connector.products()]
     assert products[0].ndc_text == "0002-3227-30"
     assert " AS ndc" not in recorder.queries()[0]
@@ -76,7 +80,9 @@ def test_ndc_field_must_be_a_field_id(field: str) -> None:
 
 
 async def test_since_must_be_aware() -> None:
-    connector = build_connector(make_spec(), transport=httpx.MockTransport(items_answer), sleep=no_sleep)
+    connector = build_connector(
+        make_spec(), transport=httpx.MockTransport(answering_zone(items_answer)), sleep=no_sleep
+    )
     with pytest.raises(ValueError, match="timezone-aware"):
         [p async for p in connector.products(datetime(2026, 1, 1))]  # noqa: DTZ001
 
@@ -108,7 +114,9 @@ async def test_stock_incremental_rereads_only_affected_items() -> None:
         assert "aggregateitemlocation.item IN (5, 6)" in query
         return suiteql_response([{"item": "6", "location": "2", "qty": "3"}], offset=0, limit=1000, total=1)
 
-    connector = build_connector(make_spec(), transport=httpx.MockTransport(answer), sleep=no_sleep)
+    connector = build_connector(
+        make_spec(), transport=httpx.MockTransport(answering_zone(answer)), sleep=no_sleep
+    )
     since = datetime.now(UTC) - timedelta(minutes=1)
     levels = [lv async for lv in connector.stock(since)]
     assert [(lv.key.item_id, lv.key.lot, str(lv.quantity)) for lv in levels] == [

@@ -22,7 +22,8 @@ def _strptime_reference(text: str | None, timezone: str) -> datetime | None:
         naive = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
-    return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    # fold=1: a wall time of the hour DST repeats is its later instant (the reads' safe side)
+    return naive.replace(tzinfo=ZoneInfo(timezone), fold=1).astimezone(UTC)
 
 
 @pytest.mark.parametrize("timezone", ["UTC", "America/Los_Angeles", "Europe/Berlin"])
@@ -38,7 +39,7 @@ def _strptime_reference(text: str | None, timezone: str) -> datetime | None:
         "2026-+1-26 23:12:38",  # int() would take '+1'; the layout check must not
         "2026-11-26T23:12:38",
         "2026-03-29 02:30:00",  # skipped by the spring-forward in Berlin
-        "2026-11-01 01:30:00",  # ambiguous in Los Angeles (first occurrence)
+        "2026-11-01 01:30:00",  # ambiguous in Los Angeles: read as the second occurrence
         "nonsense",
         "",
         None,
