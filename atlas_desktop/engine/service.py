@@ -111,6 +111,7 @@ class EngineService:
             run_locks, wait=run_lock_wait, name_of=self._name, on_taken=self._close_interrupted
         )
         self._running: dict[str, asyncio.Task[RunSummary]] = {}
+        self._runners: dict[str, SyncRunner] = {}  # the run going on per connection, for cancel()
 
     # -- connectors -------------------------------------------------------------------------------
     async def erp(self, connection_id: str) -> ErpConnector:
@@ -237,6 +238,20 @@ class EngineService:
         self._running[connection_id] = task
         return await asyncio.shield(task)
 
+    def cancel(self, connection_id: str) -> bool:
+        """Stop the connection's run at its next safe point: it ends as cancelled, with what it did kept
+        (engine/runner.RunCancelled). A run still waiting for the connection's lock is simply dropped.
+        False when this process runs nothing for it."""
+        runner = self._runners.get(connection_id)
+        if runner is not None:
+            runner.cancel()
+            return True
+        task = self._running.get(connection_id)
+        if task is not None and not task.done():
+            task.cancel()  # not started: nothing was read or written yet
+            return True
+        return False
+
     async def _run(
         self,
         connection_id: str,
@@ -272,7 +287,11 @@ class EngineService:
                 await self.atlas(),
                 self.events,
             )
-            summary = await runner.run(options)
+            self._runners[connection_id] = runner
+            try:
+                summary = await runner.run(options)
+            finally:
+                self._runners.pop(connection_id, None)
             if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
                 # The user has seen and approved the first plan: from now on the schedule may run it.
                 if self._activate_connection is not None and not summary_row.sync_enabled:
@@ -283,7 +302,8 @@ class EngineService:
 
     async def _report(self, connection_id: str, summary: RunSummary, info: Any) -> None:
         """The run's summary to the Atlas cloud, for support staff (best effort, never a credential)."""
-        if summary.status is RunStatus.PREVIEW:
+        # A cancelled run is not a run's outcome (the contract knows none for it) and changes no state.
+        if summary.status in (RunStatus.PREVIEW, RunStatus.CANCELLED):
             return
         started = summary.started_at or utc_now()
         try:
