@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
@@ -112,6 +113,7 @@ class EngineService:
         )
         self._running: dict[str, asyncio.Task[RunSummary]] = {}
         self._runners: dict[str, SyncRunner] = {}  # the run going on per connection, for cancel()
+        self._cancel_asked: weakref.WeakSet[asyncio.Task[RunSummary]] = weakref.WeakSet()
 
     # -- connectors -------------------------------------------------------------------------------
     async def erp(self, connection_id: str) -> ErpConnector:
@@ -231,7 +233,13 @@ class EngineService:
     ) -> RunSummary:
         running = self._running.get(connection_id)
         if running is not None and not running.done():
-            return await asyncio.shield(running)  # "Sync now" during a run joins it
+            if running not in self._cancel_asked:
+                return await asyncio.shield(running)  # "Sync now" during a run joins it
+            # ...but not a run being cancelled: its outcome is not what this caller asked for.
+            await asyncio.wait([running])
+            running = self._running.get(connection_id)
+            if running is not None and not running.done():  # another caller started one meanwhile
+                return await asyncio.shield(running)
         task = asyncio.ensure_future(
             self._run(connection_id, sync_type, approve, full, force_preview, full_merge)
         )
@@ -242,15 +250,16 @@ class EngineService:
         """Stop the connection's run at its next safe point: it ends as cancelled, with what it did kept
         (engine/runner.RunCancelled). A run still waiting for the connection's lock is simply dropped.
         False when this process runs nothing for it."""
+        task = self._running.get(connection_id)
+        if task is None or task.done():
+            return False
+        self._cancel_asked.add(task)
         runner = self._runners.get(connection_id)
         if runner is not None:
             runner.cancel()
-            return True
-        task = self._running.get(connection_id)
-        if task is not None and not task.done():
-            task.cancel()  # not started: nothing was read or written yet
-            return True
-        return False
+        else:
+            task.cancel()  # still waiting for the lock: nothing was read or written yet
+        return True
 
     async def _run(
         self,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -501,7 +501,10 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if not self._quitting and self.tray is not None and self.tray.available():
+        # The OS ending the session (log out, shut down) closes for good: a hidden window would hold it up.
+        app = QGuiApplication.instance()
+        ending = isinstance(app, QGuiApplication) and app.isSavingSession()
+        if not (self._quitting or ending) and self.tray is not None and self.tray.available():
             # The close button and Alt+F4 hide the window to the tray: scheduled and real-time syncs go
             # on, since run_app waits for `closed`, which only Quit emits. With no system tray (some Linux
             # sessions) nothing could bring a hidden window back, so closing quits as it always did.

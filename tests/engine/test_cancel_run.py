@@ -6,11 +6,12 @@ outbox carries what was decided and not sent yet, with the same keys).
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
 
-from atlas_desktop.engine.api import EngineEvent, RunProgress, RunStatus
+from atlas_desktop.engine.api import EngineEvent, RunProgress, RunStatus, RunSummary
 from atlas_desktop.engine.runner import CANCELLED_MESSAGE
 from atlas_desktop.store.enums import SyncLogStatus
 from tests.engine.test_sync_e2e import World, matched, sides, world  # noqa: F401 - `world` is a fixture
@@ -86,3 +87,28 @@ async def test_a_first_sync_reports_merge_and_push_progress_of_a_known_total(
     assert merges and all(e.total == mapped for e in merges) and merges[-1].done == mapped
     pushes = [e for e in seen if e.phase == "push"]
     assert pushes and pushes[-1].done == pushes[-1].total == first.items_synced
+
+
+async def test_sync_now_while_a_run_is_being_cancelled_starts_a_new_run(
+    world: World,  # noqa: F811 - the fixture
+) -> None:
+    """A run joins the one going on, but not one being cancelled: that outcome is not what was asked."""
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    await engine.sync(cid, approve=True)
+    mapping = next(m for m in matched(world) if sides(world, m)[0] >= 3)
+    world.atlas.sell(mapping.atlas_inventory_id, 1)
+    expected = sides(world, mapping)[0]
+    again: list[asyncio.Task[RunSummary]] = []
+
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, RunProgress) and not again:
+            assert engine.cancel(cid)
+            again.append(asyncio.ensure_future(engine.sync(cid)))  # "Sync now" right after Cancel
+
+    engine.events.subscribe(on_event)
+    cancelled = await engine.sync(cid)
+    assert cancelled.status is RunStatus.CANCELLED
+    second = await again[0]
+    assert second.status is RunStatus.SUCCESS and second.sync_log_id != cancelled.sync_log_id
+    assert sides(world, mapping) == (expected, expected)

@@ -25,15 +25,18 @@ from atlas_desktop.ui.theme import ThemeMode, apply_theme
 
 @pytest.fixture
 def window(world: Any, qtbot: Any) -> Iterator[MainWindow]:
+    """The window, closed after the test by this fixture (not pytest-qt, which would delete it while the
+    views' reloads a run started are still awaited here)."""
     made = MainWindow(
         world.services.connections, world.engine, lambda: None, monitoring=world.ctx, services=world.services
     )
-    qtbot.addWidget(made)
     made.show()
     assert made.dashboard is not None and made.tray is not None
     qtbot.waitUntil(lambda: world.connection_id in made.dashboard.cards, timeout=5000)
     yield made
-    qtbot.waitUntil(lambda: not made.dashboard.tasks.busy, timeout=5000)
+    world.run(made.aclose())
+    made.quit_app()
+    made.deleteLater()
 
 
 def finished_runs(world: Any) -> list[RunFinished]:
@@ -137,6 +140,15 @@ def test_closing_hides_to_the_tray_with_a_notice_shown_once(
     assert closed == [True]
 
 
+def test_the_session_ending_closes_for_good_even_with_a_tray(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TrayController, "available", staticmethod(lambda: True))
+    monkeypatch.setattr(QApplication, "isSavingSession", lambda self: True)  # logging out, shutting down
+    with qtbot.waitSignal(window.closed, timeout=5000):
+        window.close()
+
+
 def test_the_card_shows_n_of_m_and_cancels_the_run(world: Any, window: MainWindow, qtbot: Any) -> None:
     dashboard = window.dashboard
     assert dashboard is not None
@@ -182,6 +194,7 @@ def test_cancel_on_the_card_stops_a_real_run_which_the_next_run_completes(
     qtbot.waitUntil(lambda: len(finished) == 1, timeout=20_000)
     assert finished[0].summary.status is RunStatus.CANCELLED
     qtbot.waitUntil(lambda: not card.cancel_button.isVisible(), timeout=5000)
+    # Right after the cancelled run's RunFinished: a new run, not the cancelled one joined again.
     world.netsuite.faults.latency_ms = 0
 
     after = world.run(world.engine.sync(world.connection_id))
