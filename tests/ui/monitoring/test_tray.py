@@ -252,3 +252,10 @@ def tray_icon_strip() -> Any:
         painter.drawPixmap(position * 56 + 4, 4, badged_pixmap(kind, 48))
     painter.end()
     return strip
+
+
+def test_a_cancelled_run_is_grey_in_the_run_chart() -> None:
+    from atlas_desktop.ui.monitoring.run_chart import OK, STOPPED, RunBar, bar_colour
+
+    assert bar_colour(RunBar(3.0, 0, "cancelled")) == STOPPED
+    assert bar_colour(RunBar(3.0, 0, "success")) == OK
