@@ -31,6 +31,7 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"  # done, some items failed
     FAILED = "failed"
     PREVIEW = "preview"  # stopped before writing: the user must approve the plan
+    CANCELLED = "cancelled"  # stopped by the user between steps; the next run carries on (the outbox)
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,8 @@ class SyncEngine(Protocol):
     async def sync(
         self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL, approve: bool = False
     ) -> RunSummary: ...
+
+    def cancel(self, connection_id: str) -> bool:
+        """Stop the connection's run at its next safe point (between pages, merge chunks, push waves).
+        False when nothing runs."""
+        ...

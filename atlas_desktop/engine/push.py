@@ -72,6 +72,7 @@ class Pusher:
         *,
         parallel: int = 64,
         on_written: Callable[[Written], Awaitable[None]] | None = None,
+        after_wave: Callable[[PushStats], None] | None = None,
     ) -> None:
         self.db = db
         self.decisions = decisions
@@ -84,6 +85,9 @@ class Pusher:
         # Told each wave's confirmed writes (the audit trail), so a 100k-write drain holds none of them.
         self.on_written = on_written
         self.stats = PushStats()
+        # Told after each wave is recorded (progress): the one point where a run may stop, as its raise
+        # leaves no write on the wire and every outcome stored.
+        self.after_wave = after_wave
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
 
     async def drain(self) -> PushStats:
@@ -103,6 +107,8 @@ class Pusher:
                 for outcome in await self._wave(wave):
                     if outcome.error is not None and outcome.error.retryable:
                         blocked.add(_group_of(outcome.entry))
+                if self.after_wave is not None:
+                    self.after_wave(self.stats)
                 queues = {g: q for g, q in queues.items() if q and g not in blocked}
         return self.stats
 

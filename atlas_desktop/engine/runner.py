@@ -40,7 +40,7 @@ from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_mast
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats, Written
 from atlas_desktop.store.audit import AuditEvent
-from atlas_desktop.store.enums import SyncDirection, SyncLogStatus
+from atlas_desktop.store.enums import MappingStatus, OutboxStatus, SyncDirection, SyncLogStatus
 from atlas_desktop.store.ownership import Double
 from atlas_desktop.store.refusals import Refusal
 
@@ -59,9 +59,21 @@ RECORD_BATCH = 500
 # DB thread drops and retakes the GIL per row, and a thread waiting for the GIL (the GUI's) rarely wins
 # that race; 2,000 rows kept the window waiting ~60 ms, 250 rows ~10 ms.
 MERGE_CHUNK = 250
+OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
 AUDIT_CHUNK = 100
 LOOP_GUARD_WINDOW = timedelta(hours=1)
 MIN_ROWS_FOR_SHARE_CHECK = 20
+CANCELLED_MESSAGE = "cancelled by the user; the next sync carries on from where this one stopped"
+
+
+class RunCancelled(Exception):
+    """Raised at a safe point of a run the user cancelled (SyncRunner.cancel); SyncRunner.run ends it.
+
+    Safe points come after committed work only: a pulled page (rows and cursor stored), a merge chunk
+    (its decisions recorded with their writes), a push wave (its outcomes recorded). What is left is
+    what an interrupted run leaves anyway: pending writes the next run sends with the same keys, and
+    reads it repeats. Never inside a wave, where writes are on the wire.
+    """
 
 
 @dataclass(frozen=True)
@@ -143,9 +155,21 @@ class SyncRunner:
         # Items this run refused for their quantity (read, or merged out of bounds): failed items.
         self.refused = 0
         self.doubles_found = 0  # pairs this run found another connection maps too (item errors)
+        self._cancelled = False
+        self._push_stats: list[PushStats] = []  # every drain's, so a cancelled run still counts its writes
+
+    def cancel(self) -> None:
+        """Stop at the next safe point (see RunCancelled); the run ends as CANCELLED with what it did."""
+        self._cancelled = True
+
+    def _checkpoint(self) -> None:
+        if self._cancelled:
+            raise RunCancelled
 
     def _progress(self, phase: str, done: int, total: int | None = None) -> None:
+        """Told after each page, merge chunk and push wave: also where a cancel takes effect."""
         self.events.publish(RunProgress(self.connection_id, phase, done, total))
+        self._checkpoint()
 
     async def run(self, options: RunOptions) -> RunSummary:
         started = time.monotonic()
@@ -179,6 +203,12 @@ class SyncRunner:
         except AtlasDesktopError as error:
             status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
             log.warning("sync of %s failed: %s", self.connection_id, error_message)
+        except RunCancelled:
+            status, error_message = RunStatus.CANCELLED, CANCELLED_MESSAGE
+            pushed = sum(stats.done for stats in self._push_stats)
+            failed = sum(stats.failed for stats in self._push_stats) + self.doubles_found
+            in_doubt = sum(stats.in_doubt for stats in self._push_stats)
+            log.info("sync of %s cancelled by the user", self.connection_id)
         summary = RunSummary(
             sync_log_id=log_id,
             connection_id=self.connection_id,
@@ -269,6 +299,7 @@ class SyncRunner:
             self.db, self.repos.mirrors, self.repos.runs, self.connection_id, self.erp, self.atlas,
             progress=lambda phase, done: self._progress(phase, done), log_id=log_id,
         )  # fmt: skip
+        self._checkpoint()  # a cancel during the settling push waits no longer than its wave
         await puller.pull_atlas()
         await puller.pull_erp(full=options.full)
         await puller.carry_refusals()
@@ -289,6 +320,12 @@ class SyncRunner:
             product_drafts = await self.db(self._product_master_drafts, counts, options.erp_type, since)
         frozen, remerge, earlier_refusals = await self.db(self._refusal_sets)
         rows = await self.db(self._merge_rows, since, frozen, remerge, counts)
+        # Every matched key is merged when there is no earlier run to start from (a first sync): then the
+        # total is known and the window shows "N of M"; an incremental run's share is not known ahead.
+        merge_total = None
+        if since is None:
+            matched = partial(self.repos.mappings.count, self.connection_id, status=MappingStatus.MATCHED)
+            merge_total = await self.db(matched)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
         # planned: a first sync's drafts never sit in memory together (+19 MB at 30k SAP items, 63k
         # mappings). Otherwise they wait for the preview check.
@@ -307,7 +344,7 @@ class SyncRunner:
             drafts.extend(planned)
             if options.approve and len(drafts) >= RECORD_BATCH:
                 await self._record(log_id, drafts)
-            self._progress("merge", counts.rows)
+            self._progress("merge", counts.rows, merge_total)
         drafts.extend(product_drafts)
         # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list freed the
         # product drafts at once on the loop's thread.
@@ -459,11 +496,23 @@ class SyncRunner:
         return stats
 
     async def _push(self, options: RunOptions, log_id: int) -> Any:
+        open_writes = await self.db(self.repos.decisions.counts, self.connection_id)
+        total = sum(open_writes.get(status.value, 0) for status in OPEN_OUTBOX)
+
+        def after_wave(stats: PushStats) -> None:
+            self._progress("push", stats.done + stats.failed + stats.in_doubt, total or None)
+
         pusher = Pusher(
             self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas,
-            on_written=partial(self._audit_writes, options),
+            on_written=partial(self._audit_writes, options), after_wave=after_wave,
         )  # fmt: skip
-        stats = await pusher.drain()
+        self._push_stats.append(pusher.stats)
+        try:
+            return await pusher.drain()
+        finally:  # a cancelled drain's refused writes are item errors of the run too
+            await self._record_push_errors(pusher.stats, log_id)
+
+    async def _record_push_errors(self, stats: PushStats, log_id: int) -> None:
         for entry, error in stats.errors:
             ref = f"{entry.operation} {entry.payload.get('row_id') or entry.payload.get('item_id')}"
             await self.db(
@@ -474,4 +523,3 @@ class SyncRunner:
                 ref,
                 error.as_dict(),
             )
-        return stats

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
@@ -114,6 +115,8 @@ class EngineService:
             run_locks, wait=run_lock_wait, name_of=self._name, on_taken=self._close_interrupted
         )
         self._running: dict[str, asyncio.Task[RunSummary]] = {}
+        self._runners: dict[str, SyncRunner] = {}  # the run going on per connection, for cancel()
+        self._cancel_asked: weakref.WeakSet[asyncio.Task[RunSummary]] = weakref.WeakSet()
 
     # -- connectors -------------------------------------------------------------------------------
     async def erp(self, connection_id: str) -> ErpConnector:
@@ -240,12 +243,33 @@ class EngineService:
     ) -> RunSummary:
         running = self._running.get(connection_id)
         if running is not None and not running.done():
-            return await asyncio.shield(running)  # "Sync now" during a run joins it
+            if running not in self._cancel_asked:
+                return await asyncio.shield(running)  # "Sync now" during a run joins it
+            # ...but not a run being cancelled: its outcome is not what this caller asked for.
+            await asyncio.wait([running])
+            running = self._running.get(connection_id)
+            if running is not None and not running.done():  # another caller started one meanwhile
+                return await asyncio.shield(running)
         task = asyncio.ensure_future(
             self._run(connection_id, sync_type, approve, full, force_preview, full_merge)
         )
         self._running[connection_id] = task
         return await asyncio.shield(task)
+
+    def cancel(self, connection_id: str) -> bool:
+        """Stop the connection's run at its next safe point: it ends as cancelled, with what it did kept
+        (engine/runner.RunCancelled). A run still waiting for the connection's lock is simply dropped.
+        False when this process runs nothing for it."""
+        task = self._running.get(connection_id)
+        if task is None or task.done():
+            return False
+        self._cancel_asked.add(task)
+        runner = self._runners.get(connection_id)
+        if runner is not None:
+            runner.cancel()
+        else:
+            task.cancel()  # still waiting for the lock: nothing was read or written yet
+        return True
 
     async def _run(
         self,
@@ -282,7 +306,11 @@ class EngineService:
                 await self.atlas(),
                 self.events,
             )
-            summary = await runner.run(options)
+            self._runners[connection_id] = runner
+            try:
+                summary = await runner.run(options)
+            finally:
+                self._runners.pop(connection_id, None)
             if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
                 # The user has seen and approved the first plan: from now on the schedule may run it.
                 if self._activate_connection is not None and not summary_row.sync_enabled:
@@ -293,7 +321,8 @@ class EngineService:
 
     async def _report(self, connection_id: str, summary: RunSummary, info: Any) -> None:
         """The run's summary to the Atlas cloud, for support staff (best effort, never a credential)."""
-        if summary.status is RunStatus.PREVIEW:
+        # A cancelled run is not a run's outcome (the contract knows none for it) and changes no state.
+        if summary.status in (RunStatus.PREVIEW, RunStatus.CANCELLED):
             return
         started = summary.started_at or utc_now()
         try:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.model import Side
+from atlas_desktop.store.confirmed_stock import carry_confirmed_erp_writes
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, DecisionStatus, OutboxStatus, Resolution
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow
@@ -550,6 +551,7 @@ def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> i
     once, with its first remote id), in a few statements per batch rather than several per write:
     - a write already done stays as it is; any other becomes done. Done wins over failed/cancelled: the
       remote says it happened, and the base must know;
+    - an ERP quantity write moves the ERP stock mirror by its delta (store/confirmed_stock.py);
     - a write of a cancelled decision moves that decision's base by its quantity delta;
     - a pending decision whose writes are now all done is applied: base := its new base (with both
       mirrors' current versions), the mapping marked synced.
@@ -579,6 +581,7 @@ def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> i
     connection.exec_driver_sql(
         _DONE_UPDATE, [(OutboxStatus.DONE.value, remote_ids[i], now, i) for i in newly_done]
     )
+    carry_confirmed_erp_writes(connection, newly_done)  # the review shows what was written at once
 
     decisions = _load_decisions(connection, {writes[i][1] for i in newly_done} - {None})
     pending = [d.id for d in decisions.values() if d.status is DecisionStatus.PENDING]

@@ -65,6 +65,7 @@ class SyncLogStatus(StrEnum):
     PARTIAL = "partial"
     FAILED = "failed"
     PREVIEW = "preview"
+    CANCELLED = "cancelled"  # stopped by the user: the connection's last sync and failure count stay
 
 
 class WebhookStatus(StrEnum):

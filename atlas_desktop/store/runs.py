@@ -164,7 +164,8 @@ class RunRepository:
         error_message: str | None = None,
         error_details: Mapping[str, Any] | list[Any] | None = None,
     ) -> RunView:
-        """Close the run and note it on the connection: failures count up, any other outcome resets them."""
+        """Close the run and note it on the connection: failures count up, any other outcome but a cancel
+        resets them."""
         status = SyncLogStatus(status)
         if status is SyncLogStatus.RUNNING:
             raise ValueError("a finished run needs a final status, not running")
@@ -183,7 +184,9 @@ class RunRepository:
             seconds = Decimal(str((now - row.started_at).total_seconds()))
             row.duration_seconds = max(seconds, Decimal(0)).quantize(_MILLISECOND)
             connection = session.get(ConnectionRow, row.connection_id)
-            if connection is not None:
+            # A run the user cancelled neither got through nor failed: the connection's state stays as
+            # it was (a cancelled first sync is still "not synced yet").
+            if connection is not None and status is not SyncLogStatus.CANCELLED:
                 connection.last_sync_at = now
                 connection.last_sync_status = status
                 connection.consecutive_failures = (

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, SyncEngine, SyncType
-from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.engine.health import HealthKind
+from atlas_desktop.store.enums import ConnectionStatus, MappingStatus
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.connections_model import ConnectionsTableModel
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         self.diagnostics = diagnostics  # the bundle builder, handed in by the composition root
         self.dialogs: list[Any] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._quitting = False  # only Quit ends the app; closing the window hides it to the tray
+        self._tray_notice_shown = False  # kept in the settings when there are any
         self.setWindowTitle("Atlas Desktop" + (" — sandbox" if sandbox else ""))
         self.resize(1280, 800)
 
@@ -172,7 +175,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
-        quit_action.triggered.connect(self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.quit_app)
         status = vault_description and f"Credentials kept in: {vault_description}"
         self.statusBar().showMessage(status or "Ready")
         self.schedule_label = QLabel()  # which process runs the scheduled syncs: see show_schedule_owner
@@ -226,6 +230,10 @@ class MainWindow(QMainWindow):
         self.history.replayed.connect(lambda _s: self.refresh_monitoring())
         self.tray = TrayController(parent=self)
         self.tray.show_window_requested.connect(self.show_and_raise)
+        self.tray.sync_requested.connect(self.on_tray_sync_requested)
+        self.tray.pause_requested.connect(self.on_tray_pause_requested)
+        self.tray.quit_requested.connect(self.quit_app)
+        self.dashboard.cancel_requested.connect(self.cancel_sync)
         self.dashboard.states_changed.connect(self._on_dashboard_reloaded)
         self.dashboard.review_requested.connect(self.open_review)
         self.tray.show()
@@ -258,6 +266,28 @@ class MainWindow(QMainWindow):
         elif what == "conflicts" and self.conflicts is not None:
             self.conflicts.tabs.setCurrentIndex(0)  # the open ones
             self.tabs.setCurrentWidget(self.conflicts)
+
+    def on_tray_sync_requested(self) -> None:
+        """The tray's Sync now: every connection that is neither paused nor syncing already."""
+        if self.dashboard is None:
+            return
+        for snapshot in self.dashboard.snapshots:
+            if snapshot.health not in (HealthKind.PAUSED, HealthKind.SYNCING):
+                self.start_sync(snapshot.summary.id)
+
+    def on_tray_pause_requested(self, paused: bool) -> None:
+        """The tray's Pause / Resume syncing: every connection not in that state yet (stored, then the
+        schedule reads them again through `pause_changed`)."""
+        if self.dashboard is None:
+            return
+        for snapshot in self.dashboard.snapshots:
+            if (snapshot.summary.status is ConnectionStatus.PAUSED) is not paused:
+                self.dashboard.on_card_pause_toggled(snapshot.summary.id, paused)
+
+    def cancel_sync(self, connection_id: str) -> None:
+        """A card's Cancel: the run stops at its next safe point and ends as cancelled."""
+        if self.engine is not None and self.engine.cancel(connection_id):
+            self.log_line("Cancelling the sync; what it wrote so far is kept, the next sync carries on.")
 
     def show_and_raise(self) -> None:
         self.showNormal()
@@ -452,6 +482,20 @@ class MainWindow(QMainWindow):
         self.activity.appendPlainText(f"{datetime.now().strftime('%H:%M:%S')}  {text}")
 
     # ---- closing ----------------------------------------------------------------------------------
+    def _tell_once_about_the_tray(self) -> None:
+        settings = getattr(self.services, "settings", None)
+        if self._tray_notice_shown or (settings is not None and settings.get("tray_notice_shown")):
+            return
+        self._tray_notice_shown = True
+        if settings is not None:
+            settings.set("tray_notice_shown", True)
+        assert self.tray is not None
+        self.tray.tell(
+            "Atlas Desktop keeps syncing",
+            "The window is closed, but scheduled syncs go on. Open it again from this icon; "
+            "choose Quit in its menu to stop.",
+        )
+
     async def aclose(self) -> None:
         """Async clean-up before Qt quits: stop the syncs this window started."""
         for task in list(self._tasks):
@@ -466,7 +510,23 @@ class MainWindow(QMainWindow):
         if self.bridge is not None:
             self.bridge.close()
 
+    def quit_app(self) -> None:
+        """Quit (the menu, the tray): closes for good; run_app then stops the background work cleanly."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        # The OS ending the session (log out, shut down) closes for good: a hidden window would hold it up.
+        app = QGuiApplication.instance()
+        ending = isinstance(app, QGuiApplication) and app.isSavingSession()
+        if not (self._quitting or ending) and self.tray is not None and self.tray.available():
+            # The close button and Alt+F4 hide the window to the tray: scheduled and real-time syncs go
+            # on, since run_app waits for `closed`, which only Quit emits. With no system tray (some Linux
+            # sessions) nothing could bring a hidden window back, so closing quits as it always did.
+            event.ignore()
+            self.hide()
+            self._tell_once_about_the_tray()
+            return
         if self.wizard is not None:
             self.wizard.close()
         super().closeEvent(event)

@@ -162,7 +162,7 @@ SCHEMAS: dict[str, Any] = {
             "sync_log_id": _i(),
             "connection_id": _s(),
             "sync_type": _enum(SyncType),
-            "status": _s(enum=["running", "success", "partial", "failed", "preview"]),
+            "status": _s(enum=["running", "success", "partial", "failed", "preview", "cancelled"]),
             "items_synced": _i(),
             "items_failed": _i(),
             "items_skipped": _i(),

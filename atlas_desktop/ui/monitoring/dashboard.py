@@ -45,6 +45,7 @@ class ConnectionCard(QFrame):
     edit_requested = Signal(str)
     review_requested = Signal(str, str)  # connection id, what: "ambiguous" (Mappings) or "conflicts"
     renew_requested = Signal(str)  # connection id: NetSuite M2M certificate
+    cancel_requested = Signal(str)
 
     def __init__(self, snapshot: ConnectionSnapshot, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,8 +60,12 @@ class ConnectionCard(QFrame):
         self.problems.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Sync progress")
-        self.progress.setMaximumHeight(14)
-        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(18)
+        # A run going on in this window can be cancelled: it stops at its next safe point (a page, a merge
+        # chunk, a push wave); what it did is kept and the next run carries on (engine/runner.RunCancelled).
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel the sync")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
         # Each choice waiting for a person is a link to the view that lists exactly those items.
         self.choices: dict[str, QPushButton] = {}
         choices = QHBoxLayout()
@@ -115,7 +120,10 @@ class ConnectionCard(QFrame):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.problems)
-        layout.addWidget(self.progress)
+        running = QHBoxLayout()
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel_button)
+        layout.addLayout(running)
         layout.addLayout(choices)
         layout.addWidget(self.certificate)
         layout.addWidget(self.notes)
@@ -188,13 +196,25 @@ class ConnectionCard(QFrame):
 
     def _show_progress(self, activity: Activity | None) -> None:
         self.progress.setVisible(activity is not None)
+        # Only a run of this process can be cancelled here (`where` names another process's run).
+        self.cancel_button.setVisible(activity is not None and activity.where is None)
         if activity is None:
+            self.cancel_button.setEnabled(True)
+            self.cancel_button.setText("Cancel")
             return
         if activity.total:
             self.progress.setRange(0, activity.total)
             self.progress.setValue(min(activity.done, activity.total))
+            self.progress.setFormat(f"{activity.done:,} of {activity.total:,}")  # the phase: the line above
+            self.progress.setTextVisible(True)
         else:
             self.progress.setRange(0, 0)  # busy: the phase has no known total
+            self.progress.setTextVisible(False)
+
+    def _on_cancel_clicked(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancelling…")
+        self.cancel_requested.emit(self.connection_id)
 
 
 def sentence(state: HealthState) -> str:
@@ -219,6 +239,7 @@ class DashboardView(QWidget):
     edit_requested = Signal(str)
     pause_changed = Signal(str, bool)  # connection id, paused: stored
     review_requested = Signal(str, str)  # connection id, "ambiguous" or "conflicts": the window opens it
+    cancel_requested = Signal(str)  # a card's Cancel: the window asks the engine
     reloaded = Signal()
     states_changed = Signal()  # a card's state changed (a reload, or a run started, moved or ended)
 
@@ -270,6 +291,7 @@ class DashboardView(QWidget):
                 card.pause_toggled.connect(self.on_card_pause_toggled)
                 card.review_requested.connect(self.review_requested)
                 card.renew_requested.connect(self.open_renewal)
+                card.cancel_requested.connect(self.cancel_requested)
                 self.cards[snapshot.summary.id] = card
                 self._cards.insertWidget(position, card)
             else:

@@ -10,13 +10,14 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 OK, PARTIAL, FAILED = QColor("#2da44e"), QColor("#d4a72c"), QColor("#cf222e")
+STOPPED = QColor("#8c959f")  # cancelled by the user: neither a success nor a failure
 
 
 @dataclass(frozen=True)
 class RunBar:
     seconds: float
     failed_items: int
-    status: str  # success / partial / failed / preview / running
+    status: str  # success / partial / failed / preview / running / cancelled
 
 
 class RunChart(QWidget):
@@ -56,8 +57,15 @@ class RunChart(QWidget):
             else:
                 # At least a sliver so a very quick run still shows.
                 share = max(bar.seconds / longest, 0.08)
-                colour = PARTIAL if bar.status == "partial" or bar.failed_items else OK
+                colour = bar_colour(bar)
             height = (area.height() - 2) * share
             rect = QRectF(area.left() + i * slot + 1, area.bottom() - height, max(slot - 2, 1), height)
             painter.setBrush(colour)
             painter.drawRect(rect)
+
+
+def bar_colour(bar: RunBar) -> QColor:
+    """A run that got through: green, amber with failed items; grey when the user cancelled it."""
+    if bar.status == "cancelled":
+        return STOPPED
+    return PARTIAL if bar.status == "partial" or bar.failed_items else OK

@@ -161,6 +161,7 @@ def test_health_cards_render(world: Any, qtbot: Any, shoot: Any) -> None:
     assert dashboard.cards[first].health is HealthKind.SYNCING
     syncing = alone(dashboard, first, qtbot)  # a card of its own window, so it renders at its own size
     assert syncing.health is HealthKind.SYNCING and "1,240 of 4,180" in syncing.problems.text()
+    assert syncing.progress.text() == "1,240 of 4,180" and syncing.cancel_button.isVisibleTo(syncing)
     shoot(syncing, "monitoring-card-syncing.png")
 
     _clash, _failing = degrade(world)
