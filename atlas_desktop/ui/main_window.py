@@ -42,6 +42,7 @@ from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
 from atlas_desktop.ui.monitoring.tray import TrayController
+from atlas_desktop.ui.monitoring.wording import phase_words, run_start_words, run_words
 from atlas_desktop.ui.widgets.banner import SandboxBanner
 from atlas_desktop.ui.wizard.wizard import SetupWizard
 
@@ -406,23 +407,22 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.progress_label.setText("Syncing…")
-        self.log_line(f"Sync started ({event.sync_type}).")
+        self.log_line(run_start_words(event.sync_type))
 
     def on_bridge_run_progressed(self, event: RunProgress) -> None:
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(min(event.done, event.total))
-        total = f" of {event.total:,}" if event.total else ""
-        self.progress_label.setText(f"{event.phase.capitalize()}: {event.done:,}{total}")
+        self.progress_label.setText(phase_words(event.phase, event.done, event.total))
 
     def on_bridge_run_finished(self, event: RunFinished) -> None:
         summary = event.summary
         self.progress.setVisible(False)
         self.progress_label.setText("")
-        line = (
-            f"Sync {summary.status}: {summary.items_synced:,} items synced, {summary.items_failed:,} failed, "
-            f"{summary.conflicts_opened:,} conflicts, {summary.duration_seconds:.1f} s."
-        )
+        line = run_words(
+            summary.status, summary.items_synced, summary.items_failed, summary.conflicts_opened,
+            summary.duration_seconds,
+        )  # fmt: skip
         if summary.error_message:
             line += f" {summary.error_message}"
         self.log_line(line)

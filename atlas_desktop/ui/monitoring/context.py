@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from atlas_desktop.store.explain import ExplainRepository
+from atlas_desktop.ui.monitoring.location_names import LocationNames
 
 
 @dataclass
@@ -16,6 +17,7 @@ class MonitoringContext:
     explain: ExplainRepository
     settings: Any = None  # AppSettings, for the settings dialog
     data_dir: Path | None = None
+    _locations: LocationNames | None = field(default=None, repr=False)
 
     @classmethod
     def for_services(cls, engine: Any, services: Any) -> MonitoringContext | None:
@@ -29,6 +31,13 @@ class MonitoringContext:
             settings=services.settings,
             data_dir=services.paths.root,
         )
+
+    @property
+    def locations(self) -> LocationNames:
+        """ERP location names, asked once per connection and shared by the views."""
+        if self._locations is None:
+            self._locations = LocationNames(self.engine)
+        return self._locations
 
     @property
     def repos(self) -> Any:
