@@ -234,12 +234,15 @@ class MainWindow(QMainWindow):
             self.tray.set_states(self.dashboard.states(), names)
 
     def open_review(self, connection_id: str, what: str) -> None:
-        """A card's "N items … choose" or "N conflicts" link: that connection's list, filtered to them."""
+        """A card's "N items … choose" or "N conflicts" link, or the wizard's "Review the mappings…": that
+        connection's list, filtered to them (`what`: a mapping status or "conflicts")."""
+        if connection_id not in (self.model.connection_id(r) for r in range(self.model.rowCount())):
+            self.refresh(dashboard=False)  # a connection the wizard is still setting up
         for row in range(self.model.rowCount()):
             if self.model.connection_id(row) == connection_id:
                 self.table.selectRow(row)  # the views follow the selection (on_table_selection_changed)
-        if what == "ambiguous" and self.mappings is not None:
-            self.mappings.show_status(MappingStatus.AMBIGUOUS)
+        if what in tuple(MappingStatus) and self.mappings is not None:
+            self.mappings.show_status(MappingStatus(what))
             self.tabs.setCurrentWidget(self.mappings)
         elif what == "conflicts" and self.conflicts is not None:
             self.conflicts.tabs.setCurrentIndex(0)  # the open ones
@@ -368,6 +371,7 @@ class MainWindow(QMainWindow):
             return self.wizard
         wizard = self.wizard_factory()
         wizard.setup_finished.connect(self.on_wizard_setup_finished)
+        wizard.mapping_review_requested.connect(self.open_review)
         wizard.finished.connect(lambda _result: self.refresh())
         self.wizard = wizard
         wizard.open()  # window-modal, no nested event loop
