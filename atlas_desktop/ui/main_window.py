@@ -36,10 +36,12 @@ from atlas_desktop.ui.connections_model import ConnectionsTableModel
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.connection_dialog import ConnectionDialog
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.credentials_dialog import CredentialsDialog
 from atlas_desktop.ui.monitoring.dashboard import DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+from atlas_desktop.ui.monitoring.remove_connection import RemoveConnectionDialog
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
 from atlas_desktop.ui.monitoring.tray import TrayController
 from atlas_desktop.ui.monitoring.wording import phase_words, run_start_words, run_words
@@ -173,6 +175,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.triggered.connect(self.close)
+        self._build_connection_menu()
         status = vault_description and f"Credentials kept in: {vault_description}"
         self.statusBar().showMessage(status or "Ready")
         self.schedule_label = QLabel()  # which process runs the scheduled syncs: see show_schedule_owner
@@ -299,6 +302,56 @@ class MainWindow(QMainWindow):
         self.dialogs.append(dialog)
         dialog.finished.connect(lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
 
+    # ---- menu: the selected connection (also the connections table's context menu) ----------------------
+    def _build_connection_menu(self) -> None:
+        self.remove_action = QAction("&Remove connection…", self)
+        self.credentials_action = QAction("Replace &credentials…", self)
+        self.remove_action.triggered.connect(self.open_remove_dialog)
+        self.credentials_action.triggered.connect(self.open_credentials_dialog)
+        menu = self.menuBar().addMenu("&Connection")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for action in (self.credentials_action, self.remove_action):
+            action.setEnabled(False)  # until there is a connection (refresh)
+            menu.addAction(action)
+            self.table.addAction(action)
+
+    def _selected_summary(self) -> ConnectionSummary | None:
+        connection_id = self.selected_connection()
+        if self.monitoring is None or connection_id is None:
+            return None
+        try:
+            return self.monitoring.connections.summary(connection_id)  # type: ignore[no-any-return]
+        except AtlasDesktopError as error:
+            self.log_line(str(error))
+            return None
+
+    def open_remove_dialog(self) -> RemoveConnectionDialog | None:
+        summary = self._selected_summary()
+        if summary is None or self.monitoring is None:
+            return None
+        dialog = RemoveConnectionDialog(self.monitoring, summary, self)
+        dialog.removed.connect(lambda _cid, name=summary.name: self.on_connection_removed(name))
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def on_connection_removed(self, name: str) -> None:
+        self.log_line(f"Connection '{name}' removed.")
+        self.refresh()
+        self.on_table_selection_changed()  # the views leave the removed connection
+        self.connections_changed.emit()  # and so does the schedule
+
+    def open_credentials_dialog(self) -> CredentialsDialog | None:
+        summary = self._selected_summary()
+        if summary is None or self.monitoring is None:
+            return None
+        dialog = CredentialsDialog(self.monitoring, summary, self)
+        replaced = f"Credentials of '{summary.name}' replaced; the next sync uses them."
+        dialog.saved.connect(lambda _cid: self.log_line(replaced))
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
     # ---- menu: diagnostics and settings -------------------------------------------------------------
     def on_settings_action_triggered(self) -> SettingsDialog | None:
         if self.services is None:
@@ -355,6 +408,8 @@ class MainWindow(QMainWindow):
         self.model.set_connections(rows)
         self.empty_label.setVisible(not rows)
         self.sync_action.setEnabled(bool(rows) and self.engine is not None)
+        for action in (self.remove_action, self.credentials_action):
+            action.setEnabled(bool(rows) and self.monitoring is not None)
         if rows and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
         if dashboard and self.dashboard is not None:

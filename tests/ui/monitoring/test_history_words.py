@@ -73,6 +73,7 @@ def test_history_at_1024_px_shows_the_counts_and_the_error(world: Any, qtbot: An
         assert right <= visible, (name, right, visible)
     error = names.index("Error")
     assert runs.columnViewportPosition(error) + 80 <= visible  # at least the error's first words
+    world.run(window.aclose())
 
 
 def test_an_empty_history_says_what_is_empty_and_what_to_do(world: Any, qtbot: Any) -> None:

@@ -36,3 +36,4 @@ def test_review_the_mappings_opens_the_filtered_mappings_tab(world: Any, qtbot: 
     assert window.mappings.status_filter.currentData() == MappingStatus.UNMATCHED_ATLAS
     assert "Mappings" in page.review.text()  # the wizard says where the list went
     wizard.reject()
+    world.run(window.aclose())  # the views' loads end with the test, not after the widgets are gone
