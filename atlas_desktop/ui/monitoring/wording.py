@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from atlas_desktop.domain.ndc import display_ndc
+from atlas_desktop.engine.health import phase_words as phase_words  # one wording for card and log
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.store.enums import MatchMethod, SyncType
 
@@ -94,25 +95,6 @@ def item_words(
     if location:
         text += f" at {location}"
     return text
-
-
-_PHASES = {
-    "pull atlas": ("Reading Atlas", "row"),
-    "reconcile atlas": ("Checking Atlas", "row"),
-    "pull erp products": ("Reading ERP products", "product"),
-    "pull erp stock": ("Reading ERP stock", "stock position"),
-    "merge": ("Comparing both sides", "item"),
-    "push": ("Sending changes", "change"),
-}
-
-
-def phase_words(phase: str, done: int, total: int | None = None) -> str:
-    """'Comparing both sides: 429 items compared' rather than 'Merge: 429'."""
-    title, noun = _PHASES.get(phase, (phase.capitalize(), "item"))
-    verb = {"merge": "compared", "push": "sent"}.get(phase, "read")
-    if total:
-        return f"{title}: {done:,} of {plural(total, noun)} {verb}"
-    return f"{title}: {plural(done, noun)} {verb}"
 
 
 POLICY_WORDS = {"manual": "ask me", "erp_wins": "the ERP's value wins", "atlas_wins": "Atlas's value wins"}
