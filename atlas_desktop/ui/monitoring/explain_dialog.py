@@ -86,8 +86,12 @@ class ExplainDialog(QDialog):
         conflicts = await self.ctx.db(
             self.ctx.repos.conflicts.history, mapping.connection_id, self.mapping_id, 20
         )
-        names = await self.ctx.locations.names(mapping.connection_id) if mapping.erp_location_id else {}
-        self.show_explanation(mapping, writes, conflicts, LocationNames.word(names, mapping.erp_location_id))
+        self.show_explanation(mapping, writes, conflicts, LocationNames.word({}, mapping.erp_location_id))
+        if mapping.erp_location_id:  # the name needs the ERP: asked once the rest shows
+            names = await self.ctx.locations.names(mapping.connection_id)
+            if names:
+                place = LocationNames.word(names, mapping.erp_location_id)
+                self.show_explanation(mapping, writes, conflicts, place)
 
     def show_explanation(
         self,

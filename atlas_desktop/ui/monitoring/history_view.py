@@ -225,13 +225,19 @@ class HistoryView(QWidget):
         errors = [ItemError(*row) for row in rows]
         mapping_ids = [e.mapping_id for e in errors if e.mapping_id is not None]
         labels = await self.ctx.db(self.ctx.explain.item_labels, mapping_ids) if mapping_ids else {}
-        names = await self.ctx.locations.names(run.connection_id) if labels else {}
-        self.errors_model.set_rows([self._worded(e, labels, names) for e in errors])
-        if len(rows) <= ROWS_MEASURED:
-            self.errors.resizeRowsToContents()
+        self._show_errors([self._worded(e, labels, {}) for e in errors])
         self.errors_label.setText(
             f"Failed items of the run started {_when(run.started_at)}: {plural(len(rows), 'item')}"
         )
+        if labels:  # location names need the ERP: asked after the list shows, never holding it back
+            names = await self.ctx.locations.names(run.connection_id)
+            if names and self.selected_run() is run:
+                self._show_errors([self._worded(e, labels, names) for e in errors])
+
+    def _show_errors(self, errors: list[ItemError]) -> None:
+        self.errors_model.set_rows(errors)
+        if len(errors) <= ROWS_MEASURED:
+            self.errors.resizeRowsToContents()
 
     @staticmethod
     def _worded(error: ItemError, labels: dict[int, Any], names: dict[str, str]) -> ItemError:

@@ -35,6 +35,7 @@ def test_history_names_the_failed_item_where_it_is_and_the_runs_trigger(world: A
     view.set_connection(world.connection_id)
     qtbot.waitUntil(lambda: view.errors_model.rowCount() == 1, timeout=5000)
     assert view.runs_model.index(0, 1).data() == "Scheduled"  # not "manual"
+    qtbot.waitUntil(lambda: place in view.errors_model.index(0, 0).data(), timeout=5000)  # asked after
     item = view.errors_model.index(0, 0).data()
     assert mapping.item_name in item and place in item, item
     assert "erp_adjust" not in item and (mapping.lot is None or f"lot {mapping.lot}" in item)
@@ -44,7 +45,7 @@ def test_history_names_the_failed_item_where_it_is_and_the_runs_trigger(world: A
 
     dialog = ExplainDialog(world.ctx, mapping.id)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: dialog.mapping is not None, timeout=5000)
+    qtbot.waitUntil(lambda: place in dialog.summary.text(), timeout=5000)
     text = dialog.summary.text()
     assert "matched by NDC" in text and "auto_ndc" not in text
     assert mapping.atlas_inventory_id not in text and mapping.atlas_inventory_id in dialog.summary.toolTip()
