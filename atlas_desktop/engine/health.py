@@ -99,6 +99,29 @@ CONTRACT_STATUS = {
 }
 
 
+_PHASES = {
+    "pull atlas": ("Reading Atlas", "row"),
+    "reconcile atlas": ("Checking Atlas", "row"),
+    "pull erp products": ("Reading ERP products", "product"),
+    "pull erp stock": ("Reading ERP stock", "stock position"),
+    "merge": ("Comparing both sides", "item"),
+    "push": ("Sending changes", "change"),
+}
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def phase_words(phase: str, done: int, total: int | None = None) -> str:
+    """A run's phase as people read it: "Comparing both sides: 429 items compared", not "merge: 429"."""
+    title, noun = _PHASES.get(phase, (phase.capitalize(), "item"))
+    verb = {"merge": "compared", "push": "sent"}.get(phase, "read")
+    if total:
+        return f"{title}: {done:,} of {_count(total, noun)} {verb}"
+    return f"{title}: {_count(done, noun)} {verb}" if done else title
+
+
 @dataclass(frozen=True, slots=True)
 class Activity:
     """A run going on: the phase and progress from the last RunProgress event (total None: unknown)."""
@@ -111,9 +134,8 @@ class Activity:
     def words(self) -> str:
         if self.phase is None:
             return f"in {self.where}" if self.where else "starting"
-        if self.total:
-            return f"{self.phase}: {self.done:,} of {self.total:,}"
-        return f"{self.phase}: {self.done:,}" if self.done else self.phase
+        worded = phase_words(self.phase, self.done, self.total)
+        return worded[0].lower() + worded[1:]  # it follows "Syncing — "
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,16 @@ class EngineService:
             self._atlas = await self.db(self._atlas_factory)
         return self._atlas
 
+    async def test_spec(self, spec: ConnectionSpec) -> ConnectionReport:
+        """A connection test of credentials not stored yet (replacing a connection's): a connector of its
+        own, built like the cached ones (same network options) and closed after."""
+        connector = await self.db(self._erp_factory, spec)
+        try:
+            report: ConnectionReport = await connector.test_connection()
+        finally:
+            await connector.aclose()
+        return report
+
     async def forget_connector(self, connection_id: str) -> None:
         """Credentials or settings changed: close the cached connector; the next use builds a new one."""
         connector = self._erp.pop(connection_id, None)

@@ -96,6 +96,17 @@ class ErpCandidate:
     mapped: bool  # already held by a matched (or conflict) mapping
 
 
+@dataclass(frozen=True, slots=True)
+class ItemLabel:
+    """The words that name one mapped item: its name, lot and where the ERP holds it."""
+
+    name: str | None
+    lot: str | None
+    erp_item_id: str | None
+    erp_location_id: str | None
+    atlas_inventory_id: str | None
+
+
 class ExplainRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -182,6 +193,19 @@ class ExplainRepository:
             query = query.where(e.sync_log_id == sync_log_id)
         with self._store.session() as session:
             return [tuple(row) for row in session.execute(query.order_by(e.id.desc()).limit(limit))]  # type: ignore[misc]
+
+    def item_labels(self, mapping_ids: list[int]) -> dict[int, ItemLabel]:
+        """What names an item for a person, per mapping: the history shows these, not ids."""
+        m = InventoryMappingRow.__table__
+        wanted = sorted(set(mapping_ids))
+        found: dict[int, ItemLabel] = {}
+        columns = (m.c.item_name, m.c.lot, m.c.erp_item_id, m.c.erp_location_id, m.c.atlas_inventory_id)
+        with self._store.session() as session:
+            for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+                query = sa.select(m.c.id, *columns).where(m.c.id.in_(wanted[start : start + 500]))
+                for row in session.execute(query):
+                    found[row[0]] = ItemLabel(*row[1:])
+        return found
 
     def erp_candidates(self, connection_id: str, search: str, limit: int = 50) -> list[ErpCandidate]:
         """ERP stock positions whose item matches `search` (name, SKU, NDC in any format, item id, lot)."""

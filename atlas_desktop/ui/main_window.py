@@ -38,12 +38,15 @@ from atlas_desktop.ui.help import HelpMenu
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.connection_dialog import ConnectionDialog
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.credentials_dialog import CredentialsDialog
 from atlas_desktop.ui.monitoring.dashboard import DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+from atlas_desktop.ui.monitoring.remove_connection import RemoveConnectionDialog
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
 from atlas_desktop.ui.monitoring.tray import TrayController
+from atlas_desktop.ui.monitoring.wording import phase_words, run_start_words, run_words
 from atlas_desktop.ui.widgets.banner import SandboxBanner
 from atlas_desktop.ui.wizard.wizard import SetupWizard
 
@@ -177,6 +180,7 @@ class MainWindow(QMainWindow):
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.quit_app)
+        self._build_connection_menu()
         status = vault_description and f"Credentials kept in: {vault_description}"
         self.statusBar().showMessage(status or "Ready")
         self.schedule_label = QLabel()  # which process runs the scheduled syncs: see show_schedule_owner
@@ -256,12 +260,15 @@ class MainWindow(QMainWindow):
             self.tray.set_states(self.dashboard.states(), names)
 
     def open_review(self, connection_id: str, what: str) -> None:
-        """A card's "N items … choose" or "N conflicts" link: that connection's list, filtered to them."""
+        """A card's "N items … choose" or "N conflicts" link, or the wizard's "Review the mappings…": that
+        connection's list, filtered to them (`what`: a mapping status or "conflicts")."""
+        if connection_id not in (self.model.connection_id(r) for r in range(self.model.rowCount())):
+            self.refresh(dashboard=False)  # a connection the wizard is still setting up
         for row in range(self.model.rowCount()):
             if self.model.connection_id(row) == connection_id:
                 self.table.selectRow(row)  # the views follow the selection (on_table_selection_changed)
-        if what == "ambiguous" and self.mappings is not None:
-            self.mappings.show_status(MappingStatus.AMBIGUOUS)
+        if what in tuple(MappingStatus) and self.mappings is not None:
+            self.mappings.show_status(MappingStatus(what))
             self.tabs.setCurrentWidget(self.mappings)
         elif what == "conflicts" and self.conflicts is not None:
             self.conflicts.tabs.setCurrentIndex(0)  # the open ones
@@ -340,6 +347,56 @@ class MainWindow(QMainWindow):
         self.dialogs.append(dialog)
         dialog.finished.connect(lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
 
+    # ---- menu: the selected connection (also the connections table's context menu) ----------------------
+    def _build_connection_menu(self) -> None:
+        self.remove_action = QAction("&Remove connection…", self)
+        self.credentials_action = QAction("Replace &credentials…", self)
+        self.remove_action.triggered.connect(self.open_remove_dialog)
+        self.credentials_action.triggered.connect(self.open_credentials_dialog)
+        menu = self.menuBar().addMenu("&Connection")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for action in (self.credentials_action, self.remove_action):
+            action.setEnabled(False)  # until there is a connection (refresh)
+            menu.addAction(action)
+            self.table.addAction(action)
+
+    def _selected_summary(self) -> ConnectionSummary | None:
+        connection_id = self.selected_connection()
+        if self.monitoring is None or connection_id is None:
+            return None
+        try:
+            return self.monitoring.connections.summary(connection_id)  # type: ignore[no-any-return]
+        except AtlasDesktopError as error:
+            self.log_line(str(error))
+            return None
+
+    def open_remove_dialog(self) -> RemoveConnectionDialog | None:
+        summary = self._selected_summary()
+        if summary is None or self.monitoring is None:
+            return None
+        dialog = RemoveConnectionDialog(self.monitoring, summary, self)
+        dialog.removed.connect(lambda _cid, name=summary.name: self.on_connection_removed(name))
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def on_connection_removed(self, name: str) -> None:
+        self.log_line(f"Connection '{name}' removed.")
+        self.refresh()
+        self.on_table_selection_changed()  # the views leave the removed connection
+        self.connections_changed.emit()  # and so does the schedule
+
+    def open_credentials_dialog(self) -> CredentialsDialog | None:
+        summary = self._selected_summary()
+        if summary is None or self.monitoring is None:
+            return None
+        dialog = CredentialsDialog(self.monitoring, summary, self)
+        replaced = f"Credentials of '{summary.name}' replaced; the next sync uses them."
+        dialog.saved.connect(lambda _cid: self.log_line(replaced))
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
     # ---- menu: diagnostics and settings -------------------------------------------------------------
     def on_settings_action_triggered(self) -> SettingsDialog | None:
         if self.services is None:
@@ -396,6 +453,8 @@ class MainWindow(QMainWindow):
         self.model.set_connections(rows)
         self.empty_label.setVisible(not rows)
         self.sync_action.setEnabled(bool(rows) and self.engine is not None)
+        for action in (self.remove_action, self.credentials_action):
+            action.setEnabled(bool(rows) and self.monitoring is not None)
         if rows and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
         if dashboard and self.dashboard is not None:
@@ -412,6 +471,7 @@ class MainWindow(QMainWindow):
             return self.wizard
         wizard = self.wizard_factory()
         wizard.setup_finished.connect(self.on_wizard_setup_finished)
+        wizard.mapping_review_requested.connect(self.open_review)
         wizard.finished.connect(lambda _result: self.refresh())
         self.wizard = wizard
         wizard.open()  # window-modal, no nested event loop
@@ -451,23 +511,22 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.progress_label.setText("Syncing…")
-        self.log_line(f"Sync started ({event.sync_type}).")
+        self.log_line(run_start_words(event.sync_type))
 
     def on_bridge_run_progressed(self, event: RunProgress) -> None:
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(min(event.done, event.total))
-        total = f" of {event.total:,}" if event.total else ""
-        self.progress_label.setText(f"{event.phase.capitalize()}: {event.done:,}{total}")
+        self.progress_label.setText(phase_words(event.phase, event.done, event.total))
 
     def on_bridge_run_finished(self, event: RunFinished) -> None:
         summary = event.summary
         self.progress.setVisible(False)
         self.progress_label.setText("")
-        line = (
-            f"Sync {summary.status}: {summary.items_synced:,} items synced, {summary.items_failed:,} failed, "
-            f"{summary.conflicts_opened:,} conflicts, {summary.duration_seconds:.1f} s."
-        )
+        line = run_words(
+            summary.status, summary.items_synced, summary.items_failed, summary.conflicts_opened,
+            summary.duration_seconds,
+        )  # fmt: skip
         if summary.error_message:
             line += f" {summary.error_message}"
         self.log_line(line)

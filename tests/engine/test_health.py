@@ -107,9 +107,10 @@ def test_every_fact_is_said_in_words_with_its_count_worst_first() -> None:
 
 def test_syncing_says_the_phase_and_n_of_m_where_known() -> None:
     assert health_state(Summary(), counts(), Activity("merge", 120, 400)).words() == (
-        "Syncing — merge: 120 of 400"
+        "Syncing — comparing both sides: 120 of 400 items compared"
     )
-    assert Activity("pull", 37).words() == "pull: 37"
+    assert Activity("pull erp stock", 1).words() == "reading ERP stock: 1 stock position read"
+    assert Activity("pull atlas").words() == "reading Atlas"
     assert Activity().words() == "starting"
 
 

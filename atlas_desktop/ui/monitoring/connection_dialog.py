@@ -64,7 +64,7 @@ class ConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Credentials are changed by running the setup again (Add connection)."))
+        layout.addWidget(QLabel("Credentials are replaced with Connection ▸ Replace credentials…"))
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.tasks = TaskGroup(self.message.setText)

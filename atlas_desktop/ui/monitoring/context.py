@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from atlas_desktop.store.explain import ExplainRepository
+from atlas_desktop.ui.monitoring.location_names import LocationNames
 
 
 @dataclass
@@ -20,6 +21,7 @@ class MonitoringContext:
     renewal: Any = None  # app.certificate_renewal.CertificateRenewal: NetSuite M2M certificates
     open_url: Callable[[str], None] | None = None
     sandbox_upload: Callable[[str], Awaitable[str]] | None = None  # demo: the certificate to the sandbox
+    _locations: LocationNames | None = field(default=None, repr=False)
 
     @classmethod
     def for_services(cls, engine: Any, services: Any) -> MonitoringContext | None:
@@ -33,6 +35,13 @@ class MonitoringContext:
             settings=services.settings,
             data_dir=services.paths.root,
         )
+
+    @property
+    def locations(self) -> LocationNames:
+        """ERP location names, asked once per connection and shared by the views."""
+        if self._locations is None:
+            self._locations = LocationNames(self.engine)
+        return self._locations
 
     @property
     def repos(self) -> Any:

@@ -20,7 +20,10 @@ from atlas_desktop.store.conflicts import ConflictView
 from atlas_desktop.store.explain import WriteView
 from atlas_desktop.store.mappings import MappingView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.location_names import LocationNames
+from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, STATUS_LABELS
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.monitoring.wording import match_words, ndc_words, operation_words, policy_words
 
 WRITE_HEADERS = (
     "When",
@@ -83,29 +86,42 @@ class ExplainDialog(QDialog):
         conflicts = await self.ctx.db(
             self.ctx.repos.conflicts.history, mapping.connection_id, self.mapping_id, 20
         )
-        self.show_explanation(mapping, writes, conflicts)
+        self.show_explanation(mapping, writes, conflicts, LocationNames.word({}, mapping.erp_location_id))
+        if mapping.erp_location_id:  # the name needs the ERP: asked once the rest shows
+            names = await self.ctx.locations.names(mapping.connection_id)
+            if names:
+                place = LocationNames.word(names, mapping.erp_location_id)
+                self.show_explanation(mapping, writes, conflicts, place)
 
     def show_explanation(
-        self, mapping: MappingView, writes: list[WriteView], conflicts: list[ConflictView]
+        self,
+        mapping: MappingView,
+        writes: list[WriteView],
+        conflicts: list[ConflictView],
+        location: str | None = None,
     ) -> None:
         self.mapping, self.writes = mapping, writes
-        name = escape(mapping.item_name or mapping.atlas_inventory_id or str(mapping.id))
+        name = escape(mapping.item_name or "This item")
+        erp_place = f" at {location}" if location else ""
+        status = STATUS_LABELS.get(mapping.status, str(mapping.status))
         rows = (
-            ("Status", f"{mapping.status} ({mapping.match_method or 'no match method'})"),
-            ("NDC", mapping.ndc_text_atlas or mapping.ndc_text_erp or mapping.ndc_key or "—"),
+            ("Status", f"{status} ({match_words(mapping.match_method)})"),
+            ("NDC", ndc_words(mapping.ndc_key, mapping.ndc_text_atlas, mapping.ndc_text_erp)),
             ("Lot", mapping.lot or "—"),
             ("Base (last agreed)", _value(mapping.base_quantity, mapping.base_expiry)),
-            (
-                f"Atlas row {mapping.atlas_inventory_id or '—'}",
-                _value(mapping.atlas_quantity, mapping.atlas_expiry),
-            ),
-            (f"ERP item {mapping.erp_item_id or '—'} at {mapping.erp_location_id or '—'}",
-             _value(mapping.erp_quantity, mapping.erp_expiry)),
+            ("On Atlas", _value(mapping.atlas_quantity, mapping.atlas_expiry)),
+            (f"In the ERP{erp_place}", _value(mapping.erp_quantity, mapping.erp_expiry)),
             (
                 "Direction / policy",
-                f"{mapping.sync_direction} / {mapping.conflict_policy or 'connection default'}",
+                f"{DIRECTION_LABELS.get(mapping.sync_direction, mapping.sync_direction)} / "
+                f"{policy_words(mapping.conflict_policy)}",
             ),
-        )  # fmt: skip
+        )
+        # The ids are for support and the ERP's own screens: at hand on hover, not in the reading text.
+        self.summary.setToolTip(
+            f"Atlas inventory id: {mapping.atlas_inventory_id or '—'}\n"
+            f"ERP item id: {mapping.erp_item_id or '—'}, location id: {mapping.erp_location_id or '—'}"
+        )
         table = "".join(
             f"<tr><td>{escape(k)}:&nbsp;</td><td><b>{escape(str(v))}</b></td></tr>" for k, v in rows
         )
@@ -114,8 +130,8 @@ class ExplainDialog(QDialog):
         for row, write in enumerate(writes):
             values = (
                 write.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                write.target.value,
-                write.operation,
+                "ERP" if write.target.value == "erp" else "Atlas",
+                operation_words(write.operation),
                 write.payload.get("delta") or write.payload.get("expiry") or "", write.status.value,
                 write.attempts, write.idempotency_key, write.remote_id or "", write.last_error or "",
             )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 from atlas_desktop.store.enums import SyncLogStatus
 from atlas_desktop.store.runs import INTERRUPTED_MESSAGE, RunView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.location_names import LocationNames
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.monitoring.wording import item_words, operation_words, plural, sync_type_words
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -42,6 +44,20 @@ class ItemError:
     remote_code: str | None
     remote_message: str | None
     replayed_at: datetime | None
+    item: str = ""  # the item in words (name, lot, location); item_ref stays for the tooltip
+
+
+def _item_from_ref(ref: str) -> str:
+    """An item error with no mapping left: "erp_adjust 399" reads "ERP stock adjustment (item 399)"."""
+    operation, _, rest = ref.partition(" ")
+    worded = operation_words(operation)
+    if worded != operation.replace("_", " ") and rest:
+        return f"{worded} (item {rest})"
+    return ref
+
+
+def item_text(error: ItemError) -> str:
+    return error.item or _item_from_ref(error.item_ref)
 
 
 def _result(run: RunView) -> str:
@@ -55,22 +71,25 @@ def _duration(run: RunView) -> str:
     return "running" if run.status is SyncLogStatus.RUNNING else "—"  # interrupted: never measured
 
 
+# The counts people compare and the error come first: at 1024 px the table shows them without scrolling;
+# the figures for support (API calls, duration) follow, reached by scrolling.
 RUN_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("Started", lambda r: _when(r.started_at)),
-    ("Type", lambda r: str(r.sync_type)),
+    ("Type", lambda r: sync_type_words(r.sync_type)),
     ("Result", _result),
     ("Synced", lambda r: r.items_synced),
     ("Failed", lambda r: r.items_failed),
-    ("Skipped", lambda r: r.items_skipped),
     ("Conflicts", lambda r: r.conflicts_opened),
     ("In doubt", lambda r: r.in_doubt),
+    ("Error", lambda r: r.error_message or ""),
+    ("Skipped", lambda r: r.items_skipped),
+    ("Duration", _duration),
     ("API calls", lambda r: r.api_calls_made),
     ("API errors", lambda r: r.api_errors),
-    ("Duration", _duration),
-    ("Error", lambda r: r.error_message or ""),
 )
+RUN_WIDTHS = (130, 105, 70, 55, 50, 65, 60, 200, 60, 70, 65, 70)  # the error elides; whole on hover
 ERROR_COLUMNS: tuple[tuple[str, Any], ...] = (
-    ("Item", lambda e: e.item_ref),
+    ("Item", item_text),
     ("What happened", lambda e: e.message),
     ("ERP/Atlas said", lambda e: " ".join(x for x in (e.remote_code, e.remote_message) if x)),
     ("In plain words: what to do", lambda e: e.fix or ""),
@@ -84,6 +103,14 @@ class RunsTableModel(RowsTableModel):
     def foreground(self, row: Any) -> QColor | None:
         failed = getattr(row, "status", None) == "failed" or getattr(row, "items_failed", 0)
         return QColor("#cf222e") if failed else None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # The item's words are shown; its reference (ids, operation) stays at hand for support, on hover.
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == 0:
+            row = self.rows[index.row()] if index.row() < len(self.rows) else None
+            if isinstance(row, ItemError):
+                return f"{item_text(row)}\n{row.item_ref}"
+        return super().data(index, role)
 
 
 ROWS_MEASURED = 200  # a bad run can fail thousands of items: measuring that many rows would stall the window
@@ -114,8 +141,10 @@ class HistoryView(QWidget):
         self.errors_model = RunsTableModel(ERROR_COLUMNS, self)
         self.runs = _table(self.runs_model, "Sync runs", multi=False)
         self.errors = _table(self.errors_model, "Failed items", multi=True)
-        for column, width in enumerate((150, 80, 70, 60, 60, 60, 70, 70, 70, 80, 80)):
+        for column, width in enumerate(RUN_WIDTHS):
             self.runs.setColumnWidth(column, width)
+        self.runs.horizontalHeader().setStretchLastSection(False)
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideRight)
         for column, width in enumerate((120, 300, 200, 380)):
             self.errors.setColumnWidth(column, width)
         self.errors.setWordWrap(True)  # the cause and the fix are sentences: shown whole, not elided
@@ -140,8 +169,13 @@ class HistoryView(QWidget):
         splitter.addWidget(self.runs)
         splitter.addWidget(lower)
         splitter.setSizes([240, 260])
+        self.empty_label = QLabel()
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAccessibleName("History is empty")
+        self.empty_label.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.empty_label)
         layout.addWidget(splitter)
         self.runs.selectionModel().selectionChanged.connect(lambda *_: self.on_runs_selection_changed())
         self.errors.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
@@ -162,10 +196,20 @@ class HistoryView(QWidget):
         if self.connection_id is not None:
             runs = await self.ctx.db(self.ctx.repos.runs.recent, self.connection_id, 50)
         self.runs_model.set_rows(runs)
+        self.empty_label.setText(self._empty_text())
+        self.empty_label.setVisible(not runs)
         if runs:
             self.runs.selectRow(0)  # the latest run's failed items show at once
         else:
             self.errors_model.set_rows([])
+
+    def _empty_text(self) -> str:
+        if self.connection_id is None:
+            return "No connection yet — add one with <b>Add connection</b>; its syncs will be listed here."
+        return (
+            "No sync has run yet for this connection — click <b>Sync now</b> (Ctrl+R) or wait for the "
+            "schedule. Each run will be listed here with its counts, and any failed items below it."
+        )
 
     def selected_run(self) -> RunView | None:
         rows = self.runs.selectionModel().selectedRows()
@@ -178,10 +222,31 @@ class HistoryView(QWidget):
 
     async def _load_errors(self, run: RunView) -> None:
         rows = await self.ctx.db(self.ctx.explain.item_errors, run.connection_id, sync_log_id=run.id)
-        self.errors_model.set_rows([ItemError(*row) for row in rows])
-        if len(rows) <= ROWS_MEASURED:
+        errors = [ItemError(*row) for row in rows]
+        mapping_ids = [e.mapping_id for e in errors if e.mapping_id is not None]
+        labels = await self.ctx.db(self.ctx.explain.item_labels, mapping_ids) if mapping_ids else {}
+        self._show_errors([self._worded(e, labels, {}) for e in errors])
+        self.errors_label.setText(
+            f"Failed items of the run started {_when(run.started_at)}: {plural(len(rows), 'item')}"
+        )
+        if labels:  # location names need the ERP: asked after the list shows, never holding it back
+            names = await self.ctx.locations.names(run.connection_id)
+            if names and self.selected_run() is run:
+                self._show_errors([self._worded(e, labels, names) for e in errors])
+
+    def _show_errors(self, errors: list[ItemError]) -> None:
+        self.errors_model.set_rows(errors)
+        if len(errors) <= ROWS_MEASURED:
             self.errors.resizeRowsToContents()
-        self.errors_label.setText(f"Failed items of the run started {_when(run.started_at)}: {len(rows)}")
+
+    @staticmethod
+    def _worded(error: ItemError, labels: dict[int, Any], names: dict[str, str]) -> ItemError:
+        label = labels.get(error.mapping_id) if error.mapping_id is not None else None
+        if label is None:
+            return error
+        location = LocationNames.word(names, label.erp_location_id)
+        fallback = f"item {label.erp_item_id}" if label.erp_item_id else (label.atlas_inventory_id or "")
+        return replace(error, item=item_words(label.name, label.lot, location, fallback))
 
     def selected_errors(self) -> list[ItemError]:
         return [self.errors_model.rows[i.row()] for i in self.errors.selectionModel().selectedRows()]
@@ -208,11 +273,11 @@ class HistoryView(QWidget):
         decides the same change again and sends it under a new key."""
         self.replay_button.setEnabled(False)
         await self.ctx.db(self.ctx.repos.runs.mark_replayed, error_ids)
-        self.message.setText(f"Replaying {len(error_ids)} item(s)…")
+        self.message.setText(f"Replaying {plural(len(error_ids), 'item')}…")
         summary = await self.ctx.engine.sync(connection_id)
         self.message.setText(
-            f"Replay finished: {summary.status}, {summary.items_synced} synced, "
-            f"{summary.items_failed} failed."
+            f"Replay finished: {summary.status}, {plural(summary.items_synced, 'item')} synced, "
+            f"{summary.items_failed:,} failed."
         )
         await self._reload()
         self.replayed.emit(summary)

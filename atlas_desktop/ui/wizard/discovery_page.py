@@ -119,9 +119,21 @@ class DiscoveryPage(WizardPageBase):
         )
         self.retry.setVisible(True)
 
+    def review_status(self) -> str:
+        """What the review should list first: the rows a person must choose for, else the Atlas rows
+        no ERP item matched (those never sync until mapped)."""
+        if self.result is not None and not self.result.ambiguous and self.result.unmatched_atlas:
+            return "unmatched_atlas"
+        return "ambiguous"
+
     def on_review_link_activated(self, _link: str) -> None:
         if self.state.connection_id:
             self.mapping_review_requested.emit(self.state.connection_id)
+            # The window's Mappings tab is behind this (window-modal) wizard: say where it went.
+            self.review.setText(
+                "The <b>Mappings</b> tab of the main window now lists the items to review; "
+                "it is in front when this wizard closes."
+            )
 
     def on_retry_clicked(self) -> None:
         self.start()

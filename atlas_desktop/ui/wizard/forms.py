@@ -94,6 +94,8 @@ _NETSUITE = (
     _NETSUITE_BASE_URL,
 )
 _SAP_COMMON = (FieldSpec("base_url", "API address", "https://my000000-api.s4hana.cloud.sap"),)
+# On-premise: the company's own Gateway host and HTTPS port (often 443nn), not SAP's cloud domain.
+_SAP_ONPREM_ADDRESS = FieldSpec("base_url", "API address", "https://sap.example.local:44300")
 _SAP_ONPREM_CLIENT = FieldSpec("sap_client", "SAP client", "e.g. 100")
 _SAP_BY_MODE: Mapping[str, tuple[FieldSpec, ...]] = {
     SapAuthMode.OAUTH2: (
@@ -108,7 +110,8 @@ _SAP_BY_MODE: Mapping[str, tuple[FieldSpec, ...]] = {
         ),
     ),
     SapAuthMode.BASIC: (
-        FieldSpec("username", "User name", "the communication or service user", kind="secret"),
+        # Vaulted like every credential (see FieldSpec.secret), but a name: shown as typed, not masked.
+        FieldSpec("username", "User name", "the communication or service user"),
         FieldSpec("password", "Password", kind="secret"),
     ),
     SapAuthMode.X509: (
@@ -156,7 +159,7 @@ def fields_for(erp_type: ErpType, auth_mode: str | None = None) -> tuple[FieldSp
     mode = auth_mode or auth_modes(erp_type)[0]
     fields = _SAP_COMMON
     if erp_type is ErpType.SAP_ONPREM:
-        fields = fields + (_SAP_ONPREM_CLIENT,)
+        fields = (_SAP_ONPREM_ADDRESS, _SAP_ONPREM_CLIENT)
     return fields + _SAP_BY_MODE[mode] + NETWORK_FIELDS
 
 

@@ -67,6 +67,8 @@ class SetupWizard(QWizard):
     """Keyboard-only friendly: every input has an accessible name, Enter is Next, Esc closes (draft kept)."""
 
     setup_finished = Signal(str)  # connection id; the caller starts the first sync
+    # (connection id, mapping status): "Review the mappings…" on the discovery page; the window opens it
+    mapping_review_requested = Signal(str, str)
 
     def __init__(self, ctx: WizardContext, state: WizardState | None = None) -> None:
         super().__init__()
@@ -114,6 +116,10 @@ class SetupWizard(QWizard):
             # Discovery progress reaches the page through the bridge: throttled, on the GUI thread.
             self.bridge = EngineBridge(ctx.engine.events, self)
             self.bridge.discovery_progressed.connect(self.page_at(DISCOVERY).on_discovery_progressed)
+        discovery = self.page_at(DISCOVERY)
+        discovery.mapping_review_requested.connect(
+            lambda cid: self.mapping_review_requested.emit(cid, discovery.review_status())
+        )
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_DELAY_MS)

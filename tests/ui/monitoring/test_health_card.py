@@ -71,7 +71,7 @@ def test_a_first_sync_running_shows_syncing_with_its_phase_and_progress(
     qtbot.waitUntil(lambda: card.health is HealthKind.SYNCING, timeout=2000)
     bus.publish(RunProgress(first, "merge", 120, 400))
     qtbot.waitUntil(lambda: "120 of 400" in card.problems.text(), timeout=2000)
-    assert card.problems.text() == "Syncing — merge: 120 of 400."
+    assert card.problems.text() == "Syncing — comparing both sides: 120 of 400 items compared."
     assert card.badge.text().endswith("Syncing") and card.progress.isVisible()
     assert (card.progress.value(), card.progress.maximum()) == (120, 400)
     assert not card.sync_button.isEnabled()

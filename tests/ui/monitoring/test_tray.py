@@ -159,7 +159,7 @@ def test_the_card_shows_n_of_m_and_cancels_the_run(world: Any, window: MainWindo
     qtbot.waitUntil(lambda: card.progress.maximum() == 4_180, timeout=5000)
     assert card.progress.isVisibleTo(card) and card.progress.value() == 1_240
     assert card.progress.text() == "1,240 of 4,180"
-    assert card.problems.text() == "Syncing — merge: 1,240 of 4,180."
+    assert card.problems.text() == "Syncing — comparing both sides: 1,240 of 4,180 items compared."
     assert card.cancel_button.isVisibleTo(card) and card.cancel_button.isEnabled()
     assert window.tray is not None and window.tray.health is HealthKind.SYNCING
     world.engine.events.publish(RunProgress(world.connection_id, "pull erp stock", 300))

@@ -213,7 +213,7 @@ def test_replay_of_a_failed_item_succeeds_once_the_fault_is_removed(world: Any, 
     keys = [dialog.table.item(r, 6).text() for r in range(dialog.table.rowCount())]
     assert len(set(keys)) == len(keys) and all(keys)  # each write has its own idempotency key
     assert "Base" in dialog.summary.text()
-    assert dialog.table.item(0, 1).text() == "erp"
+    assert dialog.table.item(0, 1).text() == "ERP"
 
 
 def test_mapping_model_filters_searches_and_sorts_in_sql(world: Any, qtbot: Any, qtmodeltester: Any) -> None:
