@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from atlas_desktop.sandbox.control_routes import ControlRoutes
 from atlas_desktop.sandbox.faults import FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
+from atlas_desktop.sandbox.netsuite.demo_routes import stock_routes
 from atlas_desktop.sandbox.netsuite.errors import ERROR_CONTENT_TYPE, concurrency_body, error_bytes
 from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE, DEFAULT_TOKEN_LIFETIME, M2MSetup
 from atlas_desktop.sandbox.netsuite.m2m_keys import generate_key, self_signed, write_private_key
@@ -123,7 +125,8 @@ class NetSuiteEmulator:
         self.middleware = FaultMiddleware(
             self.inner_app, self.faults, rate_limited=self._rate_limited, server_error=self._server_error
         )
-        self.app = self.middleware
+        # The demo's ERP-user actions (receive, issue, expiry), in front of the faults (demo_routes.py).
+        self.app = ControlRoutes(self.middleware, stock_routes(self.state))
 
     @property
     def auth_failures(self) -> list[str]:
