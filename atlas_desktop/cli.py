@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--concurrency", type=int, default=None, help="requests in flight per emulator")
     sandbox.add_argument("--seed", type=int, default=42, help="catalog seed (same seed, same catalog)")
     sandbox.add_argument("--write-config", type=Path, help="write one credentials file per system into DIR")
+    from atlas_desktop.app.sandbox_commands import add_sandbox_actions  # argparse only
+
+    add_sandbox_actions(sandbox)  # `sandbox sell|order|receive|issue|expiry|fault|items`: the demo's menu
     return parser
 
 
