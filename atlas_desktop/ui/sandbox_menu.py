@@ -5,17 +5,37 @@ app), never their internals."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QWidget
 
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.sandbox_actions import SandboxActions, SandboxItem
+from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.sandbox_dialogs import SandboxFaultDialog, SandboxItemDialog
 
 ActionsFor = Callable[[ErpType | None], SandboxActions]  # the selected connection's ERP (None: none yet)
+MAPPED_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class MappedItems:
+    """What the selected connection pairs: Atlas row ids, and ERP (item id, lot) — the location aside, as
+    the sandbox's own keys write it differently per ERP."""
+
+    atlas_ids: frozenset[str]
+    erp_items: frozenset[tuple[str, str]]
+
+    def keep(self, items: list[SandboxItem], *, marketplace: bool) -> list[SandboxItem]:
+        if marketplace:
+            return [i for i in items if i.key in self.atlas_ids]
+        return [i for i in items if (i.key.split("|", 1)[0], i.lot or "") in self.erp_items]
+
+
+MappedFor = Callable[[], Awaitable["MappedItems | None"]]
 
 
 class SandboxMenu(QMenu):
@@ -26,9 +46,11 @@ class SandboxMenu(QMenu):
         log: Callable[[str], None],
         *,
         addresses: str = "",
+        mapped: MappedFor | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__("S&andbox", parent)
+        self.mapped = mapped  # None: every item of the sandbox is offered
         self.setObjectName("sandboxMenu")
         self.actions_for = actions_for
         self.erp_type = erp_type
@@ -137,8 +159,13 @@ class SandboxMenu(QMenu):
             items = await (actions.marketplace_items() if marketplace else actions.erp_items())
             if lots_only:
                 items = [i for i in items if i.lot]
-            dialog = SandboxItemDialog(title, explanation, items, ok_text=ok_text, ask_expiry=ask_expiry,
-                                       parent=self.parentWidget())  # fmt: skip
+            pairs = await self.mapped() if self.mapped is not None else None
+            mapped = pairs.keep(items, marketplace=marketplace) if pairs is not None else []
+            # The mapped items are the ones a sync carries; before discovery, every item is offered.
+            note = "Listed: the mapped items." if mapped else "Nothing mapped yet: all sandbox items listed."
+            items = mapped or items
+            dialog = SandboxItemDialog(title, f"{explanation} {note}", items, ok_text=ok_text,
+                                       ask_expiry=ask_expiry, parent=self.parentWidget())  # fmt: skip
 
             def accepted() -> None:
                 item = dialog.item()
@@ -178,7 +205,29 @@ def install_sandbox_menu(window: Any, actions_for: ActionsFor, *, addresses: str
         listed: list[ConnectionSummary] = window.connections.list()
         return next((c.erp_type for c in listed if c.id == selected), None)
 
-    menu = SandboxMenu(actions_for, erp_type, window.log_line, addresses=addresses, parent=window)
+    ctx = getattr(window, "monitoring", None)
+
+    async def mapped() -> MappedItems | None:
+        selected = window.selected_connection()
+        if ctx is None or selected is None:
+            return None
+        atlas_ids: set[str] = set()
+        erp_items: set[tuple[str, str]] = set()
+        offset = 0
+        while True:
+            page = await ctx.db(ctx.repos.mappings.page, selected, status=MappingStatus.MATCHED, search=None,
+                                offset=offset, limit=MAPPED_PAGE)  # fmt: skip
+            for row in page:
+                if row.atlas_inventory_id:
+                    atlas_ids.add(row.atlas_inventory_id)
+                if row.erp_item_id:
+                    erp_items.add((row.erp_item_id, row.lot or ""))
+            if len(page) < MAPPED_PAGE:
+                return MappedItems(frozenset(atlas_ids), frozenset(erp_items))
+            offset += MAPPED_PAGE
+
+    menu = SandboxMenu(actions_for, erp_type, window.log_line, addresses=addresses,
+                       mapped=mapped if ctx is not None else None, parent=window)  # fmt: skip
     bar = window.menuBar() if isinstance(window, QMainWindow) else None
     if bar is not None:
         help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)

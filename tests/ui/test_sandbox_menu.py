@@ -31,6 +31,7 @@ from atlas_desktop.sandbox.registry import SandboxOptions, load_emulators
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
 from atlas_desktop.ui.main_window import MainWindow
+from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.sandbox_dialogs import SandboxFaultDialog, SandboxItemDialog
 from atlas_desktop.ui.sandbox_menu import SandboxMenu, install_sandbox_menu
 
@@ -184,8 +185,12 @@ def test_a_refusal_is_said_in_the_log_not_raised(world: dict[str, Any], qtbot: A
     qtbot.waitUntil(lambda: "Sandbox: " in _log(window), timeout=10_000)
 
 
-def test_a_sale_made_in_the_menu_reaches_the_erp_at_the_next_sync(world: dict[str, Any], qtbot: Any) -> None:
-    netsuite, atlas, services, menu = world["netsuite"], world["atlas"], world["services"], world["menu"]
+def test_a_sale_made_in_the_menu_reaches_the_erp_at_the_next_sync(
+    world: dict[str, Any], qtbot: Any, qloop: Any
+) -> None:
+    """The demo as a person runs it: the menu offers the connection's mapped items; one sold there is taken
+    off the ERP's stock by the next sync."""
+    netsuite, atlas, services = world["netsuite"], world["atlas"], world["services"]
     spec = parse_connection(netsuite.credential_files(NS_URL)["netsuite.json"])
     connection_id = services.connections.add(spec)
     services.atlas_accounts.save(
@@ -193,22 +198,34 @@ def test_a_sale_made_in_the_menu_reaches_the_erp_at_the_next_sync(world: dict[st
     )
     engine = build_engine(services, transport=httpx.ASGITransport(app=netsuite.app),
                           atlas_options={"transport": httpx.ASGITransport(app=atlas.app)})  # fmt: skip
+    window = MainWindow(services.connections, engine, lambda: None, sandbox=True,  # type: ignore[arg-type]
+                        monitoring=MonitoringContext.for_services(engine, services))  # fmt: skip
+    qtbot.addWidget(window)
+    router = Router({NS_URL: netsuite.app, ATLAS_URL: atlas.app})
+    client = SandboxClient(ATLAS_URL, NS_URL, "NetSuite", transport=router)
+    menu = install_sandbox_menu(window, lambda erp: client)
     try:
         _run(qtbot, engine.discover(connection_id))
         assert str(_run(qtbot, engine.sync(connection_id, approve=True)).status) == "success"
-        mapping = engine.repos.mappings.page(
-            connection_id, status=MappingStatus.MATCHED, search=None, offset=0, limit=50
+        matched = engine.repos.mappings.page(
+            connection_id, status=MappingStatus.MATCHED, search=None, offset=0, limit=1000
         )
-        mapping = next(m for m in mapping if Decimal(atlas.row(m.atlas_inventory_id)["quantity"]) >= 2)
+        window.refresh()
+        dialog = _fill(qtbot, menu, menu.sell_action)
+        assert {i.key for i in dialog.items} == {m.atlas_inventory_id for m in matched}  # the mapped ones
+        assert len(dialog.items) < len(atlas.rows())
+        mapping = next(m for m in matched if Decimal(atlas.row(m.atlas_inventory_id)["quantity"]) >= 2)
         erp_key = (int(mapping.erp_item_id), int(mapping.erp_location_id), mapping.lot)
         before = netsuite.state.stock(*erp_key)
-        dialog = _fill(qtbot, menu, menu.sell_action)
-        dialog.select(mapping.atlas_inventory_id)  # a mapped item, by its listing row
+        dialog.select(mapping.atlas_inventory_id)
         dialog.quantity_box.setValue(2)
         dialog.accept()
-        qtbot.waitUntil(lambda: "Sold 2 of" in _log(world["window"]), timeout=10_000)
+        qtbot.waitUntil(lambda: "Sold 2 of" in _log(window), timeout=10_000)
         assert netsuite.state.stock(*erp_key) == before  # not yet: the sync carries it
         assert str(_run(qtbot, engine.sync(connection_id)).status) == "success"
         assert netsuite.state.stock(*erp_key) == before - 2
     finally:
+        _run(qtbot, menu.aclose())
+        _run(qtbot, window.aclose())
+        window.close()
         _run(qtbot, engine.aclose())
