@@ -90,7 +90,8 @@ class SandboxClient:
         placed = await self._call("POST", f"{self.marketplace_url}/_sandbox/marketplace/order", body)
         return (
             f"Ordered {amount(quantity)} of {item.name} from {placed['supplier']} on the marketplace "
-            f"(order {placed['number']}) — the next sync enters it in {self.erp_name} as a purchase order."
+            f"(order {placed['number']}) — the next sync enters it in {self.erp_name} as a purchase order "
+            "if the connection syncs Transactions (a setup preference)."
         )
 
     # ---- the ERP --------------------------------------------------------------------------------------

@@ -224,6 +224,18 @@ def test_a_sale_made_in_the_menu_reaches_the_erp_at_the_next_sync(
         assert netsuite.state.stock(*erp_key) == before  # not yet: the sync carries it
         assert str(_run(qtbot, engine.sync(connection_id)).status) == "success"
         assert netsuite.state.stock(*erp_key) == before - 2
+        # An order placed in the menu becomes a purchase order, with the Transactions scope on.
+        scopes = {**services.connections.summary(connection_id).sync_scopes, "transactions": True}
+        services.connections.update(connection_id, sync_scopes=scopes)
+        _run(qtbot, engine.sync(connection_id))  # the seeded orders first
+        orders_before = netsuite.state.count_transactions("purchaseorder")
+        dialog = _fill(qtbot, menu, menu.order_action)
+        dialog.select(mapping.atlas_inventory_id)
+        dialog.quantity_box.setValue(6)
+        dialog.accept()
+        qtbot.waitUntil(lambda: "Ordered 6 of" in _log(window), timeout=10_000)
+        _run(qtbot, engine.sync(connection_id))
+        assert netsuite.state.count_transactions("purchaseorder") == orders_before + 1
     finally:
         _run(qtbot, menu.aclose())
         _run(qtbot, window.aclose())
