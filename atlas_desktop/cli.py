@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--netsuite-timezone", metavar="ZONE", help="the NetSuite user's time zone (default America/New_York)"
     )
+    from atlas_desktop.app.sandbox_commands import add_sandbox_actions  # argparse only
+
+    add_sandbox_actions(sandbox)  # `sandbox sell|order|receive|issue|expiry|fault|items`: the demo's menu
     return parser
 
 

@@ -314,6 +314,10 @@ def signin(args: argparse.Namespace, services: Services) -> int:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
+    if getattr(args, "sandbox_action", None):  # an action against a running sandbox, not a new one
+        from atlas_desktop.app.sandbox_commands import run_sandbox_action
+
+        return run_sandbox_action(args)
     from atlas_desktop.sandbox.server import main_sandbox
 
     if args.items < 1:

@@ -24,6 +24,7 @@ from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_he
 from atlas_desktop.app.logging_setup import configure_logging
 from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.app.paths import ProfilePaths
+from atlas_desktop.app.sandbox_client import addresses_text, client_for
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.secrets import Secret, redact
@@ -40,6 +41,7 @@ from atlas_desktop.ui.main_window import DiagnosticsActions, MainWindow
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
 from atlas_desktop.ui.passphrase_dialog import ChoosePassphraseDialog, UnlockPassphraseDialog
+from atlas_desktop.ui.sandbox_menu import SandboxMenu, install_sandbox_menu
 from atlas_desktop.ui.theme import ThemeMode, app_icon, apply_theme
 from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
 from atlas_desktop.ui.wizard.context import SandboxInfo, WizardContext
@@ -211,6 +213,14 @@ def build_window(
     return window
 
 
+def attach_sandbox_menu(window: MainWindow, sandbox: SandboxInfo | None) -> SandboxMenu | None:
+    """The demo's Sandbox menu (act on the emulators, watch the sync carry it); no menu otherwise."""
+    if sandbox is None:
+        return None
+    actions_for = lambda erp: client_for(sandbox, erp)  # noqa: E731 - the selected connection's ERP
+    return install_sandbox_menu(window, actions_for, addresses=addresses_text(sandbox))
+
+
 async def run_app(
     services: Services,
     sandbox: SandboxInfo | None,
@@ -227,6 +237,7 @@ async def run_app(
     )
     closed = asyncio.get_running_loop().create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(None))
+    sandbox_menu = attach_sandbox_menu(window, sandbox)
     signals = stop_on_signals(lambda: closed.done() or closed.set_result(None))
     window.show()
     if not services.connections.list():
@@ -252,6 +263,8 @@ async def run_app(
     # then the window's own tasks, then the engine's connections and database thread.
     await work.stop()
     await window.aclose()
+    if sandbox_menu is not None:
+        await sandbox_menu.aclose()
     await engine.aclose()
     return EXIT_OK
 

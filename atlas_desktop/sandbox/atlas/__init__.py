@@ -31,10 +31,12 @@ from typing import Any
 
 from atlas_desktop.sandbox.atlas.app import AtlasApi, build_app
 from atlas_desktop.sandbox.atlas.auth import KNOWN_SCOPES, AuthService
+from atlas_desktop.sandbox.atlas.demo_routes import marketplace_routes
 from atlas_desktop.sandbox.atlas.seed import seed
 from atlas_desktop.sandbox.atlas.state import AtlasState
 from atlas_desktop.sandbox.atlas.wire import error_body
 from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.control_routes import ControlRoutes
 from atlas_desktop.sandbox.faults import ErrorResponse, FaultConfig, FaultMiddleware
 
 NAME = "atlas"
@@ -84,7 +86,8 @@ class AtlasEmulator:
         self.fault_middleware = FaultMiddleware(
             inner, self.faults, rate_limited=_rate_limited, server_error=_server_error
         )
-        self.app = self.fault_middleware
+        # The demo's marketplace actions (a sale, a purchase), in front of the faults (demo_routes.py).
+        self.app = ControlRoutes(self.fault_middleware, marketplace_routes(self.state))
 
     @property
     def routes(self) -> AtlasApi:

@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from atlas_desktop.sandbox.control_routes import ControlRoutes
 from atlas_desktop.sandbox.faults import FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.netsuite.activity import StockActivity, activity_routes
 from atlas_desktop.sandbox.netsuite.app import QueryLimits, create_app
+from atlas_desktop.sandbox.netsuite.demo_routes import stock_routes
 from atlas_desktop.sandbox.netsuite.errors import (
     ERROR_CONTENT_TYPE,
     INVALID_LOGIN_DETAIL,
@@ -162,7 +164,8 @@ class NetSuiteEmulator:
             server_error=self._server_error,
             refused_slowly=self._refused_login,
         )
-        self.app = self.middleware
+        # The demo's ERP-user actions (receive, issue, expiry), in front of the faults (demo_routes.py).
+        self.app = ControlRoutes(self.middleware, stock_routes(self.state))
 
     @property
     def auth_failures(self) -> list[str]:

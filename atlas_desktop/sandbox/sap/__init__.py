@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.control_routes import ControlRoutes
 from atlas_desktop.sandbox.faults import ErrorResponse, FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.registry import SandboxOptions, ServerTls
 from atlas_desktop.sandbox.sap import errors
 from atlas_desktop.sandbox.sap.app import ODATA_PREFIX, TOKEN_PATH, SapApp, Tenant
 from atlas_desktop.sandbox.sap.certs import CertBundle, generate
 from atlas_desktop.sandbox.sap.config import SERVICE_SCENARIOS, AuthMode, SapConfig
+from atlas_desktop.sandbox.sap.demo_routes import stock_routes
 from atlas_desktop.sandbox.sap.errors import GatewayError, error_bytes
 from atlas_desktop.sandbox.sap.seed import add_bulk_stock
 from atlas_desktop.sandbox.sap.services.base import Context
@@ -308,7 +310,7 @@ def make_emulator(
     app = NotifyOnPost(
         app, sender, "API_MATERIAL_DOCUMENT_SRV", lambda: cloud_event(MATDOC_CREATED, source, {})
     )
-    return SapEmulator(
+    emulator = SapEmulator(
         name=config.name,
         config=config,
         tenant=tenant,
@@ -320,6 +322,9 @@ def make_emulator(
         files_dir=data_dir,
         webhooks=sender,
     )
+    # The demo's ERP-user actions (receive, issue, expiry), in front of the faults (demo_routes.py).
+    emulator.app = ControlRoutes(emulator.app, stock_routes(emulator))
+    return emulator
 
 
 def standard_configs(seed: int = 42) -> list[SapConfig]:

@@ -128,7 +128,7 @@ class ConnectionCard(QFrame):
         layout.addWidget(self.certificate)
         layout.addWidget(self.notes)
         layout.addLayout(self.facts)
-        layout.addWidget(QLabel("Recent runs (height = duration, red = failed):"))
+        layout.addWidget(QLabel("Runs of the last days (height = duration; ✕ failed, ▲ items failed):"))
         layout.addWidget(self.chart)
         layout.addLayout(buttons)
         self.update_snapshot(snapshot)
@@ -169,7 +169,7 @@ class ConnectionCard(QFrame):
         self.pause_button.setText("Resume" if paused else "Pause")
         self.sync_button.setEnabled(not paused and state.activity is None)
         bars = [
-            RunBar(float(run.duration_seconds or 0), run.items_failed, str(run.status))
+            RunBar(float(run.duration_seconds or 0), run.items_failed, str(run.status), run.started_at)
             for run in reversed(snapshot.runs)
         ]
         self.chart.set_runs(bars)

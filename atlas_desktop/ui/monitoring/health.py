@@ -12,7 +12,7 @@ from atlas_desktop.store.explain import ConnectionCounts, ExplainRepository
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.store.runs import RunView
 
-RECENT_RUNS = 20
+RECENT_RUNS = 300  # the run chart's last days: three of them at a 15-minute schedule
 
 COLOURS = {
     HealthKind.SYNCING: "#0969da",

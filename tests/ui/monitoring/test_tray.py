@@ -255,7 +255,9 @@ def tray_icon_strip() -> Any:
 
 
 def test_a_cancelled_run_is_grey_in_the_run_chart() -> None:
-    from atlas_desktop.ui.monitoring.run_chart import OK, STOPPED, RunBar, bar_colour
+    from atlas_desktop.ui.monitoring.run_chart import COLOURS
+    from atlas_desktop.ui.monitoring.run_chart_layout import RunBar, outcome
 
-    assert bar_colour(RunBar(3.0, 0, "cancelled")) == STOPPED
-    assert bar_colour(RunBar(3.0, 0, "success")) == OK
+    assert outcome(RunBar(3.0, 0, "cancelled")) == "stopped"
+    assert COLOURS["stopped"].name() == "#8c959f"  # grey: neither green nor red
+    assert outcome(RunBar(3.0, 0, "success")) == "ok"
