@@ -148,6 +148,19 @@ class Pusher:
         outcomes, to_send = await self._look_up(wave)
         still_open = set(await self.db(self.decisions.mark_sending_many, [e.id for e in to_send]))
         sending = [e for e in to_send if e.id in still_open]
+        outcomes += await self._send(sending)
+        await self._record(outcomes)
+        return outcomes
+
+    async def _send(self, sending: list[Any]) -> list[_Outcome]:
+        """The outcomes of a wave's writes, in the wave's order (the audit trail's order).
+
+        The seam for batched writers: a kind of write a remote system takes many at a time is sent in
+        groups here; everything else one request per write.
+        """
+        return await self._send_each(sending)
+
+    async def _send_each(self, sending: list[Any]) -> list[_Outcome]:
         results: list[_Outcome | None] = [None] * len(sending)
         queue = iter(enumerate(sending))
 
@@ -160,11 +173,9 @@ class Pusher:
 
         # `parallel` senders taking the next write as they finish, not one task per write of the wave
         # waiting on a semaphore: 500 tasks made at once held the window's thread (each task and wake-up
-        # is a Qt timer under qasync). Outcomes keep the wave's order (the audit trail's order).
+        # is a Qt timer under qasync).
         await asyncio.gather(*(send() for _ in range(min(self.parallel, len(sending)))))
-        outcomes += [outcome for outcome in results if outcome is not None]
-        await self._record(outcomes)
-        return outcomes
+        return [outcome for outcome in results if outcome is not None]
 
     async def _record(self, outcomes: list[_Outcome]) -> None:
         written: Written = [(o.entry, o.remote_id) for o in outcomes if o.error is None]
