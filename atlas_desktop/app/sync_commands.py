@@ -65,7 +65,7 @@ def summary_json(summary: RunSummary) -> dict[str, Any]:
         "conflicts_opened": summary.conflicts_opened,
         "in_doubt": summary.in_doubt,
         "error_message": summary.error_message,
-        "plan": summary.plan.__dict__ if summary.plan else None,
+        "plan": summary.plan.as_json() if summary.plan else None,
     }
 
 

@@ -77,6 +77,20 @@ class OrderTransfer:
         )
         return replace(order, lines=lines)
 
+    async def pending(self) -> list[PurchaseOrder]:
+        """The confirmed orders `run` would enter now, as it would enter them; nothing is written and the
+        cursor stays (a preview counts them)."""
+        cursor = await self.db(
+            self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS
+        )
+        index: ProductIndex | None = None
+        found: list[PurchaseOrder] = []
+        async for batch in self.atlas.orders(since=cursor, status="confirmed"):
+            if batch.orders and index is None:
+                index = await self._product_index()
+            found.extend(self._resolved(order, index) for order in batch.orders if index is not None)
+        return found
+
     async def run(self) -> OrderStats:
         cursor = await self.db(
             self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS

@@ -34,6 +34,7 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.bounds import MAPPING_REF_PREFIX, WriteRefusal, within_bounds
+from atlas_desktop.engine.changes import ChangeKind, PlanLedger
 from atlas_desktop.engine.names import plan_names
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
@@ -208,7 +209,7 @@ class SyncRunner:
             conflicts_opened=summary.conflicts_opened,
             in_doubt=summary.in_doubt,
             error_message=error_message,
-            error_details={"plan": plan_shown.__dict__} if plan_shown else None,
+            error_details={"plan": plan_shown.as_json()} if plan_shown else None,
         )
         await self._audit(options, summary)
         self.events.publish(RunFinished(summary))
@@ -287,6 +288,8 @@ class SyncRunner:
         product_drafts: list[Any] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
             product_drafts = await self.db(self._product_master_drafts, counts, options.erp_type, since)
+        # Every kind of change, counted on the drafts as they will be recorded (an approved run lists none).
+        ledger = PlanLedger(listing=not options.approve)
         frozen, remerge, earlier_refusals = await self.db(self._refusal_sets)
         rows = await self.db(self._merge_rows, since, frozen, remerge, counts)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
@@ -301,13 +304,17 @@ class SyncRunner:
         bounds = (ATLAS, erp_bounds(options.erp_type))
 
         def planner(chunk: list[Any]) -> list[Any]:
-            return within_bounds(merge(chunk), *bounds, counts, write_refusals)
+            kept = within_bounds(merge(chunk), *bounds, counts, write_refusals)
+            ledger.add(kept, self.repos.mappings.labels(ledger.to_label(kept)) if ledger.listing else {})
+            return kept
 
         while (planned := await self.db(_plan_next, rows, MERGE_CHUNK, planner)) is not None:
             drafts.extend(planned)
             if options.approve and len(drafts) >= RECORD_BATCH:
                 await self._record(log_id, drafts)
             self._progress("merge", counts.rows)
+        labels = await self.db(self.repos.mappings.labels, ledger.to_label(product_drafts))
+        ledger.add(product_drafts, labels)
         drafts.extend(product_drafts)
         # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list freed the
         # product drafts at once on the loop's thread.
@@ -317,13 +324,19 @@ class SyncRunner:
             reason = reason or "preview asked for"
         if reason and not options.approve:
             await self.db(empty_gradually, drafts)
+            if options.transactions:  # the run enters these as purchase orders after the push
+                ledger.add_orders(await self._transfer(options).pending())
+            kinds = ledger.counts(counts.unchanged)
             return SyncPlan(
                 to_atlas=counts.to_atlas,
                 to_erp=counts.to_erp,
                 conflicts=counts.conflicts,
-                creates_on_atlas=0,
+                creates_on_atlas=kinds[ChangeKind.NEW_LISTING],
                 unchanged=counts.unchanged,
                 reason=reason,
+                kinds=kinds,
+                changes=tuple(ledger.changes),
+                left_out=ledger.left_out,
             )
         await self._record(log_id, drafts)
         await self._record_write_refusals(log_id, write_refusals, earlier_refusals)
@@ -441,12 +454,14 @@ class SyncRunner:
             return f"{share:.0%} of the mapped items would change (more than {options.max_change_share:.0%})"
         return ""
 
-    async def _orders(self, options: RunOptions, log_id: int) -> OrderStats:
-        transfer = OrderTransfer(
+    def _transfer(self, options: RunOptions) -> OrderTransfer:
+        return OrderTransfer(
             self.db, self.repos.mirrors, self.repos.runs, self.connection_id,
             options.erp_type, self.erp, self.atlas,
         )  # fmt: skip
-        stats = await transfer.run()
+
+    async def _orders(self, options: RunOptions, log_id: int) -> OrderStats:
+        stats = await self._transfer(options).run()
         for order, error in stats.failed:
             await self.db(
                 self.repos.runs.add_item_error,

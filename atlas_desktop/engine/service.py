@@ -34,6 +34,7 @@ from atlas_desktop.engine.api import (
     SyncPlan,
     SyncType,
 )
+from atlas_desktop.engine.changes import OPERATION_KINDS, ChangeLabel, PlannedChange, describe_write
 from atlas_desktop.engine.discovery import (
     AtlasRef,
     ErpProductRef,
@@ -213,6 +214,21 @@ class EngineService:
             return self.repos.mappings.apply_discovery(connection_id, drafts)
         finally:
             identify_ndc.cache_clear()  # only worth its memory while one discovery runs
+
+    async def run_changes(self, sync_log_id: int) -> list[PlannedChange]:
+        """What run `sync_log_id` changed, one line per write it got done (from its outbox records)."""
+        return list(await self.db(self._run_changes, sync_log_id))
+
+    def _run_changes(self, sync_log_id: int) -> list[PlannedChange]:
+        writes = self.repos.explain.run_writes(sync_log_id)
+        labels = self.repos.mappings.labels([w.mapping_id for w in writes if w.mapping_id is not None])
+        unknown = ("(mapping removed since)", "", "")
+        return [
+            describe_write(w.operation, w.payload, ChangeLabel(*labels.get(w.mapping_id or 0, unknown)),
+                           w.mapping_id)
+            for w in writes
+            if w.operation in OPERATION_KINDS
+        ]  # fmt: skip
 
     async def preview(self, connection_id: str) -> SyncPlan:
         summary = await self.sync(connection_id, sync_type=SyncType.MANUAL, approve=False, force_preview=True)

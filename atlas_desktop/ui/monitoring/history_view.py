@@ -23,6 +23,7 @@ from atlas_desktop.store.enums import SyncLogStatus
 from atlas_desktop.store.runs import INTERRUPTED_MESSAGE, RunView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.widgets.changes_dialog import ChangesDialog
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -122,6 +123,9 @@ class HistoryView(QWidget):
         self.errors_label = QLabel("Failed items of the selected run:")
         self.replay_button = QPushButton("Replay failed items")
         self.explain_button = QPushButton("Explain…")
+        self.changes_button = QPushButton("What it changed…")
+        self.changes_button.setToolTip("Every change the selected run wrote: item, lot, location, old → new")
+        self.changes_dialog: ChangesDialog | None = None
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.tasks = TaskGroup(self.message.setText)
@@ -133,6 +137,7 @@ class HistoryView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.replay_button)
         buttons.addWidget(self.explain_button)
+        buttons.addWidget(self.changes_button)
         buttons.addStretch(1)
         lower_layout.addLayout(buttons)
         lower_layout.addWidget(self.message)
@@ -148,6 +153,7 @@ class HistoryView(QWidget):
         self.errors_model.modelReset.connect(self._update_buttons)
         self.replay_button.clicked.connect(self.on_replay_button_clicked)
         self.explain_button.clicked.connect(self.on_explain_button_clicked)
+        self.changes_button.clicked.connect(self.on_changes_button_clicked)
         self._update_buttons()
 
     def set_connection(self, connection_id: str | None) -> None:
@@ -175,6 +181,7 @@ class HistoryView(QWidget):
         run = self.selected_run()
         if run is not None:
             self.tasks.start(self._load_errors(run))
+        self._update_buttons()
 
     async def _load_errors(self, run: RunView) -> None:
         rows = await self.ctx.db(self.ctx.explain.item_errors, run.connection_id, sync_log_id=run.id)
@@ -191,6 +198,24 @@ class HistoryView(QWidget):
         self.replay_button.setEnabled(any(e.replayed_at is None for e in self.errors_model.rows))
         self.replay_button.setText("Replay selected items" if chosen else "Replay failed items")
         self.explain_button.setEnabled(len(chosen) == 1 and chosen[0].mapping_id is not None)
+        self.changes_button.setEnabled(self.selected_run() is not None)
+
+    def on_changes_button_clicked(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.tasks.start(self.show_changes(run))
+
+    async def show_changes(self, run: RunView) -> ChangesDialog | None:
+        """The selected run's list of what it changed, read from its records (the writes it got done)."""
+        changes = await self.ctx.engine.run_changes(run.id)
+        if not changes:
+            self.message.setText(f"The run started {_when(run.started_at)} changed nothing.")
+            return None
+        self.changes_dialog = ChangesDialog(
+            changes, title=f"What the run started {_when(run.started_at)} changed", parent=self
+        )
+        self.changes_dialog.open()
+        return self.changes_dialog
 
     def on_explain_button_clicked(self) -> None:
         chosen = self.selected_errors()

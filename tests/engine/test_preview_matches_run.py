@@ -1,0 +1,71 @@
+"""The first-sync preview is the plan the run then executes: the same count of every kind of change.
+
+A seeded sandbox world (both ERPs) with stock to carry, a renamed item, an expiry to correct and
+confirmed marketplace orders: the preview's counts per kind must equal what the approved run wrote,
+measured from the run's own records (its outbox writes) and the ERP's purchase orders.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from atlas_desktop.engine.api import RunStatus, SyncType
+from atlas_desktop.engine.changes import ChangeKind
+from tests.engine import test_sync_e2e as e2e
+from tests.engine.test_sync_e2e import World, matched
+
+world = e2e.world  # the seeded sandbox world fixture, NetSuite or SAP
+
+
+def _stir(world: World) -> None:
+    """Give the first sync every kind of work: quantities both ways are the ERP's on a first sync, so
+    Atlas gets them; a name the ERP changed; an expiry Atlas holds wrongly; orders to enter."""
+    mappings = matched(world)
+    stocked = [m for m in mappings if Decimal(world.atlas.row(m.atlas_inventory_id)["quantity"]) >= 3]
+    world.atlas.sell(stocked[0].atlas_inventory_id, 2)  # Atlas below the ERP: Atlas goes up
+    world.erp.issue(stocked[1], Decimal(1))  # the ERP below Atlas: Atlas goes down
+    dated = next(m for m in mappings if m.lot and world.atlas.row(m.atlas_inventory_id)["expiry_date"])
+    wrong = date.fromisoformat(world.atlas.row(dated.atlas_inventory_id)["expiry_date"]) + timedelta(days=30)
+    world.atlas.edit_row(dated.atlas_inventory_id, expiry_date=wrong.isoformat())  # the ERP's date wins
+    world.services.connections.update(
+        world.connection_id, sync_scopes={"stock": True, "transactions": True, "product_master": True}
+    )
+    for m in mappings[:2]:
+        world.atlas.create_order(
+            [{"ndc": m.ndc_text_atlas, "name": m.item_name or "item", "quantity": "5", "unit_price": "2"}]
+        )
+
+
+@pytest.mark.parametrize("world", ["netsuite", "sap"], indirect=True)
+async def test_the_preview_counts_every_kind_the_run_then_executes(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    _stir(world)
+    orders_before = world.erp.purchase_orders()
+
+    plan = await engine.preview(cid)
+    run = await engine.sync(cid, sync_type=SyncType.FULL, approve=True)
+    assert run.status is RunStatus.SUCCESS, run.error_message
+
+    done = Counter(change.kind for change in await engine.run_changes(run.sync_log_id))
+    done[ChangeKind.PURCHASE_ORDER] = world.erp.purchase_orders() - orders_before
+    written = {change.mapping_id for change in await engine.run_changes(run.sync_log_id)}
+    done[ChangeKind.ALREADY_SAME] = len(matched(world)) - len(written)
+    promised = {kind: count for kind, count in plan.kinds.items() if count}
+    assert promised == {kind: count for kind, count in done.items() if count}
+    assert done[ChangeKind.QUANTITY_TO_ATLAS] >= 2 and done[ChangeKind.PURCHASE_ORDER] >= 2
+    assert done[ChangeKind.EXPIRY_TO_ATLAS] >= 1
+    assert done[ChangeKind.ALREADY_SAME] > 20  # a first sync's agreeing keys are "already the same"
+    assert plan.to_atlas + plan.to_erp + done[ChangeKind.PURCHASE_ORDER] == run.items_synced
+    # The list the user can open holds one line per change, named and located.
+    listed = Counter(change.kind for change in plan.changes)
+    assert {k: n for k, n in listed.items()} == {
+        k: n for k, n in promised.items() if k is not ChangeKind.ALREADY_SAME
+    }
+    quantity = next(c for c in plan.changes if c.kind is ChangeKind.QUANTITY_TO_ATLAS)
+    assert quantity.item and quantity.location and quantity.direction == "ERP → Atlas"
+    assert Decimal(quantity.old) != Decimal(quantity.new)
