@@ -1,0 +1,88 @@
+"""Ambiguous rows resolved in seconds: "Map to ERP item…" lists the candidates discovery weighed, best
+first, the obvious one selected; the next ambiguous row follows; every obvious one can be accepted at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.ui.monitoring.map_dialog import NAME, MapDialog
+from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+
+
+def make_ambiguous(world: Any) -> dict[str, tuple[str, str, str | None]]:
+    """The ERP-only stock gets an Atlas twin whose NDC can be read several ways: the ERP keeps the NDC as
+    11 digits with two padding zeros (two 10-digit sources), Atlas as bare 10 digits. Discovery leaves
+    such rows ambiguous with a suggestion. Returns Atlas row id -> the ERP position it truly is."""
+    repo = world.engine.repos.mappings
+    erp_only = repo.page(
+        world.connection_id, status=MappingStatus.UNMATCHED_ERP, search=None, offset=0, limit=50
+    )
+    truth = {}
+    for m in erp_only:
+        n = int(m.erp_item_id)
+        world.netsuite.state.edit_item(n, custitem_ndc_code=f"0{n:04d}-0{n:03d}-{n % 100:02d}")
+        bare = f"{n:04d}0{n:03d}{n % 100:02d}"
+        row = world.atlas.add_row(ndc=bare, name=f"{m.item_name} (Atlas)", lot_number=m.lot,
+                                  location=m.erp_location_id, quantity=m.erp_quantity)  # fmt: skip
+        truth[row["id"]] = (m.erp_item_id, m.erp_location_id, m.lot)
+    found = world.run(world.engine.discover(world.connection_id))
+    assert found.ambiguous == len(truth) >= 3
+    return truth
+
+
+def _open_on_first_ambiguous(world: Any, qtbot: Any) -> tuple[MappingsView, MapDialog]:
+    view = MappingsView(world.ctx)
+    qtbot.addWidget(view)
+    view.set_connection(world.connection_id)
+    view.show_status(MappingStatus.AMBIGUOUS)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
+    view.table.selectRow(0)
+    assert view.map_button.isEnabled()
+    view.on_map_button_clicked()
+    dialog = view.map_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: bool(dialog.ranked), timeout=5000)
+    return view, dialog
+
+
+def test_map_lists_discoverys_candidates_best_first_with_the_obvious_one_selected(
+    world: Any, qtbot: Any
+) -> None:
+    truth = make_ambiguous(world)
+    view, dialog = _open_on_first_ambiguous(world, qtbot)
+    assert "No ERP stock position matches" not in dialog.message.text()
+    best = dialog.ranked[0]
+    assert "same NDC if" in best.why and "same lot" in best.why and "same location" in best.why
+    chosen = dialog.selected()
+    assert chosen is best.position  # pre-selected
+    assert (chosen.item_id, chosen.location_id, chosen.lot) == truth[dialog.mapping.atlas_inventory_id]
+    assert [r.score for r in dialog.ranked] == sorted((r.score for r in dialog.ranked), reverse=True)
+    assert dialog.table.item(0, NAME).text() and dialog.table.columnWidth(NAME) >= 200  # names readable
+    assert "obvious match" in dialog.message.text()
+
+
+def test_rows_are_resolved_one_after_another_or_every_obvious_one_at_once(world: Any, qtbot: Any) -> None:
+    truth = make_ambiguous(world)
+    view, dialog = _open_on_first_ambiguous(world, qtbot)
+    total = len(truth)
+    qtbot.waitUntil(lambda: dialog.accept_obvious.isEnabled(), timeout=10_000)
+    assert dialog.accept_obvious.text() == f"Accept {total} obvious matches"
+    assert dialog.windowTitle().endswith(f"row 1 of {total}")
+    first = dialog.mapping
+    with qtbot.waitSignal(view.changed, timeout=5000):
+        qtbot.mouseClick(dialog.map_button, Qt.MouseButton.LeftButton)  # the pre-selected one
+    qtbot.waitUntil(lambda: dialog.mapping is not first and bool(dialog.ranked), timeout=5000)
+    assert dialog.windowTitle().endswith(f"row 2 of {total}")  # on to the next ambiguous row
+    assert dialog.accept_obvious.text() == f"Accept {total - 1} obvious matches"
+    with qtbot.waitSignal(view.changed, timeout=5000):
+        qtbot.mouseClick(dialog.accept_obvious, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    assert f"Mapped {total - 1} rows" in view.message.text()
+    matched = world.engine.repos.mappings.page(
+        world.connection_id, status=MappingStatus.MATCHED, search=None, offset=0, limit=10_000
+    )
+    paired = {m.atlas_inventory_id: (m.erp_item_id, m.erp_location_id, m.lot) for m in matched}
+    assert {atlas_id: paired.get(atlas_id) for atlas_id in truth} == truth
