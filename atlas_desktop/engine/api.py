@@ -46,6 +46,8 @@ class DiscoverySummary:
     # Atlas rows left out because another connection of the profile maps them: (its name, how many).
     mapped_elsewhere: tuple[tuple[str, int], ...] = ()
     doubles: int = 0  # pairs another connection maps too (made before that was refused): neither syncs
+    # Why the Atlas rows not found in the ERP were not: (reason in words, rows), most frequent first.
+    unmatched_reasons: tuple[tuple[str, int], ...] = ()
 
     def mapped_elsewhere_lines(self) -> list[str]:
         """One line per other connection: "N rows already mapped by connection 'X'"."""
@@ -183,6 +185,8 @@ class SyncEngine(Protocol):
     async def discover(self, connection_id: str) -> DiscoverySummary: ...
 
     async def preview(self, connection_id: str) -> SyncPlan: ...
+
+    async def unmatched_atlas(self, connection_id: str) -> list[Any]: ...  # engine.unmatched.UnmatchedRow
 
     async def sync(
         self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL, approve: bool = False

@@ -49,11 +49,14 @@ from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunGate, RunLocks
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner, report_doubles
+from atlas_desktop.engine.unmatched import UnmatchedRow, count_reasons
+from atlas_desktop.engine.unmatched import explain as explain_unmatched
 from atlas_desktop.store.db_errors import translated
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
 from atlas_desktop.store.mappings import DiscoveryCounts
 from atlas_desktop.store.snapshots import BaseValues
+from atlas_desktop.store.unmatched_reads import unmatched_atlas_notes, unmatched_atlas_rows
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_FAILURES = 3
@@ -185,6 +188,7 @@ class EngineService:
             spec = await self.db(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
             counts = await self.db(self._discover_from_mirrors, connection_id, resolver)
+            notes = await self.db(unmatched_atlas_notes, self.repos.mappings.store, connection_id)
         if counts.new_doubles:
             report_doubles(self.events, connection_id, counts.new_doubles)
         return DiscoverySummary(
@@ -194,7 +198,13 @@ class EngineService:
             unmatched_erp=counts.unmatched_erp,
             mapped_elsewhere=counts.mapped_elsewhere,
             doubles=counts.doubles,
+            unmatched_reasons=count_reasons(notes),
         )
+
+    async def unmatched_atlas(self, connection_id: str, limit: int = 5000) -> list[UnmatchedRow]:
+        """The Atlas rows discovery found no ERP position for, each with why and what to do."""
+        rows = await self.db(unmatched_atlas_rows, self.repos.mappings.store, connection_id, limit)
+        return explain_unmatched(rows)
 
     def _discover_from_mirrors(self, connection_id: str, resolver: LocationResolver) -> DiscoveryCounts:
         """Discovery on the DB thread, streamed: the mirrors are read page by page and the drafts written

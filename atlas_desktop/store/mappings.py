@@ -609,6 +609,10 @@ class MappingRepository:
     def note_erp_names(self, seen: Sequence[tuple[int, str]]) -> None:
         note_erp_names(self._store, seen)
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def labels(self, mapping_ids: Collection[int]) -> dict[int, tuple[str, str, str]]:
         """(item name, lot, ERP location) per mapping: the lists of changes name keys by them."""
         return mapping_labels(self._store, mapping_ids)

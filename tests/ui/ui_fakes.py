@@ -27,6 +27,7 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.changes import TO_ATLAS, TO_ERP, ChangeKind, PlannedChange
+from atlas_desktop.engine.unmatched import FIXES, LABELS, Unmatched, UnmatchedRow
 from atlas_desktop.ui.wizard.context import AtlasIdentity, DeviceCode, DeviceTokens
 
 GOOD_TOKEN = "atl_pat_good_token_0123456789"
@@ -108,7 +109,13 @@ class FakeEngine:
         for done in (100, 500, 1000):
             self.events.publish(DiscoveryProgress(connection_id, done, 1000))
             await asyncio.sleep(0)
-        return DiscoverySummary(matched=902, ambiguous=21, unmatched_atlas=38, unmatched_erp=46)
+        reasons = (("NDC not in the ERP", 22), ("no NDC on the Atlas listing", 9),
+                   ("location not mapped to an ERP location", 5), ("lot not in the ERP at that location", 2))
+        return DiscoverySummary(matched=902, ambiguous=21, unmatched_atlas=38, unmatched_erp=46,
+                                unmatched_reasons=reasons)  # fmt: skip
+
+    async def unmatched_atlas(self, connection_id: str) -> list[UnmatchedRow]:
+        return fake_unmatched()
 
     async def preview(self, connection_id: str) -> SyncPlan:
         return fake_plan()
@@ -120,6 +127,22 @@ class FakeEngine:
         summary = RunSummary(1, connection_id, sync_type, RunStatus.SUCCESS, items_synced=51)
         self.events.publish(RunFinished(summary))
         return summary
+
+
+def fake_unmatched() -> list[UnmatchedRow]:
+    """The 38 Atlas rows of the fake discovery, explained (engine.unmatched)."""
+    location = "location 'WH-NORTH' has no ERP location; map it in settings"
+    kinds = (
+        [(Unmatched.NDC_NOT_IN_ERP, "no ERP item with this NDC")] * 22
+        + [(Unmatched.NO_NDC, "NDC not usable: no NDC")] * 9
+        + [(Unmatched.LOCATION_NOT_MAPPED, location)] * 5
+        + [(Unmatched.LOT_NOT_IN_ERP, "lot 'B-7781' not in the ERP at location 1")] * 2
+    )
+    return [
+        UnmatchedRow(f"Listing {n}", "" if kind is Unmatched.NO_NDC else f"5{n:04}-123-45", "", "",
+                     LABELS[kind], note, FIXES[kind])  # fmt: skip
+        for n, (kind, note) in enumerate(kinds)
+    ]
 
 
 def fake_plan() -> SyncPlan:
