@@ -44,14 +44,14 @@ def ten_digit_forms(key: str) -> set[str]:
     return forms
 
 
-def _ndc_relation(atlas_text: str | None, atlas: NdcIdentity, erp_text: str | None) -> tuple[int, str | None]:
+def _ndc_relation(atlas: NdcIdentity, erp_text: str | None) -> tuple[int, str | None]:
     erp = identify_ndc(erp_text)
     if (atlas.key and atlas.key == erp.key) or (atlas.ten and atlas.ten == erp.ten):
         return SAME_NDC, "same NDC"
     shared = sorted(({atlas.key} | atlas.candidates) & ({erp.key} | erp.candidates) - {None})
     if shared:
         key = str(shared[0])
-        return NDC_READING, f"same NDC if {atlas_text} is read as {key[:5]}-{key[5:9]}-{key[9:]}"
+        return NDC_READING, f"same NDC read as {key[:5]}-{key[5:9]}-{key[9:]}"
     return 0, None
 
 
@@ -72,7 +72,7 @@ def rank(
     mapped_to = {k.strip().upper(): v for k, v in (location_map or {}).items()}.get(code)
     ranked = []
     for position in positions:
-        score, why = _ndc_relation(ndc_text, atlas, position.ndc_text)
+        score, why = _ndc_relation(atlas, position.ndc_text)
         reasons = [why] if why else []
         if not why and position.item_id == suggested_item:
             score, reasons = NDC_READING, ["discovery's suggestion"]

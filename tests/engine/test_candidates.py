@@ -31,7 +31,7 @@ def test_same_ndc_lot_quantity_and_location_rank_first_and_are_obvious() -> None
     assert [(r.position.item_id, r.position.location_id, r.position.lot) for r in ranked][:3] == [
         ("7", "1", "L1"), ("7", "2", "L1"), ("9", "1", "L1"),
     ]  # fmt: skip
-    assert ranked[0].reasons[0] == "same NDC if 0116011616 is read as 00116-0116-16"
+    assert ranked[0].reasons[0] == "same NDC read as 00116-0116-16"
     assert obvious(ranked) is ranked[0]
 
 

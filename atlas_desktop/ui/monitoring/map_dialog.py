@@ -38,7 +38,7 @@ HEADERS = ("Name", "Why it may be this one", "NDC", "Item", "Location", "Lot", "
 NAME, WHY = 0, 1
 # Name stretches; the rest start wide enough to read (a stretched first column next to 100 px defaults
 # was squeezed to a sliver in a 760 px dialog).
-WIDTHS = {WHY: 300, 2: 110, 3: 70, 4: 80, 5: 90, 6: 70, 7: 100}
+WIDTHS = {WHY: 400, 2: 110, 3: 60, 4: 75, 5: 85, 6: 60, 7: 100}
 MIN_NAME = 220
 
 Pair = tuple[MappingView, ErpCandidate]
@@ -76,7 +76,7 @@ class MapDialog(QDialog):
         self.found: list[RankedCandidate] = []  # discovery's candidates for the current row
         self.obvious_pairs: list[Pair] = []
         self.setWindowTitle("Map to an ERP item")
-        self.resize(1040, 480)
+        self.resize(1180, 480)
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.search = QLineEdit()

@@ -29,7 +29,8 @@ from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 HEADERS = ("Change", "Item", "Lot", "Location", "Direction", "Old", "New")
 COLUMNS = tuple((title, lambda c, i=i: c.as_row()[i]) for i, title in enumerate(HEADERS))
-WIDTHS = (230, 280, 110, 100, 110, 110, 110)  # Item stretches; the rest start wide enough to read
+WIDTHS = (280, 260, 100, 80, 110, 130, 130)
+MIN_ITEM = 220  # Item stretches; the rest start wide enough to read
 ITEM_COLUMN = 1
 ROW_HEIGHT = 24
 
@@ -106,7 +107,7 @@ class ChangesDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(1120, 560)
+        self.resize(1280, 560)
         self.model = RowsTableModel(COLUMNS, self)
         self.model.set_rows(changes)
         self.proxy = _TextFilter(self.model)
@@ -137,6 +138,8 @@ class ChangesDialog(QDialog):
         for column, width in enumerate(WIDTHS):
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(ITEM_COLUMN, QHeaderView.ResizeMode.Stretch)
+        others = sum(w for column, w in enumerate(WIDTHS) if column != ITEM_COLUMN)
+        self.table.setMinimumWidth(others + MIN_ITEM + 4)  # the stretched Item column never a sliver
         self.note = QLabel(
             f"{left_out:,} more changes are not listed here; they are counted above." if left_out else ""
         )

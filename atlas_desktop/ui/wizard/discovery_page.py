@@ -15,6 +15,12 @@ from atlas_desktop.ui.wizard.context import WizardContext
 from atlas_desktop.ui.wizard.state import WizardState
 from atlas_desktop.ui.wizard.unmatched_dialog import UnmatchedDialog
 
+REASON_MARK = "• "  # a reason line under "On Atlas, not found in the ERP", shown indented
+
+
+def _indent(label: str) -> str:
+    return "; padding-left:18px" if label.startswith(REASON_MARK) else ""
+
 
 def summary_html(summary: DiscoverySummary) -> str:
     rows = [
@@ -23,7 +29,7 @@ def summary_html(summary: DiscoverySummary) -> str:
         ("On Atlas, not found in the ERP", summary.unmatched_atlas, "#6e7781"),
     ]
     # Why, counted by reason: each a fix of its own (an NDC to add, a location to map, ...).
-    rows += [(f"\u2003\u2022 {reason}", count, "#6e7781") for reason, count in summary.unmatched_reasons]
+    rows += [(f"{REASON_MARK}{reason}", count, "#6e7781") for reason, count in summary.unmatched_reasons]
     rows.append(("In the ERP, not listed on Atlas", summary.unmatched_erp, "#6e7781"))
     if summary.duplicates:
         rows.append(("Duplicate NDCs", summary.duplicates, "#cf222e"))
@@ -34,7 +40,7 @@ def summary_html(summary: DiscoverySummary) -> str:
         label = "Also mapped by another connection (not synced: unmap in one)"
         rows.append((label, summary.doubles, "#cf222e"))
     cells = "".join(
-        f"<tr><td style='padding-right:16px'>{escape(label)}</td>"
+        f"<tr><td style='padding-right:16px{_indent(label)}'>{escape(label)}</td>"
         f"<td align='right' style='color:{colour}'><b>{count:,}</b></td></tr>"
         for label, count, colour in rows
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from atlas_desktop.engine.unmatched import UnmatchedRow
@@ -18,14 +19,15 @@ COLUMNS = (
     ("In detail", lambda r: r.note),
     ("What to do", lambda r: r.fix),
 )
-WIDTHS = (220, 110, 80, 80, 220, 250)
+WIDTHS = (220, 110, 80, 80, 200, 250)
+ROWS_MEASURED = 200  # word-wrapped rows are measured only for short lists: measuring 5,000 stalls
 
 
 class UnmatchedDialog(QDialog):
     def __init__(self, rows: Sequence[UnmatchedRow], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("On Atlas, not found in the ERP")
-        self.resize(1100, 460)
+        self.resize(1360, 480)
         self.model = RowsTableModel(COLUMNS, self)
         self.model.set_rows(rows)
         self.table = QTableView()
@@ -37,6 +39,8 @@ class UnmatchedDialog(QDialog):
         for column, width in enumerate(WIDTHS):
             self.table.setColumnWidth(column, width)
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # The reasons and fixes are sentences: shown whole in a short list, measured once laid out.
+        self.table.setWordWrap(len(rows) <= ROWS_MEASURED)
         intro = QLabel(
             "These listings stay on Atlas as they are; nothing is synced for them until they are paired "
             "(Mappings, Map to ERP item…) or the cause is fixed and discovery runs again."
@@ -48,3 +52,8 @@ class UnmatchedDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(close)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self.table.wordWrap():
+            self.table.resizeRowsToContents()

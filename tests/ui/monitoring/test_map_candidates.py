@@ -5,57 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ambiguous_rows import make_ambiguous, open_on_first_ambiguous
 from PySide6.QtCore import Qt
 
 from atlas_desktop.store.enums import MappingStatus
-from atlas_desktop.ui.monitoring.map_dialog import NAME, MapDialog
-from atlas_desktop.ui.monitoring.mapping_view import MappingsView
-
-
-def make_ambiguous(world: Any) -> dict[str, tuple[str, str, str | None]]:
-    """The ERP-only stock gets an Atlas twin whose NDC can be read several ways: the ERP keeps the NDC as
-    11 digits with two padding zeros (two 10-digit sources), Atlas as bare 10 digits. Discovery leaves
-    such rows ambiguous with a suggestion. Returns Atlas row id -> the ERP position it truly is."""
-    repo = world.engine.repos.mappings
-    erp_only = repo.page(
-        world.connection_id, status=MappingStatus.UNMATCHED_ERP, search=None, offset=0, limit=50
-    )
-    truth = {}
-    for m in erp_only:
-        n = int(m.erp_item_id)
-        world.netsuite.state.edit_item(n, custitem_ndc_code=f"0{n:04d}-0{n:03d}-{n % 100:02d}")
-        bare = f"{n:04d}0{n:03d}{n % 100:02d}"
-        row = world.atlas.add_row(ndc=bare, name=f"{m.item_name} (Atlas)", lot_number=m.lot,
-                                  location=m.erp_location_id, quantity=m.erp_quantity)  # fmt: skip
-        truth[row["id"]] = (m.erp_item_id, m.erp_location_id, m.lot)
-    found = world.run(world.engine.discover(world.connection_id))
-    assert found.ambiguous == len(truth) >= 3
-    return truth
-
-
-def _open_on_first_ambiguous(world: Any, qtbot: Any) -> tuple[MappingsView, MapDialog]:
-    view = MappingsView(world.ctx)
-    qtbot.addWidget(view)
-    view.set_connection(world.connection_id)
-    view.show_status(MappingStatus.AMBIGUOUS)
-    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
-    view.table.selectRow(0)
-    assert view.map_button.isEnabled()
-    view.on_map_button_clicked()
-    dialog = view.map_dialog
-    assert dialog is not None
-    qtbot.waitUntil(lambda: bool(dialog.ranked), timeout=5000)
-    return view, dialog
+from atlas_desktop.ui.monitoring.map_dialog import NAME
 
 
 def test_map_lists_discoverys_candidates_best_first_with_the_obvious_one_selected(
     world: Any, qtbot: Any
 ) -> None:
     truth = make_ambiguous(world)
-    view, dialog = _open_on_first_ambiguous(world, qtbot)
+    view, dialog = open_on_first_ambiguous(world, qtbot)
     assert "No ERP stock position matches" not in dialog.message.text()
     best = dialog.ranked[0]
-    assert "same NDC if" in best.why and "same lot" in best.why and "same location" in best.why
+    assert "same NDC read as" in best.why and "same lot" in best.why and "same location" in best.why
     chosen = dialog.selected()
     assert chosen is best.position  # pre-selected
     assert (chosen.item_id, chosen.location_id, chosen.lot) == truth[dialog.mapping.atlas_inventory_id]
@@ -66,7 +30,7 @@ def test_map_lists_discoverys_candidates_best_first_with_the_obvious_one_selecte
 
 def test_rows_are_resolved_one_after_another_or_every_obvious_one_at_once(world: Any, qtbot: Any) -> None:
     truth = make_ambiguous(world)
-    view, dialog = _open_on_first_ambiguous(world, qtbot)
+    view, dialog = open_on_first_ambiguous(world, qtbot)
     total = len(truth)
     qtbot.waitUntil(lambda: dialog.accept_obvious.isEnabled(), timeout=10_000)
     assert dialog.accept_obvious.text() == f"Accept {total} obvious matches"
