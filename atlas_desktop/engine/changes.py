@@ -76,6 +76,17 @@ class PlannedChange:
     new: str
     mapping_id: int | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "item": self.item, "lot": self.lot, "location": self.location,
+                "direction": self.direction, "old": self.old, "new": self.new,
+                "mapping_id": self.mapping_id}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PlannedChange:
+        return cls(ChangeKind(data["kind"]), str(data.get("item", "")), str(data.get("lot", "")),
+                   str(data.get("location", "")), str(data.get("direction", "")), str(data.get("old", "")),
+                   str(data.get("new", "")), data.get("mapping_id"))  # fmt: skip
+
     def as_row(self) -> tuple[str, ...]:
         return (
             KIND_LABELS[self.kind],

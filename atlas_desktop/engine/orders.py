@@ -28,6 +28,7 @@ Db = Callable[..., Awaitable[Any]]
 class OrderStats:
     created: int = 0
     failed: list[tuple[PurchaseOrder, AtlasDesktopError]] = field(default_factory=list)
+    entered: list[PurchaseOrder] = field(default_factory=list)  # the orders entered, for the run's list
 
 
 def purchase_order_key(order: PurchaseOrder) -> str:
@@ -117,6 +118,7 @@ class OrderTransfer:
                     self.stats.failed.append((order, error))
                     return self.stats
                 self.stats.created += 1
+                self.stats.entered.append(order)
             await self.db(
                 self.runs.set_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS, batch.cursor
             )

@@ -34,7 +34,7 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.bounds import MAPPING_REF_PREFIX, WriteRefusal, within_bounds
-from atlas_desktop.engine.changes import ChangeKind, PlanLedger
+from atlas_desktop.engine.changes import ChangeKind, PlanLedger, describe_order
 from atlas_desktop.engine.names import plan_names
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
@@ -158,6 +158,7 @@ class SyncRunner:
         )
         self.events.publish(RunStarted(self.connection_id, options.sync_type))
         status, plan_shown, error_message = RunStatus.SUCCESS, None, None
+        entered: list[dict[str, Any]] = []  # purchase orders entered: the run's list shows them (run_changes)
         counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
         try:
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
@@ -174,6 +175,7 @@ class SyncRunner:
                 if options.transactions:
                     orders = await self._orders(options, log_id)
                     pushed += orders.created
+                    entered = [describe_order(order).as_json() for order in orders.entered]
                     failed += len(orders.failed)
                 if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
@@ -209,7 +211,9 @@ class SyncRunner:
             conflicts_opened=summary.conflicts_opened,
             in_doubt=summary.in_doubt,
             error_message=error_message,
-            error_details={"plan": plan_shown.as_json()} if plan_shown else None,
+            error_details=(
+                {"plan": plan_shown.as_json()} if plan_shown else {"orders": entered} if entered else None
+            ),
         )
         await self._audit(options, summary)
         self.events.publish(RunFinished(summary))

@@ -233,12 +233,15 @@ class EngineService:
         writes = self.repos.explain.run_writes(sync_log_id)
         labels = self.repos.mappings.labels([w.mapping_id for w in writes if w.mapping_id is not None])
         unknown = ("(mapping removed since)", "", "")
-        return [
+        changes = [
             describe_write(w.operation, w.payload, ChangeLabel(*labels.get(w.mapping_id or 0, unknown)),
                            w.mapping_id)
             for w in writes
             if w.operation in OPERATION_KINDS
         ]  # fmt: skip
+        details = self.repos.runs.get(sync_log_id).error_details
+        orders = details.get("orders", []) if isinstance(details, dict) else []
+        return changes + [PlannedChange.from_json(order) for order in orders]
 
     async def preview(self, connection_id: str) -> SyncPlan:
         summary = await self.sync(connection_id, sync_type=SyncType.MANUAL, approve=False, force_preview=True)
