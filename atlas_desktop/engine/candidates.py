@@ -9,6 +9,7 @@ for many rows at once; nothing is ever paired without a person's click. Runs on 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -100,6 +101,14 @@ def obvious(ranked: list[RankedCandidate]) -> RankedCandidate | None:
     if len(free) > 1 and free[1].score >= free[0].score:
         return None
     return free[0]
+
+
+def unique_obvious(rows: list[tuple[Any, list[RankedCandidate]]]) -> list[tuple[Any, ErpCandidate]]:
+    """(row, position) for each row with an obvious candidate, leaving out positions that are the obvious
+    one of two rows: accepting both would pair one ERP position twice."""
+    chosen = [(row, best.position) for row, ranked in rows if (best := obvious(ranked)) is not None]
+    claims = Counter((p.item_id, p.location_id, p.lot) for _row, p in chosen)
+    return [(row, p) for row, p in chosen if claims[(p.item_id, p.location_id, p.lot)] == 1]
 
 
 def find_candidates(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from atlas_desktop.engine.candidates import obvious, rank, ten_digit_forms
+from atlas_desktop.engine.candidates import obvious, rank, ten_digit_forms, unique_obvious
 from atlas_desktop.store.explain import ErpCandidate
 
 
@@ -51,3 +52,14 @@ def test_the_location_map_of_the_connection_counts_as_the_same_location() -> Non
                   location_map={"MAIN": "1000/0002"})  # fmt: skip
     assert ranked[0].position.location_id == "1000/0002" and "same location" in ranked[0].reasons
     assert obvious(ranked) is ranked[0]
+
+
+def test_accepting_every_obvious_match_never_pairs_one_position_twice() -> None:
+    shared = _position("7", "1", "L1", "12345-678-90", "5")
+    own = _position("8", "1", "L2", "22345-678-90", "5")
+
+    def ranked(position: ErpCandidate) -> list[Any]:
+        return rank([position], ndc_text=position.ndc_text, lot=position.lot, quantity=None, location=None)
+
+    rows = [("row-a", ranked(shared)), ("row-b", ranked(shared)), ("row-c", ranked(own))]
+    assert unique_obvious(rows) == [("row-c", own)]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from atlas_desktop.engine.candidates import RankedCandidate, find_candidates, obvious, rank
+from atlas_desktop.engine.candidates import RankedCandidate, find_candidates, obvious, rank, unique_obvious
 from atlas_desktop.store.candidate_reads import CandidateReads
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.explain import ErpCandidate, MappingPages
@@ -40,6 +40,7 @@ NAME, WHY = 0, 1
 # was squeezed to a sliver in a 760 px dialog).
 WIDTHS = {WHY: 400, 2: 110, 3: 60, 4: 75, 5: 85, 6: 60, 7: 100}
 MIN_NAME = 220
+OBVIOUS_CHUNK = 50
 
 Pair = tuple[MappingView, ErpCandidate]
 
@@ -271,18 +272,18 @@ class MapDialog(QDialog):
     # ---- every obvious one at once --------------------------------------------------------------------
     async def _count_obvious(self) -> None:
         ids = [self.mapping.id, *self.queue]
-        self.obvious_pairs = await self.ctx.db(self._obvious_pairs, ids)
+        ranked: list[tuple[MappingView, list[RankedCandidate]]] = []
+        # A few rows per DB-thread call: thousands of ambiguous rows never hold that thread for long.
+        for start in range(0, len(ids), OBVIOUS_CHUNK):
+            ranked += await self.ctx.db(self._ranked_rows, ids[start : start + OBVIOUS_CHUNK])
+        self.obvious_pairs = unique_obvious(ranked)
         self._refresh_obvious_button()
         self.obvious_counted.emit(len(self.obvious_pairs))
 
-    def _obvious_pairs(self, ids: list[int]) -> list[Pair]:
-        """On the DB thread: each row's obvious candidate, where it has one."""
-        pairs: list[Pair] = []
-        for view in self.pages.views(ids):
-            best = obvious(find_candidates(self.reads, view, self.location_map))
-            if best is not None:
-                pairs.append((view, best.position))
-        return pairs
+    def _ranked_rows(self, ids: list[int]) -> list[tuple[MappingView, list[RankedCandidate]]]:
+        """On the DB thread: each row with its ranked candidates."""
+        views = self.pages.views(ids)
+        return [(view, find_candidates(self.reads, view, self.location_map)) for view in views]
 
     def _refresh_obvious_button(self) -> None:
         count = len(self.obvious_pairs)
