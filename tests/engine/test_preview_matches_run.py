@@ -28,7 +28,10 @@ def _stir(world: World) -> None:
     stocked = [m for m in mappings if Decimal(world.atlas.row(m.atlas_inventory_id)["quantity"]) >= 3]
     world.atlas.sell(stocked[0].atlas_inventory_id, 2)  # Atlas below the ERP: Atlas goes up
     world.erp.issue(stocked[1], Decimal(1))  # the ERP below Atlas: Atlas goes down
-    dated = next(m for m in mappings if m.lot and world.atlas.row(m.atlas_inventory_id)["expiry_date"])
+    dated = next(
+        m for m in mappings
+        if m.lot and m not in stocked[:2] and world.atlas.row(m.atlas_inventory_id)["expiry_date"]
+    )  # fmt: skip
     wrong = date.fromisoformat(world.atlas.row(dated.atlas_inventory_id)["expiry_date"]) + timedelta(days=30)
     world.atlas.edit_row(dated.atlas_inventory_id, expiry_date=wrong.isoformat())  # the ERP's date wins
     world.services.connections.update(
@@ -70,3 +73,20 @@ async def test_the_preview_counts_every_kind_the_run_then_executes(world: World)
     quantity = next(c for c in plan.changes if c.kind is ChangeKind.QUANTITY_TO_ATLAS)
     assert quantity.item and quantity.location and quantity.direction == "ERP → Atlas"
     assert Decimal(quantity.old) != Decimal(quantity.new)
+
+
+@pytest.mark.parametrize("world", ["netsuite"], indirect=True)
+async def test_a_later_preview_counts_what_the_approved_run_then_writes(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    assert (await engine.sync(cid, approve=True)).status is RunStatus.SUCCESS
+    _stir(world)  # sales, an issue, an expiry, orders: after the first sync, both directions
+    plan = await engine.preview(cid)
+    run = await engine.sync(cid, approve=True)
+    assert run.status is RunStatus.SUCCESS, run.error_message
+    done = Counter(change.kind for change in await engine.run_changes(run.sync_log_id))
+    done[ChangeKind.CONFLICT] = run.conflicts_opened  # the expiry edited on Atlas: the ERP's to decide
+    promised = Counter({kind: count for kind, count in plan.kinds.items() if count})
+    del promised[ChangeKind.ALREADY_SAME]  # the preview merges every key, the run only those touched
+    assert promised == +done
+    assert done[ChangeKind.QUANTITY_TO_ERP] >= 1 and done[ChangeKind.PURCHASE_ORDER] >= 2
