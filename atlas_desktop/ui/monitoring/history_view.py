@@ -198,12 +198,41 @@ class HistoryView(QWidget):
         self.replay_button.setEnabled(any(e.replayed_at is None for e in self.errors_model.rows))
         self.replay_button.setText("Replay selected items" if chosen else "Replay failed items")
         self.explain_button.setEnabled(len(chosen) == 1 and chosen[0].mapping_id is not None)
-        self.changes_button.setEnabled(self.selected_run() is not None)
+        run = self.selected_run()
+        self.changes_button.setEnabled(run is not None)
+        preview = run is not None and run.status is SyncLogStatus.PREVIEW
+        self.changes_button.setText("Review and approve…" if preview else "What it changed…")
 
     def on_changes_button_clicked(self) -> None:
         run = self.selected_run()
-        if run is not None:
+        if run is not None and run.status is SyncLogStatus.PREVIEW:
+            self.tasks.start(self.review_preview(run.connection_id))
+        elif run is not None:
             self.tasks.start(self.show_changes(run))
+
+    async def review_preview(self, connection_id: str) -> ChangesDialog:
+        """A run that stopped at a preview (a first sync, an unusually large change): what it would do
+        now, worked out again by the engine as the approved run will, with the button that runs it."""
+        self.message.setText("Working out what the sync would change…")
+        plan = await self.ctx.engine.preview(connection_id)
+        self.message.setText(plan.reason)
+        self.changes_dialog = ChangesDialog(
+            plan.changes, title="What the sync will change", kinds=plan.kinds, left_out=plan.left_out,
+            approve_text="Approve and sync", parent=self,
+        )  # fmt: skip
+        self.changes_dialog.approved.connect(lambda: self.tasks.start(self.approve(connection_id)))
+        self.changes_dialog.open()
+        await self._reload()  # the preview is a run of its own
+        return self.changes_dialog
+
+    async def approve(self, connection_id: str) -> Any:
+        self.message.setText("Syncing what you approved…")
+        summary = await self.ctx.engine.sync(connection_id, approve=True)
+        done = f"{summary.items_synced} synced, {summary.items_failed} failed"
+        self.message.setText(f"Sync {summary.status}: {done}.")
+        await self._reload()
+        self.replayed.emit(summary)  # the window refreshes its views after a run started here
+        return summary
 
     async def show_changes(self, run: RunView) -> ChangesDialog | None:
         """The selected run's list of what it changed, read from its records (the writes it got done)."""

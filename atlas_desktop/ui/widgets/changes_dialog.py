@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -94,7 +94,10 @@ class _TextFilter(QSortFilterProxyModel):
 
 
 class ChangesDialog(QDialog):
-    """Non-modal: `open()`. The person filters by typing and saves what is shown as CSV."""
+    """Non-modal: `open()`. The person filters by typing and saves what is shown as CSV. With
+    `approve_text`, a button of that name emits `approved` and closes: the caller runs the plan."""
+
+    approved = Signal()
 
     def __init__(
         self,
@@ -103,6 +106,7 @@ class ChangesDialog(QDialog):
         title: str,
         kinds: Mapping[str, int] | None = None,
         left_out: int = 0,
+        approve_text: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -150,6 +154,10 @@ class ChangesDialog(QDialog):
         self.export_button.setAccessibleName("Export the changes shown as CSV")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
+        self.approve_button: QPushButton | None = None
+        if approve_text:
+            self.approve_button = close.addButton(approve_text, QDialogButtonBox.ButtonRole.AcceptRole)
+            close.accepted.connect(self.on_approve_clicked)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.count_label)
@@ -170,6 +178,10 @@ class ChangesDialog(QDialog):
         self.filter.textChanged.connect(lambda _text: self._debounce.start())
         self.export_button.clicked.connect(self.on_export_button_clicked)
         self._show_count()
+
+    def on_approve_clicked(self) -> None:
+        self.approved.emit()
+        self.accept()
 
     def apply_filter(self) -> None:
         self.proxy.set_phrase(self.filter.text())
