@@ -64,15 +64,18 @@ def test_export_writes_the_rows_shown_as_csv(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "changes.csv"
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(out), "CSV files (*.csv)")
-    )
+    # The person picks `out` in the file dialog (window-modal, opened without a nested loop).
+    monkeypatch.setattr(QFileDialog, "open", lambda chooser: chooser.fileSelected.emit(str(out)))
     hostile = PlannedChange(ChangeKind.NAME_TO_ATLAS, "=HYPERLINK(\"http://x\")", "", "1", TO_ATLAS,
                             "-old", "+5", 1)  # fmt: skip
     dialog = _dialog(qtbot, [*fake_plan().changes, hostile])
     dialog.filter.setText("erp")
     dialog.apply_filter()
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert (
+        dialog.file_dialog is not None
+        and dialog.file_dialog.acceptMode() == QFileDialog.AcceptMode.AcceptSave
+    )
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["Change", "Item", "Lot", "Location", "Direction", "Old", "New"]

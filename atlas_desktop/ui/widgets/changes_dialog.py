@@ -176,6 +176,7 @@ class ChangesDialog(QDialog):
         self._debounce.setInterval(200)
         self._debounce.timeout.connect(self.apply_filter)
         self.filter.textChanged.connect(lambda _text: self._debounce.start())
+        self.file_dialog: QFileDialog | None = None
         self.export_button.clicked.connect(self.on_export_button_clicked)
         self._show_count()
 
@@ -199,12 +200,17 @@ class ChangesDialog(QDialog):
             rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()] for r in range(self.proxy.rowCount())
         ]
 
-    def on_export_button_clicked(self) -> None:
-        path, _filter = QFileDialog.getSaveFileName(
+    def on_export_button_clicked(self) -> QFileDialog:
+        # open() and a signal, not getSaveFileName(): no nested event loop under qasync.
+        chooser = QFileDialog(
             self, "Export changes", str(Path.home() / "atlas-changes.csv"), "CSV files (*.csv)"
         )
-        if path:
-            self.export(Path(path))
+        chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        chooser.setDefaultSuffix("csv")
+        chooser.fileSelected.connect(lambda path: self.export(Path(path)))
+        self.file_dialog = chooser
+        chooser.open()
+        return chooser
 
     def export(self, path: Path) -> int:
         """Write the rows shown as CSV (UTF-8 with a BOM, so spreadsheet programs read the arrows)."""
