@@ -147,6 +147,10 @@ class MapDialog(QDialog):
         if self.queue:
             await self._count_obvious()
 
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self.tasks.cancel_all()  # a count of obvious matches over thousands of rows stops with the dialog
+        super().done(result)
+
     # ---- the current row ----------------------------------------------------------------------------
     @property
     def candidates(self) -> list[ErpCandidate]:

@@ -3,6 +3,7 @@ first, the obvious one selected; the next ambiguous row follows; every obvious o
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ambiguous_rows import make_ambiguous, open_on_first_ambiguous
@@ -50,3 +51,14 @@ def test_rows_are_resolved_one_after_another_or_every_obvious_one_at_once(world:
     )
     paired = {m.atlas_inventory_id: (m.erp_item_id, m.erp_location_id, m.lot) for m in matched}
     assert {atlas_id: paired.get(atlas_id) for atlas_id in truth} == truth
+
+
+
+def test_closing_the_dialog_stops_its_reads(world: Any, qtbot: Any) -> None:
+    make_ambiguous(world)
+    _view, dialog = open_on_first_ambiguous(world, qtbot)
+    never = asyncio.Event()
+    dialog.tasks.start(never.wait())  # a read still going when the person closes the dialog
+    qtbot.wait(20)
+    dialog.reject()
+    qtbot.waitUntil(lambda: not dialog.tasks.busy, timeout=1000)
