@@ -31,6 +31,7 @@ class ChangeKind(StrEnum):
     EXPIRY_TO_ATLAS = "expiry_to_atlas"  # lots and expiry belong to the ERP
     NAME_TO_ATLAS = "name_to_atlas"  # the product master
     PURCHASE_ORDER = "purchase_order"  # a confirmed Atlas order entered in the ERP
+    ORDER_WAITING = "order_waiting"  # an order with an item the ERP does not carry, and those behind it
     NEW_LISTING = "new_listing"  # an ERP item listed on Atlas (sync never plans one today)
     CONFLICT = "conflict"
     ALREADY_SAME = "already_same"  # a key both sides agree on: counted, never listed
@@ -42,6 +43,7 @@ KIND_LABELS: dict[ChangeKind, str] = {
     ChangeKind.EXPIRY_TO_ATLAS: "Lot expiry dates corrected on Atlas",
     ChangeKind.NAME_TO_ATLAS: "Item names updated on Atlas (product master)",
     ChangeKind.PURCHASE_ORDER: "Purchase orders entered in the ERP",
+    ChangeKind.ORDER_WAITING: "Orders left waiting (an item the ERP does not carry)",
     ChangeKind.NEW_LISTING: "New listings on Atlas",
     ChangeKind.CONFLICT: "Conflicts for you to decide",
     ChangeKind.ALREADY_SAME: "Already the same",
@@ -165,15 +167,22 @@ def describe(draft: DecisionDraft, label: ChangeLabel) -> list[PlannedChange]:
     return lines
 
 
-def describe_order(order: PurchaseOrder) -> PlannedChange:
-    """A confirmed Atlas order as the purchase order it becomes in the ERP."""
+def describe_order(order: PurchaseOrder, blocked: PurchaseOrder | None = None) -> PlannedChange:
+    """A confirmed Atlas order as the purchase order it becomes in the ERP, or why it waits (`blocked`:
+    the first order with a line no ERP item was found for; orders are entered in turn)."""
     names = ", ".join(line.name or line.ndc_text for line in order.lines[:3])
     more = f" and {len(order.lines) - 3} more" if len(order.lines) > 3 else ""
-    lines = f"{len(order.lines)} line" + ("" if len(order.lines) == 1 else "s")
-    return PlannedChange(
-        ChangeKind.PURCHASE_ORDER, f"Order {order.number}: {names}{more}", "", "", TO_ERP,
-        "confirmed on Atlas", f"purchase order ({lines})",
-    )  # fmt: skip
+    item = f"Order {order.number}: {names}{more}"
+    if blocked is None:
+        lines = f"{len(order.lines)} line" + ("" if len(order.lines) == 1 else "s")
+        return PlannedChange(ChangeKind.PURCHASE_ORDER, item, "", "", TO_ERP, "confirmed on Atlas",
+                             f"purchase order ({lines})")  # fmt: skip
+    if blocked is order:
+        missing = next(line for line in order.lines if not line.erp_item_id)
+        why = f"waits: no ERP item for NDC {missing.ndc_text}"
+    else:
+        why = f"waits behind order {blocked.number}"
+    return PlannedChange(ChangeKind.ORDER_WAITING, item, "", "", TO_ERP, "confirmed on Atlas", why)
 
 
 @dataclass
@@ -204,10 +213,18 @@ class PlanLedger:
             self._keep(describe(draft, label))
 
     def add_orders(self, orders: list[PurchaseOrder]) -> None:
-        if orders:
-            self.kinds[ChangeKind.PURCHASE_ORDER] = self.kinds.get(ChangeKind.PURCHASE_ORDER, 0) + len(orders)
-            if self.listing:
-                self._keep([describe_order(order) for order in orders])
+        """The confirmed orders in the order the run takes them (OrderTransfer.pending). The run stops at
+        the first the ERP cannot take (a line no ERP item was found for): it and those after it wait."""
+        lines: list[PlannedChange] = []
+        blocked: PurchaseOrder | None = None
+        for order in orders:
+            if blocked is None and any(not line.erp_item_id for line in order.lines):
+                blocked = order
+            kind = ChangeKind.PURCHASE_ORDER if blocked is None else ChangeKind.ORDER_WAITING
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            lines.append(describe_order(order, blocked))
+        if self.listing:
+            self._keep(lines)
 
     def _keep(self, lines: list[PlannedChange]) -> None:
         room = max(MAX_LISTED - len(self.changes), 0)

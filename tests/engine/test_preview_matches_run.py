@@ -90,3 +90,25 @@ async def test_a_later_preview_counts_what_the_approved_run_then_writes(world: W
     del promised[ChangeKind.ALREADY_SAME]  # the preview merges every key, the run only those touched
     assert promised == +done
     assert done[ChangeKind.QUANTITY_TO_ERP] >= 1 and done[ChangeKind.PURCHASE_ORDER] >= 2
+
+
+@pytest.mark.parametrize("world", ["netsuite", "sap"], indirect=True)
+async def test_an_order_the_erp_cannot_take_is_promised_as_waiting_not_entered(world: World) -> None:
+    engine, cid = world.engine, world.connection_id
+    await engine.discover(cid)
+    world.services.connections.update(cid, sync_scopes={"stock": True, "transactions": True})
+    m = matched(world)[0]
+    good = [{"ndc": m.ndc_text_atlas, "name": m.item_name or "item", "quantity": "2", "unit_price": "1"}]
+    world.atlas.create_order(good)
+    bad = world.atlas.create_order([{"ndc": "99999-999-99", "name": "Unknown to the ERP", "quantity": "1"}])
+    world.atlas.create_order(good)  # behind the refused one: the run takes orders in turn
+    orders_before = world.erp.purchase_orders()
+
+    plan = await engine.preview(cid)
+    run = await engine.sync(cid, sync_type=SyncType.FULL, approve=True)
+    entered = world.erp.purchase_orders() - orders_before
+    assert plan.kinds[ChangeKind.PURCHASE_ORDER] == entered >= 1
+    assert plan.kinds[ChangeKind.ORDER_WAITING] == 2 and run.items_failed == 1
+    waiting = [c for c in plan.changes if c.kind is ChangeKind.ORDER_WAITING]
+    assert bad["number"] in waiting[0].item and "99999-999-99" in waiting[0].new
+    assert f"behind order {bad['number']}" in waiting[1].new
