@@ -14,6 +14,7 @@ from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.services import Services
 from atlas_desktop.app.tables import table
 from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary, SyncType
+from atlas_desktop.engine.changes import KIND_LABELS, ChangeKind
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.enums import MappingStatus, Resolution
 
@@ -65,7 +66,7 @@ def summary_json(summary: RunSummary) -> dict[str, Any]:
         "conflicts_opened": summary.conflicts_opened,
         "in_doubt": summary.in_doubt,
         "error_message": summary.error_message,
-        "plan": summary.plan.__dict__ if summary.plan else None,
+        "plan": summary.plan.as_json() if summary.plan else None,
     }
 
 
@@ -89,8 +90,12 @@ def _print_summary(summary: RunSummary) -> None:
     if summary.plan is not None:
         plan = summary.plan
         print(f"preview ({plan.reason}):")
-        print(f"  {plan.to_atlas} changes to write to Atlas, {plan.to_erp} to the ERP,")
-        print(f"  {plan.conflicts} conflicts to resolve, {plan.unchanged} items already in step")
+        if not plan.kinds:  # a plan from before the counts per kind
+            print(f"  {plan.to_atlas} changes to write to Atlas, {plan.to_erp} to the ERP,")
+            print(f"  {plan.conflicts} conflicts to resolve, {plan.unchanged} items already in step")
+        for kind, count in plan.kinds.items():  # what the approved run will do, kind by kind
+            if count or kind == ChangeKind.ALREADY_SAME:
+                print(f"  {KIND_LABELS[ChangeKind(kind)]}: {count:,}")
 
 
 def run_sync(args: argparse.Namespace, services: Services) -> int:

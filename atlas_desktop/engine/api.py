@@ -10,10 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.model import ConnectionReport
+
+if TYPE_CHECKING:
+    from atlas_desktop.engine.changes import PlannedChange
 
 
 class SyncType(StrEnum):
@@ -44,6 +47,8 @@ class DiscoverySummary:
     # Atlas rows left out because another connection of the profile maps them: (its name, how many).
     mapped_elsewhere: tuple[tuple[str, int], ...] = ()
     doubles: int = 0  # pairs another connection maps too (made before that was refused): neither syncs
+    # Why the Atlas rows not found in the ERP were not: (reason in words, rows), most frequent first.
+    unmatched_reasons: tuple[tuple[str, int], ...] = ()
 
     def mapped_elsewhere_lines(self) -> list[str]:
         """One line per other connection: "N rows already mapped by connection 'X'"."""
@@ -54,7 +59,11 @@ class DiscoverySummary:
 
 @dataclass(frozen=True)
 class SyncPlan:
-    """What a run would write, shown before a first sync or an unusually large one."""
+    """What a run would write, shown before a first sync or an unusually large one.
+
+    `kinds` counts every kind of change (engine/changes.py ChangeKind) as the approved run will carry it
+    out; `changes` lists them (up to changes.MAX_LISTED; `left_out` counts the rest) for the user to read.
+    """
 
     to_atlas: int
     to_erp: int
@@ -62,6 +71,17 @@ class SyncPlan:
     creates_on_atlas: int
     unchanged: int
     reason: str = ""  # why the run stopped at this preview (first sync, share of items changed)
+    kinds: dict[str, int] = field(default_factory=dict)
+    changes: tuple[PlannedChange, ...] = ()
+    left_out: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The counts, JSON-safe (the list stays out: the run log keeps counts, not 200k lines)."""
+        return {
+            "to_atlas": self.to_atlas, "to_erp": self.to_erp, "conflicts": self.conflicts,
+            "creates_on_atlas": self.creates_on_atlas, "unchanged": self.unchanged, "reason": self.reason,
+            "kinds": {str(kind): count for kind, count in self.kinds.items()},
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,8 @@ class SyncEngine(Protocol):
     async def discover(self, connection_id: str) -> DiscoverySummary: ...
 
     async def preview(self, connection_id: str) -> SyncPlan: ...
+
+    async def unmatched_atlas(self, connection_id: str) -> list[Any]: ...  # engine.unmatched.UnmatchedRow
 
     async def sync(
         self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL, approve: bool = False

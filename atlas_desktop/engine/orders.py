@@ -29,6 +29,7 @@ Db = Callable[..., Awaitable[Any]]
 class OrderStats:
     created: int = 0
     failed: list[tuple[PurchaseOrder, AtlasDesktopError]] = field(default_factory=list)
+    entered: list[PurchaseOrder] = field(default_factory=list)  # the orders entered, for the run's list
 
 
 def purchase_order_key(order: PurchaseOrder) -> str:
@@ -81,6 +82,20 @@ class OrderTransfer:
 
         return replace(order, lines=tuple(resolved(line) for line in order.lines))
 
+    async def pending(self) -> list[PurchaseOrder]:
+        """The confirmed orders `run` would enter now, as it would enter them; nothing is written and the
+        cursor stays (a preview counts them)."""
+        cursor = await self.db(
+            self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS
+        )
+        index: ProductIndex | None = None
+        found: list[PurchaseOrder] = []
+        async for batch in self.atlas.orders(since=cursor, status="confirmed"):
+            if batch.orders and index is None:
+                index = await self._product_index()
+            found.extend(self._resolved(order, index) for order in batch.orders if index is not None)
+        return found
+
     async def run(self) -> OrderStats:
         cursor = await self.db(
             self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS
@@ -107,6 +122,7 @@ class OrderTransfer:
                     self.stats.failed.append((order, error))
                     return self.stats
                 self.stats.created += 1
+                self.stats.entered.append(order)
             await self.db(
                 self.runs.set_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS, batch.cursor
             )

@@ -85,7 +85,11 @@ def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
             WriteDraft(
                 target=Side.ATLAS,
                 operation=ATLAS_ADJUST,
-                payload={"row_id": row.atlas_inventory_id, "delta": str(atlas_delta)},
+                # `was`: the value it changes, so the run's list can say old -> new (not part of the key);
+                # in Atlas's own unit, like the delta.
+                payload={"row_id": row.atlas_inventory_id, "delta": str(atlas_delta),
+                         "was": str(row.atlas.quantity / factor if factor else row.atlas.quantity)
+                         if row.atlas else None},  # fmt: skip
                 idempotency_key=key(Side.ATLAS, ATLAS_ADJUST, decision.atlas_delta),
                 quantity_delta=decision.atlas_delta,
             )
@@ -112,6 +116,7 @@ def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
             "location_id": row.erp_key.location_id,
             "lot": row.erp_key.lot,
             "delta": str(decision.erp_delta),
+            "was": str(row.erp.quantity) if row.erp else None,
             "unit": unit,
             "expiry": expiry.isoformat() if expiry else None,
         }
@@ -190,9 +195,11 @@ def plan(
         new_base = BaseValues(decision.new_base.quantity, decision.new_base.expiry, unit)
         same_base = row.base is not None and BaseValues(row.base.quantity, row.base.expiry, unit) == new_base
         writes = writes_for(row, decision)
-        if not writes and same_base and not conflicts:
+        if not writes and not any(c.status is ConflictStatus.OPEN for c in conflicts):
+            # Both sides agree (a first sync's matching keys too: their draft only records the base).
             counts.unchanged += 1
-            continue
+            if same_base and not conflicts:
+                continue
         counts.to_atlas += sum(1 for write in writes if write.target is Side.ATLAS)
         counts.to_erp += sum(1 for write in writes if write.target is Side.ERP)
         drafts.append(DecisionDraft(row.mapping_id, new_base, writes, conflicts))

@@ -34,6 +34,7 @@ from atlas_desktop.engine.api import (
     SyncType,
 )
 from atlas_desktop.engine.bounds import MAPPING_REF_PREFIX, WriteRefusal, within_bounds
+from atlas_desktop.engine.changes import ChangeKind, PlanLedger, describe_order
 from atlas_desktop.engine.names import plan_names
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
@@ -181,6 +182,7 @@ class SyncRunner:
         )
         self.events.publish(RunStarted(self.connection_id, options.sync_type))
         status, plan_shown, error_message = RunStatus.SUCCESS, None, None
+        entered: list[dict[str, Any]] = []  # purchase orders entered: the run's list shows them (run_changes)
         counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
         try:
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
@@ -197,6 +199,7 @@ class SyncRunner:
                 if options.transactions:
                     orders = await self._orders(options, log_id)
                     pushed += orders.created
+                    entered = [describe_order(order).as_json() for order in orders.entered]
                     failed += len(orders.failed)
                 if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
@@ -238,7 +241,9 @@ class SyncRunner:
             conflicts_opened=summary.conflicts_opened,
             in_doubt=summary.in_doubt,
             error_message=error_message,
-            error_details={"plan": plan_shown.__dict__} if plan_shown else None,
+            error_details=(
+                {"plan": plan_shown.as_json()} if plan_shown else {"orders": entered} if entered else None
+            ),
         )
         await self._audit(options, summary)
         self.events.publish(RunFinished(summary))
@@ -318,6 +323,8 @@ class SyncRunner:
         product_drafts: list[Any] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
             product_drafts = await self.db(self._product_master_drafts, counts, options.erp_type, since)
+        # Every kind of change, counted on the drafts as they will be recorded (an approved run lists none).
+        ledger = PlanLedger(listing=not options.approve)
         frozen, remerge, earlier_refusals = await self.db(self._refusal_sets)
         rows = await self.db(self._merge_rows, since, frozen, remerge, counts)
         # Every matched key is merged when there is no earlier run to start from (a first sync): then the
@@ -338,13 +345,17 @@ class SyncRunner:
         bounds = (ATLAS, erp_bounds(options.erp_type))
 
         def planner(chunk: list[Any]) -> list[Any]:
-            return within_bounds(merge(chunk), *bounds, counts, write_refusals)
+            kept = within_bounds(merge(chunk), *bounds, counts, write_refusals)
+            ledger.add(kept, self.repos.mappings.labels(ledger.to_label(kept)) if ledger.listing else {})
+            return kept
 
         while (planned := await self.db(_plan_next, rows, MERGE_CHUNK, planner)) is not None:
             drafts.extend(planned)
             if options.approve and len(drafts) >= RECORD_BATCH:
                 await self._record(log_id, drafts)
             self._progress("merge", counts.rows, merge_total)
+        labels = await self.db(self.repos.mappings.labels, ledger.to_label(product_drafts))
+        ledger.add(product_drafts, labels)
         drafts.extend(product_drafts)
         # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list freed the
         # product drafts at once on the loop's thread.
@@ -354,13 +365,19 @@ class SyncRunner:
             reason = reason or "preview asked for"
         if reason and not options.approve:
             await self.db(empty_gradually, drafts)
+            if options.transactions:  # the run enters these as purchase orders after the push
+                ledger.add_orders(await self._transfer(options).pending())
+            kinds = ledger.counts(counts.unchanged)
             return SyncPlan(
                 to_atlas=counts.to_atlas,
                 to_erp=counts.to_erp,
                 conflicts=counts.conflicts,
-                creates_on_atlas=0,
+                creates_on_atlas=kinds[ChangeKind.NEW_LISTING],
                 unchanged=counts.unchanged,
                 reason=reason,
+                kinds=kinds,
+                changes=tuple(ledger.changes),
+                left_out=ledger.left_out,
             )
         await self._record(log_id, drafts)
         await self._record_write_refusals(log_id, write_refusals, earlier_refusals)
@@ -478,12 +495,14 @@ class SyncRunner:
             return f"{share:.0%} of the mapped items would change (more than {options.max_change_share:.0%})"
         return ""
 
-    async def _orders(self, options: RunOptions, log_id: int) -> OrderStats:
-        transfer = OrderTransfer(
+    def _transfer(self, options: RunOptions) -> OrderTransfer:
+        return OrderTransfer(
             self.db, self.repos.mirrors, self.repos.runs, self.connection_id,
             options.erp_type, self.erp, self.atlas,
         )  # fmt: skip
-        stats = await transfer.run()
+
+    async def _orders(self, options: RunOptions, log_id: int) -> OrderStats:
+        stats = await self._transfer(options).run()
         for order, error in stats.failed:
             await self.db(
                 self.repos.runs.add_item_error,

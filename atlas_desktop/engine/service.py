@@ -36,6 +36,7 @@ from atlas_desktop.engine.api import (
     SyncPlan,
     SyncType,
 )
+from atlas_desktop.engine.changes import OPERATION_KINDS, ChangeLabel, PlannedChange, describe_write
 from atlas_desktop.engine.discovery import (
     AtlasRef,
     ErpProductRef,
@@ -50,11 +51,14 @@ from atlas_desktop.engine.plan import writes_for
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunGate, RunLocks
 from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner, report_doubles
+from atlas_desktop.engine.unmatched import UnmatchedRow, count_reasons
+from atlas_desktop.engine.unmatched import explain as explain_unmatched
 from atlas_desktop.store.db_errors import translated
 from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.enums import Resolution, SyncLogStatus
 from atlas_desktop.store.mappings import DiscoveryCounts
 from atlas_desktop.store.snapshots import BaseValues
+from atlas_desktop.store.unmatched_reads import unmatched_atlas_notes, unmatched_atlas_rows
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_FAILURES = 3
@@ -202,6 +206,7 @@ class EngineService:
             spec = await self.db(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
             counts = await self.db(self._discover_from_mirrors, connection_id, resolver)
+            notes = await self.db(unmatched_atlas_notes, self.repos.mappings.store, connection_id)
         if counts.new_doubles:
             report_doubles(self.events, connection_id, counts.new_doubles)
         return DiscoverySummary(
@@ -211,7 +216,13 @@ class EngineService:
             unmatched_erp=counts.unmatched_erp,
             mapped_elsewhere=counts.mapped_elsewhere,
             doubles=counts.doubles,
+            unmatched_reasons=count_reasons(notes),
         )
+
+    async def unmatched_atlas(self, connection_id: str, limit: int = 5000) -> list[UnmatchedRow]:
+        """The Atlas rows discovery found no ERP position for, each with why and what to do."""
+        rows = await self.db(unmatched_atlas_rows, self.repos.mappings.store, connection_id, limit)
+        return explain_unmatched(rows)
 
     def _discover_from_mirrors(self, connection_id: str, resolver: LocationResolver) -> DiscoveryCounts:
         """Discovery on the DB thread, streamed: the mirrors are read page by page and the drafts written
@@ -236,6 +247,24 @@ class EngineService:
             return self.repos.mappings.apply_discovery(connection_id, drafts)
         finally:
             identify_ndc.cache_clear()  # only worth its memory while one discovery runs
+
+    async def run_changes(self, sync_log_id: int) -> list[PlannedChange]:
+        """What run `sync_log_id` changed, one line per write it got done (from its outbox records)."""
+        return list(await self.db(self._run_changes, sync_log_id))
+
+    def _run_changes(self, sync_log_id: int) -> list[PlannedChange]:
+        writes = self.repos.explain.run_writes(sync_log_id)
+        labels = self.repos.mappings.labels([w.mapping_id for w in writes if w.mapping_id is not None])
+        unknown = ("(mapping removed since)", "", "")
+        changes = [
+            describe_write(w.operation, w.payload, ChangeLabel(*labels.get(w.mapping_id or 0, unknown)),
+                           w.mapping_id)
+            for w in writes
+            if w.operation in OPERATION_KINDS
+        ]  # fmt: skip
+        details = self.repos.runs.get(sync_log_id).error_details
+        orders = details.get("orders", []) if isinstance(details, dict) else []
+        return changes + [PlannedChange.from_json(order) for order in orders]
 
     async def preview(self, connection_id: str) -> SyncPlan:
         summary = await self.sync(connection_id, sync_type=SyncType.MANUAL, approve=False, force_preview=True)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from atlas_desktop.domain.model import Side
+from atlas_desktop.store.change_records import RunWrite, run_writes
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, MappingStatus, OutboxStatus
 from atlas_desktop.store.mappings import fts_ids, search_text
@@ -179,6 +180,10 @@ class ExplainRepository:
                 )
                 for row in rows
             ]
+
+    def run_writes(self, sync_log_id: int) -> list[RunWrite]:
+        """What run `sync_log_id` wrote (done writes, recorded order), for the history's list of changes."""
+        return run_writes(self._store, sync_log_id)
 
     def item_errors(
         self, connection_id: str, *, sync_log_id: int | None = None, limit: int = 500

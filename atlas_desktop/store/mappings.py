@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import StockKey
 from atlas_desktop.domain.release import empty_gradually
+from atlas_desktop.store.change_records import mapping_labels
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.decisions import cancel_pending_writes, key_scope_sql
 from atlas_desktop.store.enums import (
@@ -619,6 +620,14 @@ class MappingRepository:
 
     def note_erp_names(self, seen: Sequence[tuple[int, str]]) -> None:
         note_erp_names(self._store, seen)
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def labels(self, mapping_ids: Collection[int]) -> dict[int, tuple[str, str, str]]:
+        """(item name, lot, ERP location) per mapping: the lists of changes name keys by them."""
+        return mapping_labels(self._store, mapping_ids)
 
     def merge_inputs(
         self,

@@ -122,6 +122,8 @@ async def test_sync_mappings_logs_and_webhooks(world: World, api_key: str) -> No
     preview = await call("POST", f"{C}/{cid}/sync")
     assert preview.status_code == 200 and preview.json()["status"] == "preview"
     assert preview.json()["plan"]["reason"]
+    kinds = preview.json()["plan"]["kinds"]  # every kind the approved run will carry out, counted
+    assert kinds["already_same"] == preview.json()["plan"]["unchanged"] and "purchase_order" in kinds
     done = await call("POST", f"{C}/{cid}/sync", json={"approve": True})
     assert done.status_code == 200 and done.json()["status"] == "success", done.text
     assert (await call("POST", f"{C}/{cid}/sync", json={"approve": "yes"})).status_code == 400

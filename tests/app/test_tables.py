@@ -1,4 +1,4 @@
-"""CLI tables: a header, aligned columns, "-" for nothing; and `conflicts list` printing one."""
+"""CLI tables: a header, aligned columns, "-" for nothing; `conflicts list` printing one; the preview."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import argparse
 import asyncio
 from types import SimpleNamespace
 
+import pytest
+
 from atlas_desktop.app import sync_commands
 from atlas_desktop.app.tables import table
+from atlas_desktop.engine.api import RunStatus, RunSummary, SyncPlan, SyncType
+from atlas_desktop.engine.changes import ChangeKind
 
 
 def test_columns_line_up_under_their_headers_without_trailing_spaces() -> None:
@@ -35,3 +39,15 @@ def test_conflicts_list_prints_a_header_then_one_row_per_conflict(monkeypatch, c
     header, row = capsys.readouterr().out.splitlines()
     assert header.split() == ["ID", "MAPPING", "FIELD", "BASE", "ATLAS", "ERP"]
     assert row.split() == ["7", "3", "expiry", "2027-01-31", "2027-03-31", "-"]  # values whole, not cut
+
+
+def test_the_cli_preview_lists_every_kind_the_run_will_carry_out(capsys: pytest.CaptureFixture[str]) -> None:
+    kinds = {kind.value: 0 for kind in ChangeKind}
+    kinds.update({"quantity_to_atlas": 42, "purchase_order": 3, "already_same": 1250})
+    plan = SyncPlan(42, 0, 0, 0, 1250, reason="first sync", kinds=kinds)
+    summary = RunSummary(1, "conn-1", SyncType.MANUAL, RunStatus.PREVIEW, plan=plan)
+    sync_commands._print_summary(summary)
+    out = capsys.readouterr().out
+    assert "Quantity updates on Atlas (ERP → Atlas): 42" in out
+    assert "Purchase orders entered in the ERP: 3" in out and "Already the same: 1,250" in out
+    assert "New listings" not in out and "in the ERP (Atlas → ERP)" not in out

@@ -20,6 +20,7 @@ from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.domain.connection import NetSuiteAuthMode
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.engine.api import RunFinished, RunSummary
+from atlas_desktop.engine.changes import ChangeKind
 from atlas_desktop.engine.factory import build_erp_connector
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.catalog import Catalog
@@ -184,6 +185,11 @@ def assert_setup_result(demo: Demo, wizard: SetupWizard, user: User, connection_
     errors = demo.engine.repos.runs.unreplayed_errors(connection_id)
     assert str(summary.status) in ("success", "partial"), summary.error_message
     assert summary.items_synced > 0 and summary.conflicts_opened == 0
+    # What the last page promised is what the first sync did: every write and purchase order counted.
+    kinds = activate.plan.kinds
+    carried = (ChangeKind.QUANTITY_TO_ATLAS, ChangeKind.QUANTITY_TO_ERP, ChangeKind.EXPIRY_TO_ATLAS,
+               ChangeKind.NAME_TO_ATLAS, ChangeKind.PURCHASE_ORDER)  # fmt: skip
+    assert summary.items_synced == sum(kinds[kind] for kind in carried), kinds
     for error in errors:
         assert error.item_ref.startswith("order "), error.item_ref
         assert "NDC" in error.message and ("no item" in error.message or "no SAP material" in error.message)

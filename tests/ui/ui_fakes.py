@@ -26,6 +26,8 @@ from atlas_desktop.engine.api import (
     SyncPlan,
     SyncType,
 )
+from atlas_desktop.engine.changes import TO_ATLAS, TO_ERP, ChangeKind, PlannedChange
+from atlas_desktop.engine.unmatched import FIXES, LABELS, Unmatched, UnmatchedRow
 from atlas_desktop.ui.wizard.context import AtlasIdentity, DeviceCode, DeviceTokens
 
 GOOD_TOKEN = "atl_pat_good_token_0123456789"
@@ -107,10 +109,16 @@ class FakeEngine:
         for done in (100, 500, 1000):
             self.events.publish(DiscoveryProgress(connection_id, done, 1000))
             await asyncio.sleep(0)
-        return DiscoverySummary(matched=902, ambiguous=21, unmatched_atlas=38, unmatched_erp=46)
+        reasons = (("NDC not in the ERP", 22), ("no NDC on the Atlas listing", 9),
+                   ("location not mapped to an ERP location", 5), ("lot not in the ERP at that location", 2))
+        return DiscoverySummary(matched=902, ambiguous=21, unmatched_atlas=38, unmatched_erp=46,
+                                unmatched_reasons=reasons)  # fmt: skip
+
+    async def unmatched_atlas(self, connection_id: str) -> list[UnmatchedRow]:
+        return fake_unmatched()
 
     async def preview(self, connection_id: str) -> SyncPlan:
-        return SyncPlan(to_atlas=48, to_erp=3, conflicts=2, creates_on_atlas=46, unchanged=850)
+        return fake_plan()
 
     async def sync(self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL,
                    approve: bool = False) -> RunSummary:
@@ -119,6 +127,53 @@ class FakeEngine:
         summary = RunSummary(1, connection_id, sync_type, RunStatus.SUCCESS, items_synced=51)
         self.events.publish(RunFinished(summary))
         return summary
+
+
+def fake_unmatched() -> list[UnmatchedRow]:
+    """The 38 Atlas rows of the fake discovery, explained (engine.unmatched)."""
+    location = "location 'WH-NORTH' has no ERP location; map it in settings"
+    kinds = (
+        [(Unmatched.NDC_NOT_IN_ERP, "no ERP item with this NDC")] * 22
+        + [(Unmatched.NO_NDC, "NDC not usable: no NDC")] * 9
+        + [(Unmatched.LOCATION_NOT_MAPPED, location)] * 5
+        + [(Unmatched.LOT_NOT_IN_ERP, "lot 'B-7781' not in the ERP at location 1")] * 2
+    )
+    return [
+        UnmatchedRow(f"Listing {n}", "" if kind is Unmatched.NO_NDC else f"5{n:04}-123-45", "", "",
+                     LABELS[kind], note, FIXES[kind])  # fmt: skip
+        for n, (kind, note) in enumerate(kinds)
+    ]
+
+
+def fake_plan() -> SyncPlan:
+    """A first-sync plan as the engine makes it: counts per kind and the list behind them."""
+    changes = [
+        PlannedChange(ChangeKind.QUANTITY_TO_ATLAS, f"Amoxicillin 500 mg caps, 100 (#{n})", f"L{n:04}",
+                      "1", TO_ATLAS, str(10 + n), str(12 + n), n)
+        for n in range(44)
+    ] + [
+        PlannedChange(ChangeKind.EXPIRY_TO_ATLAS, "Lisinopril 10 mg tabs, 90", "LIS-2207", "2", TO_ATLAS,
+                      "2027-03-31", "2027-02-28", 90),
+        PlannedChange(ChangeKind.NAME_TO_ATLAS, "Metformin 850 mg tabs, 60", "", "1", TO_ATLAS,
+                      "Metformin 850", "Metformin 850 mg tabs, 60", 91),
+        PlannedChange(ChangeKind.NAME_TO_ATLAS, "Atorvastatin 20 mg tabs, 30", "", "1", TO_ATLAS,
+                      "Atorvastatin", "Atorvastatin 20 mg tabs, 30", 92),
+        PlannedChange(ChangeKind.QUANTITY_TO_ERP, "Omeprazole 20 mg caps, 28", "OM-118", "1", TO_ERP,
+                      "40", "37", 93),
+        PlannedChange(ChangeKind.QUANTITY_TO_ERP, "Sertraline 50 mg tabs, 30", "SE-771", "2", TO_ERP,
+                      "12", "15", 94),
+        PlannedChange(ChangeKind.QUANTITY_TO_ERP, "Amlodipine 5 mg tabs, 90", "AM-093", "1", TO_ERP,
+                      "8", "6", 95),
+        PlannedChange(ChangeKind.PURCHASE_ORDER, "Order ATL-1042: Insulin glargine 100 U/mL", "", "", TO_ERP,
+                      "confirmed on Atlas", "purchase order (1 line)"),
+    ]  # fmt: skip
+    kinds = {kind: 0 for kind in ChangeKind}
+    for change in changes:
+        kinds[change.kind] += 1
+    kinds[ChangeKind.ALREADY_SAME] = 850
+    counts = {str(kind): n for kind, n in kinds.items()}
+    return SyncPlan(to_atlas=47, to_erp=3, conflicts=0, creates_on_atlas=0, unchanged=850,
+                    reason="first sync", kinds=counts, changes=tuple(changes))  # fmt: skip
 
 
 async def reachable(host: str, port: int) -> StepResult:

@@ -214,6 +214,7 @@ def run_summary_json(summary: RunSummary) -> dict[str, Any]:
         "plan": None if plan is None else {
             "to_atlas": plan.to_atlas, "to_erp": plan.to_erp, "conflicts": plan.conflicts,
             "creates_on_atlas": plan.creates_on_atlas, "unchanged": plan.unchanged, "reason": plan.reason,
+            "kinds": {str(kind): count for kind, count in plan.kinds.items()},
         },
     }  # fmt: skip
 

@@ -153,6 +153,8 @@ SCHEMAS: dict[str, Any] = {
                 "creates_on_atlas": _i(),
                 "unchanged": _i(),
                 "reason": _s(),
+                # Every kind of change the approved run will carry out (engine/changes.py ChangeKind).
+                "kinds": {"type": "object", "additionalProperties": _i()},
             }
         ),
         "nullable": True,

@@ -25,6 +25,7 @@ from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.location_names import LocationNames
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.monitoring.wording import item_words, operation_words, plural, sync_type_words
+from atlas_desktop.ui.widgets.changes_dialog import ChangesDialog
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -151,6 +152,9 @@ class HistoryView(QWidget):
         self.errors_label = QLabel("Failed items of the selected run:")
         self.replay_button = QPushButton("Replay failed items")
         self.explain_button = QPushButton("Explain…")
+        self.changes_button = QPushButton("What it changed…")
+        self.changes_button.setToolTip("Every change the selected run wrote: item, lot, location, old → new")
+        self.changes_dialog: ChangesDialog | None = None
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.tasks = TaskGroup(self.message.setText)
@@ -162,6 +166,7 @@ class HistoryView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.replay_button)
         buttons.addWidget(self.explain_button)
+        buttons.addWidget(self.changes_button)
         buttons.addStretch(1)
         lower_layout.addLayout(buttons)
         lower_layout.addWidget(self.message)
@@ -182,6 +187,7 @@ class HistoryView(QWidget):
         self.errors_model.modelReset.connect(self._update_buttons)
         self.replay_button.clicked.connect(self.on_replay_button_clicked)
         self.explain_button.clicked.connect(self.on_explain_button_clicked)
+        self.changes_button.clicked.connect(self.on_changes_button_clicked)
         self._update_buttons()
 
     def set_connection(self, connection_id: str | None) -> None:
@@ -219,6 +225,7 @@ class HistoryView(QWidget):
         run = self.selected_run()
         if run is not None:
             self.tasks.start(self._load_errors(run))
+        self._update_buttons()
 
     async def _load_errors(self, run: RunView) -> None:
         rows = await self.ctx.db(self.ctx.explain.item_errors, run.connection_id, sync_log_id=run.id)
@@ -256,6 +263,53 @@ class HistoryView(QWidget):
         self.replay_button.setEnabled(any(e.replayed_at is None for e in self.errors_model.rows))
         self.replay_button.setText("Replay selected items" if chosen else "Replay failed items")
         self.explain_button.setEnabled(len(chosen) == 1 and chosen[0].mapping_id is not None)
+        run = self.selected_run()
+        self.changes_button.setEnabled(run is not None)
+        preview = run is not None and run.status is SyncLogStatus.PREVIEW
+        self.changes_button.setText("Review and approve…" if preview else "What it changed…")
+
+    def on_changes_button_clicked(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.status is SyncLogStatus.PREVIEW:
+            self.tasks.start(self.review_preview(run.connection_id))
+        elif run is not None:
+            self.tasks.start(self.show_changes(run))
+
+    async def review_preview(self, connection_id: str) -> ChangesDialog:
+        """A run that stopped at a preview (a first sync, an unusually large change): what it would do
+        now, worked out again by the engine as the approved run will, with the button that runs it."""
+        self.message.setText("Working out what the sync would change…")
+        plan = await self.ctx.engine.preview(connection_id)
+        self.message.setText(plan.reason)
+        self.changes_dialog = ChangesDialog(
+            plan.changes, title="What the sync will change", kinds=plan.kinds, left_out=plan.left_out,
+            approve_text="Approve and sync", parent=self,
+        )  # fmt: skip
+        self.changes_dialog.approved.connect(lambda: self.tasks.start(self.approve(connection_id)))
+        self.changes_dialog.open()
+        await self._reload()  # the preview is a run of its own
+        return self.changes_dialog
+
+    async def approve(self, connection_id: str) -> Any:
+        self.message.setText("Syncing what you approved…")
+        summary = await self.ctx.engine.sync(connection_id, approve=True)
+        done = f"{summary.items_synced} synced, {summary.items_failed} failed"
+        self.message.setText(f"Sync {summary.status}: {done}.")
+        await self._reload()
+        self.replayed.emit(summary)  # the window refreshes its views after a run started here
+        return summary
+
+    async def show_changes(self, run: RunView) -> ChangesDialog | None:
+        """The selected run's list of what it changed, read from its records (the writes it got done)."""
+        changes = await self.ctx.engine.run_changes(run.id)
+        if not changes:
+            self.message.setText(f"The run started {_when(run.started_at)} changed nothing.")
+            return None
+        self.changes_dialog = ChangesDialog(
+            changes, title=f"What the run started {_when(run.started_at)} changed", parent=self
+        )
+        self.changes_dialog.open()
+        return self.changes_dialog
 
     def on_explain_button_clicked(self) -> None:
         chosen = self.selected_errors()

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.ndc import NdcError, candidate_keys
+from atlas_desktop.engine.unmatched import LABELS, classify
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.mappings import MappingView
 
@@ -43,7 +44,17 @@ COLUMNS: tuple[tuple[str, Callable[[MappingView], Any], str | None], ...] = (
      None),
     ("Last synced", lambda m: m.last_synced_at.astimezone().strftime("%Y-%m-%d %H:%M")
      if m.last_synced_at else "", "last_synced_at"),
+    ("Why", lambda m: _why(m), None),
 )  # fmt: skip
+COL_WHY = len(COLUMNS) - 1
+
+
+def _why(mapping: MappingView) -> str:
+    """Why discovery left the row as it is: the reason in words for an Atlas row it found no ERP position
+    for (engine/unmatched.py), its note otherwise; the full note is the cell's tooltip."""
+    if mapping.status is MappingStatus.UNMATCHED_ATLAS:
+        return LABELS[classify(mapping.note)]
+    return mapping.note or ""
 COL_STATUS, COL_NDC, COL_NAME = 0, 1, 2
 STATUS_LABELS = {
     MappingStatus.MATCHED: "Matched",
@@ -227,7 +238,7 @@ class MappingTableModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.note if index.column() == COL_STATUS else None
+            return item.note if index.column() in (COL_STATUS, COL_WHY) else None
         try:
             value = COLUMNS[index.column()][1](item)
         except Exception:  # noqa: BLE001 - one odd value must not break painting

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.explain import ErpCandidate, MappingPages
 from atlas_desktop.store.mappings import MappingView
@@ -43,6 +44,12 @@ POLICIES = (("Connection's policy", None), ("Atlas wins", ConflictPolicy.ATLAS_W
 
 def row_count(rows: int) -> str:
     return f"{rows:,} row" + ("" if rows == 1 else "s")
+
+
+def _mappable(mapping: MappingView) -> bool:
+    """An Atlas row still waiting for its ERP side."""
+    status = mapping.status in (MappingStatus.UNMATCHED_ATLAS, MappingStatus.AMBIGUOUS)
+    return status and bool(mapping.atlas_inventory_id)
 
 
 def configure_big_table(table: QTableView) -> None:
@@ -213,11 +220,7 @@ class MappingsView(QWidget):
     def _update_buttons(self) -> None:
         chosen = self.selected() if self.table.selectionModel() else []
         one = chosen[0] if len(chosen) == 1 else None
-        self.map_button.setEnabled(
-            one is not None
-            and one.status in (MappingStatus.UNMATCHED_ATLAS, MappingStatus.AMBIGUOUS)
-            and bool(one.atlas_inventory_id)
-        )
+        self.map_button.setEnabled(bool(chosen) and all(_mappable(m) for m in chosen))
         paired = [m for m in chosen if m.atlas_inventory_id and m.erp_item_id]
         self.unmap_button.setEnabled(bool(paired))
         for widget in (self.ignore_button, self.direction_button, self.policy_button):
@@ -231,11 +234,16 @@ class MappingsView(QWidget):
             self.explain_requested.emit(chosen[0].id)
 
     def on_map_button_clicked(self) -> None:
-        chosen = self.selected()
-        if len(chosen) != 1:
+        """One row: that row, then the other ambiguous ones if it is ambiguous; several rows: those."""
+        chosen = [m for m in self.selected() if _mappable(m)]
+        if not chosen:
             return
-        dialog = MapDialog(self.ctx, chosen[0], self)
-        dialog.chosen.connect(lambda candidate, m=chosen[0]: self.tasks.start(self.map_to(m, candidate)))
+        first = chosen[0]
+        more_of = (
+            MappingStatus.AMBIGUOUS if len(chosen) == 1 and first.status is MappingStatus.AMBIGUOUS else None
+        )
+        dialog = MapDialog(self.ctx, first, self, queue=[m.id for m in chosen[1:]], more_of=more_of)
+        dialog.mapped.connect(lambda pairs: self.tasks.start(self.map_pairs(pairs)))
         self.map_dialog = dialog
         dialog.open()  # window-modal without a nested loop
 
@@ -245,10 +253,25 @@ class MappingsView(QWidget):
             self.ctx.repos.mappings.map_manually, mapping.connection_id, mapping.atlas_inventory_id,
             candidate.item_id, candidate.location_id, candidate.lot,
         )  # fmt: skip
-        self.message.setText(f"Mapped to ERP item {candidate.item_id}; the next sync carries it.")
+        return mapping_id
+
+    async def map_pairs(self, pairs: list[tuple[MappingView, ErpCandidate]]) -> None:
+        """Pair each row with its chosen position, in order; a refusal is reported and the rest go on."""
+        refused: list[str] = []
+        for mapping, candidate in pairs:
+            try:
+                await self.map_to(mapping, candidate)
+            except AtlasDesktopError as error:
+                fix = f" — {error.fix}" if error.fix else ""
+                refused.append(f"{mapping.item_name or mapping.id}: {error.message}{fix}")
+        done = len(pairs) - len(refused)
+        text = f"Mapped to ERP item {pairs[0][1].item_id}" if len(pairs) == 1 else f"Mapped {done} rows"
+        self.message.setText(
+            (text if done else "Nothing mapped") + ("; the next sync carries it." if done else ".")
+            + (" Refused: " + "; ".join(refused[:5]) if refused else "")
+        )  # fmt: skip
         self.refresh()
         self.changed.emit()
-        return mapping_id
 
     def _bulk(self, action: Callable[[MappingView], Any], done: str) -> None:
         chosen = self.selected()

@@ -37,6 +37,11 @@ class TaskGroup:
     def busy(self) -> bool:
         return bool(self._tasks)
 
+    def cancel_all(self) -> None:
+        """Cancel without waiting (a dialog that closes: its reads have nobody to show them to)."""
+        for task in list(self._tasks):
+            task.cancel()
+
     async def aclose(self) -> None:
         for task in list(self._tasks):
             task.cancel()

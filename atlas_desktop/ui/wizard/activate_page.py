@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.engine.api import SyncPlan
+from atlas_desktop.engine.changes import ChangeKind
+from atlas_desktop.ui.widgets.changes_dialog import ChangesDialog, counts_html
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext
@@ -16,18 +18,12 @@ from atlas_desktop.ui.wizard.state import WizardState
 
 
 def plan_html(plan: SyncPlan) -> str:
-    rows = [
-        ("Updates to Atlas", plan.to_atlas),
-        ("New listings on Atlas", plan.creates_on_atlas),
-        ("Updates to the ERP", plan.to_erp),
-        ("Conflicts for you to decide", plan.conflicts),
-        ("Already the same", plan.unchanged),
-    ]
-    cells = "".join(
-        f"<tr><td style='padding-right:16px'>{escape(label)}</td><td align='right'><b>{count:,}</b></td></tr>"
-        for label, count in rows
-    )
-    return f"<table>{cells}</table>"
+    """Every kind of change the first sync will make, counted as the run will carry them out."""
+    if plan.kinds:
+        return counts_html(plan.kinds)
+    kinds = {ChangeKind.QUANTITY_TO_ATLAS: plan.to_atlas, ChangeKind.QUANTITY_TO_ERP: plan.to_erp,
+             ChangeKind.CONFLICT: plan.conflicts, ChangeKind.ALREADY_SAME: plan.unchanged}  # fmt: skip
+    return counts_html({str(kind): count for kind, count in kinds.items()})
 
 
 class ActivatePage(WizardPageBase):
@@ -45,13 +41,18 @@ class ActivatePage(WizardPageBase):
         self.plan_label.setAccessibleName("First sync preview")
         self.retry = QPushButton("&Try again")
         self.retry.setVisible(False)
+        self.show_changes = QPushButton("&Show what will change…")
+        self.show_changes.setVisible(False)
+        self.changes_dialog: ChangesDialog | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.plan_label)
+        layout.addWidget(self.show_changes)
         layout.addWidget(self.retry)
         layout.addStretch(1)
         self.plan: SyncPlan | None = None
         self.retry.clicked.connect(self.on_retry_clicked)
+        self.show_changes.clicked.connect(self.on_show_changes_clicked)
         self.setFinalPage(True)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
@@ -60,6 +61,7 @@ class ActivatePage(WizardPageBase):
 
     def start(self) -> None:
         self.retry.setVisible(False)
+        self.show_changes.setVisible(False)
         self.status.setText("Working out what the first sync will do…")
         self.start_task(self._run(), "first-sync-preview")
         self.completeChanged.emit()
@@ -82,7 +84,19 @@ class ActivatePage(WizardPageBase):
             "while Atlas Desktop is open (or its agent runs)."
         )
         self.plan_label.setText(plan_html(self.plan))
+        self.show_changes.setVisible(bool(self.plan.changes))
         self.state_changed()
+
+    def on_show_changes_clicked(self) -> ChangesDialog | None:
+        """The list behind the counts: each change with its item, lot, location, direction, old -> new."""
+        if self.plan is None:
+            return None
+        self.changes_dialog = ChangesDialog(
+            self.plan.changes, title="What the first sync will change", kinds=self.plan.kinds,
+            left_out=self.plan.left_out, parent=self,
+        )  # fmt: skip
+        self.changes_dialog.open()
+        return self.changes_dialog
 
     def _failed(self, message: str, fix: str) -> None:
         self.status.setText(

@@ -13,6 +13,13 @@ from atlas_desktop.ui.widgets.fields import ERROR_COLOUR
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext
 from atlas_desktop.ui.wizard.state import WizardState
+from atlas_desktop.ui.wizard.unmatched_dialog import UnmatchedDialog
+
+REASON_MARK = "• "  # a reason line under "On Atlas, not found in the ERP", shown indented
+
+
+def _indent(label: str) -> str:
+    return "; padding-left:18px" if label.startswith(REASON_MARK) else ""
 
 
 def summary_html(summary: DiscoverySummary) -> str:
@@ -20,8 +27,10 @@ def summary_html(summary: DiscoverySummary) -> str:
         ("Matched automatically", summary.matched, "#1a7f37"),
         ("Ambiguous (need your choice)", summary.ambiguous, "#9a6700"),
         ("On Atlas, not found in the ERP", summary.unmatched_atlas, "#6e7781"),
-        ("In the ERP, not listed on Atlas", summary.unmatched_erp, "#6e7781"),
     ]
+    # Why, counted by reason: each a fix of its own (an NDC to add, a location to map, ...).
+    rows += [(f"{REASON_MARK}{reason}", count, "#6e7781") for reason, count in summary.unmatched_reasons]
+    rows.append(("In the ERP, not listed on Atlas", summary.unmatched_erp, "#6e7781"))
     if summary.duplicates:
         rows.append(("Duplicate NDCs", summary.duplicates, "#cf222e"))
     # An Atlas row belongs to one connection: rows another connection maps are left out here.
@@ -31,7 +40,7 @@ def summary_html(summary: DiscoverySummary) -> str:
         label = "Also mapped by another connection (not synced: unmap in one)"
         rows.append((label, summary.doubles, "#cf222e"))
     cells = "".join(
-        f"<tr><td style='padding-right:16px'>{escape(label)}</td>"
+        f"<tr><td style='padding-right:16px{_indent(label)}'>{escape(label)}</td>"
         f"<td align='right' style='color:{colour}'><b>{count:,}</b></td></tr>"
         for label, count, colour in rows
     )
@@ -58,17 +67,24 @@ class DiscoveryPage(WizardPageBase):
         self.review.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.review.setAccessibleName("Review the mappings")
         self.review.setVisible(False)
+        self.why = QLabel("<a href='why'>Show why, row by row…</a>")
+        self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.why.setAccessibleName("Show why each Atlas row was not found in the ERP")
+        self.why.setVisible(False)
+        self.unmatched_dialog: UnmatchedDialog | None = None
         self.retry = QPushButton("&Try again")
         self.retry.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
+        layout.addWidget(self.why)
         layout.addWidget(self.review)
         layout.addWidget(self.retry)
         layout.addStretch(1)
         self.result: DiscoverySummary | None = None
         self.review.linkActivated.connect(self.on_review_link_activated)
+        self.why.linkActivated.connect(lambda _link: self.start_task(self.show_why(), "unmatched-rows"))
         self.retry.clicked.connect(self.on_retry_clicked)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
@@ -109,7 +125,22 @@ class DiscoveryPage(WizardPageBase):
         self.status.setText("Done. Items that matched are kept in step; the others wait for your review.")
         self.summary.setText(summary_html(result))
         self.review.setVisible(True)
+        self.why.setVisible(result.unmatched_atlas > 0)
         self.state_changed()
+
+    async def show_why(self) -> UnmatchedDialog | None:
+        """Each Atlas row not found in the ERP with its reason and fix (read on the engine's DB thread)."""
+        engine, connection_id = self.ctx.engine, self.state.connection_id
+        if engine is None or connection_id is None:
+            return None
+        try:
+            rows = await engine.unmatched_atlas(connection_id)
+        except AtlasDesktopError as error:
+            self.status.setText(escape(f"{error.message} — {error.fix}"))
+            return None
+        self.unmatched_dialog = UnmatchedDialog(rows, self)
+        self.unmatched_dialog.open()
+        return self.unmatched_dialog
 
     def _failed(self, message: str, fix: str) -> None:
         self.progress.setRange(0, 1)

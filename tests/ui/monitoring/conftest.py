@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PySide6.QtWidgets import QApplication, QWidget
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
@@ -28,6 +30,7 @@ from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.theme import ThemeMode, apply_theme
 
 NS_URL = "http://127.0.0.1:8123"
 ATLAS_URL = "http://127.0.0.1:8124"
@@ -87,3 +90,21 @@ def world(tmp_path: Path, run: Any, qtbot: Any) -> Iterator[World]:
         yield World(services, engine, connection_id, netsuite, atlas, ctx, run)
         run(engine.aclose())
     gc.collect()  # cycles from this profile go while Qt and the loop are alive
+
+
+@pytest.fixture
+def shoot(qapp: Any) -> Iterator[Callable[[QWidget, str], None]]:
+    """Render a widget; write it as PNG only when ATLAS_SCREENSHOT_DIR names a folder."""
+    folder = os.environ.get("ATLAS_SCREENSHOT_DIR")
+    apply_theme(qapp, ThemeMode.LIGHT)
+
+    def shoot(widget: QWidget, name: str) -> None:
+        widget.show()
+        QApplication.processEvents()
+        image = widget.grab()
+        assert image.width() >= 500 and image.height() >= 300, (name, image.size())
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            assert image.save(str(Path(folder) / name)), name
+
+    yield shoot

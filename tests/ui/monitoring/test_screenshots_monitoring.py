@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from PySide6.QtWidgets import QApplication, QWidget
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.domain.connection import parse_connection
@@ -27,27 +24,8 @@ from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
-from atlas_desktop.ui.theme import ThemeMode, apply_theme
 
 SAP_URL = "http://127.0.0.1:8125"
-
-
-@pytest.fixture
-def shoot(qapp: Any) -> Iterator[Callable[[QWidget, str], None]]:
-    """Render a widget; write it as PNG only when ATLAS_SCREENSHOT_DIR names a folder."""
-    folder = os.environ.get("ATLAS_SCREENSHOT_DIR")
-    apply_theme(qapp, ThemeMode.LIGHT)
-
-    def shoot(widget: QWidget, name: str) -> None:
-        widget.show()
-        QApplication.processEvents()
-        image = widget.grab()
-        assert image.width() >= 500 and image.height() >= 300, (name, image.size())
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            assert image.save(str(Path(folder) / name)), name
-
-    yield shoot
 
 
 @pytest.fixture

@@ -94,6 +94,7 @@ def test_mapping_an_unmatched_row_by_search_makes_the_next_sync_carry_it(world: 
     view.on_map_button_clicked()
     dialog = view.map_dialog
     assert dialog is not None
+    qtbot.waitSignal(dialog.searched, timeout=5000).wait()  # the candidates discovery found (none here)
     with qtbot.waitSignal(dialog.searched, timeout=5000):
         dialog.search.setText(erp_side.erp_item_id)  # search by the ERP item the person recognises
     row = next(i for i, c in enumerate(dialog.candidates) if c.location_id == erp_side.erp_location_id
@@ -136,6 +137,7 @@ def test_mapping_a_row_another_connection_maps_is_refused_naming_it(world: Any, 
     view.table.selectRow(0)
     view.on_map_button_clicked()
     dialog = view.map_dialog
+    qtbot.waitSignal(dialog.searched, timeout=5000).wait()  # the candidates discovery found (none here)
     with qtbot.waitSignal(dialog.searched, timeout=5000):
         dialog.search.setText(erp_side.erp_item_id)
     dialog.table.selectRow(

@@ -1,0 +1,30 @@
+"""The mapping review says why each Atlas row found no ERP position (the Why column)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.ui.monitoring.mapping_model import COL_WHY
+from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+
+
+def test_the_why_column_names_the_reason_and_its_tooltip_the_note(world: Any, qtbot: Any) -> None:
+    known = next(m for m in world.matched() if m.lot)
+    world.atlas.add_row(ndc="", name="AAA no NDC cream", quantity=4)
+    world.atlas.add_row(ndc=known.ndc_text_atlas, name="AAA elsewhere", lot_number=known.lot,
+                        location="WH-NORTH", quantity=6)  # fmt: skip
+    world.run(world.engine.discover(world.connection_id))
+    view = MappingsView(world.ctx)
+    qtbot.addWidget(view)
+    view.set_active(True)
+    view.set_connection(world.connection_id)
+    view.show_status(MappingStatus.UNMATCHED_ATLAS)
+    qtbot.waitUntil(lambda: view.model.rowCount() >= 2, timeout=5000)
+    rows = {}
+    for row in range(view.model.rowCount()):
+        index = view.model.index(row, COL_WHY)
+        rows[view.model.row_at(row).item_name] = (index.data(), index.data(3))  # 3: ToolTipRole
+    assert rows["AAA no NDC cream"] == ("no NDC on the Atlas listing", "NDC not usable: no NDC")
+    why, note = rows["AAA elsewhere"]
+    assert why == "location not mapped to an ERP location" and "WH-NORTH" in note
