@@ -28,18 +28,34 @@ def inline_private_key(data: object) -> object:
             value: str = holder["private_key"]
             if value.strip() and not is_pem_private_key(value):
                 holder["private_key"] = _read_pem(value.strip())
+        if isinstance(holder, dict) and isinstance(holder.get("certificate"), str):
+            given: str = holder["certificate"]
+            if given.strip() and "-----BEGIN" not in given:  # a path: the certificate is not secret
+                holder["certificate"] = _read_text(Path(given.strip()).expanduser(), "certificate")
     return result
+
+
+def _read_text(path: Path, field: str) -> str:
+    data = _read_small(path, field)
+    if len(data) > MAX_KEY_BYTES:
+        raise ConfigError(field, f"the file {path} is too large for a PEM file", fix="Give the .pem file.")
+    return data.decode("ascii", errors="replace")
+
+
+def _read_small(path: Path, field: str) -> bytes:
+    """At most MAX_KEY_BYTES + 1 bytes: enough to tell a PEM file from something too large to be one."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_KEY_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(
+            field, f"the file {path} cannot be read ({exc.strerror})", fix="Check the path."
+        ) from None
 
 
 def _read_pem(path_text: str) -> str:
     path = Path(path_text).expanduser()
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_KEY_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(
-            "private_key", f"the file {path} cannot be read ({exc.strerror})", fix="Check the path."
-        ) from None
+    data = _read_small(path, "private_key")
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:

@@ -349,7 +349,15 @@ def _m2m_secrets(data: Mapping[str, Any], settings_out: dict[str, Any]) -> dict[
                           fix="Give the path of the .pem file (-----BEGIN PRIVATE KEY-----) made with the "
                           "certificate.")  # fmt: skip
     settings_out["certificate_id"] = certificate_id
-    return {"client_id": client_id, "private_key": Secret(key.strip() + "\n")}
+    private_key = Secret(key.strip() + "\n")
+    certificate = data.get("certificate")  # optional: the uploaded certificate, for the expiry warning
+    if isinstance(certificate, str) and certificate.strip():
+        # imported here: cryptography's x509 is needed by M2M imports only, not at every start
+        from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, uploaded_certificate_expiry
+
+        not_after = uploaded_certificate_expiry(certificate.strip(), private_key)
+        settings_out[CERTIFICATE_EXPIRES] = not_after.isoformat()
+    return {"client_id": client_id, "private_key": private_key}
 
 
 def parse_netsuite(data: Mapping[str, Any], name: str | None) -> ConnectionSpec:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.secrets import Secret
 
 RSA_BITS = 3072
@@ -67,6 +68,26 @@ def generate_m2m_certificate(now: datetime, subject: str = "Atlas Desktop") -> M
         not_after=certificate.not_valid_after_utc,
         private_key=Secret(private.decode("ascii")),
     )
+
+
+def uploaded_certificate_expiry(certificate_pem: str, private_key: Secret) -> datetime:
+    """The notAfter of a certificate the customer uploaded themselves (an imported connection), checked to
+    be the private key's pair: a wrong file would make every expiry warning about another key."""
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigError(
+            "certificate", "is not a PEM certificate",
+            fix="Give the .pem or .crt file you uploaded to NetSuite (-----BEGIN CERTIFICATE-----).",
+        ) from None  # fmt: skip
+    key = serialization.load_pem_private_key(private_key.reveal().encode("ascii"), password=None)
+    der, spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if certificate.public_key().public_bytes(der, spki) != key.public_key().public_bytes(der, spki):
+        raise ConfigError(
+            "certificate", "is not the certificate of this private key",
+            fix="Give the certificate made together with the private key (the one uploaded to NetSuite).",
+        )  # fmt: skip
+    return certificate.not_valid_after_utc
 
 
 def expires_soon(not_after: datetime | None, now: datetime) -> bool:

@@ -203,15 +203,19 @@ class NetSuiteEmulator:
         """
         if self._sandbox_m2m is None:
             key = generate_key("rsa")
+            certificate = self_signed(key, self.clock())
             certificate_id = self.m2m.upload_certificate(
-                self.integration.client_id,
-                "Atlas Integration User",
-                DEFAULT_ROLE,
-                self_signed(key, self.clock()),
+                self.integration.client_id, "Atlas Integration User", DEFAULT_ROLE, certificate
             )
             directory = self.key_dir or Path(tempfile.mkdtemp(prefix="atlas-netsuite-"))
             path = write_private_key(directory / "netsuite-m2m-key.pem", key)
-            self._sandbox_m2m = {"certificate_id": certificate_id, "private_key": str(path)}
+            certificate_path = directory / "netsuite-m2m-certificate.pem"
+            certificate_path.write_bytes(certificate)  # public: what was uploaded, for the expiry warning
+            self._sandbox_m2m = {
+                "certificate_id": certificate_id,
+                "private_key": str(path),
+                "certificate": str(certificate_path),
+            }
         return dict(self._sandbox_m2m)
 
     def m2m_identity(self, base_url: str) -> dict[str, str]:
@@ -235,6 +239,7 @@ class NetSuiteEmulator:
                 "client_id": self.integration.client_id,
                 "certificate_id": m2m["certificate_id"],
                 "private_key": m2m["private_key"],
+                "certificate": m2m["certificate"],
                 "base_url": base_url,
                 "settings": {"adjustment_account_id": "58", "subsidiary_id": "1", "default_vendor_id": "1"},
             }
