@@ -48,7 +48,6 @@ class LocationNamesBox(QGroupBox):
         header.setSectionResizeMode(COL_CODE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_ATLAS, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(140)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.table)
@@ -73,6 +72,14 @@ class LocationNamesBox(QGroupBox):
             self.table.setItem(row, COL_ATLAS, atlas)
             self.table.setItem(row, COL_NAME, name)
         self._filling = False
+        # As tall as its rows (up to five): no blank box under two locations.
+        shown = min(max(self.table.rowCount(), 1), 5)
+        frame = 2 * self.table.frameWidth()
+        self.table.setFixedHeight(
+            self.table.horizontalHeader().sizeHint().height()
+            + shown * self.table.verticalHeader().defaultSectionSize()
+            + frame
+        )
         self.setVisible(self.table.rowCount() > 0)
 
     def names(self) -> dict[str, str]:
