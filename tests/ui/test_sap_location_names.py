@@ -81,3 +81,16 @@ def test_the_names_given_reach_the_connectors_locations(make_wizard: Any, qtbot:
     qtbot.waitUntil(task.done, timeout=3000)
     names = {loc.id: loc.name for loc in task.result()}
     assert names["1010/0001"] == "Main warehouse, Newark" and names["1010/0002"] == "Cold room"
+
+
+def test_a_plant_typed_on_the_page_adds_its_locations_to_name(make_wizard: Any, qtbot: Any) -> None:
+    wizard, page = to_preferences(make_wizard, qtbot)
+    page.location_names.set_name("1010/0002", "Cold room")
+    page.erp_fields["plants"].setEditText("1010, 1710")
+    table = page.location_names.table
+
+    def listed() -> dict[str, str]:
+        return {table.item(r, 0).text(): table.item(r, COL_NAME).text() for r in range(table.rowCount())}
+
+    qtbot.waitUntil(lambda: "1710/0001" in listed(), timeout=3000)
+    assert listed()["1010/0002"] == "Cold room"  # a name typed before stays

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -153,6 +154,11 @@ class PreferencesPage(WizardPageBase):
         self.location_names = LocationNamesBox()  # SAP only: its APIs list no location names
         self.location_names.setVisible(False)
         self.location_names.changed.connect(self.on_location_names_changed)
+        self._locations_spec: Any = None  # the spec the locations were listed for (SAP), once known
+        self._relist = QTimer(self)
+        self._relist.setSingleShot(True)
+        self._relist.setInterval(400)  # typing "1010, 1710" lists the locations once, not per key
+        self._relist.timeout.connect(self._on_relist)
 
         top = QHBoxLayout()
         top.addWidget(what, 1)
@@ -237,6 +243,7 @@ class PreferencesPage(WizardPageBase):
         prefs["frequency_minutes"] = self.frequency.currentData()
         prefs["conflict_policy"] = self.policy.currentData()
         erp_type = self.state.erp_type or ErpType.NETSUITE
+        places = {key: prefs.get("erp_settings", {}).get(key) for key in ("plants", "storage_locations")}
         for setting in ERP_SETTINGS[erp_type]:
             if setting.key not in self.erp_fields:
                 continue
@@ -246,6 +253,9 @@ class PreferencesPage(WizardPageBase):
                 store[setting.key] = value
             else:
                 store.pop(setting.key, None)
+        moved = any(prefs["erp_settings"].get(key) != value for key, value in places.items())
+        if moved and self._locations_spec is not None:
+            self._relist.start()  # other plants or storage locations: other locations to name
         self.state_changed()
 
     def value_of(self, key: str) -> str:
@@ -296,9 +306,14 @@ class PreferencesPage(WizardPageBase):
             f"Choices read from {ERP_LABELS[erp_type]}: {', '.join(found)}." if found else ""
         )
         if erp_type.is_sap:
+            self._locations_spec = spec
             await self._list_locations(spec)
 
     # ---- SAP location names ---------------------------------------------------------------------------
+    def _on_relist(self) -> None:
+        if self._locations_spec is not None and self.isVisible():
+            self.start_task(self._list_locations(self._locations_spec), "sap-location-list")
+
     def _location_settings(self, spec: Any) -> dict[str, Any]:
         """The settings the stored connection will have, as far as its locations go: the sandbox's set-up
         under the plants, storage locations and names chosen here."""
