@@ -21,7 +21,7 @@ from atlas_desktop.domain.ndc import NdcError, candidate_keys, display_ndc
 from atlas_desktop.engine.unmatched import LABELS, classify
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.mappings import MappingView
-from atlas_desktop.ui.monitoring.wording import match_words
+from atlas_desktop.ui.monitoring.wording import match_words, policy_words
 
 log = logging.getLogger(__name__)
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -43,8 +43,7 @@ COLUMNS: tuple[tuple[str, Callable[[MappingView], Any], str | None], ...] = (
     ("ERP item", lambda m: m.erp_item_id, "erp_item_id"),
     ("Match", lambda m: match_words(m.match_method) if m.erp_item_id else "", None),
     ("Direction", lambda m: DIRECTION_LABELS.get(str(m.sync_direction), str(m.sync_direction)), None),
-    ("Policy", lambda m: str(m.conflict_policy).replace("_", " ") if m.conflict_policy else "connection's",
-     None),
+    ("Policy", lambda m: policy_words(m.conflict_policy), None),
     ("Last synced", lambda m: m.last_synced_at.astimezone().strftime("%Y-%m-%d %H:%M")
      if m.last_synced_at else "", "last_synced_at"),
 )  # fmt: skip

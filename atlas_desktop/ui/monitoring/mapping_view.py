@@ -27,7 +27,7 @@ from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.map_dialog import MapDialog
 from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, WIDTHS, MappingTableModel
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
-from atlas_desktop.ui.monitoring.wording import plural
+from atlas_desktop.ui.monitoring.wording import item_words, plural
 
 ROW_HEIGHT = 24
 STATUS_FILTERS: tuple[tuple[str, MappingStatus | None], ...] = (
@@ -341,7 +341,9 @@ class MappingsView(QWidget):
                 fix = f" — {error.fix}" if error.fix else ""
                 refused.append(f"{mapping.item_name or mapping.id}: {error.message}{fix}")
         done = len(pairs) - len(refused)
-        text = f"Mapped to ERP item {pairs[0][1].item_id}" if len(pairs) == 1 else f"Mapped {done} rows"
+        chosen = pairs[0][1]
+        one = f"Mapped to {item_words(chosen.name, chosen.lot, fallback=f'ERP item {chosen.item_id}')}"
+        text = one if len(pairs) == 1 else f"Mapped {plural(done, 'row')}"
         self.message.setText(
             (text if done else "Nothing mapped") + ("; the next sync carries it." if done else ".")
             + (" Refused: " + "; ".join(refused[:5]) if refused else "")
@@ -366,7 +368,7 @@ class MappingsView(QWidget):
                 refused.append(f"{mapping.item_name or mapping.id}: {error}")
         ok = len(chosen) - len(refused)
         self.message.setText(
-            f"{ok} row(s) {done}." + (" Refused: " + "; ".join(refused[:5]) if refused else "")
+            f"{plural(ok, 'row')} {done}." + (" Refused: " + "; ".join(refused[:5]) if refused else "")
         )
         self.refresh()
         self.changed.emit()

@@ -56,6 +56,7 @@ def test_rows_read_in_product_words(world: Any, qtbot: Any) -> None:
         assert name.data() == mapping.item_name and mapping.atlas_inventory_id in name.data(TOOLTIP)
         assert view.model.index(row, column("NDC")).data() == display_ndc(mapping.ndc_key)
         assert view.model.index(row, column("Match")).data() == "matched by NDC"
+        assert view.model.index(row, column("Policy")).data() == "as the connection says"
         location = view.model.index(row, column("Location")).data()
         assert location and location != mapping.erp_location_id  # the ERP's name for it
 
@@ -93,3 +94,13 @@ def test_empty_states_say_what_is_empty_and_what_to_do(world: Any, qtbot: Any) -
     view.discover_button.click()
     qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=20_000)
     assert view.table.isVisible() and not view.empty.isVisible()
+
+
+def test_a_bulk_action_counts_its_rows_in_words(world: Any, qtbot: Any) -> None:
+    view = MappingsView(world.ctx)
+    shown(view, qtbot, world.connection_id)
+    view.show_status(MappingStatus.MATCHED)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
+    one = [view.model.row_at(0)]
+    world.run(view.run_bulk(lambda mapping: None, one, "ignored"))
+    assert view.message.text() == "1 row ignored."
