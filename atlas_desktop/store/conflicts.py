@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, Resolution
-from atlas_desktop.store.models import ConflictRow, InventoryMappingRow
+from atlas_desktop.store.models import AtlasMirrorRow, ConflictRow, ErpProductRow, InventoryMappingRow
 from atlas_desktop.store.types import utcnow
 
 
@@ -52,15 +52,24 @@ class ConflictNotFound(ConfigError):
 
 _C = ConflictRow.__table__
 _M = InventoryMappingRow.__table__
+_A = AtlasMirrorRow.__table__
+_P = ErpProductRow.__table__
 _QUERY = sa.select(
     *_C.columns,
     _M.c.ndc_key,
-    _M.c.item_name,
+    # A mapping stored without a name: the Atlas listing's, else the ERP item's (never an id on screen).
+    sa.func.coalesce(_M.c.item_name, _A.c.name, _P.c.name).label("item_name"),
     _M.c.atlas_inventory_id,
     _M.c.erp_item_id,
     _M.c.erp_location_id,
     _M.c.lot,
-).select_from(_C.outerjoin(_M, _M.c.id == _C.c.mapping_id))
+).select_from(
+    _C.outerjoin(_M, _M.c.id == _C.c.mapping_id)
+    .outerjoin(
+        _A, sa.and_(_A.c.connection_id == _M.c.connection_id, _A.c.atlas_id == _M.c.atlas_inventory_id)
+    )
+    .outerjoin(_P, sa.and_(_P.c.connection_id == _M.c.connection_id, _P.c.item_id == _M.c.erp_item_id))
+)
 
 
 def _view(row: Any) -> ConflictView:

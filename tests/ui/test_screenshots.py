@@ -148,3 +148,14 @@ def test_main_window_renders(qtbot: Any, qloop: Any, services: Any, shots: Any) 
     window.show()
     window.log_line("Sync success: 1,204 items synced, 0 failed, 2 conflicts, 41.3 s.")
     shots(window, "00-main-window-empty.png")
+
+
+def test_sap_preferences_with_location_names_render(make_wizard: Any, qtbot: Any, shots: Any) -> None:
+    """SAP lists no plant / storage-location names: the preferences page lets the user give them."""
+    from test_sap_location_names import to_preferences
+
+    wizard, page = to_preferences(make_wizard, qtbot)
+    wizard.resize(820, 760)
+    page.location_names.set_name("1010/0002", "East distribution center")
+    assert page.location_names.isVisible()
+    shots(wizard, "06-preferences-sap.png")

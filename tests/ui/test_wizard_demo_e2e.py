@@ -262,6 +262,13 @@ def test_sap_cloud_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> None:
     ndc = wizard.page_at(PREFERENCES).erp_fields["ndc_field"]
     offered = [ndc.itemData(i) for i in range(ndc.count())]
     assert {"A_ProductUnitsOfMeasureEAN", "ProductStandardID", "YY1_NDCCode_PRD"} <= set(offered)
+    # SAP lists no location names: the page showed the sandbox's, and the connection's locations carry them.
+    assert wizard.page_at(PREFERENCES).location_names.names()["1010/0001"] == "Main warehouse"
+    task = asyncio.ensure_future(demo.engine.erp(connection_id))
+    qtbot.waitUntil(task.done, timeout=5000)
+    listed = asyncio.ensure_future(task.result().locations())
+    qtbot.waitUntil(listed.done, timeout=5000)
+    assert {loc.code: loc.name for loc in listed.result()}["EAST"] == "East distribution center"
 
     def stock(m: Any) -> Decimal:
         plant, _, storage_location = m.erp_location_id.partition("/")

@@ -79,6 +79,8 @@ class SapConfig:
     storage_locations: tuple[str, ...] = ()
     # Atlas location code -> "plant/storage location" (SAP's stock API carries no location names).
     location_map: dict[str, str] = field(default_factory=dict)
+    # "plant/storage location" -> the name the user gave it (no SAP API lists these names).
+    location_names: dict[str, str] = field(default_factory=dict)
     stock_types: tuple[str, ...] = ("01",)
     special_stock_types: tuple[str, ...] = ("",)
     page_size: int = DEFAULT_PAGE
@@ -165,6 +167,7 @@ def config_from_spec(spec: ConnectionSpec) -> SapConfig:
         plants=_strings(pick("plants"), "plants"),
         storage_locations=_strings(pick("storage_locations"), "storage_locations"),
         location_map=_mapping(s.get("location_map"), "location_map"),
+        location_names=_mapping(s.get("location_names"), "location_names"),
         stock_types=_strings(pick("stock_types"), "stock_types") or ("01",),
         special_stock_types=("",)
         if special is None

@@ -65,22 +65,30 @@ class SapConnector(UsesHttpClient):
         return await tester.run()
 
     async def locations(self) -> list[Location]:
-        """The stock locations this connection reads, as plant/storage location ids.
+        """The stock locations this connection reads, as plant/storage location ids, with their names.
 
-        SAP's stock API carries no location names, so Atlas location codes are mapped through the
-        connection's `location_map` setting ({"MAIN": "1010/0001"}); configured plants and storage
-        locations are listed too.
+        No SAP API lists plant or storage-location names (sap.md), so the names are the ones the user gave
+        in the connection's `location_names` setting ({"1010/0001": "Main warehouse"}); an unnamed one is
+        its codes in words. Atlas location codes come from `location_map` ({"MAIN": "1010/0001"});
+        configured plants and storage locations, and every named location, are listed too.
         """
+        names = self.config.location_names
+
+        def named(ident: str, code: str = "") -> Location:
+            plant, storage_location = split_location(ident)
+            fallback = f"Plant {plant}, storage location {storage_location}"
+            return Location(ident, names.get(ident) or fallback, code)
+
         found: dict[str, Location] = {}
         for code, target in self.config.location_map.items():
-            plant, storage_location = split_location(str(target))
-            name = f"Plant {plant}, storage location {storage_location}"
-            found[str(target)] = Location(str(target), name, code)
+            found[str(target)] = named(str(target), code)
         for plant in self.config.plants:
             for storage_location in self.config.storage_locations:
                 ident = location_id(plant, storage_location)
-                name = f"Plant {plant}, storage location {storage_location}"
-                found.setdefault(ident, Location(ident, name))
+                found.setdefault(ident, named(ident))
+        for ident in names:
+            if "/" in ident:  # a name for something that is not plant/storage location: nothing to name
+                found.setdefault(ident, named(ident))
         return list(found.values())
 
     async def products(self, since: datetime | None = None) -> AsyncIterator[Product]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from atlas_desktop.sandbox.catalog import Catalog
+from atlas_desktop.sandbox.catalog import LOCATIONS, Catalog
 from atlas_desktop.sandbox.control_routes import ControlRoutes
 from atlas_desktop.sandbox.faults import ErrorResponse, FaultConfig, FaultMiddleware
 from atlas_desktop.sandbox.registry import SandboxOptions, ServerTls
@@ -107,11 +107,18 @@ class SapEmulator:
 
     def connection_settings(self) -> dict[str, Any]:
         """What the wizard would have the user set for this tenant: where Atlas locations live in SAP,
-        and the cost center that goods issues post to."""
+        their names (SAP's APIs list none, sap.md: the user names them), and the cost center that goods
+        issues post to."""
         c = self.config
         plant = sorted({plant for plant, _ in c.locations.values()})[0]
+        catalog_names = {location.code: location.name for location in LOCATIONS}
         return {
             "location_map": {code: f"{plant}/{sloc}" for code, (plant, sloc) in c.locations.items()},
+            "location_names": {
+                f"{plant}/{sloc}": catalog_names[code]
+                for code, (plant, sloc) in c.locations.items()
+                if code in catalog_names
+            },
             "cost_center": sorted(c.cost_centers)[0] if c.cost_centers else None,
             # Purchase orders from Atlas orders: the organisational data of the sandbox company.
             "company_code": c.company_code,

@@ -30,6 +30,7 @@ from atlas_desktop.domain.ndc import display_ndc
 from atlas_desktop.store.enums import ConflictStatus, Resolution
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.monitoring.wording import item_words, plural
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -37,12 +38,27 @@ RESOLUTION_LABELS = {Resolution.TAKE_ATLAS: "took Atlas", Resolution.TAKE_ERP: "
                      Resolution.VALUE: "entered a value", None: "both sides agreed"}  # fmt: skip
 
 
+NO_NAME = "(no name)"
+
+
+def _ids(conflict: Any) -> str:
+    """The ids behind a conflict's item, for the Item tooltip (the cell shows its name)."""
+    parts = [conflict.item_name or NO_NAME]
+    if conflict.atlas_inventory_id:
+        parts.append(f"Atlas inventory id: {conflict.atlas_inventory_id}")
+    if conflict.erp_item_id:
+        parts.append(f"ERP item id: {conflict.erp_item_id}")
+    if conflict.erp_location_id:
+        parts.append(f"ERP location id: {conflict.erp_location_id}")
+    return "\n".join(parts)
+
+
 def _when(moment: Any) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 OPEN_COLUMNS: tuple[tuple[str, Any], ...] = (
-    ("Item", lambda c: c.item_name or c.atlas_inventory_id or ""),
+    ("Item", lambda c: c.item_name or NO_NAME),
     ("NDC", lambda c: display_ndc(c.ndc_key or "")),
     ("Lot", lambda c: c.lot or ""),
     ("Field", lambda c: c.field),
@@ -68,6 +84,11 @@ class ConflictTableModel(RowsTableModel):
     def user_value(self, row: Any) -> Any:
         return row.id
 
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.column() == 0:
+            return _ids(self.rows[index.row()]) if 0 <= index.row() < len(self.rows) else None
+        return super().data(index, role)
+
 
 def _table(model: QAbstractTableModel, name: str) -> tuple[QTableView, QSortFilterProxyModel]:
     proxy = QSortFilterProxyModel()  # small lists: sorting in Qt is the simple, fast choice here
@@ -88,10 +109,6 @@ def _table(model: QAbstractTableModel, name: str) -> tuple[QTableView, QSortFilt
 
 VALUE_COLUMNS = (1, 2, 3, 4, 5, 6)  # NDC .. ERP: shown whole ("2027-03-31", not "2027-…")
 OVERWRITES = {Resolution.TAKE_ATLAS: ("Atlas", "ERP"), Resolution.TAKE_ERP: ("ERP", "Atlas")}
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class ConflictsView(QWidget):
@@ -170,7 +187,7 @@ class ConflictsView(QWidget):
             table.resizeRowsToContents()  # long names and the "why" wrap instead of being cut (<= 1,500 rows)
             for column in VALUE_COLUMNS:
                 table.resizeColumnToContents(column)
-        self.tabs.setTabText(0, f"Open ({len(opened)})")
+        self.tabs.setTabText(0, f"Open ({len(opened):,})")
         self.empty.setVisible(not opened)
         self.table.setVisible(bool(opened))
         self._show_details()
@@ -183,7 +200,7 @@ class ConflictsView(QWidget):
             self.details.clear()
             return
         conflict = self.open_model.rows[self.proxy.mapToSource(index).row()]
-        item = conflict.item_name or conflict.atlas_inventory_id or ""
+        item = item_words(conflict.item_name or NO_NAME, conflict.lot)
         self.details.setText(
             f"<b>{escape(item)}</b> — {escape(conflict.field)}: "
             f"base {escape(conflict.base_value or '—')}, Atlas {escape(conflict.atlas_value or '—')}, "
@@ -208,7 +225,7 @@ class ConflictsView(QWidget):
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Overwrite?",
-            f"Keep the {kept} value for {_plural(len(ids), 'conflict')} and overwrite the {lost} value? "
+            f"Keep the {kept} value for {plural(len(ids), 'conflict')} and overwrite the {lost} value? "
             f"The change is sent to {lost} at the next sync.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
@@ -239,14 +256,14 @@ class ConflictsView(QWidget):
     async def resolve(self, ids: list[int], resolution: Resolution, value: str | None = None) -> int:
         """Each choice goes through the engine (outbox, then a sync); one refusal does not stop the rest."""
         done, refused = 0, []
-        self.message.setText(f"Resolving {_plural(len(ids), 'conflict')}…")
+        self.message.setText(f"Resolving {plural(len(ids), 'conflict')}…")
         for conflict_id in ids:
             try:
                 await self.ctx.engine.resolve_conflict(conflict_id, resolution, value)
                 done += 1
             except Exception as error:  # noqa: BLE001 - shown below, the others go on
                 refused.append(str(error))
-        text = f"{_plural(done, 'conflict')} resolved."
+        text = f"{plural(done, 'conflict')} resolved."
         if refused:
             text += " Not resolved: " + "; ".join(refused[:3])
         self.message.setText(text)

@@ -17,36 +17,58 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.domain.ndc import NdcError, candidate_keys
+from atlas_desktop.domain.ndc import NdcError, candidate_keys, display_ndc
 from atlas_desktop.engine.unmatched import LABELS, classify
 from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.ui.monitoring.wording import match_words, policy_words
 
 log = logging.getLogger(__name__)
 AnyIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
 CACHED_PAGES = 40
 
-# (header, MappingView attribute or a callable, SQL sort key or None)
+# (header, MappingView attribute or a callable, SQL sort key or None). The numbers people compare and the
+# Why come right after the item, so they stay in view at 1024 px; ids and options follow (WIDTHS).
 COLUMNS: tuple[tuple[str, Callable[[MappingView], Any], str | None], ...] = (
     ("Status", lambda m: STATUS_LABELS.get(m.status, str(m.status)), "status"),
-    ("NDC", lambda m: m.ndc_text_atlas or m.ndc_text_erp or m.ndc_key, "ndc_key"),
-    ("Name", lambda m: m.item_name, "item_name"),
+    ("NDC", lambda m: _ndc(m), "ndc_key"),
+    ("Name", lambda m: m.item_name or NO_NAME, "item_name"),
     ("Lot", lambda m: m.lot, "lot"),
-    ("Atlas row", lambda m: m.atlas_inventory_id, "atlas_inventory_id"),
-    ("ERP item", lambda m: m.erp_item_id, "erp_item_id"),
-    ("ERP location", lambda m: m.erp_location_id, "erp_location_id"),
     ("Atlas qty", lambda m: m.atlas_quantity, None),
     ("ERP qty", lambda m: m.erp_quantity, None),
     ("Base", lambda m: m.base_quantity, None),
+    ("Why", lambda m: _why(m), None),
+    ("Location", lambda m: m.erp_location_id, "erp_location_id"),  # its name once known (location_names)
+    ("ERP item", lambda m: m.erp_item_id, "erp_item_id"),
+    ("Match", lambda m: match_words(m.match_method) if m.erp_item_id else "", None),
     ("Direction", lambda m: DIRECTION_LABELS.get(str(m.sync_direction), str(m.sync_direction)), None),
-    ("Policy", lambda m: str(m.conflict_policy).replace("_", " ") if m.conflict_policy else "connection's",
-     None),
+    ("Policy", lambda m: policy_words(m.conflict_policy), None),
     ("Last synced", lambda m: m.last_synced_at.astimezone().strftime("%Y-%m-%d %H:%M")
      if m.last_synced_at else "", "last_synced_at"),
-    ("Why", lambda m: _why(m), None),
 )  # fmt: skip
-COL_WHY = len(COLUMNS) - 1
+# Pixels per column: Name wide enough for "Atorvastatin 20 mg tablet, 500 count", never squeezed.
+WIDTHS = (95, 110, 230, 80, 72, 72, 60, 185, 150, 75, 110, 90, 100, 120)
+NO_NAME = "(no name)"
+COL_WHY = 7
+COL_LOCATION = 8
+
+
+def _ndc(mapping: MappingView) -> str:
+    """The one display form (5-4-2) of the matching key; the text a side wrote when there is no key."""
+    if mapping.ndc_key:
+        return display_ndc(mapping.ndc_key)
+    return mapping.ndc_text_atlas or mapping.ndc_text_erp or ""
+
+
+def _ids(mapping: MappingView) -> str:
+    """The ids behind a row, for its Name tooltip (support asks for them; the cell shows the name)."""
+    parts = [mapping.item_name or NO_NAME]
+    if mapping.atlas_inventory_id:
+        parts.append(f"Atlas inventory id: {mapping.atlas_inventory_id}")
+    if mapping.erp_item_id:
+        parts.append(f"ERP item id: {mapping.erp_item_id}")
+    return "\n".join(parts)
 
 
 def _why(mapping: MappingView) -> str:
@@ -56,6 +78,8 @@ def _why(mapping: MappingView) -> str:
         return LABELS[classify(mapping.note)]
     return mapping.note or ""
 COL_STATUS, COL_NDC, COL_NAME = 0, 1, 2
+assert COLUMNS[COL_WHY][0] == "Why" and COLUMNS[COL_LOCATION][0] == "Location"
+assert len(WIDTHS) == len(COLUMNS)
 STATUS_LABELS = {
     MappingStatus.MATCHED: "Matched",
     MappingStatus.AMBIGUOUS: "Ambiguous",
@@ -107,6 +131,7 @@ class MappingTableModel(QAbstractTableModel):
         self.search = ""
         self.order_by = "id"
         self._count = 0
+        self.location_names: dict[str, str] = {}  # ERP location id -> its name (asked of the ERP once)
         self._pages: OrderedDict[int, list[MappingView | _Unreadable]] = OrderedDict()
         self.pages_read = 0
 
@@ -128,6 +153,15 @@ class MappingTableModel(QAbstractTableModel):
         self._pages.clear()
         self._count = self._read_count()
         self.endResetModel()
+
+    def set_location_names(self, names: dict[str, str]) -> None:
+        """The ERP's names for its locations, once known: the Location column shows them."""
+        self.location_names = dict(names)
+        if self._count:
+            self.dataChanged.emit(
+                self.index(0, COL_LOCATION), self.index(self._count - 1, COL_LOCATION),
+                [Qt.ItemDataRole.DisplayRole],
+            )  # fmt: skip
 
     def refresh(self) -> None:
         """Read again (after an action or a sync): same filter, same order."""
@@ -238,12 +272,26 @@ class MappingTableModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.note if index.column() in (COL_STATUS, COL_WHY) else None
+            return self._tooltip(item, index.column())
+        if index.column() == COL_LOCATION and item.erp_location_id:
+            return self.location_names.get(item.erp_location_id) or item.erp_location_id
         try:
             value = COLUMNS[index.column()][1](item)
         except Exception:  # noqa: BLE001 - one odd value must not break painting
             return "?"
         return "" if value is None else str(value)
+
+    def _tooltip(self, item: MappingView, column: int) -> str | None:
+        if column in (COL_STATUS, COL_WHY):
+            return item.note
+        if column == COL_NAME:
+            return _ids(item)
+        if column == COL_NDC:
+            texts = {text for text in (item.ndc_text_atlas, item.ndc_text_erp) if text}
+            return "As written: " + ", ".join(sorted(texts)) if texts else None
+        if column == COL_LOCATION and item.erp_location_id:
+            return f"ERP location id: {item.erp_location_id}"
+        return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):

@@ -25,8 +25,9 @@ from atlas_desktop.store.explain import ErpCandidate, MappingPages
 from atlas_desktop.store.mappings import MappingView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.map_dialog import MapDialog
-from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, MappingTableModel
+from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, WIDTHS, MappingTableModel
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.monitoring.wording import item_words, plural
 
 ROW_HEIGHT = 24
 STATUS_FILTERS: tuple[tuple[str, MappingStatus | None], ...] = (
@@ -60,6 +61,7 @@ def configure_big_table(table: QTableView) -> None:
     vertical.setVisible(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setMinimumSectionSize(50)  # a column a person can still read, never a ~20 px sliver
     header.setStretchLastSection(True)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -83,8 +85,9 @@ class MappingsView(QWidget):
         configure_big_table(self.table)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        for column, width in enumerate((110, 120, 260, 90, 90, 80, 90, 80, 80, 70, 100, 110)):
+        for column, width in enumerate(WIDTHS):
             self.table.setColumnWidth(column, width)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the whole name is the tooltip
 
         self.status_filter = QComboBox()
         self.status_filter.setAccessibleName("Status filter")
@@ -99,6 +102,14 @@ class MappingsView(QWidget):
         self.message.setWordWrap(True)
         self.tasks = TaskGroup(self.message.setText)
         self.model.load_failed.connect(self.message.setText)
+        # An empty table says what is empty and what to do (no connection / no discovery / no match).
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAccessibleName("Why the table is empty")
+        self.discover_button = QPushButton("Run discovery…")
+        self.discover_button.setToolTip("Read both sides and pair each Atlas listing with its ERP item")
+        self.clear_filter_button = QPushButton("Show all rows")
 
         self.map_button = QPushButton("Map to ERP item…")
         self.unmap_button = QPushButton("Unmap")
@@ -128,6 +139,11 @@ class MappingsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
+        empty_row = QHBoxLayout()
+        empty_row.addWidget(self.empty, 1)
+        empty_row.addWidget(self.discover_button)
+        empty_row.addWidget(self.clear_filter_button)
+        layout.addLayout(empty_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(self.message)
@@ -151,12 +167,16 @@ class MappingsView(QWidget):
             lambda: self._bulk(self._policy_setter(self.policy.currentData()), "policy set")
         )
         self.explain_button.clicked.connect(self.on_explain_button_clicked)
+        self.discover_button.clicked.connect(self.on_discover_button_clicked)
+        self.clear_filter_button.clicked.connect(lambda: self.show_status(None))
         self.map_dialog: MapDialog | None = None
         # Off screen (another tab shown), reads wait until the view is shown again: counting 200k
         # mappings takes ~100 ms on the GUI thread, which every refresh after a sync would otherwise pay.
         self._active = True
         self._stale = False
+        self._named_for: str | None = None  # the connection whose location names were asked for
         self._update_buttons()
+        self._show_empty_state()
 
     # ---- filter ---------------------------------------------------------------------------------
     @property
@@ -174,6 +194,15 @@ class MappingsView(QWidget):
     def set_connection(self, connection_id: str | None) -> None:
         self.connection_id = connection_id
         self.apply_filter()
+        if connection_id is not None and connection_id != self._named_for:
+            self._named_for = connection_id
+            self.model.set_location_names({})
+            self.tasks.start(self._read_location_names(connection_id))
+
+    async def _read_location_names(self, connection_id: str) -> None:
+        names = await self.ctx.locations.names(connection_id)
+        if connection_id == self.connection_id:
+            self.model.set_location_names(names)
 
     def show_status(self, status: MappingStatus | None) -> None:
         """Only the rows of one status, search cleared (a dashboard link: "12 ambiguous items")."""
@@ -196,6 +225,7 @@ class MappingsView(QWidget):
             self.connection_id, status=self.status_filter.currentData(), search=self.search.text()
         )
         self.count_label.setText(row_count(self.model.rowCount()))
+        self._show_empty_state()
 
     def refresh(self) -> None:
         if not self._active:
@@ -203,6 +233,52 @@ class MappingsView(QWidget):
             return
         self.model.refresh()
         self.count_label.setText(row_count(self.model.rowCount()))
+        self._show_empty_state()
+
+    def _filtered(self) -> bool:
+        return self.status_filter.currentData() is not None or bool(self.search.text().strip())
+
+    def _show_empty_state(self) -> None:
+        """Say what is empty and offer the way out; the table comes back as soon as there are rows."""
+        empty = self.model.rowCount() == 0
+        filtered = empty and self.connection_id is not None and self._filtered()
+        undiscovered = empty and self.connection_id is not None and not filtered
+        if self.connection_id is None:
+            text = "No connection selected: choose one in the Connections list to review its mappings."
+        elif filtered:
+            what = self.status_filter.currentText().lower()
+            searched = self.search.text().strip()
+            text = f"No rows match “{searched}”" if searched else "No rows"
+            text += f" among {what} rows." if self.status_filter.currentData() is not None else "."
+            text += " Change the search, or show all rows."
+        else:
+            text = (
+                "No mappings yet: discovery has not run for this connection. Run discovery to pair "
+                "each Atlas listing with its ERP item; nothing is changed on either side."
+            )
+        self.empty.setText(text)
+        self.empty.setVisible(empty)
+        self.table.setVisible(not empty)
+        self.discover_button.setVisible(undiscovered)
+        self.clear_filter_button.setVisible(filtered)
+
+    def on_discover_button_clicked(self) -> None:
+        if self.connection_id is not None:
+            self.tasks.start(self.run_discovery(self.connection_id))
+
+    async def run_discovery(self, connection_id: str) -> None:
+        self.discover_button.setEnabled(False)
+        self.message.setText("Discovery running: reading both sides…")
+        try:
+            summary = await self.ctx.engine.discover(connection_id)
+        finally:
+            self.discover_button.setEnabled(True)
+        matched = getattr(summary, "matched", None)
+        self.message.setText(
+            "Discovery done" + (f": {plural(int(matched), 'item')} matched." if matched is not None else ".")
+        )
+        self.refresh()
+        self.changed.emit()
 
     # ---- selection ------------------------------------------------------------------------------
     def selected(self) -> list[MappingView]:
@@ -265,7 +341,9 @@ class MappingsView(QWidget):
                 fix = f" — {error.fix}" if error.fix else ""
                 refused.append(f"{mapping.item_name or mapping.id}: {error.message}{fix}")
         done = len(pairs) - len(refused)
-        text = f"Mapped to ERP item {pairs[0][1].item_id}" if len(pairs) == 1 else f"Mapped {done} rows"
+        chosen = pairs[0][1]
+        one = f"Mapped to {item_words(chosen.name, chosen.lot, fallback=f'ERP item {chosen.item_id}')}"
+        text = one if len(pairs) == 1 else f"Mapped {plural(done, 'row')}"
         self.message.setText(
             (text if done else "Nothing mapped") + ("; the next sync carries it." if done else ".")
             + (" Refused: " + "; ".join(refused[:5]) if refused else "")
@@ -290,7 +368,7 @@ class MappingsView(QWidget):
                 refused.append(f"{mapping.item_name or mapping.id}: {error}")
         ok = len(chosen) - len(refused)
         self.message.setText(
-            f"{ok} row(s) {done}." + (" Refused: " + "; ".join(refused[:5]) if refused else "")
+            f"{plural(ok, 'row')} {done}." + (" Refused: " + "; ".join(refused[:5]) if refused else "")
         )
         self.refresh()
         self.changed.emit()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,13 +20,14 @@ from PySide6.QtWidgets import (
 
 from atlas_desktop.domain.connector import NdcPlaceCandidate
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.model import ErpType, Location
 from atlas_desktop.engine.factory import with_network_defaults
 from atlas_desktop.store.enums import ConflictPolicy, SyncDirection, SyncScope
 from atlas_desktop.ui.widgets.collapsible import CollapsibleSection
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext
 from atlas_desktop.ui.wizard.forms import ERP_LABELS, form_values, spec_from_values
+from atlas_desktop.ui.wizard.location_names import LocationNamesBox
 from atlas_desktop.ui.wizard.state import WizardState
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,14 @@ class PreferencesPage(WizardPageBase):
         self.discovery_note.setObjectName("discoveryNote")
         self.erp_fields: dict[str, QComboBox] = {}
         self._built_for: ErpType | None = None
+        self.location_names = LocationNamesBox()  # SAP only: its APIs list no location names
+        self.location_names.setVisible(False)
+        self.location_names.changed.connect(self.on_location_names_changed)
+        self._locations_spec: Any = None  # the spec the locations were listed for (SAP), once known
+        self._relist = QTimer(self)
+        self._relist.setSingleShot(True)
+        self._relist.setInterval(400)  # typing "1010, 1710" lists the locations once, not per key
+        self._relist.timeout.connect(self._on_relist)
 
         top = QHBoxLayout()
         top.addWidget(what, 1)
@@ -158,6 +168,7 @@ class PreferencesPage(WizardPageBase):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.erp_box)
+        layout.addWidget(self.location_names)
         layout.addWidget(self.discovery_note)
         layout.addWidget(self.advanced)
         layout.addStretch(1)
@@ -200,6 +211,7 @@ class PreferencesPage(WizardPageBase):
             store = prefs["field_mappings" if setting.mapping else "erp_settings"]
             self.erp_fields[setting.key].setEditText(str(store.get(setting.key, setting.default)))
         self._loading = False
+        self.location_names.setVisible(False)  # shown once the locations are listed (SAP)
         self.start_task(self._discover(erp_type), "erp-settings-discovery")
 
     def _select(self, combo: QComboBox, value: Any) -> None:
@@ -231,6 +243,7 @@ class PreferencesPage(WizardPageBase):
         prefs["frequency_minutes"] = self.frequency.currentData()
         prefs["conflict_policy"] = self.policy.currentData()
         erp_type = self.state.erp_type or ErpType.NETSUITE
+        places = {key: prefs.get("erp_settings", {}).get(key) for key in ("plants", "storage_locations")}
         for setting in ERP_SETTINGS[erp_type]:
             if setting.key not in self.erp_fields:
                 continue
@@ -240,6 +253,9 @@ class PreferencesPage(WizardPageBase):
                 store[setting.key] = value
             else:
                 store.pop(setting.key, None)
+        moved = any(prefs["erp_settings"].get(key) != value for key, value in places.items())
+        if moved and self._locations_spec is not None:
+            self._relist.start()  # other plants or storage locations: other locations to name
         self.state_changed()
 
     def value_of(self, key: str) -> str:
@@ -289,6 +305,52 @@ class PreferencesPage(WizardPageBase):
         self.discovery_note.setText(
             f"Choices read from {ERP_LABELS[erp_type]}: {', '.join(found)}." if found else ""
         )
+        if erp_type.is_sap:
+            self._locations_spec = spec
+            await self._list_locations(spec)
+
+    # ---- SAP location names ---------------------------------------------------------------------------
+    def _on_relist(self) -> None:
+        if self._locations_spec is not None and self.isVisible():
+            self.start_task(self._list_locations(self._locations_spec), "sap-location-list")
+
+    def _location_settings(self, spec: Any) -> dict[str, Any]:
+        """The settings the stored connection will have, as far as its locations go: the sandbox's set-up
+        under the plants, storage locations and names chosen here."""
+        chosen = self.state.prefs.get("erp_settings", {})
+        settings = {**self.setup_wizard().sandbox_settings(), **spec.settings}
+        for key in ("plants", "storage_locations", "location_names"):
+            if chosen.get(key):
+                settings[key] = chosen[key]
+        return settings
+
+    async def _list_locations(self, spec: Any) -> None:
+        settings = self._location_settings(spec)
+        try:
+            connector = self.ctx.connector_factory(replace(spec, settings=settings))
+        except AtlasDesktopError:
+            return
+        try:
+            locations: list[Location] = list(await connector.locations())
+        except (AtlasDesktopError, AttributeError) as error:
+            log.info("the locations could not be listed: %s", error)
+            return
+        finally:
+            await connector.aclose()
+        known = dict(settings.get("location_names") or {})
+        self.location_names.show_locations(locations, known)
+        if locations and not self.state.prefs["erp_settings"].get("location_names"):
+            self.on_location_names_changed(self.location_names.names())  # the pre-filled names are kept
+
+    def on_location_names_changed(self, names: dict[str, str]) -> None:
+        if not self.state.prefs:
+            return
+        store = self.state.prefs.setdefault("erp_settings", {})
+        if names:
+            store["location_names"] = dict(names)
+        else:
+            store.pop("location_names", None)
+        self.state_changed()
 
     def _offer(self, setting: ErpSetting, choices: list[tuple[str, str]]) -> None:
         combo = self.erp_fields[setting.key]

@@ -190,7 +190,7 @@ class SetupWizard(QWizard):
             spec, settings, mappings = connection_settings(self.state)
             # In the demo, the sandbox's ERP-side set-up (which plant/storage location is which Atlas
             # location, purchasing data, default vendor) stands under what the user chose.
-            stored = replace(spec, settings={**self._sandbox_settings(), **settings})
+            stored = replace(spec, settings={**self.sandbox_settings(), **settings})
             if self.state.connection_id is not None:
                 self.ctx.connections.remove(self.state.connection_id)
                 self.state.connection_id = None
@@ -214,7 +214,7 @@ class SetupWizard(QWizard):
         self.save_draft()
         return True
 
-    def _sandbox_settings(self) -> dict[str, Any]:
+    def sandbox_settings(self) -> dict[str, Any]:
         sandbox = self.ctx.sandbox
         if sandbox is None or self.state.erp_type is None:
             return {}

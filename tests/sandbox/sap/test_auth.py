@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from atlas_desktop.connectors.sap import build_connector
 from atlas_desktop.domain.connection import parse_connection
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.sandbox.catalog import Catalog
@@ -181,3 +182,14 @@ async def test_x509_tenant_refuses_requests_without_certificate(tenants: dict[st
     async with asgi(tenant, auth=("ATLAS_COMM_USER", tenant.config.password)) as client:
         response = await client.get(PRODUCTS, params={"sap-client": "100"}, headers=JSON)
         assert response.status_code == 401 and "certificate" in response.text
+
+
+def test_credential_files_name_the_demo_locations(tenants: dict[str, SapEmulator]) -> None:
+    """Issue 25: the demo's SAP connections show "Main warehouse", not "Plant 1010, storage location 0001"
+    (no SAP API lists these names; the sandbox pre-fills the setting a user would fill in)."""
+    content = tenants["sap-cloud"].credential_files("http://127.0.0.1:8443")["sap-cloud.json"]
+    connector = build_connector(parse_connection(content))
+    names = {loc.code: loc.name for loc in asyncio.run(connector.locations())}
+    assert names == {
+        "MAIN": "Main warehouse", "EAST": "East distribution center", "WEST": "West distribution center"
+    }

@@ -78,7 +78,7 @@ def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, sh
 
     mappings = MappingsView(world.ctx)
     qtbot.addWidget(mappings)
-    mappings.resize(1180, 560)
+    mappings.resize(1000, 600)  # the Mappings tab of a 1024×700 window
     mappings.set_connection(world.connection_id)
     mappings.status_filter.setCurrentIndex(mappings.status_filter.findData(MappingStatus.MATCHED))
     mappings.search.setText("tablet")  # the filter a person reviewing one product family would type
@@ -87,6 +87,7 @@ def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, sh
     assert len(rows) > 1 and {row.status for row in rows} == {MappingStatus.MATCHED}
     assert all("tablet" in (row.item_name or "").lower() for row in rows)
     assert mappings.count_label.text() == f"{len(rows)} rows"
+    qtbot.waitUntil(lambda: bool(mappings.model.location_names), timeout=5000)  # locations by name
     shoot(mappings, "monitoring-mappings-filtered.png")
 
     conflicts = ConflictsView(world.ctx)

@@ -103,6 +103,9 @@ def test_mapping_an_unmatched_row_by_search_makes_the_next_sync_carry_it(world: 
     with qtbot.waitSignal(view.changed, timeout=5000):
         dialog.buttons.accepted.emit()
     assert "Mapped" in view.message.text(), view.message.text()
+    chosen = dialog.candidates[row]
+    if chosen.name:  # issue 25: the item by name, not "ERP item 138"
+        assert f"Mapped to {chosen.name}" in view.message.text(), view.message.text()
 
     paired = world.engine.repos.mappings.page(
         world.connection_id, status=MappingStatus.MATCHED, search=atlas_side.atlas_inventory_id,
