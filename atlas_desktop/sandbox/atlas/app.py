@@ -107,6 +107,7 @@ class AtlasApi:
     def __init__(self, state: AtlasState, auth: AuthService) -> None:
         self.state = state
         self.auth = auth
+        self.batch_operations = 0  # operations received on POST /inventory/batch: benchmarks count writes
 
     # ---- plumbing -----------------------------------------------------------------------------------
     def principal(self, request: Request, scope: str | None) -> Principal:
@@ -238,6 +239,7 @@ class AtlasApi:
         """Many writes, one result each (batch.py); per-operation keys, so no request-level replay."""
         principal = self.principal(request, "inventory")
         operations = batch.parse_operations(validate.parse_json(await read_body(request)))
+        self.batch_operations += len(operations)
         results = batch.run_batch(self.state, principal.account.account_id, operations)
         return json_response({"results": results})
 
