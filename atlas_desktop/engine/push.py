@@ -94,7 +94,7 @@ class Pusher:
         # Told after each wave is recorded (progress): the one point where a run may stop, as its raise
         # leaves no write on the wire and every outcome stored.
         self.after_wave = after_wave
-        # False: one request per Atlas write (the benchmark's baseline writer, `--writes single`).
+        # False: every Atlas write through its own single-row call (`_execute`), as before batches.
         self.batch_atlas = batch_atlas
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
 
