@@ -10,8 +10,10 @@ time (`posted_before`). Nothing is ever posted twice.
 
 Writes go out in waves: the next write of every mapping at once (each connector keeps to its own
 concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
-parallel; the outbox is updated once per wave, not once per write. Confirmations recorded late
-are safe: an unrecorded confirmed write is only ever looked up by its key, never sent again.
+parallel; the outbox is updated once per wave, not once per write. A wave's Atlas writes go in
+batch requests (500 per request, each write its own key and result: `_send_atlas_batch`).
+Confirmations recorded late are safe: an unrecorded confirmed write is only ever looked up by its
+key, never sent again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.connectors.atlas.batch import AdjustOp, BatchOp, OpResult, UpdateOp
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AtlasDesktopError, Conflict, ConnectorError, NetworkError
 from atlas_desktop.domain.model import Side, StockChange, StockKey
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 Db = Callable[..., Awaitable[Any]]
 Written = list[tuple[Any, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
+ATLAS_BATCHED = frozenset({ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS})
+PATCH_ATTEMPTS = 3  # a row that changed meanwhile (412) is updated again on its current version
 
 
 @dataclass
@@ -73,6 +78,7 @@ class Pusher:
         parallel: int = 64,
         on_written: Callable[[Written], Awaitable[None]] | None = None,
         after_wave: Callable[[PushStats], None] | None = None,
+        batch_atlas: bool = True,
     ) -> None:
         self.db = db
         self.decisions = decisions
@@ -88,6 +94,8 @@ class Pusher:
         # Told after each wave is recorded (progress): the one point where a run may stop, as its raise
         # leaves no write on the wire and every outcome stored.
         self.after_wave = after_wave
+        # False: every Atlas write through its own single-row call (`_execute`), as before batches.
+        self.batch_atlas = batch_atlas
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
 
     async def drain(self) -> PushStats:
@@ -158,7 +166,74 @@ class Pusher:
         The seam for batched writers: a kind of write a remote system takes many at a time is sent in
         groups here; everything else one request per write.
         """
-        return await self._send_each(sending)
+        batched = [e for e in sending if self.batch_atlas and e.operation in ATLAS_BATCHED]
+        if not batched:
+            return await self._send_each(sending)
+        ids = {entry.id for entry in batched}
+        rest = [e for e in sending if e.id not in ids]
+        outcomes = await asyncio.gather(self._send_atlas_batch(batched), self._send_each(rest))
+        by_id = {outcome.entry.id: outcome for group in outcomes for outcome in group}
+        return [by_id[entry.id] for entry in sending]
+
+    async def _send_atlas_batch(self, entries: list[Any]) -> list[_Outcome]:
+        """A wave's Atlas writes through the batch route, outcomes in the wave's order.
+
+        Each write keeps its own outcome: a refused one fails alone, one without an answer is in doubt (sent
+        again by the same key next time: Atlas replays it). An update is keyed by its write and the version
+        it is made on, so a resend after a crash replays it, while a 412 (the row changed meanwhile: a
+        sale) is retried on the row's current version, which the 412 carries, as `_patch_atlas` does.
+        """
+        outcomes: dict[int, _Outcome] = {}
+        todo: list[tuple[Any, BatchOp]] = []
+        for entry in entries:
+            payload = entry.payload
+            if entry.operation == ATLAS_ADJUST:
+                todo.append(
+                    (entry, AdjustOp(entry.idempotency_key, payload["row_id"], Decimal(payload["delta"])))
+                )
+                continue
+            version = self._versions.get(payload["row_id"], payload.get("version"))
+            try:
+                todo.append((entry, await self._update_op(entry, version)))
+            except ConnectorError as error:
+                outcomes[entry.id] = _Outcome(entry, error=error)
+        for _attempt in range(PATCH_ATTEMPTS):
+            if not todo:
+                break
+            results = await self.atlas.batch([op for _, op in todo])
+            conflicts: list[tuple[Any, BatchOp]] = []
+            for (entry, op), result in zip(todo, results, strict=True):
+                if isinstance(op, UpdateOp) and isinstance(result.error, Conflict):
+                    current = getattr(result.error, "current", None)
+                    try:
+                        conflicts.append((entry, await self._update_op(entry, current and current.version)))
+                    except ConnectorError as error:
+                        outcomes[entry.id] = _Outcome(entry, error=error)
+                    continue
+                outcomes[entry.id] = self._atlas_outcome(entry, result)
+            todo = conflicts
+        for entry, _op in todo:
+            outcomes[entry.id] = _Outcome(entry, error=_kept_changing())
+        return [outcomes[entry.id] for entry in entries]
+
+    async def _update_op(self, entry: Any, version: int | None) -> UpdateOp:
+        payload = entry.payload
+        row_id = payload["row_id"]
+        if version is None:
+            version = (await self.atlas.get_row(row_id)).version
+        if entry.operation == ATLAS_SET_EXPIRY:
+            fields: dict[str, Any] = {
+                "expiry_date": date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
+            }
+        else:
+            fields = dict(payload["fields"])
+        return UpdateOp(f"{entry.idempotency_key}.v{version}", row_id, int(version), fields)
+
+    def _atlas_outcome(self, entry: Any, result: OpResult) -> _Outcome:
+        if result.row is None:
+            return _Outcome(entry, error=result.error)
+        self._versions[result.row.id] = result.row.version
+        return _Outcome(entry, remote_id=str(result.row.id), atlas_row=result.row)
 
     async def _send_each(self, sending: list[Any]) -> list[_Outcome]:
         results: list[_Outcome | None] = [None] * len(sending)
@@ -252,4 +327,8 @@ class Pusher:
                 continue  # changed meanwhile (a sale): set the date again on the current version
             self._versions[row_id] = row.version
             return row
-        raise NetworkError("Atlas: the row kept changing while it was being updated", in_doubt=False)
+        raise _kept_changing()
+
+
+def _kept_changing() -> NetworkError:
+    return NetworkError("Atlas: the row kept changing while it was being updated", in_doubt=False)

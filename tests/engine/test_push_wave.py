@@ -84,7 +84,9 @@ async def test_a_wave_keeps_to_the_limit_and_to_its_order() -> None:
     async def audit(written: list[tuple[OutboxEntry, str | None]]) -> None:
         audited.append([e.id for e, _ in written])
 
-    pusher = Pusher(db, decisions, Mirrors(), "c1", erp=None, atlas=atlas, parallel=16, on_written=audit)  # type: ignore[arg-type]
+    # One request per write (batch_atlas=False): this is the test of those senders.
+    pusher = Pusher(db, decisions, Mirrors(), "c1", erp=None, atlas=atlas, parallel=16, on_written=audit,
+                    batch_atlas=False)  # type: ignore[arg-type]  # fmt: skip
 
     stats = await pusher.drain()
 

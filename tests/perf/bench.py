@@ -2,7 +2,7 @@
 
     python tests/perf/bench.py [--items 10000 50000 ...] [--erp netsuite|sap|both] [--latency-ms 20]
         [--concurrency 5] [--server-time instant|realistic] [--changes 0 10 1000]
-        [--scenarios first incremental naive ui] [--json FILE] [--profile DIR]
+        [--scenarios first incremental naive ui] [--writes batch single] [--json FILE] [--profile DIR]
 
 Per ERP and catalog size: one world (ERP emulator + Atlas emulator on loopback ports, `latency_ms` added per
 request, `concurrency` requests in flight per server). Scenarios, in this order:
@@ -12,6 +12,8 @@ request, `concurrency` requests in flight per server). Scenarios, in this order:
   ui           not by default (a second world and first sync): ui-sync, event-loop stalls in the desktop
                app during discovery + the first sync, and ui-start, exec to the main window's first paint on
                the synced profile (bench_ui.py); rows add max_loop_stall_ms and the worst stalls' stacks
+`--writes single` runs the scenarios again in a fresh world with the one-request-per-write Atlas writer (the
+client's single-row routes, as against a server without the batch route), the baseline for batched writes.
 The app runs in its own process (bench_worker.py): wall_s and peak_rss_mb are the app's alone. API calls are
 what the servers counted (/_sandbox/stats), 429s included. How min_api_calls and lower_bound_s are made:
 see bench_bounds.py (printed with --explain).
@@ -55,6 +57,7 @@ def record(
     return {
         "scenario": scenario,
         "erp": w.erp_name,
+        "writes": w.writes,
         "items": items,
         "changes": changes,
         "latency_ms": args.latency_ms,
@@ -101,11 +104,15 @@ def first_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]
 
 
 def full_sync_bound(w: World) -> bench_bounds.Bound:
-    """The minimum for the first sync just run: every row read once, each write the servers counted."""
+    """The minimum for the first sync just run: every row read once, each write the servers counted
+    (an Atlas batch request counts the writes it carried)."""
     stats = w.stats()
-    atlas_writes = sum(
-        n for route, n in stats["atlas"]["by_route"].items() if not route.startswith("GET")
-    ) - _bookkeeping(stats["atlas"]["by_route"])
+    routes = stats["atlas"]["by_route"]
+    atlas_writes = (
+        sum(n for route, n in routes.items() if not route.startswith("GET") and not route.endswith("/batch"))
+        - _bookkeeping(routes)
+        + w.atlas_batch_operations()
+    )
     erp_writes = sum(n for route, n in stats["erp"]["by_route"].items() if _erp_write(w.erp_name, route))
     return bench_bounds.full_sync(w.erp_name, w.source_rows(), erp_writes, atlas_writes)
 
@@ -175,12 +182,12 @@ def naive(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
 
 
 COLUMNS = (
-    ("scenario", "{:<11}"), ("erp", "{:<8}"), ("items", "{:>7,}"), ("changes", "{:>7,}"),
+    ("scenario", "{:<11}"), ("erp", "{:<8}"), ("writes", "{:<6}"), ("items", "{:>7,}"), ("changes", "{:>7,}"),
     ("wall_s", "{:>8.2f}"), ("lower_bound_s", "{:>8.2f}"), ("x_bound", "{:>7}"), ("api_calls", "{:>9,}"),
     ("min_api_calls", "{:>9,}"), ("x_min", "{:>6}"), ("peak_rss_mb", "{:>8}"), ("cpu", "{:>13}"),
 )  # fmt: skip
-HEADERS = ("scenario", "erp", "items", "changes", "wall s", "bound s", "x bound", "API calls", "min calls",
-           "x min", "RSS MB", "CPU s app/emu")  # fmt: skip
+HEADERS = ("scenario", "erp", "writes", "items", "changes", "wall s", "bound s", "x bound", "API calls",
+           "min calls", "x min", "RSS MB", "CPU s app/emu")  # fmt: skip
 
 
 def _ratio(a: float, b: float) -> str:
@@ -226,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--naive-sample", type=int, default=2000, help="rows the baseline is timed on (0: all)"
     )
+    parser.add_argument(
+        "--writes", nargs="+", choices=["batch", "single"], default=["batch"],
+        help="Atlas writer(s), each in its own world: batch (500 a request) and/or single (one a request)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the rows as a JSON array here")
     parser.add_argument("--profile", type=Path, help="directory: profile the first sync into it")
     parser.add_argument("--explain", action="store_true", help="print how the lower bound is computed")
@@ -244,16 +255,18 @@ def main(argv: list[str] | None = None) -> int:
                         print(table(rows[-1:]).splitlines()[-1], flush=True)
             if set(args.scenarios) == {"ui"}:
                 continue
-            with world(erp, items, args.latency_ms, args.concurrency, args.server_time) as w:
-                rows.append(first_sync(w, items, args))
-                print(table(rows[-1:]).splitlines()[-1], flush=True)
-                if "incremental" in args.scenarios:
-                    for changes in args.changes:
-                        rows.append(incremental(w, items, changes, args))
-                        print(table(rows[-1:]).splitlines()[-1], flush=True)
-                if "naive" in args.scenarios:
-                    rows.append(naive(w, items, args))
+            for writes in args.writes:
+                with world(erp, items, args.latency_ms, args.concurrency, args.server_time) as w:
+                    w.writes = writes
+                    rows.append(first_sync(w, items, args))
                     print(table(rows[-1:]).splitlines()[-1], flush=True)
+                    if "incremental" in args.scenarios:
+                        for changes in args.changes:
+                            rows.append(incremental(w, items, changes, args))
+                            print(table(rows[-1:]).splitlines()[-1], flush=True)
+                    if "naive" in args.scenarios and writes == args.writes[0]:  # the writer plays no part
+                        rows.append(naive(w, items, args))
+                        print(table(rows[-1:]).splitlines()[-1], flush=True)
     rows = [r for r in rows if r["scenario"].split("-")[0] in args.scenarios]
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.perf_counter() - started:.0f} s in all")
     print(table(rows))

@@ -4,9 +4,10 @@ Reads: every row a side must hand over, divided by that API's largest page (NetS
 SAP OData 5,000 rows with $top, Atlas 1,000 rows), rounded up, per row source the API has (NetSuite:
 items, lot-numbered stock, plain stock; SAP: products, stock, batches for expiry; Atlas: one listing).
 An incremental read costs at least one request per source even when nothing changed.
-Writes: one request per change. Atlas has no bulk write; NetSuite inventoryAdjustment and SAP material
-documents carry the sync's idempotency key per record, so one record per change (a multi-line adjustment
-or a $batch of change sets would save requests but lose the per-change key; we do not count that).
+Writes: Atlas takes 500 writes per request (POST /inventory/batch, each write its own key and result),
+so its minimum is ceil(writes / 500), not one request per write. NetSuite inventoryAdjustment and SAP
+material documents carry the sync's idempotency key per record, so one record per change (a multi-line
+adjustment or a $batch of change sets would save requests but lose the per-change key; not counted).
 SAP writes need one CSRF token fetch first.
 Time: the ERP and Atlas are separate servers with their own limit, so they work in parallel: the reads
 phase needs max over APIs of ceil(reads / concurrency) round trips, then the writes phase the same for
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from atlas_desktop.sandbox.server_time import PROFILES
 
 PAGE = {"netsuite": 1000, "sap": 5000, "atlas": 1000}
+ATLAS_BATCH = 500  # operations per POST /api/v1/inventory/batch (atlas-cloud-api.md "Batch writes")
 EXPLANATION = __doc__ or ""
 
 
@@ -67,8 +69,9 @@ def full_sync(erp: str, rows: dict[str, int], erp_writes: int, atlas_writes: int
     erp_sources = [v for k, v in rows.items() if k.startswith("erp_")]
     erp_reads = sum(pages(n, PAGE[erp]) for n in erp_sources)
     return Bound(
-        erp_reads, pages(rows["atlas_rows"], PAGE["atlas"]), _erp_writes(erp, erp_writes), atlas_writes
-    )
+        erp_reads, pages(rows["atlas_rows"], PAGE["atlas"]), _erp_writes(erp, erp_writes),
+        atlas_requests(atlas_writes),
+    )  # fmt: skip
 
 
 def incremental(erp: str, erp_changes: int, atlas_changes: int) -> Bound:
@@ -76,12 +79,17 @@ def incremental(erp: str, erp_changes: int, atlas_changes: int) -> Bound:
     sources = 2 if erp == "netsuite" else 1  # NetSuite: lot + plain stock queries; SAP: one stock set
     erp_reads = sources + max(0, pages(erp_changes, PAGE[erp]) - 1)
     atlas_reads = pages(atlas_changes, PAGE["atlas"])
-    return Bound(erp_reads, atlas_reads, _erp_writes(erp, atlas_changes), erp_changes)
+    return Bound(erp_reads, atlas_reads, _erp_writes(erp, atlas_changes), atlas_requests(erp_changes))
 
 
 def naive(erp: str, mapped: int, atlas_rows: int) -> Bound:
     """The design plan's way: one ERP GET and one Atlas PATCH per mapped row (+ the listing for versions)."""
     return Bound(mapped, pages(atlas_rows, PAGE["atlas"]), 0, mapped)
+
+
+def atlas_requests(writes: int) -> int:
+    """Requests to make `writes` Atlas writes: batches of 500 (none when there is nothing to write)."""
+    return math.ceil(writes / ATLAS_BATCH)
 
 
 def _erp_writes(erp: str, writes: int) -> int:

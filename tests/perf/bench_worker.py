@@ -24,10 +24,13 @@ from atlas_desktop.app.paths import ProfilePaths  # noqa: E402
 from atlas_desktop.app.services import open_services  # noqa: E402
 
 
-async def act(home: Path, connection_id: str, action: str) -> dict[str, object]:
+async def act(home: Path, connection_id: str, action: str, writes: str = "batch") -> dict[str, object]:
     with open_services(ProfilePaths(home)) as services:
         engine = build_engine(services)
         try:
+            # The baseline: one request per Atlas write, as to a server without the batch route.
+            if writes == "single":
+                (await engine.atlas()).batch_route = False
             start = time.perf_counter()
             discovered = None
             if action == "first":
@@ -54,11 +57,12 @@ def main() -> int:
     parser.add_argument("connection_id")
     parser.add_argument("action", choices=["first", "sync"])
     parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML (or cProfile .prof) here")
+    parser.add_argument("--writes", choices=["batch", "single"], default="batch")
     args = parser.parse_args()
     if args.profile is not None:
         result = _profiled(args)
     else:
-        result = asyncio.run(act(args.home, args.connection_id, args.action))
+        result = asyncio.run(act(args.home, args.connection_id, args.action, args.writes))
     result["peak_rss_mb"] = peak_rss_mb()
     usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process, imports included
     result["app_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
@@ -73,12 +77,12 @@ def _profiled(args: argparse.Namespace) -> dict[str, object]:
         import cProfile
 
         profiler = cProfile.Profile()
-        result = profiler.runcall(asyncio.run, act(args.home, args.connection_id, args.action))
+        result = profiler.runcall(asyncio.run, act(args.home, args.connection_id, args.action, args.writes))
         profiler.dump_stats(str(args.profile.with_suffix(".prof")))
         return result
     profiler = Profiler(async_mode="enabled")
     profiler.start()
-    result = asyncio.run(act(args.home, args.connection_id, args.action))
+    result = asyncio.run(act(args.home, args.connection_id, args.action, args.writes))
     profiler.stop()
     args.profile.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
     return result

@@ -50,6 +50,8 @@ class World:
     urls: dict[str, str]
     home: Path
     connection_id: str
+    writes: str = "batch"  # "single": the worker's Atlas client writes one row per request (--writes)
+    _batch_operations_base: int = 0
 
     @property
     def erp_url(self) -> str:
@@ -64,6 +66,11 @@ class World:
     def reset_stats(self) -> None:
         for url in (self.erp_url, self.atlas_url):
             httpx.delete(f"{url}/_sandbox/stats", timeout=30).raise_for_status()
+        self._batch_operations_base = self.atlas.routes.batch_operations
+
+    def atlas_batch_operations(self) -> int:
+        """Writes the Atlas batch requests carried since the stats were reset (the emulator is in-process)."""
+        return int(self.atlas.routes.batch_operations - self._batch_operations_base)
 
     def stats(self) -> dict[str, dict[str, Any]]:
         return {
@@ -77,6 +84,7 @@ class World:
         command = [sys.executable, str(WORKER), str(self.home), self.connection_id, action]
         if profile is not None:
             command += ["--profile", str(profile)]
+        command += ["--writes", self.writes]
         emulators_before = time.process_time()  # the emulators are this process's threads
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=ROOT)
         emulator_cpu = time.process_time() - emulators_before

@@ -20,7 +20,7 @@ NETWORK_FAULTS = (
 WRITE_PATHS = {
     "netsuite": ("/record/v1/inventoryAdjustment", "/query/v1/suiteql"),
     "sap": ("A_MaterialDocumentHeader", "A_MatlStkInAcctMod", r"\$batch"),
-    "atlas": ("/adjustments", "/api/v1/inventory", "/changes"),
+    "atlas": ("/inventory/batch|/adjustments", "/api/v1/inventory", "/changes"),  # batched or single
 }
 
 

@@ -17,6 +17,7 @@ from atlas_desktop.connectors.atlas.auth import (
     TokenSet,
     TokenStore,
 )
+from atlas_desktop.connectors.atlas.batch import AdjustOp, CreateOp, OpResult, UpdateOp
 from atlas_desktop.connectors.atlas.client import (
     AccountInfo,
     AtlasClient,
@@ -110,6 +111,10 @@ def parse_credentials(data: Mapping[str, Any]) -> tuple[str, Secret]:
 
 __all__ = [
     "AccountInfo",
+    "AdjustOp",
+    "CreateOp",
+    "OpResult",
+    "UpdateOp",
     "AtlasClient",
     "AtlasVersionConflict",
     "ChangeBatch",

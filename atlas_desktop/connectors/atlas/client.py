@@ -20,6 +20,17 @@ from urllib.parse import quote
 
 import httpx
 
+from atlas_desktop.connectors.atlas.batch import (
+    MAX_OPERATIONS,
+    AdjustOp,
+    BatchOp,
+    CreateOp,
+    OpResult,
+    UpdateOp,
+    op_json,
+    read_results,
+    update_body,
+)
 from atlas_desktop.connectors.atlas.errors import SYSTEM, check, json_object
 from atlas_desktop.connectors.atlas.mapping import (
     NewInventoryRow,
@@ -33,6 +44,7 @@ from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
 from atlas_desktop.connectors.offload import OFF_LOOP_BYTES, off_loop
 from atlas_desktop.domain.errors import (
     ConfigError,
+    ConnectorError,
     InvalidResponse,
     NetworkError,
     RateLimited,
@@ -183,6 +195,8 @@ class AtlasClient(UsesHttpClient):
         self.http = http
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # False once the server answered 404 on POST /inventory/batch (it predates it): single rows from then.
+        self.batch_route = True
 
     # ---- reads ---------------------------------------------------------------------------------------
     async def _get(self, url: str, doing: str, **kwargs: Any) -> dict[str, Any]:
@@ -356,16 +370,7 @@ class AtlasClient(UsesHttpClient):
         unknown = set(changes) - allowed
         if unknown or not changes:
             raise ValueError(f"update_row takes some of {sorted(allowed)}; not {sorted(unknown)}")
-        body = {
-            name: decimal_text(value)
-            if isinstance(value, Decimal)
-            else value.isoformat()
-            if hasattr(value, "isoformat")
-            else value
-            for name, value in changes.items()
-        }
-        if "quantity" in body and not isinstance(changes["quantity"], Decimal):
-            raise TypeError("quantity must be a Decimal")
+        body = update_body(changes)
         url = f"/api/v1/inventory/{_path_id(row_id, 'row_id')}"
         response = await self._send(
             "PATCH", url, body, "updating a row", key=key, headers={"If-Match": f'"{int(version)}"'}
@@ -384,6 +389,89 @@ class AtlasClient(UsesHttpClient):
             "POST", "/api/v1/inventory", row.to_json(), "creating a row", key=_require_key(key), expect=(201,)
         )
         return parse_row(json_object(response, "creating a row"))
+
+    async def batch(self, operations: list[BatchOp]) -> list[OpResult]:
+        """Apply many writes, 500 per request; one result per operation, in order (never raises for one).
+
+        Each operation stands alone (the batch is not all-or-nothing) and carries its own key, so a request
+        without an answer is safe to send again: its operations' results are NetworkErrors (in doubt). A
+        server without the batch route (404) is remembered, and the writes go one row at a time.
+        """
+        results: list[OpResult | None] = [None] * len(operations)
+        ready: list[tuple[int, BatchOp, dict[str, Any]]] = []
+        for index, op in enumerate(operations):
+            try:
+                _require_key(op.key)
+                ready.append((index, op, op_json(op)))
+            except (ValueError, TypeError) as refused:
+                results[index] = OpResult(
+                    op.key, error=ValidationFailed(f"{SYSTEM}: {refused}", system=SYSTEM)
+                )
+            except ConnectorError as refused:
+                results[index] = OpResult(op.key, error=refused)
+        # Requests go one after another: two operations on one row stay in order across requests too.
+        for start in range(0, len(ready), MAX_OPERATIONS):
+            chunk = ready[start : start + MAX_OPERATIONS]
+            sent = [op for _, op, _ in chunk]
+            if self.batch_route:
+                answered = await self._batch_request(sent, [body for _, _, body in chunk])
+            else:
+                answered = None
+            if answered is None:
+                answered = await self._one_by_one(sent)
+            for (index, _, _), result in zip(chunk, answered, strict=True):
+                results[index] = result
+        return [result for result in results if result is not None]
+
+    async def _batch_request(
+        self, sent: list[BatchOp], bodies: list[dict[str, Any]]
+    ) -> list[OpResult] | None:
+        """One POST /inventory/batch; None when the server has no such route."""
+        try:
+            content = _encode({"operations": bodies})
+            # Safe to repeat after a lost answer: every operation is keyed (a repeat replays its result).
+            response = await self.http.request(
+                "POST", "/api/v1/inventory/batch", content=content,
+                headers={"Content-Type": "application/json"}, idempotent=True,
+            )  # fmt: skip
+            if response.status_code == 404:
+                log.info("%s has no batch route (HTTP 404): writing one row per request", SYSTEM)
+                self.batch_route = False
+                return None
+            check(response, f"writing {len(sent)} rows in a batch")
+            return read_results(json_object(response, "writing rows in a batch"), sent)
+        except InvalidResponse as error:
+            # Sent, but the answer cannot be read: the operations may have landed. In doubt, resent by key.
+            doubt = NetworkError(error.message, system=SYSTEM, in_doubt=True)
+            return [OpResult(op.key, error=doubt) for op in sent]
+        except ConnectorError as error:
+            return [OpResult(op.key, error=error) for op in sent]
+
+    async def _one_by_one(self, sent: list[BatchOp]) -> list[OpResult]:
+        """The single-row routes for a server without the batch: one row's writes in order, rows at once."""
+        results: dict[int, OpResult] = {}
+        rows: dict[object, list[tuple[int, BatchOp]]] = {}
+        for index, op in enumerate(sent):
+            rows.setdefault(op.row_id if not isinstance(op, CreateOp) else ("new", index), []).append(
+                (index, op)
+            )
+
+        async def write(ops: list[tuple[int, BatchOp]]) -> None:
+            for index, op in ops:
+                try:
+                    results[index] = OpResult(op.key, row=await self._write_one(op))
+                except ConnectorError as error:
+                    results[index] = OpResult(op.key, error=error)
+
+        await asyncio.gather(*(write(ops) for ops in rows.values()))
+        return [results[index] for index in range(len(sent))]
+
+    async def _write_one(self, op: BatchOp) -> AtlasInventoryRow:
+        if isinstance(op, AdjustOp):
+            return await self.adjust(op.row_id, op.delta, key=op.key, reason=op.reason)
+        if isinstance(op, UpdateOp):
+            return await self.update_row(op.row_id, op.changes, version=op.version, key=op.key)
+        return await self.create_row(op.row, key=op.key, allow_create=True)
 
     async def link_order(
         self, order_id: str, *, erp_type: ErpType, document_id: str, document_number: str | None, key: str

@@ -84,8 +84,21 @@ def error_body(response: httpx.Response) -> tuple[str | None, str | None, dict[s
 
 def error_for(response: httpx.Response, doing: str) -> ConnectorError:
     """The taxonomy error for a non-2xx Atlas answer to the request described by `doing`."""
-    status = response.status_code
     code, remote_message, details = error_body(response)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    return error_from(response.status_code, code, remote_message, details, doing, retry_after=retry_after)
+
+
+def error_from(
+    status: int,
+    code: str | None,
+    remote_message: str | None,
+    details: dict[str, Any],
+    doing: str,
+    *,
+    retry_after: float | None = None,
+) -> ConnectorError:
+    """The taxonomy error for an Atlas error (a response's, or one operation's result in a batch)."""
     remote_message = redact(remote_message) if remote_message else None
     said = f": {remote_message}" if remote_message else ""
     message = f"{SYSTEM}: {doing} failed (HTTP {status}{', ' + code if code else ''}){said}"
@@ -109,7 +122,6 @@ def error_for(response: httpx.Response, doing: str) -> ConnectorError:
     if status == 422 and details.get("field") in ("since", "cursor"):
         return CursorRejected(message, **common)
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return RateLimited(message, retry_after=retry_after, fix=fix, **common)
     if status >= 500:
         return ServerError(message, fix=fix, **common)

@@ -16,6 +16,7 @@ list is in /work/notes/atlas-wire.md):
 * The 10-in-flight limit counts long-polls: a long-poll is a request in flight. 5 MB = 5 MiB of body.
 * The change feed gives each row once, at its latest change after `since` (deleted rows as tombstones with
   deleted: true), so a reader never skips the final state of a row; cursors are opaque and checked (422).
+* POST /inventory/batch: see batch.py for what it decides where the contract is silent.
 * Unknown body fields -> 422; health and sync-log bodies holding a credential-looking key or an issued
   token -> 422.
 """
@@ -72,6 +73,7 @@ class AtlasEmulator:
         faults: FaultConfig | None = None,
         api_token: str = SANDBOX_API_TOKEN,
         data_path: Path | None = None,
+        batch_route: bool = True,
     ) -> None:
         self.clock = clock
         self.state = AtlasState(
@@ -80,7 +82,8 @@ class AtlasEmulator:
         self.auth = AuthService(clock=clock, rng=random.Random(seed_value))
         self.api_token = self.auth.issue_api_token(KNOWN_SCOPES, api_token)
         seed(self.state, catalog, [dict(r) for r in rows] if rows is not None else None)
-        inner, self.api = build_app(self.state, self.auth)
+        # batch_route=False: a server from before POST /inventory/batch (404): the single-row fallback.
+        inner, self.api = build_app(self.state, self.auth, batch_route=batch_route)
         self.limits = inner
         self.faults = faults if faults is not None else FaultConfig()
         self.fault_middleware = FaultMiddleware(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -14,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from atlas_desktop.sandbox.atlas import validate
+from atlas_desktop.sandbox.atlas import batch, validate
 from atlas_desktop.sandbox.atlas.auth import AuthService, OAuthError, Principal
 from atlas_desktop.sandbox.atlas.state import ORDER_STATUSES, AtlasState, decode_cursor, encode_cursor
 from atlas_desktop.sandbox.atlas.wire import (
@@ -108,6 +107,7 @@ class AtlasApi:
     def __init__(self, state: AtlasState, auth: AuthService) -> None:
         self.state = state
         self.auth = auth
+        self.batch_operations = 0  # operations received on POST /inventory/batch: benchmarks count writes
 
     # ---- plumbing -----------------------------------------------------------------------------------
     def principal(self, request: Request, scope: str | None) -> Principal:
@@ -122,9 +122,7 @@ class AtlasApi:
         if raw_key is None:
             return handler()
         key = validate.idempotency_key(raw_key)
-        fingerprint = hashlib.sha256(
-            request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
-        ).hexdigest()
+        fingerprint = batch.fingerprint(request.method, request.url.path, body)
         account = principal.account.account_id
         with self.state.lock:  # no await inside: recall, run and remember are one step
             recalled = self.state.recall(account, key)
@@ -236,6 +234,14 @@ class AtlasApi:
             return json_response(row, headers=etag(row))
 
         return self.keyed(request, principal, body, handler)
+
+    async def inventory_batch(self, request: Request) -> Response:
+        """Many writes, one result each (batch.py); per-operation keys, so no request-level replay."""
+        principal = self.principal(request, "inventory")
+        operations = batch.parse_operations(validate.parse_json(await read_body(request)))
+        self.batch_operations += len(operations)
+        results = batch.run_batch(self.state, principal.account.account_id, operations)
+        return json_response({"results": results})
 
     # ---- orders -------------------------------------------------------------------------------------
     async def orders(self, request: Request) -> Response:
@@ -402,6 +408,10 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;")
 
 
+async def _no_route(request: Request) -> Response:
+    return error_response(404, "not_found", f"no route {request.method} {request.url.path}")
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return exc.response()
@@ -423,14 +433,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, "error", str(exc.detail))
 
 
-def build_app(state: AtlasState, auth: AuthService) -> tuple[Any, AtlasApi]:
-    """The ASGI app (limits outermost) and the route object holding state."""
+def build_app(state: AtlasState, auth: AuthService, *, batch_route: bool = True) -> tuple[Any, AtlasApi]:
+    """The ASGI app (limits outermost) and the route object holding state.
+
+    `batch_route=False` is a server that predates POST /inventory/batch (404), for the clients' fallback.
+    """
     api = AtlasApi(state, auth)
     routes = [
         Route("/api/v1/me", api.me, methods=["GET"]),
         Route("/api/v1/inventory", api.list_inventory, methods=["GET"]),
         Route("/api/v1/inventory", api.create_row, methods=["POST"]),
         Route("/api/v1/inventory/changes", api.changes, methods=["GET"]),
+        # Without the route, a 404 as an older server gives (not the 405 of the {row_id} route's match).
+        Route("/api/v1/inventory/batch", api.inventory_batch if batch_route else _no_route, methods=["POST"]),
         Route("/api/v1/inventory/{row_id}", api.get_row, methods=["GET"]),
         Route("/api/v1/inventory/{row_id}", api.patch_row, methods=["PATCH"]),
         Route("/api/v1/inventory/{row_id}/adjustments", api.adjust, methods=["POST"]),
