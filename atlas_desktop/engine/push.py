@@ -18,18 +18,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from atlas_desktop.domain.connector import ErpConnector
-from atlas_desktop.domain.errors import AtlasDesktopError, Conflict, ConnectorError, NetworkError
-from atlas_desktop.domain.model import Side, StockChange, StockKey
+from atlas_desktop.domain.connector import BatchedStockWriter, ErpConnector
+from atlas_desktop.domain.errors import (
+    AtlasDesktopError,
+    Conflict,
+    ConnectorError,
+    NetworkError,
+    ValidationFailed,
+)
+from atlas_desktop.domain.model import Side, StockChange, StockKey, WriteResult
 from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
+from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
+from atlas_desktop.store.decisions import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED
 from atlas_desktop.store.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,23 @@ class _Outcome:
     remote_id: str | None = None
     error: AtlasDesktopError | None = None
     atlas_row: Any = None  # the row an Atlas write returned: refreshes the mirror and the version
+
+
+def _stock_change(payload: dict[str, Any]) -> StockChange:
+    key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
+    expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
+    return StockChange(
+        key,
+        Decimal(payload["delta"]),
+        payload.get("unit") or "EA",
+        expiry,
+        lot_ref=payload.get("lot_ref"),
+    )
+
+
+def _refused_whole(entry: Any) -> ValidationFailed:
+    # A connector answers a one-change document's refusal with its error; this only guards the loop.
+    return ValidationFailed(f"The ERP refused the stock change (write {entry.idempotency_key}).")
 
 
 def _group_of(entry: Any) -> object:
@@ -89,6 +114,7 @@ class Pusher:
         # leaves no write on the wire and every outcome stored.
         self.after_wave = after_wave
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
+        self._found: dict[str, WriteResult | ConnectorError | None] = {}  # lookups by key in this drain
 
     async def drain(self) -> PushStats:
         blocked: set[object] = set()  # mappings whose write is left in doubt: later ones wait (order)
@@ -134,7 +160,7 @@ class Pusher:
             found = posted.get(entry.idempotency_key) if entry.target is Side.ERP else None
             if entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT) and entry.target is Side.ERP:
                 try:
-                    found = await self.erp.find_write(entry.idempotency_key)
+                    found = await self._find(entry.batch_key or entry.idempotency_key)
                 except ConnectorError as error:
                     outcomes.append(_Outcome(entry, error=error))
                     continue
@@ -143,6 +169,20 @@ class Pusher:
             else:
                 to_send.append(entry)
         return outcomes, to_send
+
+    async def _find(self, key: str) -> WriteResult | None:
+        """The write or batch document under `key`. A batch's entries are settled by one lookup of its
+        key for the whole drain: found, they all landed with it; not found, none did (a record posts
+        whole), and they are batched again freely."""
+        if key not in self._found:
+            try:
+                self._found[key] = await self.erp.find_write(key)
+            except ConnectorError as error:
+                self._found[key] = error
+        found = self._found[key]
+        if isinstance(found, ConnectorError):
+            raise found
+        return found
 
     async def _wave(self, wave: list[Any]) -> list[_Outcome]:
         outcomes, to_send = await self._look_up(wave)
@@ -158,7 +198,77 @@ class Pusher:
         The seam for batched writers: a kind of write a remote system takes many at a time is sent in
         groups here; everything else one request per write.
         """
-        return await self._send_each(sending)
+        batched = [e for e in sending if e.operation == ERP_ADJUST] if self._erp_batches else []
+        if not batched:
+            return await self._send_each(sending)
+        batched_ids = {entry.id for entry in batched}
+        each, in_batches = await asyncio.gather(
+            self._send_each([e for e in sending if e.id not in batched_ids]), self._send_erp_batch(batched)
+        )
+        by_id = {outcome.entry.id: outcome for outcome in [*each, *in_batches]}
+        return [by_id[entry.id] for entry in sending if entry.id in by_id]
+
+    @property
+    def _erp_batches(self) -> bool:
+        return isinstance(self.erp, BatchedStockWriter)
+
+    async def _send_erp_batch(self, entries: list[Any]) -> list[_Outcome]:
+        """ERP stock changes, many to a document: grouped by what a document shares, at most the
+        connector's limit each. Each batch's key is frozen with its entries before it leaves; changes a
+        refusal left unposted go again as a new batch (without the refused line, or halved)."""
+        erp: BatchedStockWriter = self.erp  # type: ignore[assignment]
+        changes = {entry.id: _stock_change(entry.payload) for entry in entries}
+        groups: dict[Hashable, list[Any]] = {}
+        for entry in entries:
+            groups.setdefault(erp.batch_group(changes[entry.id]), []).append(entry)
+        limit = max(1, erp.batch_limit)
+        parts = iter([group[i : i + limit] for group in groups.values() for i in range(0, len(group), limit)])
+        outcomes: dict[int, _Outcome] = {}
+
+        async def post(part: list[Any]) -> None:
+            queue = [part]
+            while queue:
+                part = queue.pop()
+                key = batch_key([entry.idempotency_key for entry in part])
+                frozen = await self.db(
+                    self.decisions.freeze_batch, self.connection_id, key, Side.ERP, [e.id for e in part]
+                )
+                still_open = set(frozen)
+                part = [entry for entry in part if entry.id in still_open]
+                if not part:
+                    continue
+                try:
+                    results = await erp.adjust_stock_batch(
+                        [(changes[entry.id], entry.idempotency_key) for entry in part], key
+                    )
+                except ConnectorError as error:
+                    results = [error] * len(part)
+                again = [entry for entry, result in zip(part, results, strict=True) if result is None]
+                posted = None
+                for entry, result in zip(part, results, strict=True):
+                    if isinstance(result, WriteResult):
+                        outcomes[entry.id] = _Outcome(entry, remote_id=result.remote_id)
+                        posted = result.remote_id
+                    elif result is not None:
+                        outcomes[entry.id] = _Outcome(entry, error=result)
+                retryable = any(isinstance(r, AtlasDesktopError) and r.retryable for r in results)
+                state = BATCH_POSTED if posted else BATCH_IN_DOUBT if retryable else BATCH_REFUSED
+                await self.db(self.decisions.settle_batch, key, state, posted)
+                if len(again) == 1 and len(part) == 1:
+                    outcomes[part[0].id] = _Outcome(part[0], error=_refused_whole(part[0]))
+                elif again and len(again) == len(part):
+                    middle = len(again) // 2  # no line named: halve until the refused line is alone
+                    queue += [again[middle:], again[:middle]]
+                elif again:
+                    queue.append(again)
+
+        async def worker() -> None:
+            for part in parts:
+                await post(part)
+
+        count = sum(1 for _ in groups)  # at least one part per group
+        await asyncio.gather(*(worker() for _ in range(min(self.parallel, max(count, 1)))))
+        return [outcomes[entry.id] for entry in entries if entry.id in outcomes]
 
     async def _send_each(self, sending: list[Any]) -> list[_Outcome]:
         results: list[_Outcome | None] = [None] * len(sending)
@@ -208,16 +318,7 @@ class Pusher:
     async def _execute(self, entry: Any) -> _Outcome:
         payload = entry.payload
         if entry.operation == ERP_ADJUST:
-            key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
-            expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
-            change = StockChange(
-                key,
-                Decimal(payload["delta"]),
-                payload.get("unit") or "EA",
-                expiry,
-                lot_ref=payload.get("lot_ref"),
-            )
-            result = await self.erp.adjust_stock(change, entry.idempotency_key)
+            result = await self.erp.adjust_stock(_stock_change(payload), entry.idempotency_key)
             return _Outcome(entry, remote_id=result.remote_id)
         if entry.operation == ATLAS_ADJUST:
             row = await self.atlas.adjust(

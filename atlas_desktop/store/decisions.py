@@ -19,7 +19,7 @@ from atlas_desktop.domain.model import Side
 from atlas_desktop.store.confirmed_stock import carry_confirmed_erp_writes
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, DecisionStatus, OutboxStatus, Resolution
-from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow
+from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
 from atlas_desktop.store.snapshots import BaseValues
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, decimal_text, require_connection, utc_text
 from atlas_desktop.store.types import utcnow
@@ -80,6 +80,7 @@ class OutboxEntry:
     remote_id: str | None
     last_error: str | None = None
     quantity_delta: Decimal | None = None
+    batch_key: str | None = None  # the batch it was last frozen into (write_batches), if it went batched
 
 
 class OutboxEntryClosed(AtlasDesktopError):
@@ -151,6 +152,11 @@ _DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHER
 _APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
 _SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ? WHERE mapping_id = ?"
 _OUTBOX = OutboxRow.__table__
+# write_batches.state
+BATCH_SENDING = "sending"
+BATCH_POSTED = "posted"
+BATCH_REFUSED = "refused"
+BATCH_IN_DOUBT = "in_doubt"
 _DECISIONS = SyncDecisionRow.__table__
 _BASES = SyncBaseRow.__table__
 
@@ -429,6 +435,53 @@ class DecisionRepository:
         with self._store.session() as session:
             return _confirm(session, confirmed)
 
+    def freeze_batch(
+        self, connection_id: str, batch_key: str, target: Side, outbox_ids: Sequence[int]
+    ) -> list[int]:
+        """Record that these writes leave together as one document under `batch_key`, before it leaves.
+
+        In one transaction: the batch's row (state sending) and `batch_key` on every entry still open
+        (marked sending); returns those ids in the order given. Like mark_sending_many it returns once
+        the commit is in the database file: a crash after the document left is settled by one lookup of
+        its key, whatever the next run's batches look like.
+        """
+        now = utcnow()
+        with self._store.session() as session:
+            connection = session.connection()
+            opened: set[int] = set()
+            for chunk in chunked(list(outbox_ids), IN_CHUNK):
+                result = connection.execute(
+                    sa.update(_OUTBOX)
+                    .where(_OUTBOX.c.id.in_(chunk), _OUTBOX.c.status.not_in(CLOSED_STATUSES))
+                    .values(status=OutboxStatus.SENDING, batch_key=batch_key, updated_at=now)
+                    .returning(_OUTBOX.c.id)
+                )
+                opened.update(result.scalars())
+            batch = session.get(WriteBatchRow, batch_key)
+            if batch is None:
+                session.add(
+                    WriteBatchRow(
+                        key=batch_key,
+                        connection_id=connection_id,
+                        target=target,
+                        state=BATCH_SENDING,
+                        entries=len(opened),
+                    )
+                )
+            else:  # the same writes batched again after a lookup found the first send absent
+                batch.state, batch.entries, batch.remote_id = BATCH_SENDING, len(opened), None
+        self._store.checkpoint()
+        return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
+
+    def settle_batch(self, batch_key: str, state: str, remote_id: str | None = None) -> None:
+        """A batch's answer: posted (with its document), refused, or in doubt. Its entries' own
+        outcomes are recorded with them (mark_done_many and friends)."""
+        with self._store.session() as session:
+            batch = session.get(WriteBatchRow, batch_key)
+            if batch is not None:
+                batch.state = state
+                batch.remote_id = remote_id if remote_id is not None else batch.remote_id
+
     def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
         """About to send these (attempts += 1), in one transaction. Returns the ids still open, in the
         order given: the others were settled meanwhile (or do not exist) and must not be sent.
@@ -533,6 +586,7 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         remote_id=row.remote_id,
         last_error=row.last_error,
         quantity_delta=row.quantity_delta,
+        batch_key=row.batch_key,
     )
 
 

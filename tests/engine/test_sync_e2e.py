@@ -63,7 +63,8 @@ class NetSuiteSide:
         self.emulator.state.issue(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
 
     def postings(self) -> int:
-        return self.emulator.state.count_transactions("inventoryadjustment")
+        # Lines, not records: a batched adjustment carries many changes, each one line (reference §9).
+        return self.emulator.state.count_lines("inventoryadjustment")
 
     def purchase_orders(self) -> int:
         return self.emulator.state.count_transactions("purchaseorder")

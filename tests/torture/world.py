@@ -88,7 +88,11 @@ class TortureWorld:
                 'SELECT externalid, COUNT(*) AS n FROM "transaction" WHERE externalid IS NOT NULL '
                 "AND externalid != '' GROUP BY recordtype, externalid HAVING COUNT(*) > 1"
             )
-            return [(row["externalid"], row["n"]) for row in rows]
+            lines = self.erp.state.query(
+                "SELECT memo, COUNT(*) AS n FROM transactionline WHERE memo LIKE 'atl-%' "
+                "AND mainline = 'F' GROUP BY memo HAVING COUNT(*) > 1"
+            )
+            return [(row["externalid"], row["n"]) for row in rows] + [(r["memo"], r["n"]) for r in lines]
         texts = [d["MaterialDocumentHeaderText"] for d in self.erp.material_documents()]
         keyed = {t for t in texts if t}
         return [(t, n) for t in keyed if (n := self.erp.count_material_documents(t)) > 1]
