@@ -101,12 +101,13 @@ class BatchedStockWriter(Protocol):
         """What must be shared by the changes of one document (e.g. its location, receipt or issue)."""
         ...
 
-    async def adjust_stock_batch(
-        self, changes: Sequence[tuple[StockChange, str]], batch_key: str
-    ) -> list[BatchOutcome]:
-        """One document carrying `changes` (each with its own key), in order: an outcome per change.
+    async def adjust_stock_batches(
+        self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
+    ) -> list[list[BatchOutcome]]:
+        """Documents, each (its changes with their own keys, its batch key): per document, an outcome
+        per change, in order. Documents may share requests; each is posted or refused whole.
 
         A change refused alone (its line named, or refused before sending) gets its error and the
-        others None when the document was not posted. An error that leaves the whole document in doubt
-        (retryable), or refuses it for a reason no line causes, is given to every change."""
+        others None when the document was not posted. An error that leaves a document in doubt
+        (retryable), or refuses it for a reason no line causes, is given to every change of it."""
         ...

@@ -214,61 +214,66 @@ class Pusher:
 
     async def _send_erp_batch(self, entries: list[Any]) -> list[_Outcome]:
         """ERP stock changes, many to a document: grouped by what a document shares, at most the
-        connector's limit each. Each batch's key is frozen with its entries before it leaves; changes a
-        refusal left unposted go again as a new batch (without the refused line, or halved)."""
+        connector's limit each. Every batch's key is frozen with its entries before any leaves; changes
+        a refusal left unposted go again as new batches (without the refused line, or halved)."""
         erp: BatchedStockWriter = self.erp  # type: ignore[assignment]
         changes = {entry.id: _stock_change(entry.payload) for entry in entries}
         groups: dict[Hashable, list[Any]] = {}
         for entry in entries:
             groups.setdefault(erp.batch_group(changes[entry.id]), []).append(entry)
         limit = max(1, erp.batch_limit)
-        parts = iter([group[i : i + limit] for group in groups.values() for i in range(0, len(group), limit)])
+        parts = [group[i : i + limit] for group in groups.values() for i in range(0, len(group), limit)]
         outcomes: dict[int, _Outcome] = {}
-
-        async def post(part: list[Any]) -> None:
-            queue = [part]
-            while queue:
-                part = queue.pop()
-                key = batch_key([entry.idempotency_key for entry in part])
-                frozen = await self.db(
-                    self.decisions.freeze_batch, self.connection_id, key, Side.ERP, [e.id for e in part]
+        while parts:
+            keyed = [(batch_key([e.idempotency_key for e in part]), part) for part in parts]
+            frozen = await self.db(
+                self.decisions.freeze_batches,
+                self.connection_id,
+                Side.ERP,
+                [(key, [e.id for e in part]) for key, part in keyed],
+            )
+            keyed = [
+                (key, [e for e in part if e.id in still_open])
+                for (key, part), still_open in zip(keyed, map(set, frozen), strict=True)
+            ]
+            keyed = [(key, part) for key, part in keyed if part]
+            if not keyed:
+                break
+            try:
+                answers = await erp.adjust_stock_batches(
+                    [([(changes[e.id], e.idempotency_key) for e in part], key) for key, part in keyed]
                 )
-                still_open = set(frozen)
-                part = [entry for entry in part if entry.id in still_open]
-                if not part:
-                    continue
-                try:
-                    results = await erp.adjust_stock_batch(
-                        [(changes[entry.id], entry.idempotency_key) for entry in part], key
-                    )
-                except ConnectorError as error:
-                    results = [error] * len(part)
-                again = [entry for entry, result in zip(part, results, strict=True) if result is None]
-                posted = None
-                for entry, result in zip(part, results, strict=True):
-                    if isinstance(result, WriteResult):
-                        outcomes[entry.id] = _Outcome(entry, remote_id=result.remote_id)
-                        posted = result.remote_id
-                    elif result is not None:
-                        outcomes[entry.id] = _Outcome(entry, error=result)
+            except ConnectorError as error:
+                answers = [[error] * len(part) for _key, part in keyed]
+            parts, settled = [], []
+            for (key, part), results in zip(keyed, answers, strict=True):
+                parts += self._take_answers(part, results, outcomes)
+                posted = next((r.remote_id for r in results if isinstance(r, WriteResult)), None)
                 retryable = any(isinstance(r, AtlasDesktopError) and r.retryable for r in results)
-                state = BATCH_POSTED if posted else BATCH_IN_DOUBT if retryable else BATCH_REFUSED
-                await self.db(self.decisions.settle_batch, key, state, posted)
-                if len(again) == 1 and len(part) == 1:
-                    outcomes[part[0].id] = _Outcome(part[0], error=_refused_whole(part[0]))
-                elif again and len(again) == len(part):
-                    middle = len(again) // 2  # no line named: halve until the refused line is alone
-                    queue += [again[middle:], again[:middle]]
-                elif again:
-                    queue.append(again)
-
-        async def worker() -> None:
-            for part in parts:
-                await post(part)
-
-        count = sum(1 for _ in groups)  # at least one part per group
-        await asyncio.gather(*(worker() for _ in range(min(self.parallel, max(count, 1)))))
+                settled.append(
+                    (key, BATCH_POSTED if posted else BATCH_IN_DOUBT if retryable else BATCH_REFUSED, posted)
+                )
+            await self.db(self.decisions.settle_batches, settled)
         return [outcomes[entry.id] for entry in entries if entry.id in outcomes]
+
+    @staticmethod
+    def _take_answers(part: list[Any], results: list[Any], outcomes: dict[int, _Outcome]) -> list[list[Any]]:
+        """Record a document's outcomes; returns the batches its unposted changes go again in."""
+        again = []
+        for entry, result in zip(part, results, strict=True):
+            if isinstance(result, WriteResult):
+                outcomes[entry.id] = _Outcome(entry, remote_id=result.remote_id)
+            elif result is not None:
+                outcomes[entry.id] = _Outcome(entry, error=result)
+            else:
+                again.append(entry)
+        if len(again) == 1 and len(part) == 1:
+            outcomes[part[0].id] = _Outcome(part[0], error=_refused_whole(part[0]))
+            return []
+        if again and len(again) == len(part):
+            middle = len(again) // 2  # refused without naming a line: halve until the line is alone
+            return [again[:middle], again[middle:]]
+        return [again] if again else []
 
     async def _send_each(self, sending: list[Any]) -> list[_Outcome]:
         results: list[_Outcome | None] = [None] * len(sending)

@@ -435,52 +435,57 @@ class DecisionRepository:
         with self._store.session() as session:
             return _confirm(session, confirmed)
 
-    def freeze_batch(
-        self, connection_id: str, batch_key: str, target: Side, outbox_ids: Sequence[int]
-    ) -> list[int]:
-        """Record that these writes leave together as one document under `batch_key`, before it leaves.
+    def freeze_batches(
+        self, connection_id: str, target: Side, batches: Sequence[tuple[str, Sequence[int]]]
+    ) -> list[list[int]]:
+        """Record that each (key, outbox ids) leaves as one document under its key, before any leaves.
 
-        In one transaction: the batch's row (state sending) and `batch_key` on every entry still open
-        (marked sending); returns those ids in the order given. Like mark_sending_many it returns once
-        the commit is in the database file: a crash after the document left is settled by one lookup of
-        its key, whatever the next run's batches look like.
+        In one transaction: each batch's row (state sending) and its key on every entry still open
+        (marked sending); returns, per batch, those ids in the order given. Like mark_sending_many it
+        returns once the commit is in the database file: a crash after the documents left is settled by
+        one lookup of each key, whatever the next run's batches look like.
         """
         now = utcnow()
+        frozen: list[list[int]] = []
         with self._store.session() as session:
             connection = session.connection()
-            opened: set[int] = set()
-            for chunk in chunked(list(outbox_ids), IN_CHUNK):
-                result = connection.execute(
-                    sa.update(_OUTBOX)
-                    .where(_OUTBOX.c.id.in_(chunk), _OUTBOX.c.status.not_in(CLOSED_STATUSES))
-                    .values(status=OutboxStatus.SENDING, batch_key=batch_key, updated_at=now)
-                    .returning(_OUTBOX.c.id)
-                )
-                opened.update(result.scalars())
-            batch = session.get(WriteBatchRow, batch_key)
-            if batch is None:
-                session.add(
-                    WriteBatchRow(
-                        key=batch_key,
-                        connection_id=connection_id,
-                        target=target,
-                        state=BATCH_SENDING,
-                        entries=len(opened),
+            for batch_key, outbox_ids in batches:
+                opened: set[int] = set()
+                for chunk in chunked(list(outbox_ids), IN_CHUNK):
+                    result = connection.execute(
+                        sa.update(_OUTBOX)
+                        .where(_OUTBOX.c.id.in_(chunk), _OUTBOX.c.status.not_in(CLOSED_STATUSES))
+                        .values(status=OutboxStatus.SENDING, batch_key=batch_key, updated_at=now)
+                        .returning(_OUTBOX.c.id)
                     )
-                )
-            else:  # the same writes batched again after a lookup found the first send absent
-                batch.state, batch.entries, batch.remote_id = BATCH_SENDING, len(opened), None
+                    opened.update(result.scalars())
+                batch = session.get(WriteBatchRow, batch_key)
+                if batch is None:
+                    session.add(
+                        WriteBatchRow(
+                            key=batch_key,
+                            connection_id=connection_id,
+                            target=target,
+                            state=BATCH_SENDING,
+                            entries=len(opened),
+                        )
+                    )
+                else:  # the same writes batched again after a lookup found the first send absent
+                    batch.state, batch.entries, batch.remote_id = BATCH_SENDING, len(opened), None
+                session.flush()
+                frozen.append([outbox_id for outbox_id in outbox_ids if outbox_id in opened])
         self._store.checkpoint()
-        return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
+        return frozen
 
-    def settle_batch(self, batch_key: str, state: str, remote_id: str | None = None) -> None:
-        """A batch's answer: posted (with its document), refused, or in doubt. Its entries' own
+    def settle_batches(self, answers: Sequence[tuple[str, str, str | None]]) -> None:
+        """Batches' answers (key, state, document): posted, refused or in doubt. Their entries' own
         outcomes are recorded with them (mark_done_many and friends)."""
         with self._store.session() as session:
-            batch = session.get(WriteBatchRow, batch_key)
-            if batch is not None:
-                batch.state = state
-                batch.remote_id = remote_id if remote_id is not None else batch.remote_id
+            for batch_key, state, remote_id in answers:
+                batch = session.get(WriteBatchRow, batch_key)
+                if batch is not None:
+                    batch.state = state
+                    batch.remote_id = remote_id if remote_id is not None else batch.remote_id
 
     def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
         """About to send these (attempts += 1), in one transaction. Returns the ids still open, in the

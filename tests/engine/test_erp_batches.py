@@ -45,15 +45,19 @@ class Outbox:
             self._set(i, status=OutboxStatus.SENDING)
         return list(ids)
 
-    def freeze_batch(self, _cid: str, key: str, target: Side, ids: list[int]) -> list[int]:
+    def freeze_batches(
+        self, _cid: str, target: Side, batches: list[tuple[str, list[int]]]
+    ) -> list[list[int]]:
         assert target is Side.ERP
-        for i in ids:
-            self._set(i, status=OutboxStatus.SENDING, batch_key=key)
-        self.batches[key] = ("sending", list(ids))
-        return list(ids)
+        for key, ids in batches:
+            for i in ids:
+                self._set(i, status=OutboxStatus.SENDING, batch_key=key)
+            self.batches[key] = ("sending", list(ids))
+        return [list(ids) for _key, ids in batches]
 
-    def settle_batch(self, key: str, state: str, remote_id: str | None = None) -> None:
-        self.batches[key] = (state, self.batches[key][1])
+    def settle_batches(self, answers: list[tuple[str, str, str | None]]) -> None:
+        for key, state, _remote_id in answers:
+            self.batches[key] = (state, self.batches[key][1])
 
     def mark_done_many(self, confirmed: list[tuple[int, str | None]]) -> int:
         for i, remote_id in confirmed:
@@ -250,17 +254,17 @@ async def test_a_crash_after_the_record_posted_is_settled_by_one_lookup(world) -
     entries = changes(positions(emulator, 10), 300)
     want = expected(emulator, entries)
     outbox = Outbox(entries)
-    real = erp.adjust_stock_batch
+    real = erp.adjust_stock_batches
 
-    async def post_then_die(batch, key):  # type: ignore[no-untyped-def]
-        await real(batch, key)
+    async def post_then_die(batches):  # type: ignore[no-untyped-def]
+        await real(batches)
         raise Killed
 
-    erp.adjust_stock_batch = post_then_die  # type: ignore[method-assign]
+    erp.adjust_stock_batches = post_then_die  # type: ignore[method-assign]
     with pytest.raises(Killed):
         await pusher(outbox, erp).drain()
     assert outbox.with_status(OutboxStatus.SENDING) and not outbox.with_status(OutboxStatus.DONE)
-    erp.adjust_stock_batch = real  # type: ignore[method-assign]
+    erp.adjust_stock_batches = real  # type: ignore[method-assign]
 
     # The next run: a different wave shape would give another batch key; the frozen one is looked up.
     next_erp = connect(emulator, clock)

@@ -379,13 +379,13 @@ def test_a_batch_is_frozen_with_its_writes_before_it_leaves(twins: tuple[World, 
     ids = world.write_ids()
     world.repo.mark_done_many([(ids["k2"], "already")])  # settled meanwhile: not carried
 
-    frozen = world.repo.freeze_batch(world.connection_id, "atb-1", Side.ERP, [ids["k1"], ids["k2"]])
+    frozen = world.repo.freeze_batches(world.connection_id, Side.ERP, [("atb-1", [ids["k1"], ids["k2"]])])
 
-    assert frozen == [ids["k1"]]
+    assert frozen == [[ids["k1"]]]
     entry = world.repo.get(ids["k1"])
     assert entry.batch_key == "atb-1" and entry.status is OutboxStatus.SENDING
     assert world.repo.get(ids["k2"]).batch_key is None
-    world.repo.settle_batch("atb-1", decisions_module.BATCH_POSTED, "4711")
+    world.repo.settle_batches([("atb-1", decisions_module.BATCH_POSTED, "4711")])
     with world.store.engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT state, entries, remote_id, target FROM write_batches").one()
     assert tuple(row) == ("posted", 1, "4711", "erp")

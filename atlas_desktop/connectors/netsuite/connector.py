@@ -142,6 +142,13 @@ class NetSuiteConnector(UsesHttpClient):
     ) -> list[BatchOutcome]:
         return await batch_writes.adjust_stock_batch(self.writer, changes, batch_key)
 
+    async def adjust_stock_batches(
+        self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
+    ) -> list[list[BatchOutcome]]:
+        # One record per request (REST has no synchronous multi-record call); the HTTP client keeps to
+        # the account's concurrency.
+        return list(await asyncio.gather(*(self.adjust_stock_batch(c, key) for c, key in batches)))
+
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_by_external_id(key)
 
