@@ -12,6 +12,10 @@ Writes go out in waves: the next write of every mapping at once (each connector 
 concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
 parallel; the outbox is updated once per wave, not once per write. Confirmations recorded late
 are safe: an unrecorded confirmed write is only ever looked up by its key, never sent again.
+
+A connector that posts many stock changes as one document (BatchedStockWriter) gets the wave's ERP stock
+changes in batches; each batch's key is recorded with its writes (and made durable) before it leaves, so
+a batch left in doubt is settled by one lookup of that key, whatever the next run's batches look like.
 """
 
 from __future__ import annotations
