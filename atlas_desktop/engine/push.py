@@ -224,7 +224,9 @@ class Pusher:
         changes = {entry.id: _stock_change(entry.payload) for entry in entries}
         groups: dict[Hashable, list[Any]] = {}
         for entry in entries:
-            groups.setdefault(erp.batch_group(changes[entry.id]), []).append(entry)
+            # A batch looked up and not found goes again as it was, under the same key, not mixed with
+            # fresh changes: were it still committing, NetSuite refuses the key a second time.
+            groups.setdefault((erp.batch_group(changes[entry.id]), entry.batch_key), []).append(entry)
         limit = max(1, erp.batch_limit)
         parts = [group[i : i + limit] for group in groups.values() for i in range(0, len(group), limit)]
         outcomes: dict[int, _Outcome] = {}

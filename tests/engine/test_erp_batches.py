@@ -16,6 +16,7 @@ import pytest
 
 from atlas_desktop.connectors.netsuite import batch_writes
 from atlas_desktop.domain.model import Side
+from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.plan import ERP_ADJUST
 from atlas_desktop.engine.push import Pusher
 from atlas_desktop.sandbox.netsuite import NetSuiteEmulator
@@ -300,4 +301,29 @@ async def test_a_lost_answer_leaves_the_batch_in_doubt_and_the_next_run_posts_no
     assert emulator.state.count_transactions("inventoryadjustment") == 1
     assert {place: on_hand(emulator, *place) for place in want} == want
     assert_each_key_posted_once(emulator, entries)
+    await erp.aclose()
+
+
+async def test_a_batch_not_found_goes_again_under_its_own_key(world) -> None:
+    emulator, clock = world
+    erp = connect(emulator, clock)
+    spots = positions(emulator, 10)
+    # A run froze a batch of 30 and died (or lost its answer) before it knew whether the record landed.
+    frozen = batch_key([f"atl-{n:032x}" for n in range(1, 31)])
+    first = [
+        dataclasses.replace(e, status=OutboxStatus.IN_DOUBT, batch_key=frozen) for e in changes(spots, 30)
+    ]
+    fresh = [dataclasses.replace(e, id=e.id + 100, idempotency_key=e.idempotency_key + "f") for e in first]
+    fresh = [dataclasses.replace(e, status=OutboxStatus.PENDING, batch_key=None) for e in fresh]
+    outbox = Outbox([*first, *fresh])
+    want = expected(emulator, [*first, *fresh])
+
+    stats = await pusher(outbox, erp).drain()
+
+    assert stats.done == 60
+    # Looked up, not found: the 30 went as they were, not mixed with the fresh 30, so were the first send
+    # still landing NetSuite would refuse its key a second time.
+    assert emulator.state.count_transactions("inventoryadjustment", external_id=frozen) == 1
+    assert {place: on_hand(emulator, *place) for place in want} == want
+    assert_each_key_posted_once(emulator, [*first, *fresh])
     await erp.aclose()
