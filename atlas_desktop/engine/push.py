@@ -151,7 +151,13 @@ class Pusher:
         asked for the whole wave at once (`posted_before`).
         """
         outcomes: list[_Outcome] = []
-        fresh = [e for e in wave if e.target is Side.ERP and e.status is OutboxStatus.PENDING]
+        # Also asked: a write marked sending whose batch key is not recorded (a power cut took the commit
+        # that froze it, or it predates batches) may have landed in a batch's document under another key.
+        fresh = [
+            e
+            for e in wave
+            if e.target is Side.ERP and (e.status is OutboxStatus.PENDING or e.batch_key is None)
+        ]
         try:
             posted = await self.erp.posted_before([e.idempotency_key for e in fresh]) if fresh else {}
         except ConnectorError as error:
@@ -162,7 +168,8 @@ class Pusher:
         to_send: list[Any] = []
         for entry in wave:
             found = posted.get(entry.idempotency_key) if entry.target is Side.ERP else None
-            if entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT) and entry.target is Side.ERP:
+            unsure = entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
+            if found is None and unsure and entry.target is Side.ERP:
                 try:
                     found = await self._find(entry.batch_key or entry.idempotency_key)
                 except ConnectorError as error:

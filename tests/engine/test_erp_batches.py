@@ -327,3 +327,22 @@ async def test_a_batch_not_found_goes_again_under_its_own_key(world) -> None:
     assert {place: on_hand(emulator, *place) for place in want} == want
     assert_each_key_posted_once(emulator, [*first, *fresh])
     await erp.aclose()
+
+
+async def test_a_write_whose_batch_key_was_lost_is_found_by_its_line(world) -> None:
+    emulator, clock = world
+    erp = connect(emulator, clock)
+    made = changes(positions(emulator, 10), 20)
+    want = expected(emulator, made)
+    assert (await pusher(Outbox(made), erp).drain()).done == 20
+    # A power cut took the commit that froze the batch: 19 writes are "sending" with no batch key (one
+    # was settled meanwhile, so batching them again gives another key), their own keys no externalId.
+    lost = [dataclasses.replace(e, status=OutboxStatus.SENDING, batch_key=None) for e in made[:-1]]
+    outbox = Outbox([*lost, dataclasses.replace(made[-1], status=OutboxStatus.DONE)])
+
+    stats = await pusher(outbox, erp).drain()
+
+    assert stats.done == 19
+    assert {place: on_hand(emulator, *place) for place in want} == want
+    assert_each_key_posted_once(emulator, made)
+    await erp.aclose()
