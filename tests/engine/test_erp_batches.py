@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from atlas_desktop.connectors.netsuite import batch_writes
+from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import Side
 from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.plan import ERP_ADJUST
@@ -343,6 +344,29 @@ async def test_a_write_whose_batch_key_was_lost_is_found_by_its_line(world) -> N
     stats = await pusher(outbox, erp).drain()
 
     assert stats.done == 19
+    assert {place: on_hand(emulator, *place) for place in want} == want
+    assert_each_key_posted_once(emulator, made)
+    await erp.aclose()
+
+
+async def test_an_unreadable_answer_to_a_record_leaves_it_in_doubt_not_failed(world) -> None:
+    emulator, clock = world
+    erp = connect(emulator, clock)
+    made = changes(positions(emulator, 10), 20)
+    want = expected(emulator, made)
+    outbox = Outbox(made)
+    real = erp.client.create_record
+
+    async def created_but_unreadable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        await real(*args, **kwargs)
+        raise InvalidResponse("NetSuite answered HTTP 200 with a body Atlas Desktop cannot read.")
+
+    erp.client.create_record = created_but_unreadable  # type: ignore[method-assign]
+    first = await pusher(outbox, erp).drain()
+    erp.client.create_record = real  # type: ignore[method-assign]
+    assert first.failed == 0 and first.in_doubt == 20
+
+    assert (await pusher(outbox, erp).drain()).done == 20
     assert {place: on_hand(emulator, *place) for place in want} == want
     assert_each_key_posted_once(emulator, made)
     await erp.aclose()

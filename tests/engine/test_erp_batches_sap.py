@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.errors import ConfigError, InvalidResponse
 from atlas_desktop.domain.model import Side
 from atlas_desktop.engine.plan import ERP_ADJUST
 from atlas_desktop.sandbox.sap import SapEmulator
@@ -201,3 +201,28 @@ async def test_a_change_posted_in_a_document_is_found_by_its_item_text(emulator:
     found = await connector.posted_before([*keys, "atl-never"])
     assert sorted(found) == sorted(keys)
     assert len({w.remote_id for w in found.values()}) == 1  # all in one document
+
+
+async def test_an_unreadable_batch_answer_leaves_its_documents_in_doubt_not_failed(
+    emulator: SapEmulator,
+) -> None:
+    connector = erp(emulator)
+    spots = places(emulator, 6)
+    made = entries(spots, 30, issues_every=3)
+    want = expected(emulator, spots, made)
+    outbox = Outbox(made)
+    writer = connector.writer
+    real = writer.send_batch
+
+    async def posted_but_unreadable(payloads):  # type: ignore[no-untyped-def]
+        await real(payloads)
+        raise InvalidResponse("cannot read the $batch answer", system="SAP")
+
+    writer.send_batch = posted_but_unreadable  # type: ignore[method-assign]
+    first = await pusher(outbox, connector).drain()
+    writer.send_batch = real  # type: ignore[method-assign]
+    assert first.failed == 0 and first.in_doubt == 30
+
+    assert (await pusher(outbox, connector).drain()).done == 30
+    assert {place: on_hand(emulator, place) for place in spots} == want
+    each_key_once(emulator, made)

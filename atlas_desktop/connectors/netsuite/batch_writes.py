@@ -22,7 +22,13 @@ from atlas_desktop.connectors.netsuite.errors import SYSTEM
 from atlas_desktop.connectors.netsuite.mapping import adjustment_line, adjustment_record
 from atlas_desktop.connectors.netsuite.writes import Writer
 from atlas_desktop.domain.connector import BatchOutcome
-from atlas_desktop.domain.errors import AtlasDesktopError, ConnectorError, ValidationFailed
+from atlas_desktop.domain.errors import (
+    AtlasDesktopError,
+    ConnectorError,
+    InvalidResponse,
+    NetworkError,
+    ValidationFailed,
+)
 from atlas_desktop.domain.model import StockChange, WriteResult
 from atlas_desktop.domain.quantity import erp_ref
 
@@ -72,6 +78,8 @@ async def adjust_stock_batch(
     except ConnectorError as error:
         if error.retryable:
             return [error] * len(changes)  # may have landed: every change stays in doubt with the batch
+        if isinstance(error, InvalidResponse):  # an answer we cannot read may be a record created
+            return [_in_doubt(error, batch_key)] * len(changes)
         line_no = _refused_line(error)
         if line_no is not None and line_no < len(changes):
             change, _key = changes[line_no]
@@ -101,6 +109,17 @@ async def posted_before(writer: Writer, keys: Sequence[str]) -> dict[str, WriteR
                 if isinstance(key, str) and key in wanted and key not in found:
                     found[key] = WriteResult(key, str(record), str(tranid) if tranid else None, None)
     return found
+
+
+def _in_doubt(error: ConnectorError, batch_key: str) -> NetworkError:
+    return NetworkError(
+        f"{error.message} The record may have been created, so its changes are not counted as failed: "
+        f"the next run looks it up by its key (external ID {batch_key}).",
+        fix=error.fix,
+        system=SYSTEM,
+        status=error.status,
+        in_doubt=True,
+    )
 
 
 def _refused_line(error: ConnectorError) -> int | None:

@@ -30,6 +30,7 @@ from atlas_desktop.domain.errors import (
     AtlasDesktopError,
     ConfigError,
     ConnectorError,
+    InvalidResponse,
     NetworkError,
     ServerError,
 )
@@ -88,6 +89,10 @@ async def adjust_stock_batches(writer: Writer, batches: Sequence[Batch]) -> list
     try:
         answers = await writer.send_batch(payloads)
     except ConnectorError as error:
+        if isinstance(error, InvalidResponse):  # an answer we cannot read may be documents posted
+            error = NetworkError(
+                f"{error.message} The documents may have been posted.", in_doubt=True, system=SYSTEM
+            )
         for index in sent:
             results[index] = [error] * len(batches[index][0])  # retryable: in doubt; else refused whole
         return results
