@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
     Location,
@@ -75,3 +76,38 @@ class ErpConnector(Protocol):
     def api_errors(self) -> int: ...
 
     async def aclose(self) -> None: ...
+
+
+# One change's outcome in a batch: posted (its result), refused alone (its error), or None: not posted
+# because the document was refused as a whole without naming a line, so the caller sends it again in a
+# smaller batch (under a new key).
+BatchOutcome = WriteResult | AtlasDesktopError | None
+
+
+@runtime_checkable
+class BatchedStockWriter(Protocol):
+    """An ERP that posts many stock changes as one document (one request), under one key.
+
+    The caller freezes `batch_key` with the changes it carries before calling, finds an in-doubt batch
+    again with `find_write(batch_key)`, and sends changes answered None again in smaller batches.
+    """
+
+    @property
+    def batch_limit(self) -> int:
+        """Most changes one document may carry (within the ERP's real limit)."""
+        ...
+
+    def batch_group(self, change: StockChange) -> Hashable:
+        """What must be shared by the changes of one document (e.g. its location, receipt or issue)."""
+        ...
+
+    async def adjust_stock_batches(
+        self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
+    ) -> list[list[BatchOutcome]]:
+        """Documents, each (its changes with their own keys, its batch key): per document, an outcome
+        per change, in order. Documents may share requests; each is posted or refused whole.
+
+        A change refused alone (its line named, or refused before sending) gets its error and the
+        others None when the document was not posted. An error that leaves a document in doubt
+        (retryable), or refuses it for a reason no line causes, is given to every change of it."""
+        ...

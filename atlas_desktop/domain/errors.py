@@ -84,12 +84,15 @@ class ConnectorError(AtlasDesktopError):
         status: int | None = None,
         remote_code: str | None = None,
         remote_message: str | None = None,
+        remote_path: str | None = None,
     ) -> None:
         super().__init__(message, fix=fix)
         self.system = system
         self.status = status
         self.remote_code = remote_code
         self.remote_message = remote_message
+        # Where in the request the remote found the fault (NetSuite's o:errorPath): names a refused line.
+        self.remote_path = remote_path
 
     def as_dict(self) -> dict[str, object]:
         data = super().as_dict()

@@ -55,3 +55,16 @@ def write_key(scope: str, target: Side, operation: str, subject: Sequence[str | 
     material = [KEY_FORMAT, scope, Side(target).value, operation, list(subject), _canonical(change)]
     text = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "atl-" + hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
+BATCH_FORMAT = "atlas-desktop batch key 1"
+
+
+def batch_key(write_keys: Sequence[str]) -> str:
+    """The key of a document carrying these writes (a NetSuite externalId, an SAP header-text key).
+
+    Derived from the writes' own keys, in any order: the same writes batched again get the same key (the
+    remote refuses or finds it), and a batch that loses or gains a write gets another. "atb-" keeps it
+    apart from the write keys in the same alphabet and length."""
+    text = json.dumps([BATCH_FORMAT, sorted(write_keys)], separators=(",", ":"), ensure_ascii=True)
+    return "atb-" + hashlib.sha256(text.encode("ascii")).hexdigest()[:32]

@@ -14,25 +14,37 @@ parallel; the outbox is updated once per wave, not once per write. A wave's Atla
 batch requests (500 per request, each write its own key and result: `_send_atlas_batch`).
 Confirmations recorded late are safe: an unrecorded confirmed write is only ever looked up by its
 key, never sent again.
+
+A connector that posts many stock changes as one document (BatchedStockWriter) gets the wave's ERP stock
+changes in batches; each batch's key is recorded with its writes (and made durable) before it leaves, so
+a batch left in doubt is settled by one lookup of that key, whatever the next run's batches look like.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from atlas_desktop.connectors.atlas.batch import AdjustOp, BatchOp, OpResult, UpdateOp
-from atlas_desktop.domain.connector import ErpConnector
-from atlas_desktop.domain.errors import AtlasDesktopError, Conflict, ConnectorError, NetworkError
-from atlas_desktop.domain.model import Side, StockChange, StockKey
+from atlas_desktop.domain.connector import BatchedStockWriter, ErpConnector
+from atlas_desktop.domain.errors import (
+    AtlasDesktopError,
+    Conflict,
+    ConnectorError,
+    NetworkError,
+    ValidationFailed,
+)
+from atlas_desktop.domain.model import Side, StockChange, StockKey, WriteResult
 from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
+from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
+from atlas_desktop.store.decisions import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED
 from atlas_desktop.store.enums import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -57,6 +69,27 @@ class _Outcome:
     remote_id: str | None = None
     error: AtlasDesktopError | None = None
     atlas_row: Any = None  # the row an Atlas write returned: refreshes the mirror and the version
+
+
+async def _nothing() -> list[_Outcome]:
+    return []
+
+
+def _stock_change(payload: dict[str, Any]) -> StockChange:
+    key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
+    expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
+    return StockChange(
+        key,
+        Decimal(payload["delta"]),
+        payload.get("unit") or "EA",
+        expiry,
+        lot_ref=payload.get("lot_ref"),
+    )
+
+
+def _refused_whole(entry: Any) -> ValidationFailed:
+    # A connector answers a one-change document's refusal with its error; this only guards the loop.
+    return ValidationFailed(f"The ERP refused the stock change (write {entry.idempotency_key}).")
 
 
 def _group_of(entry: Any) -> object:
@@ -97,6 +130,7 @@ class Pusher:
         # False: every Atlas write through its own single-row call (`_execute`), as before batches.
         self.batch_atlas = batch_atlas
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
+        self._found: dict[str, WriteResult | ConnectorError | None] = {}  # lookups by key in this drain
 
     async def drain(self) -> PushStats:
         blocked: set[object] = set()  # mappings whose write is left in doubt: later ones wait (order)
@@ -129,7 +163,13 @@ class Pusher:
         asked for the whole wave at once (`posted_before`).
         """
         outcomes: list[_Outcome] = []
-        fresh = [e for e in wave if e.target is Side.ERP and e.status is OutboxStatus.PENDING]
+        # Also asked: a write marked sending whose batch key is not recorded (a power cut took the commit
+        # that froze it, or it predates batches) may have landed in a batch's document under another key.
+        fresh = [
+            e
+            for e in wave
+            if e.target is Side.ERP and (e.status is OutboxStatus.PENDING or e.batch_key is None)
+        ]
         try:
             posted = await self.erp.posted_before([e.idempotency_key for e in fresh]) if fresh else {}
         except ConnectorError as error:
@@ -140,9 +180,10 @@ class Pusher:
         to_send: list[Any] = []
         for entry in wave:
             found = posted.get(entry.idempotency_key) if entry.target is Side.ERP else None
-            if entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT) and entry.target is Side.ERP:
+            unsure = entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
+            if found is None and unsure and entry.target is Side.ERP:
                 try:
-                    found = await self.erp.find_write(entry.idempotency_key)
+                    found = await self._find(entry.batch_key or entry.idempotency_key)
                 except ConnectorError as error:
                     outcomes.append(_Outcome(entry, error=error))
                     continue
@@ -151,6 +192,20 @@ class Pusher:
             else:
                 to_send.append(entry)
         return outcomes, to_send
+
+    async def _find(self, key: str) -> WriteResult | None:
+        """The write or batch document under `key`. A batch's entries are settled by one lookup of its
+        key for the whole drain: found, they all landed with it; not found, none did (a record posts
+        whole), and they are batched again freely."""
+        if key not in self._found:
+            try:
+                self._found[key] = await self.erp.find_write(key)
+            except ConnectorError as error:
+                self._found[key] = error
+        found = self._found[key]
+        if isinstance(found, ConnectorError):
+            raise found
+        return found
 
     async def _wave(self, wave: list[Any]) -> list[_Outcome]:
         outcomes, to_send = await self._look_up(wave)
@@ -166,15 +221,87 @@ class Pusher:
         The seam for batched writers: a kind of write a remote system takes many at a time is sent in
         groups here; everything else one request per write.
         """
-        batched = [e for e in sending if self.batch_atlas and e.operation in ATLAS_BATCHED]
-        if not batched:
+        atlas = [e for e in sending if self.batch_atlas and e.operation in ATLAS_BATCHED]
+        erp = [e for e in sending if e.operation == ERP_ADJUST] if self._erp_batches else []
+        if not atlas and not erp:
             return await self._send_each(sending)
-        ids = {entry.id for entry in batched}
-        rest = [e for e in sending if e.id not in ids]
-        outcomes = await asyncio.gather(self._send_atlas_batch(batched), self._send_each(rest))
-        by_id = {outcome.entry.id: outcome for group in outcomes for outcome in group}
-        return [by_id[entry.id] for entry in sending]
+        grouped = {entry.id for entry in [*atlas, *erp]}
+        groups = await asyncio.gather(
+            self._send_atlas_batch(atlas) if atlas else _nothing(),
+            self._send_erp_batch(erp) if erp else _nothing(),
+            self._send_each([e for e in sending if e.id not in grouped]),
+        )
+        by_id = {outcome.entry.id: outcome for group in groups for outcome in group}
+        return [by_id[entry.id] for entry in sending if entry.id in by_id]
 
+    @property
+    def _erp_batches(self) -> bool:
+        return isinstance(self.erp, BatchedStockWriter)
+
+    async def _send_erp_batch(self, entries: list[Any]) -> list[_Outcome]:
+        """ERP stock changes, many to a document: grouped by what a document shares, at most the
+        connector's limit each. Every batch's key is frozen with its entries before any leaves; changes
+        a refusal left unposted go again as new batches (without the refused line, or halved)."""
+        erp: BatchedStockWriter = self.erp  # type: ignore[assignment]
+        changes = {entry.id: _stock_change(entry.payload) for entry in entries}
+        groups: dict[Hashable, list[Any]] = {}
+        for entry in entries:
+            # A batch looked up and not found goes again as it was, under the same key, not mixed with
+            # fresh changes: were it still committing, NetSuite refuses the key a second time.
+            groups.setdefault((erp.batch_group(changes[entry.id]), entry.batch_key), []).append(entry)
+        limit = max(1, erp.batch_limit)
+        parts = [group[i : i + limit] for group in groups.values() for i in range(0, len(group), limit)]
+        outcomes: dict[int, _Outcome] = {}
+        while parts:
+            keyed = [(batch_key([e.idempotency_key for e in part]), part) for part in parts]
+            frozen = await self.db(
+                self.decisions.freeze_batches,
+                self.connection_id,
+                Side.ERP,
+                [(key, [e.id for e in part]) for key, part in keyed],
+            )
+            keyed = [
+                (key, [e for e in part if e.id in still_open])
+                for (key, part), still_open in zip(keyed, map(set, frozen), strict=True)
+            ]
+            keyed = [(key, part) for key, part in keyed if part]
+            if not keyed:
+                break
+            try:
+                answers = await erp.adjust_stock_batches(
+                    [([(changes[e.id], e.idempotency_key) for e in part], key) for key, part in keyed]
+                )
+            except ConnectorError as error:
+                answers = [[error] * len(part) for _key, part in keyed]
+            parts, settled = [], []
+            for (key, part), results in zip(keyed, answers, strict=True):
+                parts += self._take_answers(part, results, outcomes)
+                posted = next((r.remote_id for r in results if isinstance(r, WriteResult)), None)
+                retryable = any(isinstance(r, AtlasDesktopError) and r.retryable for r in results)
+                settled.append(
+                    (key, BATCH_POSTED if posted else BATCH_IN_DOUBT if retryable else BATCH_REFUSED, posted)
+                )
+            await self.db(self.decisions.settle_batches, settled)
+        return [outcomes[entry.id] for entry in entries if entry.id in outcomes]
+
+    @staticmethod
+    def _take_answers(part: list[Any], results: list[Any], outcomes: dict[int, _Outcome]) -> list[list[Any]]:
+        """Record a document's outcomes; returns the batches its unposted changes go again in."""
+        again = []
+        for entry, result in zip(part, results, strict=True):
+            if isinstance(result, WriteResult):
+                outcomes[entry.id] = _Outcome(entry, remote_id=result.remote_id)
+            elif result is not None:
+                outcomes[entry.id] = _Outcome(entry, error=result)
+            else:
+                again.append(entry)
+        if len(again) == 1 and len(part) == 1:
+            outcomes[part[0].id] = _Outcome(part[0], error=_refused_whole(part[0]))
+            return []
+        if again and len(again) == len(part):
+            middle = len(again) // 2  # refused without naming a line: halve until the line is alone
+            return [again[:middle], again[middle:]]
+        return [again] if again else []
     async def _send_atlas_batch(self, entries: list[Any]) -> list[_Outcome]:
         """A wave's Atlas writes through the batch route, outcomes in the wave's order.
 
@@ -283,16 +410,7 @@ class Pusher:
     async def _execute(self, entry: Any) -> _Outcome:
         payload = entry.payload
         if entry.operation == ERP_ADJUST:
-            key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
-            expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
-            change = StockChange(
-                key,
-                Decimal(payload["delta"]),
-                payload.get("unit") or "EA",
-                expiry,
-                lot_ref=payload.get("lot_ref"),
-            )
-            result = await self.erp.adjust_stock(change, entry.idempotency_key)
+            result = await self.erp.adjust_stock(_stock_change(payload), entry.idempotency_key)
             return _Outcome(entry, remote_id=result.remote_id)
         if entry.operation == ATLAS_ADJUST:
             row = await self.atlas.adjust(

@@ -19,7 +19,7 @@ from atlas_desktop.domain.model import Side
 from atlas_desktop.store.confirmed_stock import carry_confirmed_erp_writes
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.enums import ConflictStatus, DecisionStatus, OutboxStatus, Resolution
-from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow
+from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
 from atlas_desktop.store.snapshots import BaseValues
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, decimal_text, require_connection, utc_text
 from atlas_desktop.store.types import utcnow
@@ -80,6 +80,7 @@ class OutboxEntry:
     remote_id: str | None
     last_error: str | None = None
     quantity_delta: Decimal | None = None
+    batch_key: str | None = None  # the batch it was last frozen into (write_batches), if it went batched
 
 
 class OutboxEntryClosed(AtlasDesktopError):
@@ -151,6 +152,11 @@ _DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHER
 _APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
 _SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ? WHERE mapping_id = ?"
 _OUTBOX = OutboxRow.__table__
+# write_batches.state
+BATCH_SENDING = "sending"
+BATCH_POSTED = "posted"
+BATCH_REFUSED = "refused"
+BATCH_IN_DOUBT = "in_doubt"
 _DECISIONS = SyncDecisionRow.__table__
 _BASES = SyncBaseRow.__table__
 
@@ -429,6 +435,58 @@ class DecisionRepository:
         with self._store.session() as session:
             return _confirm(session, confirmed)
 
+    def freeze_batches(
+        self, connection_id: str, target: Side, batches: Sequence[tuple[str, Sequence[int]]]
+    ) -> list[list[int]]:
+        """Record that each (key, outbox ids) leaves as one document under its key, before any leaves.
+
+        In one transaction: each batch's row (state sending) and its key on every entry still open
+        (marked sending); returns, per batch, those ids in the order given. Like mark_sending_many it
+        returns once the commit is in the database file: a crash after the documents left is settled by
+        one lookup of each key, whatever the next run's batches look like.
+        """
+        now = utcnow()
+        frozen: list[list[int]] = []
+        with self._store.session() as session:
+            connection = session.connection()
+            for batch_key, outbox_ids in batches:
+                opened: set[int] = set()
+                for chunk in chunked(list(outbox_ids), IN_CHUNK):
+                    result = connection.execute(
+                        sa.update(_OUTBOX)
+                        .where(_OUTBOX.c.id.in_(chunk), _OUTBOX.c.status.not_in(CLOSED_STATUSES))
+                        .values(status=OutboxStatus.SENDING, batch_key=batch_key, updated_at=now)
+                        .returning(_OUTBOX.c.id)
+                    )
+                    opened.update(result.scalars())
+                batch = session.get(WriteBatchRow, batch_key)
+                if batch is None:
+                    session.add(
+                        WriteBatchRow(
+                            key=batch_key,
+                            connection_id=connection_id,
+                            target=target,
+                            state=BATCH_SENDING,
+                            entries=len(opened),
+                        )
+                    )
+                else:  # the same writes batched again after a lookup found the first send absent
+                    batch.state, batch.entries, batch.remote_id = BATCH_SENDING, len(opened), None
+                session.flush()
+                frozen.append([outbox_id for outbox_id in outbox_ids if outbox_id in opened])
+        self._store.checkpoint()
+        return frozen
+
+    def settle_batches(self, answers: Sequence[tuple[str, str, str | None]]) -> None:
+        """Batches' answers (key, state, document): posted, refused or in doubt. Their entries' own
+        outcomes are recorded with them (mark_done_many and friends)."""
+        with self._store.session() as session:
+            for batch_key, state, remote_id in answers:
+                batch = session.get(WriteBatchRow, batch_key)
+                if batch is not None:
+                    batch.state = state
+                    batch.remote_id = remote_id if remote_id is not None else batch.remote_id
+
     def mark_sending_many(self, outbox_ids: Sequence[int]) -> list[int]:
         """About to send these (attempts += 1), in one transaction. Returns the ids still open, in the
         order given: the others were settled meanwhile (or do not exist) and must not be sent.
@@ -533,6 +591,7 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         remote_id=row.remote_id,
         last_error=row.last_error,
         quantity_delta=row.quantity_delta,
+        batch_key=row.batch_key,
     )
 
 

@@ -81,6 +81,7 @@ class WriteView:
     quantity_delta: Decimal | None
     sync_log_id: int | None
     created_at: datetime
+    batch_key: str | None = None  # the document's key when it went batched (write_batches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,7 @@ class ExplainRepository:
                     quantity_delta=row.quantity_delta,
                     sync_log_id=row.sync_log_id,
                     created_at=row.created_at,
+                    batch_key=row.batch_key,
                 )
                 for row in rows
             ]

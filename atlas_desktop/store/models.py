@@ -277,6 +277,28 @@ class OutboxRow(Base):
     # The quantity change this write makes (None for non-quantity writes): if its decision is cancelled
     # after this write went through, the base moves by it so the next merge does not count it twice.
     quantity_delta: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # The batch (write_batches.key) this write was last frozen into before it left, if it went batched:
+    # an in-doubt batched write is looked up by its batch's key, once for the whole batch.
+    batch_key: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WriteBatchRow(Base):
+    """Many ERP writes sent as one document (a NetSuite adjustment, an SAP material document).
+
+    `key` is the document's externalId / header-text key, derived from the keys of the writes it carries
+    and recorded before it leaves; `state` is sending, posted, refused or in_doubt.
+    """
+
+    __tablename__ = "write_batches"
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    connection_id: Mapped[str] = mapped_column(sa.String(36), _connection_fk(), index=True)
+    target: Mapped[Side] = mapped_column(_enum(Side))
+    state: Mapped[str] = mapped_column(sa.String(32))
+    entries: Mapped[int] = mapped_column(sa.Integer)
+    remote_id: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -63,7 +63,8 @@ class NetSuiteSide:
         self.emulator.state.issue(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
 
     def postings(self) -> int:
-        return self.emulator.state.count_transactions("inventoryadjustment")
+        # Lines, not records: a batched adjustment carries many changes, each one line (reference §9).
+        return self.emulator.state.count_lines("inventoryadjustment")
 
     def purchase_orders(self) -> int:
         return self.emulator.state.count_transactions("purchaseorder")
@@ -107,7 +108,8 @@ class SapSide:
         self.emulator.post_goods_issue(*self._where(m), quantity, batch=m.lot or "")
 
     def postings(self) -> int:
-        return len(self.emulator.material_documents())
+        # Items, not documents: a batched document carries many changes, each one item (reference §13).
+        return len(self.emulator.material_document_items())
 
     def purchase_orders(self) -> int:
         return len(self.emulator.purchase_orders())
@@ -120,7 +122,7 @@ class SapSide:
             quantity
         )
 
-    write_path = "/A_MaterialDocumentHeader"
+    write_path = "API_MATERIAL_DOCUMENT_SRV/(A_MaterialDocumentHeader|\\$batch)"  # stock changes go batched
 
 
 @dataclass

@@ -363,3 +363,29 @@ def test_random_waves_settle_like_one_by_one(
         finally:
             for world in worlds:
                 world.store.close()
+
+
+def test_a_batch_is_frozen_with_its_writes_before_it_leaves(twins: tuple[World, World]) -> None:
+    world, _ = twins
+    m = world.mapping_ids
+    world.repo.record(
+        world.connection_id,
+        None,
+        [
+            DecisionDraft(m[0], base("9"), (write("k1", "-1"),)),
+            DecisionDraft(m[1], base("8"), (write("k2", "2"),)),
+        ],
+    )
+    ids = world.write_ids()
+    world.repo.mark_done_many([(ids["k2"], "already")])  # settled meanwhile: not carried
+
+    frozen = world.repo.freeze_batches(world.connection_id, Side.ERP, [("atb-1", [ids["k1"], ids["k2"]])])
+
+    assert frozen == [[ids["k1"]]]
+    entry = world.repo.get(ids["k1"])
+    assert entry.batch_key == "atb-1" and entry.status is OutboxStatus.SENDING
+    assert world.repo.get(ids["k2"]).batch_key is None
+    world.repo.settle_batches([("atb-1", decisions_module.BATCH_POSTED, "4711")])
+    with world.store.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT state, entries, remote_id, target FROM write_batches").one()
+    assert tuple(row) == ("posted", 1, "4711", "erp")

@@ -154,9 +154,11 @@ async def test_no_secret_in_profile_bundle_logs_or_output(
                     emulator.faults.add("status", path=".", status=503, times=1)
                     emulator.faults.add("status", path=".", status=429, times=1)
                     emulator.faults.add("drop_after", path=".", times=1, probability=0.5)
-                # A failing item: the ERP refuses one write outright.
-                netsuite.faults.add("status", path="inventoryAdjustment", method="POST", status=400, times=1)
-                sap.faults.add("status", path="A_MaterialDocumentHeader", method="POST", status=400, times=1)
+                # Failing items: the ERPs refuse writes outright. Writes go many to a document, and a refused
+                # document is split until the refused line is alone, so NetSuite refuses every try this round.
+                refused = {"kind": "status", "method": "POST", "status": 400}
+                netsuite.faults.add(path="inventoryAdjustment", times=100, **refused)
+                sap.faults.add(path=r"A_MaterialDocumentHeader|\$batch", times=1, **refused)
                 sap.expire_access_tokens()  # a new OAuth token is fetched mid-run
                 for cid in ids:
                     statuses.append((await engine.sync(cid, approve=True)).status.value)

@@ -7,6 +7,7 @@ made on either side since. Engine retries sleep for no time, so faults cost no w
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -88,10 +89,21 @@ class TortureWorld:
                 'SELECT externalid, COUNT(*) AS n FROM "transaction" WHERE externalid IS NOT NULL '
                 "AND externalid != '' GROUP BY recordtype, externalid HAVING COUNT(*) > 1"
             )
-            return [(row["externalid"], row["n"]) for row in rows]
+            lines = self.erp.state.query(
+                "SELECT memo, COUNT(*) AS n FROM transactionline WHERE memo LIKE 'atl-%' "
+                "AND mainline = 'F' GROUP BY memo HAVING COUNT(*) > 1"
+            )
+            return [(row["externalid"], row["n"]) for row in rows] + [(r["memo"], r["n"]) for r in lines]
         texts = [d["MaterialDocumentHeaderText"] for d in self.erp.material_documents()]
         keyed = {t for t in texts if t}
-        return [(t, n) for t in keyed if (n := self.erp.count_material_documents(t)) > 1]
+        twice = [(t, n) for t in keyed if (n := self.erp.count_material_documents(t)) > 1]
+        items = Counter(
+            i["MaterialDocumentItemText"]
+            for i in self.erp.material_document_items()
+            if str(i.get("MaterialDocumentItemText") or "").startswith("atl-")
+            and not i.get("ReversedMaterialDocument")
+        )
+        return twice + [(text, n) for text, n in items.items() if n > 1]
 
     def open_conflict_mappings(self) -> set[int]:
         return {c.mapping_id for c in self.engine.repos.conflicts.open_conflicts(self.connection_id)}

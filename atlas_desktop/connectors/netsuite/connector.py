@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
 
 from atlas_desktop.connectors.http import HttpClient, Sleep, UsesHttpClient
-from atlas_desktop.connectors.netsuite import discovery
+from atlas_desktop.connectors.netsuite import batch_writes, discovery
 from atlas_desktop.connectors.netsuite.client import MAX_ROWS_PER_QUERY, PAGE_SIZE, NetSuiteClient
 from atlas_desktop.connectors.netsuite.connection_test import ConnectionTest
 from atlas_desktop.connectors.netsuite.m2m import TOKEN_PATH, M2MAuth, M2MCredentials
@@ -19,7 +19,7 @@ from atlas_desktop.connectors.netsuite.tba import TbaAuth
 from atlas_desktop.connectors.netsuite.user_zone import UserZoneLookup
 from atlas_desktop.connectors.netsuite.writes import Writer
 from atlas_desktop.domain.connection import NETSUITE_M2M_SECRET_FIELDS, NETSUITE_SECRET_FIELDS, ConnectionSpec
-from atlas_desktop.domain.connector import NdcPlaceCandidate, StockRead
+from atlas_desktop.domain.connector import BatchOutcome, NdcPlaceCandidate, StockRead
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import (
     ConnectionReport,
@@ -130,13 +130,32 @@ class NetSuiteConnector(UsesHttpClient):
     async def adjust_stock(self, change: StockChange, key: str) -> WriteResult:
         return await self.writer.adjust_stock(change, key)
 
+    @property
+    def batch_limit(self) -> int:
+        return self.settings.lines_per_record
+
+    def batch_group(self, change: StockChange) -> Hashable:
+        return batch_writes.batch_group(change)
+
+    async def adjust_stock_batch(
+        self, changes: Sequence[tuple[StockChange, str]], batch_key: str
+    ) -> list[BatchOutcome]:
+        return await batch_writes.adjust_stock_batch(self.writer, changes, batch_key)
+
+    async def adjust_stock_batches(
+        self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
+    ) -> list[list[BatchOutcome]]:
+        # One record per request (REST has no synchronous multi-record call); the HTTP client keeps to
+        # the account's concurrency.
+        return list(await asyncio.gather(*(self.adjust_stock_batch(c, key) for c, key in batches)))
+
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_by_external_id(key)
 
     async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
-        # No request needed: NetSuite refuses a second record with an externalId it holds, and the writer
-        # answers that refusal with the existing record.
-        return {}
+        # A one-change record's externalId is its key, and NetSuite refuses it twice; but a change posted
+        # in a batch's record is known only by its line's memo: asked for, one query per 500 keys.
+        return await batch_writes.posted_before(self.writer, keys)
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         return await self.writer.create_purchase_order(order, key)

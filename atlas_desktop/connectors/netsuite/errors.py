@@ -110,7 +110,13 @@ def map_error(response: httpx.Response, action: str) -> ConnectorError:
     code = (body.code or "").upper()
     detail = redact(body.detail)[:500]
     where = f" (field {body.path})" if body.path else ""
-    common = {"system": SYSTEM, "status": status, "remote_code": body.code, "remote_message": detail}
+    common = {
+        "system": SYSTEM,
+        "status": status,
+        "remote_code": body.code,
+        "remote_message": detail,
+        "remote_path": body.path,
+    }
     prefix = f"NetSuite refused to {action}"
     if code == "INVALID_LOGIN" or status == 401:
         return AuthFailed(

@@ -157,16 +157,8 @@ def json_number(value: Decimal) -> int | float:
     return float(value)
 
 
-def adjustment_body(
-    change: StockChange,
-    key: str,
-    *,
-    account_id: str,
-    subsidiary_id: str | None,
-    tran_date: date,
-    lot_number_id: str | None = None,
-) -> dict[str, Any]:
-    """An inventoryAdjustment (ref §3): one line, `adjustQtyBy`, lots via inventoryDetail."""
+def adjustment_line(change: StockChange, *, lot_number_id: str | None = None) -> dict[str, Any]:
+    """One `inventory.items` line (ref §3): `adjustQtyBy`, lots via inventoryDetail."""
     require_writable(change.delta, QUANTITY, item=erp_ref(change.key), what="The adjustment")
     quantity = json_number(change.delta)
     line: dict[str, Any] = {
@@ -187,17 +179,54 @@ def adjustment_body(
                 raise ValueError("a negative lot adjustment needs the lot's inventoryNumber id")
             assignment["issueInventoryNumber"] = {"id": lot_number_id}
         line["inventoryDetail"] = {"inventoryAssignment": {"items": [assignment]}}
+    return line
+
+
+def adjustment_record(
+    lines: list[dict[str, Any]],
+    key: str,
+    *,
+    account_id: str,
+    subsidiary_id: str | None,
+    location_id: str,
+    tran_date: date,
+    memo: str,
+) -> dict[str, Any]:
+    """An inventoryAdjustment carrying `lines`, written under the externalId `key`."""
     body: dict[str, Any] = {
         "externalId": key,
         "account": {"id": account_id},
-        "adjLocation": {"id": change.key.location_id},
+        "adjLocation": {"id": location_id},
         "tranDate": tran_date.isoformat(),
-        "memo": (change.memo or f"Atlas Desktop: {change.reason}")[:999],
-        "inventory": {"items": [line]},
+        "memo": memo[:999],
+        "inventory": {"items": lines},
     }
     if subsidiary_id:
         body["subsidiary"] = {"id": subsidiary_id}
     return body
+
+
+def adjustment_body(
+    change: StockChange,
+    key: str,
+    *,
+    account_id: str,
+    subsidiary_id: str | None,
+    tran_date: date,
+    lot_number_id: str | None = None,
+) -> dict[str, Any]:
+    """An inventoryAdjustment (ref §3) of one line."""
+    line = adjustment_line(change, lot_number_id=lot_number_id)
+    line["memo"] = key  # as a batched record's lines carry their change's key (reference §9)
+    return adjustment_record(
+        [line],
+        key,
+        account_id=account_id,
+        subsidiary_id=subsidiary_id,
+        location_id=change.key.location_id,
+        tran_date=tran_date,
+        memo=change.memo or f"Atlas Desktop: {change.reason}",
+    )
 
 
 def purchase_order_body(

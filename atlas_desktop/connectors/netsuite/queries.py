@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -238,3 +238,15 @@ def probe_items() -> str:
 
 def probe_lots() -> str:
     return "SELECT id, inventorynumber, item FROM inventorynumber ORDER BY id"
+
+
+def adjustments_by_key(keys: Sequence[str]) -> str:
+    """The adjustment lines carrying one of these write keys: as their line's memo (a batched record,
+    reference §9) or as their record's externalId (a one-change record). Oracle comma join (§9)."""
+    rendered = [literal(k) for k in keys]
+    memo, external = in_list("tl.memo", rendered), in_list("t.externalid", rendered)
+    return (
+        "SELECT tl.memo AS memo, t.externalid AS externalid, t.id AS id, t.tranid AS tranid "
+        "FROM transaction t, transactionline tl WHERE tl.transaction = t.id AND t.type = 'InvAdjst' "
+        f"AND tl.mainline = 'F' AND ({memo} OR {external}) ORDER BY t.id"
+    )

@@ -20,6 +20,10 @@ from atlas_desktop.domain.proxy import PROXY_PASSWORD
 from atlas_desktop.domain.secrets import Secret
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
+# Lines in one inventoryAdjustment: NetSuite's limit is 1,000 per transaction (reference §9); 500 is the
+# prudent default (the UI's own limit, and well clear of the 15-minute request timeout).
+ACCOUNT_LINE_LIMIT = 1000
+DEFAULT_LINES_PER_RECORD = 500
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class NetSuiteSettings:
     certificate_id: str | None = None
     # settings.timezone as the connection file gives it (None: the account's answer decides)
     configured_timezone: str | None = None
+    lines_per_record: int = DEFAULT_LINES_PER_RECORD
 
     @property
     def uses_m2m(self) -> bool:
@@ -101,6 +106,16 @@ def settings_from_spec(spec: ConnectionSpec) -> NetSuiteSettings:
         overlap_minutes = float(settings.get("overlap_minutes") or DEFAULT_OVERLAP.total_seconds() / 60)
     except (TypeError, ValueError):
         raise ConfigError("settings.concurrency", "must be a number", fix="Use e.g. 5.") from None
+    try:
+        lines = int(settings.get("lines_per_record") or DEFAULT_LINES_PER_RECORD)
+    except (TypeError, ValueError):
+        raise ConfigError("settings.lines_per_record", "must be a number", fix="Use e.g. 500.") from None
+    if not 1 <= lines <= ACCOUNT_LINE_LIMIT:
+        raise ConfigError(
+            "settings.lines_per_record",
+            f"must be between 1 and {ACCOUNT_LINE_LIMIT}",
+            fix=f"NetSuite takes at most {ACCOUNT_LINE_LIMIT:,} lines in one transaction; use e.g. 500.",
+        )
     if not 1 <= concurrency <= 100:
         raise ConfigError(
             "settings.concurrency",
@@ -125,4 +140,5 @@ def settings_from_spec(spec: ConnectionSpec) -> NetSuiteSettings:
         auth_mode=str(settings.get("auth_mode") or NetSuiteAuthMode.TBA),
         certificate_id=str(settings["certificate_id"]) if settings.get("certificate_id") else None,
         configured_timezone=configured_timezone,
+        lines_per_record=lines,
     )

@@ -41,7 +41,7 @@ class Writer:
         # the user's zone once a read or the test learned it (connector.py): a transaction is dated its day
         self.zone: Callable[[], str | None] = lambda: None
 
-    def _today(self) -> datetime:
+    def today(self) -> datetime:
         return utc_now().astimezone(ZoneInfo(self.zone() or self.settings.fields.timezone))
 
     # ---- lookup -------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class Writer:
 
     # ---- stock ---------------------------------------------------------------------------------
 
-    async def adjust_stock(self, change: StockChange, key: str) -> WriteResult:
+    def adjustment_account(self) -> str:
         account = self.settings.adjustment_account_id
         if account is None:
             raise ConfigError(
@@ -150,16 +150,24 @@ class Writer:
                 "no adjustment account is chosen for stock changes",
                 fix="Choose the inventory adjustment account in the connection settings.",
             )
-        lot_id = None
-        if change.key.lot is not None and change.delta < 0:
-            # The stock read's id of the lot rides along with the change; only older writes lack it.
-            lot_id = change.lot_ref or await self._lot_number_id(change.key.item_id, change.key.lot)
+        return account
+
+    async def lot_for(self, change: StockChange) -> str | None:
+        """The internal id of the lot a change takes stock from (None when it takes from no lot)."""
+        if change.key.lot is None or change.delta >= 0:
+            return None
+        # The stock read's id of the lot rides along with the change; only older writes lack it.
+        return change.lot_ref or await self._lot_number_id(change.key.item_id, change.key.lot)
+
+    async def adjust_stock(self, change: StockChange, key: str) -> WriteResult:
+        account = self.adjustment_account()
+        lot_id = await self.lot_for(change)
         body = adjustment_body(
             change,
             key,
             account_id=account,
             subsidiary_id=self.settings.subsidiary_id,
-            tran_date=self._today().date(),
+            tran_date=self.today().date(),
             lot_number_id=lot_id,
         )
 
@@ -195,7 +203,7 @@ class Writer:
             item_ids=item_ids,
             subsidiary_id=self.settings.subsidiary_id,
             location_id=self.settings.default_location_id,
-            tran_date=self._today().date(),
+            tran_date=self.today().date(),
         )
 
         async def send() -> str | None:

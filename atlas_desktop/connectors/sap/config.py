@@ -104,6 +104,9 @@ class SapConfig:
     suppliers: Mapping[str, str] = field(default_factory=dict)
     lookup_attempts: int = 4
     lookup_delay_s: float = 1.0
+    # Items per material document: a valuated movement's FI document takes 999 lines, two per item
+    # (reference §13, F5/727), so never above 499.
+    items_per_document: int = 499
 
     def service_url(self, service: str) -> str:
         return f"{ODATA_ROOT}/{service}"
@@ -192,4 +195,20 @@ def config_from_spec(spec: ConnectionSpec) -> SapConfig:
         suppliers=_mapping(s.get("suppliers"), "suppliers"),
         lookup_attempts=int(s.get("lookup_attempts", 4)),
         lookup_delay_s=float(s.get("lookup_delay_s", 1.0)),
+        items_per_document=_items_per_document(s.get("items_per_document")),
     )
+
+
+def _items_per_document(value: Any) -> int:
+    limit = 499  # reference §13: 999 FI lines, two per item
+    try:
+        items = int(value) if value not in (None, "") else limit
+    except (TypeError, ValueError):
+        raise ConfigError("items_per_document", "must be a number", fix="Use e.g. 499.") from None
+    if not 1 <= items <= limit:
+        raise ConfigError(
+            "items_per_document",
+            f"must be between 1 and {limit}",
+            fix=f"A valuated goods movement's FI document holds 999 lines, two per item: at most {limit}.",
+        )
+    return items

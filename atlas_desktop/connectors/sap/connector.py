@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from datetime import UTC, date, datetime
 
 from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
+from atlas_desktop.connectors.sap import batch_writes
 from atlas_desktop.connectors.sap.auth import SapAuth
 from atlas_desktop.connectors.sap.config import SapConfig
 from atlas_desktop.connectors.sap.connection_test import ConnectionTester
@@ -15,7 +16,7 @@ from atlas_desktop.connectors.sap.mapping import location_id, split_location
 from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
 from atlas_desktop.connectors.sap.writes import Sleep, Writer
-from atlas_desktop.domain.connector import NdcPlaceCandidate, StockRead
+from atlas_desktop.domain.connector import BatchOutcome, NdcPlaceCandidate, StockRead
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
@@ -122,8 +123,25 @@ class SapConnector(UsesHttpClient):
         return await ndc_source_candidates(self.http, self.config)
 
     async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
-        # A material document POST has no duplicate check of its own: look the keys up, many per request.
-        return await self.writer.find_material_documents(keys)
+        # A material document POST has no duplicate check of its own: look the keys up, many per request,
+        # in header texts (one-change documents) and item texts (batched documents).
+        found = await self.writer.find_material_documents(keys)
+        rest = [key for key in keys if key not in found]
+        if rest:
+            found.update(await batch_writes.posted_by_item_text(self.writer, rest))
+        return found
+
+    @property
+    def batch_limit(self) -> int:
+        return self.config.items_per_document
+
+    def batch_group(self, change: StockChange) -> Hashable:
+        return batch_writes.batch_group(self.writer, change)
+
+    async def adjust_stock_batches(
+        self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
+    ) -> list[list[BatchOutcome]]:
+        return await batch_writes.adjust_stock_batches(self.writer, batches)
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult:
         return await self.writer.create_purchase_order(order, key)

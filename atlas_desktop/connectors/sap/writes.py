@@ -108,6 +108,24 @@ class Writer:
 
     # --- goods movements -------------------------------------------------------------------------------
 
+    @property
+    def config(self) -> SapConfig:
+        return self._config
+
+    @property
+    def http(self) -> HttpClient:
+        return self._http
+
+    def today(self) -> date:
+        return self._today()
+
+    def movement(self, change: StockChange, key: str) -> Movement:
+        return self._movement(change, key)
+
+    async def send_batch(self, payloads: list[dict[str, Any]]) -> list[list[httpx.Response]]:
+        """Material documents in one $batch, one change set each; the answers per change set."""
+        return await self._send_batch(payloads)
+
     def _movement(self, change: StockChange, key: str, manufacture_date: date | None = None) -> Movement:
         return movement_for(change, key, self._config, manufacture_date=manufacture_date)
 

@@ -971,6 +971,29 @@ class NetSuiteState:
         row = self.one(sql, params)
         return int(row[0]) if row else 0
 
+    def count_lines(self, recordtype: str = "inventoryadjustment", memo: str | None = None) -> int:
+        """How many item lines transactions of this type hold (with this line memo): a batched write's
+        change is one line, found by the key its memo carries (reference §9)."""
+        sql = (
+            'SELECT COUNT(*) FROM transactionline l JOIN "transaction" t ON t.id = l."transaction" '
+            "WHERE t.recordtype = ? AND l.mainline = 'F'"
+        )
+        params: list[Any] = [recordtype]
+        if memo is not None:
+            sql += " AND l.memo = ?"
+            params.append(memo)
+        row = self.one(sql, params)
+        return int(row[0]) if row else 0
+
+    def largest_transaction(self, recordtype: str = "inventoryadjustment") -> int:
+        """The most item lines any one transaction of this type holds."""
+        row = self.one(
+            'SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM transactionline l JOIN "transaction" t '
+            "ON t.id = l.\"transaction\" WHERE t.recordtype = ? AND l.mainline = 'F' GROUP BY t.id)",
+            [recordtype],
+        )
+        return int(row[0] or 0) if row else 0
+
     def item_ids(self, *, lot: bool | None = None, limit: int = 10) -> list[int]:
         sql = "SELECT id FROM item"
         if lot is not None:

@@ -269,6 +269,12 @@ class SapEmulator:
         """How many documents carry this header text (an idempotency key): tests prove no double posting."""
         return len(self.material_documents(header_text))
 
+    def material_document_items(self, item_text: str | None = None) -> list[Row]:
+        """Items of every material document (with this MaterialDocumentItemText): a batched write's change
+        is one item, found by the key its text carries (reference §13)."""
+        rows = self._ctx().state.table("A_MaterialDocumentItem").rows.values()
+        return [r for r in rows if item_text is None or r.get("MaterialDocumentItemText") == item_text]
+
     def purchase_orders(self) -> list[Row]:
         return list(self._ctx().state.table("A_PurchaseOrder").rows.values())
 

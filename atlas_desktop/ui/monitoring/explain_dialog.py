@@ -36,6 +36,7 @@ WRITE_HEADERS = (
     "Remote id",
     "Error",
 )
+REMOTE_ID_COLUMN = WRITE_HEADERS.index("Remote id")
 
 
 def _value(quantity: object, expiry: object) -> str:
@@ -139,6 +140,12 @@ class ExplainDialog(QDialog):
                 item = QTableWidgetItem(str(value))
                 item.setToolTip(str(value))  # a narrowed column still shows the whole key or error on hover
                 self.table.setItem(row, column, item)
+            if write.batch_key and write.remote_id:
+                # Many changes ride in one ERP document: say which one, and the key it was sent under.
+                self.table.item(row, REMOTE_ID_COLUMN).setToolTip(
+                    f"Carried by the ERP document {write.remote_id} with other changes, sent under the "
+                    f"key {write.batch_key}."
+                )
         self.table.resizeColumnsToContents()  # a handful of rows: measuring them is cheap
         # The error (last column) wraps at a readable width instead of being cut after a few words.
         last = self.table.columnCount() - 1

@@ -219,6 +219,11 @@ def test_replay_of_a_failed_item_succeeds_once_the_fault_is_removed(world: Any, 
     assert len(set(keys)) == len(keys) and all(keys)  # each write has its own idempotency key
     assert "Base" in dialog.summary.text()
     assert dialog.table.item(0, 1).text() == "ERP"
+    # The replayed ERP change went batched: its remote id is its document's, named with the batch's key.
+    done = next(r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 4).text() == "done")
+    document = dialog.table.item(done, 7)
+    assert document.text() and "Carried by the ERP document " + document.text() in document.toolTip()
+    assert "atb-" in document.toolTip()
 
 
 def test_mapping_model_filters_searches_and_sorts_in_sql(world: Any, qtbot: Any, qtmodeltester: Any) -> None:
