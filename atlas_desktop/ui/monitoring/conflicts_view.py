@@ -138,7 +138,7 @@ class ConflictsView(QWidget):
         )
         self.empty.setWordWrap(True)
         self.confirm_box: QMessageBox | None = None
-        self.tasks = TaskGroup(self.message.setText)
+        self.tasks = TaskGroup(self.message.setText, on_idle=self._update_buttons)
         self.value_dialog: QInputDialog | None = None
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel("Resolve the selected conflicts:"))

@@ -13,17 +13,24 @@ log = logging.getLogger(__name__)
 
 
 class TaskGroup:
-    """Owns a widget's background tasks. `on_error` gets the text of an expected (typed) error."""
+    """Owns a widget's background tasks. `on_error` gets the text of an expected (typed) error;
+    `on_idle` runs when the last task ends, so buttons disabled while busy come back by themselves."""
 
-    def __init__(self, on_error: Callable[[str], None]) -> None:
+    def __init__(self, on_error: Callable[[str], None], on_idle: Callable[[], None] | None = None) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._on_error = on_error
+        self._on_idle = on_idle
 
     def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(self._guard(coro))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks and self._on_idle is not None:
+            self._on_idle()
 
     async def _guard(self, coro: Coroutine[Any, Any, Any]) -> Any:
         try:

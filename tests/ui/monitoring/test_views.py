@@ -3,6 +3,7 @@ both emulators, a row mapped by search is carried by the next sync, a failed ite
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_resolving_a_conflict_in_the_table_changes_both_emulators(world: Any, qt
     qtbot.waitUntil(lambda: view.open_model.rowCount() == 1, timeout=5000)
     assert view.proxy.index(0, 3).data() == "quantity"
     view.table.selectRow(0)
-    assert view.enter_value.isEnabled()
+    qtbot.waitUntil(view.enter_value.isEnabled, timeout=5000)  # once the load that filled the table ends
     with qtbot.waitSignal(view.resolved, timeout=20_000) as resolved:
         view.resolve_selected(Resolution.VALUE, "4")
     assert resolved.args == [1], view.message.text()
@@ -75,6 +76,20 @@ def test_resolving_a_conflict_in_the_table_changes_both_emulators(world: Any, qt
     assert view.history_model.rowCount() == 1
     history = view.history_model.index(0, 8).data()
     assert history == "4"
+
+
+def test_a_row_selected_while_the_view_is_busy_can_be_resolved_once_it_ends(world: Any, qtbot: Any) -> None:
+    make_clash(world)
+    view = ConflictsView(world.ctx)
+    qtbot.addWidget(view)
+    view.set_connection(world.connection_id)
+    qtbot.waitUntil(lambda: view.open_model.rowCount() == 1 and not view.tasks.busy, timeout=5000)
+    view.tasks.start(asyncio.sleep(0.05))  # e.g. the end of a load or of an earlier resolution
+    view.table.selectRow(0)
+    assert not view.enter_value.isEnabled()  # nothing is resolved twice at once
+    qtbot.waitUntil(lambda: not view.tasks.busy, timeout=5000)
+    assert view.table.selectionModel().selectedRows()
+    assert view.enter_value.isEnabled() and view.take_atlas.isEnabled() and view.take_erp.isEnabled()
 
 
 def test_mapping_an_unmatched_row_by_search_makes_the_next_sync_carry_it(world: Any, qtbot: Any) -> None:
