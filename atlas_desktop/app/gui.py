@@ -235,10 +235,15 @@ async def run_app(
     window = build_window(
         services, engine, wizard_context(services, engine, sandbox), sandbox=sandbox is not None
     )
-    closed = asyncio.get_running_loop().create_future()
-    window.closed.connect(lambda: closed.done() or closed.set_result(None))
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def close() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    window.closed.connect(close)
     sandbox_menu = attach_sandbox_menu(window, sandbox)
-    signals = stop_on_signals(lambda: closed.done() or closed.set_result(None))
+    signals = stop_on_signals(close)
     window.show()
     if not services.connections.list():
         QTimer.singleShot(0, window.open_wizard)  # first run (or an unfinished setup): straight to the wizard
@@ -272,7 +277,8 @@ async def run_app(
 def stop_on_signals(stop: Callable[[], object]) -> list[int]:
     """SIGTERM and Ctrl+C end the app as closing the window does: with its clean-up (the schedule stopped,
     the demo's temporary folder removed), not with the OS's default end, which runs none of it."""
-    loop, handled = asyncio.get_running_loop(), []
+    loop = asyncio.get_running_loop()
+    handled: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(signum, stop)

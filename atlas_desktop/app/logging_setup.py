@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from atlas_desktop.domain.secrets import redact
 
@@ -43,7 +44,7 @@ _base_factory = logging.getLogRecordFactory()
 
 
 def _redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
-    record = _base_factory(*args, **kwargs)  # type: ignore[arg-type]
+    record = _base_factory(*args, **kwargs)
     redact_record(record, _formatter)
     return record
 
@@ -104,7 +105,8 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with contextlib.suppress(OSError):
             os.chmod(self.baseFilename, 0o600)  # a file made by an older version
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        # A text mode (the handler's "a"), so `open` gives the TextIOWrapper the base class returns.
+        return cast(io.TextIOWrapper, open(fd, self.mode, encoding=self.encoding, errors=self.errors))
 
 
 def configure_logging(log_file: Path | None, *, level: int = logging.INFO, stderr: bool = False) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # exported, missing from typeshed
 from json.scanner import make_scanner
 from typing import Any, TypeVar
 
@@ -31,7 +31,8 @@ PIECEWISE_BYTES = 1024 * 1024
 _WALK_DEPTH = 4
 
 _DECODER = json.JSONDecoder()
-_SCAN = make_scanner(_DECODER)  # the C scanner json.loads uses: one value from an index
+# The C scanner json.loads uses: one value from an index. (typeshed types its argument as a scanner.)
+_SCAN = make_scanner(_DECODER)  # type: ignore[arg-type]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BLANKS = frozenset(" \t\n\r")
 

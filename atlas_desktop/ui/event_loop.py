@@ -8,7 +8,7 @@ from contextvars import Context
 from typing import Any
 
 import PySide6  # noqa: F401 - before qasync, which binds to the Qt binding already imported
-import qasync  # type: ignore[import-untyped]
+import qasync
 from PySide6.QtCore import QObject, QTimerEvent
 
 # Why: qasync arms one Qt timer per call_later and leaves it armed when the handle is cancelled. Every
@@ -58,7 +58,7 @@ class _Timers(QObject):
             handle._run()
 
 
-class EventLoop(qasync.QEventLoop):  # type: ignore[misc]
+class EventLoop(qasync.QEventLoop):
     """qasync.QEventLoop whose long timers (timeouts, mostly) leave Qt as soon as they are cancelled."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

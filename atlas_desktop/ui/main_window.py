@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
         if self.monitoring is None or connection_id is None:
             return None
         try:
-            return self.monitoring.connections.summary(connection_id)  # type: ignore[no-any-return]
+            return self.monitoring.connections.summary(connection_id)
         except AtlasDesktopError as error:
             self.log_line(str(error))
             return None

@@ -57,6 +57,7 @@ class SandboxItemDialog(QDialog):
         for item in self.items:
             self.item_box.addItem(item.label())
         completer = self.item_box.completer()
+        assert completer is not None, "an editable combo box makes its completer"
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.quantity_box = QSpinBox()

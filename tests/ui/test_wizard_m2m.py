@@ -53,7 +53,7 @@ def test_new_netsuite_connection_defaults_to_oauth2_and_tba_stays_selectable(
     assert "Setup → Integration → Manage Authentication" in page.certificate.steps.text()
     # The instructions were for OAuth 2.0 too.
     steps = " ".join(
-        label.text() for label in wizard.page_at(INSTRUCTIONS).scroll.widget().findChildren(QLabel)
+        label.text() for label in wizard.page_at(INSTRUCTIONS).scroll_area.widget().findChildren(QLabel)
     )
     assert (
         "Client Credentials (Machine to Machine) Grant" in steps

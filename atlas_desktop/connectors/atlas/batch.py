@@ -117,8 +117,8 @@ def _result(result: dict[str, Any], op: BatchOp) -> OpResult:
     if status in (200, 201) and isinstance(result.get("row"), dict):
         try:
             return OpResult(op.key, row=parse_row(result["row"]))
-        except InvalidResponse as error:
-            return OpResult(op.key, error=error)
+        except InvalidResponse as invalid:
+            return OpResult(op.key, error=invalid)
     error = result.get("error")
     if not isinstance(status, int) or not isinstance(error, dict):
         return OpResult(

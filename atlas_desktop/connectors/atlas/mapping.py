@@ -131,7 +131,8 @@ def parse_row(data: object) -> AtlasInventoryRow:
     if type(deleted) is not bool:
         raise _bad("a row 'deleted' flag", deleted)
     # One pass over the text fields (the full read parses every row of the catalog).
-    row_id, ndc, name, unit = required = [data.get(n) for n in _REQUIRED_TEXT]
+    required: list[Any] = [data.get(n) for n in _REQUIRED_TEXT]  # JSON values, checked just below
+    row_id, ndc, name, unit = required
     sku, lot, location = optional = [data.get(n) for n in _OPTIONAL_TEXT]
     if not all(type(v) is str for v in required) or not all(v is None or type(v) is str for v in optional):
         for name_ in _REQUIRED_TEXT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 import httpx
 
@@ -23,6 +24,17 @@ from atlas_desktop.domain.errors import (
 from atlas_desktop.domain.secrets import redact
 
 SYSTEM = "NetSuite"
+
+
+class _Remote(TypedDict, total=False):
+    """What every mapped error says about the answer (the ConnectorError keywords)."""
+
+    system: str
+    status: int | None
+    remote_code: str | None
+    remote_message: str | None
+    remote_path: str | None
+
 
 AUTH_FIX = (
     "Re-check, in this order: (1) the account ID, written exactly as NetSuite shows it (a sandbox is "
@@ -110,7 +122,7 @@ def map_error(response: httpx.Response, action: str) -> ConnectorError:
     code = (body.code or "").upper()
     detail = redact(body.detail)[:500]
     where = f" (field {body.path})" if body.path else ""
-    common = {
+    common: _Remote = {
         "system": SYSTEM,
         "status": status,
         "remote_code": body.code,
@@ -199,7 +211,7 @@ def _validation_fix(code: str, body: NetSuiteErrorBody) -> str:
 def _map_unreadable(response: httpx.Response, action: str) -> ConnectorError:
     status = response.status_code
     content_type = response.headers.get("Content-Type", "no content type")
-    common = {"system": SYSTEM, "status": status, "remote_message": redact(response.text[:200])}
+    common: _Remote = {"system": SYSTEM, "status": status, "remote_message": redact(response.text[:200])}
     if status >= 500:
         return ServerError(
             f"NetSuite had an internal error (HTTP {status}) while trying to {action}.", **common

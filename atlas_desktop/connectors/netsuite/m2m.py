@@ -15,7 +15,7 @@ import email.utils
 import logging
 import math
 import uuid
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -203,5 +203,5 @@ class M2MAuth(httpx.Auth):
             renew=self._new_token,
         )
 
-    def sync_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("M2MAuth is for httpx.AsyncClient only")

@@ -61,7 +61,8 @@ def authorization_header(
         nonce=nonce or new_nonce(),
         timestamp=timestamp or str(int(time.time())),
     )
-    _, headers, _ = client.sign(url, http_method=method.upper())
+    # The stub takes a Literal of method names; httpx gives the method as a str.
+    _, headers, _ = client.sign(url, http_method=method.upper())  # type: ignore[arg-type]
     return headers["Authorization"]
 
 

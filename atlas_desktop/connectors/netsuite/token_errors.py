@@ -98,11 +98,13 @@ def token_refused(status: int, code: str, description: str, skew: timedelta | No
             fix="Try again in a few minutes.", system=SYSTEM, status=status, remote_code=code or None,
         )  # fmt: skip
     if _skewed(code, description, skew):
-        offset = f" (this computer is {abs(skew.total_seconds()):.0f} s "  # type: ignore[union-attr]
-        offset += "behind)" if skew and skew > timedelta(0) else "ahead)"
+        offset = ""
+        if skew is not None and abs(skew) > MAX_SKEW:  # measured: from the answer's Date header
+            side = "behind" if skew > timedelta(0) else "ahead"
+            offset = f" (this computer is {abs(skew.total_seconds()):.0f} s {side})"
         return AuthFailed(
             "NetSuite refused the token request because of the clock: this computer's time differs from "
-            "NetSuite's" + (offset if skew is not None and abs(skew) > MAX_SKEW else "") + ".",
+            "NetSuite's" + offset + ".",
             fix="Set this computer's clock to synchronise automatically (Windows: Settings > Time > Sync "
             "now; Linux: timedatectl set-ntp true), then test again.",
             system=SYSTEM, status=status, remote_code=code or None, remote_message=remote,

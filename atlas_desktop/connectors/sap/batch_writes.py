@@ -124,12 +124,12 @@ async def _document_outcome(writer: Writer, answer: list[httpx.Response], batch:
                 if number and year
                 else await writer.find_material_document(key, patient=True)
             )
-        except ConnectorError as error:
-            found, why = None, error.message
+        except ConnectorError as failure:
+            found, why = None, failure.message
         else:
             why = "SAP confirmed the posting but did not say which document it created"
         if found is None:  # posted, but which document is unknown: never failed, looked up next run
-            doubt = NetworkError(f"{context}: {why}", in_doubt=True, system=SYSTEM)
+            doubt: ConnectorError = NetworkError(f"{context}: {why}", in_doubt=True, system=SYSTEM)
             return [doubt] * len(changes)
         return [WriteResult(k, found.remote_id, found.remote_number, found.applied_at) for _c, k in changes]
     error = error_from_response(failed or answer[0], context=context) if answer else None

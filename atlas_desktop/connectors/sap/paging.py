@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +119,9 @@ class Pager:
                 return
             skip += len(rows)
 
-    async def _parallel(self, query: Query, skips: range, size: int) -> AsyncIterator[tuple[Rows, bool]]:
+    async def _parallel(
+        self, query: Query, skips: range, size: int
+    ) -> AsyncGenerator[tuple[Rows, bool], None]:
         """Fetch windows concurrently (at most `concurrency` ahead) and yield them in order."""
         pending: list[asyncio.Task[tuple[Rows, bool]]] = []
         it = iter(skips)

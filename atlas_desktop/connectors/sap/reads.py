@@ -240,7 +240,8 @@ class Reader:
         rows = sum(len(part) for part in parts)
         levels = await off_loop(rows, OFF_LOOP_ROWS, _fed, merger, parts, batches)
         for level in [*levels, *merger.flush(batches)]:
-            moved.pop(level.key, None)
+            if level.key is not None:  # a refused row may name no position
+                moved.pop(level.key, None)
             yield level
         for key, unit in moved.items():
             plant = key.location_id.partition("/")[0]

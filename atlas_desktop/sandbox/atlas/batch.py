@@ -43,10 +43,11 @@ def fingerprint(method: str, path: str, body: bytes | Any) -> str:
     operation and the single-row request it stands for share their keys. Bytes that are not JSON are
     compared as they are."""
     if isinstance(body, bytes | bytearray):
+        raw = body
         try:
-            body = json.loads(body) if body else None
+            body = json.loads(raw) if raw else None
         except (ValueError, UnicodeDecodeError):
-            return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + bytes(body)).hexdigest()
+            return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + bytes(raw)).hexdigest()
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 

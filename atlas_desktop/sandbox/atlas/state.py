@@ -344,7 +344,8 @@ class AtlasState:
         return record
 
     def orders(self, status: str | None, since: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
-        query, params = "SELECT * FROM orders WHERE seq > ?", [since]
+        query = "SELECT * FROM orders WHERE seq > ?"
+        params: list[object] = [since]
         if status:
             query += " AND status = ?"
             params.append(status)

@@ -329,7 +329,7 @@ def _int(request: Request, name: str, default: int) -> int:
     if raw in (None, ""):
         return default
     try:
-        return int(raw)  # type: ignore[arg-type]
+        return int(raw)
     except ValueError:
         raise invalid_parameter(
             f"Invalid query parameter value. The value of {name} must be an integer.", name

@@ -358,7 +358,8 @@ class Records:
             raise invalid_parameter(
                 "Invalid query parameter value. The offset must be a multiple of the limit.", "offset"
             )
-        where, args = rt.where, []
+        where = rt.where
+        args: list[Any] = []
         q = params.get("q")
         if q:
             condition, args = QFilter(q, rt.filterable()).sql()
@@ -374,7 +375,7 @@ class Records:
         has_more = offset + len(items) < total
 
         def page(at: int) -> str:
-            query = {"limit": limit, "offset": at}
+            query: dict[str, int | str] = {"limit": limit, "offset": at}
             if q:
                 query["q"] = q
             return f"{self.url(base, rt.name)}?{urlencode(query)}"
@@ -460,7 +461,7 @@ class Records:
         body["quantityOnOrder"] = jnum(totals[2] or 0)
         body["quantityCommitted"] = jnum(totals[3] or 0)
         owner = self.url(base, rt.name, row["id"])
-        locations = [
+        locations: list[dict[str, Any]] = [
             {
                 "links": [],
                 "location": self.ref(base, "location", r["location"]),
@@ -504,7 +505,7 @@ class Records:
         )
         body["quantityOnHand"] = jnum(sum((dec(r["quantityonhand"]) for r in lines), Decimal(0)))
         body["quantityAvailable"] = jnum(sum((dec(r["quantityavailable"]) for r in lines), Decimal(0)))
-        locations = [
+        locations: list[dict[str, Any]] = [
             {
                 "links": [],
                 "location": self.ref(base, "location", r["location"]),

@@ -459,12 +459,12 @@ class NetSuiteState:
                     lots.append((lot_id, lot.lot, item_id, date_text(lot.expiry), now))
                 for stock in seed_item.stock:
                     location = location_ids[stock.location]
-                    lot_id = lot_ids[(item_id, stock.lot)] if stock.lot else None
-                    if lot_id is not None:
+                    stock_lot = lot_ids[(item_id, stock.lot)] if stock.lot else None
+                    if stock_lot is not None:
                         # NUMERIC affinity stores '12' as an integer and '0.5' as a real
                         qty = str(stock.quantity)
-                        lot_locations.append((lot_id, location, qty, qty))
-                    key = (item_id, location, lot_id)
+                        lot_locations.append((stock_lot, location, qty, qty))
+                    key = (item_id, location, stock_lot)
                     balances[key] = balances.get(key, Decimal(0)) + stock.quantity
                 count += 1
                 if len(items) >= 5000:

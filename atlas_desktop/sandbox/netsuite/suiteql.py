@@ -211,8 +211,8 @@ class Parser:
         if self.take("ORDER"):
             self.expect("BY")
             query["order"] = self.order_list()
-        if self.peek() is not None:
-            raise invalid_search(f"Invalid or unsupported search: unexpected {self.peek().text!r}.")  # type: ignore[union-attr]
+        if (extra := self.peek()) is not None:
+            raise invalid_search(f"Invalid or unsupported search: unexpected {extra.text!r}.")
         return query
 
     def select_list(self) -> list[tuple[Node, str | None, str | None]]:
@@ -222,10 +222,10 @@ class Parser:
             if self.take("*"):
                 items.append((("star", None), None, None))
             elif (
-                self.peek(1) is not None
-                and self.peek(1).text == "."
-                and self.peek(2) is not None  # type: ignore[union-attr]
-                and self.peek(2).text == "*"  # type: ignore[union-attr]
+                (dot := self.peek(1)) is not None
+                and dot.text == "."
+                and (star := self.peek(2)) is not None
+                and star.text == "*"
             ):
                 qualifier = self.ident()
                 self.pos += 2
@@ -237,11 +237,7 @@ class Parser:
                 if self.take("AS"):
                     alias = self.ident()
                     written = self.tokens[self.pos - 1].text
-                elif (
-                    self.peek() is not None
-                    and self.peek().kind == "ident"
-                    and self.peek().upper not in _RESERVED
-                ):  # type: ignore[union-attr]
+                elif (tok := self.peek()) is not None and tok.kind == "ident" and tok.upper not in _RESERVED:
                     alias = self.ident()
                     written = self.tokens[self.pos - 1].text
                 items.append((node, alias, written))
@@ -253,7 +249,7 @@ class Parser:
         alias = table
         if self.take("AS"):
             alias = self.ident()
-        elif self.peek() is not None and self.peek().kind == "ident" and self.peek().upper not in _RESERVED:  # type: ignore[union-attr]
+        elif (tok := self.peek()) is not None and tok.kind == "ident" and tok.upper not in _RESERVED:
             alias = self.ident()
         return table, alias
 
@@ -397,7 +393,7 @@ class Parser:
 
     def outer_marked(self) -> bool:
         after = [self.peek(i) for i in range(3)]
-        return all(t is not None for t in after) and [t.text for t in after] == ["(", "+", ")"]  # type: ignore[union-attr]
+        return [t.text for t in after if t is not None] == ["(", "+", ")"]
 
     def outer_marker(self, column: Node) -> Node:
         """`column(+)`: Oracle's outer-join marker; the compiler decides where it may stand."""
@@ -560,7 +556,7 @@ class Compiler:
             group_sql += " HAVING " + self.expr(query["having"])[0]
         order_sql = ""
         if query["order"]:
-            parts = []
+            order_parts: list[str] = []
             for node, descending, nulls in query["order"]:
                 if node[0] == "col" and node[1] is None and node[2] in self.select_aliases:
                     sql = f'"{self.select_aliases[node[2]]}"'
@@ -573,8 +569,8 @@ class Compiler:
                     sql = self.expr(node)[0]
                 # Oracle sorts NULLs last ascending and first descending; SQLite does the opposite
                 nulls = nulls or ("FIRST" if descending else "LAST")
-                parts.append(f"{sql} {'DESC' if descending else 'ASC'} NULLS {nulls}")
-            order_sql = " ORDER BY " + ", ".join(parts)
+                order_parts.append(f"{sql} {'DESC' if descending else 'ASC'} NULLS {nulls}")
+            order_sql = " ORDER BY " + ", ".join(order_parts)
         distinct = "DISTINCT " if query["distinct"] else ""
         sql = f"SELECT {distinct}{', '.join(select_parts)} FROM {from_sql}{where_sql}{group_sql}{order_sql}"
         if query["top"] is not None:  # wrapped: the route pages with its own LIMIT

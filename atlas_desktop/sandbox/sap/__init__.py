@@ -315,13 +315,13 @@ def make_emulator(
         tls = ServerTls(certs.server_cert, certs.server_key, certs.ca_cert, require_client_cert=True)
     tenant = Tenant(config, catalog, _secret(seed, config.name + ":skiptoken").encode())
     fault_config = faults or FaultConfig()
-    app = FaultMiddleware(
+    faulty = FaultMiddleware(
         SapApp(tenant), fault_config, rate_limited=sap_rate_limited, server_error=sap_server_error
     )
     sender = WebhookSender()
     source = f"sap/S4HANAOD/{config.system_id}"
     app = NotifyOnPost(
-        app, sender, "API_MATERIAL_DOCUMENT_SRV", lambda: cloud_event(MATDOC_CREATED, source, {})
+        faulty, sender, "API_MATERIAL_DOCUMENT_SRV", lambda: cloud_event(MATDOC_CREATED, source, {})
     )
     emulator = SapEmulator(
         name=config.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -124,7 +125,8 @@ class Engine:
         self.schema = service.schema
         self.tokens = tokens
         self._results: OrderedDict[tuple[Any, ...], list[Row]] = OrderedDict()
-        self._indexes: dict[tuple[Any, ...], dict[tuple[Any, ...], list[Row]]] = {}
+        # (table, join fields) -> (the table's version it was built at, join values -> rows)
+        self._indexes: dict[tuple[Any, ...], tuple[int, dict[tuple[Any, ...], list[Row]]]] = {}
         self._render_plans: dict[str, list[tuple[str, bool, Prop, int | None]]] = {}
 
     # -- entry -----------------------------------------------------------------------------------------
@@ -313,9 +315,9 @@ class Engine:
                 raise GatewayError(400, errors.BAD_REQUEST, str(exc)) from None
             rows = [r for r in rows if predicate(r)]
         if not presorted:
-            rows.sort(key=itemgetter(*et.key) if len(et.key) > 1 else (lambda r, k=et.key[0]: (r[k],)))
+            rows.sort(key=itemgetter(*et.key) if len(et.key) > 1 else _by_field(et.key[0]))
         for name, descending in reversed(opts.orderby):
-            rows.sort(key=lambda r, n=name: (r[n] is not None, r[n]), reverse=descending)
+            rows.sort(key=_nulls_first(name), reverse=descending)
         return rows
 
     def _page(
@@ -365,13 +367,13 @@ class Engine:
         table = ctx.state.table(self.service.table_name(target))
         fields = tuple(t for _, t in nav.join)
         index_key = (table.name, fields)
-        cached = self._indexes.get(index_key)
-        if cached is None or cached.get(("__version__",)) != [table.version]:  # type: ignore[comparison-overlap]
-            cached = {("__version__",): [table.version]}  # type: ignore[dict-item]
+        built = self._indexes.get(index_key)
+        if built is None or built[0] != table.version:
+            index: dict[tuple[Any, ...], list[Row]] = {}
             for r in sorted(table.rows.values(), key=lambda r: tuple(r[k] for k in target.type.key)):
-                cached.setdefault(tuple(r[f] for f in fields), []).append(r)
-            self._indexes[index_key] = cached
-        return list(cached.get(tuple(row[s] for s, _ in nav.join), []))
+                index.setdefault(tuple(r[f] for f in fields), []).append(r)
+            built = self._indexes[index_key] = (table.version, index)
+        return list(built[1].get(tuple(row[s] for s, _ in nav.join), []))
 
     # -- rendering -------------------------------------------------------------------------------------
 
@@ -649,3 +651,12 @@ def require_json(req: ODataRequest, ctx: Context) -> None:
             "This sandbox serves JSON only: send Accept: application/json or $format=json "
             "(SAP would answer Atom XML here)",
         )
+
+
+def _by_field(name: str) -> Callable[[Row], tuple[Any]]:
+    return lambda r: (r[name],)
+
+
+def _nulls_first(name: str) -> Callable[[Row], tuple[bool, Any]]:
+    """NULLs before values when ascending (None does not compare with values)."""
+    return lambda r: (r[name] is not None, r[name])

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
+
+
+class Access(TypedDict):
+    """Prop's creatable/updatable pair, spread into the properties of a service (`**RO`)."""
+
+    creatable: bool
+    updatable: bool
 
 
 @dataclass(frozen=True, slots=True)

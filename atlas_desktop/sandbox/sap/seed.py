@@ -91,11 +91,13 @@ def seed(state: State, config: SapConfig, catalog: Catalog | None) -> None:
             stock_rows.append(stock_row(p.sku, plant, sloc, st.lot or "", st.quantity, p.unit))
             if position == 0 and config.special_stock_every and p.index % config.special_stock_every == 0:
                 # Rows a client must leave out by default: quality inspection, blocked, consignment.
-                lot = st.lot or ""
-                stock_rows.append(stock_row(p.sku, plant, sloc, lot, Decimal(5), p.unit, stock_type="02"))
-                stock_rows.append(stock_row(p.sku, plant, sloc, lot, Decimal(3), p.unit, stock_type="07"))
+                st_lot = st.lot or ""
+                stock_rows.append(stock_row(p.sku, plant, sloc, st_lot, Decimal(5), p.unit, stock_type="02"))
+                stock_rows.append(stock_row(p.sku, plant, sloc, st_lot, Decimal(3), p.unit, stock_type="07"))
                 stock_rows.append(
-                    stock_row(p.sku, plant, sloc, lot, Decimal(12), p.unit, special="K", supplier="17300001")
+                    stock_row(
+                        p.sku, plant, sloc, st_lot, Decimal(12), p.unit, special="K", supplier="17300001"
+                    )
                 )
     state.load("A_Product", products)
     state.load("A_ProductDescription", descriptions)

@@ -29,6 +29,7 @@ POLICIES = (("Ask me (manual)", ConflictPolicy.MANUAL), ("Atlas wins", ConflictP
 
 class ConnectionDialog(QDialog):
     saved = Signal(str)
+    tasks: TaskGroup
 
     def __init__(
         self, ctx: MonitoringContext, summary: ConnectionSummary, parent: QWidget | None = None
@@ -47,8 +48,8 @@ class ConnectionDialog(QDialog):
             self.direction.addItem(label, value)
         self.direction.setCurrentIndex(self.direction.findData(summary.sync_direction))
         self.policy = QComboBox()
-        for label, value in POLICIES:
-            self.policy.addItem(label, value)
+        for label, policy in POLICIES:
+            self.policy.addItem(label, policy)
         self.policy.setCurrentIndex(self.policy.findData(summary.conflict_policy))
         self.message = QLabel()
         self.message.setWordWrap(True)

@@ -19,7 +19,7 @@ class MonitoringContext:
     settings: Any = None  # AppSettings, for the settings dialog
     data_dir: Path | None = None
     renewal: Any = None  # app.certificate_renewal.CertificateRenewal: NetSuite M2M certificates
-    open_url: Callable[[str], None] | None = None
+    open_url: Callable[[str], object] | None = None
     sandbox_upload: Callable[[str], Awaitable[str]] | None = None  # demo: the certificate to the sandbox
     _locations: LocationNames | None = field(default=None, repr=False)
 

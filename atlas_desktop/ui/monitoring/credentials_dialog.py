@@ -56,6 +56,7 @@ def check_value(name: str, text: str) -> str | None:
 class CredentialsDialog(QDialog):
     saved = Signal(str)  # connection id
     loaded = Signal()
+    tasks: TaskGroup
 
     def __init__(
         self, ctx: MonitoringContext, summary: ConnectionSummary, parent: QWidget | None = None

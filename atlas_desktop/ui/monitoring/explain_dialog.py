@@ -142,7 +142,9 @@ class ExplainDialog(QDialog):
                 self.table.setItem(row, column, item)
             if write.batch_key and write.remote_id:
                 # Many changes ride in one ERP document: say which one, and the key it was sent under.
-                self.table.item(row, REMOTE_ID_COLUMN).setToolTip(
+                remote_item = self.table.item(row, REMOTE_ID_COLUMN)
+                assert remote_item is not None, "set in the loop above"
+                remote_item.setToolTip(
                     f"Carried by the ERP document {write.remote_id} with other changes, sent under the "
                     f"key {write.batch_key}."
                 )

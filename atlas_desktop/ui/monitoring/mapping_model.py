@@ -80,7 +80,7 @@ def _why(mapping: MappingView) -> str:
 COL_STATUS, COL_NDC, COL_NAME = 0, 1, 2
 assert COLUMNS[COL_WHY][0] == "Why" and COLUMNS[COL_LOCATION][0] == "Location"
 assert len(WIDTHS) == len(COLUMNS)
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     MappingStatus.MATCHED: "Matched",
     MappingStatus.AMBIGUOUS: "Ambiguous",
     MappingStatus.UNMATCHED_ATLAS: "Only in Atlas",
@@ -88,7 +88,7 @@ STATUS_LABELS = {
     MappingStatus.CONFLICT: "Conflict",
     MappingStatus.IGNORED: "Ignored",
 }
-DIRECTION_LABELS = {
+DIRECTION_LABELS: dict[str, str] = {
     "bidirectional": "both ways",
     "atlas_to_erp": "Atlas → ERP",
     "erp_to_atlas": "ERP → Atlas",

@@ -36,6 +36,7 @@ def writes_words(writes: OpenWrites) -> str:
 class RemoveConnectionDialog(QDialog):
     removed = Signal(str)  # connection id
     loaded = Signal()
+    tasks: TaskGroup
 
     def __init__(
         self, ctx: MonitoringContext, summary: ConnectionSummary, parent: QWidget | None = None

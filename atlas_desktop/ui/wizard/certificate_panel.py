@@ -7,9 +7,9 @@ M2M Setup page would and fills in the Certificate ID.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -42,12 +42,17 @@ class CertificatePanel(QFrame):
 
     certificate_id_received = Signal(str)
 
-    def __init__(self, open_url: Any, sandbox_upload: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        open_url: Callable[[str], object] | None,
+        sandbox_upload: Callable[[str], Awaitable[str]] | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("certificatePanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._open_url = open_url
-        self._sandbox_upload = sandbox_upload  # async (certificate PEM) -> Certificate ID, demo only
+        self._sandbox_upload = sandbox_upload  # (certificate PEM) -> Certificate ID, demo only
         self.path: Path | None = None
         self.steps = QLabel()
         self.steps.setWordWrap(True)
@@ -107,6 +112,7 @@ class CertificatePanel(QFrame):
 
     async def upload(self, certificate_pem: str) -> str | None:
         """The sandbox's Certificate ID for this certificate, or None (the reason is shown)."""
+        assert self._sandbox_upload is not None, "the upload button shows only with a sandbox"
         self.status.setVisible(True)
         self.status.setText("Uploading…")
         try:

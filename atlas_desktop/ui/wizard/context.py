@@ -143,7 +143,7 @@ class WizardContext:
     draft: WizardDraft | None = None
     sandbox: SandboxInfo | None = None
     network_defaults: Mapping[str, Any] = field(default_factory=dict)  # proxy_password: a Secret
-    open_url: Callable[[str], None] | None = None
+    open_url: Callable[[str], object] | None = None
     vault_description: str = ""
     reach: Reach | None = None
     # Opens the network settings (proxy, CA bundle); the app applies what is saved to the sign-in and

@@ -176,7 +176,7 @@ class CredentialsPage(WizardPageBase):
         main, advanced = QFormLayout(self.form_host), QFormLayout(self.advanced.body)
         main.setContentsMargins(0, 0, 0, 0)
         values = form_values(self.state.fields, self.state.secrets)
-        previous = self.mode if self.mode.isVisible() else self.sandbox_button
+        previous: QWidget = self.mode if self.mode.isVisible() else self.sandbox_button
         for spec in fields_for(erp_type, auth_mode):
             field = ValidatedField(
                 spec.name,

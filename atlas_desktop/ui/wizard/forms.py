@@ -157,7 +157,7 @@ def fields_for(erp_type: ErpType, auth_mode: str | None = None) -> tuple[FieldSp
             return _NETSUITE + NETWORK_FIELDS
         return _NETSUITE_M2M + NETWORK_FIELDS
     mode = auth_mode or auth_modes(erp_type)[0]
-    fields = _SAP_COMMON
+    fields: tuple[FieldSpec, ...] = _SAP_COMMON
     if erp_type is ErpType.SAP_ONPREM:
         fields = (_SAP_ONPREM_ADDRESS, _SAP_ONPREM_CLIENT)
     return fields + _SAP_BY_MODE[mode] + NETWORK_FIELDS

@@ -185,12 +185,12 @@ class InstructionsPage(WizardPageBase):
     def __init__(self, ctx: WizardContext, state: WizardState) -> None:
         super().__init__(ctx, state)
         self.setTitle("Prepare your ERP")
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.scroll_area)
         self.copy_rows: list[CopyRow] = []
         self._shown_for: tuple[ErpType, str | None] | None = None
 
@@ -229,4 +229,4 @@ class InstructionsPage(WizardPageBase):
                 column.addWidget(note)
             column.addSpacing(6)
         column.addStretch(1)
-        self.scroll.setWidget(content)
+        self.scroll_area.setWidget(content)

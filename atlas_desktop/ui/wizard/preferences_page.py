@@ -228,7 +228,9 @@ class PreferencesPage(WizardPageBase):
             combo = self._combo(setting.label, [], editable=True)
             combo.setObjectName(f"erp_{setting.key}")
             hint = "needed to post stock changes" if setting.needed else "optional"
-            combo.lineEdit().setPlaceholderText(setting.default or hint)
+            edit = combo.lineEdit()
+            assert edit is not None, "an editable combo box has a line edit"
+            edit.setPlaceholderText(setting.default or hint)
             (self.mapping_form if setting.mapping else self.erp_form).addRow(
                 self._label(f"{setting.label}:", combo), combo
             )

@@ -115,3 +115,9 @@ def test_an_answer_without_description_still_tells_clock_skew_from_the_date_head
     assert "clock" in error.message and "420 s ahead" in error.message
     plain = token_refused(400, "invalid_grant", "", timedelta(seconds=2))
     assert "revoked or expired" in plain.message
+
+
+def test_a_clock_refusal_without_a_date_header_is_still_named() -> None:
+    # No Date header, so no measured skew: NetSuite's words alone say it is the clock.
+    error = token_refused(400, "invalid_grant", "The assertion has expired.", None)
+    assert "clock" in error.message and " s ahead" not in error.message and " s behind" not in error.message

@@ -6,11 +6,21 @@ from typing import Any
 
 from atlas_desktop.sandbox.sap import errors
 from atlas_desktop.sandbox.sap.errors import GatewayError
-from atlas_desktop.sandbox.sap.schema import EntitySet, EntityType, Prop, ServiceSchema, date, flag, key, s
+from atlas_desktop.sandbox.sap.schema import (
+    Access,
+    EntitySet,
+    EntityType,
+    Prop,
+    ServiceSchema,
+    date,
+    flag,
+    key,
+    s,
+)
 from atlas_desktop.sandbox.sap.services.base import Context, Service
 from atlas_desktop.sandbox.sap.state import Row
 
-RO = {"creatable": False, "updatable": False}
+RO: Access = {"creatable": False, "updatable": False}
 
 BATCH = EntityType(
     "BatchType",

@@ -10,6 +10,7 @@ from atlas_desktop.sandbox.sap import errors
 from atlas_desktop.sandbox.sap.config import MOVEMENT_DIRECTION, REVERSAL_OF, SapConfig
 from atlas_desktop.sandbox.sap.errors import GatewayError
 from atlas_desktop.sandbox.sap.schema import (
+    Access,
     EntitySet,
     EntityType,
     FunctionImport,
@@ -25,7 +26,7 @@ from atlas_desktop.sandbox.sap.schema import (
 from atlas_desktop.sandbox.sap.services.base import Context, Service
 from atlas_desktop.sandbox.sap.state import Row
 
-RO = {"creatable": False, "updatable": False}
+RO: Access = {"creatable": False, "updatable": False}
 DOC_JOIN = (("MaterialDocumentYear", "MaterialDocumentYear"), ("MaterialDocument", "MaterialDocument"))
 ITEM_JOIN = ("MaterialDocumentItem", "MaterialDocumentItem")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_desktop.sandbox.sap.schema import (
+    Access,
     EntitySet,
     EntityType,
     Nav,
@@ -19,7 +20,7 @@ from atlas_desktop.sandbox.sap.schema import (
 from atlas_desktop.sandbox.sap.services.base import Context, Service
 from atlas_desktop.sandbox.sap.state import Row
 
-RO = {"creatable": False, "updatable": False}
+RO: Access = {"creatable": False, "updatable": False}
 NDC_CUSTOM_FIELD = "YY1_NDCCode_PRD"
 
 PRODUCT = EntityType(

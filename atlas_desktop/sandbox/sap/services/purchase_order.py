@@ -8,6 +8,7 @@ from typing import Any
 from atlas_desktop.sandbox.sap import errors
 from atlas_desktop.sandbox.sap.errors import GatewayError
 from atlas_desktop.sandbox.sap.schema import (
+    Access,
     EntitySet,
     EntityType,
     Nav,
@@ -21,7 +22,7 @@ from atlas_desktop.sandbox.sap.schema import (
 from atlas_desktop.sandbox.sap.services.base import Context, Service
 from atlas_desktop.sandbox.sap.state import Row
 
-RO = {"creatable": False, "updatable": False}
+RO: Access = {"creatable": False, "updatable": False}
 
 ORDER = EntityType(
     "A_PurchaseOrderType",

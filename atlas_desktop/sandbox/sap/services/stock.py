@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atlas_desktop.sandbox.sap.schema import EntitySet, EntityType, Nav, ServiceSchema, dec, key, s
+from atlas_desktop.sandbox.sap.schema import Access, EntitySet, EntityType, Nav, ServiceSchema, dec, key, s
 from atlas_desktop.sandbox.sap.services.base import Service
 
 STOCK_KEY = (
@@ -18,7 +18,7 @@ STOCK_KEY = (
     "InventorySpecialStockType",
     "InventoryStockType",
 )
-RO = {"creatable": False, "updatable": False}
+RO: Access = {"creatable": False, "updatable": False}
 
 MATERIAL_STOCK = EntityType(
     "A_MaterialStockType",
