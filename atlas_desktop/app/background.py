@@ -14,9 +14,9 @@ from typing import Any
 from atlas_desktop.app.api import ServerSet, start_configured_servers
 from atlas_desktop.app.api.server import Wanted, wanted_servers
 from atlas_desktop.app.services import Services
+from atlas_desktop.domain.enums import ConnectionStatus, SyncType, WatermarkStream
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import Side
-from atlas_desktop.engine.api import SyncType
 from atlas_desktop.engine.scheduler import (
     FIRST_RUN_DELAY_S,
     ChangeFeedTrigger,
@@ -24,7 +24,6 @@ from atlas_desktop.engine.scheduler import (
     SyncScheduler,
 )
 from atlas_desktop.engine.service import EngineService
-from atlas_desktop.store.enums import ConnectionStatus, WatermarkStream
 
 log = logging.getLogger(__name__)
 

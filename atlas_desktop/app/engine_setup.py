@@ -7,6 +7,7 @@ from typing import Any
 from atlas_desktop.app.services import Services
 from atlas_desktop.connectors.atlas import build_client
 from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.enums import ConnectionStatus
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
 from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S
@@ -14,7 +15,6 @@ from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.conflicts import ConflictRepository
 from atlas_desktop.store.decisions import DecisionRepository
-from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.store.explain import ExplainRepository
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository

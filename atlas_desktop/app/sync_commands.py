@@ -13,10 +13,10 @@ from atlas_desktop.app.connection_states import connection_states
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.services import Services
 from atlas_desktop.app.tables import table
-from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary, SyncType
+from atlas_desktop.domain.enums import MappingStatus, Resolution, SyncType
+from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary
 from atlas_desktop.engine.changes import KIND_LABELS, ChangeKind
 from atlas_desktop.engine.service import EngineService
-from atlas_desktop.store.enums import MappingStatus, Resolution
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW, EXIT_ALREADY_RUNNING = 0, 1, 2, 3, 4, 5
 

@@ -1,1 +1,1 @@
-"""Canonical model, NDC/GTIN utilities, error taxonomy, secret values. No I/O."""
+"""Canonical model, NDC/GTIN utilities, error taxonomy, secret values, the sync vocabulary. No I/O."""

@@ -12,20 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.model import ConnectionReport
 
 if TYPE_CHECKING:
     from atlas_desktop.engine.changes import PlannedChange
-
-
-class SyncType(StrEnum):
-    FULL = "full"
-    INCREMENTAL = "incremental"
-    REAL_TIME = "real_time"
-    MANUAL = "manual"
-    SCHEDULED = "scheduled"
-    RECONCILE = "reconcile"
 
 
 class RunStatus(StrEnum):

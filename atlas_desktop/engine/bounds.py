@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.quantity import QuantityBounds, QuantityRefused, require_writable
 from atlas_desktop.engine.plan import PlanCounts
-from atlas_desktop.store.decisions import DecisionDraft
 
 MAPPING_REF_PREFIX = "mapping "
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.engine.discovery import NdcIdentity, identify_ndc, normalise_lot
-from atlas_desktop.store.explain import ErpCandidate
 
 SAME_NDC, NDC_READING, SAME_LOT, SAME_QUANTITY, SAME_LOCATION = 8, 5, 4, 2, 1
 

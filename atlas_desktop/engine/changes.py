@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from atlas_desktop.domain.drafts import DecisionDraft
+from atlas_desktop.domain.enums import ConflictStatus
 from atlas_desktop.domain.model import PurchaseOrder
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
-from atlas_desktop.store.decisions import DecisionDraft
-from atlas_desktop.store.enums import ConflictStatus
 
 TO_ATLAS = "ERP → Atlas"
 TO_ERP = "Atlas → ERP"

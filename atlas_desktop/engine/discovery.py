@@ -24,12 +24,12 @@ from enum import Enum
 from functools import lru_cache
 from sys import intern
 
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import NdcError, ndc_candidates
 from atlas_desktop.domain.packs import PackLevel
 from atlas_desktop.domain.release import empty_gradually
-from atlas_desktop.store.enums import MappingStatus, MatchMethod
-from atlas_desktop.store.mappings import MappingDraft
 
 
 @dataclass(frozen=True, slots=True)

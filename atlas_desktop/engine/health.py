@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from atlas_desktop import __version__
-from atlas_desktop.store.enums import ConnectionStatus, SyncLogStatus
+from atlas_desktop.domain.enums import ConnectionStatus, SyncLogStatus
 
 
 class ConnectionFacts(Protocol):

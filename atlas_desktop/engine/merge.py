@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from atlas_desktop.domain.enums import ConflictPolicy, SyncDirection
 from atlas_desktop.domain.model import Side
-from atlas_desktop.store.enums import ConflictPolicy, SyncDirection
 
 ZERO = Decimal(0)
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.enums import WatermarkStream
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType, PurchaseOrder, PurchaseOrderLine, Side
 from atlas_desktop.domain.packs import pack_levels
 from atlas_desktop.engine.discovery import ErpProductRef, ProductIndex, identify_ndc
-from atlas_desktop.store.enums import WatermarkStream
 
 log = logging.getLogger(__name__)
 Db = Callable[..., Awaitable[Any]]

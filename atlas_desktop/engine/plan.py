@@ -8,12 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.domain.drafts import ConflictDraft, DecisionDraft, WriteDraft
+from atlas_desktop.domain.enums import ConflictStatus
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.engine.keys import write_key
 from atlas_desktop.engine.merge import FieldClash, MergeDecision, MergeInput, SideValue, merge_key
-from atlas_desktop.store.decisions import ConflictDraft, DecisionDraft, WriteDraft
-from atlas_desktop.store.enums import ConflictStatus
-from atlas_desktop.store.snapshots import BaseValues
 
 # Outbox operations; the pusher executes them, the payloads say everything needed to do it again.
 ATLAS_ADJUST = "atlas_adjust"

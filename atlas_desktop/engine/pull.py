@@ -25,11 +25,11 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.enums import WatermarkStream
 from atlas_desktop.domain.model import Side, StockKey
 from atlas_desktop.domain.quantity import RejectedRow, atlas_ref, erp_ref, is_read_ref
+from atlas_desktop.domain.refusals import Refusal
 from atlas_desktop.engine.discovery import unambiguous_key
-from atlas_desktop.store.enums import WatermarkStream
-from atlas_desktop.store.refusals import Refusal
 
 T = TypeVar("T")
 Db = Callable[..., Awaitable[Any]]

@@ -17,10 +17,14 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
 from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.enums import MappingStatus, OutboxStatus, SyncDirection, SyncLogStatus, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind, InvalidResponse
 from atlas_desktop.domain.model import ErpType, Side
+from atlas_desktop.domain.ownership import Double
 from atlas_desktop.domain.quantity import ATLAS, erp_bounds, is_read_ref
+from atlas_desktop.domain.refusals import Refusal
 from atlas_desktop.domain.release import empty_gradually
 from atlas_desktop.engine.api import (
     ConnectionAlert,
@@ -31,7 +35,6 @@ from atlas_desktop.engine.api import (
     RunStatus,
     RunSummary,
     SyncPlan,
-    SyncType,
 )
 from atlas_desktop.engine.bounds import MAPPING_REF_PREFIX, WriteRefusal, within_bounds
 from atlas_desktop.engine.changes import ChangeKind, PlanLedger, describe_order
@@ -40,19 +43,15 @@ from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats, Written
-from atlas_desktop.store.audit import AuditEvent
-from atlas_desktop.store.enums import MappingStatus, OutboxStatus, SyncDirection, SyncLogStatus
-from atlas_desktop.store.ownership import Double
-from atlas_desktop.store.refusals import Refusal
 
 log = logging.getLogger(__name__)
 _AUDIT_SOURCES = {
-    SyncType.MANUAL: "manual",
-    SyncType.FULL: "manual",
-    SyncType.INCREMENTAL: "manual",
-    SyncType.SCHEDULED: "scheduled",
-    SyncType.REAL_TIME: "real_time",
-    SyncType.RECONCILE: "system",
+    SyncType.MANUAL: AuditSource.MANUAL,
+    SyncType.FULL: AuditSource.MANUAL,
+    SyncType.INCREMENTAL: AuditSource.MANUAL,
+    SyncType.SCHEDULED: AuditSource.SCHEDULED,
+    SyncType.REAL_TIME: AuditSource.REAL_TIME,
+    SyncType.RECONCILE: AuditSource.SYSTEM,
 }
 Db = Callable[..., Awaitable[Any]]
 RECORD_BATCH = 500
@@ -269,7 +268,7 @@ class SyncRunner:
         written: Written,
         summary: RunSummary | None = None,
     ) -> None:
-        source = _AUDIT_SOURCES.get(options.sync_type, "system")
+        source = _AUDIT_SOURCES.get(options.sync_type, AuditSource.SYSTEM)
         kept = ("delta", "expiry", "item_id", "row_id", "lot")
         events = [
             AuditEvent(

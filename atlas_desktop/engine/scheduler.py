@@ -20,8 +20,9 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, AuthFailed
-from atlas_desktop.engine.api import RunInProgress, SyncType
+from atlas_desktop.engine.api import RunInProgress
 
 log = logging.getLogger(__name__)
 WATCHDOG_SECONDS = 30

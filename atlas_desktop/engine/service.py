@@ -23,9 +23,13 @@ from typing import Any
 from atlas_desktop.connectors.atlas import SyncLogSummary
 from atlas_desktop.domain.connection import ConnectionSpec
 from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.discovery_counts import DiscoveryCounts
+from atlas_desktop.domain.drafts import DecisionDraft
+from atlas_desktop.domain.enums import Resolution, SyncLogStatus, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.model import ConnectionReport, Side, utc_now
 from atlas_desktop.domain.packs import pack_levels
+from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.engine.api import (
     ConnectionAlert,
     DiscoveryProgress,
@@ -34,7 +38,6 @@ from atlas_desktop.engine.api import (
     RunStatus,
     RunSummary,
     SyncPlan,
-    SyncType,
 )
 from atlas_desktop.engine.changes import OPERATION_KINDS, ChangeLabel, PlannedChange, describe_write
 from atlas_desktop.engine.discovery import (
@@ -54,10 +57,6 @@ from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner, report_do
 from atlas_desktop.engine.unmatched import UnmatchedRow, count_reasons
 from atlas_desktop.engine.unmatched import explain as explain_unmatched
 from atlas_desktop.store.db_errors import translated
-from atlas_desktop.store.decisions import DecisionDraft
-from atlas_desktop.store.enums import Resolution, SyncLogStatus
-from atlas_desktop.store.mappings import DiscoveryCounts
-from atlas_desktop.store.snapshots import BaseValues
 from atlas_desktop.store.unmatched_reads import unmatched_atlas_notes, unmatched_atlas_rows
 
 log = logging.getLogger(__name__)

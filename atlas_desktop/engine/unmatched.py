@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from atlas_desktop.store.unmatched_reads import UnmatchedAtlasRow
+from atlas_desktop.domain.review_rows import UnmatchedAtlasRow
 
 
 class Unmatched(StrEnum):

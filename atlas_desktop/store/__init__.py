@@ -1,8 +1,8 @@
 """Local store: SQLAlchemy models over SQLite, Alembic migrations, the credential vault.
 
 db.py            Store.open(path): pragmas, Alembic upgrade to head (backup first), sessions
-models.py        the ORM tables (`...Row`); enums.py their status vocabularies; types.py
-                 ExactDecimal and UtcDateTime (both stored as text)
+models.py        the ORM tables (`...Row`), their status vocabularies from domain/enums.py; types.py
+                 ExactDecimal and UtcDateTime (both stored as text); secret_owners.py the secrets' owner ids
 vault.py         Vault (AES-256-GCM per value); keys.py the key sources and choose_key_source
 repositories.py  ConnectionRepository, AtlasAccountRepository
 mirrors.py       MirrorRepository: Atlas rows, ERP products and stock as last seen (bulk, keyset reads)
@@ -10,6 +10,6 @@ mappings.py      MappingRepository: discovery, manual map/unmap, review pages, m
 ownership.py     an Atlas row belongs to one connection: claims across connections, doubles marked
 decisions.py     DecisionRepository: merge decisions and the outbox; a base moves when all writes are done
 conflicts.py     ConflictRepository; runs.py RunRepository (sync logs, item errors, watermarks)
-snapshots.py     base/Atlas/ERP values of one mapped key; sqlutil.py SQL helpers the repositories share
-Other layers use only the repositories and their plain dataclasses, never the ORM rows.
+sqlutil.py       SQL helpers the repositories share
+Other layers use only the repositories and plain values (most from domain/), never the ORM rows.
 """

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.secrets import Secret, redact
 from atlas_desktop.store.audit_chain import (
@@ -63,43 +64,18 @@ from atlas_desktop.store.types import utcnow
 log = logging.getLogger(__name__)
 
 __all__ = [  # the chain's parts are re-exported: callers need only this module
-    "EXPORT_FIELDS", "GENESIS_HASH", "HEAD_FILE", "AuditAction", "AuditEvent", "AuditLog", "AuditProblem",
-    "AuditReport", "AuditSource", "ProblemKind", "PruneResult", "at_text", "canonical_json", "hash_record",
-    "legacy_hash_record", "retention_limit", "sanitize_details",
+    "EXPORT_FIELDS", "GENESIS_HASH", "HEAD_FILE", "AuditLog", "AuditProblem", "AuditReport", "ProblemKind",
+    "PruneResult", "at_text", "canonical_json", "hash_record", "legacy_hash_record", "retention_limit",
+    "sanitize_details",
 ]  # fmt: skip
 
 RETENTION_YEARS = 6  # DSCSA record keeping (reference/pharma.md 4.3)
 MAX_DETAILS_CHARS = 64 * 1024
 _BATCH = 2000
-
-
-class AuditSource(StrEnum):
-    MANUAL = "manual"
-    SCHEDULED = "scheduled"
-    WEBHOOK = "webhook"
-    API = "api"
-    REAL_TIME = "real_time"
-    SYSTEM = "system"
-
-
-class AuditAction(StrEnum):
-    """The actions the app records; other lower-case names are accepted too."""
-
-    SYNC_RUN = "sync_run"
-    WRITE = "write"
-    CONFLICT_RESOLVED = "conflict_resolved"
-    SETTINGS_CHANGED = "settings_changed"
-    CONNECTION_ADDED = "connection_added"
-    CONNECTION_REMOVED = "connection_removed"
-    MAPPING_CHANGED = "mapping_changed"
-    SIGNIN = "signin"
-    # Written by AuditLog itself only.
-    PRUNED = "audit_pruned"
-    HEAD_MISMATCH = HEAD_MISMATCH_ACTION
-    KEYED = "audit_keyed"  # the entries of an older version were re-sealed with the key (or could not be)
-
-
-_RESERVED_ACTIONS = {AuditAction.PRUNED.value, AuditAction.HEAD_MISMATCH.value, AuditAction.KEYED.value}
+# The actions only AuditLog itself writes; other lower-case names are the callers'.
+PRUNED_ACTION = "audit_pruned"
+KEYED_ACTION = "audit_keyed"  # the entries of an older version were re-sealed with the key (or could not be)
+_RESERVED_ACTIONS = {PRUNED_ACTION, HEAD_MISMATCH_ACTION, KEYED_ACTION}
 _ACTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 _ACTOR_RE = re.compile(r"^(user|scheduler|agent|webhook|system|api:[A-Za-z0-9._-]{1,64})$")
 # A key is refused when one of its words (snake, kebab or camel case) names a credential.
@@ -229,18 +205,6 @@ _PLACEHOLDER: dict[str, Any] = {
     "actor": "system", "source": "system", "action": "pending", "connection_id": None, "subject": None,
     "details": {}, "prev_hash": "", "hash": "",
 }
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One entry to append: the arguments of AuditLog.append as a value."""
-
-    action: str
-    actor: str
-    source: AuditSource | str
-    connection_id: str | None = None
-    subject: str | None = None
-    details: Mapping[str, Any] | None = None
 
 
 def _prepare(event: AuditEvent) -> dict[str, Any]:
@@ -535,7 +499,7 @@ class AuditLog:
                     if read_keying(conn, for_update=True).state != PENDING:
                         return False  # another process got there first
                     keyed_entry = conn.execute(
-                        sa.select(_COLS.id).where(_COLS.action == AuditAction.KEYED.value).limit(1)
+                        sa.select(_COLS.id).where(_COLS.action == KEYED_ACTION).limit(1)
                     ).first()
                     if keyed_entry is not None or self._keys.load(conn, create=False) is not None:
                         log.warning("audit log: the keying marker was set back after keying; not re-sealing")
@@ -577,7 +541,7 @@ class AuditLog:
             }
         entry_id, at = self._insert_placeholder(conn)
         fields = {
-            "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.KEYED.value,
+            "actor": "system", "source": AuditSource.SYSTEM.value, "action": KEYED_ACTION,
             "connection_id": None, "subject": None, "details": sanitize_details(details),
         }
         digest = self._seal(conn, sealer, entry_id, at, fields, prev_hash)
@@ -611,7 +575,7 @@ class AuditLog:
     @staticmethod
     def _anchor_hash(conn: Connection, first_id: int) -> str | None:
         anchors = conn.execute(
-            sa.select(_COLS.details).where(_COLS.action == AuditAction.PRUNED.value).order_by(_COLS.id.desc())
+            sa.select(_COLS.details).where(_COLS.action == PRUNED_ACTION).order_by(_COLS.id.desc())
         )
         for (details,) in anchors:
             if isinstance(details, dict) and details.get("through_id") == first_id - 1:
@@ -712,7 +676,7 @@ class AuditLog:
                 pruned = conn.execute(sa.delete(_TABLE).where(_COLS.id <= through)).rowcount
                 newest = _newest(conn, anchor_id)
                 fields = {
-                    "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.PRUNED.value,
+                    "actor": "system", "source": AuditSource.SYSTEM.value, "action": PRUNED_ACTION,
                     "connection_id": None, "subject": None,
                     "details": {
                         "through_id": through, "last_hash": last_pruned.hash, "pruned": pruned,
@@ -749,7 +713,7 @@ def _head_disagrees(head: Head, last: Any) -> bool:
 
 def _mismatch_fields(head: Head, last: Any) -> dict[str, Any]:
     return {
-        "actor": "system", "source": AuditSource.SYSTEM.value, "action": AuditAction.HEAD_MISMATCH.value,
+        "actor": "system", "source": AuditSource.SYSTEM.value, "action": HEAD_MISMATCH_ACTION,
         "connection_id": None, "subject": None,
         "details": {
             "head": {"id": head[0], "hash": head[1]} if isinstance(head, tuple) else None,
@@ -762,7 +726,7 @@ def _mismatch_fields(head: Head, last: Any) -> dict[str, Any]:
 def _broken_before_keying(conn: Connection, keying: Keying) -> AuditProblem:
     """What the `audit_keyed` entry recorded about the unkeyed chain it found broken (it is sealed)."""
     details = conn.execute(
-        sa.select(_COLS.details).where(_COLS.action == AuditAction.KEYED.value).order_by(_COLS.id).limit(1)
+        sa.select(_COLS.details).where(_COLS.action == KEYED_ACTION).order_by(_COLS.id).limit(1)
     ).scalar()
     details = details if isinstance(details, dict) else {}
     try:

@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.store.enums import PROFILE_OWNER
 from atlas_desktop.store.keys import VaultError
 from atlas_desktop.store.models import AuditKeyingRow, SecretRow
+from atlas_desktop.store.secret_owners import PROFILE_OWNER
 from atlas_desktop.store.vault import Vault
 
 AUDIT_KEY_FIELD = "audit_hmac_key"

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus
-from atlas_desktop.store.explain import ErpCandidate
 from atlas_desktop.store.models import AtlasMirrorRow, ErpProductRow, ErpStockRow, InventoryMappingRow
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, lot_or_none
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import OutboxStatus
 from atlas_desktop.store.models import InventoryMappingRow, OutboxRow
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import ConflictStatus, Resolution
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import ConflictStatus, Resolution
 from atlas_desktop.store.models import AtlasMirrorRow, ConflictRow, ErpProductRow, InventoryMappingRow
 from atlas_desktop.store.types import utcnow
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,73 +14,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.drafts import DecisionDraft
+from atlas_desktop.domain.enums import ConflictStatus, DecisionStatus, OutboxStatus, Resolution
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.outbox import BATCH_SENDING, OutboxEntry
+from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store.confirmed_stock import carry_confirmed_erp_writes
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import ConflictStatus, DecisionStatus, OutboxStatus, Resolution
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
-from atlas_desktop.store.snapshots import BaseValues
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, decimal_text, require_connection, utc_text
 from atlas_desktop.store.types import utcnow
 
 ERROR_TEXT_LIMIT = 2000
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
 CLOSED_STATUSES = (OutboxStatus.DONE, OutboxStatus.FAILED, OutboxStatus.CANCELLED)
-
-
-@dataclass(frozen=True, slots=True)
-class WriteDraft:
-    """One remote write a decision needs. `payload` must be JSON-safe (decimals as str)."""
-
-    target: Side
-    operation: str
-    payload: Mapping[str, Any]
-    idempotency_key: str
-    quantity_delta: Decimal | None = None  # the quantity change it makes, if any (see OutboxRow)
-
-
-@dataclass(frozen=True, slots=True)
-class ConflictDraft:
-    field: str
-    base_value: str | None
-    atlas_value: str | None
-    erp_value: str | None
-    atlas_changed_at: datetime | None
-    erp_changed_at: datetime | None
-    status: ConflictStatus = ConflictStatus.OPEN
-    resolution: Resolution | None = None
-    note: str | None = None  # why the merge could not settle it
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionDraft:
-    """What the merge decided for one mapping: the writes to make and the base once they are done.
-
-    `new_base` None leaves the base as it is (e.g. a decision that only records a conflict).
-    """
-
-    mapping_id: int
-    new_base: BaseValues | None
-    writes: tuple[WriteDraft, ...] = ()
-    conflicts: tuple[ConflictDraft, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    id: int
-    mapping_id: int | None
-    decision_id: int | None
-    target: Side
-    operation: str
-    payload: dict[str, Any]
-    idempotency_key: str
-    status: OutboxStatus
-    attempts: int
-    remote_id: str | None
-    last_error: str | None = None
-    quantity_delta: Decimal | None = None
-    batch_key: str | None = None  # the batch it was last frozen into (write_batches), if it went batched
 
 
 class OutboxEntryClosed(AtlasDesktopError):
@@ -152,11 +100,6 @@ _DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHER
 _APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
 _SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ? WHERE mapping_id = ?"
 _OUTBOX = OutboxRow.__table__
-# write_batches.state
-BATCH_SENDING = "sending"
-BATCH_POSTED = "posted"
-BATCH_REFUSED = "refused"
-BATCH_IN_DOUBT = "in_doubt"
 _DECISIONS = SyncDecisionRow.__table__
 _BASES = SyncBaseRow.__table__
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import ConflictStatus, MappingStatus, OutboxStatus
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.store.change_records import RunWrite, run_writes
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import ConflictStatus, MappingStatus, OutboxStatus
 from atlas_desktop.store.mappings import fts_ids, search_text
 from atlas_desktop.store.models import (
     ConflictRow,
@@ -82,20 +83,6 @@ class WriteView:
     sync_log_id: int | None
     created_at: datetime
     batch_key: str | None = None  # the document's key when it went batched (write_batches)
-
-
-@dataclass(frozen=True, slots=True)
-class ErpCandidate:
-    """An ERP stock position a person may pair with an Atlas row."""
-
-    item_id: str
-    location_id: str
-    lot: str | None
-    sku: str | None
-    name: str | None
-    ndc_text: str | None
-    quantity: Decimal | None
-    mapped: bool  # already held by a matched (or conflict) mapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.domain.model import StockKey
-from atlas_desktop.domain.release import empty_gradually
-from atlas_desktop.store.change_records import mapping_labels
-from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import cancel_pending_writes, key_scope_sql
-from atlas_desktop.store.enums import (
+from atlas_desktop.domain.discovery_counts import DiscoveryCounts
+from atlas_desktop.domain.drafts import PAIRED, MappingDraft
+from atlas_desktop.domain.enums import (
     ConflictPolicy,
     ConflictStatus,
     DecisionStatus,
@@ -26,6 +22,15 @@ from atlas_desktop.store.enums import (
     OutboxStatus,
     SyncDirection,
 )
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.merge_rows import MergeRow
+from atlas_desktop.domain.model import StockKey
+from atlas_desktop.domain.ownership import Double
+from atlas_desktop.domain.release import empty_gradually
+from atlas_desktop.domain.snapshots import AtlasValues, BaseValues, ErpValues
+from atlas_desktop.store.change_records import mapping_labels
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.decisions import cancel_pending_writes, key_scope_sql
 from atlas_desktop.store.models import (
     AtlasMirrorRow,
     ConnectionRow,
@@ -35,7 +40,6 @@ from atlas_desktop.store.models import (
     SyncBaseRow,
 )
 from atlas_desktop.store.ownership import (
-    Double,
     MappedElsewhere,
     claims,
     other_connections,
@@ -43,7 +47,6 @@ from atlas_desktop.store.ownership import (
     settle_doubles,
 )
 from atlas_desktop.store.search_index import BulkIndexing
-from atlas_desktop.store.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
     LIKE_ESCAPE,
@@ -58,62 +61,6 @@ from atlas_desktop.store.sqlutil import (
     utc_text,
 )
 from atlas_desktop.store.types import utcnow
-
-# A mapping pairs one Atlas row with one ERP stock position; these statuses hold such a pair.
-PAIRED = (MappingStatus.MATCHED, MappingStatus.CONFLICT)
-
-
-@dataclass(frozen=True, slots=True)
-class MappingDraft:
-    """One row discovery proposes."""
-
-    atlas_inventory_id: str | None
-    erp_item_id: str | None
-    erp_location_id: str | None
-    lot: str | None
-    ndc_key: str | None
-    ndc_text_atlas: str | None
-    ndc_text_erp: str | None
-    item_name: str | None
-    status: MappingStatus
-    match_method: MatchMethod | None
-    note: str | None = None  # why ambiguous etc.
-    # Matched at a pack level (an Atlas listing of cases): its unit and the ERP base units in one of it.
-    erp_unit: str | None = None
-    unit_factor: Decimal | None = None
-
-    def __post_init__(self) -> None:
-        if self.status in PAIRED and not (
-            self.atlas_inventory_id and self.erp_item_id and self.erp_location_id
-        ):
-            raise ValueError(f"a {self.status} mapping needs an Atlas id, an ERP item and a location")
-        if self.status is MappingStatus.UNMATCHED_ATLAS and not self.atlas_inventory_id:
-            raise ValueError("an unmatched_atlas mapping needs an Atlas id")
-        if self.status is MappingStatus.UNMATCHED_ERP and not (self.erp_item_id and self.erp_location_id):
-            raise ValueError("an unmatched_erp mapping needs an ERP item and a location")
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryCounts:
-    """Mappings per status after discovery, and what discovery did to get there."""
-
-    matched: int = 0
-    ambiguous: int = 0
-    unmatched_atlas: int = 0
-    unmatched_erp: int = 0
-    conflict: int = 0
-    ignored: int = 0
-    kept: int = 0  # existing rows kept (manual ones, and auto ones the drafts confirmed)
-    inserted: int = 0
-    removed: int = 0  # auto rows no draft confirmed
-    skipped: int = 0  # drafts touching a side a manual mapping already owns
-    # Atlas rows left out because another connection of the profile maps them: (its name, how many).
-    mapped_elsewhere: tuple[tuple[str, int], ...] = ()
-    doubles: int = 0  # pairs here another connection maps too (from before the check): neither syncs
-    new_doubles: tuple[Double, ...] = ()  # the doubles this discovery marked first: report them once
-
-    def by_status(self) -> dict[MappingStatus, int]:
-        return {status: getattr(self, status.value) for status in MappingStatus}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,33 +89,6 @@ class MappingView:
     atlas_expiry: date | None
     erp_quantity: Decimal | None
     erp_expiry: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class MergeRow:
-    """Everything the merge needs for one matched mapping.
-
-    `direction` is the mapping's own, or the connection's when the mapping is bidirectional (the
-    default): a connection set to one way applies to every mapping that did not choose otherwise.
-    `policy` is the mapping's, or the connection's when the mapping has none.
-    `unit_factor`: see the field.
-    """
-
-    mapping_id: int
-    atlas_inventory_id: str
-    erp_key: StockKey
-    ndc_key: str | None
-    direction: SyncDirection
-    policy: ConflictPolicy
-    base: BaseValues | None
-    atlas: AtlasValues | None
-    erp: ErpValues | None
-    has_open_conflict: bool
-    has_pending_decision: bool
-    key_scope: str  # what the write keys of a decision for it derive from (store.decisions.key_scope_sql)
-    # A pack-level pair: ERP base units per Atlas unit. `atlas` is then given in the ERP's base unit
-    # (the Atlas quantity times this), so the merge and the base speak one unit; Atlas writes divide.
-    unit_factor: Decimal | None = None
 
 
 class MappingNotFound(ConfigError):

@@ -11,8 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from atlas_desktop.domain.model import ErpType, Side
-from atlas_desktop.store.enums import (
+from atlas_desktop.domain.enums import (
     AtlasAuthMethod,
     ConflictPolicy,
     ConflictStatus,
@@ -29,6 +28,7 @@ from atlas_desktop.store.enums import (
     WatermarkStream,
     WebhookStatus,
 )
+from atlas_desktop.domain.model import ErpType, Side
 from atlas_desktop.store.types import ExactDecimal, UtcDateTime, utcnow
 
 ENUM_LENGTH = 32

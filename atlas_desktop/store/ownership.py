@@ -7,26 +7,16 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.domain.ownership import DOUBLE_NOTE, Claim, Double
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, utc_text
 from atlas_desktop.store.types import utcnow
 
 # A mapping in these statuses pairs its Atlas row with an ERP position: it claims the row. (Ignored and
 # one-sided rows do not: nothing is synced through them.)
 CLAIMING = (MappingStatus.MATCHED, MappingStatus.CONFLICT)
-# How a double is marked (status conflict, this note): the mark is lifted when the double is gone.
-DOUBLE_NOTE = "also mapped by connection"
 _CLAIMING_SQL = ", ".join(f"'{status.value}'" for status in CLAIMING)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """Another connection's mapping of an Atlas row."""
-
-    connection_id: str
-    connection_name: str
-    mapping_id: int
 
 
 class MappedElsewhere(ConfigError):
@@ -41,22 +31,6 @@ class MappedElsewhere(ConfigError):
             "or pick another Atlas row.",
         )
         self.claim = claim
-
-
-@dataclass(frozen=True, slots=True)
-class Double:
-    """A pair of this connection whose Atlas row another connection maps too."""
-
-    mapping_id: int
-    atlas_inventory_id: str
-    other: Claim
-
-    @property
-    def message(self) -> str:
-        return (
-            f"Atlas row {self.atlas_inventory_id} is {DOUBLE_NOTE} '{self.other.connection_name}' "
-            f"(mapping {self.other.mapping_id}); unmap it in one of them"
-        )
 
 
 @dataclass(frozen=True)

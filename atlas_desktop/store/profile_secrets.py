@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import PROFILE_OWNER
 from atlas_desktop.store.models import SecretRow
 from atlas_desktop.store.repositories import put_secret
+from atlas_desktop.store.secret_owners import PROFILE_OWNER
 from atlas_desktop.store.vault import Vault
 
 

@@ -8,32 +8,19 @@ until someone corrects the value. A clean read of the item closes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import ErrorKind
-from atlas_desktop.domain.model import StockKey
+from atlas_desktop.domain.refusals import Refusal
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.models import InventoryMappingRow, SyncItemErrorRow
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked
 from atlas_desktop.store.types import utcnow
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A refused item to record: `error` is AtlasDesktopError.as_dict(). Without `mapping_id`, the
-    mapping is looked up by `key` (ERP stock) or `atlas_id` (Atlas row), if there is one."""
-
-    item_ref: str
-    error: Mapping[str, Any]
-    mapping_id: int | None = None
-    key: StockKey | None = None
-    atlas_id: str | None = None
 
 
 def open_refusals(store: Store, connection_id: str) -> list[SyncItemErrorRow]:

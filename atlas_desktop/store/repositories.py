@@ -21,6 +21,14 @@ from atlas_desktop.domain.connection import (
     check_proxy,
     check_url,
 )
+from atlas_desktop.domain.enums import (
+    AtlasAuthMethod,
+    ConflictPolicy,
+    ConnectionStatus,
+    OutboxStatus,
+    SyncDirection,
+    SyncLogStatus,
+)
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ErrorKind
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.proxy import (
@@ -32,17 +40,8 @@ from atlas_desktop.domain.proxy import (
 )
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import (
-    ATLAS_ACCOUNT_OWNER,
-    AtlasAuthMethod,
-    ConflictPolicy,
-    ConnectionStatus,
-    OutboxStatus,
-    SyncDirection,
-    SyncLogStatus,
-    webhook_owner,
-)
 from atlas_desktop.store.models import AtlasAccountRow, ConnectionRow, OutboxRow, SecretRow, WebhookRow
+from atlas_desktop.store.secret_owners import ATLAS_ACCOUNT_OWNER, webhook_owner
 from atlas_desktop.store.types import utcnow
 from atlas_desktop.store.vault import Vault
 

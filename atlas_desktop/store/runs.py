@@ -11,11 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.enums import SyncDirection, SyncLogStatus, SyncType, WatermarkStream
 from atlas_desktop.domain.errors import ConfigError, ErrorKind
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.refusals import Refusal
 from atlas_desktop.store import refusals
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import SyncDirection, SyncLogStatus, SyncType, WatermarkStream
 from atlas_desktop.store.models import ConnectionRow, SyncItemErrorRow, SyncLogRow, WatermarkRow
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, require_connection
 from atlas_desktop.store.types import utcnow
@@ -226,13 +227,13 @@ class RunRepository:
         self,
         sync_log_id: int,
         connection_id: str,
-        found: Sequence[refusals.Refusal],
+        found: Sequence[Refusal],
         *,
         close: Iterable[int] = (),
     ) -> int:
         """`found` as item errors of the run, `close` closed, in one transaction; returns len(found)."""
 
-        def add(log_id: int, cid: str, mapping_id: int | None, refusal: refusals.Refusal) -> SyncItemErrorRow:
+        def add(log_id: int, cid: str, mapping_id: int | None, refusal: Refusal) -> SyncItemErrorRow:
             return _item_error_row(log_id, cid, mapping_id, refusal.item_ref, refusal.error)
 
         return refusals.record_refusals(self._store, sync_log_id, connection_id, found, close=close, add=add)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.domain.review_rows import UnmatchedAtlasRow
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.models import AtlasMirrorRow, InventoryMappingRow
 
 _M, _A = InventoryMappingRow.__table__, AtlasMirrorRow.__table__
-
-
-@dataclass(frozen=True, slots=True)
-class UnmatchedAtlasRow:
-    mapping_id: int
-    atlas_id: str
-    name: str
-    ndc_text: str
-    lot: str
-    location: str
-    note: str
 
 
 def _query(connection_id: str) -> sa.Select[tuple[object, ...]]:

@@ -11,13 +11,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.enums import WebhookStatus
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import WebhookStatus, webhook_owner
 from atlas_desktop.store.models import ConnectionRow, SecretRow, WebhookRow
 from atlas_desktop.store.repositories import ConnectionNotFound, put_secret
+from atlas_desktop.store.secret_owners import webhook_owner
 from atlas_desktop.store.vault import Vault
 
 SECRET_FIELD = "webhook_secret"

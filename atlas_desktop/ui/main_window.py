@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.enums import ConnectionStatus, MappingStatus, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, SyncEngine, SyncType
+from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, SyncEngine
 from atlas_desktop.engine.health import HealthKind
-from atlas_desktop.store.enums import ConnectionStatus, MappingStatus
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.connections_model import ConnectionsTableModel

@@ -10,9 +10,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QWidget
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.sandbox_actions import SandboxActions, SandboxItem
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.sandbox_dialogs import SandboxFaultDialog, SandboxItemDialog

@@ -10,8 +10,8 @@ import pytest
 
 from atlas_desktop.app.api.openapi import build_openapi
 from atlas_desktop.domain.connection import ALL_SECRET_FIELDS, parse_connection
-from atlas_desktop.store.enums import MappingStatus
-from atlas_desktop.store.mappings import MappingDraft
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import MappingStatus
 from tests.webhooks.world import NS_URL, World
 
 C = "/api/erp/connections"

@@ -7,8 +7,8 @@ import json
 import os
 from pathlib import Path
 
+from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.model import Side
-from atlas_desktop.store.enums import OutboxStatus
 from atlas_desktop.store.models import OutboxRow
 from atlas_desktop.store.process_locks import ProcessLocks
 from tests.webhooks.world import World

@@ -18,10 +18,10 @@ from atlas_desktop.app.diagnostics import Scrubber, build_bundle, run_diagnose
 from atlas_desktop.app.paths import profile_paths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import SyncDirection, SyncLogStatus, SyncType
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.store.enums import SyncDirection, SyncLogStatus, SyncType
 from atlas_desktop.store.repositories import ConnectionNotFound
 from atlas_desktop.store.runs import RunRepository
 from atlas_desktop.store.vault import MemoryKeySource, Vault, VaultError

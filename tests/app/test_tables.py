@@ -10,7 +10,8 @@ import pytest
 
 from atlas_desktop.app import sync_commands
 from atlas_desktop.app.tables import table
-from atlas_desktop.engine.api import RunStatus, RunSummary, SyncPlan, SyncType
+from atlas_desktop.domain.enums import SyncType
+from atlas_desktop.engine.api import RunStatus, RunSummary, SyncPlan
 from atlas_desktop.engine.changes import ChangeKind
 
 

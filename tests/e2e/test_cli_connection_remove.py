@@ -7,9 +7,9 @@ import json
 import os
 from pathlib import Path
 
+from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.model import Side
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import OutboxStatus
 from atlas_desktop.store.models import OutboxRow
 from atlas_desktop.store.process_locks import ProcessLocks
 from tests.e2e.test_cli_connections import NETSUITE, run_cli, write

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from atlas_desktop.domain.enums import SyncLogStatus
 from atlas_desktop.engine.api import EngineEvent, RunProgress, RunStatus, RunSummary
 from atlas_desktop.engine.runner import CANCELLED_MESSAGE
-from atlas_desktop.store.enums import SyncLogStatus
 from tests.engine.test_sync_e2e import World, matched, sides, world  # noqa: F401 - `world` is a fixture
 
 

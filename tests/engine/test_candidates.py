@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.engine.candidates import obvious, rank, ten_digit_forms, unique_obvious
-from atlas_desktop.store.explain import ErpCandidate
 
 
 def _position(

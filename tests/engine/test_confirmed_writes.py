@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.engine.api import RunStatus
-from atlas_desktop.store.enums import MappingStatus
 from tests.engine.test_sync_e2e import World, matched, sides, world  # noqa: F401 - `world` is a fixture
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import parse_ndc
 from atlas_desktop.engine import discovery
@@ -18,7 +19,6 @@ from atlas_desktop.engine.discovery import (
     discover,
     identify_ndc,
 )
-from atlas_desktop.store.enums import MappingStatus
 
 LOCATIONS = LocationResolver([Location("1", "Main warehouse", "MAIN"), Location("2", "East", "EAST")])
 

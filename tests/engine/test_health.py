@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from atlas_desktop.domain.enums import ConnectionStatus, MappingStatus, SyncLogStatus
 from atlas_desktop.engine.health import (
     CONTRACT_STATUS,
     PRECEDENCE,
@@ -18,7 +19,6 @@ from atlas_desktop.engine.health import (
     worst,
 )
 from atlas_desktop.sandbox.atlas.validate import HEALTH_STATUSES
-from atlas_desktop.store.enums import ConnectionStatus, MappingStatus, SyncLogStatus
 from atlas_desktop.store.explain import ConnectionCounts
 
 SYNCED_AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from atlas_desktop.domain.enums import ConflictPolicy, SyncDirection
 from atlas_desktop.domain.model import Side
 from atlas_desktop.engine.merge import MergeInput, SideValue, merge_key
-from atlas_desktop.store.enums import ConflictPolicy, SyncDirection
 
 D = Decimal
 EXP = date(2027, 6, 30)

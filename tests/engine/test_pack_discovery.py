@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import Location
 from atlas_desktop.domain.ndc import parse_ndc
 from atlas_desktop.domain.packs import PackLevel
 from atlas_desktop.engine.discovery import AtlasRef, ErpProductRef, ErpStockRef, LocationResolver, discover
-from atlas_desktop.store.enums import MappingStatus, MatchMethod
 
 LOCATIONS = LocationResolver([Location("1010/0001", "Main", "MAIN")])
 EACH, CASE = "54321-123-45", "54321-123-46"  # the case's GTIN embeds another package code

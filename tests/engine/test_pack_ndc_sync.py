@@ -15,6 +15,7 @@ from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import open_services
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.ndc import parse_ndc
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.api import RunStatus
@@ -22,7 +23,6 @@ from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import build as build_sap
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
 from tests.engine.test_sync_e2e import ATLAS_URL, ERP_URL, SapSide, World
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from atlas_desktop.engine.api import RunStatus, SyncType
+from atlas_desktop.domain.enums import SyncType
+from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.engine.changes import ChangeKind
 from tests.engine import test_sync_e2e as e2e
 from tests.engine.test_sync_e2e import World, matched

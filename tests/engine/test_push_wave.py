@@ -8,12 +8,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.errors import ValidationFailed
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.engine.plan import ATLAS_ADJUST
 from atlas_desktop.engine.push import Pusher
-from atlas_desktop.store.decisions import OutboxEntry
-from atlas_desktop.store.enums import OutboxStatus
 
 
 def entry(n: int) -> OutboxEntry:

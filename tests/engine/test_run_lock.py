@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from atlas_desktop.domain.enums import Resolution
 from atlas_desktop.engine.api import RunInProgress
 from atlas_desktop.engine.run_lock import acquire
 from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
-from atlas_desktop.store.enums import Resolution
 
 
 class FakeLock:

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.engine import scheduler as scheduler_module
-from atlas_desktop.engine.api import RunInProgress, SyncType
+from atlas_desktop.engine.api import RunInProgress
 from atlas_desktop.engine.scheduler import ChangeFeedTrigger, ScheduledConnection, SyncScheduler
 
 

@@ -26,6 +26,7 @@ from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.connectors.netsuite import queries as netsuite_queries
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import MappingStatus, Resolution
 from atlas_desktop.domain.errors import AuthFailed
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine import push as push_module
@@ -39,7 +40,6 @@ from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import build as build_sap
-from atlas_desktop.store.enums import MappingStatus, Resolution
 from atlas_desktop.store.keys import MemoryKeySource
 
 ERP_URL = "http://127.0.0.1:8123"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from atlas_desktop.domain.drafts import DecisionDraft, WriteDraft
 from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.quantity import ATLAS, NETSUITE, SAP
+from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.engine.bounds import within_bounds
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_FIELDS, ERP_ADJUST, PlanCounts
-from atlas_desktop.store.decisions import DecisionDraft, WriteDraft
-from atlas_desktop.store.snapshots import BaseValues
 
 
 def draft(

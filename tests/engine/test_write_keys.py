@@ -10,13 +10,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.model import Side, StockChange, StockKey
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.engine.keys import write_key
 from atlas_desktop.engine.plan import ERP_ADJUST, PlanCounts, plan
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.db import Store, backup_database
-from atlas_desktop.store.decisions import DecisionDraft
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import OutboxRow
 from tests.engine.test_sync_e2e import World, matched, sides, world  # noqa: F401 - `world` is a fixture

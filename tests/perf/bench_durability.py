@@ -42,19 +42,20 @@ from atlas_desktop.app.engine_setup import build_engine  # noqa: E402
 from atlas_desktop.app.paths import ProfilePaths  # noqa: E402
 from atlas_desktop.app.services import open_services  # noqa: E402
 from atlas_desktop.domain.connection import parse_connection  # noqa: E402
+from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft, WriteDraft  # noqa: E402
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod  # noqa: E402
 from atlas_desktop.domain.model import ErpType, Side  # noqa: E402
 from atlas_desktop.domain.secrets import Secret  # noqa: E402
+from atlas_desktop.domain.snapshots import BaseValues  # noqa: E402
 from atlas_desktop.sandbox.atlas import build as build_atlas  # noqa: E402
 from atlas_desktop.sandbox.catalog import Catalog  # noqa: E402
 from atlas_desktop.sandbox.netsuite import build as build_netsuite  # noqa: E402
 from atlas_desktop.sandbox.registry import SandboxOptions  # noqa: E402
 from atlas_desktop.store.db import Store  # noqa: E402
-from atlas_desktop.store.decisions import DecisionDraft, DecisionRepository, WriteDraft  # noqa: E402
-from atlas_desktop.store.enums import MappingStatus, MatchMethod  # noqa: E402
+from atlas_desktop.store.decisions import DecisionRepository  # noqa: E402
 from atlas_desktop.store.keys import MemoryKeySource  # noqa: E402
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository  # noqa: E402
+from atlas_desktop.store.mappings import MappingRepository  # noqa: E402
 from atlas_desktop.store.models import ConnectionRow  # noqa: E402
-from atlas_desktop.store.snapshots import BaseValues  # noqa: E402
 
 MODES = ("normal", "full", "checkpoint")
 _checkpoint = Store.checkpoint

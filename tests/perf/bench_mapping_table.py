@@ -17,11 +17,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 
 from atlas_desktop.domain.connection import parse_connection  # noqa: E402
+from atlas_desktop.domain.drafts import MappingDraft  # noqa: E402
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod  # noqa: E402
 from atlas_desktop.store.db import Store  # noqa: E402
-from atlas_desktop.store.enums import MappingStatus, MatchMethod  # noqa: E402
 from atlas_desktop.store.explain import MappingPages  # noqa: E402
 from atlas_desktop.store.keys import MemoryKeySource  # noqa: E402
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository  # noqa: E402
+from atlas_desktop.store.mappings import MappingRepository  # noqa: E402
 from atlas_desktop.store.repositories import ConnectionRepository  # noqa: E402
 from atlas_desktop.store.vault import Vault  # noqa: E402
 from atlas_desktop.ui.monitoring.mapping_model import MappingTableModel  # noqa: E402

@@ -49,7 +49,7 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 
 from atlas_desktop import cli  # noqa: E402
 from atlas_desktop.app import gui  # noqa: E402
-from atlas_desktop.engine.api import SyncType  # noqa: E402
+from atlas_desktop.domain.enums import SyncType  # noqa: E402
 
 IMPORTED = time.time()
 INTERVAL_MS = 5

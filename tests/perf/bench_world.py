@@ -28,6 +28,7 @@ from atlas_desktop.app.engine_setup import build_repos  # noqa: E402
 from atlas_desktop.app.paths import ProfilePaths  # noqa: E402
 from atlas_desktop.app.services import open_services  # noqa: E402
 from atlas_desktop.domain.connection import parse_connection  # noqa: E402
+from atlas_desktop.domain.enums import MappingStatus  # noqa: E402
 from atlas_desktop.domain.secrets import Secret  # noqa: E402
 from atlas_desktop.sandbox.atlas import build as build_atlas  # noqa: E402
 from atlas_desktop.sandbox.catalog import Catalog  # noqa: E402
@@ -36,7 +37,6 @@ from atlas_desktop.sandbox.registry import SandboxOptions  # noqa: E402
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs  # noqa: E402
 from atlas_desktop.sandbox.server import running_sandbox  # noqa: E402
 from atlas_desktop.sandbox.server_time import install_server_time  # noqa: E402
-from atlas_desktop.store.enums import MappingStatus  # noqa: E402
 
 TODAY = date(2026, 11, 27)
 WORKER = Path(__file__).with_name("bench_worker.py")

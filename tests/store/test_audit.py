@@ -17,16 +17,10 @@ import pytest
 from atlas_desktop.app.audit_commands import run_audit
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import open_services
+from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.store.audit import (
-    GENESIS_HASH,
-    AuditEvent,
-    AuditLog,
-    AuditSource,
-    ProblemKind,
-    hash_record,
-)
+from atlas_desktop.store.audit import GENESIS_HASH, AuditLog, ProblemKind, hash_record
 from atlas_desktop.store.audit_keys import VaultAuditKey
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.keys import MemoryKeySource

@@ -7,14 +7,15 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft, WriteDraft
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import Side, StockKey, StockLevel
+from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import DecisionDraft, DecisionRepository, WriteDraft
-from atlas_desktop.store.enums import MappingStatus, MatchMethod
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
+from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import InventoryMappingRow
-from atlas_desktop.store.snapshots import BaseValues
 
 
 def erp_write(key: str, delta: str, item: str = "i0", lot: str | None = "L1") -> WriteDraft:

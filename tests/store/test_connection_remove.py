@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.model import Side
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import OutboxStatus
 from atlas_desktop.store.models import OutboxRow
 from atlas_desktop.store.repositories import ConnectionRepository, OpenWrites, UnsettledWrites
 from atlas_desktop.store.vault import Vault

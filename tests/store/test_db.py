@@ -12,9 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.db import MIGRATIONS_DIR, SchemaTooNew, Store, StoreError, alembic_config
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.models import Base, ConnectionRow, InventoryMappingRow, SyncBaseRow
 
 # The newest shipped revision: tests follow new migrations without edits.

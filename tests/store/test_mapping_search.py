@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus, MatchMethod
 from atlas_desktop.store.explain import MappingPages
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import ConnectionRow, InventoryMappingRow
 from atlas_desktop.store.search_index import SEARCH_TEXT
 

@@ -8,15 +8,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod, OutboxStatus
 from atlas_desktop.domain.model import AtlasInventoryRow, Product, StockKey, StockLevel
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus, MatchMethod, OutboxStatus
-from atlas_desktop.store.mappings import (
-    _CHANGED_IDS_SQL,
-    _NAMES_CHANGED_IDS_SQL,
-    MappingDraft,
-    MappingRepository,
-)
+from atlas_desktop.store.mappings import _CHANGED_IDS_SQL, _NAMES_CHANGED_IDS_SQL, MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow
 from atlas_desktop.store.sqlutil import utc_text

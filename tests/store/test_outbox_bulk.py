@@ -15,20 +15,16 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft, WriteDraft
+from atlas_desktop.domain.enums import DecisionStatus, MappingStatus, MatchMethod, OutboxStatus
 from atlas_desktop.domain.model import ErpType, Side
+from atlas_desktop.domain.outbox import BATCH_POSTED
+from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store import decisions as decisions_module
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import (
-    DecisionDraft,
-    DecisionRepository,
-    OutboxEntryClosed,
-    OutboxEntryNotFound,
-    WriteDraft,
-)
-from atlas_desktop.store.enums import DecisionStatus, MappingStatus, MatchMethod, OutboxStatus
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
+from atlas_desktop.store.decisions import DecisionRepository, OutboxEntryClosed, OutboxEntryNotFound
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import ConnectionRow, InventoryMappingRow, OutboxRow, SyncBaseRow
-from atlas_desktop.store.snapshots import BaseValues
 
 MAPPINGS = 6
 
@@ -385,7 +381,7 @@ def test_a_batch_is_frozen_with_its_writes_before_it_leaves(twins: tuple[World, 
     entry = world.repo.get(ids["k1"])
     assert entry.batch_key == "atb-1" and entry.status is OutboxStatus.SENDING
     assert world.repo.get(ids["k2"]).batch_key is None
-    world.repo.settle_batches([("atb-1", decisions_module.BATCH_POSTED, "4711")])
+    world.repo.settle_batches([("atb-1", BATCH_POSTED, "4711")])
     with world.store.engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT state, entries, remote_id, target FROM write_batches").one()
     assert tuple(row) == ("posted", 1, "4711", "erp")

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus, MatchMethod
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import InventoryMappingRow, SyncBaseRow
 from atlas_desktop.store.ownership import MappedElsewhere
 from tests.store.conftest import make_connection

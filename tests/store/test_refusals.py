@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod, SyncDirection, SyncType
 from atlas_desktop.domain.errors import ValidationFailed
 from atlas_desktop.domain.model import StockKey
 from atlas_desktop.domain.quantity import QuantityRefused, erp_ref
+from atlas_desktop.domain.refusals import Refusal
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus, MatchMethod, SyncDirection, SyncType
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
-from atlas_desktop.store.refusals import Refusal
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.runs import RunRepository
 
 

@@ -10,24 +10,24 @@ import pytest
 import sqlalchemy as sa
 
 from atlas_desktop.domain.connection import parse_connection
-from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.domain.model import ErpType
-from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import (
+from atlas_desktop.domain.enums import (
     ConflictPolicy,
     ConnectionStatus,
     MappingStatus,
     OutboxStatus,
     SyncLogStatus,
-    webhook_owner,
 )
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.secrets import Secret
+from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import InventoryMappingRow, OutboxRow, SecretRow, WebhookRow
 from atlas_desktop.store.repositories import (
     AtlasAccountRepository,
     ConnectionNotFound,
     ConnectionRepository,
 )
+from atlas_desktop.store.secret_owners import webhook_owner
 from atlas_desktop.store.vault import PASSPHRASE_ENV, MemoryKeySource, Vault, VaultError, choose_key_source
 
 NETSUITE_FILE = {

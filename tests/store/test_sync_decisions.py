@@ -10,18 +10,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_desktop.domain.model import AtlasInventoryRow, Side, StockKey, StockLevel
-from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import (
-    ConflictDraft,
-    DecisionDraft,
-    DecisionRepository,
-    DuplicateWrite,
-    OutboxEntryClosed,
-    WriteDraft,
+from atlas_desktop.domain.drafts import ConflictDraft, DecisionDraft, MappingDraft, WriteDraft
+from atlas_desktop.domain.enums import (
+    ConflictStatus,
+    DecisionStatus,
+    MappingStatus,
+    MatchMethod,
+    OutboxStatus,
 )
-from atlas_desktop.store.enums import ConflictStatus, DecisionStatus, MappingStatus, MatchMethod, OutboxStatus
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
+from atlas_desktop.domain.model import AtlasInventoryRow, Side, StockKey, StockLevel
+from atlas_desktop.domain.snapshots import BaseValues
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.decisions import DecisionRepository, DuplicateWrite, OutboxEntryClosed
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import (
     ConflictRow,
@@ -30,7 +31,6 @@ from atlas_desktop.store.models import (
     SyncBaseRow,
     SyncDecisionRow,
 )
-from atlas_desktop.store.snapshots import BaseValues
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -9,11 +9,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.domain.model import AtlasInventoryRow, Product, Side, StockKey, StockLevel
-from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import DecisionDraft, DecisionRepository, WriteDraft
-from atlas_desktop.store.enums import (
+from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft, WriteDraft
+from atlas_desktop.domain.enums import (
     ConflictPolicy,
     DecisionStatus,
     MappingStatus,
@@ -21,10 +18,14 @@ from atlas_desktop.store.enums import (
     OutboxStatus,
     SyncDirection,
 )
-from atlas_desktop.store.mappings import MappingDraft, MappingNotFound, MappingRepository
+from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.model import AtlasInventoryRow, Product, Side, StockKey, StockLevel
+from atlas_desktop.domain.snapshots import BaseValues
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.mappings import MappingNotFound, MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import ConflictRow, ConnectionRow, InventoryMappingRow, SyncBaseRow
-from atlas_desktop.store.snapshots import BaseValues
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 M, UA, UE, AMB = (

@@ -11,12 +11,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from atlas_desktop.domain.errors import ConfigError, ValidationFailed
-from atlas_desktop.domain.model import Side
-from atlas_desktop.store.conflicts import ConflictNotFound, ConflictRepository
-from atlas_desktop.store.db import Store, alembic_config, create_sqlite_engine
-from atlas_desktop.store.decisions import ConflictDraft, DecisionDraft, DecisionRepository
-from atlas_desktop.store.enums import (
+from atlas_desktop.domain.drafts import ConflictDraft, DecisionDraft, MappingDraft
+from atlas_desktop.domain.enums import (
     ConflictStatus,
     MappingStatus,
     MatchMethod,
@@ -26,7 +22,12 @@ from atlas_desktop.store.enums import (
     SyncType,
     WatermarkStream,
 )
-from atlas_desktop.store.mappings import MappingDraft, MappingRepository
+from atlas_desktop.domain.errors import ConfigError, ValidationFailed
+from atlas_desktop.domain.model import Side
+from atlas_desktop.store.conflicts import ConflictNotFound, ConflictRepository
+from atlas_desktop.store.db import Store, alembic_config, create_sqlite_engine
+from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import ConnectionRow, OutboxRow, SyncLogRow
 from atlas_desktop.store.repositories import ConnectionNotFound
 from atlas_desktop.store.runs import INTERRUPTED_MESSAGE, RunNotFound, RunRepository

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from atlas_desktop.domain.enums import MappingStatus, SyncDirection, SyncType
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.enums import MappingStatus, SyncDirection, SyncType
 from atlas_desktop.store.models import ConnectionRow, InventoryMappingRow, SyncBaseRow, SyncLogRow
 
 

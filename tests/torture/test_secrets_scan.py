@@ -31,6 +31,7 @@ from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import open_services
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
@@ -39,7 +40,6 @@ from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs
 from atlas_desktop.sandbox.server import running_sandbox
 from atlas_desktop.store.audit_keys import VaultAuditKey
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import PassphraseKeySource
 from atlas_desktop.store.webhooks import ApiKeyRepository, WebhookRepository
 from tests.connectors.auth_proxy import auth_proxy

@@ -21,6 +21,7 @@ from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.atlas import build as build_atlas
@@ -28,7 +29,6 @@ from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import NETSUITE_USER_ZONE, SandboxOptions
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
 
 ERP_URL = "http://127.0.0.1:8131"

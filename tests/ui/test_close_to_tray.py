@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from atlas_desktop.app import gui
 from atlas_desktop.app.background import BackgroundTiming
-from atlas_desktop.engine.api import SyncType
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.tray import TrayController
 from tests.ui.test_window_schedule import Profile, profile  # noqa: F401 - `profile` is a fixture

@@ -22,13 +22,13 @@ from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.sandbox_client import SandboxClient, client_for
 from atlas_desktop.app.services import open_services
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import SandboxOptions, load_emulators
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.context import MonitoringContext

@@ -8,9 +8,10 @@ from typing import Any
 from PySide6.QtWidgets import QWizard
 from ui_fakes import GOOD_TOKEN, FakeEngine, User
 
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.engine.api import DiscoveryProgress, EventBus, RunProgress, RunStarted, SyncType
+from atlas_desktop.engine.api import DiscoveryProgress, EventBus, RunProgress, RunStarted
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.connections_model import ConnectionsTableModel
 from atlas_desktop.ui.crash_dialog import CrashDialog

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, RunStatus, RunSummary, SyncType
+from atlas_desktop.domain.enums import SyncType
+from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, RunStatus, RunSummary
 from atlas_desktop.ui.main_window import MainWindow
 
 

@@ -18,6 +18,7 @@ from atlas_desktop.app.demo import sandbox_info
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.domain.connection import NetSuiteAuthMode
+from atlas_desktop.domain.enums import ConnectionStatus, MappingStatus
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.engine.api import RunFinished, RunSummary
 from atlas_desktop.engine.changes import ChangeKind
@@ -25,7 +26,6 @@ from atlas_desktop.engine.factory import build_erp_connector
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.registry import SandboxOptions, load_emulators
-from atlas_desktop.store.enums import ConnectionStatus, MappingStatus
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.wizard.atlas_signin import ConnectorAtlasSignIn
 from atlas_desktop.ui.wizard.context import WizardContext

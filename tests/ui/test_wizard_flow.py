@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtWidgets import QWizard
 from ui_fakes import GOOD_TOKEN, User
 
+from atlas_desktop.domain.enums import ConnectionStatus
 from atlas_desktop.domain.model import ErpType
-from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.ui.wizard.wizard import (
     ACTIVATE,
     CREDENTIALS,

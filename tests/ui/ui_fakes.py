@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QWidget, QWizard
 
 from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.errors import AuthFailed
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.secrets import Secret
@@ -24,7 +25,6 @@ from atlas_desktop.engine.api import (
     RunStatus,
     RunSummary,
     SyncPlan,
-    SyncType,
 )
 from atlas_desktop.engine.changes import TO_ATLAS, TO_ERP, ChangeKind, PlannedChange
 from atlas_desktop.engine.unmatched import FIXES, LABELS, Unmatched, UnmatchedRow

@@ -13,8 +13,8 @@ import pytest
 
 from atlas_desktop.app.api.signature import sign
 from atlas_desktop.app.api.webhooks import WebhookReceiver
-from atlas_desktop.engine.api import RunInProgress, SyncType
-from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.domain.enums import MappingStatus, SyncType
+from atlas_desktop.engine.api import RunInProgress
 from tests.webhooks.world import World
 
 PATH = "/api/erp/webhooks/netsuite/{}"

@@ -27,13 +27,13 @@ from atlas_desktop.domain.connection import (
     parse_connection,
 )
 from atlas_desktop.domain.digits import ascii_int
+from atlas_desktop.domain.enums import ConflictPolicy, MappingStatus, SyncDirection, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError, ConnectorError
 from atlas_desktop.domain.model import ConnectionReport, StepResult
 from atlas_desktop.domain.proxy import masked_settings
 from atlas_desktop.domain.secrets import Secret, redact
-from atlas_desktop.engine.api import RunInProgress, RunSummary, SyncType
+from atlas_desktop.engine.api import RunInProgress, RunSummary
 from atlas_desktop.store.db_errors import StoreBusy
-from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.store.mappings import MappingNotFound
 from atlas_desktop.store.ownership import MappedElsewhere
 from atlas_desktop.store.repositories import ConnectionNotFound, UnsettledWrites, check_settings

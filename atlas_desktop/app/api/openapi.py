@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_desktop import __version__
-from atlas_desktop.store.enums import (
+from atlas_desktop.domain.enums import (
     ConflictPolicy,
     ConnectionStatus,
     MappingStatus,

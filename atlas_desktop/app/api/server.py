@@ -27,8 +27,8 @@ from atlas_desktop.app.api.openapi import build_openapi
 from atlas_desktop.app.api.protocol import KEEP_ALIVE_S, MAX_CONNECTIONS, LimitedH11Protocol
 from atlas_desktop.app.api.tls import ensure_certificate
 from atlas_desktop.app.api.webhooks import WebhookReceiver
+from atlas_desktop.domain.enums import WebhookStatus
 from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.store.enums import WebhookStatus
 from atlas_desktop.store.webhooks import ApiKeyRepository, WebhookRepository
 
 log = logging.getLogger(__name__)

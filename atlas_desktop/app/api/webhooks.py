@@ -24,9 +24,10 @@ from starlette.routing import Route
 from atlas_desktop.app.api.signature import SIGNATURE_HEADER, Refusal, SignatureVerifier
 from atlas_desktop.connectors.offload import loads_json
 from atlas_desktop.domain.digits import ascii_int
+from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.engine.api import RunInProgress, SyncType
+from atlas_desktop.engine.api import RunInProgress
 from atlas_desktop.store.webhooks import WebhookRepository, WebhookView
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.enums import ConflictStatus, Resolution
 from atlas_desktop.domain.ndc import display_ndc
-from atlas_desktop.store.enums import ConflictStatus, Resolution
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.monitoring.wording import item_words, plural

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.enums import ConflictPolicy, SyncDirection
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.store.enums import ConflictPolicy, SyncDirection
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from atlas_desktop.domain.connection import NetSuiteAuthMode
+from atlas_desktop.domain.enums import ConnectionStatus
 from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, expires_soon, parse_not_after
 from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted
 from atlas_desktop.engine.health import Activity, HealthKind, HealthState
-from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.health import COLOURS, SIGNS, ConnectionSnapshot, load_snapshots
 from atlas_desktop.ui.monitoring.renew_certificate_dialog import RenewCertificateDialog

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from atlas_desktop.domain.enums import ConnectionStatus
 from atlas_desktop.engine.health import Activity, HealthKind, HealthState, health_state
-from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.store.explain import ConnectionCounts, ExplainRepository
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.store.runs import RunView

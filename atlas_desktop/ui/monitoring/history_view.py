@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from atlas_desktop.store.enums import SyncLogStatus
+from atlas_desktop.domain.enums import SyncLogStatus
 from atlas_desktop.store.runs import INTERRUPTED_MESSAGE, RunView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.location_names import LocationNames

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.engine.candidates import RankedCandidate, find_candidates, obvious, rank, unique_obvious
 from atlas_desktop.store.candidate_reads import CandidateReads
-from atlas_desktop.store.enums import MappingStatus
-from atlas_desktop.store.explain import ErpCandidate, MappingPages
+from atlas_desktop.store.explain import MappingPages
 from atlas_desktop.store.mappings import MappingView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup

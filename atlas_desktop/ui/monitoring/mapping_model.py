@@ -16,10 +16,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.ndc import NdcError, candidate_keys, display_ndc
 from atlas_desktop.engine.unmatched import LABELS, classify
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.mappings import MappingView
 from atlas_desktop.ui.monitoring.wording import match_words, policy_words
 

@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.store.enums import ConflictPolicy, MappingStatus, SyncDirection
-from atlas_desktop.store.explain import ErpCandidate, MappingPages
+from atlas_desktop.domain.review_rows import ErpCandidate
+from atlas_desktop.store.explain import MappingPages
 from atlas_desktop.store.mappings import MappingView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.map_dialog import MapDialog

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from atlas_desktop.domain.connector import NdcPlaceCandidate
+from atlas_desktop.domain.enums import ConflictPolicy, SyncDirection, SyncScope
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType, Location
 from atlas_desktop.engine.factory import with_network_defaults
-from atlas_desktop.store.enums import ConflictPolicy, SyncDirection, SyncScope
 from atlas_desktop.ui.widgets.collapsible import CollapsibleSection
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from atlas_desktop.domain.enums import AtlasAuthMethod
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.store.enums import AtlasAuthMethod
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR, NOTE_COLOUR, ValidatedField
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import AtlasIdentity, DeviceCode, WizardContext

@@ -11,10 +11,10 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QBoxLayout, QWizard
 
 from atlas_desktop.domain.connection import NetSuiteAuthMode
+from atlas_desktop.domain.enums import ConflictPolicy, ConnectionStatus, SyncDirection
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES
 from atlas_desktop.domain.model import ErpType
-from atlas_desktop.store.enums import ConflictPolicy, ConnectionStatus, SyncDirection
 from atlas_desktop.ui.bridge import EngineBridge
 from atlas_desktop.ui.help import HelpDialog
 from atlas_desktop.ui.widgets.banner import SandboxBanner

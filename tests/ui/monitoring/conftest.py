@@ -21,13 +21,13 @@ from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.paths import ProfilePaths
 from atlas_desktop.app.services import Services, open_services
 from atlas_desktop.domain.connection import parse_connection
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.service import EngineService
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import SandboxOptions
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.store.keys import MemoryKeySource
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.theme import ThemeMode, apply_theme

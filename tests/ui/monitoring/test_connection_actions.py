@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QLineEdit
 
+from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.model import Side
-from atlas_desktop.store.enums import OutboxStatus
 from atlas_desktop.store.models import OutboxRow
 from atlas_desktop.ui.main_window import MainWindow
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, RunStatus, RunSummary, SyncType
+from atlas_desktop.domain.enums import ConnectionStatus, MappingStatus, SyncType
+from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, RunStatus, RunSummary
 from atlas_desktop.engine.health import HealthKind
-from atlas_desktop.store.enums import ConnectionStatus, MappingStatus
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.dashboard import ConnectionCard
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from atlas_desktop.store.enums import SyncDirection, SyncLogStatus, SyncType
+from atlas_desktop.domain.enums import SyncDirection, SyncLogStatus, SyncType
 from atlas_desktop.store.runs import INTERRUPTED_MESSAGE, RunView
 from atlas_desktop.ui.monitoring.history_view import RUN_COLUMNS
 

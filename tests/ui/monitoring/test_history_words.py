@@ -8,7 +8,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from atlas_desktop.domain.connection import parse_connection
-from atlas_desktop.engine.api import RunStatus, SyncType
+from atlas_desktop.domain.enums import SyncType
+from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
 from atlas_desktop.ui.monitoring.history_view import RUN_COLUMNS, HistoryView

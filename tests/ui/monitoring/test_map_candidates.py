@@ -9,7 +9,7 @@ from typing import Any
 from ambiguous_rows import make_ambiguous, open_on_first_ambiguous
 from PySide6.QtCore import Qt
 
-from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.ui.monitoring.map_dialog import NAME
 
 

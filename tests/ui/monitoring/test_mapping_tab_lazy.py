@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_desktop.store.enums import MappingStatus
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 

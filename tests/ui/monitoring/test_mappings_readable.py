@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.ndc import display_ndc
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.ui.monitoring.mapping_model import COLUMNS
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.domain.connection import parse_connection
-from atlas_desktop.engine.api import RunProgress, RunStarted, RunStatus, SyncType
+from atlas_desktop.domain.enums import MappingStatus, SyncType
+from atlas_desktop.engine.api import RunProgress, RunStarted, RunStatus
 from atlas_desktop.engine.health import HealthKind
 from atlas_desktop.sandbox.atlas import build as build_atlas
 from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.sandbox.sap import build as build_sap
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.dashboard import ConnectionCard, DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog

@@ -14,9 +14,9 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from atlas_desktop.engine.api import EngineEvent, RunFinished, RunProgress, RunStarted, RunStatus, SyncType
+from atlas_desktop.domain.enums import ConnectionStatus, SyncType
+from atlas_desktop.engine.api import EngineEvent, RunFinished, RunProgress, RunStarted, RunStatus
 from atlas_desktop.engine.health import HealthKind
-from atlas_desktop.store.enums import ConnectionStatus
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.tray import TrayController
 from atlas_desktop.ui.monitoring.tray_icon import badged_pixmap

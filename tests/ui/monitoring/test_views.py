@@ -9,10 +9,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from atlas_desktop.domain.drafts import MappingDraft
+from atlas_desktop.domain.enums import ConnectionStatus, MappingStatus, Resolution
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.engine.health import HealthKind
-from atlas_desktop.store.enums import ConnectionStatus, MappingStatus, Resolution
-from atlas_desktop.store.mappings import MappingDraft
 from atlas_desktop.ui.monitoring.conflicts_view import ConflictsView
 from atlas_desktop.ui.monitoring.dashboard import DashboardView
 from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog

@@ -7,8 +7,8 @@ from typing import Any
 
 from ui_fakes import FakeAtlasSignIn, FakeConnectorFactory
 
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.engine.api import DiscoverySummary
-from atlas_desktop.store.enums import MappingStatus
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.wizard.context import WizardContext
 from atlas_desktop.ui.wizard.wizard import DISCOVERY, SetupWizard

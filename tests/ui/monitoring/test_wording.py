@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atlas_desktop.store.enums import MatchMethod, SyncType
+from atlas_desktop.domain.enums import MatchMethod, SyncType
 from atlas_desktop.ui.monitoring.wording import (
     item_words,
     match_words,

@@ -7,8 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from atlas_desktop.store.models import SyncBaseRow
-
 
 @dataclass(frozen=True, slots=True)
 class BaseValues:
@@ -38,13 +36,6 @@ class BaseValues:
             expiry=date.fromisoformat(expiry) if expiry else None,
             unit=str(data.get("unit") or ""),
         )
-
-    @classmethod
-    def from_row(cls, row: SyncBaseRow) -> BaseValues | None:
-        # A base row without a quantity carries no agreed value yet.
-        if row.quantity is None:
-            return None
-        return cls(quantity=row.quantity, expiry=row.expiry, unit=row.unit or "")
 
 
 @dataclass(frozen=True, slots=True)

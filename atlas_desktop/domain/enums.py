@@ -1,4 +1,4 @@
-"""The closed vocabularies of the store's status and kind columns."""
+"""The closed vocabularies of a sync: connection, mapping, run, write and conflict states."""
 
 from __future__ import annotations
 
@@ -105,14 +105,3 @@ class Resolution(StrEnum):
     TAKE_ATLAS = "take_atlas"
     TAKE_ERP = "take_erp"
     VALUE = "value"
-
-
-# Owner id of the Atlas account's tokens in the `secrets` table (connections use their own id).
-ATLAS_ACCOUNT_OWNER = "atlas-account"
-# Owner id of the profile's own secrets: the audit trail's key, the app-wide proxy's password.
-PROFILE_OWNER = "profile"
-
-
-def webhook_owner(webhook_id: str) -> str:
-    """Owner id of a webhook's signing secret in the `secrets` table."""
-    return f"webhook:{webhook_id}"
