@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,6 @@ from atlas_desktop.store.models import (
     AtlasMirrorRow,
     ConnectionRow,
     ErpProductRow,
-    ErpStockRow,
     InventoryMappingRow,
     SyncBaseRow,
 )
@@ -42,19 +41,20 @@ from atlas_desktop.store.ownership import (
     release_doubles,
     settle_doubles,
 )
+from atlas_desktop.store.review_table import MappingView, ReviewTable
 from atlas_desktop.store.search_index import BulkIndexing
 from atlas_desktop.store.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
-    LIKE_ESCAPE,
     chunked,
-    digits_only,
-    like_pattern,
     lot_or_none,
+    no_lot,
     parse_date,
     parse_decimal,
     parse_utc,
     require_connection,
+    same_lot,
+    same_lot_sql,
     utc_text,
 )
 from atlas_desktop.store.types import utcnow
@@ -114,34 +114,6 @@ class DiscoveryCounts:
 
     def by_status(self) -> dict[MappingStatus, int]:
         return {status: getattr(self, status.value) for status in MappingStatus}
-
-
-@dataclass(frozen=True, slots=True)
-class MappingView:
-    """A mapping as the review table shows it, with the base and both mirrors' values joined."""
-
-    id: int
-    connection_id: str
-    atlas_inventory_id: str | None
-    erp_item_id: str | None
-    erp_location_id: str | None
-    lot: str | None
-    ndc_key: str | None
-    ndc_text_atlas: str | None
-    ndc_text_erp: str | None
-    item_name: str | None
-    status: MappingStatus
-    match_method: MatchMethod | None
-    sync_direction: SyncDirection
-    conflict_policy: ConflictPolicy | None  # None: the connection's
-    last_synced_at: datetime | None
-    note: str | None
-    base_quantity: Decimal | None
-    base_expiry: date | None
-    atlas_quantity: Decimal | None
-    atlas_expiry: date | None
-    erp_quantity: Decimal | None
-    erp_expiry: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,7 +390,7 @@ class MappingRepository:
                         sa.and_(
                             InventoryMappingRow.erp_item_id == erp_item_id,
                             InventoryMappingRow.erp_location_id == erp_location_id,
-                            sa.func.coalesce(InventoryMappingRow.lot, "") == (lot or ""),
+                            same_lot(InventoryMappingRow.lot, no_lot(lot)),
                         ),
                     ),
                 )
@@ -573,12 +545,13 @@ class MappingRepository:
             raise MappingNotFound(mapping_id)
         return row
 
+    # ---- the review table (store/review_table.py holds the query) ----------------------------------
+
     def get(self, mapping_id: int) -> MappingView:
-        with self._store.session() as session:
-            row = session.execute(_view_query().where(_M.c.id == mapping_id)).first()
-        if row is None:
+        found = ReviewTable(self._store).views([mapping_id])
+        if not found:
             raise MappingNotFound(mapping_id)
-        return _view(row)
+        return found[0]
 
     def page(
         self,
@@ -591,10 +564,9 @@ class MappingRepository:
         order_by: str = "id",
     ) -> list[MappingView]:
         """One page of the review table. `order_by` is a column name, with "-" in front for descending."""
-        query = _filtered(_view_query(), connection_id, status, search)
-        query = query.order_by(*_ordering(order_by)).offset(max(offset, 0)).limit(max(limit, 0))
-        with self._store.session() as session:
-            return [_view(row) for row in session.execute(query)]
+        return ReviewTable(self._store).page(
+            connection_id, status=status, search=search, offset=offset, limit=limit, order_by=order_by
+        )
 
     def any_matched(self, connection_id: str) -> bool:
         matched = _M.c.connection_id == connection_id, _M.c.status == MappingStatus.MATCHED
@@ -604,14 +576,7 @@ class MappingRepository:
     def count(
         self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None
     ) -> int:
-        query = _filtered(
-            sa.select(sa.func.count()).select_from(_joined(with_values=bool(search))),
-            connection_id,
-            status,
-            search,
-        )
-        with self._store.session() as session:
-            return session.scalar(query) or 0
+        return ReviewTable(self._store).count(connection_id, status=status, search=search)
 
     def product_master_diffs(
         self, connection_id: str, *, changed_since: datetime | None = None
@@ -776,132 +741,6 @@ def _first(values: Sequence[str]) -> str | None:
     return values[0] if values else None
 
 
-_A = AtlasMirrorRow.__table__
-_S = ErpStockRow.__table__
-_P = ErpProductRow.__table__
-_B = SyncBaseRow.__table__
-
-
-def _joined(*, with_values: bool = True) -> Any:
-    if not with_values:
-        return _M
-    return (
-        _M.outerjoin(_B, _B.c.mapping_id == _M.c.id)
-        .outerjoin(
-            _A, sa.and_(_A.c.connection_id == _M.c.connection_id, _A.c.atlas_id == _M.c.atlas_inventory_id)
-        )
-        .outerjoin(
-            _S,
-            sa.and_(
-                _S.c.connection_id == _M.c.connection_id,
-                _S.c.item_id == _M.c.erp_item_id,
-                _S.c.location_id == _M.c.erp_location_id,
-                _S.c.lot == sa.func.coalesce(_M.c.lot, ""),
-            ),
-        )
-        .outerjoin(_P, sa.and_(_P.c.connection_id == _M.c.connection_id, _P.c.item_id == _M.c.erp_item_id))
-    )
-
-
-_VIEW_MAPPING_COLUMNS = [f.name for f in fields(MappingView)][:16]
-
-
-def _view_query() -> Any:
-    return sa.select(
-        *(_M.c[name] for name in _VIEW_MAPPING_COLUMNS),
-        _B.c.quantity.label("base_quantity"),
-        _B.c.expiry.label("base_expiry"),
-        _A.c.quantity.label("atlas_quantity"),
-        _A.c.expiry.label("atlas_expiry"),
-        _S.c.quantity.label("erp_quantity"),
-        _S.c.expiry.label("erp_expiry"),
-    ).select_from(_joined())
-
-
-def _view(row: Any) -> MappingView:
-    return MappingView(**row._asdict())
-
-
-def search_text(search: str | None) -> str:
-    """What a search box's text means: trimmed, without control characters (none can be typed, and a
-    NUL ended FTS5's query string early: an SQL error instead of results)."""
-    return "".join(ch for ch in (search or "") if ch.isprintable()).strip()
-
-
-def fts_phrase(text: str) -> str:
-    """An FTS5 query matching `text` as a substring; an NDC typed with hyphens also matches its digits."""
-    phrases = [text]
-    digits = digits_only(text)
-    if len(digits) >= 3 and digits != text:
-        phrases.append(digits)
-    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
-
-
-def fts_ids(text: str) -> Any:
-    return (
-        sa.text("SELECT rowid FROM mapping_search WHERE mapping_search MATCH :fts")
-        .bindparams(fts=fts_phrase(text))
-        .columns(sa.column("rowid"))
-    )
-
-
-def _filtered(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
-    query = query.where(_M.c.connection_id == connection_id)
-    if status is not None:
-        query = query.where(_M.c.status == MappingStatus(status))
-    text = search_text(search)
-    if len(text) >= 3:
-        # The trigram index (migration 0004) finds any fragment of 3+ characters without a scan.
-        query = query.where(_M.c.id.in_(fts_ids(text)))
-    elif text:
-        pattern = like_pattern(text)
-        columns = [
-            _M.c.ndc_key,
-            _M.c.ndc_text_atlas,
-            _M.c.ndc_text_erp,
-            _M.c.item_name,
-            _M.c.lot,
-            _M.c.atlas_inventory_id,
-            _M.c.erp_item_id,
-            _A.c.sku,
-            _P.c.sku,
-        ]
-        conditions = [column.like(pattern, escape=LIKE_ESCAPE) for column in columns]
-        # "0002-1433-80" should find the key 00002143380's neighbours too: compare digits with the key.
-        digits = digits_only(text)
-        if len(digits) >= 3 and digits != text:
-            conditions.append(_M.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
-        query = query.where(sa.or_(*conditions))
-    return query
-
-
-_ORDERABLE = {
-    "id": _M.c.id,
-    "ndc_key": _M.c.ndc_key,
-    "item_name": _M.c.item_name,
-    "atlas_inventory_id": _M.c.atlas_inventory_id,
-    "erp_item_id": _M.c.erp_item_id,
-    "erp_location_id": _M.c.erp_location_id,
-    "lot": _M.c.lot,
-    "status": _M.c.status,
-    "match_method": _M.c.match_method,
-    "last_synced_at": _M.c.last_synced_at,
-}
-
-
-def _ordering(order_by: str) -> list[Any]:
-    descending = order_by.startswith("-")
-    name = order_by.lstrip("-")
-    column = _ORDERABLE.get(name)
-    if column is None:
-        raise ConfigError(
-            "order_by", f"cannot sort by '{name}'", fix=f"Sort by one of: {', '.join(sorted(_ORDERABLE))}."
-        )
-    if descending:
-        return [column.desc(), _M.c.id.desc()]
-    return [column.asc(), _M.c.id.asc()]
-
-
 _MERGE_SQL = (
     "SELECT m.id, m.atlas_inventory_id, m.erp_item_id, m.erp_location_id, m.lot, m.ndc_key, "
     "m.sync_direction, m.conflict_policy, "
@@ -916,7 +755,7 @@ _MERGE_SQL = (
     "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
     "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
     "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
-    "AND s.location_id = m.erp_location_id AND s.lot = coalesce(m.lot, '') "
+    f"AND s.location_id = m.erp_location_id AND {same_lot_sql('m', 's')} "
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' AND m.id > :after "
     "{extra} ORDER BY m.id LIMIT :limit"
 )
@@ -932,7 +771,7 @@ _CHANGED_IDS_SQL = (
     "WHERE a.connection_id = :connection_id AND a.observed_at >= :since "
     "UNION SELECT m.id FROM erp_stock s JOIN erp_inventory_mappings m "
     "ON m.connection_id = s.connection_id AND m.erp_item_id = s.item_id "
-    "AND m.erp_location_id = s.location_id AND coalesce(m.lot, '') = s.lot "
+    f"AND m.erp_location_id = s.location_id AND {same_lot_sql('m', 's')} "
     "WHERE s.connection_id = :connection_id AND s.observed_at >= :since "
     "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since "
     "UNION SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "
