@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -174,7 +174,7 @@ class NetSuiteConnector(UsesHttpClient):
         return await discovery.ndc_field_candidates(self.client)
 
     async def setting_choices(self, key: str) -> Sequence[object] | None:
-        listers = {
+        listers: dict[str, Callable[[], Awaitable[Sequence[object]]]] = {
             "subsidiary_id": self.list_subsidiaries,
             "default_location_id": self.list_locations,
             "adjustment_account_id": self.list_accounts,

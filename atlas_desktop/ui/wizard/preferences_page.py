@@ -281,16 +281,8 @@ class PreferencesPage(WizardPageBase):
             return
         found: list[str] = []
         try:
-            for setting in wanted if isinstance(connector, SettingChoices) else ():
-                self.discovery_note.setText(f"Reading the {setting.label.lower()} choices…")
-                try:
-                    items = list(await connector.setting_choices(setting.key) or ())
-                except AtlasDesktopError as error:
-                    log.info("discovery of %s failed: %s", setting.key, error.message)
-                    continue
-                if items:
-                    self._offer(setting, [_choice(item) for item in items])
-                    found.append(setting.label.lower())
+            if isinstance(connector, SettingChoices):
+                found = await self._offer_choices(connector, wanted)
         finally:
             await connector.aclose()
         self.discovery_note.setText(
@@ -299,6 +291,21 @@ class PreferencesPage(WizardPageBase):
         if erp_type.is_sap:
             self._locations_spec = spec
             await self._list_locations(spec)
+
+    async def _offer_choices(self, connector: SettingChoices, wanted: list[ErpSetting]) -> list[str]:
+        """Offers what the ERP lists for each of `wanted`; the labels of those it listed values for."""
+        found: list[str] = []
+        for setting in wanted:
+            self.discovery_note.setText(f"Reading the {setting.label.lower()} choices…")
+            try:
+                items = list(await connector.setting_choices(setting.key) or ())
+            except AtlasDesktopError as error:
+                log.info("discovery of %s failed: %s", setting.key, error.message)
+                continue
+            if items:
+                self._offer(setting, [_choice(item) for item in items])
+                found.append(setting.label.lower())
+        return found
 
     # ---- SAP location names ---------------------------------------------------------------------------
     def _on_relist(self) -> None:
