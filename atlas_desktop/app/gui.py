@@ -18,6 +18,7 @@ from PySide6.QtCore import QProcess, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from atlas_desktop.app import autostart
 from atlas_desktop.app.certificate_renewal import CertificateRenewal
 from atlas_desktop.app.diagnostics import build_bundle, default_bundle_name
 from atlas_desktop.app.gc_tuning import favour_the_gui_thread, freeze_startup_heap, tune_gc
@@ -160,7 +161,7 @@ def wizard_context(
         ctx.network_defaults = network
 
     def edit_network() -> None:
-        dialog = SettingsDialog(services.settings, services.paths.root)
+        dialog = SettingsDialog(services.settings, services.paths.root, start_at_login=autostart)
         dialog.saved.connect(network_saved)
         dialog.finished.connect(lambda _result: dialogs.remove(dialog))
         dialogs.append(dialog)  # kept alive while open: the dialog is not modal (see CrashDialog)
@@ -208,6 +209,7 @@ def build_window(
             default_name=default_bundle_name,
             build=lambda out, connection_id: build_bundle(services, out, connection_id=connection_id),
         ),
+        start_at_login=autostart,
     )
     window.setWindowIcon(app_icon())
     return window

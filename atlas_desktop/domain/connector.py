@@ -111,3 +111,26 @@ class BatchedStockWriter(Protocol):
         others None when the document was not posted. An error that leaves a document in doubt
         (retryable), or refuses it for a reason no line causes, is given to every change of it."""
         ...
+
+
+# ---- what some connectors offer besides the ErpConnector surface (callers check with isinstance) ----
+
+
+@runtime_checkable
+class ReadWatermarks(Protocol):
+    """A connector that knows, after a read ran to its end, the ERP's time the read started at."""
+
+    def read_watermark(self, stream: str) -> datetime | None:
+        """For "products" or "stock": aware UTC, better than our clock (which may be skewed against
+        the ERP's); None before a full read of the stream."""
+        ...
+
+
+@runtime_checkable
+class SettingChoices(Protocol):
+    """A connector that lists, for the connection wizard, the values some of its settings may take."""
+
+    async def setting_choices(self, key: str) -> Sequence[object] | None:
+        """The values the setting `key` may take, as the ERP lists them (each with an `id` and a `name`,
+        or an NdcPlaceCandidate); None when this ERP lists none for `key`."""
+        ...

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.connector import ErpConnector, ReadWatermarks
 from atlas_desktop.domain.enums import WatermarkStream
 from atlas_desktop.domain.model import Side, StockKey
 from atlas_desktop.domain.quantity import RejectedRow, atlas_ref, erp_ref, is_read_ref
@@ -73,10 +73,8 @@ def _parse_mark(value: str | None) -> datetime | None:
 
 
 def connector_watermark(erp: object, stream: str) -> datetime | None:
-    """The server-time watermark a connector offers after a read (NetSuite: `watermarks[stream]`,
-    SAP: `<stream>_watermark`); better than our clock, which may be skewed against the ERP's."""
-    marks = getattr(erp, "watermarks", None)
-    value = marks.get(stream) if isinstance(marks, dict) else getattr(erp, f"{stream}_watermark", None)
+    """The server-time watermark a connector offers after a read; an offset-free time is not trusted."""
+    value = erp.read_watermark(stream) if isinstance(erp, ReadWatermarks) else None
     return value if isinstance(value, datetime) and value.utcoffset() is not None else None
 
 

@@ -11,7 +11,7 @@ from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import AtlasMirrorRow, ErpProductRow, ErpStockRow, InventoryMappingRow
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, lot_or_none
+from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, lot_or_none, same_lot
 
 _S, _P, _M, _A = (ErpStockRow.__table__, ErpProductRow.__table__, InventoryMappingRow.__table__,
                   AtlasMirrorRow.__table__)  # fmt: skip
@@ -50,7 +50,7 @@ class CandidateReads:
                 _M.c.connection_id == _S.c.connection_id,
                 _M.c.erp_item_id == _S.c.item_id,
                 _M.c.erp_location_id == _S.c.location_id,
-                sa.func.coalesce(_M.c.lot, "") == _S.c.lot,
+                same_lot(_M.c.lot, _S.c.lot),
                 _M.c.status.in_([MappingStatus.MATCHED, MappingStatus.CONFLICT]),
             )
             .exists()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from atlas_desktop.domain.model import Side
 from atlas_desktop.store.models import ErpStockRow, OutboxRow
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, decimal_text
+from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, decimal_text, same_lot
 
 _OUTBOX = OutboxRow.__table__
 _STOCK = ErpStockRow.__table__
@@ -36,7 +36,7 @@ def _stock_join() -> sa.ColumnElement[bool]:
         _STOCK.c.connection_id == _OUTBOX.c.connection_id,
         _STOCK.c.item_id == sa.func.json_extract(payload, "$.item_id"),
         _STOCK.c.location_id == sa.func.json_extract(payload, "$.location_id"),
-        _STOCK.c.lot == sa.func.coalesce(sa.func.json_extract(payload, "$.lot"), ""),
+        same_lot(sa.func.json_extract(payload, "$.lot"), _STOCK.c.lot),
     )
 
 

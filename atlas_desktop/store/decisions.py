@@ -23,7 +23,14 @@ from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store.confirmed_stock import carry_confirmed_erp_writes
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, decimal_text, require_connection, utc_text
+from atlas_desktop.store.sqlutil import (
+    IN_CHUNK,
+    chunked,
+    decimal_text,
+    require_connection,
+    same_lot_sql,
+    utc_text,
+)
 from atlas_desktop.store.types import utcnow
 
 ERROR_TEXT_LIMIT = 2000
@@ -89,7 +96,7 @@ _BASE_UPSERT = (
     "FROM erp_inventory_mappings m "
     "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
     "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
-    "AND s.location_id = m.erp_location_id AND s.lot = coalesce(m.lot, '') "
+    f"AND s.location_id = m.erp_location_id AND {same_lot_sql('m', 's')} "
     "WHERE m.id = :mapping_id "
     "ON CONFLICT (mapping_id) DO UPDATE SET quantity = excluded.quantity, unit = excluded.unit, "
     "expiry = excluded.expiry, lot = excluded.lot, atlas_version = excluded.atlas_version, "

@@ -14,7 +14,7 @@ from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.store.change_records import RunWrite, run_writes
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.mappings import fts_ids, search_text
+from atlas_desktop.store.mapping_search import search_text
 from atlas_desktop.store.models import (
     ConflictRow,
     ErpProductRow,
@@ -23,7 +23,7 @@ from atlas_desktop.store.models import (
     OutboxRow,
     SyncItemErrorRow,
 )
-from atlas_desktop.store.sqlutil import LIKE_ESCAPE, digits_only, like_pattern, lot_or_none
+from atlas_desktop.store.sqlutil import LIKE_ESCAPE, digits_only, like_pattern, lot_or_none, same_lot
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +221,7 @@ class ExplainRepository:
                 m.c.connection_id == s.c.connection_id,
                 m.c.erp_item_id == s.c.item_id,
                 m.c.erp_location_id == s.c.location_id,
-                sa.func.coalesce(m.c.lot, "") == s.c.lot,
+                same_lot(m.c.lot, s.c.lot),
                 m.c.status.in_([MappingStatus.MATCHED, MappingStatus.CONFLICT]),
             )
             .exists()
@@ -242,126 +242,3 @@ class ExplainRepository:
                 ErpCandidate(item, location, lot_or_none(lot), sku, name, ndc, quantity, bool(mapped))
                 for item, location, lot, sku, name, ndc, quantity, mapped in session.execute(query)
             ]
-
-
-# ---- the mapping review table's pages: ids first (one table, no joins), then the page's rows --------------
-# MappingRepository.page joins five tables before it sorts and cuts; on 100k rows that costs ~300 ms per
-# page. Filtering, sorting and cutting on the mapping table alone, then joining only the page, is ~10x faster.
-_MAP = InventoryMappingRow.__table__
-_ORDER = {
-    name: _MAP.c[name]
-    for name in ("id", "ndc_key", "item_name", "atlas_inventory_id", "erp_item_id", "erp_location_id", "lot",
-                 "status", "match_method", "last_synced_at")
-}  # fmt: skip
-
-
-def _mapping_filter(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
-    from atlas_desktop.store.models import AtlasMirrorRow
-
-    query = query.where(_MAP.c.connection_id == connection_id)
-    if status is not None:
-        query = query.where(_MAP.c.status == MappingStatus(status))
-    text = search_text(search)
-    if not text:
-        return query
-    if len(text) >= 3:
-        # The trigram index (migration 0004) finds any fragment of 3+ characters without a scan.
-        return query.where(_MAP.c.id.in_(fts_ids(text)))
-    pattern = like_pattern(text)
-    searched = (
-        _MAP.c.ndc_key, _MAP.c.ndc_text_atlas, _MAP.c.ndc_text_erp, _MAP.c.item_name, _MAP.c.lot,
-        _MAP.c.atlas_inventory_id, _MAP.c.erp_item_id,
-    )  # fmt: skip
-    like = [column.like(pattern, escape=LIKE_ESCAPE) for column in searched]
-    digits = digits_only(text)
-    if len(digits) >= 3 and digits != text:
-        like.append(_MAP.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
-    # SKUs live in the mirrors: uncorrelated subqueries, evaluated once, not per row.
-    a, p = AtlasMirrorRow.__table__, ErpProductRow.__table__
-    like.append(
-        _MAP.c.atlas_inventory_id.in_(
-            sa.select(a.c.atlas_id).where(
-                a.c.connection_id == connection_id, a.c.sku.like(pattern, escape=LIKE_ESCAPE)
-            )
-        )
-    )
-    like.append(
-        _MAP.c.erp_item_id.in_(
-            sa.select(p.c.item_id).where(
-                p.c.connection_id == connection_id, p.c.sku.like(pattern, escape=LIKE_ESCAPE)
-            )
-        )
-    )
-    return query.where(sa.or_(*like))
-
-
-def _ordering(order_by: str) -> list[Any]:
-    from atlas_desktop.domain.errors import ConfigError
-
-    column = _ORDER.get(order_by.lstrip("-"))
-    if column is None:
-        raise ConfigError(
-            "order_by", f"cannot sort by '{order_by}'", fix=f"Sort by one of: {', '.join(_ORDER)}."
-        )
-    return [column.desc(), _MAP.c.id.desc()] if order_by.startswith("-") else [column.asc(), _MAP.c.id]
-
-
-class MappingPages:
-    """The review table's reads: count and page ids on one table, then the page's rows with their values."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def count(
-        self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None
-    ) -> int:
-        query = _mapping_filter(sa.select(sa.func.count()).select_from(_MAP), connection_id, status, search)
-        with self._store.session() as session:
-            return session.scalar(query) or 0
-
-    def ids(
-        self, connection_id: str, *, status: MappingStatus | None, search: str | None, order_by: str = "id"
-    ) -> list[int]:
-        """Every matching mapping id in table order: one scan; 100k ints are ~1 MB (Anki holds ids too)."""
-        query = _mapping_filter(sa.select(_MAP.c.id), connection_id, status, search).order_by(
-            *_ordering(order_by)
-        )
-        with self._store.session() as session:
-            return list(session.scalars(query))
-
-    def views(self, ids: list[int]) -> list[Any]:
-        """The MappingView of each id, in the order given (ids gone meanwhile are left out)."""
-        from atlas_desktop.store.mappings import _view, _view_query
-
-        if not ids:
-            return []
-        with self._store.session() as session:
-            rows = {row.id: _view(row) for row in session.execute(_view_query().where(_MAP.c.id.in_(ids)))}
-        return [rows[i] for i in ids if i in rows]
-
-    def page(
-        self,
-        connection_id: str,
-        *,
-        status: MappingStatus | None,
-        search: str | None,
-        offset: int,
-        limit: int,
-        order_by: str = "id",
-    ) -> list[Any]:
-        """MappingView rows, like MappingRepository.page (same arguments), read in two steps."""
-        from atlas_desktop.store.mappings import _view, _view_query
-
-        ordering = _ordering(order_by)
-        ids_query = (
-            _mapping_filter(sa.select(_MAP.c.id), connection_id, status, search)
-            .order_by(*ordering)
-            .offset(max(offset, 0))
-            .limit(max(limit, 0))
-        )
-        with self._store.session() as session:
-            ids = list(session.scalars(ids_query))
-            if not ids:
-                return []
-            rows = {row.id: _view(row) for row in session.execute(_view_query().where(_MAP.c.id.in_(ids)))}
-        return [rows[i] for i in ids if i in rows]

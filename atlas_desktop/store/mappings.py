@@ -1,11 +1,13 @@
-"""Inventory mappings: discovery results, the user's manual choices, the review table, merge inputs."""
+"""Inventory mappings: discovery's writes and the user's manual choices.
+
+MappingRepository also hands out what other modules read from the mappings: the review table
+(review_table.py), the merge's input (merge_inputs.py) and the ERP names last seen (product_names.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,27 +17,21 @@ from atlas_desktop.domain.discovery_counts import DiscoveryCounts
 from atlas_desktop.domain.drafts import PAIRED, MappingDraft
 from atlas_desktop.domain.enums import (
     ConflictPolicy,
-    ConflictStatus,
-    DecisionStatus,
     MappingStatus,
     MatchMethod,
-    OutboxStatus,
     SyncDirection,
 )
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.merge_rows import MergeRow
-from atlas_desktop.domain.model import StockKey
 from atlas_desktop.domain.ownership import Double
 from atlas_desktop.domain.release import empty_gradually
-from atlas_desktop.domain.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.store.change_records import mapping_labels
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import cancel_pending_writes, key_scope_sql
+from atlas_desktop.store.decisions import cancel_pending_writes
+from atlas_desktop.store.merge_inputs import merge_inputs
 from atlas_desktop.store.models import (
     AtlasMirrorRow,
-    ConnectionRow,
     ErpProductRow,
-    ErpStockRow,
     InventoryMappingRow,
     SyncBaseRow,
 )
@@ -46,49 +42,19 @@ from atlas_desktop.store.ownership import (
     release_doubles,
     settle_doubles,
 )
+from atlas_desktop.store.product_names import ProductMasterDiff, note_erp_names, product_master_diffs
+from atlas_desktop.store.review_table import MappingView, ReviewTable
 from atlas_desktop.store.search_index import BulkIndexing
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
-    LIKE_ESCAPE,
     chunked,
-    digits_only,
-    like_pattern,
     lot_or_none,
-    parse_date,
-    parse_decimal,
-    parse_utc,
+    no_lot,
     require_connection,
+    same_lot,
     utc_text,
 )
 from atlas_desktop.store.types import utcnow
-
-
-@dataclass(frozen=True, slots=True)
-class MappingView:
-    """A mapping as the review table shows it, with the base and both mirrors' values joined."""
-
-    id: int
-    connection_id: str
-    atlas_inventory_id: str | None
-    erp_item_id: str | None
-    erp_location_id: str | None
-    lot: str | None
-    ndc_key: str | None
-    ndc_text_atlas: str | None
-    ndc_text_erp: str | None
-    item_name: str | None
-    status: MappingStatus
-    match_method: MatchMethod | None
-    sync_direction: SyncDirection
-    conflict_policy: ConflictPolicy | None  # None: the connection's
-    last_synced_at: datetime | None
-    note: str | None
-    base_quantity: Decimal | None
-    base_expiry: date | None
-    atlas_quantity: Decimal | None
-    atlas_expiry: date | None
-    erp_quantity: Decimal | None
-    erp_expiry: date | None
 
 
 class MappingNotFound(ConfigError):
@@ -338,7 +304,7 @@ class MappingRepository:
                         sa.and_(
                             InventoryMappingRow.erp_item_id == erp_item_id,
                             InventoryMappingRow.erp_location_id == erp_location_id,
-                            sa.func.coalesce(InventoryMappingRow.lot, "") == (lot or ""),
+                            same_lot(InventoryMappingRow.lot, no_lot(lot)),
                         ),
                     ),
                 )
@@ -493,12 +459,13 @@ class MappingRepository:
             raise MappingNotFound(mapping_id)
         return row
 
+    # ---- the review table (store/review_table.py holds the query) ----------------------------------
+
     def get(self, mapping_id: int) -> MappingView:
-        with self._store.session() as session:
-            row = session.execute(_view_query().where(_M.c.id == mapping_id)).first()
-        if row is None:
+        found = ReviewTable(self._store).views([mapping_id])
+        if not found:
             raise MappingNotFound(mapping_id)
-        return _view(row)
+        return found[0]
 
     def page(
         self,
@@ -511,10 +478,9 @@ class MappingRepository:
         order_by: str = "id",
     ) -> list[MappingView]:
         """One page of the review table. `order_by` is a column name, with "-" in front for descending."""
-        query = _filtered(_view_query(), connection_id, status, search)
-        query = query.order_by(*_ordering(order_by)).offset(max(offset, 0)).limit(max(limit, 0))
-        with self._store.session() as session:
-            return [_view(row) for row in session.execute(query)]
+        return ReviewTable(self._store).page(
+            connection_id, status=status, search=search, offset=offset, limit=limit, order_by=order_by
+        )
 
     def any_matched(self, connection_id: str) -> bool:
         matched = _M.c.connection_id == connection_id, _M.c.status == MappingStatus.MATCHED
@@ -524,14 +490,7 @@ class MappingRepository:
     def count(
         self, connection_id: str, *, status: MappingStatus | None = None, search: str | None = None
     ) -> int:
-        query = _filtered(
-            sa.select(sa.func.count()).select_from(_joined(with_values=bool(search))),
-            connection_id,
-            status,
-            search,
-        )
-        with self._store.session() as session:
-            return session.scalar(query) or 0
+        return ReviewTable(self._store).count(connection_id, status=status, search=search)
 
     def product_master_diffs(
         self, connection_id: str, *, changed_since: datetime | None = None
@@ -557,123 +516,9 @@ class MappingRepository:
         changed_since: datetime | None = None,
         batch: int = 2000,
     ) -> Iterator[MergeRow]:
-        """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`).
-
-        `changed_since` keeps only the keys that can need a decision: a side read again since then, no
-        base yet, a base moved since then, or a write that failed since then (its delta must be carried
-        again). They are found through indexes, so an incremental run costs what changed, not the catalog.
-        """
-        if batch < 1:
-            raise ValueError("batch must be at least 1")
-        with self._store.session() as session:
-            connection_row = session.get(ConnectionRow, connection_id)
-            if connection_row is None:
-                require_connection(session, connection_id)
-                return
-            default_direction = connection_row.sync_direction
-            default_policy = connection_row.conflict_policy
-        params: dict[str, Any] = {"connection_id": connection_id, "limit": batch, "after": 0}
-        if changed_since is not None and mapping_ids is None:
-            with self._store.session() as session:
-                found = session.connection().exec_driver_sql(
-                    _CHANGED_IDS_SQL, {"connection_id": connection_id, "since": utc_text(changed_since)}
-                )
-                mapping_ids = [row[0] for row in found]
-        if mapping_ids is not None:
-            for chunk in chunked(sorted(set(mapping_ids)), IN_CHUNK):
-                ids = ", ".join(str(int(i)) for i in chunk)
-                sql = _MERGE_SQL.format(extra=f"AND m.id IN ({ids})")
-                with self._store.session() as session:
-                    rows = session.connection().exec_driver_sql(sql, dict(params, limit=len(chunk))).all()
-                for row in rows:
-                    yield _merge_row(row, default_direction, default_policy)
-            return
-        sql = _MERGE_SQL.format(extra="")
-        while True:
-            with self._store.session() as session:
-                rows = session.connection().exec_driver_sql(sql, params).all()
-            for row in rows:
-                yield _merge_row(row, default_direction, default_policy)
-            if len(rows) < batch:
-                return
-            params["after"] = rows[-1][0]
-
-
-@dataclass(frozen=True, slots=True)
-class ProductMasterDiff:
-    """A matched key whose ERP item name is not the one last seen (`erp_name_seen`): renamed in the ERP."""
-
-    mapping_id: int
-    atlas_inventory_id: str
-    atlas_version: int
-    atlas_name: str
-    erp_name: str
-    key_scope: str  # as MergeRow.key_scope
-    erp_name_seen: str | None = None
-
-
-_ERP_NAME = (
-    "(SELECT p.name FROM erp_products p WHERE p.connection_id = m.connection_id "
-    "AND p.item_id = m.erp_item_id AND p.name != '')"
-)
-# A pair seen for the first time (no name seen yet) takes the ERP's name as its base: set-based, so a
-# first sync of 100k items holds no name in memory, and a first sight never rewrites an Atlas name.
-_FIRST_SIGHT_SQL = (
-    f"UPDATE erp_inventory_mappings AS m SET erp_name_seen = {_ERP_NAME} "
-    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
-    "AND m.erp_name_seen IS NULL {extra}"
-)
-_NAME_DIFF_SQL = (
-    f"SELECT m.id, a.atlas_id, a.version, a.name, p.name, {key_scope_sql()}, m.erp_name_seen "
-    "FROM erp_inventory_mappings m "
-    "JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
-    "JOIN erp_products p ON p.connection_id = m.connection_id AND p.item_id = m.erp_item_id "
-    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
-    "AND a.deleted = 0 AND p.name IS NOT NULL AND p.name != '' "
-    "AND m.erp_name_seen IS NOT NULL AND m.erp_name_seen IS NOT p.name "
-    "AND NOT EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
-    f"AND d.status = '{DecisionStatus.PENDING}') {{extra}} ORDER BY m.id"
-)
-
-
-def product_master_diffs(
-    store: Store, connection_id: str, changed_since: datetime | None = None
-) -> list[ProductMasterDiff]:
-    """Matched keys whose ERP item name changed since it was last seen (no write for them in flight).
-
-    A pair without a name seen yet first adopts the ERP's current name (stored here): there is no change
-    to carry on a first sight, whatever the Atlas row is called. With `changed_since`, only keys whose
-    names can have come apart since then are looked at: those the merge looks at, and those whose ERP
-    product was read again (found through indexes, like the merge's).
-    """
-    params: dict[str, Any] = {"connection_id": connection_id}
-    with store.session() as session:
-        connection = session.connection()
-        if changed_since is None:
-            connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=""), params)
-            rows = connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=""), params).all()
-        else:
-            since = {"connection_id": connection_id, "since": utc_text(changed_since)}
-            ids = sorted(row[0] for row in connection.exec_driver_sql(_NAMES_CHANGED_IDS_SQL, since))
-            rows = []
-            for chunk in chunked(ids, IN_CHUNK):
-                extra = f"AND m.id IN ({', '.join(str(int(i)) for i in chunk)})"
-                connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=extra), params)
-                rows += connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=extra), params).all()
-    return [
-        ProductMasterDiff(int(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4]), str(r[5]), r[6])
-        for r in rows
-    ]
-
-
-def note_erp_names(store: Store, seen: Sequence[tuple[int, str]]) -> None:
-    """Record (mapping id, ERP name) as the names last seen: changes that need no write to Atlas."""
-    if not seen:
-        return
-    with store.session() as session:
-        session.connection().exec_driver_sql(
-            "UPDATE erp_inventory_mappings SET erp_name_seen = ? WHERE id = ?",
-            [(name, mapping_id) for mapping_id, name in seen],
+        """One MergeRow per matched mapping in id order (store/merge_inputs.py)."""
+        return merge_inputs(
+            self._store, connection_id, mapping_ids=mapping_ids, changed_since=changed_since, batch=batch
         )
 
 
@@ -694,256 +539,3 @@ def _refuse_mapped_elsewhere(session: Session, connection_id: str, atlas_invento
 
 def _first(values: Sequence[str]) -> str | None:
     return values[0] if values else None
-
-
-_A = AtlasMirrorRow.__table__
-_S = ErpStockRow.__table__
-_P = ErpProductRow.__table__
-_B = SyncBaseRow.__table__
-
-
-def _joined(*, with_values: bool = True) -> Any:
-    if not with_values:
-        return _M
-    return (
-        _M.outerjoin(_B, _B.c.mapping_id == _M.c.id)
-        .outerjoin(
-            _A, sa.and_(_A.c.connection_id == _M.c.connection_id, _A.c.atlas_id == _M.c.atlas_inventory_id)
-        )
-        .outerjoin(
-            _S,
-            sa.and_(
-                _S.c.connection_id == _M.c.connection_id,
-                _S.c.item_id == _M.c.erp_item_id,
-                _S.c.location_id == _M.c.erp_location_id,
-                _S.c.lot == sa.func.coalesce(_M.c.lot, ""),
-            ),
-        )
-        .outerjoin(_P, sa.and_(_P.c.connection_id == _M.c.connection_id, _P.c.item_id == _M.c.erp_item_id))
-    )
-
-
-_VIEW_MAPPING_COLUMNS = [f.name for f in fields(MappingView)][:16]
-
-
-def _view_query() -> Any:
-    return sa.select(
-        *(_M.c[name] for name in _VIEW_MAPPING_COLUMNS),
-        _B.c.quantity.label("base_quantity"),
-        _B.c.expiry.label("base_expiry"),
-        _A.c.quantity.label("atlas_quantity"),
-        _A.c.expiry.label("atlas_expiry"),
-        _S.c.quantity.label("erp_quantity"),
-        _S.c.expiry.label("erp_expiry"),
-    ).select_from(_joined())
-
-
-def _view(row: Any) -> MappingView:
-    return MappingView(**row._asdict())
-
-
-def search_text(search: str | None) -> str:
-    """What a search box's text means: trimmed, without control characters (none can be typed, and a
-    NUL ended FTS5's query string early: an SQL error instead of results)."""
-    return "".join(ch for ch in (search or "") if ch.isprintable()).strip()
-
-
-def fts_phrase(text: str) -> str:
-    """An FTS5 query matching `text` as a substring; an NDC typed with hyphens also matches its digits."""
-    phrases = [text]
-    digits = digits_only(text)
-    if len(digits) >= 3 and digits != text:
-        phrases.append(digits)
-    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
-
-
-def fts_ids(text: str) -> Any:
-    return (
-        sa.text("SELECT rowid FROM mapping_search WHERE mapping_search MATCH :fts")
-        .bindparams(fts=fts_phrase(text))
-        .columns(sa.column("rowid"))
-    )
-
-
-def _filtered(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
-    query = query.where(_M.c.connection_id == connection_id)
-    if status is not None:
-        query = query.where(_M.c.status == MappingStatus(status))
-    text = search_text(search)
-    if len(text) >= 3:
-        # The trigram index (migration 0004) finds any fragment of 3+ characters without a scan.
-        query = query.where(_M.c.id.in_(fts_ids(text)))
-    elif text:
-        pattern = like_pattern(text)
-        columns = [
-            _M.c.ndc_key,
-            _M.c.ndc_text_atlas,
-            _M.c.ndc_text_erp,
-            _M.c.item_name,
-            _M.c.lot,
-            _M.c.atlas_inventory_id,
-            _M.c.erp_item_id,
-            _A.c.sku,
-            _P.c.sku,
-        ]
-        conditions = [column.like(pattern, escape=LIKE_ESCAPE) for column in columns]
-        # "0002-1433-80" should find the key 00002143380's neighbours too: compare digits with the key.
-        digits = digits_only(text)
-        if len(digits) >= 3 and digits != text:
-            conditions.append(_M.c.ndc_key.like(like_pattern(digits), escape=LIKE_ESCAPE))
-        query = query.where(sa.or_(*conditions))
-    return query
-
-
-_ORDERABLE = {
-    "id": _M.c.id,
-    "ndc_key": _M.c.ndc_key,
-    "item_name": _M.c.item_name,
-    "atlas_inventory_id": _M.c.atlas_inventory_id,
-    "erp_item_id": _M.c.erp_item_id,
-    "erp_location_id": _M.c.erp_location_id,
-    "lot": _M.c.lot,
-    "status": _M.c.status,
-    "match_method": _M.c.match_method,
-    "last_synced_at": _M.c.last_synced_at,
-}
-
-
-def _ordering(order_by: str) -> list[Any]:
-    descending = order_by.startswith("-")
-    name = order_by.lstrip("-")
-    column = _ORDERABLE.get(name)
-    if column is None:
-        raise ConfigError(
-            "order_by", f"cannot sort by '{name}'", fix=f"Sort by one of: {', '.join(sorted(_ORDERABLE))}."
-        )
-    if descending:
-        return [column.desc(), _M.c.id.desc()]
-    return [column.asc(), _M.c.id.asc()]
-
-
-_MERGE_SQL = (
-    "SELECT m.id, m.atlas_inventory_id, m.erp_item_id, m.erp_location_id, m.lot, m.ndc_key, "
-    "m.sync_direction, m.conflict_policy, "
-    "b.quantity, b.expiry, b.unit, "
-    "a.atlas_id IS NOT NULL, a.quantity, a.expiry, a.unit, a.version, a.deleted, a.updated_at, "
-    "s.item_id IS NOT NULL, s.quantity, s.expiry, s.unit, s.version, s.updated_at, s.lot_ref, "
-    f"EXISTS (SELECT 1 FROM conflicts c WHERE c.mapping_id = m.id AND c.status = '{ConflictStatus.OPEN}'), "
-    "EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
-    f"AND d.status = '{DecisionStatus.PENDING}'), "
-    f"{key_scope_sql()}, m.unit_factor "
-    "FROM erp_inventory_mappings m "
-    "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
-    "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
-    "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
-    "AND s.location_id = m.erp_location_id AND s.lot = coalesce(m.lot, '') "
-    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' AND m.id > :after "
-    "{extra} ORDER BY m.id LIMIT :limit"
-)
-
-
-# The keys that can need a decision after `since`: a side read again, a base moved (a key busy when its
-# change was read, a write in doubt or a conflict open, is merged once its base moves), a write failed
-# (its delta must be carried again), or no base yet. Each part walks an index from `since` on (the last
-# one the matched mappings against the bases' primary key), never the mirrors or the mappings' values.
-_CHANGED_IDS_SQL = (
-    "SELECT m.id FROM atlas_rows a JOIN erp_inventory_mappings m "
-    "ON m.connection_id = a.connection_id AND m.atlas_inventory_id = a.atlas_id "
-    "WHERE a.connection_id = :connection_id AND a.observed_at >= :since "
-    "UNION SELECT m.id FROM erp_stock s JOIN erp_inventory_mappings m "
-    "ON m.connection_id = s.connection_id AND m.erp_item_id = s.item_id "
-    "AND m.erp_location_id = s.location_id AND coalesce(m.lot, '') = s.lot "
-    "WHERE s.connection_id = :connection_id AND s.observed_at >= :since "
-    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since "
-    "UNION SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "
-    f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since AND o.mapping_id IS NOT NULL "
-    "UNION SELECT m.id FROM erp_inventory_mappings m "
-    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
-    "AND NOT EXISTS (SELECT 1 FROM sync_bases b WHERE b.mapping_id = m.id)"
-)
-# Names can come apart where the merge looks, and where the ERP product master was read again.
-_NAMES_CHANGED_IDS_SQL = (
-    _CHANGED_IDS_SQL + " UNION SELECT m.id FROM erp_products p JOIN erp_inventory_mappings m "
-    "ON m.connection_id = p.connection_id AND m.erp_item_id = p.item_id "
-    "WHERE p.connection_id = :connection_id AND p.observed_at >= :since"
-)
-
-
-def _merge_row(
-    row: Sequence[Any], default_direction: SyncDirection, default_policy: ConflictPolicy
-) -> MergeRow:
-    (
-        mapping_id,
-        atlas_id,
-        item_id,
-        location_id,
-        lot,
-        ndc_key,
-        direction,
-        policy,
-        base_quantity,
-        base_expiry,
-        base_unit,
-        has_atlas,
-        atlas_quantity,
-        atlas_expiry,
-        atlas_unit,
-        atlas_version,
-        atlas_deleted,
-        atlas_updated,
-        has_erp,
-        erp_quantity,
-        erp_expiry,
-        erp_unit,
-        erp_version,
-        erp_updated,
-        erp_lot_ref,
-        open_conflict,
-        pending_decision,
-        key_scope,
-        unit_factor,
-    ) = row
-    factor = parse_decimal(unit_factor) if unit_factor is not None else None
-    direction = SyncDirection(direction)
-    if direction is SyncDirection.BIDIRECTIONAL:
-        direction = default_direction
-    base = None
-    if base_quantity is not None:
-        base = BaseValues(Decimal(base_quantity), parse_date(base_expiry), base_unit or "")
-    atlas = None
-    if has_atlas:
-        # A pack-level pair merges in the ERP's base unit: Atlas counts packs of `factor` base units.
-        quantity = Decimal(atlas_quantity)
-        atlas = AtlasValues(
-            quantity=quantity * factor if factor is not None else quantity,
-            expiry=parse_date(atlas_expiry),
-            unit=atlas_unit,
-            version=atlas_version,
-            deleted=bool(atlas_deleted),
-            updated_at=parse_utc(atlas_updated),  # type: ignore[arg-type]
-        )
-    erp = None
-    if has_erp:
-        erp = ErpValues(
-            quantity=parse_decimal(erp_quantity),  # type: ignore[arg-type]
-            expiry=parse_date(erp_expiry),
-            unit=erp_unit,
-            version=erp_version,
-            updated_at=parse_utc(erp_updated),
-            lot_ref=erp_lot_ref,
-        )
-    return MergeRow(
-        mapping_id=mapping_id,
-        atlas_inventory_id=atlas_id,
-        erp_key=StockKey(item_id, location_id, lot_or_none(lot)),
-        ndc_key=ndc_key,
-        direction=direction,
-        policy=ConflictPolicy(policy) if policy else default_policy,
-        base=base,
-        atlas=atlas,
-        erp=erp,
-        has_open_conflict=bool(open_conflict),
-        has_pending_decision=bool(pending_decision),
-        key_scope=str(key_scope),
-        unit_factor=factor,
-    )

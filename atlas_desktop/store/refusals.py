@@ -19,7 +19,7 @@ from atlas_desktop.domain.errors import ErrorKind
 from atlas_desktop.domain.refusals import Refusal
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import InventoryMappingRow, SyncItemErrorRow
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked
+from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, no_lot, same_lot
 from atlas_desktop.store.types import utcnow
 
 
@@ -46,7 +46,7 @@ def _mapping_id(session: Session, connection_id: str, refusal: Refusal) -> int |
         where = [
             m.erp_item_id == refusal.key.item_id,
             m.erp_location_id == refusal.key.location_id,
-            sa.func.coalesce(m.lot, "") == (refusal.key.lot or ""),
+            same_lot(m.lot, no_lot(refusal.key.lot)),
         ]
     elif refusal.atlas_id is not None:
         where = [m.atlas_inventory_id == refusal.atlas_id]

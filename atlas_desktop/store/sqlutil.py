@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -55,6 +55,16 @@ def no_lot(lot: str | None) -> str:
 
 def lot_or_none(lot: str | None) -> str | None:
     return lot or None
+
+
+def same_lot(mapping_lot: Any, stock_lot: Any) -> Any:
+    """A mapping's lot (NULL for no lot) against erp_stock's key form ('' for no lot): the join rule."""
+    return stock_lot == sa.func.coalesce(mapping_lot, "")
+
+
+def same_lot_sql(mapping: str, stock: str) -> str:
+    """`same_lot` for raw SQL, between the aliases of a mapping and an erp_stock row."""
+    return f"{stock}.lot = coalesce({mapping}.lot, '')"
 
 
 # Bulk paths bind and read plain driver values: SQLAlchemy's per-row processing costs more than

@@ -44,7 +44,7 @@ from atlas_desktop.ui.monitoring.explain_dialog import ExplainDialog
 from atlas_desktop.ui.monitoring.history_view import HistoryView
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.monitoring.remove_connection import RemoveConnectionDialog
-from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog
+from atlas_desktop.ui.monitoring.settings_dialog import SettingsDialog, StartAtLogin
 from atlas_desktop.ui.monitoring.tray import TrayController
 from atlas_desktop.ui.monitoring.wording import phase_words, run_start_words, run_words
 from atlas_desktop.ui.widgets.banner import SandboxBanner
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         monitoring: MonitoringContext | None = None,
         services: Any = None,
         diagnostics: DiagnosticsActions | None = None,
+        start_at_login: StartAtLogin | None = None,
     ) -> None:
         super().__init__()
         self.connections = connections
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.monitoring = monitoring
         self.services = services  # for the settings
         self.diagnostics = diagnostics  # the bundle builder, handed in by the composition root
+        self.start_at_login = start_at_login  # likewise, for the settings dialog
         self.dialogs: list[Any] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._quitting = False  # only Quit ends the app; closing the window hides it to the tray
@@ -401,7 +403,9 @@ class MainWindow(QMainWindow):
     def on_settings_action_triggered(self) -> SettingsDialog | None:
         if self.services is None:
             return None
-        dialog = SettingsDialog(self.services.settings, self.services.paths.root, self)
+        dialog = SettingsDialog(
+            self.services.settings, self.services.paths.root, self, start_at_login=self.start_at_login
+        )
         dialog.saved.connect(
             lambda: self.log_line("Settings saved; network changes apply to new connections.")
         )

@@ -8,7 +8,7 @@ import pytest
 
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.engine.names import is_cut_of, plan_names
-from atlas_desktop.store.mappings import ProductMasterDiff
+from atlas_desktop.store.product_names import ProductMasterDiff
 
 LONG = "Amoxicillin 400 mg/5 mL powder for oral suspension, 150 mL bottle"
 SAP_CUT = LONG[:40]  # 'Amoxicillin 400 mg/5 mL powder for oral ' — SAP keeps 40 characters

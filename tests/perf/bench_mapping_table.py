@@ -20,10 +20,10 @@ from atlas_desktop.domain.connection import parse_connection  # noqa: E402
 from atlas_desktop.domain.drafts import MappingDraft  # noqa: E402
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod  # noqa: E402
 from atlas_desktop.store.db import Store  # noqa: E402
-from atlas_desktop.store.explain import MappingPages  # noqa: E402
 from atlas_desktop.store.keys import MemoryKeySource  # noqa: E402
 from atlas_desktop.store.mappings import MappingRepository  # noqa: E402
 from atlas_desktop.store.repositories import ConnectionRepository  # noqa: E402
+from atlas_desktop.store.review_table import ReviewTable  # noqa: E402
 from atlas_desktop.store.vault import Vault  # noqa: E402
 from atlas_desktop.ui.monitoring.mapping_model import MappingTableModel  # noqa: E402
 from atlas_desktop.ui.monitoring.mapping_view import configure_big_table  # noqa: E402
@@ -62,7 +62,7 @@ def ms(start: float) -> float:
 def test_mapping_table_with_100k_rows(tmp_path: Path, qapp: Any) -> None:
     store, cid = fill(tmp_path / "bench.db")
     try:
-        model = MappingTableModel(MappingPages(store))
+        model = MappingTableModel(ReviewTable(store))
         view = QTableView()
         configure_big_table(view)
         view.setModel(model)

@@ -12,9 +12,9 @@ from atlas_desktop.domain.drafts import MappingDraft
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.explain import MappingPages
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import ConnectionRow, InventoryMappingRow
+from atlas_desktop.store.review_table import ReviewTable
 from atlas_desktop.store.search_index import SEARCH_TEXT
 
 
@@ -31,7 +31,7 @@ def test_search_finds_fragments_and_follows_changes(tmp_path: Path) -> None:
                     ndc_text_atlas="0071-0155-23" if i == 0 else None, atlas_inventory_id=f"inv_{i}",
                     erp_item_id=str(100 + i), erp_location_id="1",
                 ))  # fmt: skip
-        pages = MappingPages(store)
+        pages = ReviewTable(store)
 
         def found(text: str) -> list[str | None]:
             return [view.item_name for view in pages.page(cid, status=None, search=text, offset=0, limit=10)]
@@ -103,7 +103,7 @@ def test_discovery_indexes_in_bulk_exactly_what_the_triggers_would(tmp_path: Pat
     with Store.open(tmp_path / "atlas.db") as store:
         cid = _connection(store)
         mappings = MappingRepository(store)
-        pages = MappingPages(store)
+        pages = ReviewTable(store)
 
         def found(text: str) -> set[str | None]:
             views = pages.page(cid, status=None, search=text, offset=0, limit=50)
@@ -141,5 +141,5 @@ def test_a_failed_discovery_leaves_the_index_and_its_triggers_as_they_were(tmp_p
         _index_matches_rows(store)
         _add_unmatched(store, cid, "inv_b", "Amoxicillin")
         _index_matches_rows(store)
-        assert {v.atlas_inventory_id for v in MappingPages(store).page(
+        assert {v.atlas_inventory_id for v in ReviewTable(store).page(
             cid, status=None, search="Zocor", offset=0, limit=5)} == set()  # fmt: skip

@@ -12,9 +12,11 @@ from atlas_desktop.domain.drafts import MappingDraft
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod, OutboxStatus
 from atlas_desktop.domain.model import AtlasInventoryRow, Product, StockKey, StockLevel
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.mappings import _CHANGED_IDS_SQL, _NAMES_CHANGED_IDS_SQL, MappingRepository
+from atlas_desktop.store.mappings import MappingRepository
+from atlas_desktop.store.merge_inputs import CHANGED_IDS_SQL
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow
+from atlas_desktop.store.product_names import _NAMES_CHANGED_IDS_SQL
 from atlas_desktop.store.sqlutil import utc_text
 
 from .conftest import make_connection
@@ -129,7 +131,7 @@ def test_the_indexed_lookup_names_exactly_the_keys_of_the_full_scan(store: Store
 
 def test_the_lookups_walk_indexes_not_the_mirrors(store: Store) -> None:
     """Each part of the lookups searches an index (on the moment, or the bases' key): no table scan."""
-    for sql in (_CHANGED_IDS_SQL, _NAMES_CHANGED_IDS_SQL):
+    for sql in (CHANGED_IDS_SQL, _NAMES_CHANGED_IDS_SQL):
         with store.session() as session:
             plan = session.connection().exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + sql, {"connection_id": "c", "since": "x"}

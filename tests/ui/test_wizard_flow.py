@@ -104,3 +104,24 @@ def test_a_proxy_password_typed_in_the_wizard_is_sealed_in_the_draft_and_vaulted
     summary = services.connections.summary(started[0])
     assert summary.settings["proxy"] == "https://proxyuser:****@proxy.example.com:3128"
     assert services.connections.get(started[0]).secrets["proxy_password"].reveal() == password
+
+
+def test_the_preferences_offer_the_choices_the_connector_lists(make_wizard: Any, qtbot: Any) -> None:
+    wizard = make_wizard()  # its fake connector lists locations only
+    user = User(qtbot, wizard)
+    signin = wizard.page_at(SIGNIN)
+    signin.token.set_text(GOOD_TOKEN)
+    signin.token.edited.emit(GOOD_TOKEN)
+    user.next_when_ready(ERP_CHOICE)
+    user.click(wizard.page_at(ERP_CHOICE).buttons[ErpType.NETSUITE])
+    user.next_when_ready(INSTRUCTIONS)
+    user.next_when_ready(CREDENTIALS)
+    user.paste_into(wizard.page_at(CREDENTIALS).paste_box, NETSUITE_PASTE)
+    user.next_when_ready(TEST)
+    user.next_when_ready(PREFERENCES)
+    page = wizard.page_at(PREFERENCES)
+    qtbot.waitUntil(lambda: not page.busy(), timeout=3000)
+    locations = page.erp_fields["default_location_id"]
+    assert [locations.itemText(i) for i in range(locations.count())] == ["Main warehouse (1)", "East (2)"]
+    assert page.erp_fields["subsidiary_id"].count() == 0  # listed by no one: left to type
+    assert "location" in page.discovery_note.text()

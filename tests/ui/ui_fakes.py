@@ -76,6 +76,9 @@ class FakeConnector:
     async def list_locations(self) -> list[Any]:
         return [_Choice("1", "Main warehouse"), _Choice("2", "East")]
 
+    async def setting_choices(self, key: str) -> list[Any] | None:
+        return await self.list_locations() if key == "default_location_id" else None
+
     async def aclose(self) -> None:
         self.closed = True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -123,9 +123,8 @@ class NetSuiteConnector(UsesHttpClient):
     def stock(self, since: datetime | None = None) -> AsyncIterator[StockRead]:
         return self.reader.stock(since)
 
-    @property
-    def watermarks(self) -> dict[str, datetime]:
-        return dict(self.reader.watermarks)
+    def read_watermark(self, stream: str) -> datetime | None:
+        return self.reader.watermarks.get(stream)
 
     async def adjust_stock(self, change: StockChange, key: str) -> WriteResult:
         return await self.writer.adjust_stock(change, key)
@@ -173,3 +172,13 @@ class NetSuiteConnector(UsesHttpClient):
 
     async def ndc_field_candidates(self) -> list[NdcPlaceCandidate]:
         return await discovery.ndc_field_candidates(self.client)
+
+    async def setting_choices(self, key: str) -> Sequence[object] | None:
+        listers: dict[str, Callable[[], Awaitable[Sequence[object]]]] = {
+            "subsidiary_id": self.list_subsidiaries,
+            "default_location_id": self.list_locations,
+            "adjustment_account_id": self.list_accounts,
+            "ndc_field": self.ndc_field_candidates,
+        }
+        lister = listers.get(key)
+        return None if lister is None else await lister()

@@ -122,6 +122,12 @@ class SapConnector(UsesHttpClient):
         """For the wizard: where this system keeps the NDC, best first."""
         return await ndc_source_candidates(self.http, self.config)
 
+    async def setting_choices(self, key: str) -> Sequence[object] | None:
+        return await self.ndc_field_candidates() if key == "ndc_field" else None
+
+    def read_watermark(self, stream: str) -> datetime | None:
+        return {"products": self.products_watermark, "stock": self.stock_watermark}.get(stream)
+
     async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
         # A material document POST has no duplicate check of its own: look the keys up, many per request,
         # in header texts (one-change documents) and item texts (batched documents).

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from atlas_desktop.store.conflicts import ConflictView
 from atlas_desktop.store.explain import WriteView
-from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.store.review_table import MappingView
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.location_names import LocationNames
 from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, STATUS_LABELS

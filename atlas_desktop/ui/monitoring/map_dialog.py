@@ -30,8 +30,7 @@ from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.engine.candidates import RankedCandidate, find_candidates, obvious, rank, unique_obvious
 from atlas_desktop.store.candidate_reads import CandidateReads
-from atlas_desktop.store.explain import MappingPages
-from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.store.review_table import MappingView, ReviewTable
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 
@@ -73,7 +72,7 @@ class MapDialog(QDialog):
         self.more_of = more_of
         self.location_map: dict[str, str] = {}  # the connection's Atlas location code -> ERP location
         self.reads = CandidateReads(ctx.explain.store)
-        self.pages = MappingPages(ctx.explain.store)
+        self.pages = ReviewTable(ctx.explain.store)
         self.ranked: list[RankedCandidate] = []
         self.found: list[RankedCandidate] = []  # discovery's candidates for the current row
         self.obvious_pairs: list[Pair] = []

@@ -18,9 +18,9 @@ from PySide6.QtGui import QColor
 
 from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import AtlasDesktopError
-from atlas_desktop.domain.ndc import NdcError, candidate_keys, display_ndc
+from atlas_desktop.domain.ndc import display_ndc
 from atlas_desktop.engine.unmatched import LABELS, classify
-from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.store.review_table import MappingView
 from atlas_desktop.ui.monitoring.wording import match_words, policy_words
 
 log = logging.getLogger(__name__)
@@ -98,18 +98,6 @@ VIEW_ROLE = Qt.ItemDataRole.UserRole + 2
 _STATUS_COLOURS = {MappingStatus.CONFLICT: "#cf222e", MappingStatus.AMBIGUOUS: "#bf8700"}
 
 
-def sql_search(text: str) -> str:
-    """An NDC typed in any format (4-4-2, 5-3-2, 5-4-1, GTIN) becomes its 11-digit key; other text as is."""
-    text = text.strip()
-    if not any(ch.isdigit() for ch in text) or len(text) < 10:
-        return text
-    try:
-        keys = candidate_keys(text)
-    except NdcError:
-        return text
-    return next(iter(keys)) if len(keys) == 1 else text
-
-
 class _Unreadable:
     """Stands for a row whose page could not be read."""
 
@@ -118,7 +106,7 @@ class _Unreadable:
 
 
 class MappingTableModel(QAbstractTableModel):
-    """`repo` is a MappingRepository (page/count); calls happen on this thread, one page at a time."""
+    """`repo` is a ReviewTable (page/count); calls happen on this thread, one page at a time."""
 
     load_failed = Signal(str)
 
@@ -147,7 +135,7 @@ class MappingTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.connection_id = connection_id
         self.status = status
-        self.search = sql_search(search)
+        self.search = search
         if order_by is not None:
             self.order_by = order_by
         self._pages.clear()

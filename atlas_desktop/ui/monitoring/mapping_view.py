@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
 from atlas_desktop.domain.enums import ConflictPolicy, MappingStatus, SyncDirection
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.review_rows import ErpCandidate
-from atlas_desktop.store.explain import MappingPages
-from atlas_desktop.store.mappings import MappingView
+from atlas_desktop.store.review_table import MappingView, ReviewTable
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.map_dialog import MapDialog
 from atlas_desktop.ui.monitoring.mapping_model import DIRECTION_LABELS, WIDTHS, MappingTableModel
@@ -79,7 +78,7 @@ class MappingsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.connection_id: str | None = None
-        self.model = MappingTableModel(MappingPages(ctx.explain.store), self)
+        self.model = MappingTableModel(ReviewTable(ctx.explain.store), self)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Mappings")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -35,12 +33,14 @@ from atlas_desktop.ui.theme import ThemeMode, apply_theme
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def autostart_module() -> ModuleType | None:
-    """app/autostart.py when this build has it (written separately); None otherwise."""
-    try:
-        return importlib.import_module("atlas_desktop.app.autostart")
-    except ImportError:
-        return None
+class StartAtLogin(Protocol):
+    """Starting the app when the user logs in (app/autostart.py, handed in by the composition root)."""
+
+    def is_enabled(self) -> bool: ...
+
+    def enable(self) -> object: ...
+
+    def disable(self) -> object: ...
 
 
 def describe_chain(chain: list[CertInfo]) -> str:
@@ -57,12 +57,21 @@ def describe_chain(chain: list[CertInfo]) -> str:
 
 
 class SettingsDialog(QDialog):
-    """Edits AppSettings; `saved` fires after the values were stored. Log level applies at once."""
+    """Edits AppSettings; `saved` fires after the values were stored. Log level applies at once.
+
+    Without `start_at_login` the box to start at login is shown disabled."""
 
     saved = Signal()
     checked = Signal(str)
 
-    def __init__(self, settings: Any, data_dir: Path | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        data_dir: Path | None,
+        parent: QWidget | None = None,
+        *,
+        start_at_login: StartAtLogin | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle("Settings")
@@ -96,7 +105,7 @@ class SettingsDialog(QDialog):
                             (ThemeMode.DARK, "Dark")):  # fmt: skip
             self.theme.addItem(label, mode.value)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get("theme"))))
-        self.autostart = autostart_module()
+        self.autostart = start_at_login
         self.start_at_login = QCheckBox("Start Atlas Desktop when I log in")
         enabled = bool(settings.get("start_at_login"))
         if self.autostart is not None:

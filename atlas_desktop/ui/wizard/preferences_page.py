@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from atlas_desktop.domain.connector import NdcPlaceCandidate
+from atlas_desktop.domain.connector import NdcPlaceCandidate, SettingChoices
 from atlas_desktop.domain.enums import ConflictPolicy, SyncDirection, SyncScope
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType, Location
@@ -60,36 +60,32 @@ FREQUENCIES = (
 
 @dataclass(frozen=True)
 class ErpSetting:
-    """One ERP-side setting; `discover` names connector methods that list its possible values."""
+    """One ERP-side setting; `discover`: the wizard asks the connector for its possible values."""
 
     key: str
     label: str
     default: str = ""
-    discover: Sequence[str] = ()
+    discover: bool = False
     mapping: bool = False  # kept in field_mappings (the "Advanced" part) instead of settings
     needed: bool = False  # writes fail without it; said in the placeholder, not enforced (read-only syncs)
 
 
 ERP_SETTINGS: dict[ErpType, tuple[ErpSetting, ...]] = {
     ErpType.NETSUITE: (
-        ErpSetting("subsidiary_id", "Subsidiary", discover=("list_subsidiaries",), needed=True),
-        ErpSetting("default_location_id", "Location", discover=("list_locations",)),
-        ErpSetting("adjustment_account_id", "Adjustment account", discover=("list_accounts",), needed=True),
-        ErpSetting(
-            "ndc_field", "Field holding the NDC", "custitem_ndc_code", ("ndc_field_candidates",), True
-        ),
+        ErpSetting("subsidiary_id", "Subsidiary", discover=True, needed=True),
+        ErpSetting("default_location_id", "Location", discover=True),
+        ErpSetting("adjustment_account_id", "Adjustment account", discover=True, needed=True),
+        ErpSetting("ndc_field", "Field holding the NDC", "custitem_ndc_code", discover=True, needed=True),
         ErpSetting("lot_field", "Field holding the lot", "inventorynumber", mapping=True),
         ErpSetting("expiry_field", "Field holding the expiry", "expirationdate", mapping=True),
     ),
     ErpType.SAP_CLOUD: (
-        ErpSetting("plants", "Plant", "1010", ("list_plants",)),
-        ErpSetting("storage_locations", "Storage location", "0001", ("list_storage_locations",)),
+        ErpSetting("plants", "Plant", "1010", discover=True),
+        ErpSetting("storage_locations", "Storage location", "0001", discover=True),
         ErpSetting("receipt_movement_type", "Movement type for receipts", "501"),
         ErpSetting("issue_movement_type", "Movement type for issues", "201"),
-        ErpSetting("cost_center", "Cost center (for issues)", "", ("list_cost_centers",)),
-        ErpSetting(
-            "ndc_field", "Field holding the NDC", "ProductStandardID", ("ndc_field_candidates",), True
-        ),
+        ErpSetting("cost_center", "Cost center (for issues)", "", discover=True),
+        ErpSetting("ndc_field", "Field holding the NDC", "ProductStandardID", discover=True, needed=True),
         ErpSetting("lot_field", "Field holding the lot", "Batch", mapping=True),
         ErpSetting("expiry_field", "Field holding the expiry", "ShelfLifeExpirationDate", mapping=True),
     ),
@@ -287,21 +283,8 @@ class PreferencesPage(WizardPageBase):
             return
         found: list[str] = []
         try:
-            for setting in wanted:
-                method = next(
-                    (getattr(connector, n) for n in setting.discover if hasattr(connector, n)), None
-                )
-                if method is None:
-                    continue
-                self.discovery_note.setText(f"Reading the {setting.label.lower()} choices…")
-                try:
-                    items = list(await method())
-                except AtlasDesktopError as error:
-                    log.info("discovery of %s failed: %s", setting.key, error.message)
-                    continue
-                if items:
-                    self._offer(setting, [_choice(item) for item in items])
-                    found.append(setting.label.lower())
+            if isinstance(connector, SettingChoices):
+                found = await self._offer_choices(connector, wanted)
         finally:
             await connector.aclose()
         self.discovery_note.setText(
@@ -310,6 +293,21 @@ class PreferencesPage(WizardPageBase):
         if erp_type.is_sap:
             self._locations_spec = spec
             await self._list_locations(spec)
+
+    async def _offer_choices(self, connector: SettingChoices, wanted: list[ErpSetting]) -> list[str]:
+        """Offers what the ERP lists for each of `wanted`; the labels of those it listed values for."""
+        found: list[str] = []
+        for setting in wanted:
+            self.discovery_note.setText(f"Reading the {setting.label.lower()} choices…")
+            try:
+                items = list(await connector.setting_choices(setting.key) or ())
+            except AtlasDesktopError as error:
+                log.info("discovery of %s failed: %s", setting.key, error.message)
+                continue
+            if items:
+                self._offer(setting, [_choice(item) for item in items])
+                found.append(setting.label.lower())
+        return found
 
     # ---- SAP location names ---------------------------------------------------------------------------
     def _on_relist(self) -> None:

@@ -164,25 +164,10 @@ class TestPage(WizardPageBase):
         return ok
 
     async def _connector_steps(self, connector: Any) -> AsyncIterator[StepResult]:
-        # A connector that reports each step as it finishes makes the list live; else the report at the end.
-        streaming = getattr(connector, "test_steps", None)
-        if streaming is not None:
-            self.checklist.add("Signing in")
-            async for step in streaming():
-                yield step
-                self.checklist.add("Next check")
-            self._drop_running()
-            return
         self.checklist.add("Signing in and checking permissions")
         report = await connector.test_connection()
         for step in report.steps:
             yield step
-
-    def _drop_running(self) -> None:
-        row = self.checklist.running()
-        if row is not None:
-            self.checklist.rows.remove(row)
-            row.deleteLater()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return self.state.tested_ok and not self.busy()

@@ -81,7 +81,7 @@ async def test_incremental_read_sees_exactly_the_changes_since_the_watermark() -
     connector = connect(emulator, clock)
     [p async for p in connector.products()]
     [lv async for lv in connector.stock()]
-    product_mark, stock_mark = connector.watermarks["products"], connector.watermarks["stock"]
+    product_mark, stock_mark = connector.read_watermark("products"), connector.read_watermark("stock")
 
     clock.advance(5)
     state = emulator.state
@@ -121,8 +121,8 @@ async def test_incremental_read_sees_exactly_the_changes_since_the_watermark() -
 
     # nothing changed since: the overlap window brings nothing back
     clock.advance(5)
-    assert [p async for p in connector.products(connector.watermarks["products"])] == []
-    assert [lv async for lv in connector.stock(connector.watermarks["stock"])] == []
+    assert [p async for p in connector.products(connector.read_watermark("products"))] == []
+    assert [lv async for lv in connector.stock(connector.read_watermark("stock"))] == []
     await connector.aclose()
 
 

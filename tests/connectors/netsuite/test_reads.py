@@ -45,7 +45,7 @@ async def test_incremental_query_uses_server_time_watermark_and_overlap() -> Non
     products = [p async for p in connector.products()]
     assert products[0].unit == "Each" and products[0].lot_tracked
     assert products[0].last_modified == datetime(2026, 3, 3, 9, 59, tzinfo=UTC)
-    watermark = connector.watermarks["products"]
+    watermark = connector.read_watermark("products")
     assert watermark == datetime(2026, 3, 3, 10, 0, 4, tzinfo=UTC)  # the server's Date minus a second
     changed = [p async for p in connector.products(watermark)]
     query = recorder.queries()[-1]
@@ -124,4 +124,4 @@ async def test_stock_incremental_rereads_only_affected_items() -> None:
         ("6", None, "3"),
     ]
     # the same transaction seen again in the next overlap window is not re-read
-    assert [lv async for lv in connector.stock(connector.watermarks["stock"])] == []
+    assert [lv async for lv in connector.stock(connector.read_watermark("stock"))] == []

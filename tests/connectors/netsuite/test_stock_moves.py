@@ -110,7 +110,7 @@ async def test_incremental_stock_read_finds_the_move(move: Move) -> None:
     emulator = make_emulator(80, clock)
     connector = connect(emulator, clock)
     [lv async for lv in connector.stock()]
-    mark = connector.watermarks["stock"]
+    mark = connector.read_watermark("stock")
     clock.advance(5)
     before = emulator_stock(emulator)
     touched = move(emulator, emulator.activity)

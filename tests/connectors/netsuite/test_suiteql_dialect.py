@@ -52,7 +52,7 @@ async def test_reads_and_writes_against_an_emulator_that_changes_key_case(case: 
     levels = [lv async for lv in connector.stock()]
     assert as_map(levels) == emulator_stock(emulator)
     assert all(lv.expiry is not None for lv in levels if lv.key.lot is not None)
-    mark = connector.watermarks["stock"]
+    mark = connector.read_watermark("stock")
 
     # writes look lots and earlier writes up by SuiteQL too
     item = emulator.state.item_ids(lot=True, limit=1)[0]

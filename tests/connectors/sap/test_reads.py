@@ -120,6 +120,8 @@ async def test_incremental_products_filter_with_overlap() -> None:
     assert params["$filter"] == "LastChangeDateTime ge datetimeoffset'2025-03-01T11:55:00Z'"
     assert params["$orderby"].startswith("LastChangeDateTime")
     assert connector.products_watermark is not None
+    assert connector.read_watermark("products") == connector.products_watermark
+    assert connector.read_watermark("stock") is None  # no stock read yet
 
 
 async def test_stock_unrestricted_by_default_with_expiry_joined() -> None:

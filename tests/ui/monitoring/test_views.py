@@ -242,10 +242,10 @@ def test_replay_of_a_failed_item_succeeds_once_the_fault_is_removed(world: Any, 
 
 
 def test_mapping_model_filters_searches_and_sorts_in_sql(world: Any, qtbot: Any, qtmodeltester: Any) -> None:
-    from atlas_desktop.store.explain import MappingPages
+    from atlas_desktop.store.review_table import ReviewTable
     from atlas_desktop.ui.monitoring.mapping_model import MappingTableModel
 
-    model = MappingTableModel(MappingPages(world.services.store), page_size=7)  # several pages on 40 items
+    model = MappingTableModel(ReviewTable(world.services.store), page_size=7)  # several pages on 40 items
     model.set_query(world.connection_id)
     qtmodeltester.check(model, force_py=True)
     total = model.rowCount()

@@ -1,0 +1,205 @@
+"""The merge's input: one row per matched mapping with its base and both mirrors' values, read in pages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from atlas_desktop.domain.enums import (
+    ConflictPolicy,
+    ConflictStatus,
+    DecisionStatus,
+    MappingStatus,
+    OutboxStatus,
+    SyncDirection,
+)
+from atlas_desktop.domain.merge_rows import MergeRow
+from atlas_desktop.domain.model import StockKey
+from atlas_desktop.domain.snapshots import AtlasValues, BaseValues, ErpValues
+from atlas_desktop.store.db import Store
+from atlas_desktop.store.decisions import key_scope_sql
+from atlas_desktop.store.models import ConnectionRow
+from atlas_desktop.store.sqlutil import (
+    IN_CHUNK,
+    chunked,
+    lot_or_none,
+    parse_date,
+    parse_decimal,
+    parse_utc,
+    require_connection,
+    same_lot_sql,
+    utc_text,
+)
+
+
+def merge_inputs(
+    store: Store,
+    connection_id: str,
+    *,
+    mapping_ids: Collection[int] | None = None,
+    changed_since: datetime | None = None,
+    batch: int = 2000,
+) -> Iterator[MergeRow]:
+    """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`).
+
+    `changed_since` keeps only the keys that can need a decision: a side read again since then, no
+    base yet, a base moved since then, or a write that failed since then (its delta must be carried
+    again). They are found through indexes, so an incremental run costs what changed, not the catalog.
+    """
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    with store.session() as session:
+        connection_row = session.get(ConnectionRow, connection_id)
+        if connection_row is None:
+            require_connection(session, connection_id)
+            return
+        default_direction = connection_row.sync_direction
+        default_policy = connection_row.conflict_policy
+    params: dict[str, Any] = {"connection_id": connection_id, "limit": batch, "after": 0}
+    if changed_since is not None and mapping_ids is None:
+        with store.session() as session:
+            found = session.connection().exec_driver_sql(
+                CHANGED_IDS_SQL, {"connection_id": connection_id, "since": utc_text(changed_since)}
+            )
+            mapping_ids = [row[0] for row in found]
+    if mapping_ids is not None:
+        for chunk in chunked(sorted(set(mapping_ids)), IN_CHUNK):
+            ids = ", ".join(str(int(i)) for i in chunk)
+            sql = _MERGE_SQL.format(extra=f"AND m.id IN ({ids})")
+            with store.session() as session:
+                rows = session.connection().exec_driver_sql(sql, dict(params, limit=len(chunk))).all()
+            for row in rows:
+                yield _merge_row(row, default_direction, default_policy)
+        return
+    sql = _MERGE_SQL.format(extra="")
+    while True:
+        with store.session() as session:
+            rows = session.connection().exec_driver_sql(sql, params).all()
+        for row in rows:
+            yield _merge_row(row, default_direction, default_policy)
+        if len(rows) < batch:
+            return
+        params["after"] = rows[-1][0]
+
+
+_MERGE_SQL = (
+    "SELECT m.id, m.atlas_inventory_id, m.erp_item_id, m.erp_location_id, m.lot, m.ndc_key, "
+    "m.sync_direction, m.conflict_policy, "
+    "b.quantity, b.expiry, b.unit, "
+    "a.atlas_id IS NOT NULL, a.quantity, a.expiry, a.unit, a.version, a.deleted, a.updated_at, "
+    "s.item_id IS NOT NULL, s.quantity, s.expiry, s.unit, s.version, s.updated_at, s.lot_ref, "
+    f"EXISTS (SELECT 1 FROM conflicts c WHERE c.mapping_id = m.id AND c.status = '{ConflictStatus.OPEN}'), "
+    "EXISTS (SELECT 1 FROM sync_decisions d WHERE d.mapping_id = m.id "
+    f"AND d.status = '{DecisionStatus.PENDING}'), "
+    f"{key_scope_sql()}, m.unit_factor "
+    "FROM erp_inventory_mappings m "
+    "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
+    "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
+    "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
+    f"AND s.location_id = m.erp_location_id AND {same_lot_sql('m', 's')} "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' AND m.id > :after "
+    "{extra} ORDER BY m.id LIMIT :limit"
+)
+
+
+# The keys that can need a decision after `since`: a side read again, a base moved (a key busy when its
+# change was read, a write in doubt or a conflict open, is merged once its base moves), a write failed
+# (its delta must be carried again), or no base yet. Each part walks an index from `since` on (the last
+# one the matched mappings against the bases' primary key), never the mirrors or the mappings' values.
+CHANGED_IDS_SQL = (
+    "SELECT m.id FROM atlas_rows a JOIN erp_inventory_mappings m "
+    "ON m.connection_id = a.connection_id AND m.atlas_inventory_id = a.atlas_id "
+    "WHERE a.connection_id = :connection_id AND a.observed_at >= :since "
+    "UNION SELECT m.id FROM erp_stock s JOIN erp_inventory_mappings m "
+    "ON m.connection_id = s.connection_id AND m.erp_item_id = s.item_id "
+    f"AND m.erp_location_id = s.location_id AND {same_lot_sql('m', 's')} "
+    "WHERE s.connection_id = :connection_id AND s.observed_at >= :since "
+    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since "
+    "UNION SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "
+    f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since AND o.mapping_id IS NOT NULL "
+    "UNION SELECT m.id FROM erp_inventory_mappings m "
+    f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND NOT EXISTS (SELECT 1 FROM sync_bases b WHERE b.mapping_id = m.id)"
+)
+
+
+def _merge_row(
+    row: Sequence[Any], default_direction: SyncDirection, default_policy: ConflictPolicy
+) -> MergeRow:
+    (
+        mapping_id,
+        atlas_id,
+        item_id,
+        location_id,
+        lot,
+        ndc_key,
+        direction,
+        policy,
+        base_quantity,
+        base_expiry,
+        base_unit,
+        has_atlas,
+        atlas_quantity,
+        atlas_expiry,
+        atlas_unit,
+        atlas_version,
+        atlas_deleted,
+        atlas_updated,
+        has_erp,
+        erp_quantity,
+        erp_expiry,
+        erp_unit,
+        erp_version,
+        erp_updated,
+        erp_lot_ref,
+        open_conflict,
+        pending_decision,
+        key_scope,
+        unit_factor,
+    ) = row
+    factor = parse_decimal(unit_factor) if unit_factor is not None else None
+    direction = SyncDirection(direction)
+    if direction is SyncDirection.BIDIRECTIONAL:
+        direction = default_direction
+    base = None
+    if base_quantity is not None:
+        base = BaseValues(Decimal(base_quantity), parse_date(base_expiry), base_unit or "")
+    atlas = None
+    if has_atlas:
+        # A pack-level pair merges in the ERP's base unit: Atlas counts packs of `factor` base units.
+        quantity = Decimal(atlas_quantity)
+        atlas = AtlasValues(
+            quantity=quantity * factor if factor is not None else quantity,
+            expiry=parse_date(atlas_expiry),
+            unit=atlas_unit,
+            version=atlas_version,
+            deleted=bool(atlas_deleted),
+            updated_at=parse_utc(atlas_updated),  # type: ignore[arg-type]
+        )
+    erp = None
+    if has_erp:
+        erp = ErpValues(
+            quantity=parse_decimal(erp_quantity),  # type: ignore[arg-type]
+            expiry=parse_date(erp_expiry),
+            unit=erp_unit,
+            version=erp_version,
+            updated_at=parse_utc(erp_updated),
+            lot_ref=erp_lot_ref,
+        )
+    return MergeRow(
+        mapping_id=mapping_id,
+        atlas_inventory_id=atlas_id,
+        erp_key=StockKey(item_id, location_id, lot_or_none(lot)),
+        ndc_key=ndc_key,
+        direction=direction,
+        policy=ConflictPolicy(policy) if policy else default_policy,
+        base=base,
+        atlas=atlas,
+        erp=erp,
+        has_open_conflict=bool(open_conflict),
+        has_pending_decision=bool(pending_decision),
+        key_scope=str(key_scope),
+        unit_factor=factor,
+    )
