@@ -3,10 +3,10 @@
 A write is marked `sending` (durably) before it leaves. If the process dies, or no answer comes,
 it is `in_doubt`: before it is sent again, the ERP is asked whether a write with its key exists
 (`find_write`); the Atlas API replays the first answer for a repeated Idempotency-Key, so an Atlas
-write is simply sent again with the same key. A pending write whose decision was planned again after
-lost commits carries the key of a write that may have landed: NetSuite refuses that key (the connector
-returns the existing record), and an ERP that would post it twice (SAP) is asked first, a wave at a
-time (`posted_before`). Nothing is ever posted twice.
+write is simply sent again with the same key. A write still pending never left: the commit that marks a
+wave sending (and every one before it: the decisions) is in the database file before the wave leaves,
+or the wave does not leave, so a power cut cannot turn a write that landed into a pending one and a
+pending write is sent without asking the ERP. Nothing is ever posted twice.
 
 Writes go out in waves: the next write of every mapping at once (each connector keeps to its own
 concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
@@ -157,25 +157,26 @@ class Pusher:
     async def _look_up(self, wave: list[Any]) -> tuple[list[_Outcome], list[Any]]:
         """The ERP writes of `wave` the ERP already holds (as outcomes), and the writes left to send.
 
-        A write whose outcome is unknown (sending, in doubt) is looked up by its key. A write never sent
-        as far as the outbox knows may still have landed, when a decision was planned again after its
-        commits were lost (its keys are derived from it): an ERP that would post such a key twice is
-        asked for the whole wave at once (`posted_before`).
+        A write whose outcome is unknown (sending, in doubt) is looked up by its key (its batch's, if it
+        went batched). A write still pending never left: its sending mark, and the decision it belongs to,
+        are in the database file before it may leave (mark_sending_many), so no lost commit can turn a
+        write that landed back into a pending one. It goes without asking.
         """
         outcomes: list[_Outcome] = []
-        # Also asked: a write marked sending whose batch key is not recorded (a power cut took the commit
-        # that froze it, or it predates batches) may have landed in a batch's document under another key.
-        fresh = [
+        # Writes marked sending without a batch key (a run stopped before their batch was frozen, or older
+        # than batches) are also asked for in documents' items and lines, by their own keys: only a
+        # stopped run leaves such writes, so this costs nothing in a run that follows a clean one.
+        unbatched = [
             e
             for e in wave
-            if e.target is Side.ERP and (e.status is OutboxStatus.PENDING or e.batch_key is None)
+            if e.target is Side.ERP and e.status is not OutboxStatus.PENDING and e.batch_key is None
         ]
         try:
-            posted = await self.erp.posted_before([e.idempotency_key for e in fresh]) if fresh else {}
+            posted = await self.erp.posted_before([e.idempotency_key for e in unbatched]) if unbatched else {}
         except ConnectorError as error:
-            outcomes += [_Outcome(entry, error=error) for entry in fresh]
-            fresh_ids = {entry.id for entry in fresh}
-            wave = [entry for entry in wave if entry.id not in fresh_ids]
+            outcomes += [_Outcome(entry, error=error) for entry in unbatched]
+            asked = {entry.id for entry in unbatched}
+            wave = [entry for entry in wave if entry.id not in asked]
             posted = {}
         to_send: list[Any] = []
         for entry in wave:
