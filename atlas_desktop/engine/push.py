@@ -303,46 +303,76 @@ class Pusher:
             middle = len(again) // 2  # refused without naming a line: halve until the line is alone
             return [again[:middle], again[middle:]]
         return [again] if again else []
+
     async def _send_atlas_batch(self, entries: list[Any]) -> list[_Outcome]:
         """A wave's Atlas writes through the batch route, outcomes in the wave's order.
 
         Each write keeps its own outcome: a refused one fails alone, one without an answer is in doubt (sent
         again by the same key next time: Atlas replays it). An update is keyed by its write and the version
-        it is made on, so a resend after a crash replays it, while a 412 (the row changed meanwhile: a
-        sale) is retried on the row's current version, which the 412 carries, as `_patch_atlas` does.
+        it is made on, so a resend after a crash replays it (`_on_current_versions` retries a 412).
         """
-        outcomes: dict[int, _Outcome] = {}
-        todo: list[tuple[Any, BatchOp]] = []
-        for entry in entries:
+        outcomes = await self._on_current_versions(entries, self._batch_once)
+        return [outcomes[entry.id] for entry in entries]
+
+    async def _batch_once(self, todo: list[tuple[Any, int | None]]) -> list[_Outcome | Conflict]:
+        answers: list[_Outcome | Conflict | None] = [None] * len(todo)
+        sent: list[tuple[int, BatchOp]] = []
+        for index, (entry, version) in enumerate(todo):
             payload = entry.payload
-            if entry.operation == ATLAS_ADJUST:
-                todo.append(
-                    (entry, AdjustOp(entry.idempotency_key, payload["row_id"], Decimal(payload["delta"])))
-                )
-                continue
-            version = self._versions.get(payload["row_id"], payload.get("version"))
             try:
-                todo.append((entry, await self._update_op(entry, version)))
+                op: BatchOp = (
+                    AdjustOp(entry.idempotency_key, payload["row_id"], Decimal(payload["delta"]))
+                    if entry.operation == ATLAS_ADJUST
+                    else await self._update_op(entry, version)
+                )
             except ConnectorError as error:
-                outcomes[entry.id] = _Outcome(entry, error=error)
+                answers[index] = _Outcome(entry, error=error)
+                continue
+            sent.append((index, op))
+        results = await self.atlas.batch([op for _, op in sent]) if sent else []
+        for (index, op), result in zip(sent, results, strict=True):
+            if isinstance(op, UpdateOp) and isinstance(result.error, Conflict):
+                answers[index] = result.error
+            else:
+                answers[index] = self._atlas_outcome(todo[index][0], result)
+        return [answer for answer in answers if answer is not None]
+
+    async def _patch_once(self, todo: list[tuple[Any, int | None]]) -> list[_Outcome | Conflict]:
+        ((entry, version),) = todo
+        op = await self._update_op(entry, version)
+        try:
+            # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
+            row = await self.atlas.update_row(op.row_id, dict(op.changes), version=op.version, key=None)
+        except Conflict as conflict:
+            return [conflict]
+        self._versions[row.id] = row.version
+        return [_Outcome(entry, remote_id=str(row.id), atlas_row=row)]
+
+    async def _on_current_versions(
+        self,
+        entries: list[Any],
+        attempt: Callable[[list[tuple[Any, int | None]]], Awaitable[list[_Outcome | Conflict]]],
+    ) -> dict[int, _Outcome]:
+        """Atlas writes sent by `attempt` (batched or one row), each update on the version we know (from
+        this drain or the decision). One refused with 412 (the row changed meanwhile: a sale) goes again
+        on the row's current version, which the 412 carries, so a retry needs no extra read; at most
+        PATCH_ATTEMPTS sends."""
+        todo = [(e, self._versions.get(e.payload["row_id"], e.payload.get("version"))) for e in entries]
+        outcomes: dict[int, _Outcome] = {}
         for _attempt in range(PATCH_ATTEMPTS):
             if not todo:
                 break
-            results = await self.atlas.batch([op for _, op in todo])
-            conflicts: list[tuple[Any, BatchOp]] = []
-            for (entry, op), result in zip(todo, results, strict=True):
-                if isinstance(op, UpdateOp) and isinstance(result.error, Conflict):
-                    current = getattr(result.error, "current", None)
-                    try:
-                        conflicts.append((entry, await self._update_op(entry, current and current.version)))
-                    except ConnectorError as error:
-                        outcomes[entry.id] = _Outcome(entry, error=error)
-                    continue
-                outcomes[entry.id] = self._atlas_outcome(entry, result)
-            todo = conflicts
-        for entry, _op in todo:
+            again: list[tuple[Any, int | None]] = []
+            for (entry, _version), answer in zip(todo, await attempt(todo), strict=True):
+                if isinstance(answer, Conflict):
+                    current = getattr(answer, "current", None)
+                    again.append((entry, current.version if current is not None else None))
+                else:
+                    outcomes[entry.id] = answer
+            todo = again
+        for entry, _version in todo:
             outcomes[entry.id] = _Outcome(entry, error=_kept_changing())
-        return [outcomes[entry.id] for entry in entries]
+        return outcomes
 
     async def _update_op(self, entry: Any, version: int | None) -> UpdateOp:
         payload = entry.payload
@@ -419,34 +449,9 @@ class Pusher:
             )
             self._versions[row.id] = row.version
             return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
-        if entry.operation == ATLAS_SET_EXPIRY:
-            expiry = date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
-            row = await self._patch_atlas(entry, {"expiry_date": expiry})
-            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
-        if entry.operation == ATLAS_SET_FIELDS:
-            row = await self._patch_atlas(entry, dict(payload["fields"]))
-            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
+        if entry.operation in (ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS):
+            return (await self._on_current_versions([entry], self._patch_once))[entry.id]
         raise AssertionError(f"unknown outbox operation {entry.operation}")
-
-    async def _patch_atlas(self, entry: Any, fields: dict[str, Any]) -> Any:
-        """PATCH with the version we know (from this drain or the decision); on 412 the answer carries
-        the current row, so a retry needs no extra read."""
-        payload = entry.payload
-        row_id = payload["row_id"]
-        version = self._versions.get(row_id, payload.get("version"))
-        for _attempt in range(3):
-            if version is None:
-                version = (await self.atlas.get_row(row_id)).version
-            try:
-                # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
-                row = await self.atlas.update_row(row_id, fields, version=version, key=None)
-            except Conflict as conflict:
-                current = getattr(conflict, "current", None)
-                version = current.version if current is not None else None
-                continue  # changed meanwhile (a sale): set the date again on the current version
-            self._versions[row_id] = row.version
-            return row
-        raise _kept_changing()
 
 
 def _kept_changing() -> NetworkError:

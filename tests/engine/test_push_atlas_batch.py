@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from atlas_desktop.connectors.atlas import AtlasClient, build_client
 from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY
-from atlas_desktop.engine.push import Pusher
+from atlas_desktop.engine.push import PATCH_ATTEMPTS, Pusher
 from atlas_desktop.sandbox.atlas import AtlasEmulator
 from atlas_desktop.store.decisions import OutboxEntry
 from atlas_desktop.store.enums import OutboxStatus
@@ -160,3 +161,51 @@ async def test_a_server_without_the_batch_route_gets_one_request_per_write() -> 
     assert decisions.done == [e.id for e in entries]
     assert writes(emulator) == 1 + 30  # the 404 once, then the single-row route
     assert all(row["quantity"] == str(101 + n) for n, row in enumerate(emulator.rows()))
+
+
+class SellingFirst(httpx.AsyncBaseTransport):
+    """Someone sells one of `row_id` just before each of our writes reaches Atlas: every update is stale."""
+
+    def __init__(self, emulator: AtlasEmulator, row_id: str, sales: int) -> None:
+        self.inner = httpx.ASGITransport(app=emulator.app)
+        self.emulator, self.row_id, self.sales = emulator, row_id, sales
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method in ("POST", "PATCH") and request.url.path.startswith(WRITES) and self.sales:
+            self.sales -= 1
+            self.emulator.sell(self.row_id, 1)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batch route", "one row"])
+@pytest.mark.parametrize("sales", [1, PATCH_ATTEMPTS])
+async def test_an_update_meeting_412_goes_again_on_the_current_version_a_few_times(
+    batched: bool, sales: int
+) -> None:
+    emulator = AtlasEmulator(rows=sample_rows(1), clock=FakeClock())
+    (row,) = emulator.rows()
+    expiry = OutboxEntry(1, 1, 1, Side.ATLAS, ATLAS_SET_EXPIRY, {"row_id": row["id"], "expiry": "2029-03-31",
+                         "version": row["version"]}, "key-1", OutboxStatus.PENDING, 0, None)  # fmt: skip
+    decisions = Decisions([expiry])
+    async with build_client(
+        "http://127.0.0.1:8124", token=Secret(emulator.api_token),
+        transport=SellingFirst(emulator, row["id"], sales),
+    ) as atlas:  # fmt: skip
+        pusher = Pusher(
+            db,
+            decisions,
+            Mirrors(),
+            "c1",
+            erp=None,
+            atlas=atlas,
+            batch_atlas=batched,  # type: ignore[arg-type]
+        )
+        await pusher.drain()
+
+    assert writes(emulator) == min(sales + 1, PATCH_ATTEMPTS)  # no read: each 412 carries the row
+    assert Decimal(emulator.row(row["id"])["quantity"]) == Decimal(row["quantity"]) - sales  # type: ignore[index]
+    if sales < PATCH_ATTEMPTS:
+        assert decisions.done == [1] and emulator.row(row["id"])["expiry_date"] == "2029-03-31"  # type: ignore[index]
+    else:
+        assert decisions.done == [] and emulator.row(row["id"])["expiry_date"] != "2029-03-31"  # type: ignore[index]
+        assert "kept changing" in pusher.stats.errors[0][1].message
