@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 Db = Callable[..., Awaitable[Any]]
 Written = list[tuple[Any, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
+PAGE_WAVES = 4  # outbox writes read at a time, in waves' worth
 ATLAS_BATCHED = frozenset({ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS})
 PATCH_ATTEMPTS = 3  # a row that changed meanwhile (412) is updated again on its current version
 
@@ -90,6 +91,16 @@ def _stock_change(payload: dict[str, Any]) -> StockChange:
 def _refused_whole(entry: Any) -> ValidationFailed:
     # A connector answers a one-change document's refusal with its error; this only guards the loop.
     return ValidationFailed(f"The ERP refused the stock change (write {entry.idempotency_key}).")
+
+
+def _fullest(queues: dict[object, list[Any]]) -> list[list[Any]]:
+    """The queues the next wave takes a write from, in the outbox's order: all of them, or the WAVE_LIMIT
+    longest (the writes of a page then fill the fewest waves; the rest wait one wave)."""
+    if len(queues) <= WAVE_LIMIT:
+        return list(queues.values())
+    longest = sorted(queues, key=lambda group: len(queues[group]), reverse=True)[:WAVE_LIMIT]
+    chosen = set(longest)
+    return [queue for group, queue in queues.items() if group in chosen]
 
 
 def _group_of(entry: Any) -> object:
@@ -135,8 +146,13 @@ class Pusher:
     async def drain(self) -> PushStats:
         blocked: set[object] = set()  # mappings whose write is left in doubt: later ones wait (order)
         after_id = 0
+        # Several writes of one mapping go in successive waves: a page of several waves' worth keeps the
+        # waves (and so the Atlas batch requests) full, where a page of one wave would leave them part full.
         while entries := await self.db(
-            self.decisions.pending_writes, self.connection_id, limit=WAVE_LIMIT, after_id=after_id
+            self.decisions.pending_writes,
+            self.connection_id,
+            limit=PAGE_WAVES * WAVE_LIMIT,
+            after_id=after_id,
         ):
             after_id = entries[-1].id
             queues: dict[object, list[Any]] = {}
@@ -145,7 +161,7 @@ class Pusher:
                 if group not in blocked:
                     queues.setdefault(group, []).append(entry)
             while queues:
-                wave = [queue.pop(0) for queue in queues.values()]
+                wave = [queue.pop(0) for queue in _fullest(queues)]
                 for outcome in await self._wave(wave):
                     if outcome.error is not None and outcome.error.retryable:
                         blocked.add(_group_of(outcome.entry))

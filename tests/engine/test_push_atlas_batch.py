@@ -6,6 +6,7 @@ The Pusher runs against the real Atlas client and the in-process emulator; the o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -209,3 +210,35 @@ async def test_an_update_meeting_412_goes_again_on_the_current_version_a_few_tim
     else:
         assert decisions.done == [] and emulator.row(row["id"])["expiry_date"] != "2029-03-31"  # type: ignore[index]
         assert "kept changing" in pusher.stats.errors[0][1].message
+
+
+async def test_several_writes_of_a_mapping_still_fill_each_batch_request() -> None:
+    # 900 rows, the last 100 with three writes: 1,100 writes in three requests (ceil(1,100 / 500)), not
+    # 500 + 400 heads then two waves of 100; each mapping's writes in order.
+    emulator = AtlasEmulator(rows=sample_rows(900), clock=FakeClock())
+    rows = [row["id"] for row in emulator.rows(900)]
+
+    def write(n: int, mapping: int, delta: str) -> OutboxEntry:
+        return dataclasses.replace(adjust(n, rows[mapping - 1], delta), mapping_id=mapping)
+
+    firsts = [write(m, m, "2") for m in range(1, 901)]
+    seconds = [write(1000 + m, m, "3") for m in range(801, 901)]
+    thirds = [write(2000 + m, m, "4") for m in range(801, 901)]
+    decisions = Decisions([*firsts, *seconds, *thirds])
+    sent: list[int] = []
+    batch = AtlasClient.batch
+
+    async def counted(self: AtlasClient, ops: list[Any]) -> Any:
+        sent.append(len(ops))
+        return await batch(self, ops)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AtlasClient, "batch", counted)
+        await drain(emulator, decisions)
+
+    assert sorted(decisions.done) == sorted(e.id for e in [*firsts, *seconds, *thirds])
+    assert sent == [500, 500, 100]
+    done = decisions.done
+    assert all(done.index(m) < done.index(1000 + m) < done.index(2000 + m) for m in range(801, 901))
+    for n, row in enumerate(emulator.rows(900)):
+        assert Decimal(row["quantity"]) == 100 + n + 2 + (7 if n >= 800 else 0)
