@@ -17,7 +17,6 @@ from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
 from atlas_desktop.connectors.sap.writes import Sleep, Writer
 from atlas_desktop.domain.connector import BatchOutcome, NdcPlaceCandidate, StockRead
-from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
     Location,
@@ -109,11 +108,6 @@ class SapConnector(UsesHttpClient):
     ) -> WriteResult:
         """One goods movement; `manufacture_date` goes on a receipt that creates a batch (optional)."""
         return await self.writer.adjust_stock(change, key, manufacture_date=manufacture_date)
-
-    async def adjust_stock_many(
-        self, changes: Sequence[tuple[StockChange, str]]
-    ) -> list[WriteResult | AtlasDesktopError]:
-        return await self.writer.adjust_stock_many(changes)
 
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_write(key)
