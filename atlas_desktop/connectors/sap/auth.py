@@ -34,7 +34,7 @@ REFRESH_AHEAD = timedelta(minutes=10)
 Clock = Callable[[], datetime]
 
 # A token's stated lifetime is capped: renewing at least daily costs one request, and a huge or
-# non-finite value (1e300) overflowed the expiry time and crashed the sync.
+# non-finite value (1e300) would overflow the expiry time and crash the sync.
 _MAX_LIFETIME_S = 86_400
 
 
