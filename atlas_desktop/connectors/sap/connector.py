@@ -67,7 +67,7 @@ class SapConnector(UsesHttpClient):
     async def locations(self) -> list[Location]:
         """The stock locations this connection reads, as plant/storage location ids, with their names.
 
-        No SAP API lists plant or storage-location names (sap.md), so the names are the ones the user gave
+        No SAP API lists plant or storage-location names, so the names are the ones the user gave
         in the connection's `location_names` setting ({"1010/0001": "Main warehouse"}); an unnamed one is
         its codes in words. Atlas location codes come from `location_map` ({"MAIN": "1010/0001"});
         configured plants and storage locations, and every named location, are listed too.
