@@ -78,6 +78,7 @@ def record(
         "erp_calls": stats["erp"]["total"],
         "atlas_calls": stats["atlas"]["total"],
         "rejected_429": stats["erp"]["rejected_concurrency"] + stats["atlas"]["rejected_concurrency"],
+        "routes": {side: stats[side]["by_route"] for side in ("erp", "atlas")},  # --json: where calls went
         **extra,
     }
 
