@@ -41,15 +41,15 @@ from atlas_desktop.domain.errors import (
     ValidationFailed,
 )
 from atlas_desktop.domain.model import Side, StockChange, StockKey, WriteResult
-from atlas_desktop.domain.outbox import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED
+from atlas_desktop.domain.outbox import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED, OutboxEntry
 from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
 from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
+from atlas_desktop.engine.ports import AtlasPort, MirrorsPort, OutboxPort
 
 log = logging.getLogger(__name__)
-Db = Callable[..., Awaitable[Any]]
-Written = list[tuple[Any, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
+Written = list[tuple[OutboxEntry, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
 PAGE_WAVES = 4  # outbox writes read at a time, in waves' worth
 ATLAS_BATCHED = frozenset({ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS})
@@ -112,20 +112,18 @@ class Pusher:
 
     def __init__(
         self,
-        db: Db,
-        decisions: Any,
-        mirrors: Any,
+        outbox: OutboxPort,
+        mirrors: MirrorsPort,
         connection_id: str,
         erp: ErpConnector,
-        atlas: Any,
+        atlas: AtlasPort,
         *,
         parallel: int = 64,
         on_written: Callable[[Written], Awaitable[None]] | None = None,
         after_wave: Callable[[PushStats], None] | None = None,
         batch_atlas: bool = True,
     ) -> None:
-        self.db = db
-        self.decisions = decisions
+        self.outbox = outbox
         self.mirrors = mirrors
         self.connection_id = connection_id
         self.erp = erp
@@ -148,8 +146,7 @@ class Pusher:
         after_id = 0
         # Several writes of one mapping go in successive waves: a page of several waves' worth keeps the
         # waves (and so the Atlas batch requests) full, where a page of one wave would leave them part full.
-        while entries := await self.db(
-            self.decisions.pending_writes,
+        while entries := await self.outbox.pending_writes(
             self.connection_id,
             limit=PAGE_WAVES * WAVE_LIMIT,
             after_id=after_id,
@@ -226,7 +223,7 @@ class Pusher:
 
     async def _wave(self, wave: list[Any]) -> list[_Outcome]:
         outcomes, to_send = await self._look_up(wave)
-        still_open = set(await self.db(self.decisions.mark_sending_many, [e.id for e in to_send]))
+        still_open = set(await self.outbox.mark_sending_many([e.id for e in to_send]))
         sending = [e for e in to_send if e.id in still_open]
         outcomes += await self._send(sending)
         await self._record(outcomes)
@@ -271,8 +268,7 @@ class Pusher:
         outcomes: dict[int, _Outcome] = {}
         while parts:
             keyed = [(batch_key([e.idempotency_key for e in part]), part) for part in parts]
-            frozen = await self.db(
-                self.decisions.freeze_batches,
+            frozen = await self.outbox.freeze_batches(
                 self.connection_id,
                 Side.ERP,
                 [(key, [e.id for e in part]) for key, part in keyed],
@@ -298,7 +294,7 @@ class Pusher:
                 settled.append(
                     (key, BATCH_POSTED if posted else BATCH_IN_DOUBT if retryable else BATCH_REFUSED, posted)
                 )
-            await self.db(self.decisions.settle_batches, settled)
+            await self.outbox.settle_batches(settled)
         return [outcomes[entry.id] for entry in entries if entry.id in outcomes]
 
     @staticmethod
@@ -433,10 +429,10 @@ class Pusher:
         rows = [o.atlas_row for o in outcomes if o.atlas_row is not None]
         rows = [row for row in rows if ATLAS.problem(row.quantity) is None]
         if rows:
-            await self.db(self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key)
+            await self.mirrors.upsert_atlas_rows(self.connection_id, rows, unambiguous_key)
         if written:
             confirmed = [(entry.id, remote_id) for entry, remote_id in written]
-            await self.db(self.decisions.mark_done_many, confirmed)
+            await self.outbox.mark_done_many(confirmed)
         self.stats.done += len(written)
         for outcome in outcomes:
             error = outcome.error
@@ -446,10 +442,10 @@ class Pusher:
             if error.retryable:
                 # No answer, throttled, or a server error after the HTTP layer's own retries: the write
                 # may or may not have landed. It stays in the outbox, looked up by key next run.
-                await self.db(self.decisions.mark_in_doubt, outcome.entry.id, error.message)
+                await self.outbox.mark_in_doubt(outcome.entry.id, error.message)
                 self.stats.in_doubt += 1
             else:
-                await self.db(self.decisions.mark_failed, outcome.entry.id, f"{error.message} — {error.fix}")
+                await self.outbox.mark_failed(outcome.entry.id, f"{error.message} — {error.fix}")
                 self.stats.failed += 1
         if written and self.on_written is not None:
             await self.on_written(written)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
 from atlas_desktop.domain.connector import ErpConnector
@@ -56,8 +56,6 @@ _AUDIT_SOURCES = {
     SyncType.REAL_TIME: AuditSource.REAL_TIME,
     SyncType.RECONCILE: AuditSource.SYSTEM,
 }
-P = ParamSpec("P")
-T = TypeVar("T")
 RECORD_BATCH = 500
 # Merge rows read and planned per DB-thread call. Small on purpose: while SQLite steps through rows the
 # DB thread drops and retakes the GIL per row, and a thread waiting for the GIL (the GUI's) rarely wins
@@ -503,7 +501,7 @@ class SyncRunner:
             self._progress("push", stats.done + stats.failed + stats.in_doubt, total or None)
 
         pusher = Pusher(
-            _awaited, self.ports.outbox, self.ports.mirrors, self.connection_id, self.erp, self.atlas,
+            self.ports.outbox, self.ports.mirrors, self.connection_id, self.erp, self.atlas,
             on_written=partial(self._audit_writes, options), after_wave=after_wave,
         )  # fmt: skip
         self._push_stats.append(pusher.stats)
@@ -518,8 +516,3 @@ class SyncRunner:
             await self.ports.runs.add_item_error(
                 log_id, self.connection_id, entry.mapping_id, ref, error.as_dict()
             )
-
-
-async def _awaited(call: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Hands the pusher's `db(port.method, …)` calls to the outbox and mirror ports, which are async."""
-    return await call(*args, **kwargs)
