@@ -216,7 +216,13 @@ class CountsPort(Protocol):
     async def counts(self, connection_id: str) -> CountFacts: ...
 
 
-class AtlasPort(Protocol):
+class ChangeFeed(Protocol):
+    """Atlas's change feed, followed by the real-time trigger (connectors/atlas/client.py)."""
+
+    def follow_changes(self, *, since: str | None, wait: float = 30) -> AsyncIterator[ChangeBatch]: ...
+
+
+class AtlasPort(ChangeFeed, Protocol):
     """What the engine uses of the Atlas client (connectors/atlas/client.py)."""
 
     api_calls: int
