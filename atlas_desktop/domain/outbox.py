@@ -8,6 +8,7 @@ from typing import Any
 
 from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import WriteOp, decode
 
 # The states of a batch of writes sent as one request (write_batches.state).
 BATCH_SENDING = "sending"
@@ -31,3 +32,8 @@ class OutboxEntry:
     last_error: str | None = None
     quantity_delta: Decimal | None = None
     batch_key: str | None = None  # the batch it was last frozen into (write_batches), if it went batched
+
+    @property
+    def op(self) -> WriteOp:
+        """The write to make; raises UnknownOperation for a row another version wrote."""
+        return decode(self.operation, self.payload)

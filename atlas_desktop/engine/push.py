@@ -41,11 +41,11 @@ from atlas_desktop.domain.errors import (
     ValidationFailed,
 )
 from atlas_desktop.domain.model import Side, StockChange, StockKey, WriteResult
+from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.domain.outbox import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED
 from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
 from atlas_desktop.engine.keys import batch_key
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 
 log = logging.getLogger(__name__)
 Db = Callable[..., Awaitable[Any]]
