@@ -69,7 +69,7 @@ def dispatch(args: argparse.Namespace) -> int:
     level = logging.DEBUG if args.verbose else logging.INFO
     if args.command is None and args.demo:
         # The demo's profile is a temporary one made later (app/demo.py), which gets the log: the real
-        # profile is not even created (a demo that crashed at start used to leave a logs folder there).
+        # profile is not even created, so a demo that crashes at start leaves nothing there.
         configure_logging(None, level=level, stderr=args.verbose)
         return run_gui(args, None, take_env_passphrase(os.environ))
     paths = _paths(args)

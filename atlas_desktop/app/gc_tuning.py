@@ -6,13 +6,11 @@ import gc
 import sys
 
 # Why: a sync streams 100k+ rows through short-lived objects, and with CPython's default thresholds
-# (700, 10, 10) a full (generation 2) collection ran every few seconds. A full pass walks every tracked
+# (700, 10, 10) a full (generation 2) collection runs every few seconds. A full pass walks every tracked
 # object in the process — Qt wrappers, SQLAlchemy and httpx internals, the run's drafts — holding the
-# GIL, so the window froze for 100-465 ms whichever thread triggered it. Now:
-# - young passes walk at most ~10k new objects (~5-10 ms), middle ones ~30k (~10-15 ms); measured at 10k
-#   items, (50_000, 20, 100) gave young passes of 30 ms and (20_000, 10, 1000) middle ones of 45 ms; at
-#   100k, (10_000, 5, 1000) middle ones of 25-50 ms (NetSuite discovery) and 130-275 ms (SAP reads);
-# - a full pass waits for 2,500 middle passes (~50M net allocations, a few 100k-item syncs; CPython also
+# GIL, so the window freezes whichever thread triggered it. Hence:
+# - young passes walk at most ~10k new objects, middle ones ~30k: short enough for the window not to stall;
+# - a full pass waits for 2,500 middle passes (~50M net allocations, a few large syncs; CPython also
 #   waits until the old generation grew by 25%), so reference cycles are still freed, just rarely;
 # - `freeze()` takes the start-up heap (imports, services, the window) out of every later pass.
 YOUNG_THRESHOLD = 10_000  # net allocations before a generation 0 pass
@@ -22,10 +20,9 @@ THRESHOLDS = (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
 
 # Why: while the DB thread runs Python for long (discovery, audit), the GUI thread must ask for the GIL
 # for every Qt event that reaches a Python object and every slot it calls; each ask waits up to one
-# switch interval (5 ms by default). Painting and timers need dozens per frame, so the window fell
-# 100+ ms behind (100k items: stalls of 150-170 ms in discovery, 54 ms at 1 ms); sync wall time unchanged.
-# Each GIL round trip of the GUI thread costs about one interval while another thread runs Python (10 round
-# trips against a busy thread: 11.4 ms at 1 ms, 3.9 ms at 0.25 ms), so the interval is a quarter of that.
+# switch interval (5 ms by default). Painting and timers need dozens per frame, so the window falls
+# far behind; a shorter interval does not slow the sync. Each GIL round trip of the GUI thread costs about
+# one interval while another thread runs Python, so the interval is short: a quarter of a millisecond.
 GUI_SWITCH_INTERVAL_S = 0.00025
 
 
@@ -35,7 +32,7 @@ def tune_gc() -> None:
 
 
 def favour_the_gui_thread() -> None:
-    """For the window's process: a thread waiting for the GIL gets it after 1 ms, not 5 ms."""
+    """For the window's process: a thread waiting for the GIL gets it soon."""
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
 
 

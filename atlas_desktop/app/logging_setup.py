@@ -67,7 +67,7 @@ class RepeatFilter(logging.Filter):
     """At most `burst` identical lines per minute; the rest are counted, not written.
 
     A loop that fails the same way (accept() with no file descriptors left, under a flood of slow
-    clients) wrote 27 MB in 30 s and rotated the useful log away.
+    clients) would otherwise write megabytes in seconds and rotate the useful log away.
     """
 
     def __init__(self, burst: int = 5, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):

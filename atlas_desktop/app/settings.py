@@ -50,7 +50,7 @@ SETTINGS: tuple[SettingDef, ...] = (
         "loopback = HTTP; other = HTTPS (self-signed)",
     ),
     SettingDef("management_api_port", 8765, int, "API port"),
-    # Closing the window hides it to the tray; the first time, a notice says syncs go on (issue 24).
+    # Closing the window hides it to the tray; the first time, a notice says syncs go on.
     SettingDef("tray_notice_shown", False, bool, "Told that closing the window keeps syncs running"),
 )
 _BY_KEY = {definition.key: definition for definition in SETTINGS}

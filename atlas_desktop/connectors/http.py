@@ -123,7 +123,7 @@ def build_ssl_context(settings: HttpSettings) -> ssl.SSLContext:
 
 
 def preload_async_backend() -> None:
-    """httpx imports anyio's asyncio backend at a client's first request (~50 ms of imports). Clients are
+    """httpx imports anyio's asyncio backend at a client's first request (slow imports). Clients are
     built on a worker thread in the app; importing it there too keeps that cost off the event loop."""
     with contextlib.suppress(ImportError):  # a private module of anyio: only ever an optimisation
         importlib.import_module("anyio._backends._asyncio")

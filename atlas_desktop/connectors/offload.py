@@ -1,11 +1,11 @@
 """Big response pages decoded and parsed on a worker thread, in pieces, so the event loop stays free.
 
-The desktop app runs the engine on the GUI thread's event loop: decoding a 1,000-row page and turning
-its rows into model objects takes 50-170 ms, during which the window cannot repaint. `off_loop` moves
-such work to a thread. That alone is not enough for JSON: `json.loads` is C code that holds the GIL for
-the whole body (~90 ms for a 4.5 MB SAP page), so every other thread, the GUI thread included, waits
-anyway. `loads_json` therefore decodes large bodies one array element at a time (each element still by
-the C decoder), and the interpreter can hand the GIL over between elements.
+The desktop app runs the engine on the GUI thread's event loop: while a large page is decoded and its
+rows turned into model objects, the window cannot repaint. `off_loop` moves such work to a thread. That
+alone is not enough for JSON: `json.loads` is C code that holds the GIL for the whole body, so every other
+thread, the GUI thread included, waits anyway. `loads_json` therefore decodes large bodies one array
+element at a time (each element still by the C decoder), and the interpreter can hand the GIL over between
+elements.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ T = TypeVar("T")
 # Below these sizes the work is a few milliseconds: cheaper inline than a hop to a thread and back.
 OFF_LOOP_BYTES = 32 * 1024
 OFF_LOOP_ROWS = 200
-# Bodies above this are decoded in pieces (json.loads holds the GIL ~4 ms per 1 MB; in pieces the
-# decoding costs ~1.8 times as much CPU, so small bodies go whole).
+# Bodies above this are decoded in pieces (json.loads holds the GIL for the whole body; decoding in
+# pieces costs more CPU, so small bodies go whole).
 PIECEWISE_BYTES = 1024 * 1024
 # Objects down to this depth are walked here, key by key; an array's elements (the rows) go to the C
 # decoder one by one, whole.

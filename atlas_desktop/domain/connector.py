@@ -61,10 +61,8 @@ class ErpConnector(Protocol):
     async def find_write(self, key: str) -> WriteResult | None: ...
 
     async def posted_before(self, keys: Sequence[str]) -> dict[str, WriteResult]:
-        """Of writes about to be sent for the first time as far as the engine knows, those the ERP holds
-        already, by key. A decision planned again after lost commits carries the keys of writes that may
-        have landed. An ERP that refuses a key it holds answers {} without asking (adjust_stock then
-        returns the record that exists)."""
+        """Of these write keys, those the ERP holds already, in any document (a batch's line or item
+        carries its change's key). Asked for writes marked sending whose batch key is not recorded."""
         ...
 
     async def create_purchase_order(self, order: PurchaseOrder, key: str) -> WriteResult: ...

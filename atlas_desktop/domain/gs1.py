@@ -2,7 +2,7 @@
 
 Parsing is biip's (AI table, fixed lengths, FNC1 as ASCII 29, expiry day "00" = last day of the month,
 century window); this module adds the symbology prefix and parentheses forms, GTIN check-digit
-enforcement, and the NDC readings of the GTIN (pharma.md 4.2).
+enforcement, and the NDC readings of the GTIN.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The key pair and self-signed certificate for NetSuite OAuth 2.0 client credentials (M2M).
 
 NetSuite takes the public certificate on its M2M Setup page and answers a Certificate ID; the private key
-never leaves this computer (ref netsuite.md §10). RSA 3072 signs PS256, the algorithm the connector uses
+never leaves this computer. RSA 3072 signs PS256, the algorithm the connector uses
 for RSA keys (NetSuite refuses RS256); 3072 bits is the size NIST keeps for use past 2030, and the
 certificate lasts 2 years, NetSuite's maximum. Pure computation: the caller stores the key (vault) and
 writes the certificate where the user can pick it for the upload.
@@ -21,7 +21,7 @@ from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.secrets import Secret
 
 RSA_BITS = 3072
-CERTIFICATE_LIFETIME = timedelta(days=730)  # "Certificates last at most 2 years" (ref §10)
+CERTIFICATE_LIFETIME = timedelta(days=730)  # "Certificates last at most 2 years"
 EXPIRY_WARNING = timedelta(days=30)  # the dashboard warns this long before notAfter
 CERTIFICATE_EXPIRES = "certificate_expires"  # connection setting: notAfter, ISO 8601 UTC (not a secret)
 

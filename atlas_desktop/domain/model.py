@@ -147,7 +147,7 @@ class PurchaseOrder:
 
 @dataclass(frozen=True, slots=True)
 class AtlasInventoryRow:
-    """One Atlas listing row: one lot of one product at one location (see atlas-cloud-api.md)."""
+    """One Atlas listing row: one lot of one product at one location."""
 
     id: str
     ndc_text: str

@@ -1,6 +1,6 @@
 """National Drug Codes: parse every form an ERP or a scanner hands us, and derive the matching key.
 
-Facts (pharma.md 4.1/4.2): a 10-digit NDC is 4-4-2, 5-3-2 or 5-4-1; the 11-digit billing form is 5-4-2 with
+Facts: a 10-digit NDC is 4-4-2, 5-3-2 or 5-4-1; the 11-digit billing form is 5-4-2 with
 the short segment padded by one leading zero; the GTIN of a package embeds the *10-digit* NDC after "03";
 from 2033 NDCs are 12 digits 6-4-2. Two things cannot be known from the digits alone and are never guessed:
 

@@ -2,7 +2,7 @@
 
 A product's pack levels travel in `Product.attributes` (kept in the product mirror as they are):
 `ndc:<unit>` the NDC digits that unit's GTINs embed (comma-separated), `per:<unit>` the base units one
-`<unit>` holds (a decimal). A case GTIN embeds its own NDC package code (pharma.md §4.2; sap.md §13), so an
+`<unit>` holds (a decimal). A case GTIN embeds its own NDC package code, so an
 Atlas listing of cases names the case's NDC, and its quantity counts cases.
 """
 

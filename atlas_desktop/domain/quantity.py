@@ -7,12 +7,12 @@ is planned whose value the target system cannot hold.
 
 Bounds, and where they come from:
 - SAP: DEC 13,3 (QuantityInEntryUnit, QuantityInBaseUnit; stock is MARD-LABST QUAN 13,3), so at most
-  10 integer digits and 3 places (reference sap.md §3, §13). The stock API's metadata says 31,14, but a
+  10 integer digits and 3 places. The stock API's metadata says 31,14, but a
   value a goods movement cannot post is not a stock level either.
 - NetSuite: quantities are floating-point numbers there, and the REST body carries them as JSON numbers,
   exact up to 15 significant digits (connectors/netsuite/mapping.json_number): 10 integer digits (SAP's
   magnitude) and 5 places, so every accepted value can be posted back exactly.
-- Atlas: the contract (atlas-cloud-api.md) sets no limit and the store keeps decimals as exact text
+- Atlas: the contract sets no limit and the store keeps decimals as exact text
   (store/types.ExactDecimal), so the bound is ours: 12 integer digits (a trillion units) and 6 places
   (a microlitre in mL). 18 significant digits keep every merge sum exact in Decimal's 28-digit context.
 """

@@ -3,10 +3,10 @@
 A write is marked `sending` (durably) before it leaves. If the process dies, or no answer comes,
 it is `in_doubt`: before it is sent again, the ERP is asked whether a write with its key exists
 (`find_write`); the Atlas API replays the first answer for a repeated Idempotency-Key, so an Atlas
-write is simply sent again with the same key. A pending write whose decision was planned again after
-lost commits carries the key of a write that may have landed: NetSuite refuses that key (the connector
-returns the existing record), and an ERP that would post it twice (SAP) is asked first, a wave at a
-time (`posted_before`). Nothing is ever posted twice.
+write is simply sent again with the same key. A write still pending never left: the commit that marks a
+wave sending (and every one before it: the decisions) is in the database file before the wave leaves,
+or the wave does not leave, so a power cut cannot turn a write that landed into a pending one and a
+pending write is sent without asking the ERP. Nothing is ever posted twice.
 
 Writes go out in waves: the next write of every mapping at once (each connector keeps to its own
 concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 Db = Callable[..., Awaitable[Any]]
 Written = list[tuple[Any, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
+PAGE_WAVES = 4  # outbox writes read at a time, in waves' worth
 ATLAS_BATCHED = frozenset({ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS})
 PATCH_ATTEMPTS = 3  # a row that changed meanwhile (412) is updated again on its current version
 
@@ -90,6 +91,16 @@ def _stock_change(payload: dict[str, Any]) -> StockChange:
 def _refused_whole(entry: Any) -> ValidationFailed:
     # A connector answers a one-change document's refusal with its error; this only guards the loop.
     return ValidationFailed(f"The ERP refused the stock change (write {entry.idempotency_key}).")
+
+
+def _fullest(queues: dict[object, list[Any]]) -> list[list[Any]]:
+    """The queues the next wave takes a write from, in the outbox's order: all of them, or the WAVE_LIMIT
+    longest (the writes of a page then fill the fewest waves; the rest wait one wave)."""
+    if len(queues) <= WAVE_LIMIT:
+        return list(queues.values())
+    longest = sorted(queues, key=lambda group: len(queues[group]), reverse=True)[:WAVE_LIMIT]
+    chosen = set(longest)
+    return [queue for group, queue in queues.items() if group in chosen]
 
 
 def _group_of(entry: Any) -> object:
@@ -135,8 +146,13 @@ class Pusher:
     async def drain(self) -> PushStats:
         blocked: set[object] = set()  # mappings whose write is left in doubt: later ones wait (order)
         after_id = 0
+        # Several writes of one mapping go in successive waves: a page of several waves' worth keeps the
+        # waves (and so the Atlas batch requests) full, where a page of one wave would leave them part full.
         while entries := await self.db(
-            self.decisions.pending_writes, self.connection_id, limit=WAVE_LIMIT, after_id=after_id
+            self.decisions.pending_writes,
+            self.connection_id,
+            limit=PAGE_WAVES * WAVE_LIMIT,
+            after_id=after_id,
         ):
             after_id = entries[-1].id
             queues: dict[object, list[Any]] = {}
@@ -145,7 +161,7 @@ class Pusher:
                 if group not in blocked:
                     queues.setdefault(group, []).append(entry)
             while queues:
-                wave = [queue.pop(0) for queue in queues.values()]
+                wave = [queue.pop(0) for queue in _fullest(queues)]
                 for outcome in await self._wave(wave):
                     if outcome.error is not None and outcome.error.retryable:
                         blocked.add(_group_of(outcome.entry))
@@ -157,25 +173,26 @@ class Pusher:
     async def _look_up(self, wave: list[Any]) -> tuple[list[_Outcome], list[Any]]:
         """The ERP writes of `wave` the ERP already holds (as outcomes), and the writes left to send.
 
-        A write whose outcome is unknown (sending, in doubt) is looked up by its key. A write never sent
-        as far as the outbox knows may still have landed, when a decision was planned again after its
-        commits were lost (its keys are derived from it): an ERP that would post such a key twice is
-        asked for the whole wave at once (`posted_before`).
+        A write whose outcome is unknown (sending, in doubt) is looked up by its key (its batch's, if it
+        went batched). A write still pending never left: its sending mark, and the decision it belongs to,
+        are in the database file before it may leave (mark_sending_many), so no lost commit can turn a
+        write that landed back into a pending one. It goes without asking.
         """
         outcomes: list[_Outcome] = []
-        # Also asked: a write marked sending whose batch key is not recorded (a power cut took the commit
-        # that froze it, or it predates batches) may have landed in a batch's document under another key.
-        fresh = [
+        # Writes marked sending without a batch key (a run stopped before their batch was frozen, or older
+        # than batches) are also asked for in documents' items and lines, by their own keys: only a
+        # stopped run leaves such writes, so this costs nothing in a run that follows a clean one.
+        unbatched = [
             e
             for e in wave
-            if e.target is Side.ERP and (e.status is OutboxStatus.PENDING or e.batch_key is None)
+            if e.target is Side.ERP and e.status is not OutboxStatus.PENDING and e.batch_key is None
         ]
         try:
-            posted = await self.erp.posted_before([e.idempotency_key for e in fresh]) if fresh else {}
+            posted = await self.erp.posted_before([e.idempotency_key for e in unbatched]) if unbatched else {}
         except ConnectorError as error:
-            outcomes += [_Outcome(entry, error=error) for entry in fresh]
-            fresh_ids = {entry.id for entry in fresh}
-            wave = [entry for entry in wave if entry.id not in fresh_ids]
+            outcomes += [_Outcome(entry, error=error) for entry in unbatched]
+            asked = {entry.id for entry in unbatched}
+            wave = [entry for entry in wave if entry.id not in asked]
             posted = {}
         to_send: list[Any] = []
         for entry in wave:
@@ -302,46 +319,76 @@ class Pusher:
             middle = len(again) // 2  # refused without naming a line: halve until the line is alone
             return [again[:middle], again[middle:]]
         return [again] if again else []
+
     async def _send_atlas_batch(self, entries: list[Any]) -> list[_Outcome]:
         """A wave's Atlas writes through the batch route, outcomes in the wave's order.
 
         Each write keeps its own outcome: a refused one fails alone, one without an answer is in doubt (sent
         again by the same key next time: Atlas replays it). An update is keyed by its write and the version
-        it is made on, so a resend after a crash replays it, while a 412 (the row changed meanwhile: a
-        sale) is retried on the row's current version, which the 412 carries, as `_patch_atlas` does.
+        it is made on, so a resend after a crash replays it (`_on_current_versions` retries a 412).
         """
-        outcomes: dict[int, _Outcome] = {}
-        todo: list[tuple[Any, BatchOp]] = []
-        for entry in entries:
+        outcomes = await self._on_current_versions(entries, self._batch_once)
+        return [outcomes[entry.id] for entry in entries]
+
+    async def _batch_once(self, todo: list[tuple[Any, int | None]]) -> list[_Outcome | Conflict]:
+        answers: list[_Outcome | Conflict | None] = [None] * len(todo)
+        sent: list[tuple[int, BatchOp]] = []
+        for index, (entry, version) in enumerate(todo):
             payload = entry.payload
-            if entry.operation == ATLAS_ADJUST:
-                todo.append(
-                    (entry, AdjustOp(entry.idempotency_key, payload["row_id"], Decimal(payload["delta"])))
-                )
-                continue
-            version = self._versions.get(payload["row_id"], payload.get("version"))
             try:
-                todo.append((entry, await self._update_op(entry, version)))
+                op: BatchOp = (
+                    AdjustOp(entry.idempotency_key, payload["row_id"], Decimal(payload["delta"]))
+                    if entry.operation == ATLAS_ADJUST
+                    else await self._update_op(entry, version)
+                )
             except ConnectorError as error:
-                outcomes[entry.id] = _Outcome(entry, error=error)
+                answers[index] = _Outcome(entry, error=error)
+                continue
+            sent.append((index, op))
+        results = await self.atlas.batch([op for _, op in sent]) if sent else []
+        for (index, op), result in zip(sent, results, strict=True):
+            if isinstance(op, UpdateOp) and isinstance(result.error, Conflict):
+                answers[index] = result.error
+            else:
+                answers[index] = self._atlas_outcome(todo[index][0], result)
+        return [answer for answer in answers if answer is not None]
+
+    async def _patch_once(self, todo: list[tuple[Any, int | None]]) -> list[_Outcome | Conflict]:
+        ((entry, version),) = todo
+        op = await self._update_op(entry, version)
+        try:
+            # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
+            row = await self.atlas.update_row(op.row_id, dict(op.changes), version=op.version, key=None)
+        except Conflict as conflict:
+            return [conflict]
+        self._versions[row.id] = row.version
+        return [_Outcome(entry, remote_id=str(row.id), atlas_row=row)]
+
+    async def _on_current_versions(
+        self,
+        entries: list[Any],
+        attempt: Callable[[list[tuple[Any, int | None]]], Awaitable[list[_Outcome | Conflict]]],
+    ) -> dict[int, _Outcome]:
+        """Atlas writes sent by `attempt` (batched or one row), each update on the version we know (from
+        this drain or the decision). One refused with 412 (the row changed meanwhile: a sale) goes again
+        on the row's current version, which the 412 carries, so a retry needs no extra read; at most
+        PATCH_ATTEMPTS sends."""
+        todo = [(e, self._versions.get(e.payload["row_id"], e.payload.get("version"))) for e in entries]
+        outcomes: dict[int, _Outcome] = {}
         for _attempt in range(PATCH_ATTEMPTS):
             if not todo:
                 break
-            results = await self.atlas.batch([op for _, op in todo])
-            conflicts: list[tuple[Any, BatchOp]] = []
-            for (entry, op), result in zip(todo, results, strict=True):
-                if isinstance(op, UpdateOp) and isinstance(result.error, Conflict):
-                    current = getattr(result.error, "current", None)
-                    try:
-                        conflicts.append((entry, await self._update_op(entry, current and current.version)))
-                    except ConnectorError as error:
-                        outcomes[entry.id] = _Outcome(entry, error=error)
-                    continue
-                outcomes[entry.id] = self._atlas_outcome(entry, result)
-            todo = conflicts
-        for entry, _op in todo:
+            again: list[tuple[Any, int | None]] = []
+            for (entry, _version), answer in zip(todo, await attempt(todo), strict=True):
+                if isinstance(answer, Conflict):
+                    current = getattr(answer, "current", None)
+                    again.append((entry, current.version if current is not None else None))
+                else:
+                    outcomes[entry.id] = answer
+            todo = again
+        for entry, _version in todo:
             outcomes[entry.id] = _Outcome(entry, error=_kept_changing())
-        return [outcomes[entry.id] for entry in entries]
+        return outcomes
 
     async def _update_op(self, entry: Any, version: int | None) -> UpdateOp:
         payload = entry.payload
@@ -418,34 +465,9 @@ class Pusher:
             )
             self._versions[row.id] = row.version
             return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
-        if entry.operation == ATLAS_SET_EXPIRY:
-            expiry = date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
-            row = await self._patch_atlas(entry, {"expiry_date": expiry})
-            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
-        if entry.operation == ATLAS_SET_FIELDS:
-            row = await self._patch_atlas(entry, dict(payload["fields"]))
-            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
+        if entry.operation in (ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS):
+            return (await self._on_current_versions([entry], self._patch_once))[entry.id]
         raise AssertionError(f"unknown outbox operation {entry.operation}")
-
-    async def _patch_atlas(self, entry: Any, fields: dict[str, Any]) -> Any:
-        """PATCH with the version we know (from this drain or the decision); on 412 the answer carries
-        the current row, so a retry needs no extra read."""
-        payload = entry.payload
-        row_id = payload["row_id"]
-        version = self._versions.get(row_id, payload.get("version"))
-        for _attempt in range(3):
-            if version is None:
-                version = (await self.atlas.get_row(row_id)).version
-            try:
-                # No Idempotency-Key: a replayed 412 would block the retry; If-Match makes it safe.
-                row = await self.atlas.update_row(row_id, fields, version=version, key=None)
-            except Conflict as conflict:
-                current = getattr(conflict, "current", None)
-                version = current.version if current is not None else None
-                continue  # changed meanwhile (a sale): set the date again on the current version
-            self._versions[row_id] = row.version
-            return row
-        raise _kept_changing()
 
 
 def _kept_changing() -> NetworkError:

@@ -9,7 +9,7 @@ so that a concurrency rejection or an injected 5xx is answered in that system's 
 Per request, in order: control routes (`/_sandbox/faults`, `/_sandbox/stats`, never counted or faulted) ->
 count -> concurrency slot (over the limit: the emulator's 429 at once, or with `over_limit="slow_refusal"`
 its slow refusal after `over_limit_delay_s`, holding no slot meanwhile: NetSuite has answered over-limit
-requests with "Invalid login attempt" after ~60 s, reference netsuite.md §5/§9) -> `latency_ms` while
+requests with "Invalid login attempt" after ~60 s) -> `latency_ms` while
 holding the slot -> the first rule that matches and fires. The slot is freed as the last body chunk of the
 answer is sent (as a real server stops counting a request once it has answered), or when the request ends
 without one.

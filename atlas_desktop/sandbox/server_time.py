@@ -3,12 +3,12 @@
 The emulators answer at once by default (`instant`), so tests stay fast; `realistic` makes benchmarks see the
 orders of magnitude the references give (never exact figures):
 
-- NetSuite (netsuite.md §9 "Server time"): a SuiteQL page of 1,000 rows ≈ 1–3 s; a record create ≈ 0.5–1.5 s
+- NetSuite: a SuiteQL page of 1,000 rows ≈ 1–3 s; a record create ≈ 0.5–1.5 s
   plus ≈ 10–20 ms per transaction line.
-- SAP (sap.md §13 "Server time"): an OData page read ≈ 0.3–1 s; a material document post ≈ 0.3–1 s plus
+- SAP: an OData page read ≈ 0.3–1 s; a material document post ≈ 0.3–1 s plus
   ≈ 20–50 ms per item; a CSRF token fetch ≈ 0.1 s. Gateway runs a `$batch`'s operations one after another,
   so a batch costs the sum of its operations.
-- Atlas (atlas-cloud-api.md "Limits"): ≈ 30 ms per request plus 0.2 ms per row read or written.
+- Atlas (the contract's "Limits"): ≈ 30 ms per request plus 0.2 ms per row read or written.
 
 The middleware sits inside the emulator's `FaultMiddleware` (`install_server_time`), so a request holds its
 concurrency slot while the server "works", as on the real systems: with NetSuite's 5 slots and ≈ 1 s per
@@ -46,7 +46,7 @@ class Work:
 
 @dataclass(frozen=True)
 class ServerTimeProfile:
-    """Seconds per unit of work for one service (midpoints of the reference ranges)."""
+    """Seconds per unit of work for one service (midpoints of the ranges above)."""
 
     read_s: float
     write_s: float

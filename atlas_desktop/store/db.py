@@ -32,6 +32,15 @@ class StoreError(AtlasDesktopError):
     default_fix = "Restore the database from its backup, or send a diagnostics bundle to Atlas support."
 
 
+class NotDurable(StoreError):
+    """A record that must be in the database file before a write leaves could not be put there."""
+
+    default_fix = (
+        "Another program kept the profile's database open for reading; nothing was sent. "
+        "Try again in a moment."
+    )
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer Atlas Desktop than this one."""
 
@@ -201,6 +210,13 @@ class Store:
             log.warning("the database checkpoint was incomplete (%s of %s log frames copied)", copied, frames)
             return False
         return True
+
+    def make_durable(self) -> None:
+        """Checkpoint, or raise NotDurable: for a commit that a send depends on, where the log's own
+        durability is not enough (a write whose record a power cut took would be planned again and
+        posted twice)."""
+        if not self.checkpoint():
+            raise NotDurable("The record of the writes about to be sent could not be made durable.")
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

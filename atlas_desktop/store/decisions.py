@@ -393,7 +393,8 @@ class DecisionRepository:
         In one transaction: each batch's row (state sending) and its key on every entry still open
         (marked sending); returns, per batch, those ids in the order given. Like mark_sending_many it
         returns once the commit is in the database file: a crash after the documents left is settled by
-        one lookup of each key, whatever the next run's batches look like.
+        one lookup of each key, whatever the next run's batches look like; raises NotDurable (nothing may
+        leave) if it cannot be.
         """
         now = utcnow()
         frozen: list[list[int]] = []
@@ -424,7 +425,7 @@ class DecisionRepository:
                     batch.state, batch.entries, batch.remote_id = BATCH_SENDING, len(opened), None
                 session.flush()
                 frozen.append([outbox_id for outbox_id in outbox_ids if outbox_id in opened])
-        self._store.checkpoint()
+        self._store.make_durable()
         return frozen
 
     def settle_batches(self, answers: Sequence[tuple[str, str, str | None]]) -> None:
@@ -443,7 +444,8 @@ class DecisionRepository:
 
         Returns once this commit and every earlier one (the decisions and writes recorded) is in the
         database file (Store.checkpoint): no power cut can lose the record of a write that leaves, so the
-        next run looks it up by its key instead of planning it again.
+        next run looks it up by its key instead of planning it again. Raises NotDurable if it cannot be:
+        then nothing of the wave may leave. So a write still pending in the outbox never left.
         """
         now = utcnow()
         # An id given twice counts two attempts, as two mark_sending calls would.
@@ -465,7 +467,7 @@ class DecisionRepository:
                     )
                     opened.update(result.scalars())
         if opened:
-            self._store.checkpoint()
+            self._store.make_durable()
         return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
 
     def cancel_pending(self, connection_id: str, mapping_id: int) -> int:

@@ -12,9 +12,9 @@ import qasync
 from PySide6.QtCore import QObject, QTimerEvent
 
 # Why: qasync arms one Qt timer per call_later and leaves it armed when the handle is cancelled. Every
-# HTTP request arms 10-60 s timeouts (anyio) and cancels them when the answer comes, so a sync kept tens of
-# thousands of dead timers in Qt; Qt rounds timers of 20 s and more to whole seconds, so they expired in a
-# burst every second (120 ms stalls with 4,000 cancelled per second, ~50 ms in a 100k SAP sync). Delays
+# HTTP request arms 10-60 s timeouts (anyio) and cancels them when the answer comes, so a sync keeps tens of
+# thousands of dead timers in Qt; Qt rounds timers of 20 s and more to whole seconds, so they expire in a
+# burst every second and stall the window. Delays
 # from this long on get a timer that a cancel kills; shorter ones expire soon anyway and stay qasync's.
 KILLED_FROM_S = 1.0
 

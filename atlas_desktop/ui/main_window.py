@@ -585,7 +585,7 @@ class MainWindow(QMainWindow):
         if not (self._quitting or ending) and self.tray is not None and self.tray.available():
             # The close button and Alt+F4 hide the window to the tray: scheduled and real-time syncs go
             # on, since run_app waits for `closed`, which only Quit emits. With no system tray (some Linux
-            # sessions) nothing could bring a hidden window back, so closing quits as it always did.
+            # sessions) nothing could bring a hidden window back, so closing quits.
             event.ignore()
             self.hide()
             self._tell_once_about_the_tray()

@@ -6,11 +6,13 @@ The Pusher runs against the real Atlas client and the in-process emulator; the o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from atlas_desktop.connectors.atlas import AtlasClient, build_client
 from atlas_desktop.domain.enums import OutboxStatus
@@ -18,7 +20,7 @@ from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY
 from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.engine.push import Pusher
+from atlas_desktop.engine.push import PATCH_ATTEMPTS, Pusher
 from atlas_desktop.sandbox.atlas import AtlasEmulator
 from tests.connectors.atlas.atlas_helpers import FakeClock, sample_rows
 
@@ -160,3 +162,83 @@ async def test_a_server_without_the_batch_route_gets_one_request_per_write() -> 
     assert decisions.done == [e.id for e in entries]
     assert writes(emulator) == 1 + 30  # the 404 once, then the single-row route
     assert all(row["quantity"] == str(101 + n) for n, row in enumerate(emulator.rows()))
+
+
+class SellingFirst(httpx.AsyncBaseTransport):
+    """Someone sells one of `row_id` just before each of our writes reaches Atlas: every update is stale."""
+
+    def __init__(self, emulator: AtlasEmulator, row_id: str, sales: int) -> None:
+        self.inner = httpx.ASGITransport(app=emulator.app)
+        self.emulator, self.row_id, self.sales = emulator, row_id, sales
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method in ("POST", "PATCH") and request.url.path.startswith(WRITES) and self.sales:
+            self.sales -= 1
+            self.emulator.sell(self.row_id, 1)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batch route", "one row"])
+@pytest.mark.parametrize("sales", [1, PATCH_ATTEMPTS])
+async def test_an_update_meeting_412_goes_again_on_the_current_version_a_few_times(
+    batched: bool, sales: int
+) -> None:
+    emulator = AtlasEmulator(rows=sample_rows(1), clock=FakeClock())
+    (row,) = emulator.rows()
+    expiry = OutboxEntry(1, 1, 1, Side.ATLAS, ATLAS_SET_EXPIRY, {"row_id": row["id"], "expiry": "2029-03-31",
+                         "version": row["version"]}, "key-1", OutboxStatus.PENDING, 0, None)  # fmt: skip
+    decisions = Decisions([expiry])
+    async with build_client(
+        "http://127.0.0.1:8124", token=Secret(emulator.api_token),
+        transport=SellingFirst(emulator, row["id"], sales),
+    ) as atlas:  # fmt: skip
+        pusher = Pusher(
+            db,
+            decisions,
+            Mirrors(),
+            "c1",
+            erp=None,
+            atlas=atlas,
+            batch_atlas=batched,  # type: ignore[arg-type]
+        )
+        await pusher.drain()
+
+    assert writes(emulator) == min(sales + 1, PATCH_ATTEMPTS)  # no read: each 412 carries the row
+    assert Decimal(emulator.row(row["id"])["quantity"]) == Decimal(row["quantity"]) - sales  # type: ignore[index]
+    if sales < PATCH_ATTEMPTS:
+        assert decisions.done == [1] and emulator.row(row["id"])["expiry_date"] == "2029-03-31"  # type: ignore[index]
+    else:
+        assert decisions.done == [] and emulator.row(row["id"])["expiry_date"] != "2029-03-31"  # type: ignore[index]
+        assert "kept changing" in pusher.stats.errors[0][1].message
+
+
+async def test_several_writes_of_a_mapping_still_fill_each_batch_request() -> None:
+    # 900 rows, the last 100 with three writes: 1,100 writes in three requests (ceil(1,100 / 500)), not
+    # 500 + 400 heads then two waves of 100; each mapping's writes in order.
+    emulator = AtlasEmulator(rows=sample_rows(900), clock=FakeClock())
+    rows = [row["id"] for row in emulator.rows(900)]
+
+    def write(n: int, mapping: int, delta: str) -> OutboxEntry:
+        return dataclasses.replace(adjust(n, rows[mapping - 1], delta), mapping_id=mapping)
+
+    firsts = [write(m, m, "2") for m in range(1, 901)]
+    seconds = [write(1000 + m, m, "3") for m in range(801, 901)]
+    thirds = [write(2000 + m, m, "4") for m in range(801, 901)]
+    decisions = Decisions([*firsts, *seconds, *thirds])
+    sent: list[int] = []
+    batch = AtlasClient.batch
+
+    async def counted(self: AtlasClient, ops: list[Any]) -> Any:
+        sent.append(len(ops))
+        return await batch(self, ops)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AtlasClient, "batch", counted)
+        await drain(emulator, decisions)
+
+    assert sorted(decisions.done) == sorted(e.id for e in [*firsts, *seconds, *thirds])
+    assert sent == [500, 500, 100]
+    done = decisions.done
+    assert all(done.index(m) < done.index(1000 + m) < done.index(2000 + m) for m in range(801, 901))
+    for n, row in enumerate(emulator.rows(900)):
+        assert Decimal(row["quantity"]) == 100 + n + 2 + (7 if n >= 800 else 0)

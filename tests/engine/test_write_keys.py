@@ -1,5 +1,5 @@
 """Idempotency keys derive from the decision: the same change planned again gets the same key, two
-decisions never share one, and a write whose first send landed is not posted again under its key."""
+decisions never share one, and a write leaves only once its record cannot be lost."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
-from atlas_desktop.domain.drafts import DecisionDraft
-from atlas_desktop.domain.model import Side, StockChange, StockKey
+from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.operations import ERP_ADJUST
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.engine.keys import write_key
 from atlas_desktop.engine.plan import PlanCounts, plan
-from atlas_desktop.engine.service import EngineService
 from atlas_desktop.store.db import Store, backup_database
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import OutboxRow
@@ -117,24 +116,12 @@ async def test_the_same_change_on_the_same_base_later_is_a_new_decision_with_new
     assert world.erp.postings() == postings + 3  # the receipt, and both sales: neither taken for a repeat
 
 
-async def send_as_a_lost_run_did(engine: EngineService, connection_id: str, write: Any) -> None:
-    """Send one planned write with its key, as a process would have before its commits were lost."""
-    payload = write.payload
-    if write.target is Side.ERP:
-        key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
-        expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
-        change = StockChange(
-            key, Decimal(payload["delta"]), payload["unit"], expiry, lot_ref=payload.get("lot_ref")
-        )
-        await (await engine.erp(connection_id)).adjust_stock(change, write.idempotency_key)
-    else:
-        atlas = await engine.atlas()
-        await atlas.adjust(payload["row_id"], Decimal(payload["delta"]), key=write.idempotency_key)
-
-
-async def test_a_write_that_landed_before_its_record_was_lost_is_not_posted_again(
+async def test_a_wave_whose_record_cannot_be_made_durable_never_leaves(
     world: World,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Why a pending write is sent without asking the ERP whether it landed: it can only have landed if
+    # its record was lost after it left, and a wave leaves only once its record is in the database file.
     engine, cid = world.engine, world.connection_id
     await engine.discover(cid)
     await engine.sync(cid, approve=True)
@@ -143,20 +130,16 @@ async def test_a_write_that_landed_before_its_record_was_lost_is_not_posted_agai
     world.atlas.sell(mapping.atlas_inventory_id, 2)
     world.erp.receive(mapping, Decimal(5))
     postings = world.erp.postings()
-    await engine.preview(cid)
-
-    # A run planned this decision and sent both writes; its commits were lost, so it is planned again
-    # (with the same keys) and recorded as never sent.
-    (draft,) = planned(engine.repos.mappings, cid, mapping.id)
-    for write in draft.writes:
-        await send_as_a_lost_run_did(engine, cid, write)
-    assert world.erp.postings() == postings + 1
-    engine.repos.decisions.record(cid, None, [DecisionDraft(draft.mapping_id, draft.new_base, draft.writes)])
+    store = world.services.store
+    monkeypatch.setattr(store, "checkpoint", lambda: False)  # a reader held the log past the timeout
 
     run = await engine.sync(cid)
-    assert run.status is RunStatus.SUCCESS, run.error_message
-    assert run.items_synced == 2  # both confirmed by the remotes' own records
-    assert world.erp.postings() == postings + 1  # not posted again
+    assert run.status is RunStatus.FAILED and "durable" in (run.error_message or "")
+    assert world.erp.postings() == postings  # nothing left
+    assert sides(world, mapping) == (start - 2, start + 5)
+
+    monkeypatch.undo()
+    again = await engine.sync(cid)
+    assert again.status is RunStatus.SUCCESS, again.error_message
+    assert world.erp.postings() == postings + 1  # posted once
     assert sides(world, mapping) == (start + 3, start + 3)
-    idle = await engine.sync(cid)
-    assert idle.items_synced == 0 and sides(world, mapping) == (start + 3, start + 3)

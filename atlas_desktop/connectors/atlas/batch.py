@@ -1,4 +1,4 @@
-"""Operations of POST /api/v1/inventory/batch (atlas-cloud-api.md "Batch writes") and their results.
+"""Operations of POST /api/v1/inventory/batch (the API contract's "Batch writes") and their results.
 
 An operation is what one single-row write would do (`AdjustOp` = POST …/adjustments, `UpdateOp` = PATCH
 with If-Match, `CreateOp` = POST /inventory), with its own idempotency key. Each gets an `OpResult`: the row

@@ -206,7 +206,7 @@ class AtlasClient(UsesHttpClient):
 
     async def _get_page(self, url: str, doing: str, build: Callable[[dict[str, Any]], T], **kwargs: Any) -> T:
         """GET a page and `build` its result from the JSON object; a large page is decoded and built
-        on a worker thread (1,000 rows take 50+ ms: the desktop app's event loop must not wait)."""
+        on a worker thread (the desktop app's event loop must not wait)."""
         response = await self.http.request("GET", url, **kwargs)
         check(response, doing)
         return await off_loop(len(response.content), OFF_LOOP_BYTES, _built, response, doing, build)

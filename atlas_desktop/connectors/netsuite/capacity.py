@@ -1,4 +1,4 @@
-"""A 401 that may not be about the credentials (reference netsuite.md §5, §9).
+"""A 401 that may not be about the credentials.
 
 Under load, real NetSuite accounts have answered requests over the concurrency limit with a slow 401
 "Invalid login attempt" (after about a minute) instead of a 429. A slow 401 right after calls that

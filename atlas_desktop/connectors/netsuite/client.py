@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 RECORD_PATH = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
-PAGE_SIZE = 1000  # NetSuite's maximum page (ref §2, §4)
-MAX_ROWS_PER_QUERY = 100_000  # SuiteQL's cap per query without SuiteAnalytics Connect (ref §4)
+PAGE_SIZE = 1000  # NetSuite's maximum page
+MAX_ROWS_PER_QUERY = 100_000  # SuiteQL's cap per query without SuiteAnalytics Connect
 
 Row = dict[str, Any]
 
@@ -49,7 +49,7 @@ class Page:
 
 def folded_keys(row: Row) -> Row:
     """A SuiteQL row keyed in lower case: Oracle says column casing "may not always be consistent and can
-    change" (ref §9), so every reader looks columns up by their lower-case name."""
+    change", so every reader looks columns up by their lower-case name."""
     if all(key.islower() for key in row):
         return row  # the usual answer: nothing to copy
     return {key.lower(): value for key, value in row.items()}
@@ -89,7 +89,7 @@ class NetSuiteClient:
     ) -> None:
         self.http = http
         self.page_size = max(1, min(page_size, PAGE_SIZE))
-        # Keep slices a whole number of pages so every offset stays a multiple of the limit (ref §0.7).
+        # Keep slices a whole number of pages so every offset stays a multiple of the limit.
         self.max_rows = max(self.page_size, max_rows_per_query - max_rows_per_query % self.page_size)
         self.concurrency = max(1, concurrency)
         self.last_server_time: datetime | None = None
@@ -175,7 +175,7 @@ class NetSuiteClient:
         return self.json_of(response, action)
 
     async def create_record(self, record_type: str, body: Row, *, action: str) -> str | None:
-        """POST; answers the new internal id from `Location` (204, ref §2). Never retried blindly."""
+        """POST; answers the new internal id from `Location` (204). Never retried blindly."""
         response = await self.send("POST", record_url(record_type), action=action, json=body)
         return id_from_location(response)
 

@@ -50,9 +50,9 @@ AUTH_FIX = (
 _DUPLICATE_EXTERNAL_ID = re.compile(
     r"external\s*id.*(already exists|duplicate|unique|in use)|(duplicate|unique).*external\s*id", re.I | re.S
 )
-# Real REST words a duplicate externalId without naming it (ref §9); seen only on a keyed create.
+# Real REST words a duplicate externalId without naming it; seen only on a keyed create.
 _RECORD_EXISTS = re.compile(r"\bthis record already exists\b", re.I)
-# NetSuite answers a missing transaction with 400 rather than 404 on some types (ref §2 "Error body shape").
+# NetSuite answers a missing transaction with 400 rather than 404 on some types.
 _WRONG_TRANSACTION_TYPE = re.compile(r"transaction type specified is incorrect", re.I)
 
 

@@ -1,6 +1,6 @@
 """NetSuite OAuth 2.0 client credentials (M2M): the signed client assertion and the Bearer-token httpx.Auth.
 
-Ref §10. The JWT is made by PyJWT on `cryptography` (a well-kept JOSE library, not hand-made): header
+The JWT is made by PyJWT on `cryptography` (a well-kept JOSE library, not hand-made): header
 `kid` = the Certificate ID, `alg` PS256 for RSA keys and ES256 for EC P-256 keys (never RS256, which
 NetSuite refuses); payload `iss` = the Client ID, `scope` = rest_webservices, `aud` = the token endpoint,
 `iat`, `exp` <= iat + 3600. The token is kept in memory only (no refresh token exists in this flow: a
@@ -103,7 +103,7 @@ class BearerToken:
 def _lifetime(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError("expires_in")
-    seconds = float(value)  # NetSuite sends it as a string, "3600" (ref §10)
+    seconds = float(value)  # NetSuite sends it as a string, "3600"
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError("expires_in")
     return min(seconds, _MAX_LIFETIME_S)

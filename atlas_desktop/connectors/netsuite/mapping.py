@@ -148,8 +148,8 @@ def json_number(value: Decimal) -> int | float:
     if value == value.to_integral_value():
         return int(value)
     if len(value.normalize().as_tuple().digits) > 15:
-        # A refusal of this item's write, not a crash of the run (it was a ValueError, which stopped
-        # every later run at the same pending write: issue 18, part 4).
+        # A refusal of this item's write, not a crash of the run: an exception here would stop every
+        # later run at the same pending write.
         raise QuantityRefused(
             f"NetSuite cannot hold the quantity {str(value)[:40]} exactly (over 15 significant digits).",
             system="NetSuite",
@@ -158,7 +158,7 @@ def json_number(value: Decimal) -> int | float:
 
 
 def adjustment_line(change: StockChange, *, lot_number_id: str | None = None) -> dict[str, Any]:
-    """One `inventory.items` line (ref §3): `adjustQtyBy`, lots via inventoryDetail."""
+    """One `inventory.items` line: `adjustQtyBy`, lots via inventoryDetail."""
     require_writable(change.delta, QUANTITY, item=erp_ref(change.key), what="The adjustment")
     quantity = json_number(change.delta)
     line: dict[str, Any] = {
@@ -174,7 +174,7 @@ def adjustment_line(change: StockChange, *, lot_number_id: str | None = None) ->
             if change.expiry is not None:
                 assignment["expirationDate"] = change.expiry.isoformat()
         else:
-            # issueInventoryNumber refers to the existing lot by its internal id; never both (ref §3).
+            # issueInventoryNumber refers to the existing lot by its internal id; never both.
             if lot_number_id is None:
                 raise ValueError("a negative lot adjustment needs the lot's inventoryNumber id")
             assignment["issueInventoryNumber"] = {"id": lot_number_id}
@@ -215,9 +215,9 @@ def adjustment_body(
     tran_date: date,
     lot_number_id: str | None = None,
 ) -> dict[str, Any]:
-    """An inventoryAdjustment (ref §3) of one line."""
+    """An inventoryAdjustment of one line."""
     line = adjustment_line(change, lot_number_id=lot_number_id)
-    line["memo"] = key  # as a batched record's lines carry their change's key (reference §9)
+    line["memo"] = key  # as a batched record's lines carry their change's key
     return adjustment_record(
         [line],
         key,

@@ -14,7 +14,7 @@ DATETIME_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 _PY_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _ID = re.compile(r"^\d{1,20}$")
-MAX_IN_LIST = 1000  # values Oracle allows in one IN (...) list (ref §9); more fail with ORA-01795
+MAX_IN_LIST = 1000  # values Oracle allows in one IN (...) list; more fail with ORA-01795
 
 
 def column(field_name: str, *, setting: str = "field_mappings.ndc_field") -> str:
@@ -88,7 +88,7 @@ def _parse_datetime(text: str, timezone: str) -> datetime | None:
             and value[13] == value[16] == ":"
             and (value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]).isdigit()
         ):
-            # The fixed TO_CHAR layout: slicing is ~20x faster than strptime.
+            # The fixed TO_CHAR layout: slicing is much faster than strptime.
             naive = datetime(
                 int(value[0:4]), int(value[5:7]), int(value[8:10]),
                 int(value[11:13]), int(value[14:16]), int(value[17:19]),
@@ -157,8 +157,8 @@ def plain_stock(after: str | None, items: Iterable[str] | None = None) -> str:
 def stock_transactions(changed_since: str, after: str | None) -> str:
     """Lines of stock-moving transactions changed since the watermark: which items to re-read.
 
-    Stock moves through many transaction types (sales, builds, status changes, work orders, ...; reference
-    §9), so the line's own inventory effect decides, not a list of types. A transfer's lines name both
+    Stock moves through many transaction types (sales, builds, status changes, work orders, ...), so the
+    line's own inventory effect decides, not a list of types. A transfer's lines name both
     locations; the re-read is per item, so both come back.
     """
     where = [
@@ -241,8 +241,8 @@ def probe_lots() -> str:
 
 
 def adjustments_by_key(keys: Sequence[str]) -> str:
-    """The adjustment lines carrying one of these write keys: as their line's memo (a batched record,
-    reference §9) or as their record's externalId (a one-change record). Oracle comma join (§9)."""
+    """The adjustment lines carrying one of these write keys: as their line's memo (a batched record) or as
+    their record's externalId (a one-change record). Oracle comma join."""
     rendered = [literal(k) for k in keys]
     memo, external = in_list("tl.memo", rendered), in_list("t.externalid", rendered)
     return (

@@ -2,10 +2,10 @@
 
 Watermarks are server time: the `Date` of the read's first answer minus a second (our own clock only
 when the server sends no Date). A read's watermark is never later than the moment its queries ran, so
-the next read, asking from `watermark - overlap`, cannot leave a hole (sync-correctness.md "cursor holes").
+the next read, asking from `watermark - overlap`, cannot leave a hole.
 The overlap also catches rows stamped before they became visible (long transactions); what the
 overlap brings back twice is dropped by remembering what the previous read already covered.
-SuiteQL shows and compares datetimes in the token user's time zone (reference §9): each read first learns
+SuiteQL shows and compares datetimes in the token user's time zone: each read first learns
 it from the account (user_zone.py), then renders its watermark in it and parses the rows' times from it.
 """
 
@@ -202,7 +202,7 @@ class Reader:
     async def _affected_items(self, since: datetime) -> tuple[set[str], set[tuple[str, str, str]]]:
         """Items touched by stock transactions or lot edits since the watermark, minus those already covered.
 
-        Item `lastmodifieddate` does not move when stock moves (ref §4), so transactions are the signal.
+        Item `lastmodifieddate` does not move when stock moves, so transactions are the signal.
         """
         affected: set[str] = set()
         seen: set[tuple[str, str, str]] = set()

@@ -20,7 +20,7 @@ from atlas_desktop.domain.proxy import PROXY_PASSWORD
 from atlas_desktop.domain.secrets import Secret
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
-# Lines in one inventoryAdjustment: NetSuite's limit is 1,000 per transaction (reference §9); 500 is the
+# Lines in one inventoryAdjustment: NetSuite's limit is 1,000 per transaction; 500 is the
 # prudent default (the UI's own limit, and well clear of the 15-minute request timeout).
 ACCOUNT_LINE_LIMIT = 1000
 DEFAULT_LINES_PER_RECORD = 500

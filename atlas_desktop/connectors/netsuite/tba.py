@@ -17,12 +17,12 @@ from atlas_desktop.domain.secrets import Secret
 logging.getLogger("oauthlib").setLevel(logging.INFO)
 
 NONCE_ALPHABET = "0123456789abcdef"  # hex: letters and digits only
-# Oracle asks for at least 6 characters, ideally 20; letters and digits only (SOAP note in ref §1).
+# Oracle asks for at least 6 characters, ideally 20; letters and digits only (Oracle's SOAP note).
 NONCE_LENGTH = 32
 
 
 def netsuite_host(account_id: str) -> str:
-    """`1234567_SB1` -> `1234567-sb1.suitetalk.api.netsuite.com` (ref §1 "host")."""
+    """`1234567_SB1` -> `1234567-sb1.suitetalk.api.netsuite.com`."""
     return f"{account_id.strip().lower().replace('_', '-')}.suitetalk.api.netsuite.com"
 
 
@@ -48,7 +48,7 @@ def authorization_header(
 
     Query parameters are part of the signature (oauthlib reads them from `url`) but stay in the URL;
     the body is never passed, so JSON bodies are not signed and no `oauth_body_hash` is added
-    (ref §1: NetSuite signs form bodies only, and RESTlets/REST take JSON).
+    (NetSuite signs form bodies only, and RESTlets/REST take JSON).
     """
     client = Client(
         consumer_key,
@@ -81,7 +81,7 @@ class TbaAuth(httpx.Auth):
         token_id: Secret,
         token_secret: Secret,
     ) -> None:
-        # realm is the account id verbatim: a lowercase `_sb1` is refused by NetSuite (ref §1), and the
+        # realm is the account id verbatim: a lowercase `_sb1` is refused by NetSuite, and the
         # connection test explains that rather than hiding it by rewriting the value here.
         self.realm = account_id
         self._consumer_key = consumer_key

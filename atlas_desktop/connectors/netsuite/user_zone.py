@@ -1,9 +1,9 @@
 """The token user's time zone, asked of the account: SuiteQL shows and compares datetimes in it.
 
-Reference §9: dates in SuiteQL are read and compared in the user's time-zone preference, not UTC, so an
+Dates in SuiteQL are read and compared in the user's time-zone preference, not UTC, so an
 incremental read that renders its watermark in another zone skips (or repeats) hours of changes. The
 account is asked, each answer optional: `SESSIONTIMEZONE` (the preference's region name, which carries
-the DST rules) and `TO_CHAR(SYSDATE, '... TZH:TZM')` (the offset now, the probe the reference names); if
+the DST rules) and `TO_CHAR(SYSDATE, '... TZH:TZM')` (the offset now, the usual probe); if
 the offset is refused, the wall time `TO_CHAR(SYSDATE, ...)` against the answer's `Date` header (UTC) gives
 it. A region name wins; an offset alone only confirms `settings.timezone` (or UTC): an offset cannot say
 when daylight saving time starts, so without a name the setting must give it.

@@ -1,8 +1,8 @@
 """How every SAP request is signed: OAuth 2.0 client credentials, Basic or X.509, plus sap-client.
 
 `SapAuth` is one `httpx.Auth`. It adds `sap-client` to every request (on-premise), then the credential:
-- OAuth: a bearer token from the token endpoint (Basic auth with client id and secret on the token call,
-  ref §10), cached in memory and handed to `on_token` for the vault, renewed ahead of expiry under an
+- OAuth: a bearer token from the token endpoint (Basic auth with client id and secret on the token call),
+  cached in memory and handed to `on_token` for the vault, renewed ahead of expiry under an
   asyncio.Lock so concurrent requests share one token call; on a 401 one new token and one retry;
 - Basic: the communication user;
 - X.509: the client certificate is presented by TLS (HttpSettings.client_cert), no header here.
@@ -28,13 +28,13 @@ from atlas_desktop.domain.secrets import Secret, redact
 
 log = logging.getLogger(__name__)
 SYSTEM = "SAP"
-# Renew this long before the token expires (brief: 10 minutes); short-lived tokens renew at half-life.
+# Renew this long before the token expires; short-lived tokens renew at half-life.
 REFRESH_AHEAD = timedelta(minutes=10)
 
 Clock = Callable[[], datetime]
 
 # A token's stated lifetime is capped: renewing at least daily costs one request, and a huge or
-# non-finite value (1e300) overflowed the expiry time and crashed the sync.
+# non-finite value (1e300) would overflow the expiry time and crash the sync.
 _MAX_LIFETIME_S = 86_400
 
 

@@ -1,6 +1,6 @@
 """OData v2 $batch: one multipart/mixed request, one change set per write; the answer split per change set.
 
-Format (ref §8, OData v2 batch spec): CRLF line ends; each part `Content-Type: application/http` and
+Format (OData v2 batch spec): CRLF line ends; each part `Content-Type: application/http` and
 `Content-Transfer-Encoding: binary`, then the request line, headers, one blank line, the body. A change
 set is atomic; a failed one answers with ONE response (not wrapped in a change set), so answers are
 matched to change sets by position.

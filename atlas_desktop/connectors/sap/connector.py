@@ -17,7 +17,6 @@ from atlas_desktop.connectors.sap.paging import Pager
 from atlas_desktop.connectors.sap.reads import Reader
 from atlas_desktop.connectors.sap.writes import Sleep, Writer
 from atlas_desktop.domain.connector import BatchOutcome, NdcPlaceCandidate, StockRead
-from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import (
     ConnectionReport,
     Location,
@@ -68,7 +67,7 @@ class SapConnector(UsesHttpClient):
     async def locations(self) -> list[Location]:
         """The stock locations this connection reads, as plant/storage location ids, with their names.
 
-        No SAP API lists plant or storage-location names (sap.md), so the names are the ones the user gave
+        No SAP API lists plant or storage-location names, so the names are the ones the user gave
         in the connection's `location_names` setting ({"1010/0001": "Main warehouse"}); an unnamed one is
         its codes in words. Atlas location codes come from `location_map` ({"MAIN": "1010/0001"});
         configured plants and storage locations, and every named location, are listed too.
@@ -109,11 +108,6 @@ class SapConnector(UsesHttpClient):
     ) -> WriteResult:
         """One goods movement; `manufacture_date` goes on a receipt that creates a batch (optional)."""
         return await self.writer.adjust_stock(change, key, manufacture_date=manufacture_date)
-
-    async def adjust_stock_many(
-        self, changes: Sequence[tuple[StockChange, str]]
-    ) -> list[WriteResult | AtlasDesktopError]:
-        return await self.writer.adjust_stock_many(changes)
 
     async def find_write(self, key: str) -> WriteResult | None:
         return await self.writer.find_write(key)

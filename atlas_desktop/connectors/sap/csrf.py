@@ -1,4 +1,4 @@
-"""CSRF for SAP writes: one token per service and session, kept together with its cookies (ref §6).
+"""CSRF for SAP writes: one token per service and session, kept together with its cookies.
 
 A token is only valid with the session cookies that came with it (KBA 3048103), so each `CsrfSession`
 holds both, and every write sends exactly that pair: a concurrent refetch can never hand one writer a new
@@ -56,7 +56,7 @@ class CsrfGuard:
             return current
 
     async def _fetch(self, service_root: str) -> CsrfSession:
-        # Trailing slash: some on-premise systems answer the fetch only on "<service>/" (ref §6).
+        # Trailing slash: some on-premise systems answer the fetch only on "<service>/".
         self.fetches += 1
         response = await self._http.request(
             "GET", service_root.rstrip("/") + "/", headers={"X-CSRF-Token": "Fetch"}

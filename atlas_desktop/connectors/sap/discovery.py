@@ -1,4 +1,4 @@
-"""Where an SAP system keeps the NDC: product fields, the EAN table, YY1_* custom fields (ref §13)."""
+"""Where an SAP system keeps the NDC: product fields, the EAN table, YY1_* custom fields."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ _SERVICE_RE = re.compile(r"/sap/opu/odata/sap/([A-Z0-9_]+)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class GatewayError:
-    """The parts of a Gateway error body we use (ref §9)."""
+    """The parts of a Gateway error body we use."""
 
     code: str | None = None
     message: str | None = None
@@ -78,7 +78,7 @@ def parse_gateway_error(body: Any) -> GatewayError | None:
 
 
 def sap_messages(response: httpx.Response) -> list[dict[str, Any]]:
-    """The `sap-message` header (JSON with severity, ref §9): the message and its details."""
+    """The `sap-message` header (JSON with severity): the message and its details."""
     raw = response.headers.get("sap-message")
     if not raw:
         return []
@@ -114,7 +114,7 @@ def _page_text(html: str) -> str:
     """The visible text of an HTML page (SAP's logon error pages say what failed in a <p>).
 
     Only the page's start is read: the message is near the top, and the tag pattern's lazy match is
-    quadratic on a long page of unclosed <script> tags (240 kB stalled a sync for 48 s).
+    quadratic on a long page of unclosed <script> tags, which would stall a sync.
     """
     body = html[:_PAGE_SCAN_CHARS].split("</head>", 1)[-1]
     return redact(" ".join(_TAG_RE.sub(" ", body).split()))[:300]

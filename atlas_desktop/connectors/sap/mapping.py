@@ -210,7 +210,7 @@ def batch_info(row: Mapping[str, Any]) -> BatchInfo:
 
 
 def pick_batch(infos: list[BatchInfo] | None, plant: str) -> BatchInfo | None:
-    """Plant-level batches win over material-level ones (BatchIdentifyingPlant '' , ref §4)."""
+    """Plant-level batches win over material-level ones (BatchIdentifyingPlant '')."""
     if not infos:
         return None
     for info in infos:

@@ -18,7 +18,7 @@ from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.secrets import redact
 
 SYSTEM = "SAP"
-# reference/sap.md §5: "\/Date(ms)\/" with an optional offset in minutes ("+0060"); the ms are UTC.
+# "\/Date(ms)\/" with an optional offset in minutes ("+0060"); the ms are UTC.
 _DATE_RE = re.compile(r"^/?Date\((-?\d+)(?:([+-])(\d{1,4}))?\)/?$")
 _ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
 _TIME_RE = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
@@ -119,7 +119,7 @@ def quote_literal(value: str) -> str:
 
 
 def datetimeoffset_literal(moment: datetime) -> str:
-    """datetimeoffset'2024-01-01T00:00:00Z' (no space before the quote, ref §2)."""
+    """datetimeoffset'2024-01-01T00:00:00Z' (no space before the quote)."""
     utc = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
     return f"datetimeoffset'{utc.isoformat()}Z'"
 

@@ -1,6 +1,6 @@
 """Reading an OData collection fast and completely: $top/$skip windows in parallel, __next always followed.
 
-Rule from reference/sap.md §5: send `$top` <= 5000, loop with `$skip`, and follow `__next` whenever it
+Rule: send `$top` <= 5000, loop with `$skip`, and follow `__next` whenever it
 is present. The first page asks for `$inlinecount=allpages`; with the total known the remaining windows
 are fetched concurrently (bounded) and yielded in order. A server that caps pages below our `$top`
 answers the first page short with a `__next`: the window size then drops to that cap so later windows
@@ -90,7 +90,7 @@ class Pager:
             return
         skip = len(first.rows)
         if first.next_url and len(first.rows) < size:
-            size = len(first.rows)  # the server's own cap (ref §5: 100 without $top, 5000 above)
+            size = len(first.rows)  # the server's own cap (100 without $top, 5000 above)
         if first.count is None and not first.next_url and len(first.rows) < self.page_size:
             return
         if first.count is not None:

@@ -197,8 +197,8 @@ class Reader:
             for level in merger.flush(batches or {}):
                 yield level
             if batches:
-                # One entry per batch of the catalog (144k at 100k items): freed at once on the event
-                # loop's thread, the window waited ~60 ms.
+                # One entry per batch of the catalog: freed at once on the event loop's thread, so
+                # many entries would stall the window.
                 await asyncio.to_thread(empty_gradually, batches)
         finally:
             if not batches_task.done():
@@ -208,7 +208,7 @@ class Reader:
     async def moved_positions(self, since: datetime) -> dict[StockKey, str]:
         """Stock positions touched by material documents created since `since` -> their unit.
 
-        CreationDate is a date in the SAP system's time zone (ref §3), so the filter starts
+        CreationDate is a date in the SAP system's time zone, so the filter starts
         `stock_overlap_days` before; re-reading a few extra materials is harmless.
         """
         day = (since - timedelta(days=self._config.stock_overlap_days)).date()

@@ -30,12 +30,9 @@ from atlas_desktop.connectors.sap.mapping import (
 )
 from atlas_desktop.connectors.sap.odata import any_of, invalid, quote_literal, read_entity, read_page
 from atlas_desktop.domain.errors import (
-    AtlasDesktopError,
-    ConnectorError,
     NetworkError,
     NotFound,
     PermissionDenied,
-    ServerError,
 )
 from atlas_desktop.domain.model import PurchaseOrder, StockChange, WriteResult
 
@@ -121,10 +118,6 @@ class Writer:
 
     def movement(self, change: StockChange, key: str) -> Movement:
         return self._movement(change, key)
-
-    async def send_batch(self, payloads: list[dict[str, Any]]) -> list[list[httpx.Response]]:
-        """Material documents in one $batch, one change set each; the answers per change set."""
-        return await self._send_batch(payloads)
 
     def _movement(self, change: StockChange, key: str, manufacture_date: date | None = None) -> Movement:
         return movement_for(change, key, self._config, manufacture_date=manufacture_date)
@@ -237,49 +230,8 @@ class Writer:
                 skip += LOOKUP_PAGE
         return found
 
-    async def adjust_stock_many(
-        self, changes: Sequence[tuple[StockChange, str]]
-    ) -> list[WriteResult | AtlasDesktopError]:
-        """Several postings in one $batch, one change set per document; a result or an error per change."""
-        results: list[WriteResult | AtlasDesktopError | None] = [None] * len(changes)
-        todo: list[int] = []
-        payloads: dict[int, dict[str, Any]] = {}
-        for index, (change, key) in enumerate(changes):
-            try:
-                payloads[index] = material_document_payload(self._movement(change, key), self._today())
-                todo.append(index)
-            except AtlasDesktopError as exc:
-                results[index] = exc
-        for attempt in range(2):
-            if not todo:
-                break
-            try:
-                answers = await self._send_batch([payloads[i] for i in todo])
-            except NetworkError as exc:
-                if not exc.in_doubt or attempt:
-                    raise
-                still: list[int] = []
-                for index in todo:
-                    found = await self.find_material_document(changes[index][1], patient=not still)
-                    if found is None:
-                        still.append(index)
-                    else:
-                        results[index] = found
-                todo = still
-                continue
-            for index, answer in zip(todo, answers, strict=False):
-                change, key = changes[index]
-                results[index] = await self._batch_result(answer, key, f"posting a {describe(change)}")
-            for index in todo[len(answers) :]:
-                results[index] = ServerError(
-                    f"SAP did not process the posting for {describe(changes[index][0])} in the batch",
-                    fix="It was not posted; the sync sends it again.",
-                    system=SYSTEM,
-                )
-            break
-        return [r if r is not None else ServerError("not sent", system=SYSTEM) for r in results]
-
-    async def _send_batch(self, payloads: list[dict[str, Any]]) -> list[list[httpx.Response]]:
+    async def send_batch(self, payloads: list[dict[str, Any]]) -> list[list[httpx.Response]]:
+        """Material documents in one $batch, one change set each; the answers per change set."""
         content_type, body = encode_batch([BatchOperation("POST", MATDOC_SET, p) for p in payloads])
         url = f"{self.matdoc_root}/$batch"
         response = await self._csrf.send(
@@ -297,17 +249,6 @@ class Writer:
         except ValueError as exc:
             raise invalid(f"cannot read the $batch answer ({exc})", status=response.status_code) from None
         return [[as_httpx(p, response.request) for p in part] for part in parts]
-
-    async def _batch_result(
-        self, answer: list[httpx.Response], key: str, context: str
-    ) -> WriteResult | AtlasDesktopError:
-        failed = next((r for r in answer if r.status_code >= 400), None)
-        if failed is not None or not answer:
-            return error_from_response(failed or answer[0], context=context) if answer else invalid(context)
-        try:
-            return await self._document_result(answer[0], key, context)
-        except ConnectorError as exc:
-            return exc
 
     # --- purchase orders -------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """The Atlas cloud emulator: `build(options)` for the sandbox registry, `AtlasEmulator` for tests and demo.
 
-Exact to shared/reference/atlas-cloud-api.md. Where the contract is silent, it decides like this (the same
-list is in /work/notes/atlas-wire.md):
+Exact to the Atlas cloud API contract. Where the contract is silent, it decides like this:
 
 * /oauth/* errors use the OAuth shape `400 {"error": "authorization_pending", "error_description": ...}` the
   contract gives there; everything under /api answers `{"error": {"code", "message", "details"}}`.

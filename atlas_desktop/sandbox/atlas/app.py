@@ -1,4 +1,4 @@
-"""The Atlas cloud API as a Starlette app: each route and error of atlas-cloud-api.md, and /sandbox routes."""
+"""The Atlas cloud API as a Starlette app: each route and error of the API contract, and /sandbox routes."""
 
 from __future__ import annotations
 

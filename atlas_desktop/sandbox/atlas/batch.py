@@ -1,4 +1,4 @@
-"""POST /api/v1/inventory/batch (atlas-cloud-api.md "Batch writes"): many operations, one result each.
+"""POST /api/v1/inventory/batch (the contract's "Batch writes"): many operations, one result each.
 
 Follows the contract: 1–500 operations applied one by one, in order, NOT all-or-nothing, each exactly as its
 single-row route (`adjust` = POST …/adjustments, `update` = PATCH with If-Match, `create` = POST /inventory);

@@ -2,7 +2,7 @@
 
 `/_sandbox/marketplace/items` (GET), `/sell` and `/order` (POST `{"id", "quantity"}`). A sale lowers the
 row as a buyer's purchase does; an order is a confirmed purchase this account made, which the sync enters
-in the ERP as a purchase order (shared/reference/atlas-cloud-api.md, "Orders").
+in the ERP as a purchase order (the contract's "Orders").
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """NetSuite SuiteTalk REST emulator: TBA, OAuth 2.0 M2M, Record API v1, SuiteQL, governance.
 
-Facts: /work/shared/reference/netsuite.md. Decisions where the reference is silent are listed in
-NOTES below and in the project's netsuite wire notes.
+Facts follow Oracle's NetSuite Help Center (SuiteTalk REST Web Services, SuiteQL, OAuth 2.0) and the
+REST API Browser; what Oracle does not document is marked unverified. Decisions where the sources are
+silent are listed in NOTES below.
 """
 
 from __future__ import annotations
@@ -34,28 +35,28 @@ from atlas_desktop.sandbox.webhook_sender import WebhookSender, netsuite_event, 
 
 NOTES = """
 - PATCH/POST/PUT of item quantity fields (quantityOnHand, quantityAvailable, ...) is refused with 400
-  INVALID_CONTENT and o:errorPath naming the field: stock moves only by inventoryAdjustment (reference §3).
+  INVALID_CONTENT and o:errorPath naming the field: stock moves only by inventoryAdjustment.
 - Duplicate externalId (POST, PATCH): 400 USER_ERROR "Error while accessing a resource. This record already
-  exists.", no o:errorPath, the key not named (reference §9).
+  exists.", no o:errorPath, the key not named.
 - Negative stock: 400 USER_ERROR with o:errorPath to the line / inventory assignment; nothing is posted.
   Every line-level refusal names its line (`inventory.items[n]...`, `item.items[n]...`; n is the line's
   place in the request body, or in the stored record for lines the request did not carry).
-- Lines per transaction: more than `write_limits.max_lines` (default 1,000, reference §9) lines in one
+- Lines per transaction: more than `write_limits.max_lines` (default 1,000, as Oracle advises) lines in one
   transaction (a PATCH's appended lines count with those already there) -> 400 USER_ERROR naming the limit,
   o:errorPath at the first line beyond it. Oracle documents the limit, not the error text: ours.
 - SuiteQL: NULL columns are omitted from a row; dates/datetimes come back as M/D/YYYY (TO_CHAR for
   the time); missing `Prefer: transient` -> 400 INVALID_HEADER; offset >= 100,000 -> 400 INVALID_PARAMETER.
-- SuiteQL's Oracle dialect (ref §9): comma joins with `(+)` outer joins, `ROWNUM` limits in WHERE, CASE,
+- SuiteQL's Oracle dialect: comma joins with `(+)` outer joins, `ROWNUM` limits in WHERE, CASE,
   NVL; more than 1,000 values in one IN list -> 400 INVALID_PARAMETER "Invalid search query ... ORA-01795"
   (Oracle's message; NetSuite's wording around it unverified). Row keys are lower case; `QueryLimits.
-  column_case` answers UPPER, as written, or mixed instead (ref §9: the casing may change).
+  column_case` answers UPPER, as written, or mixed instead (Oracle: the casing may change).
 - Collection limit > 1000 -> 400 INVALID_PARAMETER; offset not a multiple of limit -> 400 INVALID_PARAMETER.
 - `Prefer: respond-async` -> 400 INVALID_HEADER (not emulated).
-- Over the concurrency limit: 429 CONCURRENCY_LIMIT_EXCEEDED at once (reference §5, unverified), or with
+- Over the concurrency limit: 429 CONCURRENCY_LIMIT_EXCEEDED at once (reported, unverified), or with
   `faults.over_limit = "slow_refusal"` a 401 INVALID_LOGIN after `faults.over_limit_delay_s` (default 60 s),
-  the same body as a bad login, as real accounts have answered under load (reference §5, §9).
+  the same body as a bad login, as real accounts have answered under load.
 - Stored times are UTC; SuiteQL shows and reads datetimes in the token user's time-zone preference
-  (`timezone`, default UTC here, America/New_York through SandboxOptions; user_time.py, reference §9).
+  (`timezone`, default UTC here, America/New_York through SandboxOptions; user_time.py).
   `SELECT SESSIONTIMEZONE FROM dual` answers its region name; TO_CHAR knows TZH, TZM and TZR. The record
   API keeps ISO 8601 UTC.
 - OAuth 2.0 token endpoint (ref §10 is silent on its errors): RFC 6749 §5.2 bodies `{"error",
@@ -66,7 +67,7 @@ NOTES = """
   (no rest_webservices); 401 invalid_client (unknown kid, bad signature, iss not the certificate's
   application). The exact reason is kept in `m2m.failures` (the Login Audit Trail).
 - Bearer tokens: opaque, `expires_in` "3600" (a setting); a refused one gets 401 INVALID_LOGIN with
-  `WWW-Authenticate: Bearer ... error="invalid_token"` (ref §1). Revoking a certificate ends its tokens.
+  `WWW-Authenticate: Bearer ... error="invalid_token"`. Revoking a certificate ends its tokens.
 - ERP users' stock transactions (receipts, fulfilments, transfers, cash sales / invoices, builds, status
   changes): `emulator.activity` or `POST /_sandbox/netsuite/transactions` (activity.py).
 - Certificate upload (`POST /_sandbox/netsuite/m2m/certificates`, JSON client_id, entity, role,
@@ -74,7 +75,7 @@ NOTES = """
 """
 
 DEFAULT_ACCOUNT = "1234567_SB1"
-DEFAULT_CONCURRENCY = 5  # Standard tier / developer accounts (reference §5)
+DEFAULT_CONCURRENCY = 5  # Standard tier / developer accounts
 
 
 def _secret(seed: int, label: str) -> str:
@@ -176,12 +177,12 @@ class NetSuiteEmulator:
     def _rate_limited() -> tuple[int, dict[str, str], bytes]:
         import json
 
-        # reference §5: no Retry-After header
+        # NetSuite sends no Retry-After header
         return 429, {"content-type": ERROR_CONTENT_TYPE}, json.dumps(concurrency_body()).encode()
 
     @staticmethod
     def _refused_login() -> tuple[int, dict[str, str], bytes]:
-        # reference §5/§9: over the limit, real accounts have answered a slow 401 INVALID_LOGIN, the very
+        # Over the limit, real accounts have answered a slow 401 INVALID_LOGIN, the very
         # body of a bad login (faults.over_limit = "slow_refusal"); the Login Audit Trail stays empty
         return (
             401,
@@ -230,7 +231,7 @@ class NetSuiteEmulator:
         """
         m2m = self.sandbox_m2m()
         return {
-            # OAuth 2.0 client credentials, what new customers use from 2027.1 (ref §10)
+            # OAuth 2.0 client credentials, what new customers use from 2027.1
             "netsuite-m2m.json": {
                 "erp_type": "netsuite",
                 "auth": "oauth2_m2m",

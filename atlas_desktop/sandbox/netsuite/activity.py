@@ -1,10 +1,10 @@
 """ERP users at work: the stock-moving transactions people post in NetSuite, besides adjustments.
 
-Reference §9 ("Stock moves through many transaction types"): receipts, fulfilments, transfers, cash
+Stock moves through many transaction types: receipts, fulfilments, transfers, cash
 sales and invoices, assembly builds and inventory status changes all move stock, each line flagged
 `transactionline.isinventoryaffecting = 'T'`. Lots move through inventoryassignment rows: a receipt
-creates the lot (receiptInventoryNumber), every other move names an existing one (issueInventoryNumber,
-§3). Emulator decisions where the reference is silent [UNVERIFIED]:
+creates the lot (receiptInventoryNumber), every other move names an existing one (issueInventoryNumber).
+Emulator decisions where Oracle's documentation is silent (unverified):
 - a line's `quantity` is its stock effect (negative = out), as sales and fulfilment lines read in SuiteQL;
 - an inventory transfer has two lines per item, out at `location` and in at `transferlocation`;
 - an assembly build's assembly is line 1 (in), its components the following lines (out); any item may be

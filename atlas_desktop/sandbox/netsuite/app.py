@@ -40,12 +40,12 @@ COLLECTION = "application/vnd.oracle.resource+json; type=collection"
 
 @dataclass
 class QueryLimits:
-    """Limits and answer shape of SuiteQL (reference §4, §9)."""
+    """Limits and answer shape of SuiteQL."""
 
     max_page: int = 1000
-    max_rows: int = 100_000  # per query without SuiteAnalytics Connect (reference §4)
+    max_rows: int = 100_000  # per query without SuiteAnalytics Connect
     offset_multiple_of_limit: bool = True
-    column_case: ColumnCase = ColumnCase.LOWER  # casing of row keys (reference §9: it may change)
+    column_case: ColumnCase = ColumnCase.LOWER  # casing of row keys (it may change)
 
 
 def _json(payload: Any, status: int = 200, media_type: str = SINGULAR) -> Response:
@@ -80,7 +80,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _refused_login(account_id: str, bearer: bool) -> Response:
-    # ref §1: OAuth 2.0 bearer 401s also carry WWW-Authenticate with error="invalid_token"
+    # OAuth 2.0 bearer 401s also carry WWW-Authenticate with error="invalid_token"
     headers = (
         {"WWW-Authenticate": f'Bearer realm="{account_id}", error="invalid_token", '
                              'error_description="Invalid login attempt."'}
@@ -109,7 +109,7 @@ def create_app(
             header = request.headers.get("authorization") or ""
             scheme, _, credential = header.partition(" ")
             if scheme.lower() == "bearer":
-                # OAuth 2.0 (ref §10): a token from the M2M grant instead of a TBA signature
+                # OAuth 2.0: a token from the M2M grant instead of a TBA signature
                 reason = m2m.check_bearer(credential.strip())
                 if reason is not None:
                     verifier.failures.append(reason)

@@ -1,6 +1,6 @@
 """The names a SuiteQL result row gives its columns: lower case as real REST SuiteQL does, or another case.
 
-Reference §4: rows come back keyed by lower-cased column names and aliases. Reference §9: Oracle warns that
+Rows come back keyed by lower-cased column names and aliases, and Oracle warns that
 the casing "may not always be consistent and can change", so the emulator can answer in other casings to
 show that a client never depends on it.
 """

@@ -2,7 +2,7 @@
 
 `/_sandbox/stock` (GET) and `/_sandbox/stock/receive|issue|expiry` (POST `{"key", "quantity"}` or
 `{"key", "expiry": "YYYY-MM-DD"}`); a key is "item|location|lot". Stock moves only by inventory
-adjustment, as a warehouse user posts it (reference §3), so the sync reads it as any other adjustment.
+adjustment, as a warehouse user posts it, so the sync reads it as any other adjustment.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     415: "Unsupported Media Type",
-    429: "Bad Request",  # reference §5: the reported 429 body oddly says "Bad Request"
+    429: "Bad Request",  # the reported 429 body oddly says "Bad Request"
     500: "Internal Server Error",
 }
 
@@ -68,12 +68,12 @@ def error_bytes(status: int, code: str, detail: str, **extra: str) -> bytes:
 
 
 def invalid_login_body() -> dict[str, Any]:
-    """Reference §1: the one body for every authentication failure, with no hint of the cause."""
+    """The one body for every authentication failure, with no hint of the cause."""
     return error_body(401, "INVALID_LOGIN", INVALID_LOGIN_DETAIL)
 
 
 def concurrency_body() -> dict[str, Any]:
-    """Reference §5 (third-party report, unverified by Oracle): 429 CONCURRENCY_LIMIT_EXCEEDED."""
+    """A third-party report, unverified by Oracle: 429 CONCURRENCY_LIMIT_EXCEEDED."""
     return error_body(429, "CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL)
 
 
@@ -88,7 +88,7 @@ def user_error(detail: str, path: str | None = None) -> NsError:
 
 
 def record_exists() -> NsError:
-    """Reference §9: a second record with an externalId, as real REST words it — no field, no key named."""
+    """A second record with an externalId, as real REST words it — no field, no key named."""
     return user_error("This record already exists.")
 
 

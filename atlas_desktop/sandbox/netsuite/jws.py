@@ -1,7 +1,7 @@
 """Compact JWS verification for the emulator's token endpoint, on `cryptography` alone.
 
 Deliberately not the connector's JOSE library: a bug in how the JWT is made must not hide on both sides
-of the wire. Only what NetSuite accepts is implemented (RSA-PSS and ECDSA, ref §10).
+of the wire. Only what NetSuite accepts is implemented (RSA-PSS and ECDSA).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-ALGORITHMS = ("PS256", "PS384", "PS512", "ES256", "ES384", "ES512")  # ref §10; RS256 is not accepted
+ALGORITHMS = ("PS256", "PS384", "PS512", "ES256", "ES384", "ES512")  # RS256 is not accepted
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "256": hashes.SHA256,
     "384": hashes.SHA384,

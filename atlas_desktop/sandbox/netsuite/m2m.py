@@ -1,6 +1,6 @@
 """OAuth 2.0 client credentials (M2M): integration records, certificate mappings, the token grant.
 
-Ref §10. Where the reference is silent (the token endpoint's error bodies), the emulator answers as RFC
+Where Oracle's documentation is silent (the token endpoint's error bodies), the emulator answers as RFC
 6749 §5.2 asks (`error`, `error_description`) and keeps the detailed reason in `failures`, NetSuite's
 Login Audit Trail. Decisions are listed in NOTES of the package.
 """
@@ -27,9 +27,9 @@ TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 GRANT_TYPE = "client_credentials"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SCOPES = frozenset({"rest_webservices", "restlets", "suite_analytics"})
-MAX_ASSERTION_LIFETIME_S = 3600  # exp <= iat + 3600 (ref §10)
+MAX_ASSERTION_LIFETIME_S = 3600  # exp <= iat + 3600
 CLOCK_SKEW_S = 60  # tolerance on iat/exp; beyond it the assertion is "not yet valid" / "expired"
-MAX_CERTIFICATE_DAYS = 730  # "Certificates last at most 2 years" (ref §10)
+MAX_CERTIFICATE_DAYS = 730  # "Certificates last at most 2 years"
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=60)
 DEFAULT_ROLE = "Atlas Integration"
 
@@ -107,7 +107,7 @@ class M2MSetup:
             raise SetupError("The file is not a PEM X.509 certificate.") from None
         key = certificate.public_key()
         if isinstance(key, rsa.RSAPublicKey):
-            if key.key_size < 2048:  # a judgement where the reference is silent: keys below 2048 bits
+            if key.key_size < 2048:  # a judgement where Oracle is silent: keys below 2048 bits
                 raise SetupError("RSA keys must have at least 2048 bits.")
         elif not isinstance(key, ec.EllipticCurvePublicKey):
             raise SetupError("The certificate's key must be RSA or EC (P-256, P-384, P-521).")

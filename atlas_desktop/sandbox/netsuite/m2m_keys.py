@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-CERTIFICATE_LIFETIME = timedelta(days=730)  # NetSuite's maximum (ref §10)
+CERTIFICATE_LIFETIME = timedelta(days=730)  # NetSuite's maximum
 
 
 def generate_key(kind: str = "rsa") -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:

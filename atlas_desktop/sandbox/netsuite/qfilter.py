@@ -1,7 +1,7 @@
 """Record collection filtering (`?q=`): `field OPERATOR value` joined by AND/OR, translated to SQL.
 
-Dates use the account date format (M/D/YYYY, optional `h:mm am|pm` or `HH:mm[:ss]`), as N/query does
-(reference §0.4, §2 "q filter syntax"); an ISO date is "Unparseable", exactly the trap real accounts set.
+Dates use the account date format (M/D/YYYY, optional `h:mm am|pm` or `HH:mm[:ss]`), as N/query does; an ISO
+date is "Unparseable", exactly the trap real accounts set.
 """
 
 from __future__ import annotations

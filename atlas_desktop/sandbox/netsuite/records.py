@@ -283,7 +283,7 @@ class Paging:
 class WriteLimits:
     """An account's limits on what one write may carry (mutable: tests and the demo lower them)."""
 
-    # Reference §9: Oracle advises at most 1,000 lines per transaction for REST (UI 500, SOAP/CSV 5,000).
+    # Oracle advises at most 1,000 lines per transaction for REST (UI 500, SOAP/CSV 5,000).
     max_lines: int = 1000
 
 
@@ -485,7 +485,7 @@ class Records:
                     "inventoryNumberId": str(r["id"]),
                     "serialNumber": r["inventorynumber"],
                     **({"expirationDate": r["expirationdate"][:10]} if r["expirationdate"] else {}),
-                    # typed string in NetSuite's spec (reference §2 lotNumberedInventoryItem)
+                    # typed string in NetSuite's spec (lotNumberedInventoryItem)
                     "quantityOnHand": str(jnum(r["qty"] or 0)),
                 }
                 for r in self.state.query(
@@ -836,7 +836,7 @@ class Records:
         limit = self.limits.max_lines
         if existing + added <= limit:
             return
-        # The wording is ours: Oracle documents the limit (reference §9), not the REST error text.
+        # The wording is ours: Oracle documents the limit, not the REST error text.
         raise user_error(
             f"This transaction has {existing + added} lines; at most {limit} lines are allowed in one "
             "transaction. Split the lines over several transactions.",

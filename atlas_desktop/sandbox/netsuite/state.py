@@ -1,13 +1,13 @@
 """The emulated NetSuite account: SQLite tables named like NetSuite's, seeding, and the only way stock moves.
 
-Stock moves only through transactions (reference §3, §9 "Stock moves through many transaction types"):
+Stock moves only through transactions:
 `post_stock` posts any of STOCK_TRANSACTION_TYPES, each line carrying its own stock effect and
 `transactionline.isinventoryaffecting = 'T'`; lots move through inventoryassignment rows. Inventory
 statuses (Good / Quarantine / Damaged) split a location's stock: only available statuses count in
 `quantityavailable`; `quantityonhand` counts them all.
 
 Dates and datetimes are stored as text `YYYY-MM-DD HH:MM:SS` (UTC); SuiteQL shows and reads datetimes in the
-user's time zone (`user_zone`, user_time.py, reference §9) and converts its literals before comparing as text.
+user's time zone (`user_zone`, user_time.py) and converts its literals before comparing as text.
 Quantities are NUMERIC (SQLite keeps whole numbers as integers); Python works with Decimal.
 Columns whose name starts with `_` are emulator bookkeeping that SuiteQL does not expose.
 """
@@ -81,7 +81,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "lastmodifieddate": "datetime",
         "subsidiary": "int",
     },
-    # Oracle's one-row table: `SELECT SYSDATE FROM dual`, the time-zone probe of reference §9.
+    # Oracle's one-row table: `SELECT SYSDATE FROM dual`, the usual time-zone probe.
     "dual": {"dummy": "text"},
     "inventorynumber": {
         "id": "int",
@@ -764,7 +764,7 @@ class NetSuiteState:
                 "AND location = ?",
                 (num(after), num(free), item, location),
             )
-        # item totals move with stock, but item.lastmodifieddate does not (reference §4 note)
+        # item totals move with stock, but item.lastmodifieddate does not
         self.db.execute(
             "UPDATE item SET totalquantityonhand = (SELECT SUM(quantityonhand) FROM aggregateitemlocation"
             " WHERE item = ?) WHERE id = ?",
@@ -973,7 +973,7 @@ class NetSuiteState:
 
     def count_lines(self, recordtype: str = "inventoryadjustment", memo: str | None = None) -> int:
         """How many item lines transactions of this type hold (with this line memo): a batched write's
-        change is one line, found by the key its memo carries (reference §9)."""
+        change is one line, found by the key its memo carries."""
         sql = (
             'SELECT COUNT(*) FROM transactionline l JOIN "transaction" t ON t.id = l."transaction" '
             "WHERE t.recordtype = ? AND l.mainline = 'F'"

@@ -1,10 +1,10 @@
 """A strict SuiteQL subset translated to SQLite over the emulator's NetSuite-named tables.
 
-Follows reference §4 (SuiteQL over REST) and §9 (Oracle syntax: comma joins and `(+)`, lowered in
+Follows SuiteQL over REST and its Oracle syntax (comma joins and `(+)`, lowered in
 suiteql_oracle.py; ROWNUM, TOP n, CASE, NVL, TO_CHAR, TO_DATE, BUILTIN.DF; at most 1,000 values per IN).
 Anything outside the subset (DDL, `;`, subqueries, unknown tables or columns, RIGHT JOIN ...) is refused with
 NetSuite's 400 INVALID_PARAMETER "Invalid search query" instead of being guessed at.
-Datetimes are shown and read in the token user's time zone (user_time.py, reference §9).
+Datetimes are shown and read in the token user's time zone (user_time.py).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ _SCALARS = {
     "ROUND": "ROUND",
     "LENGTH": "LENGTH",
 }
-MAX_IN_LIST = 1000  # Oracle's limit on one IN (...) list (reference §9)
+MAX_IN_LIST = 1000  # Oracle's limit on one IN (...) list
 _ORACLE_FORMAT = [("HH24", "%H"), ("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("MI", "%M"), ("SS", "%S")]
 
 
@@ -189,7 +189,7 @@ class Parser:
             self.pos += 2
         query["select"] = self.select_list()
         self.expect("FROM")
-        # Oracle's comma joins (reference §9): the join conditions, (+) included, sit in WHERE
+        # Oracle's comma joins: the join conditions, (+) included, sit in WHERE
         query["from"] = [self.table_ref()]
         while self.take(","):
             query["from"].append(self.table_ref())

@@ -1,6 +1,6 @@
 """Oracle-only SuiteQL lowered to what SQLite can run: comma joins with `(+)` outer joins, and ROWNUM.
 
-Reference §9: Oracle recommends its own join syntax (comma joins, `(+)` for outer joins) over ANSI joins,
+Oracle recommends its own join syntax (comma joins, `(+)` for outer joins) over ANSI joins,
 and ROWNUM is in real use. Refusals carry Oracle's ORA- code for the same mistake inside NetSuite's 400
 "Invalid search query" body (Oracle's rules; the words NetSuite puts around them are not verified).
 """

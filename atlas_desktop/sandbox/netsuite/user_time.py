@@ -1,14 +1,14 @@
-"""The token user's time-zone preference: how SuiteQL shows and reads datetimes (reference §9, §4).
+"""The token user's time-zone preference: how SuiteQL shows and reads datetimes.
 
-Follows reference §9 ("Dates in SuiteQL are read and compared in the user's time-zone preference, not UTC")
-and Oracle's REST help quoted in §2/§9 (date fields are not subject to time-zone conversion). Stored
+SuiteQL reads and compares dates in the user's time-zone preference, not UTC, and Oracle's REST help
+says date fields are not subject to time-zone conversion. Stored
 datetimes stay UTC text (`YYYY-MM-DD HH:MM:SS`, state.py); only SuiteQL's view of them moves:
 - datetime columns (and SYSDATE) are shown in the user's zone: TO_CHAR, and the plain M/D/YYYY rendering;
 - TO_DATE / TO_TIMESTAMP literals and account-format text compared with datetime columns are local
   wall times, turned into UTC for the comparison (DST from zoneinfo; an ambiguous fall-back wall time
   is its earlier instant, as zoneinfo's fold=0);
 - date columns (trandate, expirationdate) are never converted.
-How a client learns the zone (reference §9: a `TO_CHAR(SYSDATE, '... TZH:TZM') FROM dual` probe or the
+How a client learns the zone (a `TO_CHAR(SYSDATE, '... TZH:TZM') FROM dual` probe or the
 user's preference): TO_CHAR knows TZH, TZM and TZR (the region name), and `SESSIONTIMEZONE` answers the
 preference's region name, e.g. America/New_York.
 """

@@ -1,7 +1,9 @@
 """SAP S/4HANA Gateway emulator: OData v2 services, OAuth 2.0 / Basic / X.509 tenants, CSRF, $batch.
 
-Facts: /work/shared/reference/sap.md. Choices where the reference is silent or says [U] live in
-`config.SapConfig` (each field commented) and in NOTES below; wire details in /work/notes/sap-wire.md.
+Facts follow SAP's API documentation (api.sap.com), SAP Notes and KBAs, and real `$metadata` files. Marks
+in comments: [V] verified there, [R] reported by third parties, [U] unverified (a guess the code must
+tolerate). Choices where the sources are silent or unsure live in `config.SapConfig` (each field
+commented) and in NOTES below.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ class SapEmulator:
 
     def connection_settings(self) -> dict[str, Any]:
         """What the wizard would have the user set for this tenant: where Atlas locations live in SAP,
-        their names (SAP's APIs list none, sap.md: the user names them), and the cost center that goods
+        their names (SAP's APIs list none: the user names them), and the cost center that goods
         issues post to."""
         c = self.config
         plant = sorted({plant for plant, _ in c.locations.values()})[0]
@@ -271,7 +273,7 @@ class SapEmulator:
 
     def material_document_items(self, item_text: str | None = None) -> list[Row]:
         """Items of every material document (with this MaterialDocumentItemText): a batched write's change
-        is one item, found by the key its text carries (reference §13)."""
+        is one item, found by the key its text carries."""
         rows = self._ctx().state.table("A_MaterialDocumentItem").rows.values()
         return [r for r in rows if item_text is None or r.get("MaterialDocumentItemText") == item_text]
 

@@ -1,4 +1,4 @@
-"""$batch (sap.md §8, §13): multipart parsing, atomic change sets, one operation each by default."""
+"""$batch: multipart parsing, atomic change sets, one operation each by default."""
 
 from __future__ import annotations
 
@@ -165,8 +165,8 @@ def run_batch(
 ) -> tuple[str, bytes]:
     """Run every part; each change set in one transaction. Returns (content type, body).
 
-    Gateway's default change-set implementation refuses a change set of several operations (sap.md §13
-    [R]); services that redefine changeset_begin accept them: `multi_operation_changesets`.
+    Gateway's default change-set implementation refuses a change set of several operations [R]; services that
+    redefine changeset_begin accept them: `multi_operation_changesets`.
     """
     boundary = f"batchresponse_{secrets.token_hex(8)}"
     chunks: list[str] = []

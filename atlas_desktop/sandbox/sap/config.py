@@ -1,10 +1,10 @@
-"""Tenant configuration: auth mode, paging caps, movement-type rules and every [U] choice of sap.md."""
+"""Tenant configuration: auth mode, paging caps, movement-type rules and every [U] choice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Movement type -> GoodsMovementCode(s) the customizing (T158B) allows. sap.md §3: 501->05 and 262->06
+# Movement type -> GoodsMovementCode(s) the customizing (T158B) allows: 501->05 and 262->06
 # [V]/common practice, 201/551->03 [U]. Reversal movement types are only produced by Cancel.
 DEFAULT_MOVEMENT_CODES: dict[str, frozenset[str]] = {
     "501": frozenset({"05"}),
@@ -29,7 +29,7 @@ REVERSAL_OF: dict[str, str] = {"501": "502", "201": "202", "261": "262", "262": 
 DEFAULT_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"201": ("CostCenter",), "551": ("CostCenter",)}
 
 # Alternative units maintained for a material, by base unit: (unit, numerator, denominator), meaning
-# 1 unit = numerator / denominator base units (MARM; sap.md §13). Bottles and pieces are the each here.
+# 1 unit = numerator / denominator base units (MARM). Bottles and pieces are the each here.
 DEFAULT_ALTERNATIVE_UNITS: dict[str, tuple[tuple[str, int, int], ...]] = {
     "EA": (("PC", 1, 1), ("BT", 1, 1), ("CS", 12, 1)),
 }
@@ -39,7 +39,7 @@ SERVICE_SCENARIOS: dict[str, str] = {
     "API_MATERIAL_STOCK_SRV": "SAP_COM_0164",
     "API_MATERIAL_DOCUMENT_SRV": "SAP_COM_0108",
     "API_BATCH_SRV": "SAP_COM_0337",
-    "API_PURCHASEORDER_PROCESS_SRV": "SAP_COM_0053",  # [U] not in sap.md; SAP's "Purchase Order Integration"
+    "API_PURCHASEORDER_PROCESS_SRV": "SAP_COM_0053",  # [U]; SAP's "Purchase Order Integration"
 }
 
 # Catalog location code -> (plant, storage location).
@@ -58,14 +58,14 @@ class AuthMode:
 
 @dataclass
 class SapConfig:
-    """One SAP tenant. Fields marked [U] in comments are guesses the reference could not confirm."""
+    """One SAP tenant. Fields marked [U] in comments are guesses no source could confirm."""
 
     name: str = "sap-cloud"
     auth_mode: str = AuthMode.OAUTH2
     system_id: str = "S4H"
     sap_client: str = "100"
-    require_sap_client: bool = False  # on-premise: True (sap.md §10)
-    allow_basic_with_oauth: bool = True  # cloud communication users may also use Basic (sap.md §10 [V])
+    require_sap_client: bool = False  # on-premise: True
+    allow_basic_with_oauth: bool = True  # cloud communication users may also use Basic
     # Credentials of the communication user / OAuth client (throwaway, sandbox only).
     client_id: str = "ATLAS_COMM_CLIENT"
     client_secret: str = "sandbox-oauth-secret-7Qm2"
@@ -75,7 +75,7 @@ class SapConfig:
     token_lifetime_s: int = 43_200  # expires_in of the OAuth token endpoint
     csrf_lifetime_s: int = 1_800  # http/security_session_timeout
     missing_scenarios: set[str] = field(default_factory=set)  # e.g. {"SAP_COM_0164"} -> 403
-    # Paging (sap.md §5): no $top -> default_page rows + __next; $top above page_cap -> capped + __next.
+    # Paging: no $top -> default_page rows + __next; $top above page_cap -> capped + __next.
     default_page: int = 100
     page_cap: int = 5000
     require_json: bool = True  # no Atom: requests must ask for JSON (Accept or $format=json)
@@ -86,11 +86,11 @@ class SapConfig:
     cost_centers: frozenset[str] = frozenset({"10101101", "10101201", "10101301"})  # empty = any accepted
     require_sled_for_new_batch: bool = True  # receipt creating a batch must carry ShelfLifeExpirationDate
     overdraw_code: str = "M7/021"  # [U] message number for "deficit of unrestricted-use stock"
-    # sap.md §13: a valuated movement's FI document holds at most 999 lines (F5/727 [V-ish]), two per item
+    # A valuated movement's FI document holds at most 999 lines (F5/727 [V-ish]), two per item
     # unless FI summarization is configured, so about 499 items per material document.
-    # $batch: Gateway's default change-set implementation allows one operation per change set (§13 [R]).
+    # $batch: Gateway's default change-set implementation allows one operation per change set [R].
     multi_operation_changesets: bool = False
-    # Whether Cancel copies the header text to the reversal document is [U] (sap.md §13): "copy" (both
+    # Whether Cancel copies the header text to the reversal document is [U]: "copy" (both
     # documents carry it, so a lookup by header text finds both) or "keep" (only the original carries it).
     reversal_header_text: str = "copy"
     fi_line_limit: int = 999
@@ -101,7 +101,7 @@ class SapConfig:
         default_factory=lambda: dict(DEFAULT_ALTERNATIVE_UNITS)
     )
     ndc_custom_field_every: int = 5  # every n-th product also carries YY1_NDCCode_PRD
-    # A_ProductUnitsOfMeasureEAN (sap.md §13): every product's base unit has its GTIN-14; every n-th also a
+    # A_ProductUnitsOfMeasureEAN: every product's base unit has its GTIN-14; every n-th also a
     # second, non-main GTIN (the UPC-A form); a case (CS) has its own GTIN with its own NDC package code.
     second_gtin_every: int = 3
     case_gtin_every: int = 2

@@ -1,4 +1,4 @@
-"""CSRF protection as SAP Gateway does it (sap.md §6): token + session cookies, 403 "Required" otherwise."""
+"""CSRF protection as SAP Gateway does it: token + session cookies, 403 "Required" otherwise."""
 
 from __future__ import annotations
 

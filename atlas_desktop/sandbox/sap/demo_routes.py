@@ -2,8 +2,8 @@
 
 Same routes as the NetSuite emulator's (`/_sandbox/stock`, `/_sandbox/stock/receive|issue|expiry`), so
 the demo's client needs no SAP knowledge; a key is "material|plant|storage location|batch". Receipts
-(501) and issues (201, to the first cost center) are material documents posted with the API's rules
-(sap.md §13), and an expiry change updates the batch master as MSC2N does.
+(501) and issues (201, to the first cost center) are material documents posted with the API's rules, and an
+expiry change updates the batch master as MSC2N does.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SAP Gateway error responses (sap.md §9): error.code, message{lang,value}, innererror with errordetails."""
+"""SAP Gateway error responses: error.code, message{lang,value}, innererror with errordetails."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-# Codes marked [U] are plausible Gateway/ABAP message ids the reference could not confirm.
+# Codes marked [U] are plausible Gateway/ABAP message ids no source could confirm.
 NOT_FOUND = "/IWBEP/CM_MGW_RT/020"  # "Resource not found for segment ..." [R]
 BAD_REQUEST = "/IWBEP/CM_MGW_RT/022"  # [U] invalid URI / $filter syntax
 INVALID_PAYLOAD = "/IWBEP/CM_MGW_RT/004"  # [U] malformed or mistyped request body
@@ -18,7 +18,7 @@ PRECONDITION_REQUIRED = "/IWBEP/CM_MGW_RT/101"  # [U] If-Match missing (428)
 PRECONDITION_FAILED = "/IWBEP/CM_MGW_RT/102"  # [U] stale If-Match (412)
 NOT_ACCEPTABLE = "/IWFND/CM_MGW/007"  # [U] unsupported format requested
 BATCH_ERROR = "/IWBEP/CM_MGW_RT/040"  # [U] malformed $batch body
-CHANGESET_DEFAULT = "/IWBEP/CM_MGW_RT/049"  # [U] number; the text is [R] (sap.md §13)
+CHANGESET_DEFAULT = "/IWBEP/CM_MGW_RT/049"  # [U] number; the text is [R]
 THROTTLED = "/IWFND/CM_MGW/503"  # [U] sandbox fault injection
 
 

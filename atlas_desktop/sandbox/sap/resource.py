@@ -234,7 +234,7 @@ class Engine:
         wanted = tuple(key[k] for k in eset.type.key)
         row = table.get(wanted)
         if row is None and any(p.numc for p in eset.type.props if p.name in key):
-            # '0' / '' / '000000' name the same NUMC key (sap.md §1 [U]).
+            # '0' / '' / '000000' name the same NUMC key [U].
             norm = tuple(
                 edm.numc_norm(key[k]) if (p := eset.type.prop(k)) is not None and p.numc else key[k]
                 for k in eset.type.key

@@ -35,7 +35,7 @@ class Prop:
 
     @property
     def numc(self) -> bool:
-        """NUMC-like keys: '0', '' and '000000' are the same value (sap.md §1 [U])."""
+        """NUMC-like keys: '0', '' and '000000' are the same value [U]."""
         return self.display_format == "NonNegative"
 
 

@@ -1,4 +1,4 @@
-"""Fill a tenant's tables from the pharma catalog: units and GTINs per pack level too (sap.md §2, §13)."""
+"""Fill a tenant's tables from the pharma catalog: units and GTINs per pack level too."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ from atlas_desktop.ui.monitoring.tasks import TaskGroup
 
 HEADERS = ("Name", "Why it may be this one", "NDC", "Item", "Location", "Lot", "Qty", "")
 NAME, WHY = 0, 1
-# Name stretches; the rest start wide enough to read (a stretched first column next to 100 px defaults
-# was squeezed to a sliver in a 760 px dialog).
+# Name stretches; the rest start wide enough to read (with Qt's default widths, a stretched first column
+# is squeezed to a sliver in a narrow dialog).
 WIDTHS = {WHY: 400, 2: 110, 3: 60, 4: 75, 5: 85, 6: 60, 7: 100}
 MIN_NAME = 220
 OBVIOUS_CHUNK = 50

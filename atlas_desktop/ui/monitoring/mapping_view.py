@@ -170,8 +170,8 @@ class MappingsView(QWidget):
         self.discover_button.clicked.connect(self.on_discover_button_clicked)
         self.clear_filter_button.clicked.connect(lambda: self.show_status(None))
         self.map_dialog: MapDialog | None = None
-        # Off screen (another tab shown), reads wait until the view is shown again: counting 200k
-        # mappings takes ~100 ms on the GUI thread, which every refresh after a sync would otherwise pay.
+        # Off screen (another tab shown), reads wait until the view is shown again: counting a large
+        # table's mappings costs GUI-thread time that every refresh after a sync would otherwise pay.
         self._active = True
         self._stale = False
         self._named_for: str | None = None  # the connection whose location names were asked for

@@ -18,7 +18,7 @@ from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, parse_not_after
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR, NOTE_COLOUR
 
-# NetSuite's own words for the way there (ref netsuite.md §10), shown in the wizard and the renewal.
+# NetSuite's own words for the way there, shown in the wizard and the renewal.
 M2M_SETUP_PATH = "Setup → Integration → Manage Authentication → OAuth 2.0 Client Credentials (M2M) Setup"
 CERTIFICATE_FILE = "certificate_file"
 

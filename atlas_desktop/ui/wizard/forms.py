@@ -146,7 +146,7 @@ def auth_modes(erp_type: ErpType) -> tuple[str, ...]:
         return (SapAuthMode.OAUTH2, SapAuthMode.BASIC, SapAuthMode.X509)
     if erp_type is ErpType.SAP_ONPREM:
         return (SapAuthMode.BASIC, SapAuthMode.X509)
-    # OAuth 2.0 first: new NetSuite integrations cannot use TBA from 2027.1 (ref netsuite.md §10).
+    # OAuth 2.0 first: new NetSuite integrations cannot use TBA from 2027.1.
     return (NetSuiteAuthMode.OAUTH2_M2M, NetSuiteAuthMode.TBA)
 
 

@@ -65,7 +65,7 @@ NETSUITE_STEPS = (
     ),
 )
 
-# OAuth 2.0 client credentials (ref netsuite.md §10): the certificate step comes on the next page,
+# OAuth 2.0 client credentials: the certificate step comes on the next page,
 # where the app hands over the certificate it made.
 NETSUITE_M2M_STEPS = (
     Step(

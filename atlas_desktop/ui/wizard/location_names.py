@@ -1,6 +1,6 @@
 """The SAP preferences' location names: one row per plant / storage location, its name editable.
 
-No SAP API lists plant or storage-location names (reference/sap.md), so without this every view would say
+No SAP API lists plant or storage-location names, so without this every view would say
 "Plant 1010, storage location 0001". The names go to the connection's `location_names` setting, which the
 SAP connector's `locations()` reads; views that show location names get them from there.
 """

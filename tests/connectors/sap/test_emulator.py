@@ -427,15 +427,15 @@ async def test_batch_of_postings_one_changeset_each() -> None:
     material, plant, sloc, batch, qty = batch_managed_position(emulator)
     unit = _unit(emulator, material)
     key = StockKey(material, f"{plant}/{sloc}", batch)
-    results = await connector.adjust_stock_many(
-        [
-            (StockChange(key, Decimal(4), unit), "b1"),
-            (StockChange(key, -(qty + 100), unit), "b2"),
-            (StockChange(key, Decimal(-1), unit), "b3"),
-        ]
+    changes = [(StockChange(key, Decimal(4), unit), "b1"), (StockChange(key, -(qty + 100), unit), "b2"),
+               (StockChange(key, Decimal(-1), unit), "b3")]  # fmt: skip
+    [first], [refused], [third] = await connector.adjust_stock_batches(
+        [([(change, k)], f"batch-{k}") for change, k in changes]
     )
-    assert results[0].remote_number and results[2].remote_number  # type: ignore[union-attr]
-    assert isinstance(results[1], ValidationFailed) and "insufficient" in results[1].message
+    assert first.remote_number and third.remote_number  # type: ignore[union-attr]
+    assert (
+        isinstance(refused, ValidationFailed) and "Deficit" in refused.message and material in refused.message
+    )
     assert emulator.unrestricted_stock(material, plant, sloc, batch) == qty + 3
 
 

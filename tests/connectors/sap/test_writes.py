@@ -230,14 +230,15 @@ async def test_purchase_order_needs_settings() -> None:
         await connector.create_purchase_order(order(), "k")
 
 
-async def test_many_postings_in_one_batch_with_isolated_failure() -> None:
+async def test_many_documents_in_one_batch_with_isolated_failure() -> None:
     sap = FakeSap()
     connector = make(sap, settings={"cost_center": "1"})
-    changes = [(change("5"), "a"), (change("-500"), "b"), (change("-1"), "c")]
-    results = await connector.adjust_stock_many(changes)
-    assert len(sap.batch_bodies) == 3
-    ok_a, failed, ok_c = results
+    batches = [([(change("5"), "a")], "batch-a"), ([(change("-500"), "b")], "batch-b"),
+               ([(change("-1"), "c")], "batch-c")]  # fmt: skip
+    results = await connector.adjust_stock_batches(batches)
+    assert len(sap.batch_bodies) == 3  # one change set per document
+    [ok_a], [failed], [ok_c] = results
     assert ok_a.remote_number == "4900000001" and ok_c.remote_number == "4900000002"  # type: ignore[union-attr]
-    assert isinstance(failed, ValidationFailed) and "insufficient" in failed.message
-    post = next(r for r in sap.requests if r.method == "POST")
-    assert post.url.path.endswith("/API_MATERIAL_DOCUMENT_SRV/$batch")
+    assert isinstance(failed, ValidationFailed) and "Deficit" in failed.message
+    posts = [r for r in sap.requests if r.method == "POST"]
+    assert len(posts) == 1 and posts[0].url.path.endswith("/API_MATERIAL_DOCUMENT_SRV/$batch")

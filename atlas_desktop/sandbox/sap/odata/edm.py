@@ -121,7 +121,7 @@ def from_json(prop: Prop, value: Any, *, accept_decimal_numbers: bool = False) -
         if not number.is_finite():
             raise EdmValueError(f"Property '{prop.name}' has invalid decimal value '{value}'")
         if prop.precision is not None and not number.is_zero():
-            # A DEC 13,3 field holds 10 digits before the point; SAP cannot store more (ref sap.md §3).
+            # A DEC 13,3 field holds 10 digits before the point; SAP cannot store more.
             room = prop.precision - (prop.scale or 0)
             if number.adjusted() + 1 > room:
                 raise EdmValueError(

@@ -1,4 +1,4 @@
-"""API_BATCH_SRV: batch master with expiry; every change needs If-Match (sap.md §4, §7)."""
+"""API_BATCH_SRV: batch master with expiry; every change needs If-Match."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ BATCH = EntityType(
     ),
 )
 
-# The captured response shows the CDS-generated namespace cds_api_batch_srv (sap.md §4 [R]).
+# The captured response shows the CDS-generated namespace cds_api_batch_srv [R].
 SCHEMA = ServiceSchema(
     name="API_BATCH_SRV",
     namespace="cds_api_batch_srv",

@@ -1,4 +1,4 @@
-"""API_MATERIAL_DOCUMENT_SRV: deep insert, Cancel, stock kept in step, item/FI limits (sap.md §3, §13)."""
+"""API_MATERIAL_DOCUMENT_SRV: deep insert, Cancel, stock kept in step, item/FI limits."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ HEADER = EntityType(
     navs=(Nav("to_MaterialDocumentItem", "A_MaterialDocumentItem", True, DOC_JOIN),),
 )
 
-# Names, types and lengths as in the real EDMX, in its order (sap.md §0, §3 [V]).
+# Names, types and lengths as in the real EDMX, in its order.
 _ITEM_PROPS: tuple[Prop, ...] = (
     key("MaterialDocumentYear", 4, label="Material Doc. Year", **RO),
     key("MaterialDocument", 10, label="Material Document", display_format="UpperCase", **RO),
@@ -195,7 +195,7 @@ SCHEMA = ServiceSchema(
 )
 
 _ITEM_FIELDS_CLIENT_SETS = {p.name for p in _ITEM_PROPS if p.creatable}
-# MaterialDocumentItem is Edm.String MaxLength 4 (sap.md §13 [V: real EDMX]).
+# MaterialDocumentItem is Edm.String MaxLength 4.
 MAX_ITEMS = 9_999
 
 
@@ -404,7 +404,7 @@ def _in_base_unit(
     ctx: Context, material: str, unit: str, base: str, quantity: Decimal, where: str
 ) -> Decimal:
     """EntryUnit may be any unit maintained for the material (A_ProductUnitsOfMeasure), converted to the
-    base unit (sap.md §13); a material without unit rows knows only its base unit."""
+    base unit; a material without unit rows knows only its base unit."""
     if unit == base:
         return quantity
     row = ctx.state.table("A_ProductUnitsOfMeasure").get((material, unit))

@@ -1,4 +1,4 @@
-"""API_PRODUCT_SRV: products, descriptions, plants, units of measure and their GTINs (sap.md §2, §13)."""
+"""API_PRODUCT_SRV: products, descriptions, plants, units of measure and their GTINs."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ PRODUCT = EntityType(
         s("Brand", 4, label="Brand", display_format="UpperCase"),
         s("ProductHierarchy", 18, label="Product Hierarchy", display_format="UpperCase"),
         # A key-user custom field "NDCCode" enabled for the Product API: YY1_<name>_<context suffix>, the
-        # suffix _PRD for products being [U] (sap.md §13); clients find it in $metadata by its sap:label.
+        # suffix _PRD for products being [U]; clients find it in $metadata by its sap:label.
         s(NDC_CUSTOM_FIELD, 20, label="NDC Code"),
     ),
     navs=(
@@ -91,7 +91,7 @@ UNITS = EntityType(
     navs=(Nav("to_InternationalArticleNumber", "A_ProductUnitsOfMeasureEAN", True, UOM_JOIN),),
 )
 
-# MEAN: several GTINs per unit of measure (sap.md §13 [V]).
+# MEAN: several GTINs per unit of measure.
 UNIT_EANS = EntityType(
     "A_ProductUnitsOfMeasureEANType",
     key=("Product", "AlternativeUnit", "ConsecutiveNumber"),

@@ -1,4 +1,4 @@
-"""API_MATERIAL_STOCK_SRV: read-only stock per material/plant/storage location/batch/stock type (§1)."""
+"""API_MATERIAL_STOCK_SRV: read-only stock per material/plant/storage location/batch/stock type."""
 
 from __future__ import annotations
 
