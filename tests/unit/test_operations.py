@@ -25,6 +25,19 @@ from atlas_desktop.domain.operations import (
 )
 from atlas_desktop.domain.outbox import OutboxEntry
 
+ENTRY_FIELDS = (
+    "id",
+    "mapping_id",
+    "decision_id",
+    "target",
+    "operation",
+    "payload",
+    "idempotency_key",
+    "status",
+    "attempts",
+    "remote_id",
+)
+
 # Payloads as the outbox stores them (store/decisions.py: json.dumps(sort_keys=True)), as plan.py wrote
 # them before operations were typed.
 STORED: list[tuple[str, str, WriteOp]] = [
@@ -134,4 +147,6 @@ def test_drafts_and_outbox_entries_carry_the_typed_operation() -> None:
         remote_id=None,
     )
     assert entry.op == op
+    assert entry.op is entry.op  # decoded once, however often the pusher asks
+    assert entry == OutboxEntry(*[getattr(entry, name) for name in ENTRY_FIELDS])  # the cache is not compared
     assert WriteDraft.of(AtlasAdjust("r", Decimal(1)), "k").target is Side.ATLAS
