@@ -27,15 +27,22 @@ class WriteDraft:
     payload: Mapping[str, Any]
     idempotency_key: str
     quantity_delta: Decimal | None = None  # the quantity change it makes, if any (see OutboxRow)
+    _op: WriteOp | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, op: WriteOp, idempotency_key: str, quantity_delta: Decimal | None = None) -> WriteDraft:
         operation, payload = encode(op)
-        return cls(op.target, operation, payload, idempotency_key, quantity_delta)
+        draft = cls(op.target, operation, payload, idempotency_key, quantity_delta)
+        object.__setattr__(draft, "_op", op)  # kept as built: reading it back parses no text
+        return draft
 
     @property
     def op(self) -> WriteOp:
-        return decode(self.operation, self.payload)
+        op = self._op
+        if op is None:
+            op = decode(self.operation, self.payload)
+            object.__setattr__(self, "_op", op)  # a cache, not a change: the draft stays as made
+        return op
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,8 @@ def test_drafts_and_outbox_entries_carry_the_typed_operation() -> None:
     op = ErpAdjust(StockKey("991", "30"), Decimal(4), "EA", Decimal(1))
     draft = WriteDraft.of(op, "atl-1", Decimal(4))
     assert (draft.target, draft.operation, draft.op) == (Side.ERP, "erp_adjust", op)
+    assert draft.op is op  # plan's operation itself, not a parse of its stored form
+    assert draft == WriteDraft(Side.ERP, "erp_adjust", draft.payload, "atl-1", Decimal(4))
     payload: dict[str, Any] = json.loads(json.dumps(dict(draft.payload)))  # as the store reads it back
     entry = OutboxEntry(
         1,
