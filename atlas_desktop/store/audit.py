@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -168,7 +168,7 @@ def retention_limit(now: datetime) -> datetime:
 
 # -- the log --------------------------------------------------------------------------------------
 
-_TABLE = cast(sa.Table, AuditEntryRow.__table__)
+_TABLE = AuditEntryRow.__table__
 _COLS = _TABLE.c
 
 
