@@ -25,6 +25,7 @@ from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
+    affected_rows,
     chunked,
     decimal_text,
     require_connection,
@@ -163,7 +164,7 @@ def cancel_decision(session: Session, decision: SyncDecisionRow) -> int:
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     _shift_base(session, decision.mapping_id, _done_deltas(session, decision.id))
-    return result.rowcount
+    return affected_rows(result)
 
 
 def cancel_pending_writes(session: Session, mapping_id: int) -> int:
@@ -186,7 +187,7 @@ def cancel_pending_writes(session: Session, mapping_id: int) -> int:
         )
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
-    return cancelled + result.rowcount
+    return cancelled + affected_rows(result)
 
 
 _DECISION_INSERT = (

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,6 +30,12 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def affected_rows(result: sa.Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE run through a Session changed. Session.execute types every
+    result as a plain Result, though a DML statement's is a CursorResult, the one that counts them."""
+    return cast(sa.CursorResult[*tuple[Any, ...]], result).rowcount
 
 
 def like_pattern(text: str) -> str:
