@@ -730,7 +730,7 @@ def _broken_before_keying(conn: Connection, keying: Keying) -> AuditProblem:
     ).scalar()
     details = details if isinstance(details, dict) else {}
     try:
-        kind = ProblemKind(details.get("problem"))
+        kind = ProblemKind(details.get("problem", ""))
     except ValueError:
         kind = ProblemKind.UNKEYED
     entry_id = details.get("problem_entry")

@@ -296,9 +296,9 @@ class DecisionRepository:
                         raise
                 for batch in chunked(conflicts, 2000):
                     cursor.executemany(_CONFLICT_INSERT, batch)
-                for batch in chunked(settled, 2000):
-                    cursor.executemany(_BASE_UPSERT, batch)
-                    cursor.executemany(_SYNCED, batch)
+                for bases in chunked(settled, 2000):
+                    cursor.executemany(_BASE_UPSERT, bases)
+                    cursor.executemany(_SYNCED, bases)
             finally:
                 cursor.close()
         return ids
@@ -593,7 +593,7 @@ def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> i
     )
     carry_confirmed_erp_writes(connection, newly_done)  # the review shows what was written at once
 
-    decisions = _load_decisions(connection, {writes[i][1] for i in newly_done} - {None})
+    decisions = _load_decisions(connection, {d for i in newly_done if (d := writes[i][1]) is not None})
     pending = [d.id for d in decisions.values() if d.status is DecisionStatus.PENDING]
     unfinished = _with_open_writes(connection, pending)
     completed = {d for d in pending if d not in unfinished}

@@ -229,7 +229,7 @@ class MirrorRepository:
             require_connection(session, connection_id)
             connection = session.connection()
             for batch in chunked(params, UPSERT_BATCH):
-                connection.exec_driver_sql(sql, batch)  # type: ignore[arg-type]
+                connection.exec_driver_sql(sql, batch)
                 count += len(batch)
         return count
 
