@@ -2,7 +2,8 @@
 
     python tests/perf/bench.py [--items 10000 50000 ...] [--erp netsuite|sap|both] [--latency-ms 20]
         [--concurrency 5] [--server-time instant|realistic] [--changes 0 10 1000]
-        [--scenarios first incremental naive ui] [--writes batch single] [--json FILE] [--profile DIR]
+        [--scenarios first incremental naive ui] [--writes batch single] [--single-sample N] [--json FILE]
+        [--profile DIR] [--explain]
 
 Per ERP and catalog size: one world (ERP emulator + Atlas emulator on loopback ports, `latency_ms` added per
 request, `concurrency` requests in flight per server). Scenarios, in this order:
@@ -12,8 +13,11 @@ request, `concurrency` requests in flight per server). Scenarios, in this order:
   ui           not by default (a second world and first sync): ui-sync, event-loop stalls in the desktop
                app during discovery + the first sync, and ui-start, exec to the main window's first paint on
                the synced profile (bench_ui.py); rows add max_loop_stall_ms and the worst stalls' stacks
-`--writes single` runs the scenarios again in a fresh world with the one-request-per-write Atlas writer (the
-client's single-row routes, as against a server without the batch route), the baseline for batched writes.
+`--writes single` runs the scenarios again in a fresh world with the one-change-per-request writer on both
+sides (Atlas: the client's single-row routes; the ERP: one adjustment / material document per change), the
+baseline for batched writes; the table after the rows compares the two. `--single-sample N` times the single
+writer's pushes of more than N changes on N of them and adds a row scaled to all (marked `single~`, never a
+measurement): with --server-time realistic a 10,000-change one-per-change push holds NetSuite for ~30 min.
 The app runs in its own process (bench_worker.py): wall_s and peak_rss_mb are the app's alone. API calls are
 what the servers counted (/_sandbox/stats), 429s included. How min_api_calls and lower_bound_s are made:
 see bench_bounds.py (printed with --explain).
@@ -70,9 +74,11 @@ def record(
             bound.seconds(args.concurrency, args.latency_ms, w.erp_name, args.server_time), 3
         ),
         "peak_rss_mb": round(rss, 1) if rss is not None else None,
+        "bound_terms": bound.explain(),
         "erp_calls": stats["erp"]["total"],
         "atlas_calls": stats["atlas"]["total"],
         "rejected_429": stats["erp"]["rejected_concurrency"] + stats["atlas"]["rejected_concurrency"],
+        "routes": {side: stats[side]["by_route"] for side in ("erp", "atlas")},  # --json: where calls went
         **extra,
     }
 
@@ -113,8 +119,7 @@ def full_sync_bound(w: World) -> bench_bounds.Bound:
         - _bookkeeping(routes)
         + w.atlas_batch_operations()
     )
-    erp_writes = sum(n for route, n in stats["erp"]["by_route"].items() if _erp_write(w.erp_name, route))
-    return bench_bounds.full_sync(w.erp_name, w.source_rows(), erp_writes, atlas_writes)
+    return bench_bounds.full_sync(w.erp_name, w.source_rows(), w.erp_changes(), atlas_writes)
 
 
 def ui_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -128,7 +133,7 @@ def ui_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
 def ui_start(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
     w.reset_stats()
     result = bench_ui.ui_start(w)
-    bound = bench_bounds.Bound(0, 0, 0, 0)  # starting makes no request it could not do without
+    bound = bench_bounds.Bound(())  # starting makes no request it could not do without
     wall, rss = result.pop("wall_s"), result.pop("peak_rss_mb")
     return record("ui-start", w, items, 0, args, wall, bound, rss, result)
 
@@ -138,19 +143,54 @@ def _bookkeeping(routes: dict[str, int]) -> int:
     return sum(n for route, n in routes.items() if "/api/v1/erp/" in route)
 
 
-def _erp_write(erp: str, route: str) -> bool:
-    if erp == "netsuite":
-        return route.startswith("POST /services/rest/record/")
-    return route.startswith("POST") and "A_MaterialDocumentHeader" in route
+def incremental(w: World, items: int, changes: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The run after `changes` changes; the one-per-change writer on a sample of `--single-sample` changes
+    when there are more (plus a row extrapolated from it, marked as such)."""
+    sample = args.single_sample
+    if w.writes != "single" or not sample or changes <= sample:
+        return [push(w, items, changes, args)]
+    measured = push(w, items, sample, args)
+    scale = changes / sample
+    estimate = dict(measured, changes=changes, extrapolated_from=sample)
+    estimate["wall_s"] = round(measured["wall_s"] * scale, 3)
+    estimate["api_calls"] = round(measured["api_calls"] * scale)
+    for key in ("erp_calls", "atlas_calls"):
+        estimate[key] = round(measured[key] * scale)
+    for key in ("peak_rss_mb", "app_cpu_s", "emulator_cpu_s", "cpu_floor_s"):
+        estimate.pop(key, None)
+    estimate["peak_rss_mb"] = None
+    batched_bound = _incremental_bound(w, changes)
+    estimate["min_api_calls"] = batched_bound.requests
+    estimate["lower_bound_s"] = round(
+        batched_bound.seconds(args.concurrency, args.latency_ms, w.erp_name, args.server_time), 3
+    )
+    estimate["bound_terms"] = batched_bound.explain()
+    return [measured, estimate]
 
 
-def incremental(w: World, items: int, changes: int, args: argparse.Namespace) -> dict[str, Any]:
+def _incremental_bound(w: World, changes: int) -> bench_bounds.Bound:
+    """The batched minimum of a push of `changes` on `w`, the changes chosen as `push` chooses them."""
+    chosen, atlas_changes = _choose(w, changes)
+    return _bound(w, chosen, changes, atlas_changes)
+
+
+def _choose(w: World, changes: int) -> tuple[list[Any], int]:
+    """The mappings to change (the first half get an Atlas sale, the rest an ERP receipt)."""
     candidates = [m for m in w.matched() if m.atlas_quantity is not None and m.atlas_quantity >= 2]
     if len(candidates) < changes:
         raise SystemExit(f"only {len(candidates)} mapped rows with stock; cannot make {changes} changes")
-    atlas_changes = changes // 2
     step = max(1, len(candidates) // max(changes, 1))
-    chosen = candidates[::step][:changes]
+    return candidates[::step][:changes], changes // 2
+
+
+def _bound(w: World, chosen: list[Any], changes: int, atlas_changes: int) -> bench_bounds.Bound:
+    # An Atlas sale is written to the ERP as an issue at the mapping's location.
+    across = [(str(m.erp_location_id), -1) for m in chosen[:atlas_changes]]
+    return bench_bounds.incremental(w.erp_name, changes - atlas_changes, across)
+
+
+def push(w: World, items: int, changes: int, args: argparse.Namespace) -> dict[str, Any]:
+    chosen, atlas_changes = _choose(w, changes)
     for index, mapping in enumerate(chosen):
         if index < atlas_changes:
             w.atlas_sale(mapping, Decimal(1))
@@ -158,7 +198,7 @@ def incremental(w: World, items: int, changes: int, args: argparse.Namespace) ->
             w.erp_receipt(mapping, Decimal(2))
     w.reset_stats()
     result = w.run_engine("sync")
-    bound = bench_bounds.incremental(w.erp_name, changes - atlas_changes, atlas_changes)
+    bound = _bound(w, chosen, changes, atlas_changes)
     extra = {"status": result["status"], "items_synced": result["items_synced"], **cpu_figures(result)}
     return record(
         "incremental", w, items, changes, args, result["wall_s"], bound, result["peak_rss_mb"], extra
@@ -182,7 +222,7 @@ def naive(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]:
 
 
 COLUMNS = (
-    ("scenario", "{:<11}"), ("erp", "{:<8}"), ("writes", "{:<6}"), ("items", "{:>7,}"), ("changes", "{:>7,}"),
+    ("scenario", "{:<11}"), ("erp", "{:<8}"), ("writes", "{:<7}"), ("items", "{:>7,}"), ("changes", "{:>7,}"),
     ("wall_s", "{:>8.2f}"), ("lower_bound_s", "{:>8.2f}"), ("x_bound", "{:>7}"), ("api_calls", "{:>9,}"),
     ("min_api_calls", "{:>9,}"), ("x_min", "{:>6}"), ("peak_rss_mb", "{:>8}"), ("cpu", "{:>13}"),
 )  # fmt: skip
@@ -194,6 +234,38 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "-"
 
 
+def _label(row: dict[str, Any]) -> str:
+    writes = row["writes"] + ("~" if row.get("extrapolated_from") else "")
+    return f"{row['scenario']} {row['erp']} {writes} {row['items']:,} items {row['changes']:,} changes"
+
+
+def compare(rows: list[dict[str, Any]]) -> str:
+    """single / batch for each scenario run by both writers: API calls and wall time."""
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        return (row["scenario"], row["erp"], row["items"], row["changes"])
+
+    batched = {key(r): r for r in rows if r["writes"] == "batch"}
+    lines = []
+    for row in rows:
+        base = batched.get(key(row))
+        if row["writes"] != "single" or base is None or row["scenario"] == "naive":
+            continue
+        what = (
+            "extrapolated from " + f"{row['extrapolated_from']:,} changes"
+            if row.get("extrapolated_from")
+            else "measured"
+        )
+        lines.append(
+            f"  {row['scenario']} {row['erp']} {row['items']:,} items {row['changes']:,} changes: "
+            f"API calls {row['api_calls']:,} / {base['api_calls']:,}"
+            f" = {_ratio(row['api_calls'], base['api_calls'])}x, wall {row['wall_s']:.1f} s"
+            f" / {base['wall_s']:.1f} s = {_ratio(row['wall_s'], base['wall_s'])}x "
+            f"(single {what})"
+        )
+    return "\n".join(lines)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     widths = [len(fmt.format(0 if "," in fmt or "f" in fmt else "")) for _, fmt in COLUMNS]
     lines = ["| " + " | ".join(h.rjust(max(w, len(h))) for h, w in zip(HEADERS, widths, strict=True)) + " |"]
@@ -202,6 +274,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     )
     for row in rows:
         view = dict(row)
+        if row.get("extrapolated_from"):
+            view["writes"] = "single~"
         view["x_bound"] = _ratio(row["wall_s"], row["lower_bound_s"])
         view["x_min"] = _ratio(row["api_calls"], row["min_api_calls"])
         view["peak_rss_mb"] = "-" if row["peak_rss_mb"] is None else f"{row['peak_rss_mb']:.0f}"
@@ -235,7 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--writes", nargs="+", choices=["batch", "single"], default=["batch"],
-        help="Atlas writer(s), each in its own world: batch (500 a request) and/or single (one a request)",
+        help="writer(s), each in its own world: batch (many changes a request, at each API's limit) and/or"
+        " single (one change a request, both sides: the baseline)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--single-sample", type=int, default=0,
+        help="time the single writer's pushes of more changes than this on this many, and extrapolate",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the rows as a JSON array here")
     parser.add_argument("--profile", type=Path, help="directory: profile the first sync into it")
@@ -262,8 +341,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(table(rows[-1:]).splitlines()[-1], flush=True)
                     if "incremental" in args.scenarios:
                         for changes in args.changes:
-                            rows.append(incremental(w, items, changes, args))
-                            print(table(rows[-1:]).splitlines()[-1], flush=True)
+                            made = incremental(w, items, changes, args)
+                            rows += made
+                            print("\n".join(table(made).splitlines()[2:]), flush=True)
                     if "naive" in args.scenarios and writes == args.writes[0]:  # the writer plays no part
                         rows.append(naive(w, items, args))
                         print(table(rows[-1:]).splitlines()[-1], flush=True)
@@ -272,10 +352,24 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print("x bound = wall / lower bound; x min = API calls / minimum. Lower bound: --explain.")
     print("CPU s app/emu: CPU seconds of the app's process / of the emulators (the bench process).")
+    print("API calls are exact counts (the servers' own); wall times are noisy on a shared machine.")
+    if any(r.get("extrapolated_from") for r in rows):
+        print(
+            "writes 'single~': NOT measured: the one-per-change writer timed on the sample in the row above"
+            " it and scaled linearly to all changes (wall s and API calls x changes / sample)."
+        )
+    comparison = compare(rows)
+    if comparison:
+        print("\nOne-per-change writer (single) against the batched one (batch), same run:")
+        print(comparison)
     if any(r["scenario"].startswith("ui-") for r in rows):
         print(bench_ui.report([r for r in rows if r["scenario"].startswith("ui-")]))
     if args.explain:
         print(bench_bounds.EXPLANATION)
+        print("The minimum of each row, term by term:")
+        for row in rows:
+            if row.get("bound_terms"):
+                print(f"  {_label(row)}: minimum {row['min_api_calls']:,}\n{row['bound_terms']}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -28,8 +29,9 @@ from atlas_desktop.app.engine_setup import build_repos  # noqa: E402
 from atlas_desktop.app.paths import ProfilePaths  # noqa: E402
 from atlas_desktop.app.services import open_services  # noqa: E402
 from atlas_desktop.domain.connection import parse_connection  # noqa: E402
-from atlas_desktop.domain.enums import MappingStatus  # noqa: E402
+from atlas_desktop.domain.enums import MappingStatus, OutboxStatus  # noqa: E402
 from atlas_desktop.domain.secrets import Secret  # noqa: E402
+from atlas_desktop.engine.plan import ERP_ADJUST  # noqa: E402
 from atlas_desktop.sandbox.atlas import build as build_atlas  # noqa: E402
 from atlas_desktop.sandbox.catalog import Catalog  # noqa: E402
 from atlas_desktop.sandbox.netsuite import build as build_netsuite  # noqa: E402
@@ -37,6 +39,7 @@ from atlas_desktop.sandbox.registry import SandboxOptions  # noqa: E402
 from atlas_desktop.sandbox.sap import make_emulator, standard_configs  # noqa: E402
 from atlas_desktop.sandbox.server import running_sandbox  # noqa: E402
 from atlas_desktop.sandbox.server_time import install_server_time  # noqa: E402
+from atlas_desktop.store.models import OutboxRow  # noqa: E402
 
 TODAY = date(2026, 11, 27)
 WORKER = Path(__file__).with_name("bench_worker.py")
@@ -50,8 +53,9 @@ class World:
     urls: dict[str, str]
     home: Path
     connection_id: str
-    writes: str = "batch"  # "single": the worker's Atlas client writes one row per request (--writes)
+    writes: str = "batch"  # "single": the worker writes one change per request on both sides (--writes)
     _batch_operations_base: int = 0
+    _outbox_base: int = 0
 
     @property
     def erp_url(self) -> str:
@@ -67,10 +71,28 @@ class World:
         for url in (self.erp_url, self.atlas_url):
             httpx.delete(f"{url}/_sandbox/stats", timeout=30).raise_for_status()
         self._batch_operations_base = self.atlas.routes.batch_operations
+        self._outbox_base = self._last_outbox_id()
 
     def atlas_batch_operations(self) -> int:
         """Writes the Atlas batch requests carried since the stats were reset (the emulator is in-process)."""
         return int(self.atlas.routes.batch_operations - self._batch_operations_base)
+
+    def erp_changes(self) -> list[tuple[str, int]]:
+        """(location, sign of the delta) of each ERP stock change the app wrote since the stats were reset:
+        what the batched minimum of ERP writes is made of (a request may carry many)."""
+        with open_services(ProfilePaths(self.home)) as services, services.store.session() as session:
+            rows = session.execute(
+                sa.select(OutboxRow.payload).where(
+                    OutboxRow.id > self._outbox_base,
+                    OutboxRow.operation == ERP_ADJUST,
+                    OutboxRow.status == OutboxStatus.DONE,
+                )
+            ).scalars()
+            return [(str(p["location_id"]), 1 if Decimal(p["delta"]) > 0 else -1) for p in rows]
+
+    def _last_outbox_id(self) -> int:
+        with open_services(ProfilePaths(self.home)) as services, services.store.session() as session:
+            return int(session.execute(sa.select(sa.func.max(OutboxRow.id))).scalar() or 0)
 
     def stats(self) -> dict[str, dict[str, Any]]:
         return {

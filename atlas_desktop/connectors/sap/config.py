@@ -32,9 +32,10 @@ DEFAULT_GM_CODES: Mapping[str, str] = {"501": "05", "201": "03", "551": "03", "2
 DEFAULT_MOVEMENT_TYPES: Mapping[str, str] = {"receipt": "501", "issue": "201", "scrap": "551"}
 SCRAP_REASONS = frozenset({"scrap", "scrapping", "expired", "damaged", "destroyed", "write_off", "recall"})
 MAX_PAGE = 5000  # the server caps $top here
-# Rows per page we ask for. Up to `max_concurrency` decoded pages wait for the store at once, so smaller
-# pages than the server's cap keep memory low; the extra page reads are few next to the Atlas writes.
-DEFAULT_PAGE = 1000
+# Rows per page we ask for: the server's cap, since each page read holds one of the few request slots the
+# gateway allows and costs its fixed time; up to `max_concurrency` decoded pages (a few MB) wait for the
+# store at once.
+DEFAULT_PAGE = MAX_PAGE
 EAN_SOURCE = "A_ProductUnitsOfMeasureEAN"
 
 

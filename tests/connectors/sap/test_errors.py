@@ -132,5 +132,5 @@ def test_a_long_page_of_unclosed_tags_is_read_in_linear_time() -> None:
     response = httpx.Response(503, text=html, headers={"content-type": "text/html"})
     started = time.perf_counter()
     error = error_from_response(answer(response))
-    assert time.perf_counter() - started < 1.0  # was 48 s
+    assert time.perf_counter() - started < 5.0  # quadratic parsing takes tens of seconds; linear, ms
     assert isinstance(error, ServerError | InvalidResponse) and "Service unavailable" in error.message
