@@ -10,6 +10,7 @@ from typing import Any
 
 from atlas_desktop.domain.enums import ConflictStatus, MappingStatus, MatchMethod, Resolution
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import WriteOp, decode, encode
 from atlas_desktop.domain.snapshots import BaseValues
 
 # A mapping pairs one Atlas row with one ERP stock position; these statuses hold such a pair.
@@ -18,13 +19,30 @@ PAIRED = (MappingStatus.MATCHED, MappingStatus.CONFLICT)
 
 @dataclass(frozen=True, slots=True)
 class WriteDraft:
-    """One remote write a decision needs. `payload` must be JSON-safe (decimals as str)."""
+    """One remote write a decision needs, in the outbox's stored form (domain/operations.py): built from
+    a typed operation with `of`, read back as one with `op`. `payload` must be JSON-safe."""
 
     target: Side
     operation: str
     payload: Mapping[str, Any]
     idempotency_key: str
     quantity_delta: Decimal | None = None  # the quantity change it makes, if any (see OutboxRow)
+    _op: WriteOp | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, op: WriteOp, idempotency_key: str, quantity_delta: Decimal | None = None) -> WriteDraft:
+        operation, payload = encode(op)
+        draft = cls(op.target, operation, payload, idempotency_key, quantity_delta)
+        object.__setattr__(draft, "_op", op)  # kept as built: reading it back parses no text
+        return draft
+
+    @property
+    def op(self) -> WriteOp:
+        op = self._op
+        if op is None:
+            op = decode(self.operation, self.payload)
+            object.__setattr__(self, "_op", op)  # a cache, not a change: the draft stays as made
+        return op
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ Messages never contain secret values (callers pass remote messages through `reda
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 
 class ErrorKind(StrEnum):
@@ -64,6 +65,17 @@ class ConfigError(AtlasDesktopError):
     def __init__(self, field: str, message: str, *, fix: str | None = None) -> None:
         super().__init__(f"{field}: {message}", fix=fix)
         self.field = field
+
+
+class ConnectorDetails(TypedDict, total=False):
+    """The keyword arguments of ConnectorError, which its subclasses with arguments of their own pass on."""
+
+    fix: str | None
+    system: str
+    status: int | None
+    remote_code: str | None
+    remote_message: str | None
+    remote_path: str | None
 
 
 class ConnectorError(AtlasDesktopError):
@@ -125,8 +137,10 @@ class RateLimited(ConnectorError):
     retryable = True
     default_fix = "The system is busy; the sync retries by itself. Lower the concurrency if it persists."
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, **kwargs: Unpack[ConnectorDetails]
+    ) -> None:
+        super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
 
@@ -137,8 +151,8 @@ class NetworkError(ConnectorError):
     retryable = True
     default_fix = "Check the network, the proxy settings and that the server address is right."
 
-    def __init__(self, message: str, *, in_doubt: bool = False, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, in_doubt: bool = False, **kwargs: Unpack[ConnectorDetails]) -> None:
+        super().__init__(message, **kwargs)
         self.in_doubt = in_doubt
 
 

@@ -6,6 +6,7 @@ import base64
 import hmac
 import re
 import threading
+from typing import NoReturn
 from urllib.parse import quote, quote_plus
 
 MASK = "****"
@@ -77,7 +78,7 @@ class Secret:
     def __len__(self) -> int:
         return len(self._value)
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("Secret values are not pickled")
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import AtlasAdjust
 from atlas_desktop.domain.quantity import QuantityBounds, QuantityRefused, require_writable
 from atlas_desktop.engine.plan import PlanCounts
 
@@ -54,10 +54,11 @@ def refusal_of(draft: DecisionDraft, atlas: QuantityBounds, erp: QuantityBounds)
     ]
     # What Atlas is sent: a pack-level pair's delta in packs (quantity_delta stays in ERP base units).
     checks += [
-        (Decimal(write.payload["delta"]), atlas, "The change in packs")
+        (op.delta, atlas, "The change in packs")
         for write in draft.writes
-        if write.target is Side.ATLAS and write.quantity_delta is not None and "delta" in write.payload
-    ]
+        if write.target is Side.ATLAS and write.quantity_delta is not None
+        and isinstance(op := write.op, AtlasAdjust)
+    ]  # fmt: skip
     if draft.new_base is not None:  # both sides end at it
         checks += [(draft.new_base.quantity, atlas, "The merged quantity")]
         checks += [(draft.new_base.quantity, erp, "The merged quantity")]

@@ -17,7 +17,7 @@ from typing import Any
 from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.enums import ConflictStatus
 from atlas_desktop.domain.model import PurchaseOrder
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
+from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 
 TO_ATLAS = "ERP → Atlas"
 TO_ERP = "Atlas → ERP"

@@ -10,16 +10,21 @@ from typing import Any
 
 from atlas_desktop.domain.drafts import ConflictDraft, DecisionDraft, WriteDraft
 from atlas_desktop.domain.enums import ConflictStatus
+from atlas_desktop.domain.merge_rows import MergeRow
 from atlas_desktop.domain.model import Side
-from atlas_desktop.domain.snapshots import BaseValues
+from atlas_desktop.domain.operations import (
+    ATLAS_ADJUST,
+    ATLAS_SET_EXPIRY,
+    ATLAS_SET_FIELDS,
+    ERP_ADJUST,
+    AtlasAdjust,
+    AtlasSetExpiry,
+    AtlasSetFields,
+    ErpAdjust,
+)
+from atlas_desktop.domain.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.engine.keys import write_key
 from atlas_desktop.engine.merge import FieldClash, MergeDecision, MergeInput, SideValue, merge_key
-
-# Outbox operations; the pusher executes them, the payloads say everything needed to do it again.
-ATLAS_ADJUST = "atlas_adjust"
-ATLAS_SET_EXPIRY = "atlas_set_expiry"
-ERP_ADJUST = "erp_adjust"
-ATLAS_SET_FIELDS = "atlas_set_fields"
 
 
 @dataclass
@@ -39,7 +44,7 @@ class PlanCounts:
         return self.to_atlas + self.to_erp + self.conflicts
 
 
-def _clash_draft(clash: FieldClash, row: Any) -> ConflictDraft:
+def _clash_draft(clash: FieldClash, row: MergeRow) -> ConflictDraft:
     atlas_at: datetime | None = row.atlas.updated_at if row.atlas else None
     erp_at: datetime | None = row.erp.updated_at if row.erp else None
     return ConflictDraft(
@@ -55,7 +60,7 @@ def _clash_draft(clash: FieldClash, row: Any) -> ConflictDraft:
     )
 
 
-def _units_note(clash: FieldClash, row: Any) -> str:
+def _units_note(clash: FieldClash, row: MergeRow) -> str:
     """A pack-level pair's quantities are compared in the ERP's base unit: say so beside the values."""
     if clash.field != "quantity" or not row.unit_factor or row.erp is None or row.atlas is None:
         return ""
@@ -65,7 +70,7 @@ def _units_note(clash: FieldClash, row: Any) -> str:
     )
 
 
-def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
+def writes_for(row: MergeRow, decision: MergeDecision) -> tuple[WriteDraft, ...]:
     """The remote writes that carry out `decision` on the mapped key `row`, keyed by what they change
     (engine/keys.py): the same decision planned again gets the same keys."""
     writes: list[WriteDraft] = []
@@ -81,60 +86,48 @@ def writes_for(row: Any, decision: MergeDecision) -> tuple[WriteDraft, ...]:
         # number of packs within Atlas's places is refused by engine/bounds.py, never rounded).
         factor = row.unit_factor
         atlas_delta = decision.atlas_delta / factor if factor else decision.atlas_delta
+        # `was`: the value it changes, so the run's list can say old -> new (not part of the key);
+        # in Atlas's own unit, like the delta.
+        was = (row.atlas.quantity / factor if factor else row.atlas.quantity) if row.atlas else None
         writes.append(
-            WriteDraft(
-                target=Side.ATLAS,
-                operation=ATLAS_ADJUST,
-                # `was`: the value it changes, so the run's list can say old -> new (not part of the key);
-                # in Atlas's own unit, like the delta.
-                payload={"row_id": row.atlas_inventory_id, "delta": str(atlas_delta),
-                         "was": str(row.atlas.quantity / factor if factor else row.atlas.quantity)
-                         if row.atlas else None},  # fmt: skip
-                idempotency_key=key(Side.ATLAS, ATLAS_ADJUST, decision.atlas_delta),
+            WriteDraft.of(
+                AtlasAdjust(row.atlas_inventory_id, atlas_delta, was),
+                key(Side.ATLAS, ATLAS_ADJUST, decision.atlas_delta),
                 quantity_delta=decision.atlas_delta,
             )
         )
     if decision.set_atlas_expiry:
-        previous = row.atlas.expiry if row.atlas else None
         writes.append(
-            WriteDraft(
-                target=Side.ATLAS,
-                operation=ATLAS_SET_EXPIRY,
-                payload={
-                    "row_id": row.atlas_inventory_id,
-                    "expiry": decision.atlas_expiry.isoformat() if decision.atlas_expiry else None,
-                    "previous_expiry": previous.isoformat() if previous else None,
-                    "version": row.atlas.version if row.atlas else None,
-                },
-                idempotency_key=key(Side.ATLAS, ATLAS_SET_EXPIRY, decision.atlas_expiry),
+            WriteDraft.of(
+                AtlasSetExpiry(
+                    row.atlas_inventory_id,
+                    decision.atlas_expiry,
+                    previous_expiry=row.atlas.expiry if row.atlas else None,
+                    version=row.atlas.version if row.atlas else None,
+                ),
+                key(Side.ATLAS, ATLAS_SET_EXPIRY, decision.atlas_expiry),
             )
         )
     if decision.erp_delta != 0:
-        expiry = row.erp.expiry if row.erp else None
-        payload = {
-            "item_id": row.erp_key.item_id,
-            "location_id": row.erp_key.location_id,
-            "lot": row.erp_key.lot,
-            "delta": str(decision.erp_delta),
-            "was": str(row.erp.quantity) if row.erp else None,
-            "unit": unit,
-            "expiry": expiry.isoformat() if expiry else None,
-        }
-        if row.erp is not None and row.erp.lot_ref is not None:
-            payload["lot_ref"] = row.erp.lot_ref  # saves the connector a lookup of the lot's id
         writes.append(
-            WriteDraft(
-                target=Side.ERP,
-                operation=ERP_ADJUST,
-                payload=payload,
-                idempotency_key=key(Side.ERP, ERP_ADJUST, decision.erp_delta),
+            WriteDraft.of(
+                ErpAdjust(
+                    row.erp_key,
+                    decision.erp_delta,
+                    unit,
+                    was=row.erp.quantity if row.erp else None,
+                    expiry=row.erp.expiry if row.erp else None,
+                    # saves the connector a lookup of the lot's id
+                    lot_ref=row.erp.lot_ref if row.erp is not None else None,
+                ),
+                key(Side.ERP, ERP_ADJUST, decision.erp_delta),
                 quantity_delta=decision.erp_delta,
             )
         )
     return tuple(writes)
 
 
-def _side(values: Any) -> SideValue:
+def _side(values: AtlasValues | ErpValues) -> SideValue:
     return SideValue(values.quantity, values.expiry)
 
 
@@ -143,18 +136,18 @@ def flip_count(bases: list[Decimal]) -> int:
     return sum(1 for i in range(2, len(bases)) if bases[i] == bases[i - 2] != bases[i - 1])
 
 
-def _quarantine(row: Any, flips: int) -> DecisionDraft:
+def _quarantine(row: MergeRow, atlas: AtlasValues, erp: ErpValues, flips: int) -> DecisionDraft:
     base = str(row.base.quantity) if row.base else None
     note = (
         f"the quantity went back and forth {flips} times within the hour; it is no longer synced until "
         "someone checks what keeps changing it (another integration? a script?)"
     )
-    clash = FieldClash("quantity", base, str(row.atlas.quantity), str(row.erp.quantity), None, note)
+    clash = FieldClash("quantity", base, str(atlas.quantity), str(erp.quantity), None, note)
     return DecisionDraft(row.mapping_id, None, (), (_clash_draft(clash, row),))
 
 
 def plan(
-    rows: Iterable[Any],
+    rows: Iterable[MergeRow],
     counts: PlanCounts,
     *,
     initial_source: Side = Side.ERP,
@@ -181,7 +174,7 @@ def plan(
         changed = row.atlas.quantity != base_q(row) or row.erp.quantity != base_q(row)
         if row.mapping_id in flipping and changed:
             counts.conflicts += 1
-            drafts.append(_quarantine(row, flipping[row.mapping_id]))
+            drafts.append(_quarantine(row, row.atlas, row.erp, flipping[row.mapping_id]))
             continue
         decision = merge_key(
             MergeInput(base, _side(row.atlas), _side(row.erp), row.direction, row.policy, initial_source)
@@ -206,7 +199,7 @@ def plan(
     return drafts
 
 
-def base_q(row: Any) -> Decimal | None:
+def base_q(row: MergeRow) -> Decimal | None:
     return row.base.quantity if row.base else None
 
 
@@ -222,13 +215,15 @@ def product_master_drafts(diffs: Iterable[Any], counts: PlanCounts) -> list[Deci
     The base (quantities, expiry) is not touched by these decisions."""
     drafts = []
     for diff in diffs:
-        write = WriteDraft(
-            target=Side.ATLAS,
-            operation=ATLAS_SET_FIELDS,
-            payload={"row_id": diff.atlas_inventory_id, "fields": {"name": diff.erp_name},
-                     "version": diff.atlas_version, "previous": {"name": diff.atlas_name}},
-            idempotency_key=product_master_key(diff),
-        )  # fmt: skip
+        write = WriteDraft.of(
+            AtlasSetFields(
+                diff.atlas_inventory_id,
+                {"name": diff.erp_name},
+                version=diff.atlas_version,
+                previous={"name": diff.atlas_name},
+            ),
+            product_master_key(diff),
+        )
         drafts.append(DecisionDraft(diff.mapping_id, None, (write,), ()))
         counts.to_atlas += 1
     return drafts

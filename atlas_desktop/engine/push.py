@@ -26,9 +26,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from atlas_desktop.connectors.atlas.batch import AdjustOp, BatchOp, OpResult, UpdateOp
 from atlas_desktop.domain.connector import BatchedStockWriter, ErpConnector
@@ -40,19 +38,19 @@ from atlas_desktop.domain.errors import (
     NetworkError,
     ValidationFailed,
 )
-from atlas_desktop.domain.model import Side, StockChange, StockKey, WriteResult
+from atlas_desktop.domain.model import Side, StockChange, WriteResult
+from atlas_desktop.domain.operations import AtlasAdjust, AtlasSetExpiry, AtlasSetFields, ErpAdjust
 from atlas_desktop.domain.outbox import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED, OutboxEntry
 from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
 from atlas_desktop.engine.keys import batch_key
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.engine.ports import AtlasPort, MirrorsPort, OutboxPort
 
 log = logging.getLogger(__name__)
 Written = list[tuple[OutboxEntry, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
 PAGE_WAVES = 4  # outbox writes read at a time, in waves' worth
-ATLAS_BATCHED = frozenset({ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS})
+AtlasUpdate = AtlasSetExpiry | AtlasSetFields  # updates of an Atlas row, made on its version
 PATCH_ATTEMPTS = 3  # a row that changed meanwhile (412) is updated again on its current version
 
 
@@ -76,16 +74,18 @@ async def _nothing() -> list[_Outcome]:
     return []
 
 
-def _stock_change(payload: dict[str, Any]) -> StockChange:
-    key = StockKey(payload["item_id"], payload["location_id"], payload.get("lot"))
-    expiry = date.fromisoformat(payload["expiry"]) if payload.get("expiry") else None
-    return StockChange(
-        key,
-        Decimal(payload["delta"]),
-        payload.get("unit") or "EA",
-        expiry,
-        lot_ref=payload.get("lot_ref"),
-    )
+def _stock_change(entry: OutboxEntry) -> StockChange:
+    op = entry.op
+    if not isinstance(op, ErpAdjust):
+        raise TypeError(f"write {entry.idempotency_key} is not an ERP stock change: {op!r}")
+    return op.stock_change()
+
+
+def _update(entry: OutboxEntry) -> AtlasUpdate:
+    op = entry.op
+    if not isinstance(op, AtlasUpdate):
+        raise TypeError(f"write {entry.idempotency_key} is not an Atlas row update: {op!r}")
+    return op
 
 
 def _refused_whole(entry: Any) -> ValidationFailed:
@@ -235,8 +235,8 @@ class Pusher:
         The seam for batched writers: a kind of write a remote system takes many at a time is sent in
         groups here; everything else one request per write.
         """
-        atlas = [e for e in sending if self.batch_atlas and e.operation in ATLAS_BATCHED]
-        erp = [e for e in sending if e.operation == ERP_ADJUST] if self._erp_batches else []
+        atlas = [e for e in sending if self.batch_atlas and e.op.target is Side.ATLAS]
+        erp = [e for e in sending if isinstance(e.op, ErpAdjust)] if self._erp_batches else []
         if not atlas and not erp:
             return await self._send_each(sending)
         grouped = {entry.id for entry in [*atlas, *erp]}
@@ -257,7 +257,7 @@ class Pusher:
         connector's limit each. Every batch's key is frozen with its entries before any leaves; changes
         a refusal left unposted go again as new batches (without the refused line, or halved)."""
         erp: BatchedStockWriter = self.erp  # type: ignore[assignment]
-        changes = {entry.id: _stock_change(entry.payload) for entry in entries}
+        changes = {entry.id: _stock_change(entry) for entry in entries}
         groups: dict[Hashable, list[Any]] = {}
         for entry in entries:
             # A batch looked up and not found goes again as it was, under the same key, not mixed with
@@ -330,11 +330,11 @@ class Pusher:
         answers: list[_Outcome | Conflict | None] = [None] * len(todo)
         sent: list[tuple[int, BatchOp]] = []
         for index, (entry, version) in enumerate(todo):
-            payload = entry.payload
+            write = entry.op
             try:
                 op: BatchOp = (
-                    AdjustOp(entry.idempotency_key, payload["row_id"], Decimal(payload["delta"]))
-                    if entry.operation == ATLAS_ADJUST
+                    AdjustOp(entry.idempotency_key, write.row_id, write.delta)
+                    if isinstance(write, AtlasAdjust)
                     else await self._update_op(entry, version)
                 )
             except ConnectorError as error:
@@ -369,7 +369,7 @@ class Pusher:
         this drain or the decision). One refused with 412 (the row changed meanwhile: a sale) goes again
         on the row's current version, which the 412 carries, so a retry needs no extra read; at most
         PATCH_ATTEMPTS sends."""
-        todo = [(e, self._versions.get(e.payload["row_id"], e.payload.get("version"))) for e in entries]
+        todo = [(entry, self._known_version(entry)) for entry in entries]
         outcomes: dict[int, _Outcome] = {}
         for _attempt in range(PATCH_ATTEMPTS):
             if not todo:
@@ -386,18 +386,29 @@ class Pusher:
             outcomes[entry.id] = _Outcome(entry, error=_kept_changing())
         return outcomes
 
-    async def _update_op(self, entry: Any, version: int | None) -> UpdateOp:
-        payload = entry.payload
-        row_id = payload["row_id"]
+    def _known_version(self, entry: OutboxEntry) -> int | None:
+        """The version of the row an Atlas write is made on, as far as this drain or its decision knows
+        (an adjustment is relative: it carries none)."""
+        match op := entry.op:
+            case AtlasAdjust():
+                return self._versions.get(op.row_id)
+            case AtlasSetExpiry() | AtlasSetFields():
+                return self._versions.get(op.row_id, op.version)
+            case ErpAdjust():
+                raise TypeError(f"write {entry.idempotency_key} is not an Atlas write: {op!r}")
+            case _:
+                assert_never(op)
+
+    async def _update_op(self, entry: OutboxEntry, version: int | None) -> UpdateOp:
+        op = _update(entry)
         if version is None:
-            version = (await self.atlas.get_row(row_id)).version
-        if entry.operation == ATLAS_SET_EXPIRY:
-            fields: dict[str, Any] = {
-                "expiry_date": date.fromisoformat(payload["expiry"]) if payload["expiry"] else None
-            }
-        else:
-            fields = dict(payload["fields"])
-        return UpdateOp(f"{entry.idempotency_key}.v{version}", row_id, int(version), fields)
+            version = (await self.atlas.get_row(op.row_id)).version
+        match op:
+            case AtlasSetExpiry():
+                fields: dict[str, Any] = {"expiry_date": op.expiry}
+            case AtlasSetFields():
+                fields = dict(op.fields)
+        return UpdateOp(f"{entry.idempotency_key}.v{version}", op.row_id, int(version), fields)
 
     def _atlas_outcome(self, entry: Any, result: OpResult) -> _Outcome:
         if result.row is None:
@@ -450,20 +461,20 @@ class Pusher:
         if written and self.on_written is not None:
             await self.on_written(written)
 
-    async def _execute(self, entry: Any) -> _Outcome:
-        payload = entry.payload
-        if entry.operation == ERP_ADJUST:
-            result = await self.erp.adjust_stock(_stock_change(payload), entry.idempotency_key)
-            return _Outcome(entry, remote_id=result.remote_id)
-        if entry.operation == ATLAS_ADJUST:
-            row = await self.atlas.adjust(
-                payload["row_id"], Decimal(payload["delta"]), key=entry.idempotency_key
-            )
-            self._versions[row.id] = row.version
-            return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
-        if entry.operation in (ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS):
-            return (await self._on_current_versions([entry], self._patch_once))[entry.id]
-        raise AssertionError(f"unknown outbox operation {entry.operation}")
+    async def _execute(self, entry: OutboxEntry) -> _Outcome:
+        op = entry.op
+        match op:
+            case ErpAdjust():
+                result = await self.erp.adjust_stock(op.stock_change(), entry.idempotency_key)
+                return _Outcome(entry, remote_id=result.remote_id)
+            case AtlasAdjust():
+                row = await self.atlas.adjust(op.row_id, op.delta, key=entry.idempotency_key)
+                self._versions[row.id] = row.version
+                return _Outcome(entry, remote_id=str(row.id), atlas_row=row)
+            case AtlasSetExpiry() | AtlasSetFields():
+                return (await self._on_current_versions([entry], self._patch_once))[entry.id]
+            case _:
+                assert_never(op)
 
 
 def _kept_changing() -> NetworkError:

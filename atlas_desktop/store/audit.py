@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -168,7 +168,7 @@ def retention_limit(now: datetime) -> datetime:
 
 # -- the log --------------------------------------------------------------------------------------
 
-_TABLE = cast(sa.Table, AuditEntryRow.__table__)
+_TABLE = AuditEntryRow.__table__
 _COLS = _TABLE.c
 
 
@@ -730,7 +730,7 @@ def _broken_before_keying(conn: Connection, keying: Keying) -> AuditProblem:
     ).scalar()
     details = details if isinstance(details, dict) else {}
     try:
-        kind = ProblemKind(details.get("problem"))
+        kind = ProblemKind(details.get("problem", ""))
     except ValueError:
         kind = ProblemKind.UNKEYED
     entry_id = details.get("problem_entry")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -29,8 +29,8 @@ WHEN OLD.hash <> ''
 BEGIN SELECT RAISE(ABORT, 'audit_log entries cannot be changed'); END
 """
 
-_SECRETS = cast(sa.Table, SecretRow.__table__)
-_KEYING = cast(sa.Table, AuditKeyingRow.__table__)
+_SECRETS = SecretRow.__table__
+_KEYING = AuditKeyingRow.__table__
 _KEY_ROW = sa.select(_SECRETS.c.ciphertext).where(
     _SECRETS.c.owner_id == PROFILE_OWNER, _SECRETS.c.field == AUDIT_KEY_FIELD
 )

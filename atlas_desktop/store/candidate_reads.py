@@ -30,7 +30,7 @@ class CandidateReads:
         separators aside, is one of `bare` (texts the ERP keeps without a key: bare 10 digits)."""
         if not keys and not bare:
             return {}
-        conditions = []
+        conditions: list[sa.ColumnElement[bool]] = []
         if keys:
             conditions.append(_P.c.ndc_key.in_(sorted(keys)))
         if bare:

@@ -45,7 +45,7 @@ def carry_confirmed_erp_writes(connection: sa.Connection, outbox_ids: Sequence[i
     Atlas writes and writes without a delta, are left alone). Returns how many rows moved."""
     moved: dict[tuple[str, str, str, str], Decimal] = {}
     order = {outbox_id: position for position, outbox_id in enumerate(outbox_ids)}
-    found = []
+    found: list[tuple[int, Decimal, str, str, str, str, Decimal]] = []  # delta non-null: filtered below
     for batch in chunked(outbox_ids, IN_CHUNK):
         found += connection.execute(
             sa.select(

@@ -11,6 +11,7 @@ from atlas_desktop.domain.enums import ConflictStatus, Resolution
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import AtlasMirrorRow, ConflictRow, ErpProductRow, InventoryMappingRow
+from atlas_desktop.store.sqlutil import affected_rows
 from atlas_desktop.store.types import utcnow
 
 
@@ -122,7 +123,7 @@ class ConflictRepository:
                 .where(ConflictRow.mapping_id == mapping_id, ConflictRow.status == ConflictStatus.OPEN)
                 .values(status=ConflictStatus.RESOLVED, resolution=None, resolved_at=utcnow())
             )
-            return result.rowcount
+            return affected_rows(result)
 
     def history(
         self, connection_id: str, mapping_id: int | None = None, limit: int = 200

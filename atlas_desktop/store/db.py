@@ -202,7 +202,7 @@ class Store:
         """
         raw = self._engine.raw_connection()
         try:
-            row = raw.driver_connection.execute("PRAGMA wal_checkpoint(FULL)").fetchone()
+            row = raw.cursor().execute("PRAGMA wal_checkpoint(FULL)").fetchone()
         finally:
             raw.close()
         busy, frames, copied = row if row is not None else (1, -1, -1)

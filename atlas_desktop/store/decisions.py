@@ -25,6 +25,7 @@ from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
+    affected_rows,
     chunked,
     decimal_text,
     require_connection,
@@ -163,7 +164,7 @@ def cancel_decision(session: Session, decision: SyncDecisionRow) -> int:
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     _shift_base(session, decision.mapping_id, _done_deltas(session, decision.id))
-    return result.rowcount
+    return affected_rows(result)
 
 
 def cancel_pending_writes(session: Session, mapping_id: int) -> int:
@@ -186,7 +187,7 @@ def cancel_pending_writes(session: Session, mapping_id: int) -> int:
         )
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
-    return cancelled + result.rowcount
+    return cancelled + affected_rows(result)
 
 
 _DECISION_INSERT = (
@@ -295,9 +296,9 @@ class DecisionRepository:
                         raise
                 for batch in chunked(conflicts, 2000):
                     cursor.executemany(_CONFLICT_INSERT, batch)
-                for batch in chunked(settled, 2000):
-                    cursor.executemany(_BASE_UPSERT, batch)
-                    cursor.executemany(_SYNCED, batch)
+                for bases in chunked(settled, 2000):
+                    cursor.executemany(_BASE_UPSERT, bases)
+                    cursor.executemany(_SYNCED, bases)
             finally:
                 cursor.close()
         return ids
@@ -594,7 +595,7 @@ def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> i
     )
     carry_confirmed_erp_writes(connection, newly_done)  # the review shows what was written at once
 
-    decisions = _load_decisions(connection, {writes[i][1] for i in newly_done} - {None})
+    decisions = _load_decisions(connection, {d for i in newly_done if (d := writes[i][1]) is not None})
     pending = [d.id for d in decisions.values() if d.status is DecisionStatus.PENDING]
     unfinished = _with_open_writes(connection, pending)
     completed = {d for d in pending if d not in unfinished}

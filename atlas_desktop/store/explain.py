@@ -122,7 +122,7 @@ class ExplainRepository:
                 .select_from(c)
                 .where(c.c.connection_id == connection_id, c.c.status == ConflictStatus.OPEN)
             )
-            outbox = dict(
+            outbox: dict[OutboxStatus, int] = dict(
                 session.execute(
                     sa.select(o.c.status, sa.func.count())
                     .where(o.c.connection_id == connection_id)

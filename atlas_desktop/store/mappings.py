@@ -186,11 +186,11 @@ class MappingRepository:
             def flush(force: bool = False) -> None:
                 nonlocal inserted
                 if refreshes and (force or len(refreshes) >= _WRITE_BATCH):
-                    connection.exec_driver_sql(_REFRESH_SQL, refreshes)  # type: ignore[arg-type]
+                    connection.exec_driver_sql(_REFRESH_SQL, refreshes)
                     index.reindex([params["id"] for params in refreshes])
                     refreshes.clear()
                 if inserts and (force or len(inserts) >= _WRITE_BATCH):
-                    connection.exec_driver_sql(_INSERT_SQL, inserts)  # type: ignore[arg-type]
+                    connection.exec_driver_sql(_INSERT_SQL, inserts)
                     inserted += len(inserts)
                     inserts.clear()
 
@@ -222,14 +222,14 @@ class MappingRepository:
                     inserts.append(dict(params, connection_id=connection_id, sync_direction="bidirectional"))
                     flush()
                     continue
-                row_id, status, described = candidates.pop()
+                row_id, status, described_hash = candidates.pop()
                 kept += 1
                 if status in PAIRED and draft.status in PAIRED:
                     params["status"] = status.value  # the engine's conflict mark stays
                 elif status in PAIRED:
                     unpaired.append(row_id)
                 # Rewriting 100k unchanged rows would cost more than the whole comparison.
-                if hash(tuple(params[name] for name in _DESCRIBED)) != described:
+                if hash(tuple(params[name] for name in _DESCRIBED)) != described_hash:
                     refreshes.append(dict(params, id=row_id))
                     flush()
             flush(force=True)
@@ -246,7 +246,7 @@ class MappingRepository:
                 paired_here.pop()
             doubles = settle_doubles(connection, connection_id)
 
-            totals = dict(
+            totals: dict[MappingStatus, int] = dict(
                 connection.execute(
                     sa.select(_M.c.status, sa.func.count())
                     .where(_M.c.connection_id == connection_id)

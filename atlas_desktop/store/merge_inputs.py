@@ -176,12 +176,12 @@ def _merge_row(
             unit=atlas_unit,
             version=atlas_version,
             deleted=bool(atlas_deleted),
-            updated_at=parse_utc(atlas_updated),  # type: ignore[arg-type]
+            updated_at=parse_utc(atlas_updated),
         )
     erp = None
     if has_erp:
         erp = ErpValues(
-            quantity=parse_decimal(erp_quantity),  # type: ignore[arg-type]
+            quantity=parse_decimal(erp_quantity),
             expiry=parse_date(erp_expiry),
             unit=erp_unit,
             version=erp_version,

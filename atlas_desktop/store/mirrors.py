@@ -122,9 +122,9 @@ def _atlas_mirror(row: Any) -> AtlasMirror:
         unit=unit,
         location=location,
         version=version,
-        updated_at=parse_utc(updated),  # type: ignore[arg-type]
+        updated_at=parse_utc(updated),
         deleted=bool(deleted),
-        observed_at=parse_utc(seen),  # type: ignore[arg-type]
+        observed_at=parse_utc(seen),
     )
 
 
@@ -143,7 +143,7 @@ def _product_mirror(row: Any) -> ErpProductMirror:
         lot_tracked=bool(lot_tracked),
         inactive=bool(inactive),
         last_modified=parse_utc(modified),
-        observed_at=parse_utc(seen),  # type: ignore[arg-type]
+        observed_at=parse_utc(seen),
         attributes=json.loads(attrs) if attrs else {},
     )
 
@@ -159,7 +159,7 @@ def _stock_mirror(row: Any) -> ErpStockMirror:
         expiry=parse_date(expiry),
         version=version,
         updated_at=parse_utc(updated),
-        observed_at=parse_utc(seen),  # type: ignore[arg-type]
+        observed_at=parse_utc(seen),
         seen_marker=marker,
         lot_ref=lot_ref,
     )
@@ -177,7 +177,7 @@ class MirrorRepository:
             require_connection(session, connection_id)
             connection = session.connection()
             for batch in chunked(params, UPSERT_BATCH):
-                connection.exec_driver_sql(sql, batch)  # type: ignore[arg-type]
+                connection.exec_driver_sql(sql, batch)
                 count += len(batch)
         return count
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -62,6 +62,10 @@ def default_scopes() -> dict[str, bool]:
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # Every model here maps one Table (none a join or a select), so Core can update and delete it.
+        __table__: ClassVar[sa.Table]
+
     metadata = sa.MetaData(
         naming_convention={
             "ix": "ix_%(table_name)s_%(column_0_N_name)s",

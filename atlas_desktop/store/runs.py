@@ -17,7 +17,7 @@ from atlas_desktop.domain.run_log import ItemErrorView, RunView
 from atlas_desktop.store import refusals
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import ConnectionRow, SyncItemErrorRow, SyncLogRow, WatermarkRow
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, require_connection
+from atlas_desktop.store.sqlutil import IN_CHUNK, affected_rows, chunked, require_connection
 from atlas_desktop.store.types import utcnow
 
 INTERRUPTED_MESSAGE = "The run was interrupted (Atlas Desktop stopped before it finished)."
@@ -280,7 +280,7 @@ class RunRepository:
             result = session.execute(
                 sa.delete(WatermarkRow).where(WatermarkRow.connection_id == connection_id)
             )
-            return result.rowcount
+            return affected_rows(result)
 
     def mark_interrupted(self, connection_id: str) -> int:
         """Runs a crash left 'running' become failed (at start-up, before any new run). Returns how many."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,6 +30,12 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def affected_rows(result: sa.Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE run through a Session changed. Session.execute types every
+    result as a plain Result, though a DML statement's is a CursorResult, the one that counts them."""
+    return cast(sa.CursorResult[*tuple[Any, ...]], result).rowcount
 
 
 def like_pattern(text: str) -> str:
@@ -74,21 +80,33 @@ _UTC = UtcDateTime()
 
 
 def decimal_text(value: Decimal | None) -> str | None:
-    return _DECIMAL.process_bind_param(value, None)  # type: ignore[arg-type]
+    return _DECIMAL.process_bind_param(value, None)
 
 
 def utc_text(value: datetime | None) -> str | None:
-    return _UTC.process_bind_param(value, None)  # type: ignore[arg-type]
+    return _UTC.process_bind_param(value, None)
 
 
 def date_text(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+@overload
+def parse_decimal(text: str) -> Decimal: ...
+@overload
+def parse_decimal(text: None) -> None: ...
+@overload
+def parse_decimal(text: str | None) -> Decimal | None: ...
 def parse_decimal(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
+@overload
+def parse_utc(text: str) -> datetime: ...
+@overload
+def parse_utc(text: None) -> None: ...
+@overload
+def parse_utc(text: str | None) -> datetime | None: ...
 def parse_utc(text: str | None) -> datetime | None:
     if text is None:
         return None

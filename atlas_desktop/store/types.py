@@ -22,7 +22,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+    # Reads no dialect: sqlutil's bulk paths call it with none.
+    def process_bind_param(self, value: Any, dialect: Dialect | None) -> str | None:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, Decimal | int):
@@ -57,7 +58,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = String(_FORMAT_WIDTH)
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+    # Reads no dialect: sqlutil's bulk paths call it with none.
+    def process_bind_param(self, value: Any, dialect: Dialect | None) -> str | None:
         if value is None:
             return None
         if not isinstance(value, datetime):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from atlas_desktop.domain.enums import MappingStatus
@@ -12,7 +14,7 @@ from atlas_desktop.store.models import AtlasMirrorRow, InventoryMappingRow
 _M, _A = InventoryMappingRow.__table__, AtlasMirrorRow.__table__
 
 
-def _query(connection_id: str) -> sa.Select[tuple[object, ...]]:
+def _query(connection_id: str) -> sa.Select[*tuple[Any, ...]]:
     joined = _M.outerjoin(
         _A, sa.and_(_A.c.connection_id == _M.c.connection_id, _A.c.atlas_id == _M.c.atlas_inventory_id)
     )

@@ -18,9 +18,9 @@ from atlas_desktop.connectors.netsuite import batch_writes
 from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import ERP_ADJUST
 from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.engine.keys import batch_key
-from atlas_desktop.engine.plan import ERP_ADJUST
 from atlas_desktop.engine.push import Pusher
 from atlas_desktop.sandbox.netsuite import NetSuiteEmulator
 from tests.connectors.netsuite.emulator_support import Clock, connect, make_emulator

@@ -17,8 +17,8 @@ import pytest
 from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.errors import ConfigError, InvalidResponse
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import ERP_ADJUST
 from atlas_desktop.domain.outbox import OutboxEntry
-from atlas_desktop.engine.plan import ERP_ADJUST
 from atlas_desktop.sandbox.sap import SapEmulator
 from tests.connectors.sap.test_emulator import connect, tenant
 from tests.engine.test_erp_batches import Killed, Outbox, pusher

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from atlas_desktop.domain.operations import ATLAS_SET_FIELDS
 from atlas_desktop.engine.api import RunStatus
-from atlas_desktop.engine.plan import ATLAS_SET_FIELDS
 from atlas_desktop.store.mappings import MappingRepository
 from tests.engine.two_erps import TwoErps, two_erps
 

@@ -17,9 +17,9 @@ import pytest
 from atlas_desktop.connectors.atlas import AtlasClient, build_client
 from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY
 from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.domain.secrets import Secret
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY
 from atlas_desktop.engine.push import PATCH_ATTEMPTS, Pusher
 from atlas_desktop.sandbox.atlas import AtlasEmulator
 from tests.connectors.atlas.atlas_helpers import FakeClock, sample_rows

@@ -11,8 +11,8 @@ from typing import Any
 from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.errors import ValidationFailed
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import ATLAS_ADJUST
 from atlas_desktop.domain.outbox import OutboxEntry
-from atlas_desktop.engine.plan import ATLAS_ADJUST
 from atlas_desktop.engine.push import Pusher
 from tests.engine.fake_ports import AsyncPort
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from atlas_desktop.app import sync_commands
 from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.domain.operations import ATLAS_SET_FIELDS
 from atlas_desktop.engine.api import ConnectionAlert, RunStatus
-from atlas_desktop.engine.plan import ATLAS_SET_FIELDS
 from atlas_desktop.store.ownership import MappedElsewhere
 from tests.engine.two_erps import TwoErps, two_erps
 

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from atlas_desktop.domain.drafts import DecisionDraft, WriteDraft
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.domain.quantity import ATLAS, NETSUITE, SAP
 from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.engine.bounds import within_bounds
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_FIELDS, ERP_ADJUST, PlanCounts
+from atlas_desktop.engine.plan import PlanCounts
 
 
 def draft(

@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.operations import ERP_ADJUST
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.engine.keys import write_key
-from atlas_desktop.engine.plan import ERP_ADJUST, PlanCounts, plan
+from atlas_desktop.engine.plan import PlanCounts, plan
 from atlas_desktop.store.db import Store, backup_database
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import OutboxRow

@@ -60,6 +60,13 @@ def test_empty_file_is_migrated_to_head_and_matches_the_models(tmp_path: Path) -
     assert not list(path.parent.glob("*.bak-*"))
 
 
+def test_every_model_maps_a_table_as_its_declared_type_says() -> None:
+    # models.Base tells the type checker __table__ is a Table; Core updates and deletes rely on it.
+    mapped = [mapper.class_ for mapper in Base.registry.mappers]
+    assert mapped
+    assert [model for model in mapped if not isinstance(model.__table__, sa.Table)] == []
+
+
 def test_reopening_at_head_keeps_data_and_makes_no_backup(tmp_path: Path) -> None:
     path = tmp_path / "atlas.db"
     with Store.open(path) as store:

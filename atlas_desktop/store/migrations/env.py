@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
@@ -11,7 +13,15 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(**kwargs: object) -> None:
+class _Target(TypedDict, total=False):
+    """Where the migrations run: a live connection, or a URL to render SQL for (offline)."""
+
+    connection: Connection
+    url: str | None
+    literal_binds: bool
+
+
+def _configure(**kwargs: Unpack[_Target]) -> None:
     # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
     context.configure(target_metadata=target_metadata, render_as_batch=True, compare_type=True, **kwargs)
 

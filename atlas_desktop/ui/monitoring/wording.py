@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from atlas_desktop.domain.enums import MatchMethod, SyncType
 from atlas_desktop.domain.ndc import display_ndc
+from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.engine.health import phase_words as phase_words  # one wording for card and log
-from atlas_desktop.engine.plan import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 
 _IRREGULAR = {"entry": "entries", "was": "were", "is": "are", "conflict": "conflicts"}
 
