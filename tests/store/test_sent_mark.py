@@ -162,3 +162,21 @@ def test_a_mark_that_cannot_be_written_does_not_stop_the_wave(
     assert "cannot be written" in caplog.text
     with store.session() as session:
         assert session.scalars(sa.select(OutboxRow.status)).one() is OutboxStatus.SENDING
+
+
+def test_a_write_found_posted_and_settled_is_a_witness_too(
+    store: Store, connection_id: str, tmp_path: Path
+) -> None:
+    """A drain that found every pending write posted marks none sending: the write settled last is the
+    mark, and a copy in which it is still pending is told (the same attempts: only its state differs)."""
+    ids = add_writes(store, connection_id, "w1")
+    copy = copy_aside(store, tmp_path)
+    DecisionRepository(store).mark_done_many([(ids[0], "R-1")])  # found by posted_before, never marked
+    assert SentMark(store).settle(connection_id) is True
+    witness = read_marks(store.path)[connection_id]
+    assert (witness.outbox_id, witness.attempts) == (ids[0], 0)
+    store = restore(store, copy)
+    try:
+        assert SentMark(store).rewound(connection_id) is True
+    finally:
+        store.close()
