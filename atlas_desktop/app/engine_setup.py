@@ -19,6 +19,7 @@ from atlas_desktop.store.explain import ExplainRepository
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.runs import RunRepository
+from atlas_desktop.store.sent_mark import SentMark
 
 
 def build_repos(services: Services) -> Repos:
@@ -31,6 +32,7 @@ def build_repos(services: Services) -> Repos:
         runs=RunRepository(store),
         explain=ExplainRepository(store),
         audit=services.audit,  # one log per profile: its key is unlocked once
+        sent_mark=SentMark(store),
     )
 
 

@@ -85,6 +85,7 @@ class Repos:
     runs: Any
     explain: Any = None  # store.explain.ExplainRepository: counts for health
     audit: Any = None  # store.audit.AuditLog, when the profile keeps one
+    sent_mark: Any = None  # store.sent_mark.SentMark: tells a database restored from an older copy
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class SyncRunner:
         self.doubles_found = 0  # pairs this run found another connection maps too (item errors)
         self._cancelled = False
         self._push_stats: list[PushStats] = []  # every drain's, so a cancelled run still counts its writes
+        self._ask_pending = False  # the database is older than what was sent: pending ERP writes are asked
 
     def cancel(self) -> None:
         """Stop at the next safe point (see RunCancelled); the run ends as CANCELLED with what it did."""
@@ -184,6 +186,8 @@ class SyncRunner:
         entered: list[dict[str, Any]] = []  # purchase orders entered: the run's list shows them (run_changes)
         counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
         try:
+            if not options.preview_only:
+                await self._check_rewound()
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
             earlier = PushStats() if options.preview_only else await self._push(options, log_id)
             pusher_stats = await self._pull_and_merge(options, counts, log_id)
@@ -202,6 +206,8 @@ class SyncRunner:
                     failed += len(orders.failed)
                 if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
+                if self._ask_pending:
+                    await self.db(self.repos.sent_mark.settle, self.connection_id)
         except AtlasDesktopError as error:
             status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
             log.warning("sync of %s failed: %s", self.connection_id, error_message)
@@ -513,6 +519,19 @@ class SyncRunner:
             )
         return stats
 
+    async def _check_rewound(self) -> None:
+        """Before anything is planned (new writes would hide it): is the database older than the writes
+        this machine sent? Then every pending ERP write is asked for, until a run drains them all."""
+        if self.repos.sent_mark is None:
+            return
+        self._ask_pending = await self.db(self.repos.sent_mark.rewound, self.connection_id)
+        if self._ask_pending:
+            log.warning(
+                "connection %s: the profile database is older than the writes this machine has sent "
+                "(restored from a copy?): every pending ERP write is checked with the ERP before it is sent",
+                self.connection_id,
+            )
+
     async def _push(self, options: RunOptions, log_id: int) -> Any:
         open_writes = await self.db(self.repos.decisions.counts, self.connection_id)
         total = sum(open_writes.get(status.value, 0) for status in OPEN_OUTBOX)
@@ -523,6 +542,7 @@ class SyncRunner:
         pusher = Pusher(
             self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas,
             on_written=partial(self._audit_writes, options), after_wave=after_wave,
+            ask_pending=self._ask_pending,
         )  # fmt: skip
         self._push_stats.append(pusher.stats)
         try:
