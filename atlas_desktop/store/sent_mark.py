@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
@@ -36,7 +36,7 @@ from atlas_desktop.store.models import OutboxRow
 log = logging.getLogger(__name__)
 SUFFIX = ".sent-mark"
 LOCK_WAIT_S = 5.0  # another process's read-and-replace of the file takes milliseconds
-_OUTBOX = cast(sa.Table, OutboxRow.__table__)
+_OUTBOX = OutboxRow.__table__
 
 
 @dataclass(frozen=True)
