@@ -41,6 +41,7 @@ from atlas_desktop.store.explain import ExplainRepository
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.runs import RunRepository
+from atlas_desktop.store.sent_mark import SentMark
 from atlas_desktop.store.unmatched_reads import unmatched_atlas_notes, unmatched_atlas_rows
 
 
@@ -55,6 +56,7 @@ class StoreRepos:
     runs: RunRepository
     explain: ExplainRepository
     audit: AuditLog | None = None
+    sent_mark: SentMark | None = None
 
     @classmethod
     def of(cls, store: Store, audit: AuditLog | None) -> StoreRepos:
@@ -66,6 +68,7 @@ class StoreRepos:
             runs=RunRepository(store),
             explain=ExplainRepository(store),
             audit=audit,
+            sent_mark=SentMark(store),
         )
 
 
@@ -302,6 +305,17 @@ class _Audit:
         )
 
 
+class _SentMark:
+    def __init__(self, mark: SentMark, db: DbThread) -> None:
+        self._mark, self._db = mark, db
+
+    async def rewound(self, connection_id: str) -> bool:
+        return await self._db(self._mark.rewound, connection_id)
+
+    async def settle(self, connection_id: str) -> bool:
+        return await self._db(self._mark.settle, connection_id)
+
+
 def engine_ports(repos: StoreRepos, db: DbThread) -> EnginePorts:
     """The ports over `repos`, every call on `db` (the profile's one DB thread)."""
     return EnginePorts(
@@ -315,4 +329,5 @@ def engine_ports(repos: StoreRepos, db: DbThread) -> EnginePorts:
         conflicts=_Conflicts(repos.conflicts, db),
         counts=_Counts(repos.explain, db),
         audit=_Audit(repos.audit, db) if repos.audit is not None else None,
+        sent_mark=_SentMark(repos.sent_mark, db) if repos.sent_mark is not None else None,
     )

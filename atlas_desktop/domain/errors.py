@@ -43,6 +43,9 @@ class AtlasDesktopError(Exception):
 
     kind: ErrorKind = ErrorKind.SERVER_ERROR
     default_fix = "Try again later. If it keeps happening, send a diagnostics bundle to Atlas support."
+    # Whether the same request may succeed later unchanged (a timeout, a 429): the push then holds the
+    # mapping's later writes back instead of failing them. A local error never clears by itself.
+    retryable: bool = False
 
     def __init__(self, message: str, *, fix: str | None = None) -> None:
         super().__init__(message)
@@ -84,8 +87,6 @@ class ConnectorError(AtlasDesktopError):
     `status` is the HTTP status (None when no response arrived), `remote_code` and `remote_message`
     what the remote system said (e.g. NetSuite `INVALID_CONTENT`, SAP `M7/021`), `system` which one.
     """
-
-    retryable = False
 
     def __init__(
         self,

@@ -210,6 +210,13 @@ class AuditPort(Protocol):
     ) -> None: ...
 
 
+class SentMarkPort(Protocol):
+    """Whether the database is older than the writes this machine sent (store/sent_mark.py)."""
+
+    async def rewound(self, connection_id: str) -> bool: ...
+    async def settle(self, connection_id: str) -> bool: ...
+
+
 class CountsPort(Protocol):
     """A connection's counts for its health (store/explain.py)."""
 
@@ -261,3 +268,4 @@ class EnginePorts:
     conflicts: ConflictsPort
     counts: CountsPort | None = None  # health sent to Atlas after a run
     audit: AuditPort | None = None  # when the profile keeps an audit trail
+    sent_mark: SentMarkPort | None = None  # tells a database restored from an older copy

@@ -6,7 +6,9 @@ it is `in_doubt`: before it is sent again, the ERP is asked whether a write with
 write is simply sent again with the same key. A write still pending never left: the commit that marks a
 wave sending (and every one before it: the decisions) is in the database file before the wave leaves,
 or the wave does not leave, so a power cut cannot turn a write that landed into a pending one and a
-pending write is sent without asking the ERP. Nothing is ever posted twice.
+pending write is sent without asking the ERP, unless the run found the database older than the writes
+already sent (restored from a copy): then every pending ERP write is asked for first (`ask_pending`).
+Nothing is ever posted twice.
 
 Writes go out in waves: the next write of every mapping at once (each connector keeps to its own
 concurrency limit), so one mapping's writes stay in order while thousands of mappings move in
@@ -124,6 +126,7 @@ class Pusher:
         on_written: Callable[[Written], Awaitable[None]] | None = None,
         after_wave: Callable[[PushStats], None] | None = None,
         batch_atlas: bool = True,
+        ask_pending: bool = False,
     ) -> None:
         self.outbox = outbox
         self.mirrors = mirrors
@@ -140,6 +143,9 @@ class Pusher:
         self.after_wave = after_wave
         # False: every Atlas write through its own single-row call (`_execute`), as before batches.
         self.batch_atlas = batch_atlas
+        # True: pending ERP writes are asked for too (`posted_before`), as the database may be older than
+        # what was sent (restored from a copy: store/sent_mark.py), so a pending write may have landed.
+        self.ask_pending = ask_pending
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
         self._found: dict[str, WriteResult | ConnectorError | None] = {}  # lookups by key in this drain
 
@@ -175,7 +181,8 @@ class Pusher:
         A write whose outcome is unknown (sending, in doubt) is looked up by its key (its batch's, if it
         went batched). A write still pending never left: its sending mark, and the decision it belongs to,
         are in the database file before it may leave (mark_sending_many), so no lost commit can turn a
-        write that landed back into a pending one. It goes without asking.
+        write that landed back into a pending one. It goes without asking, unless `ask_pending` (the
+        whole database may have been put back to an older copy).
         """
         outcomes: list[_Outcome] = []
         # Writes marked sending without a batch key (a run stopped before their batch was frozen, or older
@@ -184,7 +191,8 @@ class Pusher:
         unbatched = [
             e
             for e in wave
-            if e.target is Side.ERP and e.status is not OutboxStatus.PENDING and e.batch_key is None
+            if e.target is Side.ERP
+            and (e.batch_key is None if e.status is not OutboxStatus.PENDING else self.ask_pending)
         ]
         try:
             posted = await self.erp.posted_before([e.idempotency_key for e in unbatched]) if unbatched else {}

@@ -148,6 +148,7 @@ class SyncRunner:
         self.doubles_found = 0  # pairs this run found another connection maps too (item errors)
         self._cancelled = False
         self._push_stats: list[PushStats] = []  # every drain's, so a cancelled run still counts its writes
+        self._ask_pending = False  # the database is older than what was sent: pending ERP writes are asked
 
     def cancel(self) -> None:
         """Stop at the next safe point (see RunCancelled); the run ends as CANCELLED with what it did."""
@@ -173,6 +174,8 @@ class SyncRunner:
         entered: list[dict[str, Any]] = []  # purchase orders entered: the run's list shows them (run_changes)
         counts, pushed, failed, in_doubt = PlanCounts(), 0, 0, 0
         try:
+            if not options.preview_only:
+                await self._check_rewound()
             # Writes decided by an earlier run (crash, timeout) are settled before anything is read.
             earlier = PushStats() if options.preview_only else await self._push(options, log_id)
             pusher_stats = await self._pull_and_merge(options, counts, log_id)
@@ -191,6 +194,9 @@ class SyncRunner:
                     failed += len(orders.failed)
                 if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
+                if self._ask_pending:
+                    assert self.ports.sent_mark is not None  # set only where it is kept
+                    await self.ports.sent_mark.settle(self.connection_id)
         except AtlasDesktopError as error:
             status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
             log.warning("sync of %s failed: %s", self.connection_id, error_message)
@@ -493,6 +499,19 @@ class SyncRunner:
             await self.ports.runs.add_item_error(log_id, self.connection_id, None, ref, error.as_dict())
         return stats
 
+    async def _check_rewound(self) -> None:
+        """Before anything is planned (new writes would hide it): is the database older than the writes
+        this machine sent? Then every pending ERP write is asked for, until a run drains them all."""
+        if self.ports.sent_mark is None:
+            return
+        self._ask_pending = await self.ports.sent_mark.rewound(self.connection_id)
+        if self._ask_pending:
+            log.warning(
+                "connection %s: the profile database is older than the writes this machine has sent "
+                "(restored from a copy?): every pending ERP write is checked with the ERP before it is sent",
+                self.connection_id,
+            )
+
     async def _push(self, options: RunOptions, log_id: int) -> PushStats:
         open_writes = await self.ports.outbox.counts(self.connection_id)
         total = sum(open_writes.get(status.value, 0) for status in OPEN_OUTBOX)
@@ -503,6 +522,7 @@ class SyncRunner:
         pusher = Pusher(
             self.ports.outbox, self.ports.mirrors, self.connection_id, self.erp, self.atlas,
             on_written=partial(self._audit_writes, options), after_wave=after_wave,
+            ask_pending=self._ask_pending,
         )  # fmt: skip
         self._push_stats.append(pusher.stats)
         try:

@@ -23,6 +23,7 @@ from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store.confirmed_stock import carry_confirmed_erp_writes
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import OutboxRow, SyncBaseRow, SyncDecisionRow, WriteBatchRow
+from atlas_desktop.store.sent_mark import Witness, note_sent
 from atlas_desktop.store.sqlutil import (
     IN_CHUNK,
     affected_rows,
@@ -37,6 +38,7 @@ from atlas_desktop.store.types import utcnow
 ERROR_TEXT_LIMIT = 2000
 OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
 CLOSED_STATUSES = (OutboxStatus.DONE, OutboxStatus.FAILED, OutboxStatus.CANCELLED)
+_NO_WITNESS = Witness(0, "", 0)
 
 
 class OutboxEntryClosed(AtlasDesktopError):
@@ -108,6 +110,8 @@ _DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHER
 _APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
 _SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ? WHERE mapping_id = ?"
 _OUTBOX = OutboxRow.__table__
+# A marked write as the sent mark records it (store/sent_mark.py).
+_MARKED = (_OUTBOX.c.id, _OUTBOX.c.connection_id, _OUTBOX.c.idempotency_key, _OUTBOX.c.attempts)
 _DECISIONS = SyncDecisionRow.__table__
 _BASES = SyncBaseRow.__table__
 
@@ -454,6 +458,7 @@ class DecisionRepository:
         for outbox_id, times in Counter(outbox_ids).items():
             by_times.setdefault(times, []).append(outbox_id)
         opened: set[int] = set()
+        witnesses: dict[str, Witness] = {}  # per connection: its highest write marked
         with self._store.session() as session:
             connection = session.connection()
             for times, ids in by_times.items():
@@ -464,11 +469,16 @@ class DecisionRepository:
                         .values(
                             status=OutboxStatus.SENDING, attempts=_OUTBOX.c.attempts + times, updated_at=now
                         )
-                        .returning(_OUTBOX.c.id)
+                        .returning(*_MARKED)
                     )
-                    opened.update(result.scalars())
+                    for row in result:
+                        opened.add(row.id)
+                        if row.id > witnesses.get(row.connection_id, _NO_WITNESS).outbox_id:
+                            witnesses[row.connection_id] = Witness(row.id, row.idempotency_key, row.attempts)
         if opened:
             self._store.make_durable()
+            # Outside the database, so a copy of it put back later is told by this wave (store/sent_mark).
+            note_sent(self._store.path, witnesses)
         return [outbox_id for outbox_id in outbox_ids if outbox_id in opened]
 
     def cancel_pending(self, connection_id: str, mapping_id: int) -> int:
