@@ -218,9 +218,8 @@ class BackgroundWork:
             return
         self._atlas_problem = None
         for connection_id in missing:
-            cursor = await self._engine.db(
-                self._engine.repos.runs.get_watermark, connection_id, Side.ATLAS, WatermarkStream.CHANGES
-            )
+            runs = self._engine.ports.runs
+            cursor = await runs.get_watermark(connection_id, Side.ATLAS, WatermarkStream.CHANGES)
             trigger = ChangeFeedTrigger(atlas, cursor, partial(self._run, connection_id, SyncType.REAL_TIME))
             trigger.start()
             self._triggers[connection_id] = trigger

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from atlas_desktop.app.engine_ports import StoreRepos, engine_ports
 from atlas_desktop.app.services import Services
 from atlas_desktop.connectors.atlas import build_client
 from atlas_desktop.domain.connection import ConnectionSpec
@@ -11,29 +12,23 @@ from atlas_desktop.domain.enums import ConnectionStatus
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.engine.factory import build_erp_connector, with_network_defaults
 from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S
-from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
-from atlas_desktop.store.conflicts import ConflictRepository
-from atlas_desktop.store.decisions import DecisionRepository
-from atlas_desktop.store.explain import ExplainRepository
-from atlas_desktop.store.mappings import MappingRepository
-from atlas_desktop.store.mirrors import MirrorRepository
-from atlas_desktop.store.runs import RunRepository
-from atlas_desktop.store.sent_mark import SentMark
+from atlas_desktop.store.db_thread import DbThread
 
 
-def build_repos(services: Services) -> Repos:
-    store = services.store
-    return Repos(
-        mirrors=MirrorRepository(store),
-        mappings=MappingRepository(store),
-        decisions=DecisionRepository(store),
-        conflicts=ConflictRepository(store),
-        runs=RunRepository(store),
-        explain=ExplainRepository(store),
-        audit=services.audit,  # one log per profile: its key is unlocked once
-        sent_mark=SentMark(store),
-    )
+def build_repos(services: Services) -> StoreRepos:
+    return StoreRepos.of(services.store, services.audit)  # one audit log per profile: its key unlocked once
+
+
+class ProfileEngine(EngineService):
+    """A profile's engine, carrying the profile's repositories for the window, the CLI and the API.
+
+    The engine itself reaches them through its ports only; `db` (its DB thread) runs their calls.
+    """
+
+    def __init__(self, repos: StoreRepos, **options: Any) -> None:
+        super().__init__(engine_ports(repos, DbThread()), **options)
+        self.repos = repos
 
 
 def atlas_client_factory(services: Services, **options: Any) -> Any:
@@ -56,7 +51,7 @@ def atlas_client_factory(services: Services, **options: Any) -> Any:
 
 def build_engine(
     services: Services, *, run_lock_wait: float = DEFAULT_WAIT_S, **connector_options: Any
-) -> EngineService:
+) -> ProfileEngine:
     """`connector_options` reach every connector factory (tests pass `transport=` here); a run waits up to
     `run_lock_wait` seconds for one of the same connection in another process to end."""
     network = services.settings.network_overrides()
@@ -65,7 +60,7 @@ def build_engine(
         return with_network_defaults(services.connections.get(connection_id), network)
 
     atlas_options = dict(connector_options.pop("atlas_options", {}))
-    return EngineService(
+    return ProfileEngine(
         build_repos(services),
         connection_spec=spec_for,
         connection_summary=services.connections.summary,

@@ -10,20 +10,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from atlas_desktop.app.connection_states import connection_states
-from atlas_desktop.app.engine_setup import build_engine
+from atlas_desktop.app.engine_setup import ProfileEngine, build_engine
 from atlas_desktop.app.services import Services
 from atlas_desktop.app.tables import table
 from atlas_desktop.domain.enums import MappingStatus, Resolution, SyncType
 from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary
 from atlas_desktop.engine.changes import KIND_LABELS, ChangeKind
-from atlas_desktop.engine.service import EngineService
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW, EXIT_ALREADY_RUNNING = 0, 1, 2, 3, 4, 5
 
 
 def _with_engine(
     services: Services,
-    work: Callable[[EngineService], Awaitable[int]],
+    work: Callable[[ProfileEngine], Awaitable[int]],
     *,
     as_json: bool = False,
     wait: float | None = None,
@@ -99,7 +98,7 @@ def _print_summary(summary: RunSummary) -> None:
 
 
 def run_sync(args: argparse.Namespace, services: Services) -> int:
-    async def work(engine: EngineService) -> int:
+    async def work(engine: ProfileEngine) -> int:
         summary = await engine.sync(args.id, sync_type=SyncType.MANUAL, approve=args.yes, full=args.full)
         if summary.status is RunStatus.PREVIEW and not args.yes and not args.json and sys.stdin.isatty():
             _print_summary(summary)
@@ -121,7 +120,7 @@ def run_sync(args: argparse.Namespace, services: Services) -> int:
 
 
 def run_mappings(args: argparse.Namespace, services: Services) -> int:
-    async def work(engine: EngineService) -> int:
+    async def work(engine: ProfileEngine) -> int:
         mappings = engine.repos.mappings
         if args.action == "discover":
             found = await engine.discover(args.id)
@@ -182,7 +181,7 @@ def _mapping_json(row: Any) -> dict[str, Any]:
 
 
 def run_conflicts(args: argparse.Namespace, services: Services) -> int:
-    async def work(engine: EngineService) -> int:
+    async def work(engine: ProfileEngine) -> int:
         if args.action == "list":
             rows = await engine.db(engine.repos.conflicts.open_conflicts, args.id)
             if args.json:
@@ -213,7 +212,7 @@ def _conflict_json(row: Any) -> dict[str, Any]:
 
 
 def run_reconcile(args: argparse.Namespace, services: Services) -> int:
-    async def work(engine: EngineService) -> int:
+    async def work(engine: ProfileEngine) -> int:
         report = await engine.reconcile(args.id, fix=not args.no_fix)
         if args.json:
             print(json.dumps({
@@ -234,7 +233,7 @@ def run_reconcile(args: argparse.Namespace, services: Services) -> int:
 
 
 def run_replay(args: argparse.Namespace, services: Services) -> int:
-    async def work(engine: EngineService) -> int:
+    async def work(engine: ProfileEngine) -> int:
         summary = await engine.replay_failed(args.id)
         if args.json:
             print(json.dumps(summary_json(summary)))

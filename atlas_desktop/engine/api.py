@@ -18,6 +18,7 @@ from atlas_desktop.domain.model import ConnectionReport
 
 if TYPE_CHECKING:
     from atlas_desktop.engine.changes import PlannedChange
+    from atlas_desktop.engine.unmatched import UnmatchedRow
 
 
 class RunStatus(StrEnum):
@@ -179,7 +180,7 @@ class SyncEngine(Protocol):
 
     async def preview(self, connection_id: str) -> SyncPlan: ...
 
-    async def unmatched_atlas(self, connection_id: str) -> list[Any]: ...  # engine.unmatched.UnmatchedRow
+    async def unmatched_atlas(self, connection_id: str) -> list[UnmatchedRow]: ...
 
     async def sync(
         self, connection_id: str, *, sync_type: SyncType = SyncType.MANUAL, approve: bool = False

@@ -10,15 +10,18 @@ for many rows at once; nothing is ever paired without a person's click. Runs on 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Protocol, TypeVar
 
+from atlas_desktop.domain.mapping_view import MappingView
 from atlas_desktop.domain.review_rows import ErpCandidate
 from atlas_desktop.engine.discovery import NdcIdentity, identify_ndc, normalise_lot
 
 SAME_NDC, NDC_READING, SAME_LOT, SAME_QUANTITY, SAME_LOCATION = 8, 5, 4, 2, 1
+
+R = TypeVar("R")  # a caller's row, handed back with its candidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ def obvious(ranked: list[RankedCandidate]) -> RankedCandidate | None:
     return free[0]
 
 
-def unique_obvious(rows: list[tuple[Any, list[RankedCandidate]]]) -> list[tuple[Any, ErpCandidate]]:
+def unique_obvious(rows: list[tuple[R, list[RankedCandidate]]]) -> list[tuple[R, ErpCandidate]]:
     """(row, position) for each row with an obvious candidate, leaving out positions that are the obvious
     one of two rows: accepting both would pair one ERP position twice."""
     chosen = [(row, best.position) for row, ranked in rows if (best := obvious(ranked)) is not None]
@@ -111,11 +114,20 @@ def unique_obvious(rows: list[tuple[Any, list[RankedCandidate]]]) -> list[tuple[
     return [(row, p) for row, p in chosen if claims[(p.item_id, p.location_id, p.lot)] == 1]
 
 
+class CandidateReads(Protocol):
+    """The ERP side as find_candidates reads it (store/candidate_reads.py), on the DB thread."""
+
+    def items_by_ndc(
+        self, connection_id: str, keys: Collection[str], bare: Collection[str]
+    ) -> dict[str, str | None]: ...
+    def positions(self, connection_id: str, item_ids: Collection[str]) -> list[ErpCandidate]: ...
+    def atlas_place(self, connection_id: str, atlas_id: str) -> tuple[str | None, Decimal | None]: ...
+
+
 def find_candidates(
-    reads: Any, mapping: Any, location_map: Mapping[str, str] | None = None
+    reads: CandidateReads, mapping: MappingView, location_map: Mapping[str, str] | None = None
 ) -> list[RankedCandidate]:
-    """What discovery would have weighed for `mapping` (a MappingView of an Atlas row), ranked. `reads` is
-    a store.candidate_reads.CandidateReads."""
+    """What discovery would have weighed for `mapping` (an Atlas row's), ranked."""
     atlas = identify_ndc(mapping.ndc_text_atlas)
     keys = {key for key in (*atlas.candidates, atlas.key) if key}
     bare = set(keys) | {form for key in keys for form in ten_digit_forms(key)}

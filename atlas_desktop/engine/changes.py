@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from atlas_desktop.domain.drafts import DecisionDraft
+from atlas_desktop.domain.drafts import ConflictDraft, DecisionDraft
 from atlas_desktop.domain.enums import ConflictStatus
 from atlas_desktop.domain.model import PurchaseOrder
 from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
@@ -101,7 +101,7 @@ class PlannedChange:
         )
 
 
-def _open(conflict: Any) -> bool:
+def _open(conflict: ConflictDraft) -> bool:
     return conflict.status is ConflictStatus.OPEN
 
 
@@ -116,14 +116,14 @@ def tally(drafts: Iterable[DecisionDraft], kinds: dict[ChangeKind, int]) -> None
             kinds[ChangeKind.CONFLICT] = kinds.get(ChangeKind.CONFLICT, 0) + open_conflicts
 
 
-def _quantity(text: Any) -> Decimal | None:
+def _quantity(text: object) -> Decimal | None:
     try:
         return Decimal(str(text)) if text is not None else None
     except InvalidOperation:
         return None
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 

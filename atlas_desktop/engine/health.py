@@ -21,10 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from atlas_desktop import __version__
+from atlas_desktop.domain.connection_summary import ConnectionSummary
 from atlas_desktop.domain.enums import ConnectionStatus, SyncLogStatus
+
+if TYPE_CHECKING:
+    from atlas_desktop.connectors.atlas import HealthReport
 
 
 class ConnectionFacts(Protocol):
@@ -53,6 +57,10 @@ class CountFacts(Protocol):
     def in_doubt_writes(self) -> int: ...
     @property
     def pending_writes(self) -> int: ...
+    @property
+    def mapped(self) -> int: ...
+    @property
+    def unmapped(self) -> int: ...
     @property
     def erp_only(self) -> int: ...
     @property
@@ -240,7 +248,7 @@ def worst(kinds: list[HealthKind]) -> HealthKind | None:
     return None
 
 
-def health_report(summary: Any, counts: Any) -> Any:
+def health_report(summary: ConnectionSummary, counts: CountFacts) -> HealthReport:
     """The contract's PUT .../health body for this connection (counts and states, never a credential)."""
     from atlas_desktop.connectors.atlas import HealthReport
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from atlas_desktop.domain.model import ErpType
+from atlas_desktop.domain.product_master import ProductMasterDiff
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ NAME_FIELD_LENGTH: dict[ErpType, int] = {ErpType.SAP_CLOUD: 40, ErpType.SAP_ONPR
 class NamePlan:
     """The renames to carry to Atlas, and the ERP names to remember as seen without a write."""
 
-    carry: list[Any] = field(default_factory=list)
+    carry: list[ProductMasterDiff] = field(default_factory=list)
     seen: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -35,7 +35,7 @@ def is_cut_of(short: str, long: str) -> bool:
     return bool(short) and len(short) < len(long) and long.startswith(short)
 
 
-def plan_names(diffs: Iterable[Any], erp_type: ErpType | None = None) -> NamePlan:
+def plan_names(diffs: Iterable[ProductMasterDiff], erp_type: ErpType | None = None) -> NamePlan:
     """Three-way, per mapped key, against the ERP name last seen (`erp_name_seen`):
 
     - the ERP name did not change (or only in case/whitespace): nothing, whatever Atlas holds — an

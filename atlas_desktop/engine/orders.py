@@ -10,9 +10,7 @@ item error saying why, so no order is ever skipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.enums import WatermarkStream
@@ -20,9 +18,9 @@ from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType, PurchaseOrder, PurchaseOrderLine, Side
 from atlas_desktop.domain.packs import pack_levels
 from atlas_desktop.engine.discovery import ErpProductRef, ProductIndex, identify_ndc
+from atlas_desktop.engine.ports import AtlasPort, MirrorReads, RunLogPort, StoreThread
 
 log = logging.getLogger(__name__)
-Db = Callable[..., Awaitable[Any]]
 
 
 @dataclass
@@ -39,15 +37,15 @@ def purchase_order_key(order: PurchaseOrder) -> str:
 class OrderTransfer:
     def __init__(
         self,
-        db: Db,
-        mirrors: Any,
-        runs: Any,
+        thread: StoreThread,
+        mirrors: MirrorReads,
+        runs: RunLogPort,
         connection_id: str,
         erp_type: ErpType,
         erp: ErpConnector,
-        atlas: Any,
+        atlas: AtlasPort,
     ) -> None:
-        self.db = db
+        self.thread = thread  # the product index is built where the mirror is read, off the event loop
         self.mirrors = mirrors
         self.runs = runs
         self.connection_id = connection_id
@@ -63,8 +61,7 @@ class OrderTransfer:
                 for p in self.mirrors.iter_erp_products(self.connection_id)
             )
 
-        index: ProductIndex = await self.db(build)
-        return index
+        return await self.thread(build)
 
     @staticmethod
     def _resolved(order: PurchaseOrder, index: ProductIndex) -> PurchaseOrder:
@@ -85,9 +82,7 @@ class OrderTransfer:
     async def pending(self) -> list[PurchaseOrder]:
         """The confirmed orders `run` would enter now, as it would enter them; nothing is written and the
         cursor stays (a preview counts them)."""
-        cursor = await self.db(
-            self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS
-        )
+        cursor = await self.runs.get_watermark(self.connection_id, Side.ATLAS, WatermarkStream.ORDERS)
         index: ProductIndex | None = None
         found: list[PurchaseOrder] = []
         async for batch in self.atlas.orders(since=cursor, status="confirmed"):
@@ -97,9 +92,7 @@ class OrderTransfer:
         return found
 
     async def run(self) -> OrderStats:
-        cursor = await self.db(
-            self.runs.get_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS
-        )
+        cursor = await self.runs.get_watermark(self.connection_id, Side.ATLAS, WatermarkStream.ORDERS)
         index: ProductIndex | None = None
         async for batch in self.atlas.orders(since=cursor, status="confirmed"):
             for order in batch.orders:
@@ -123,7 +116,7 @@ class OrderTransfer:
                     return self.stats
                 self.stats.created += 1
                 self.stats.entered.append(order)
-            await self.db(
-                self.runs.set_watermark, self.connection_id, Side.ATLAS, WatermarkStream.ORDERS, batch.cursor
+            await self.runs.set_watermark(
+                self.connection_id, Side.ATLAS, WatermarkStream.ORDERS, batch.cursor
             )
         return self.stats

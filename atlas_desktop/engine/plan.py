@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from atlas_desktop.domain.drafts import ConflictDraft, DecisionDraft, WriteDraft
 from atlas_desktop.domain.enums import ConflictStatus
@@ -22,6 +21,7 @@ from atlas_desktop.domain.operations import (
     AtlasSetFields,
     ErpAdjust,
 )
+from atlas_desktop.domain.product_master import ProductMasterDiff
 from atlas_desktop.domain.snapshots import AtlasValues, BaseValues, ErpValues
 from atlas_desktop.engine.keys import write_key
 from atlas_desktop.engine.merge import FieldClash, MergeDecision, MergeInput, SideValue, merge_key
@@ -203,14 +203,14 @@ def base_q(row: MergeRow) -> Decimal | None:
     return row.base.quantity if row.base else None
 
 
-def product_master_key(diff: Any) -> str:
+def product_master_key(diff: ProductMasterDiff) -> str:
     """The key of a product master write: derived like a merge's (engine/keys.py), from the name the ERP
     holds. (Atlas gets these writes with If-Match rather than the key, but the outbox keys every write.)"""
     change = {"name": diff.erp_name}
     return write_key(diff.key_scope, Side.ATLAS, ATLAS_SET_FIELDS, (diff.atlas_inventory_id,), change)
 
 
-def product_master_drafts(diffs: Iterable[Any], counts: PlanCounts) -> list[DecisionDraft]:
+def product_master_drafts(diffs: Iterable[ProductMasterDiff], counts: PlanCounts) -> list[DecisionDraft]:
     """Product master flows ERP -> Atlas: the item name the ERP holds is written onto the Atlas row.
     The base (quantities, expiry) is not touched by these decisions."""
     drafts = []

@@ -18,21 +18,22 @@ reads them again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from atlas_desktop.domain.connector import ErpConnector, ReadWatermarks
 from atlas_desktop.domain.enums import WatermarkStream
 from atlas_desktop.domain.model import Side, StockKey
 from atlas_desktop.domain.quantity import RejectedRow, atlas_ref, erp_ref, is_read_ref
 from atlas_desktop.domain.refusals import Refusal
+from atlas_desktop.domain.run_log import ItemErrorView
 from atlas_desktop.engine.discovery import unambiguous_key
+from atlas_desktop.engine.ports import AtlasPort, MirrorsPort, RunLogPort
 
 T = TypeVar("T")
-Db = Callable[..., Awaitable[Any]]
 BATCH = 2000
 
 
@@ -57,13 +58,15 @@ async def batched(source: AsyncIterator[T], size: int = BATCH) -> AsyncIterator[
         yield batch
 
 
-def split(batch: list[Any]) -> tuple[list[Any], list[RejectedRow]]:
+def split(batch: list[T | RejectedRow]) -> tuple[list[T], list[RejectedRow]]:
     """(rows to store, rows refused for their quantity) of a batch from a read."""
     rejected = [row for row in batch if isinstance(row, RejectedRow)]
-    return ([row for row in batch if not isinstance(row, RejectedRow)] if rejected else batch), rejected
+    if not rejected:
+        return cast(list[T], batch), rejected
+    return [row for row in batch if not isinstance(row, RejectedRow)], rejected
 
 
-def _error_of(view: Any) -> dict[str, Any]:
+def _error_of(view: ItemErrorView) -> dict[str, Any]:
     return {"kind": view.error_kind, "message": view.message, "fix": view.fix,
             "remote_code": view.remote_code, "remote_message": view.remote_message}  # fmt: skip
 
@@ -81,18 +84,16 @@ def connector_watermark(erp: object, stream: str) -> datetime | None:
 class Puller:
     def __init__(
         self,
-        db: Db,
-        mirrors: Any,
-        runs: Any,
+        mirrors: MirrorsPort,
+        runs: RunLogPort,
         connection_id: str,
         erp: ErpConnector,
-        atlas: Any,
+        atlas: AtlasPort,
         *,
         progress: Callable[[str, int], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         log_id: int | None = None,
     ) -> None:
-        self.db = db
         self.mirrors = mirrors
         self.runs = runs
         self.connection_id = connection_id
@@ -102,13 +103,13 @@ class Puller:
         self.clock = clock
         self.stats = PullStats()
         self.log_id = log_id  # the run refusals are recorded with; None (discovery): not recorded
-        self._open: dict[str, list[Any]] | None = None  # item ref -> its open refusals, read once
+        self._open: dict[str, list[ItemErrorView]] | None = None  # item ref -> its open refusals, read once
 
     # ---- refused quantities --------------------------------------------------------------------------
-    async def _open_refusals(self) -> dict[str, list[Any]]:
+    async def _open_refusals(self) -> dict[str, list[ItemErrorView]]:
         if self._open is None:
             self._open = {}
-            for view in await self.db(self.runs.open_refusals, self.connection_id):
+            for view in await self.runs.open_refusals(self.connection_id):
                 if is_read_ref(view.item_ref):  # refusals of merged values are the runner's
                     self._open.setdefault(view.item_ref, []).append(view)
         return self._open
@@ -121,16 +122,16 @@ class Puller:
         closing = [view.id for ref in clean for view in open_.pop(ref, ())] if open_ else []
         if not rejected:
             if closing:
-                await self.db(self.runs.close_refusals, closing)
+                await self.runs.close_refusals(closing)
             return True
         if self.log_id is None:
             if closing:
-                await self.db(self.runs.close_refusals, closing)
+                await self.runs.close_refusals(closing)
             return False
         closing += [view.id for row in rejected for view in open_.pop(row.ref, ())]
         found = [Refusal(r.ref, r.error.as_dict(), key=r.key, atlas_id=r.atlas_id) for r in rejected]
-        self.stats.refused += await self.db(
-            self.runs.record_refusals, self.log_id, self.connection_id, found, close=closing
+        self.stats.refused += await self.runs.record_refusals(
+            self.log_id, self.connection_id, found, close=closing
         )
         return True
 
@@ -146,27 +147,25 @@ class Puller:
             return 0
         found = [Refusal(v.item_ref, _error_of(v), mapping_id=v.mapping_id) for v in latest.values()]
         close = [view.id for view in views if view.mapping_id is not None]
-        carried: int = await self.db(
-            self.runs.record_refusals, self.log_id, self.connection_id, found, close=close
-        )
+        carried: int = await self.runs.record_refusals(self.log_id, self.connection_id, found, close=close)
         self._open = {}
         self.stats.refused += carried
         return carried
 
     async def _watermark(self, source: Side, stream: WatermarkStream) -> str | None:
-        value: str | None = await self.db(self.runs.get_watermark, self.connection_id, source, stream)
+        value: str | None = await self.runs.get_watermark(self.connection_id, source, stream)
         return value
 
     async def _set_watermark(self, source: Side, stream: WatermarkStream, value: str) -> None:
-        await self.db(self.runs.set_watermark, self.connection_id, source, stream, value)
+        await self.runs.set_watermark(self.connection_id, source, stream, value)
 
     async def pull_erp(self, *, full: bool = False, products: bool = True) -> PullStats:
         started = self.clock().isoformat()
         if products:
             since = None if full else _parse_mark(await self._watermark(Side.ERP, WatermarkStream.PRODUCTS))
-            async for batch in batched(self.erp.products(since)):
-                self.stats.erp_products += await self.db(
-                    self.mirrors.upsert_erp_products, self.connection_id, batch, unambiguous_key
+            async for found in batched(self.erp.products(since)):
+                self.stats.erp_products += await self.mirrors.upsert_erp_products(
+                    self.connection_id, found, unambiguous_key
                 )
                 self.progress("pull erp products", self.stats.erp_products)
             mark = connector_watermark(self.erp, "products")
@@ -181,8 +180,8 @@ class Puller:
         async for batch in batched(self.erp.stock(since)):
             levels, rejected = split(batch)
             if levels:
-                self.stats.erp_stock += await self.db(
-                    self.mirrors.upsert_erp_stock, self.connection_id, levels, seen_marker=marker
+                self.stats.erp_stock += await self.mirrors.upsert_erp_stock(
+                    self.connection_id, levels, seen_marker=marker
                 )
             refused_keys.update(row.key for row in rejected if row.key is not None)
             recorded = await self._settle((erp_ref(level.key) for level in levels), rejected) and recorded
@@ -191,11 +190,11 @@ class Puller:
             # A refused position was seen: it is not gone, it keeps its last good value.
             gone = [
                 key
-                for key in await self.db(self.mirrors.erp_stock_not_seen, self.connection_id, marker)
+                for key in await self.mirrors.erp_stock_not_seen(self.connection_id, marker)
                 if key not in refused_keys
             ]
             for key in gone:
-                await self.db(self.mirrors.set_erp_stock_quantity, self.connection_id, key, Decimal(0))
+                await self.mirrors.set_erp_stock_quantity(self.connection_id, key, Decimal(0))
                 self.stats.erp_gone += 1
             await self._settle((erp_ref(key) for key in gone), ())
         if recorded:
@@ -208,8 +207,8 @@ class Puller:
         async for batch in batched(self.atlas.inventory(page_size=1000)):
             rows, rejected = split(batch)
             if rows:
-                self.stats.atlas_rows += await self.db(
-                    self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key
+                self.stats.atlas_rows += await self.mirrors.upsert_atlas_rows(
+                    self.connection_id, rows, unambiguous_key
                 )
             await self._settle((atlas_ref(row.id) for row in rows), rejected)
             self.progress("reconcile atlas", self.stats.atlas_rows)
@@ -221,8 +220,8 @@ class Puller:
         recorded = True
         async for batch in self.atlas.changes(since=cursor):
             if batch.changes:
-                self.stats.atlas_rows += await self.db(
-                    self.mirrors.upsert_atlas_rows, self.connection_id, batch.changes, unambiguous_key
+                self.stats.atlas_rows += await self.mirrors.upsert_atlas_rows(
+                    self.connection_id, batch.changes, unambiguous_key
                 )
             rejected = getattr(batch, "rejected", ())
             recorded = await self._settle((atlas_ref(row.id) for row in batch.changes), rejected) and recorded

@@ -40,16 +40,16 @@ from atlas_desktop.domain.errors import (
     NetworkError,
     ValidationFailed,
 )
-from atlas_desktop.domain.model import Side, StockChange, WriteResult
+from atlas_desktop.domain.model import AtlasInventoryRow, Side, StockChange, WriteResult
 from atlas_desktop.domain.operations import AtlasAdjust, AtlasSetExpiry, AtlasSetFields, ErpAdjust
 from atlas_desktop.domain.outbox import BATCH_IN_DOUBT, BATCH_POSTED, BATCH_REFUSED, OutboxEntry
 from atlas_desktop.domain.quantity import ATLAS
 from atlas_desktop.engine.discovery import unambiguous_key
 from atlas_desktop.engine.keys import batch_key
+from atlas_desktop.engine.ports import AtlasPort, MirrorsPort, OutboxPort
 
 log = logging.getLogger(__name__)
-Db = Callable[..., Awaitable[Any]]
-Written = list[tuple[Any, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
+Written = list[tuple[OutboxEntry, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
 PAGE_WAVES = 4  # outbox writes read at a time, in waves' worth
 AtlasUpdate = AtlasSetExpiry | AtlasSetFields  # updates of an Atlas row, made on its version
@@ -61,15 +61,17 @@ class PushStats:
     done: int = 0
     failed: int = 0
     in_doubt: int = 0
-    errors: list[tuple[Any, AtlasDesktopError]] = field(default_factory=list)  # (entry, error)
+    errors: list[tuple[OutboxEntry, AtlasDesktopError]] = field(default_factory=list)  # (entry, error)
 
 
 @dataclass
 class _Outcome:
-    entry: Any
+    entry: OutboxEntry
     remote_id: str | None = None
     error: AtlasDesktopError | None = None
-    atlas_row: Any = None  # the row an Atlas write returned: refreshes the mirror and the version
+    atlas_row: AtlasInventoryRow | None = (
+        None  # the row an Atlas write returned: refreshes the mirror and the version
+    )
 
 
 async def _nothing() -> list[_Outcome]:
@@ -90,12 +92,12 @@ def _update(entry: OutboxEntry) -> AtlasUpdate:
     return op
 
 
-def _refused_whole(entry: Any) -> ValidationFailed:
+def _refused_whole(entry: OutboxEntry) -> ValidationFailed:
     # A connector answers a one-change document's refusal with its error; this only guards the loop.
     return ValidationFailed(f"The ERP refused the stock change (write {entry.idempotency_key}).")
 
 
-def _fullest(queues: dict[object, list[Any]]) -> list[list[Any]]:
+def _fullest(queues: dict[object, list[OutboxEntry]]) -> list[list[OutboxEntry]]:
     """The queues the next wave takes a write from, in the outbox's order: all of them, or the WAVE_LIMIT
     longest (the writes of a page then fill the fewest waves; the rest wait one wave)."""
     if len(queues) <= WAVE_LIMIT:
@@ -105,7 +107,7 @@ def _fullest(queues: dict[object, list[Any]]) -> list[list[Any]]:
     return [queue for group, queue in queues.items() if group in chosen]
 
 
-def _group_of(entry: Any) -> object:
+def _group_of(entry: OutboxEntry) -> object:
     return entry.mapping_id if entry.mapping_id is not None else f"outbox-{entry.id}"
 
 
@@ -114,12 +116,11 @@ class Pusher:
 
     def __init__(
         self,
-        db: Db,
-        decisions: Any,
-        mirrors: Any,
+        outbox: OutboxPort,
+        mirrors: MirrorsPort,
         connection_id: str,
         erp: ErpConnector,
-        atlas: Any,
+        atlas: AtlasPort,
         *,
         parallel: int = 64,
         on_written: Callable[[Written], Awaitable[None]] | None = None,
@@ -127,8 +128,7 @@ class Pusher:
         batch_atlas: bool = True,
         ask_pending: bool = False,
     ) -> None:
-        self.db = db
-        self.decisions = decisions
+        self.outbox = outbox
         self.mirrors = mirrors
         self.connection_id = connection_id
         self.erp = erp
@@ -154,14 +154,13 @@ class Pusher:
         after_id = 0
         # Several writes of one mapping go in successive waves: a page of several waves' worth keeps the
         # waves (and so the Atlas batch requests) full, where a page of one wave would leave them part full.
-        while entries := await self.db(
-            self.decisions.pending_writes,
+        while entries := await self.outbox.pending_writes(
             self.connection_id,
             limit=PAGE_WAVES * WAVE_LIMIT,
             after_id=after_id,
         ):
             after_id = entries[-1].id
-            queues: dict[object, list[Any]] = {}
+            queues: dict[object, list[OutboxEntry]] = {}
             for entry in entries:
                 group = _group_of(entry)
                 if group not in blocked:
@@ -176,7 +175,7 @@ class Pusher:
                 queues = {g: q for g, q in queues.items() if q and g not in blocked}
         return self.stats
 
-    async def _look_up(self, wave: list[Any]) -> tuple[list[_Outcome], list[Any]]:
+    async def _look_up(self, wave: list[OutboxEntry]) -> tuple[list[_Outcome], list[OutboxEntry]]:
         """The ERP writes of `wave` the ERP already holds (as outcomes), and the writes left to send.
 
         A write whose outcome is unknown (sending, in doubt) is looked up by its key (its batch's, if it
@@ -202,7 +201,7 @@ class Pusher:
             asked = {entry.id for entry in unbatched}
             wave = [entry for entry in wave if entry.id not in asked]
             posted = {}
-        to_send: list[Any] = []
+        to_send: list[OutboxEntry] = []
         for entry in wave:
             found = posted.get(entry.idempotency_key) if entry.target is Side.ERP else None
             unsure = entry.status in (OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
@@ -232,15 +231,15 @@ class Pusher:
             raise found
         return found
 
-    async def _wave(self, wave: list[Any]) -> list[_Outcome]:
+    async def _wave(self, wave: list[OutboxEntry]) -> list[_Outcome]:
         outcomes, to_send = await self._look_up(wave)
-        still_open = set(await self.db(self.decisions.mark_sending_many, [e.id for e in to_send]))
+        still_open = set(await self.outbox.mark_sending_many([e.id for e in to_send]))
         sending = [e for e in to_send if e.id in still_open]
         outcomes += await self._send(sending)
         await self._record(outcomes)
         return outcomes
 
-    async def _send(self, sending: list[Any]) -> list[_Outcome]:
+    async def _send(self, sending: list[OutboxEntry]) -> list[_Outcome]:
         """The outcomes of a wave's writes, in the wave's order (the audit trail's order).
 
         The seam for batched writers: a kind of write a remote system takes many at a time is sent in
@@ -263,13 +262,13 @@ class Pusher:
     def _erp_batches(self) -> bool:
         return isinstance(self.erp, BatchedStockWriter)
 
-    async def _send_erp_batch(self, entries: list[Any]) -> list[_Outcome]:
+    async def _send_erp_batch(self, entries: list[OutboxEntry]) -> list[_Outcome]:
         """ERP stock changes, many to a document: grouped by what a document shares, at most the
         connector's limit each. Every batch's key is frozen with its entries before any leaves; changes
         a refusal left unposted go again as new batches (without the refused line, or halved)."""
         erp: BatchedStockWriter = self.erp  # type: ignore[assignment]
         changes = {entry.id: _stock_change(entry) for entry in entries}
-        groups: dict[Hashable, list[Any]] = {}
+        groups: dict[Hashable, list[OutboxEntry]] = {}
         for entry in entries:
             # A batch looked up and not found goes again as it was, under the same key, not mixed with
             # fresh changes: were it still committing, NetSuite refuses the key a second time.
@@ -279,8 +278,7 @@ class Pusher:
         outcomes: dict[int, _Outcome] = {}
         while parts:
             keyed = [(batch_key([e.idempotency_key for e in part]), part) for part in parts]
-            frozen = await self.db(
-                self.decisions.freeze_batches,
+            frozen = await self.outbox.freeze_batches(
                 self.connection_id,
                 Side.ERP,
                 [(key, [e.id for e in part]) for key, part in keyed],
@@ -306,11 +304,15 @@ class Pusher:
                 settled.append(
                     (key, BATCH_POSTED if posted else BATCH_IN_DOUBT if retryable else BATCH_REFUSED, posted)
                 )
-            await self.db(self.decisions.settle_batches, settled)
+            await self.outbox.settle_batches(settled)
         return [outcomes[entry.id] for entry in entries if entry.id in outcomes]
 
     @staticmethod
-    def _take_answers(part: list[Any], results: list[Any], outcomes: dict[int, _Outcome]) -> list[list[Any]]:
+    def _take_answers(
+        part: list[OutboxEntry],
+        results: list[WriteResult | AtlasDesktopError | None],
+        outcomes: dict[int, _Outcome],
+    ) -> list[list[OutboxEntry]]:
         """Record a document's outcomes; returns the batches its unposted changes go again in."""
         again = []
         for entry, result in zip(part, results, strict=True):
@@ -328,7 +330,7 @@ class Pusher:
             return [again[:middle], again[middle:]]
         return [again] if again else []
 
-    async def _send_atlas_batch(self, entries: list[Any]) -> list[_Outcome]:
+    async def _send_atlas_batch(self, entries: list[OutboxEntry]) -> list[_Outcome]:
         """A wave's Atlas writes through the batch route, outcomes in the wave's order.
 
         Each write keeps its own outcome: a refused one fails alone, one without an answer is in doubt (sent
@@ -338,7 +340,7 @@ class Pusher:
         outcomes = await self._on_current_versions(entries, self._batch_once)
         return [outcomes[entry.id] for entry in entries]
 
-    async def _batch_once(self, todo: list[tuple[Any, int | None]]) -> list[_Outcome | Conflict]:
+    async def _batch_once(self, todo: list[tuple[OutboxEntry, int | None]]) -> list[_Outcome | Conflict]:
         answers: list[_Outcome | Conflict | None] = [None] * len(todo)
         sent: list[tuple[int, BatchOp]] = []
         for index, (entry, version) in enumerate(todo):
@@ -361,7 +363,7 @@ class Pusher:
                 answers[index] = self._atlas_outcome(todo[index][0], result)
         return [answer for answer in answers if answer is not None]
 
-    async def _patch_once(self, todo: list[tuple[Any, int | None]]) -> list[_Outcome | Conflict]:
+    async def _patch_once(self, todo: list[tuple[OutboxEntry, int | None]]) -> list[_Outcome | Conflict]:
         ((entry, version),) = todo
         op = await self._update_op(entry, version)
         try:
@@ -374,8 +376,8 @@ class Pusher:
 
     async def _on_current_versions(
         self,
-        entries: list[Any],
-        attempt: Callable[[list[tuple[Any, int | None]]], Awaitable[list[_Outcome | Conflict]]],
+        entries: list[OutboxEntry],
+        attempt: Callable[[list[tuple[OutboxEntry, int | None]]], Awaitable[list[_Outcome | Conflict]]],
     ) -> dict[int, _Outcome]:
         """Atlas writes sent by `attempt` (batched or one row), each update on the version we know (from
         this drain or the decision). One refused with 412 (the row changed meanwhile: a sale) goes again
@@ -386,7 +388,7 @@ class Pusher:
         for _attempt in range(PATCH_ATTEMPTS):
             if not todo:
                 break
-            again: list[tuple[Any, int | None]] = []
+            again: list[tuple[OutboxEntry, int | None]] = []
             for (entry, _version), answer in zip(todo, await attempt(todo), strict=True):
                 if isinstance(answer, Conflict):
                     current = getattr(answer, "current", None)
@@ -422,13 +424,13 @@ class Pusher:
                 fields = dict(op.fields)
         return UpdateOp(f"{entry.idempotency_key}.v{version}", op.row_id, int(version), fields)
 
-    def _atlas_outcome(self, entry: Any, result: OpResult) -> _Outcome:
+    def _atlas_outcome(self, entry: OutboxEntry, result: OpResult) -> _Outcome:
         if result.row is None:
             return _Outcome(entry, error=result.error)
         self._versions[result.row.id] = result.row.version
         return _Outcome(entry, remote_id=str(result.row.id), atlas_row=result.row)
 
-    async def _send_each(self, sending: list[Any]) -> list[_Outcome]:
+    async def _send_each(self, sending: list[OutboxEntry]) -> list[_Outcome]:
         results: list[_Outcome | None] = [None] * len(sending)
         queue = iter(enumerate(sending))
 
@@ -452,10 +454,10 @@ class Pusher:
         rows = [o.atlas_row for o in outcomes if o.atlas_row is not None]
         rows = [row for row in rows if ATLAS.problem(row.quantity) is None]
         if rows:
-            await self.db(self.mirrors.upsert_atlas_rows, self.connection_id, rows, unambiguous_key)
+            await self.mirrors.upsert_atlas_rows(self.connection_id, rows, unambiguous_key)
         if written:
             confirmed = [(entry.id, remote_id) for entry, remote_id in written]
-            await self.db(self.decisions.mark_done_many, confirmed)
+            await self.outbox.mark_done_many(confirmed)
         self.stats.done += len(written)
         for outcome in outcomes:
             error = outcome.error
@@ -465,10 +467,10 @@ class Pusher:
             if error.retryable:
                 # No answer, throttled, or a server error after the HTTP layer's own retries: the write
                 # may or may not have landed. It stays in the outbox, looked up by key next run.
-                await self.db(self.decisions.mark_in_doubt, outcome.entry.id, error.message)
+                await self.outbox.mark_in_doubt(outcome.entry.id, error.message)
                 self.stats.in_doubt += 1
             else:
-                await self.db(self.decisions.mark_failed, outcome.entry.id, f"{error.message} — {error.fix}")
+                await self.outbox.mark_failed(outcome.entry.id, f"{error.message} — {error.fix}")
                 self.stats.failed += 1
         if written and self.on_written is not None:
             await self.on_written(written)

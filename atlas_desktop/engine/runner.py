@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,8 +19,10 @@ from typing import Any
 
 from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
 from atlas_desktop.domain.connector import ErpConnector
+from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.enums import MappingStatus, OutboxStatus, SyncDirection, SyncLogStatus, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ErrorKind, InvalidResponse
+from atlas_desktop.domain.merge_rows import MergeRow
 from atlas_desktop.domain.model import ErpType, Side
 from atlas_desktop.domain.ownership import Double
 from atlas_desktop.domain.quantity import ATLAS, erp_bounds, is_read_ref
@@ -41,6 +43,7 @@ from atlas_desktop.engine.changes import ChangeKind, PlanLedger, describe_order
 from atlas_desktop.engine.names import plan_names
 from atlas_desktop.engine.orders import OrderStats, OrderTransfer
 from atlas_desktop.engine.plan import PlanCounts, flip_count, plan, product_master_drafts
+from atlas_desktop.engine.ports import AtlasPort, EnginePorts
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.push import Pusher, PushStats, Written
 
@@ -53,7 +56,6 @@ _AUDIT_SOURCES = {
     SyncType.REAL_TIME: AuditSource.REAL_TIME,
     SyncType.RECONCILE: AuditSource.SYSTEM,
 }
-Db = Callable[..., Awaitable[Any]]
 RECORD_BATCH = 500
 # Merge rows read and planned per DB-thread call. Small on purpose: while SQLite steps through rows the
 # DB thread drops and retakes the GIL per row, and a thread waiting for the GIL (the GUI's) rarely wins
@@ -74,18 +76,6 @@ class RunCancelled(Exception):
     what an interrupted run leaves anyway: pending writes the next run sends with the same keys, and
     reads it repeats. Never inside a wave, where writes are on the wire.
     """
-
-
-@dataclass(frozen=True)
-class Repos:
-    mirrors: Any
-    mappings: Any
-    decisions: Any
-    conflicts: Any
-    runs: Any
-    explain: Any = None  # store.explain.ExplainRepository: counts for health
-    audit: Any = None  # store.audit.AuditLog, when the profile keeps one
-    sent_mark: Any = None  # store.sent_mark.SentMark: tells a database restored from an older copy
 
 
 @dataclass(frozen=True)
@@ -120,14 +110,16 @@ def report_doubles(events: EventBus, connection_id: str, doubles: Sequence[Doubl
 
 
 def _plan_next(
-    rows: Iterator[Any], size: int, planner: Callable[[list[Any]], list[Any]]
-) -> list[Any] | None:
+    rows: Iterator[MergeRow], size: int, planner: Callable[[list[MergeRow]], list[DecisionDraft]]
+) -> list[DecisionDraft] | None:
     """The drafts of the next `size` merge rows; None once the rows are exhausted."""
     chunk = list(itertools.islice(rows, size))
     return planner(chunk) if chunk else None
 
 
-def _without(rows: Iterator[Any], frozen: set[int], later: set[int], counts: PlanCounts) -> Iterator[Any]:
+def _without(
+    rows: Iterator[MergeRow], frozen: set[int], later: set[int], counts: PlanCounts
+) -> Iterator[MergeRow]:
     """`rows` less the frozen keys (counted as skipped) and those merged `later` in the run."""
     for row in rows:
         if row.mapping_id in frozen:
@@ -140,15 +132,13 @@ def _without(rows: Iterator[Any], frozen: set[int], later: set[int], counts: Pla
 class SyncRunner:
     def __init__(
         self,
-        db: Db,
-        repos: Repos,
+        ports: EnginePorts,
         connection_id: str,
         erp: ErpConnector,
-        atlas: Any,
+        atlas: AtlasPort,
         events: EventBus,
     ) -> None:
-        self.db = db
-        self.repos = repos
+        self.ports = ports
         self.connection_id = connection_id
         self.erp = erp
         self.atlas = atlas
@@ -178,9 +168,7 @@ class SyncRunner:
         started_at = datetime.now(UTC)
         calls_before = self.erp.api_calls + self.atlas.api_calls
         errors_before = self.erp.api_errors + self.atlas.api_errors
-        log_id: int = await self.db(
-            self.repos.runs.start, self.connection_id, options.sync_type, options.direction
-        )
+        log_id = await self.ports.runs.start(self.connection_id, options.sync_type, options.direction)
         self.events.publish(RunStarted(self.connection_id, options.sync_type))
         status, plan_shown, error_message = RunStatus.SUCCESS, None, None
         entered: list[dict[str, Any]] = []  # purchase orders entered: the run's list shows them (run_changes)
@@ -207,7 +195,8 @@ class SyncRunner:
                 if failed or in_doubt or self.refused:
                     status = RunStatus.PARTIAL
                 if self._ask_pending:
-                    await self.db(self.repos.sent_mark.settle, self.connection_id)
+                    assert self.ports.sent_mark is not None  # set only where it is kept
+                    await self.ports.sent_mark.settle(self.connection_id)
         except AtlasDesktopError as error:
             status, error_message = RunStatus.FAILED, f"{error.message} — {error.fix}"
             log.warning("sync of %s failed: %s", self.connection_id, error_message)
@@ -234,8 +223,7 @@ class SyncRunner:
             plan=plan_shown,
             error_message=error_message,
         )
-        await self.db(
-            self.repos.runs.finish,
+        await self.ports.runs.finish(
             log_id,
             status=SyncLogStatus(status.value),
             items_synced=summary.items_synced,
@@ -256,28 +244,31 @@ class SyncRunner:
 
     async def _audit(self, options: RunOptions, summary: RunSummary) -> None:
         """The run itself, appended to the tamper-evident audit trail after its writes (see _audit_writes)."""
-        if self.repos.audit is not None:
-            await self.db(self._append_audit, options, [], summary)
+        if self.ports.audit is not None:
+            await self.ports.audit.append_many(self._audit_events(options, [], summary))
 
     async def _audit_writes(self, options: RunOptions, written: Written) -> None:
         """A push wave's confirmed writes, appended to the audit trail as the wave is recorded."""
-        if self.repos.audit is None:
+        if self.ports.audit is None:
             return
-        # On the DB thread, AUDIT_CHUNK writes per call: an entry costs ~0.25 ms to clean, hash and store,
+        # AUDIT_CHUNK writes per call: an entry costs ~0.25 ms to clean, hash and store on the DB thread,
         # and one call for a 100k first sync's 15k writes kept the window waiting for the GIL for seconds.
         for start in range(0, len(written), AUDIT_CHUNK):
-            await self.db(self._append_audit, options, written[start : start + AUDIT_CHUNK])
+            await self.ports.audit.append_many(
+                self._audit_events(options, written[start : start + AUDIT_CHUNK])
+            )
 
-    def _append_audit(
+    def _audit_events(
         self,
         options: RunOptions,
         written: Written,
         summary: RunSummary | None = None,
-    ) -> None:
+    ) -> Iterator[AuditEvent]:
+        """Made as the audit trail takes them, so on the DB thread with the cleaning and hashing."""
         source = _AUDIT_SOURCES.get(options.sync_type, AuditSource.SYSTEM)
         kept = ("delta", "expiry", "item_id", "row_id", "lot")
-        events = [
-            AuditEvent(
+        for entry, remote_id in written:
+            yield AuditEvent(
                 "write",
                 options.actor,
                 source,
@@ -286,27 +277,24 @@ class SyncRunner:
                 {"operation": entry.operation, "remote_id": remote_id, "mapping_id": entry.mapping_id,
                  **{k: v for k, v in entry.payload.items() if k in kept}},
             )  # fmt: skip
-            for entry, remote_id in written
-        ]
         if summary is not None:
-            events.append(
-                AuditEvent(
-                    "sync_run",
-                    options.actor,
-                    source,
-                    self.connection_id,
-                    str(summary.sync_log_id),
-                    {"status": summary.status.value, "sync_type": summary.sync_type.value,
-                     "items_synced": summary.items_synced, "items_failed": summary.items_failed,
-                     "conflicts_opened": summary.conflicts_opened, "in_doubt": summary.in_doubt},
-                )  # fmt: skip
-            )
-        self.repos.audit.append_many(events)
+            yield AuditEvent(
+                "sync_run",
+                options.actor,
+                source,
+                self.connection_id,
+                str(summary.sync_log_id),
+                {"status": summary.status.value, "sync_type": summary.sync_type.value,
+                 "items_synced": summary.items_synced, "items_failed": summary.items_failed,
+                 "conflicts_opened": summary.conflicts_opened, "in_doubt": summary.in_doubt},
+            )  # fmt: skip
 
-    async def _pull_and_merge(self, options: RunOptions, counts: PlanCounts, log_id: int) -> Any:
+    async def _pull_and_merge(
+        self, options: RunOptions, counts: PlanCounts, log_id: int
+    ) -> SyncPlan | PushStats:
         await self._settle_doubles(log_id)
         puller = Puller(
-            self.db, self.repos.mirrors, self.repos.runs, self.connection_id, self.erp, self.atlas,
+            self.ports.mirrors, self.ports.runs, self.connection_id, self.erp, self.atlas,
             progress=lambda phase, done: self._progress(phase, done), log_id=log_id,
         )  # fmt: skip
         self._checkpoint()  # a cancel during the settling push waits no longer than its wave
@@ -314,8 +302,8 @@ class SyncRunner:
         await puller.pull_erp(full=options.full)
         await puller.carry_refusals()
         self.refused = puller.stats.refused
-        atlas_has_rows, erp_has_stock = await self.db(self.repos.mirrors.sides_with_stock, self.connection_id)
-        mapped = await self.db(self.repos.mappings.any_matched, self.connection_id)
+        atlas_has_rows, erp_has_stock = await self.ports.mirrors.sides_with_stock(self.connection_id)
+        mapped = await self.ports.mappings.any_matched(self.connection_id)
         if mapped and not (atlas_has_rows and erp_has_stock):
             # rclone's lesson: an empty listing is a broken read, not "everything was deleted".
             raise InvalidResponse(
@@ -325,23 +313,24 @@ class SyncRunner:
         flipping = await self._flipping(options)
         since = None if options.full_merge else await self._previous_run_start(log_id)
         # Product master diffs leave out keys with a pending decision: read them before this run records any.
-        product_drafts: list[Any] = []
+        product_drafts: list[DecisionDraft] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
-            product_drafts = await self.db(self._product_master_drafts, counts, options.erp_type, since)
+            product_drafts = await self.ports.thread(
+                self._product_master_drafts, counts, options.erp_type, since
+            )
         # Every kind of change, counted on the drafts as they will be recorded (an approved run lists none).
         ledger = PlanLedger(listing=not options.approve)
-        frozen, remerge, earlier_refusals = await self.db(self._refusal_sets)
-        rows = await self.db(self._merge_rows, since, frozen, remerge, counts)
+        frozen, remerge, earlier_refusals = await self._refusal_sets()
+        rows = await self.ports.thread(self._merge_rows, since, frozen, remerge, counts)
         # Every matched key is merged when there is no earlier run to start from (a first sync): then the
         # total is known and the window shows "N of M"; an incremental run's share is not known ahead.
         merge_total = None
         if since is None:
-            matched = partial(self.repos.mappings.count, self.connection_id, status=MappingStatus.MATCHED)
-            merge_total = await self.db(matched)
+            merge_total = await self.ports.mappings.count(self.connection_id, status=MappingStatus.MATCHED)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
         # planned: a first sync's drafts never sit in memory together (+19 MB at 30k SAP items, 63k
         # mappings). Otherwise they wait for the preview check.
-        drafts: list[Any] = []
+        drafts: list[DecisionDraft] = []
         # plan() is pure but costs 25-120 ms per 1,000 rows: it runs on the DB thread right after its rows
         # are read, so the event loop (the window) stays free. `counts` is only touched there meanwhile.
         merge = partial(plan, counts=counts, initial_source=options.initial_source, flipping=flipping)
@@ -349,17 +338,19 @@ class SyncRunner:
         write_refusals: list[WriteRefusal] = []
         bounds = (ATLAS, erp_bounds(options.erp_type))
 
-        def planner(chunk: list[Any]) -> list[Any]:
+        reads = self.ports.merge_reads
+
+        def planner(chunk: list[MergeRow]) -> list[DecisionDraft]:
             kept = within_bounds(merge(chunk), *bounds, counts, write_refusals)
-            ledger.add(kept, self.repos.mappings.labels(ledger.to_label(kept)) if ledger.listing else {})
+            ledger.add(kept, reads.labels(ledger.to_label(kept)) if ledger.listing else {})
             return kept
 
-        while (planned := await self.db(_plan_next, rows, MERGE_CHUNK, planner)) is not None:
+        while (planned := await self.ports.thread(_plan_next, rows, MERGE_CHUNK, planner)) is not None:
             drafts.extend(planned)
             if options.approve and len(drafts) >= RECORD_BATCH:
                 await self._record(log_id, drafts)
             self._progress("merge", counts.rows, merge_total)
-        labels = await self.db(self.repos.mappings.labels, ledger.to_label(product_drafts))
+        labels = await self.ports.mappings.labels(ledger.to_label(product_drafts))
         ledger.add(product_drafts, labels)
         drafts.extend(product_drafts)
         # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list freed the
@@ -369,7 +360,7 @@ class SyncRunner:
         if options.preview_only:
             reason = reason or "preview asked for"
         if reason and not options.approve:
-            await self.db(empty_gradually, drafts)
+            await self.ports.thread(empty_gradually, drafts)
             if options.transactions:  # the run enters these as purchase orders after the push
                 ledger.add_orders(await self._transfer(options).pending())
             kinds = ledger.counts(counts.unchanged)
@@ -388,13 +379,13 @@ class SyncRunner:
         await self._record_write_refusals(log_id, write_refusals, earlier_refusals)
         return await self._push(options, log_id)
 
-    def _refusal_sets(self) -> tuple[set[int], list[int], list[int]]:
+    async def _refusal_sets(self) -> tuple[set[int], list[int], list[int]]:
         """From the open refusals: (mappings frozen because a side's value was refused at the door,
         mappings whose merged value was refused and are merged again now, the ids of those refusals)."""
         frozen: set[int] = set()
         remerge: set[int] = set()
         earlier: list[int] = []
-        for view in self.repos.runs.open_refusals(self.connection_id):
+        for view in await self.ports.runs.open_refusals(self.connection_id):
             if view.mapping_id is None:
                 continue
             if is_read_ref(view.item_ref):
@@ -406,11 +397,11 @@ class SyncRunner:
 
     def _merge_rows(
         self, since: datetime | None, frozen: set[int], remerge: list[int], counts: PlanCounts
-    ) -> Iterator[Any]:
+    ) -> Iterator[MergeRow]:
         """The merge rows of this run: keys with a refused value are left out (neither merged nor written
         until the value is corrected); keys whose merged value was refused are merged again."""
-        mappings = self.repos.mappings
-        rows: Iterator[Any] = iter(
+        mappings = self.ports.merge_reads
+        rows: Iterator[MergeRow] = iter(
             mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
         )
         if frozen or remerge:
@@ -426,14 +417,14 @@ class SyncRunner:
         """This run's refused merges as its item errors; the earlier ones (merged again) closed."""
         if refused or earlier:
             found = [Refusal(r.ref, r.error.as_dict(), mapping_id=r.mapping_id) for r in refused]
-            await self.db(self.repos.runs.record_refusals, log_id, self.connection_id, found, close=earlier)
+            await self.ports.runs.record_refusals(log_id, self.connection_id, found, close=earlier)
         self.refused += len(refused)
 
     async def _settle_doubles(self, log_id: int) -> None:
         """An Atlas row belongs to one connection. A pair another connection also maps (made before that
         was checked) is marked and skipped, by both connections, until the user unmaps one side: an item
         error and an alert the first time, the mapping review's Conflict filter until then."""
-        found: list[Double] = await self.db(self.repos.mappings.settle_doubles, self.connection_id)
+        found: list[Double] = await self.ports.mappings.settle_doubles(self.connection_id)
         self.doubles_found = len(found)
         for double in found:
             error = {
@@ -443,32 +434,30 @@ class SyncRunner:
                 "Conflict filter). Until then neither connection syncs it; nothing is lost meanwhile.",
             }
             ref = f"mapping {double.mapping_id} (Atlas row {double.atlas_inventory_id})"
-            add = self.repos.runs.add_item_error
-            await self.db(add, log_id, self.connection_id, double.mapping_id, ref, error)
+            await self.ports.runs.add_item_error(log_id, self.connection_id, double.mapping_id, ref, error)
         if found:
             report_doubles(self.events, self.connection_id, found)
 
-    async def _record(self, log_id: int, drafts: list[Any]) -> None:
+    async def _record(self, log_id: int, drafts: list[DecisionDraft]) -> None:
         """Store `drafts` in transactions of RECORD_BATCH decisions, emptying the list."""
         for start in range(0, len(drafts), RECORD_BATCH):
-            await self.db(
-                self.repos.decisions.record, self.connection_id, log_id, drafts[start : start + RECORD_BATCH]
-            )
-        await self.db(empty_gradually, drafts)
+            await self.ports.outbox.record(self.connection_id, log_id, drafts[start : start + RECORD_BATCH])
+        await self.ports.thread(empty_gradually, drafts)
 
     def _product_master_drafts(
         self, counts: PlanCounts, erp_type: ErpType, since: datetime | None
-    ) -> list[Any]:
-        diffs = self.repos.mappings.product_master_diffs(self.connection_id, changed_since=since)
+    ) -> list[DecisionDraft]:
+        reads = self.ports.merge_reads
+        diffs = reads.product_master_diffs(self.connection_id, changed_since=since)
         names = plan_names(diffs, erp_type)
-        self.repos.mappings.note_erp_names(names.seen)
+        reads.note_erp_names(names.seen)
         return product_master_drafts(names.carry, counts)
 
     async def _previous_run_start(self, log_id: int) -> datetime | None:
         """Only keys read since the last run that merged and recorded need a decision (an idle run
         merges nothing). A preview or a failed run may have read changes it never merged, so they do
         not count; None — merge every key — when no such run is recent."""
-        recent = await self.db(self.repos.runs.recent, self.connection_id, 10)
+        recent = await self.ports.runs.recent(self.connection_id, 10)
         merged = (SyncLogStatus.SUCCESS, SyncLogStatus.PARTIAL)
         earlier = [
             run.started_at
@@ -480,11 +469,8 @@ class SyncRunner:
     async def _flipping(self, options: RunOptions) -> dict[int, int]:
         """The loop guard: keys whose agreed value ping-ponged more than allowed in the window."""
         since = datetime.now(UTC) - LOOP_GUARD_WINDOW
-        recent = await self.db(
-            self.repos.decisions.recent_base_quantities,
-            self.connection_id,
-            since,
-            min_decisions=options.loop_guard_flips + 2,
+        recent = await self.ports.outbox.recent_base_quantities(
+            self.connection_id, since, min_decisions=options.loop_guard_flips + 2
         )
         flips = {mapping_id: flip_count(bases) for mapping_id, bases in recent.items()}
         return {mapping_id: n for mapping_id, n in flips.items() if n > options.loop_guard_flips}
@@ -502,29 +488,23 @@ class SyncRunner:
 
     def _transfer(self, options: RunOptions) -> OrderTransfer:
         return OrderTransfer(
-            self.db, self.repos.mirrors, self.repos.runs, self.connection_id,
+            self.ports.thread, self.ports.mirror_reads, self.ports.runs, self.connection_id,
             options.erp_type, self.erp, self.atlas,
         )  # fmt: skip
 
     async def _orders(self, options: RunOptions, log_id: int) -> OrderStats:
         stats = await self._transfer(options).run()
         for order, error in stats.failed:
-            await self.db(
-                self.repos.runs.add_item_error,
-                log_id,
-                self.connection_id,
-                None,
-                f"order {order.number} ({order.atlas_order_id})",
-                error.as_dict(),
-            )
+            ref = f"order {order.number} ({order.atlas_order_id})"
+            await self.ports.runs.add_item_error(log_id, self.connection_id, None, ref, error.as_dict())
         return stats
 
     async def _check_rewound(self) -> None:
         """Before anything is planned (new writes would hide it): is the database older than the writes
         this machine sent? Then every pending ERP write is asked for, until a run drains them all."""
-        if self.repos.sent_mark is None:
+        if self.ports.sent_mark is None:
             return
-        self._ask_pending = await self.db(self.repos.sent_mark.rewound, self.connection_id)
+        self._ask_pending = await self.ports.sent_mark.rewound(self.connection_id)
         if self._ask_pending:
             log.warning(
                 "connection %s: the profile database is older than the writes this machine has sent "
@@ -532,15 +512,15 @@ class SyncRunner:
                 self.connection_id,
             )
 
-    async def _push(self, options: RunOptions, log_id: int) -> Any:
-        open_writes = await self.db(self.repos.decisions.counts, self.connection_id)
+    async def _push(self, options: RunOptions, log_id: int) -> PushStats:
+        open_writes = await self.ports.outbox.counts(self.connection_id)
         total = sum(open_writes.get(status.value, 0) for status in OPEN_OUTBOX)
 
         def after_wave(stats: PushStats) -> None:
             self._progress("push", stats.done + stats.failed + stats.in_doubt, total or None)
 
         pusher = Pusher(
-            self.db, self.repos.decisions, self.repos.mirrors, self.connection_id, self.erp, self.atlas,
+            self.ports.outbox, self.ports.mirrors, self.connection_id, self.erp, self.atlas,
             on_written=partial(self._audit_writes, options), after_wave=after_wave,
             ask_pending=self._ask_pending,
         )  # fmt: skip
@@ -553,11 +533,6 @@ class SyncRunner:
     async def _record_push_errors(self, stats: PushStats, log_id: int) -> None:
         for entry, error in stats.errors:
             ref = f"{entry.operation} {entry.payload.get('row_id') or entry.payload.get('item_id')}"
-            await self.db(
-                self.repos.runs.add_item_error,
-                log_id,
-                self.connection_id,
-                entry.mapping_id,
-                ref,
-                error.as_dict(),
+            await self.ports.runs.add_item_error(
+                log_id, self.connection_id, entry.mapping_id, ref, error.as_dict()
             )

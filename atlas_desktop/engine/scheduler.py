@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from atlas_desktop.domain.enums import SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, AuthFailed
 from atlas_desktop.engine.api import RunInProgress
+from atlas_desktop.engine.ports import ChangeFeed
 
 log = logging.getLogger(__name__)
 WATCHDOG_SECONDS = 30
@@ -38,7 +38,7 @@ class ScheduledConnection:
     frequency_minutes: int
 
 
-RunSync = Callable[[str, SyncType], Awaitable[Any]]
+RunSync = Callable[[str, SyncType], Awaitable[object]]
 
 
 class SyncScheduler:
@@ -161,7 +161,9 @@ class ChangeFeedTrigger:
     changes is debounced into one run.
     """
 
-    def __init__(self, atlas: Any, cursor: str | None, on_change: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(
+        self, atlas: ChangeFeed, cursor: str | None, on_change: Callable[[], Awaitable[object]]
+    ) -> None:
         self._atlas = atlas
         self._cursor = cursor
         self._on_change = on_change

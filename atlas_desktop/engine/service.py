@@ -13,20 +13,21 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
 
 from atlas_desktop.connectors.atlas import SyncLogSummary
+from atlas_desktop.domain.conflict_view import ConflictView
 from atlas_desktop.domain.connection import ConnectionSpec
+from atlas_desktop.domain.connection_summary import ConnectionSummary
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.discovery_counts import DiscoveryCounts
 from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.enums import Resolution, SyncLogStatus, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
+from atlas_desktop.domain.merge_rows import MergeRow
 from atlas_desktop.domain.model import ConnectionReport, Side, utc_now
 from atlas_desktop.domain.packs import pack_levels
 from atlas_desktop.domain.snapshots import BaseValues
@@ -51,13 +52,12 @@ from atlas_desktop.engine.discovery import (
 from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
+from atlas_desktop.engine.ports import AtlasPort, EnginePorts, StoreThread
 from atlas_desktop.engine.pull import Puller
 from atlas_desktop.engine.run_lock import DEFAULT_WAIT_S, RunGate, RunLocks
-from atlas_desktop.engine.runner import Repos, RunOptions, SyncRunner, report_doubles
+from atlas_desktop.engine.runner import RunOptions, SyncRunner, report_doubles
 from atlas_desktop.engine.unmatched import UnmatchedRow, count_reasons
 from atlas_desktop.engine.unmatched import explain as explain_unmatched
-from atlas_desktop.store.db_errors import translated
-from atlas_desktop.store.unmatched_reads import unmatched_atlas_notes, unmatched_atlas_rows
 
 log = logging.getLogger(__name__)
 ALERT_AFTER_FAILURES = 3
@@ -71,41 +71,24 @@ class ReconcileReport:
     fix: RunSummary | None = None
 
 
-class DbThread:
-    """Runs store calls on one dedicated thread: writes serialised, the event loop never blocked."""
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-db")
-
-    async def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        # SQLite's operational errors leave as StoreError: SQLAlchemy's own text carries the statement
-        # and its values (item data), which must reach no log, terminal or report.
-        return await loop.run_in_executor(self._executor, partial(translated, fn, *args, **kwargs))
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=True)
-
-
 class EngineService:
     def __init__(
         self,
-        repos: Repos,
+        ports: EnginePorts,
         *,
         connection_spec: Callable[[str], ConnectionSpec],
-        connection_summary: Callable[[str], Any],
+        connection_summary: Callable[[str], ConnectionSummary],
         activate_connection: Callable[[str], None] | None = None,
         erp_factory: Callable[[ConnectionSpec], ErpConnector],
-        atlas_factory: Callable[[], Any],
+        atlas_factory: Callable[[], AtlasPort],
         max_change_share: float = 0.5,
         run_locks: RunLocks | None = None,
         run_lock_wait: float = DEFAULT_WAIT_S,
         on_tested: Callable[[str, ConnectionReport], None] | None = None,
     ) -> None:
-        self.repos = repos
+        self.ports = ports
         self._on_tested = on_tested  # keeps the latest test for support's diagnostics bundle
         self.events = EventBus()
-        self.db = DbThread()
         self._connection_spec = connection_spec
         self._connection_summary = connection_summary
         self._activate_connection = activate_connection
@@ -113,7 +96,7 @@ class EngineService:
         self._atlas_factory = atlas_factory
         self._max_change_share = max_change_share
         self._erp: dict[str, ErpConnector] = {}
-        self._atlas: Any = None
+        self._atlas: AtlasPort | None = None
         self._gate = RunGate(
             run_locks, wait=run_lock_wait, name_of=self._name, on_taken=self._close_interrupted
         )
@@ -121,26 +104,34 @@ class EngineService:
         self._runners: dict[str, SyncRunner] = {}  # the run going on per connection, for cancel()
         self._cancel_asked: weakref.WeakSet[asyncio.Task[RunSummary]] = weakref.WeakSet()
 
+    @property
+    def db(self) -> StoreThread:
+        """The DB thread, for callers that read the store beside the engine (the window, the CLI)."""
+        return self.ports.thread
+
     # -- connectors -------------------------------------------------------------------------------
+    def _build_erp(self, connection_id: str) -> ErpConnector:
+        return self._erp_factory(self._connection_spec(connection_id))
+
     async def erp(self, connection_id: str) -> ErpConnector:
         if connection_id not in self._erp:
             # Built on the DB thread, like the Atlas client: loading the CA bundle and making the HTTP
             # client take ~0.4 s, which would freeze the window if done on the event loop.
-            built = await self.db(lambda: self._erp_factory(self._connection_spec(connection_id)))
+            built = await self.ports.thread(self._build_erp, connection_id)
             connector = self._erp.setdefault(connection_id, built)
             if connector is not built:  # another caller built one meanwhile: keep theirs
                 await built.aclose()
         return self._erp[connection_id]
 
-    async def atlas(self) -> Any:
+    async def atlas(self) -> AtlasPort:
         if self._atlas is None:
-            self._atlas = await self.db(self._atlas_factory)
+            self._atlas = await self.ports.thread(self._atlas_factory)
         return self._atlas
 
     async def test_spec(self, spec: ConnectionSpec) -> ConnectionReport:
         """A connection test of credentials not stored yet (replacing a connection's): a connector of its
         own, built like the cached ones (same network options) and closed after."""
-        connector = await self.db(self._erp_factory, spec)
+        connector = await self.ports.thread(self._erp_factory, spec)
         try:
             report: ConnectionReport = await connector.test_connection()
         finally:
@@ -165,13 +156,13 @@ class EngineService:
 
     async def _close_interrupted(self, connection_id: str) -> None:
         # Nobody else runs this connection now, so a run still marked running died with its process.
-        left = await self.db(self.repos.runs.mark_interrupted, connection_id)
+        left = await self.ports.runs.mark_interrupted(connection_id)
         if left:
             log.info("%d run(s) of %s left running by a stopped process: interrupted", left, connection_id)
 
     async def _name(self, connection_id: str) -> str:
         try:
-            return str((await self.db(self._connection_summary, connection_id)).name)
+            return (await self.ports.thread(self._connection_summary, connection_id)).name
         except AtlasDesktopError:
             return connection_id
 
@@ -182,13 +173,13 @@ class EngineService:
             await connector.aclose()
         if self._atlas is not None:
             await self._atlas.aclose()
-        self.db.close()
+        self.ports.thread.close()
 
     # -- SyncEngine -------------------------------------------------------------------------------
     async def test_connection(self, connection_id: str) -> ConnectionReport:
         report: ConnectionReport = await (await self.erp(connection_id)).test_connection()
         if self._on_tested is not None:
-            await self.db(self._on_tested, connection_id, report)
+            await self.ports.thread(self._on_tested, connection_id, report)
         return report
 
     async def discover(self, connection_id: str) -> DiscoverySummary:
@@ -196,16 +187,16 @@ class EngineService:
         async with self._exclusive(connection_id):
             erp, atlas = await self.erp(connection_id), await self.atlas()
             puller = Puller(
-                self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas,
+                self.ports.mirrors, self.ports.runs, connection_id, erp, atlas,
                 progress=lambda phase, done: self.events.publish(DiscoveryProgress(connection_id, done)),
             )  # fmt: skip
             await puller.pull_atlas()
             await puller.pull_erp()
             locations = await erp.locations()
-            spec = await self.db(self._connection_spec, connection_id)
+            spec = await self.ports.thread(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
-            counts = await self.db(self._discover_from_mirrors, connection_id, resolver)
-            notes = await self.db(unmatched_atlas_notes, self.repos.mappings.store, connection_id)
+            counts = await self.ports.thread(self._discover_from_mirrors, connection_id, resolver)
+            notes = await self.ports.mappings.unmatched_atlas_notes(connection_id)
         if counts.new_doubles:
             report_doubles(self.events, connection_id, counts.new_doubles)
         return DiscoverySummary(
@@ -220,13 +211,13 @@ class EngineService:
 
     async def unmatched_atlas(self, connection_id: str, limit: int = 5000) -> list[UnmatchedRow]:
         """The Atlas rows discovery found no ERP position for, each with why and what to do."""
-        rows = await self.db(unmatched_atlas_rows, self.repos.mappings.store, connection_id, limit)
+        rows = await self.ports.mappings.unmatched_atlas_rows(connection_id, limit)
         return explain_unmatched(rows)
 
     def _discover_from_mirrors(self, connection_id: str, resolver: LocationResolver) -> DiscoveryCounts:
         """Discovery on the DB thread, streamed: the mirrors are read page by page and the drafts written
         in batches as they come, so only the ERP side's index is ever held in memory (100k items)."""
-        mirrors = self.repos.mirrors
+        mirrors = self.ports.mirror_reads
         atlas_refs = (
             AtlasRef(row.atlas_id, row.ndc_text, row.lot, row.location, row.name or "")
             for row in mirrors.iter_atlas_rows(connection_id)
@@ -243,17 +234,14 @@ class EngineService:
         stock = (ErpStockRef(s.item_id, s.location_id, s.lot) for s in mirrors.iter_erp_stock(connection_id))
         try:
             drafts = discover(atlas_refs, products, stock, resolver)
-            return self.repos.mappings.apply_discovery(connection_id, drafts)
+            return self.ports.merge_reads.apply_discovery(connection_id, drafts)
         finally:
             identify_ndc.cache_clear()  # only worth its memory while one discovery runs
 
     async def run_changes(self, sync_log_id: int) -> list[PlannedChange]:
         """What run `sync_log_id` changed, one line per write it got done (from its outbox records)."""
-        return list(await self.db(self._run_changes, sync_log_id))
-
-    def _run_changes(self, sync_log_id: int) -> list[PlannedChange]:
-        writes = self.repos.explain.run_writes(sync_log_id)
-        labels = self.repos.mappings.labels([w.mapping_id for w in writes if w.mapping_id is not None])
+        writes = await self.ports.runs.run_writes(sync_log_id)
+        labels = await self.ports.mappings.labels([w.mapping_id for w in writes if w.mapping_id is not None])
         unknown = ("(mapping removed since)", "", "")
         changes = [
             describe_write(w.operation, w.payload, ChangeLabel(*labels.get(w.mapping_id or 0, unknown)),
@@ -261,7 +249,7 @@ class EngineService:
             for w in writes
             if w.operation in OPERATION_KINDS
         ]  # fmt: skip
-        details = self.repos.runs.get(sync_log_id).error_details
+        details = (await self.ports.runs.get(sync_log_id)).error_details
         orders = details.get("orders", []) if isinstance(details, dict) else []
         return changes + [PlannedChange.from_json(order) for order in orders]
 
@@ -319,7 +307,7 @@ class EngineService:
         full_merge: bool,
     ) -> RunSummary:
         async with self._exclusive(connection_id):
-            summary_row = await self.db(self._connection_summary, connection_id)
+            summary_row = await self.ports.thread(self._connection_summary, connection_id)
             options = RunOptions(
                 sync_type=sync_type,
                 approve=approve and not force_preview,
@@ -337,8 +325,7 @@ class EngineService:
                 erp_type=summary_row.erp_type,
             )
             runner = SyncRunner(
-                self.db,
-                self.repos,
+                self.ports,
                 connection_id,
                 await self.erp(connection_id),
                 await self.atlas(),
@@ -352,12 +339,12 @@ class EngineService:
             if options.approve and summary.status in (RunStatus.SUCCESS, RunStatus.PARTIAL):
                 # The user has seen and approved the first plan: from now on the schedule may run it.
                 if self._activate_connection is not None and not summary_row.sync_enabled:
-                    await self.db(self._activate_connection, connection_id)
+                    await self.ports.thread(self._activate_connection, connection_id)
         await self._report(connection_id, summary, summary_row)
         await self._alerts(connection_id, summary)
         return summary
 
-    async def _report(self, connection_id: str, summary: RunSummary, info: Any) -> None:
+    async def _report(self, connection_id: str, summary: RunSummary, info: ConnectionSummary) -> None:
         """The run's summary to the Atlas cloud, for support staff (best effort, never a credential)."""
         # A cancelled run is not a run's outcome (the contract knows none for it) and changes no state.
         if summary.status in (RunStatus.PREVIEW, RunStatus.CANCELLED):
@@ -386,9 +373,9 @@ class EngineService:
                 # A run id is used again after lost commits: the start time keeps two runs apart.
                 key=f"sync-log-{connection_id}-{summary.sync_log_id}-{started:%Y%m%d%H%M%S%f}",
             )
-            if self.repos.explain is not None:
-                counts = await self.db(self.repos.explain.counts, connection_id)
-                fresh = await self.db(self._connection_summary, connection_id)
+            if self.ports.counts is not None:
+                counts = await self.ports.counts.counts(connection_id)
+                fresh = await self.ports.thread(self._connection_summary, connection_id)
                 await atlas.report_health(connection_id, health_report(fresh, counts))
         except AtlasDesktopError as error:
             log.info("sync log / health not sent to Atlas: %s", error.message)
@@ -399,14 +386,10 @@ class EngineService:
         With `fix`, a normal run then merges what was found, through the usual merge path."""
         async with self._exclusive(connection_id):
             erp, atlas = await self.erp(connection_id), await self.atlas()
-            info = await self.db(self._connection_summary, connection_id)
-            log_id = await self.db(
-                self.repos.runs.start, connection_id, SyncType.RECONCILE, info.sync_direction
-            )
-            before = await self.db(self._key_values, connection_id)
-            puller = Puller(
-                self.db, self.repos.mirrors, self.repos.runs, connection_id, erp, atlas, log_id=log_id
-            )
+            info = await self.ports.thread(self._connection_summary, connection_id)
+            log_id = await self.ports.runs.start(connection_id, SyncType.RECONCILE, info.sync_direction)
+            before = await self.ports.thread(self._key_values, connection_id)
+            puller = Puller(self.ports.mirrors, self.ports.runs, connection_id, erp, atlas, log_id=log_id)
             try:
                 await puller.pull_atlas_full()
                 await puller.pull_erp(full=True)
@@ -415,7 +398,7 @@ class EngineService:
                     log_id, SyncLogStatus.FAILED, [], f"{error.message} — {error.fix}"
                 )
                 raise
-            after = await self.db(self._key_values, connection_id)
+            after = await self.ports.thread(self._key_values, connection_id)
             drift = [
                 {"mapping_id": mapping_id, "was": list(before[mapping_id]), "now": list(values)}
                 for mapping_id, values in after.items()
@@ -432,8 +415,7 @@ class EngineService:
     async def _finish_reconcile(
         self, log_id: int, status: SyncLogStatus, drift: list[dict[str, Any]], message: str | None
     ) -> None:
-        await self.db(
-            self.repos.runs.finish,
+        await self.ports.runs.finish(
             log_id,
             status=status,
             items_synced=0,
@@ -450,7 +432,7 @@ class EngineService:
     def _key_values(self, connection_id: str) -> dict[int, tuple[str, ...]]:
         """Each matched key's values on both sides as the mirrors hold them (writes in flight left out)."""
         values: dict[int, tuple[str, ...]] = {}
-        for row in self.repos.mappings.merge_inputs(connection_id):
+        for row in self.ports.merge_reads.merge_inputs(connection_id):
             if row.has_pending_decision or row.atlas is None or row.erp is None:
                 continue
             values[row.mapping_id] = (
@@ -464,8 +446,8 @@ class EngineService:
     async def replay_failed(self, connection_id: str) -> RunSummary:
         """Try failed items again: the merge re-derives every write that did not land (bases only moved
         by what did), so a replay is a run after marking the errors as replayed."""
-        errors = await self.db(self.repos.runs.unreplayed_errors, connection_id)
-        await self.db(self.repos.runs.mark_replayed, [error.id for error in errors])
+        errors = await self.ports.runs.unreplayed_errors(connection_id)
+        await self.ports.runs.mark_replayed([error.id for error in errors])
         return await self.sync(connection_id, sync_type=SyncType.MANUAL, full_merge=True)
 
     async def resolve_conflict(
@@ -473,10 +455,10 @@ class EngineService:
     ) -> RunSummary:
         return await ConflictResolver(self).resolve(conflict_id, resolution, value)
 
-    def _failing_streak(self, connection_id: str) -> int:
+    async def _failing_streak(self, connection_id: str) -> int:
         """How many of the latest runs in a row failed or had failed items (previews do not count)."""
         streak = 0
-        for run in self.repos.runs.recent(connection_id, 2 * ALERT_AFTER_FAILURES + 10):
+        for run in await self.ports.runs.recent(connection_id, 2 * ALERT_AFTER_FAILURES + 10):
             if run.status in (SyncLogStatus.PREVIEW, SyncLogStatus.RUNNING):
                 continue
             if run.status is not SyncLogStatus.FAILED and not run.items_failed:
@@ -485,14 +467,14 @@ class EngineService:
         return streak
 
     async def _alerts(self, connection_id: str, summary: RunSummary) -> None:
-        info = await self.db(self._connection_summary, connection_id)
-        failures = getattr(info, "consecutive_failures", 0)
+        info = await self.ports.thread(self._connection_summary, connection_id)
+        failures = info.consecutive_failures
         if summary.status is RunStatus.FAILED and failures >= ALERT_AFTER_FAILURES:
             self.events.publish(ConnectionAlert(connection_id, f"{failures} syncs failed in a row", failures))
         elif summary.items_failed:
             # A run that gets through resets the failure count, so items failing run after run (a refused
             # quantity, a refused order) would never alert: count the runs with failed items instead.
-            streak = await self.db(self._failing_streak, connection_id)
+            streak = await self._failing_streak(connection_id)
             if streak >= ALERT_AFTER_FAILURES:
                 reason = f"items failed in {streak} syncs in a row ({summary.items_failed} in the last)"
                 self.events.publish(ConnectionAlert(connection_id, reason, streak))
@@ -512,15 +494,10 @@ class ConflictResolver:
 
     async def resolve(self, conflict_id: int, resolution: Resolution, value: str | None) -> RunSummary:
         engine = self.engine
-        conflict = await engine.db(engine.repos.conflicts.get, conflict_id)
+        ports = engine.ports
+        conflict = await ports.conflicts.get(conflict_id)
         async with engine._exclusive(conflict.connection_id):
-            rows = await engine.db(
-                lambda: list(
-                    engine.repos.mappings.merge_inputs(
-                        conflict.connection_id, mapping_ids=[conflict.mapping_id]
-                    )
-                )
-            )
+            rows = await ports.mappings.merge_rows(conflict.connection_id, [conflict.mapping_id])
             if not rows or rows[0].atlas is None or rows[0].erp is None:
                 raise ConfigError(
                     "conflict_id",
@@ -528,10 +505,9 @@ class ConflictResolver:
                     fix="Refresh the mappings, then retry.",
                 )
             draft = decision_for_resolution(rows[0], conflict, resolution, value)
-            await engine.db(engine.repos.conflicts.resolve, conflict_id, resolution, value)
-            if engine.repos.audit is not None:
-                await engine.db(
-                    engine.repos.audit.append,
+            await ports.conflicts.resolve(conflict_id, resolution, value)
+            if ports.audit is not None:
+                await ports.audit.append(
                     "conflict_resolved",
                     actor="user",
                     source="manual",
@@ -539,19 +515,20 @@ class ConflictResolver:
                     subject=str(conflict_id),
                     details={"field": conflict.field, "resolution": resolution.value, "value": value},
                 )
-            await engine.db(engine.repos.decisions.record, conflict.connection_id, None, [draft])
+            await ports.outbox.record(conflict.connection_id, None, [draft])
         # The run settles the new writes first (outbox), then reads and merges as usual.
         return await engine.sync(conflict.connection_id, sync_type=SyncType.MANUAL)
 
 
 def decision_for_resolution(
-    row: Any, conflict: Any, resolution: Resolution, value: str | None
+    row: MergeRow, conflict: ConflictView, resolution: Resolution, value: str | None
 ) -> DecisionDraft:
     """The writes that make both sides hold the chosen value *as of the conflict the person saw*.
 
     Deltas are taken from the values recorded with the conflict, and applied relatively: a sale or a
     receipt that happened after the conflict was recorded is kept on top of the chosen value.
     """
+    assert row.atlas is not None and row.erp is not None  # checked by the caller: on both sides
     unit = row.erp.unit or row.atlas.unit or "EA"
     if conflict.field == "expiry":
         if resolution is not Resolution.TAKE_ERP:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
 from atlas_desktop.domain.enums import OutboxStatus
+from atlas_desktop.domain.run_log import RunWrite
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import InventoryMappingRow, OutboxRow
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked
@@ -17,13 +16,6 @@ _MAP = InventoryMappingRow.__table__
 _OUT = OutboxRow.__table__
 
 
-@dataclass(frozen=True, slots=True)
-class RunWrite:
-    """One write a run carried out (outbox status done), as recorded."""
-
-    mapping_id: int | None
-    operation: str
-    payload: dict[str, Any]
 
 
 def mapping_labels(store: Store, mapping_ids: Collection[int]) -> dict[int, tuple[str, str, str]]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.mirror_rows import AtlasMirror, ErpProductMirror, ErpStockMirror
 from atlas_desktop.domain.model import AtlasInventoryRow, Product, StockKey, StockLevel
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import AtlasMirrorRow, ErpProductRow, ErpStockRow
@@ -38,57 +37,6 @@ _PRODUCTS = ErpProductRow.__table__
 _STOCK = ErpStockRow.__table__
 
 
-@dataclass(frozen=True, slots=True)
-class AtlasMirror:
-    atlas_id: str
-    sku: str | None
-    ndc_text: str
-    ndc_key: str | None
-    name: str
-    lot: str | None
-    expiry: date | None
-    quantity: Decimal
-    unit: str
-    location: str | None
-    version: int
-    updated_at: datetime
-    deleted: bool
-    observed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ErpProductMirror:
-    item_id: str
-    sku: str
-    name: str
-    unit: str
-    ndc_text: str | None
-    ndc_key: str | None
-    manufacturer: str | None
-    lot_tracked: bool
-    inactive: bool
-    last_modified: datetime | None
-    observed_at: datetime
-    attributes: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ErpStockMirror:
-    item_id: str
-    location_id: str
-    lot: str | None
-    quantity: Decimal
-    unit: str
-    expiry: date | None
-    version: str | None
-    updated_at: datetime | None
-    observed_at: datetime
-    seen_marker: str | None
-    lot_ref: str | None = None
-
-    @property
-    def key(self) -> StockKey:
-        return StockKey(self.item_id, self.location_id, self.lot)
 
 
 # An older version of a row (a change feed replaying its overlap window) never replaces a newer one.

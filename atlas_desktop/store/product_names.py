@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from atlas_desktop.domain.enums import DecisionStatus, MappingStatus
+from atlas_desktop.domain.product_master import ProductMasterDiff
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.decisions import key_scope_sql
 from atlas_desktop.store.merge_inputs import CHANGED_IDS_SQL
 from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, utc_text
-
-
-@dataclass(frozen=True, slots=True)
-class ProductMasterDiff:
-    """A matched key whose ERP item name is not the one last seen (`erp_name_seen`): renamed in the ERP."""
-
-    mapping_id: int
-    atlas_inventory_id: str
-    atlas_version: int
-    atlas_name: str
-    erp_name: str
-    key_scope: str  # as MergeRow.key_scope
-    erp_name_seen: str | None = None
-
 
 _ERP_NAME = (
     "(SELECT p.name FROM erp_products p WHERE p.connection_id = m.connection_id "

@@ -21,6 +21,7 @@ from atlas_desktop.domain.connection import (
     check_proxy,
     check_url,
 )
+from atlas_desktop.domain.connection_summary import ConnectionSummary
 from atlas_desktop.domain.enums import (
     AtlasAuthMethod,
     ConflictPolicy,
@@ -153,27 +154,6 @@ def _secret_names(session: Session, owner_id: str) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-@dataclass(frozen=True)
-class ConnectionSummary:
-    """A connection as lists and dashboards show it: no credential values, only their names."""
-
-    id: str
-    erp_type: ErpType
-    name: str
-    status: ConnectionStatus
-    settings: Mapping[str, Any]
-    sync_enabled: bool
-    sync_frequency_minutes: int
-    sync_direction: SyncDirection
-    conflict_policy: ConflictPolicy
-    sync_scopes: Mapping[str, bool]
-    field_mappings: Mapping[str, Any]
-    last_sync_at: datetime | None
-    last_sync_status: SyncLogStatus | None
-    consecutive_failures: int
-    created_at: datetime
-    updated_at: datetime
-    secret_fields: tuple[str, ...] = ()
 
 
 def _summary(row: ConnectionRow, secret_fields: tuple[str, ...]) -> ConnectionSummary:

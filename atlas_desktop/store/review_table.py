@@ -7,15 +7,14 @@ the page holds, not the five-table join of every row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from datetime import date, datetime
-from decimal import Decimal
+from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
 
-from atlas_desktop.domain.enums import ConflictPolicy, MappingStatus, MatchMethod, SyncDirection
+from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.domain.mapping_view import MappingView
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.mapping_search import fts_ids, review_search
 from atlas_desktop.store.models import (
@@ -26,35 +25,6 @@ from atlas_desktop.store.models import (
     SyncBaseRow,
 )
 from atlas_desktop.store.sqlutil import LIKE_ESCAPE, digits_only, like_pattern, same_lot
-
-
-@dataclass(frozen=True, slots=True)
-class MappingView:
-    """A mapping as the review table shows it, with the base and both mirrors' values joined."""
-
-    id: int
-    connection_id: str
-    atlas_inventory_id: str | None
-    erp_item_id: str | None
-    erp_location_id: str | None
-    lot: str | None
-    ndc_key: str | None
-    ndc_text_atlas: str | None
-    ndc_text_erp: str | None
-    item_name: str | None
-    status: MappingStatus
-    match_method: MatchMethod | None
-    sync_direction: SyncDirection
-    conflict_policy: ConflictPolicy | None  # None: the connection's
-    last_synced_at: datetime | None
-    note: str | None
-    base_quantity: Decimal | None
-    base_expiry: date | None
-    atlas_quantity: Decimal | None
-    atlas_expiry: date | None
-    erp_quantity: Decimal | None
-    erp_expiry: date | None
-
 
 _M = InventoryMappingRow.__table__
 _A = AtlasMirrorRow.__table__

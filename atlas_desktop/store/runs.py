@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +13,7 @@ from atlas_desktop.domain.enums import SyncDirection, SyncLogStatus, SyncType, W
 from atlas_desktop.domain.errors import ConfigError, ErrorKind
 from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.refusals import Refusal
+from atlas_desktop.domain.run_log import ItemErrorView, RunView
 from atlas_desktop.store import refusals
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.models import ConnectionRow, SyncItemErrorRow, SyncLogRow, WatermarkRow
@@ -25,41 +24,6 @@ INTERRUPTED_MESSAGE = "The run was interrupted (Atlas Desktop stopped before it 
 _MILLISECOND = Decimal("0.001")
 
 
-@dataclass(frozen=True, slots=True)
-class RunView:
-    id: int
-    connection_id: str
-    sync_type: SyncType
-    direction: SyncDirection
-    status: SyncLogStatus
-    items_synced: int
-    items_failed: int
-    items_skipped: int
-    api_calls_made: int
-    api_errors: int
-    conflicts_opened: int
-    in_doubt: int
-    error_message: str | None
-    error_details: dict[str, Any] | list[Any] | None
-    started_at: datetime
-    completed_at: datetime | None
-    duration_seconds: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemErrorView:
-    id: int
-    sync_log_id: int
-    connection_id: str
-    mapping_id: int | None
-    item_ref: str
-    error_kind: str
-    message: str
-    fix: str | None
-    remote_code: str | None
-    remote_message: str | None
-    created_at: datetime
-    replayed_at: datetime | None
 
 
 class RunNotFound(ConfigError):

@@ -24,6 +24,7 @@ from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.push import Pusher
 from atlas_desktop.sandbox.netsuite import NetSuiteEmulator
 from tests.connectors.netsuite.emulator_support import Clock, connect, make_emulator
+from tests.engine.fake_ports import AsyncPort
 
 
 class Outbox:
@@ -81,10 +82,6 @@ class Outbox:
 class Mirrors:
     def upsert_atlas_rows(self, _cid: str, rows: list[Any], _key: Callable[..., Any]) -> None:
         pass
-
-
-async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return fn(*args, **kwargs)
 
 
 def positions(emulator: NetSuiteEmulator, count: int) -> list[tuple[str, str]]:
@@ -147,7 +144,7 @@ def most_lines_after(emulator: NetSuiteEmulator, record_id: int) -> int:
 
 
 def pusher(outbox: Outbox, erp: Any) -> Pusher:
-    return Pusher(db, outbox, Mirrors(), "c1", erp=erp, atlas=None)
+    return Pusher(AsyncPort(outbox), AsyncPort(Mirrors()), "c1", erp=erp, atlas=None)
 
 
 def assert_each_key_posted_once(emulator: NetSuiteEmulator, entries: list[OutboxEntry]) -> None:

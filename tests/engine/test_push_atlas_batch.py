@@ -23,6 +23,7 @@ from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.engine.push import PATCH_ATTEMPTS, Pusher
 from atlas_desktop.sandbox.atlas import AtlasEmulator
 from tests.connectors.atlas.atlas_helpers import FakeClock, sample_rows
+from tests.engine.fake_ports import AsyncPort
 
 WRITES = "/api/v1/inventory"
 
@@ -67,10 +68,6 @@ class Mirrors:
         self.rows += rows
 
 
-async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return fn(*args, **kwargs)
-
-
 def client_for(emulator: AtlasEmulator, **options: Any) -> AtlasClient:
     async def no_wait(_seconds: float) -> None:
         return None
@@ -88,7 +85,7 @@ def writes(emulator: AtlasEmulator) -> int:
 
 async def drain(emulator: AtlasEmulator, decisions: Decisions, **options: Any) -> Pusher:
     async with client_for(emulator, **options) as atlas:
-        pusher = Pusher(db, decisions, Mirrors(), "c1", erp=None, atlas=atlas)  # type: ignore[arg-type]
+        pusher = Pusher(AsyncPort(decisions), AsyncPort(Mirrors()), "c1", erp=None, atlas=atlas)  # type: ignore[arg-type]
         await pusher.drain()
     return pusher
 
@@ -193,9 +190,8 @@ async def test_an_update_meeting_412_goes_again_on_the_current_version_a_few_tim
         transport=SellingFirst(emulator, row["id"], sales),
     ) as atlas:  # fmt: skip
         pusher = Pusher(
-            db,
-            decisions,
-            Mirrors(),
+            AsyncPort(decisions),
+            AsyncPort(Mirrors()),
             "c1",
             erp=None,
             atlas=atlas,

@@ -14,6 +14,7 @@ from atlas_desktop.domain.model import Side
 from atlas_desktop.domain.operations import ATLAS_ADJUST
 from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.engine.push import Pusher
+from tests.engine.fake_ports import AsyncPort
 
 
 def entry(n: int) -> OutboxEntry:
@@ -71,10 +72,6 @@ class Mirrors:
         pass
 
 
-async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return fn(*args, **kwargs)
-
-
 async def test_a_wave_keeps_to_the_limit_and_to_its_order() -> None:
     random.seed(7)
     entries = [entry(n) for n in range(1, 301)]
@@ -85,8 +82,8 @@ async def test_a_wave_keeps_to_the_limit_and_to_its_order() -> None:
         audited.append([e.id for e, _ in written])
 
     # One request per write (batch_atlas=False): this is the test of those senders.
-    pusher = Pusher(db, decisions, Mirrors(), "c1", erp=None, atlas=atlas, parallel=16, on_written=audit,
-                    batch_atlas=False)  # type: ignore[arg-type]  # fmt: skip
+    pusher = Pusher(AsyncPort(decisions), AsyncPort(Mirrors()), "c1", erp=None, atlas=atlas,  # type: ignore[arg-type]
+                    parallel=16, on_written=audit, batch_atlas=False)  # fmt: skip
 
     stats = await pusher.drain()
 

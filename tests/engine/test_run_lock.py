@@ -12,9 +12,10 @@ import pytest
 
 from atlas_desktop.domain.enums import Resolution
 from atlas_desktop.engine.api import RunInProgress
+from atlas_desktop.engine.ports import EnginePorts
 from atlas_desktop.engine.run_lock import acquire
-from atlas_desktop.engine.runner import Repos
 from atlas_desktop.engine.service import EngineService
+from atlas_desktop.store.db_thread import DbThread
 
 
 class FakeLock:
@@ -46,20 +47,24 @@ class FakeRuns:
     def __init__(self) -> None:
         self.interrupted: list[str] = []
 
-    def mark_interrupted(self, connection_id: str) -> int:
+    async def mark_interrupted(self, connection_id: str) -> int:
         self.interrupted.append(connection_id)
         return 0
 
 
 def engine_with(lock: FakeLock | None, runs: FakeRuns | None = None) -> EngineService:
-    repos = Repos(mirrors=None, mappings=None, decisions=None, runs=runs or FakeRuns(),
-                  conflicts=SimpleNamespace(get=lambda _id: SimpleNamespace(connection_id="c1")))  # fmt: skip
+    async def conflict(_id: int) -> SimpleNamespace:
+        return SimpleNamespace(connection_id="c1")
+
+    unused = None  # a refused run reaches neither mirrors, mappings nor the outbox
+    ports = EnginePorts(DbThread(), unused, unused, unused, unused, unused, runs or FakeRuns(),
+                        SimpleNamespace(get=conflict))  # fmt: skip
 
     def no_connector(*_: Any) -> Any:
         raise AssertionError("a refused run must not reach the remote systems")
 
     return EngineService(
-        repos,
+        ports,
         connection_spec=no_connector,
         connection_summary=lambda cid: SimpleNamespace(name="Main NetSuite"),
         erp_factory=no_connector,

@@ -13,7 +13,7 @@ from atlas_desktop.ui.monitoring.location_names import LocationNames
 
 @dataclass
 class MonitoringContext:
-    engine: Any  # EngineService: sync, resolve_conflict, db (the DB thread) and repos
+    engine: Any  # app.engine_setup.ProfileEngine: sync, resolve_conflict, db (the DB thread) and repos
     connections: Any  # ConnectionRepository
     explain: ExplainRepository
     settings: Any = None  # AppSettings, for the settings dialog
