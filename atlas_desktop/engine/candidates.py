@@ -52,9 +52,10 @@ def _ndc_relation(atlas: NdcIdentity, erp_text: str | None) -> tuple[int, str | 
     erp = identify_ndc(erp_text)
     if (atlas.key and atlas.key == erp.key) or (atlas.ten and atlas.ten == erp.ten):
         return SAME_NDC, "same NDC"
-    shared = sorted(({atlas.key} | atlas.candidates) & ({erp.key} | erp.candidates) - {None})
+    readings = ({atlas.key} | atlas.candidates) & ({erp.key} | erp.candidates)
+    shared = sorted(k for k in readings if k is not None)
     if shared:
-        key = str(shared[0])
+        key = shared[0]
         return NDC_READING, f"same NDC read as {key[:5]}-{key[5:9]}-{key[9:]}"
     return 0, None
 

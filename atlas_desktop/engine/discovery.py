@@ -23,6 +23,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 from sys import intern
+from typing import Literal
 
 from atlas_desktop.domain.drafts import MappingDraft
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod
@@ -258,7 +259,7 @@ class _ErpStock:
         known = self._locations.get(item_id, ())
         return (known,) if isinstance(known, str) else known
 
-    def claim(self, position: tuple[str, str, str]) -> str | None | _Mark:
+    def claim(self, position: tuple[str, str, str]) -> str | None | Literal[_Mark.MISSING, _Mark.CLAIMED]:
         """The ERP's lot for an open position (taken out of the open ones), or MISSING / CLAIMED."""
         held = self.positions.get(position, _Mark.MISSING)
         if isinstance(held, _Mark) and held is not _Mark.AS_KEYED:
@@ -403,8 +404,8 @@ def discover(
         )
     del seen_elsewhere
     for (item_id, location_id, _lot), erp_lot in stock.unclaimed():
-        product = index.products.get(item_id)
-        ndc_text = product.ndc_text if product else None
+        erp_product = index.products.get(item_id)
+        ndc_text = erp_product.ndc_text if erp_product else None
         yield MappingDraft(
             None,
             item_id,
@@ -413,10 +414,10 @@ def discover(
             identify_ndc(ndc_text).key,
             None,
             ndc_text,
-            product.name if product else None,
+            erp_product.name if erp_product else None,
             MappingStatus.UNMATCHED_ERP,
             None,
-            None if product else "stock for an item whose master data was not read",
+            None if erp_product else "stock for an item whose master data was not read",
         )
     stock.release()
     index.release()
