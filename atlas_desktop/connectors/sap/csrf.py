@@ -71,6 +71,10 @@ class CsrfGuard:
             log.info("SAP sent no CSRF token for %s; writing without one", service_root)
         return CsrfSession(Secret(token) if token else None, cookies)
 
+    def holds(self, service_root: str) -> bool:
+        """Whether a token for the service is at hand (a write would need no fetch first)."""
+        return service_root in self._sessions
+
     def invalidate(self, service_root: str) -> None:
         self._sessions.pop(service_root, None)
 
