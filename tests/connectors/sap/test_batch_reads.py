@@ -37,11 +37,12 @@ def _receive_everywhere(emulator, count: int) -> set[str]:  # type: ignore[no-un
     return set(moved)
 
 
+@pytest.mark.parametrize("name", ["sap-cloud", "sap-onprem"])
 async def test_moved_materials_are_reread_in_one_batch_per_service_following_each_reads_next_link(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     monkeypatch.setattr(sap_reads, "URL_BUDGET", 800)  # several filters out of a small catalog
-    emulator = tenant("sap-onprem", page_cap=7)  # every filter's answer runs over one page
+    emulator = tenant(name, page_cap=7)  # every filter's answer runs over one page
     connector = connect(emulator)
     moved = _receive_everywhere(emulator, 60)
     since = datetime.now(UTC) - timedelta(minutes=5)
