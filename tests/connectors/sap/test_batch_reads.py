@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from atlas_desktop.connectors.sap import reads as sap_reads
+from atlas_desktop.connectors.sap.batch_reads import BatchReader
 from atlas_desktop.connectors.sap.paging import Query
 from atlas_desktop.domain.errors import PermissionDenied
 from atlas_desktop.domain.model import StockKey
@@ -172,3 +173,21 @@ async def test_a_read_batch_refused_whole_says_so(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(PermissionDenied) as raised:
         [level async for level in connector.stock(datetime.now(UTC) - timedelta(minutes=5))]
     assert "API_MATERIAL_STOCK_SRV" in raised.value.message
+
+
+async def test_more_reads_than_one_batch_takes_go_in_several_each_answer_in_its_place() -> None:
+    emulator = tenant("sap-onprem")
+    connector = connect(emulator)
+    materials = sorted({row["Material"] for row in emulator.stock_rows()})[:10]
+    queries = [
+        Query(
+            path=f"{S}/A_MatlStkInAcctMod", filter=f"Material eq '{m}'", orderby="Plant,StorageLocation,Batch"
+        )
+        for m in materials[:5]
+    ]
+    plain = [await connector.pager.all(query) for query in queries]
+    emulator.app.stats.reset()
+    read = await BatchReader(connector.pager, connector.csrf, per_batch=2).all(S, queries)
+    assert read == plain and all(read)
+    assert emulator.app.stats.count("POST", f"{S}/$batch") == 3
+    assert emulator.app.stats.count("GET", f"{S}/A_") == 0
