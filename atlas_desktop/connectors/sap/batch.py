@@ -57,6 +57,28 @@ def encode_batch(changesets: Sequence[BatchOperation]) -> tuple[str, bytes]:
     return f"multipart/mixed; boundary={boundary}", CRLF.join(lines).encode("utf-8")
 
 
+def encode_reads(targets: Sequence[str]) -> tuple[str, bytes]:
+    """(content type, body) with one retrieval per target ("A_Set?$filter=..."), outside any change set.
+
+    A GET part still ends its headers with a blank line: Gateway refuses a part without it (ref §8).
+    """
+    boundary = f"batch_{uuid.uuid4().hex}"
+    lines: list[str] = []
+    for target in targets:
+        lines += [
+            f"--{boundary}",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            "",
+            f"GET {target} HTTP/1.1",
+            "Accept: application/json",
+            "",
+            "",
+        ]
+    lines += [f"--{boundary}--", ""]
+    return f"multipart/mixed; boundary={boundary}", CRLF.join(lines).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class PartResponse:
     """One embedded HTTP response of a $batch answer."""

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from atlas_desktop.connectors.http import HttpClient, UsesHttpClient
 from atlas_desktop.connectors.sap import batch_writes
 from atlas_desktop.connectors.sap.auth import SapAuth
+from atlas_desktop.connectors.sap.batch_reads import BatchReader
 from atlas_desktop.connectors.sap.config import SapConfig
 from atlas_desktop.connectors.sap.connection_test import ConnectionTester
 from atlas_desktop.connectors.sap.csrf import CsrfGuard
@@ -52,7 +53,7 @@ class SapConnector(UsesHttpClient):
         self._clock = clock or (lambda: datetime.now(UTC))
         self.csrf = CsrfGuard(http)
         self.pager = Pager(http, page_size=config.page_size, concurrency=config.max_concurrency)
-        self.reader = Reader(self.pager, config)
+        self.reader = Reader(self.pager, config, BatchReader(self.pager, self.csrf))
         self.writer = Writer(http, self.csrf, config, sleep=sleep)
         self._network_checks = network_checks
         self.products_watermark: datetime | None = None

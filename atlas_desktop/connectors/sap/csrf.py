@@ -37,6 +37,9 @@ class CsrfGuard:
         self._http = http
         self._sessions: dict[str, CsrfSession] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # A fetch reads its session's cookies from the client's shared jar: fetches for two services at
+        # once could each take the other's. One at a time, the later one inside the first's session.
+        self._fetching = asyncio.Lock()
         self.fetches = 0
 
     def _lock(self, service_root: str) -> asyncio.Lock:
@@ -51,7 +54,8 @@ class CsrfGuard:
             current = self._sessions.get(service_root)
             if current is not None and current is not stale:
                 return current  # another writer fetched while we waited
-            current = await self._fetch(service_root)
+            async with self._fetching:
+                current = await self._fetch(service_root)
             self._sessions[service_root] = current
             return current
 
@@ -70,6 +74,10 @@ class CsrfGuard:
         if not token:
             log.info("SAP sent no CSRF token for %s; writing without one", service_root)
         return CsrfSession(Secret(token) if token else None, cookies)
+
+    def holds(self, service_root: str) -> bool:
+        """Whether a token for the service is at hand (a write would need no fetch first)."""
+        return service_root in self._sessions
 
     def invalidate(self, service_root: str) -> None:
         self._sessions.pop(service_root, None)

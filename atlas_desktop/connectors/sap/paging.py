@@ -142,6 +142,17 @@ class Pager:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 
+    async def follow(self, next_url: str, context: str) -> Rows:
+        """The rows behind a `__next` link and behind each link after it."""
+        rows: Rows = []
+        url: str | None = next_url
+        while url:
+            self.next_links_followed += 1
+            page = await self._get(url, None, context)
+            rows.extend(page.rows)
+            url = page.next_url if page.rows else None
+        return rows
+
     async def rows(self, query: Query) -> AsyncIterator[dict[str, Any]]:
         async for page in self.pages(query):
             for row in page:

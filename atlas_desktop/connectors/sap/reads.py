@@ -9,12 +9,14 @@ are reported as zero, because SAP drops empty rows rather than showing 0).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 from atlas_desktop.connectors.offload import OFF_LOOP_ROWS, off_loop
+from atlas_desktop.connectors.sap.batch_reads import BatchReader
 from atlas_desktop.connectors.sap.config import (
     BATCH_SRV,
     EAN_SOURCE,
@@ -43,6 +45,7 @@ from atlas_desktop.connectors.sap.odata import (
     datetime_literal,
     datetimeoffset_literal,
     nav_results,
+    quote_literal,
 )
 from atlas_desktop.connectors.sap.paging import Pager, Query
 from atlas_desktop.domain.connector import StockRead
@@ -53,6 +56,10 @@ from atlas_desktop.domain.release import empty_gradually
 
 # Keeps a `(Material eq '…' or …)` filter well under the 8 KB URL limit of common proxies.
 FILTER_CHUNK = 40
+# NW AS ABAP takes URLs of at most 4,096 characters [R: SAP forum answer]; a next-page link repeats the
+# filter with a $skiptoken and sap-client, hence the margin.
+URL_LIMIT = 4096
+URL_BUDGET = URL_LIMIT - 256
 BatchIndex = dict[tuple[str, str], list[BatchInfo]]
 
 
@@ -61,12 +68,41 @@ def chunks(values: Sequence[str], size: int = FILTER_CHUNK) -> Iterable[Sequence
         yield values[start : start + size]
 
 
+def url_length(query: Query, page_size: int) -> int:
+    """The length of the URL (path and query, encoded as sent) of the query's first page."""
+    return len(query.path) + 1 + len(urlencode(query.params(page_size, 0, count=True)))
+
+
+def fitted(
+    field: str, values: Sequence[str], query_of: Callable[[Sequence[str]], Query], page_size: int
+) -> list[Query]:
+    """Queries over all `values`, each `query_of` as many as its URL holds within URL_BUDGET.
+
+    `query_of` must end its filter with `any_of(field, values)`: one value more lengthens the URL by
+    exactly its encoded " or <field> eq '<value>'", and two or more add the parentheses.
+    """
+    queries: list[Query] = []
+    start = 0
+    while start < len(values):
+        length = url_length(query_of(values[start : start + 1]), page_size) + len(quote_plus("()"))
+        end = start + 1
+        while end < len(values):
+            length += len(quote_plus(f" or {field} eq {quote_literal(values[end])}"))
+            if length > URL_BUDGET:
+                break
+            end += 1
+        queries.append(query_of(values[start:end]))
+        start = end
+    return queries
+
+
 class Reader:
     """Products and stock of one SAP connection, as async iterators of canonical records."""
 
-    def __init__(self, pager: Pager, config: SapConfig) -> None:
+    def __init__(self, pager: Pager, config: SapConfig, batch: BatchReader) -> None:
         self._pager = pager
         self._config = config
+        self._batch = batch
 
     def _path(self, service: str, entity_set: str) -> str:
         return f"{self._config.service_url(service)}/{entity_set}"
@@ -153,26 +189,27 @@ class Reader:
             context="reading stock",
         )
 
+    def _batch_query(self, materials: Sequence[str] | None = None) -> Query:
+        return Query(
+            path=self._path(BATCH_SRV, "Batch"),
+            filter=any_of("Material", materials) if materials else None,
+            select="Material,BatchIdentifyingPlant,Batch,ShelfLifeExpirationDate,ManufactureDate",
+            orderby="Material,Batch,BatchIdentifyingPlant",
+            context="reading batch expiry dates",
+        )
+
     async def _batches(self, materials: Sequence[str] | None) -> BatchIndex:
         index: BatchIndex = {}
-        select = "Material,BatchIdentifyingPlant,Batch,ShelfLifeExpirationDate,ManufactureDate"
-
-        async def one(filter_: str | None) -> None:
-            query = Query(
-                path=self._path(BATCH_SRV, "Batch"),
-                filter=filter_,
-                select=select,
-                orderby="Material,Batch,BatchIdentifyingPlant",
-                context="reading batch expiry dates",
-            )
-            async for page in self._pager.pages(query):
+        if materials is None:
+            async for page in self._pager.pages(self._batch_query()):
                 for key, info in await off_loop(len(page), OFF_LOOP_ROWS, _batch_infos, page):
                     index.setdefault(key, []).append(info)
-
-        if materials is None:
-            await one(None)
-        else:
-            await asyncio.gather(*(one(any_of("Material", part)) for part in chunks(list(materials))))
+            return index
+        queries = fitted("Material", materials, self._batch_query, self._pager.page_size)
+        pages = await self._batch.all(self._config.service_url(BATCH_SRV), queries)
+        rows = [row for page in pages for row in page]
+        for key, info in await off_loop(len(rows), OFF_LOOP_ROWS, _batch_infos, rows):
+            index.setdefault(key, []).append(info)
         return index
 
     async def stock(self, since: datetime | None) -> AsyncIterator[StockRead]:
@@ -232,9 +269,13 @@ class Reader:
             return
         materials = sorted({key.item_id for key in moved})
         batches_task = asyncio.create_task(self._batches(materials))
-        parts = await asyncio.gather(
-            *(self._pager.all(self._stock_query(part)) for part in chunks(materials))
-        )
+        try:
+            queries = fitted("Material", materials, self._stock_query, self._pager.page_size)
+            parts = await self._batch.all(self._config.service_url(STOCK_SRV), queries)
+        except BaseException:
+            batches_task.cancel()
+            await asyncio.gather(batches_task, return_exceptions=True)
+            raise
         batches = await batches_task
         merger = _Merger()
         rows = sum(len(part) for part in parts)

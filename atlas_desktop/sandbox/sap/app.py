@@ -95,7 +95,8 @@ class SapApp:
         if path.rstrip("/") == TOKEN_PATH:
             return self._token(method, headers, body)
         if path.startswith(ODATA_PREFIX):
-            return self._odata(scope, headers, body)
+            too_long = _url_too_long(self.tenant.config, _target_length(scope))
+            return too_long or self._odata(scope, headers, body)
         return _plain(404, f"Service cannot be reached: no handler for {path}")
 
     def _token(self, method: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
@@ -181,6 +182,10 @@ class SapApp:
             return _as_response(err, engine)
 
         def execute(op: Any) -> ODataResponse:
+            limit = ctx.config.max_url_length
+            relative = not op.target.startswith(("/", "http://", "https://"))
+            if limit and len(op.target) + (len(service_path) if relative else 0) > limit:
+                return _as_response(GatewayError(414, errors.BAD_REQUEST, _URL_TOO_LONG), engine)
             try:
                 inner = to_request(op, request.service_root, service_path)
             except GatewayError as err:
@@ -209,6 +214,23 @@ class SapApp:
         else:
             return _plain(404, f"Unknown control route {route}")
         return 200, [(b"content-type", b"application/json")], json.dumps(result).encode()
+
+
+_URL_TOO_LONG = "Request-URI Too Long"
+
+
+def _target_length(scope: Scope) -> int:
+    """The request target as sent: the encoded path, and its query string if any."""
+    # httpx's ASGITransport puts the query into raw_path as well; uvicorn does not.
+    path = (scope.get("raw_path") or scope["path"].encode()).partition(b"?")[0]
+    query = scope.get("query_string", b"")
+    return len(path) + (1 + len(query) if query else 0)
+
+
+def _url_too_long(config: SapConfig, length: int) -> tuple[int, list[Any], bytes] | None:
+    if config.max_url_length and length > config.max_url_length:
+        return _plain(414, _URL_TOO_LONG)
+    return None
 
 
 def _engine(tenant: Tenant, service_name: str) -> Engine | None:

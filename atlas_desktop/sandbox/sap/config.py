@@ -78,6 +78,9 @@ class SapConfig:
     # Paging: no $top -> default_page rows + __next; $top above page_cap -> capped + __next.
     default_page: int = 100
     page_cap: int = 5000
+    # NW AS ABAP takes URLs of at most 4,096 characters [R: SAP forum answer]: longer ones get 414, in a
+    # $batch part too (where Gateway's own limit is unknown: at least as strict). 0 turns the check off.
+    max_url_length: int = 4096
     require_json: bool = True  # no Atom: requests must ask for JSON (Accept or $format=json)
     accept_decimal_numbers: bool = False  # [U] Edm.Decimal payload values must be JSON strings
     stock_quantity_places: int | None = 3  # [R] captures show "1160.000"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
@@ -70,3 +71,47 @@ async def test_fetch_goes_to_service_root_with_trailing_slash() -> None:
     fetch = next(r for r in sap.requests if r.headers.get("x-csrf-token") == "Fetch")
     assert fetch.method == "GET"
     assert fetch.url.path == "/sap/opu/odata/sap/API_MATERIAL_DOCUMENT_SRV/"
+
+
+async def test_tokens_of_two_services_fetched_at_once_each_keep_their_own_session() -> None:
+    # The cookies of a fetch are read from the client's jar once its answer is in: a second fetch
+    # answered meanwhile (a new session, its cookies overwriting the jar) must not lend its cookies to
+    # the first token. Fetches go one at a time, the later one inside the session of the first.
+    sessions: dict[str, str] = {}  # cookie -> token
+
+    async def body() -> AsyncIterator[bytes]:
+        await asyncio.sleep(0.02)  # the answer's body arrives after its headers
+        yield b""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        cookie = request.headers.get("cookie", "").partition("=")[2].partition(";")[0]
+        if request.headers.get("x-csrf-token") == "Fetch":
+            # the first fetch is answered later than the second when both are on the wire together
+            await asyncio.sleep(0.01 if "STOCK" in request.url.path else 0.005)
+            if cookie not in sessions:
+                cookie = f"s{len(sessions)}"
+                sessions[cookie] = f"token-{cookie}"
+            headers = {
+                "x-csrf-token": sessions[cookie],
+                "set-cookie": f"SAP_SESSIONID_S4H_100={cookie}; path=/",
+            }
+            return httpx.Response(200, headers=headers, stream=_Stream(body()))
+        valid = sessions.get(cookie) == request.headers.get("x-csrf-token")
+        return httpx.Response(202 if valid else 403, headers={} if valid else {"x-csrf-token": "Required"})
+
+    connector = make(handler)
+    roots = ("/sap/opu/odata/sap/API_MATERIAL_STOCK_SRV", "/sap/opu/odata/sap/API_BATCH_SRV")
+    await asyncio.gather(*(connector.csrf.session(root) for root in roots))
+    for root in roots:
+        answer = await connector.csrf.send("POST", f"{root}/$batch", service_root=root)
+        assert answer.status_code == 202, root
+    assert connector.csrf.fetches == 2 and len(sessions) == 1
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk

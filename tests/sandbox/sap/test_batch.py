@@ -6,12 +6,13 @@ import json
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from atlas_desktop.sandbox.sap import SapEmulator
 
-from .conftest import BATCH, JSON, MATDOC, client_for, csrf, stocked_batch
+from .conftest import BATCH, JSON, MATDOC, STOCK, client_for, csrf, stocked_batch
 
 
 def http_part(
@@ -229,3 +230,38 @@ async def _if_match_in_change_set(sap: SapEmulator, client: httpx.AsyncClient) -
     parts = parse_response(await client.post(f"{BATCH}/$batch", content=stale, headers=headers))
     assert parts[0][0] == 412
     assert (await client.get(url, headers=JSON)).json()["d"]["RegionOfOrigin"] == ""  # rolled back
+
+
+async def test_a_url_over_the_limit_is_refused_as_a_request_and_as_a_batch_part(make_sap: Any) -> None:
+    sap = make_sap(max_url_length=300)
+    materials = " or ".join(f"Material eq 'M{n:04d}'" for n in range(12))
+    long_read = f"A_MatlStkInAcctMod?$format=json&$filter={quote(materials)}"
+    short_read = "A_MatlStkInAcctMod?$format=json&$top=1"
+    full_length = len(f"{STOCK}/{long_read}")
+    async with client_for(sap) as client:
+        assert full_length > 300 > len(f"{STOCK}/{short_read}")
+        assert (await client.get(f"{STOCK}/{long_read}")).status_code == 414
+        assert (await client.get(f"{STOCK}/{short_read}")).status_code == 200
+        headers = {**await csrf(client, STOCK), "Content-Type": "multipart/mixed; boundary=b"}
+        body = multipart("b", [http_part("GET", long_read), http_part("GET", short_read)])
+        (too_long, _), (fine, _) = parse_response(
+            await client.post(f"{STOCK}/$batch", content=body, headers=headers)
+        )
+        assert (too_long, fine) == (414, 200)
+        # a part's URL counts from the server's root, as the same read sent alone would
+        answers = []
+        for limit in (full_length, full_length - 1):
+            sap.config.max_url_length = limit
+            body = multipart("b", [http_part("GET", long_read)])
+            response = await client.post(f"{STOCK}/$batch", content=body, headers=headers)
+            answers.append(parse_response(response)[0][0])
+    assert answers == [200, 414]
+
+
+async def test_the_default_url_limit_is_4096(make_sap: Any) -> None:
+    sap = make_sap()
+    padding = "x" * (4096 - len(f"{STOCK}/A_MatlStkInAcctMod?$format=json&$top=1&pad="))
+    async with client_for(sap) as client:
+        at_limit = await client.get(f"{STOCK}/A_MatlStkInAcctMod?$format=json&$top=1&pad={padding}")
+        over = await client.get(f"{STOCK}/A_MatlStkInAcctMod?$format=json&$top=1&pad={padding}x")
+    assert (at_limit.status_code, over.status_code) == (200, 414)
