@@ -442,8 +442,8 @@ class Pusher:
                     results[index] = _Outcome(entry, error=error)
 
         # `parallel` senders taking the next write as they finish, not one task per write of the wave
-        # waiting on a semaphore: 500 tasks made at once held the window's thread (each task and wake-up
-        # is a Qt timer under qasync).
+        # waiting on a semaphore: a wave's worth of tasks made at once would hold the window's thread
+        # (each task and wake-up is a Qt timer under qasync).
         await asyncio.gather(*(send() for _ in range(min(self.parallel, len(sending)))))
         return [outcome for outcome in results if outcome is not None]
 
