@@ -141,7 +141,7 @@ class Pusher:
         # Told after each wave is recorded (progress): the one point where a run may stop, as its raise
         # leaves no write on the wire and every outcome stored.
         self.after_wave = after_wave
-        # False: every Atlas write through its own single-row call (`_execute`), as before batches.
+        # False: every Atlas write through its own single-row call (`_execute`).
         self.batch_atlas = batch_atlas
         # True: pending ERP writes are asked for too (`posted_before`), as the database may be older than
         # what was sent (restored from a copy: store/sent_mark.py), so a pending write may have landed.

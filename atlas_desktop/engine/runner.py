@@ -305,7 +305,7 @@ class SyncRunner:
         atlas_has_rows, erp_has_stock = await self.ports.mirrors.sides_with_stock(self.connection_id)
         mapped = await self.ports.mappings.any_matched(self.connection_id)
         if mapped and not (atlas_has_rows and erp_has_stock):
-            # rclone's lesson: an empty listing is a broken read, not "everything was deleted".
+            # An empty listing is a broken read, not "everything was deleted".
             raise InvalidResponse(
                 "one side returned no stock at all while items are mapped; nothing was changed",
                 fix="Check the connection test; if the side is really empty, remove the mappings first.",
