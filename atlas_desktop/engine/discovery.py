@@ -120,7 +120,7 @@ class LocationResolver:
 
 
 class _Links:
-    """key -> ERP item ids, stored as a bare id for the usual one-item key (a set per key costs ~200 B)."""
+    """key -> ERP item ids, stored as a bare id for the usual one-item key (a set per key costs far more)."""
 
     def __init__(self) -> None:
         self._one: dict[str, str] = {}

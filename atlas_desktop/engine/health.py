@@ -1,8 +1,8 @@
 """A connection's state from the facts: one rule for the dashboard, the tray, the CLI and the report to Atlas.
 
 "In sync" only when nothing is running, failing, waiting for a person, pending or paused, and a sync has
-completed at least once (issue 24: a green "Healthy" during the first sync, while paused, with 12
-ambiguous items or after an unsynced sale is the complaint to avoid).
+completed at least once: a green "Healthy" during the first sync, while paused, with ambiguous items
+waiting or after an unsynced sale would tell the user nothing is left to do when something is.
 
 Precedence, first match wins (`PRECEDENCE`; the tray shows the first one any connection has):
 

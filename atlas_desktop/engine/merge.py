@@ -1,9 +1,9 @@
 """Three-way merge of one mapped stock key against its base: pure functions over values.
 
-Quantity is a counter, not a register (sync-correctness.md §2.4): when both sides moved, the deltas
-add, `merged = base + (atlas - base) + (erp - base)`, so no sale and no receipt is lost. The
-decision is written as *relative* changes (`atlas_delta`, `erp_delta`): applied to sides that moved
-again meanwhile, they still carry every movement, and the next run sees the rest as a new change.
+Quantity is a counter, not a register: when both sides moved, the deltas add,
+`merged = base + (atlas - base) + (erp - base)`, so no sale and no receipt is lost. The decision is
+written as *relative* changes (`atlas_delta`, `erp_delta`): applied to sides that moved again meanwhile,
+they still carry every movement, and the next run sees the rest as a new change.
 
 Policies (the user's choice, per mapping or connection):
 - `manual` (default): deltas add; a merge that would go below zero, and any expiry clash, becomes an

@@ -11,7 +11,7 @@ from atlas_desktop.domain.product_master import ProductMasterDiff
 
 log = logging.getLogger(__name__)
 
-# How many characters the ERP keeps of an item's name (SAP's ProductDescription: sap.md §2). A name
+# How many characters the ERP keeps of an item's name (SAP's ProductDescription). A name
 # that fills the field may be the start of a longer one. NetSuite's display name is not limited so.
 NAME_FIELD_LENGTH: dict[ErpType, int] = {ErpType.SAP_CLOUD: 40, ErpType.SAP_ONPREM: 40}
 

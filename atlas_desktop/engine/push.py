@@ -141,7 +141,7 @@ class Pusher:
         # Told after each wave is recorded (progress): the one point where a run may stop, as its raise
         # leaves no write on the wire and every outcome stored.
         self.after_wave = after_wave
-        # False: every Atlas write through its own single-row call (`_execute`), as before batches.
+        # False: every Atlas write through its own single-row call (`_execute`).
         self.batch_atlas = batch_atlas
         # True: pending ERP writes are asked for too (`posted_before`), as the database may be older than
         # what was sent (restored from a copy: store/sent_mark.py), so a pending write may have landed.
@@ -442,8 +442,8 @@ class Pusher:
                     results[index] = _Outcome(entry, error=error)
 
         # `parallel` senders taking the next write as they finish, not one task per write of the wave
-        # waiting on a semaphore: 500 tasks made at once held the window's thread (each task and wake-up
-        # is a Qt timer under qasync).
+        # waiting on a semaphore: a wave's worth of tasks made at once would hold the window's thread
+        # (each task and wake-up is a Qt timer under qasync).
         await asyncio.gather(*(send() for _ in range(min(self.parallel, len(sending)))))
         return [outcome for outcome in results if outcome is not None]
 

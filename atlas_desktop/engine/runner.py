@@ -59,7 +59,7 @@ _AUDIT_SOURCES = {
 RECORD_BATCH = 500
 # Merge rows read and planned per DB-thread call. Small on purpose: while SQLite steps through rows the
 # DB thread drops and retakes the GIL per row, and a thread waiting for the GIL (the GUI's) rarely wins
-# that race; 2,000 rows kept the window waiting ~60 ms, 250 rows ~10 ms.
+# that race, so the window waits as long as the whole call.
 MERGE_CHUNK = 250
 OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_DOUBT)
 AUDIT_CHUNK = 100
@@ -251,8 +251,8 @@ class SyncRunner:
         """A push wave's confirmed writes, appended to the audit trail as the wave is recorded."""
         if self.ports.audit is None:
             return
-        # AUDIT_CHUNK writes per call: an entry costs ~0.25 ms to clean, hash and store on the DB thread,
-        # and one call for a 100k first sync's 15k writes kept the window waiting for the GIL for seconds.
+        # AUDIT_CHUNK writes per call: each entry is cleaned, hashed and stored on the DB thread, and one
+        # call for a first sync's thousands of writes would keep the window waiting for the GIL.
         for start in range(0, len(written), AUDIT_CHUNK):
             await self.ports.audit.append_many(
                 self._audit_events(options, written[start : start + AUDIT_CHUNK])
@@ -305,7 +305,7 @@ class SyncRunner:
         atlas_has_rows, erp_has_stock = await self.ports.mirrors.sides_with_stock(self.connection_id)
         mapped = await self.ports.mappings.any_matched(self.connection_id)
         if mapped and not (atlas_has_rows and erp_has_stock):
-            # rclone's lesson: an empty listing is a broken read, not "everything was deleted".
+            # An empty listing is a broken read, not "everything was deleted".
             raise InvalidResponse(
                 "one side returned no stock at all while items are mapped; nothing was changed",
                 fix="Check the connection test; if the side is really empty, remove the mappings first.",
@@ -328,10 +328,10 @@ class SyncRunner:
         if since is None:
             merge_total = await self.ports.mappings.count(self.connection_id, status=MappingStatus.MATCHED)
         # An approved run is recorded whatever the plan says, so its decisions are stored as they are
-        # planned: a first sync's drafts never sit in memory together (+19 MB at 30k SAP items, 63k
-        # mappings). Otherwise they wait for the preview check.
+        # planned: a first sync's drafts never sit in memory together. Otherwise they wait for the
+        # preview check.
         drafts: list[DecisionDraft] = []
-        # plan() is pure but costs 25-120 ms per 1,000 rows: it runs on the DB thread right after its rows
+        # plan() is pure but not cheap on many rows: it runs on the DB thread right after its rows
         # are read, so the event loop (the window) stays free. `counts` is only touched there meanwhile.
         merge = partial(plan, counts=counts, initial_source=options.initial_source, flipping=flipping)
         # No decision is recorded whose quantities a side cannot hold: it becomes an item error instead.
@@ -353,8 +353,8 @@ class SyncRunner:
         labels = await self.ports.mappings.labels(ledger.to_label(product_drafts))
         ledger.add(product_drafts, labels)
         drafts.extend(product_drafts)
-        # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list freed the
-        # product drafts at once on the loop's thread.
+        # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list would free
+        # the product drafts all at once on the loop's thread.
         del product_drafts
         reason = self._preview_reason(counts, options)
         if options.preview_only:

@@ -116,7 +116,7 @@ class EngineService:
     async def erp(self, connection_id: str) -> ErpConnector:
         if connection_id not in self._erp:
             # Built on the DB thread, like the Atlas client: loading the CA bundle and making the HTTP
-            # client take ~0.4 s, which would freeze the window if done on the event loop.
+            # client is slow enough to freeze the window if done on the event loop.
             built = await self.ports.thread(self._build_erp, connection_id)
             connector = self._erp.setdefault(connection_id, built)
             if connector is not built:  # another caller built one meanwhile: keep theirs

@@ -69,7 +69,7 @@ __all__ = [  # the chain's parts are re-exported: callers need only this module
     "sanitize_details",
 ]  # fmt: skip
 
-RETENTION_YEARS = 6  # DSCSA record keeping (reference/pharma.md 4.3)
+RETENTION_YEARS = 6  # DSCSA record keeping: transaction records kept at least six years
 MAX_DETAILS_CHARS = 64 * 1024
 _BATCH = 2000
 # The actions only AuditLog itself writes; other lower-case names are the callers'.
@@ -93,7 +93,7 @@ class PruneResult:
     anchor_id: int | None
 
 
-@functools.lru_cache(maxsize=4096)  # a run's entries repeat a few keys: a third of an append was this
+@functools.lru_cache(maxsize=4096)  # a run's entries repeat a few keys; the check is costly
 def _key_is_credential(key: str) -> bool:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key).lower()
     words = [w for w in re.split(r"[^a-z0-9]+", spaced) if w]

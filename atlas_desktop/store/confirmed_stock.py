@@ -1,7 +1,7 @@
 """Confirmed ERP quantity writes moved into the ERP stock mirror, so the review shows them at once.
 
-Issue 24: after a sale of 5 was carried to the ERP, the mapping review showed Atlas 234 / ERP 239 until
-the next pull read the ERP again. An Atlas write refreshes its mirror from the row the API returns; an ERP
+Otherwise the review would show the two sides apart after a sale was carried to the ERP, until the next
+pull read the ERP again. An Atlas write refreshes its mirror from the row the API returns; an ERP
 adjustment returns no balance, so the mirror moves by the write's delta when the write is confirmed, in
 the confirmation's own transaction (exactly once: only writes that become done here).
 

@@ -32,8 +32,8 @@ SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
 MIN_PASSPHRASE_CHARS = 8
-# Bounds on what vault.json may ask for: below is too weak to accept, above would hang the app (n=2^20,
-# r=32, p=16 took minutes). The work bound is 16 times the default's, memory (128*n*r) at most 256 MiB.
+# Bounds on what vault.json may ask for: below is too weak to accept, above would hang the app for
+# minutes. The work bound is 16 times the default's, memory (128*n*r) at most 256 MiB.
 _SCRYPT_N_RANGE = (2**14, 2**20)
 _SCRYPT_MAX_WORK = 16 * SCRYPT_N * SCRYPT_R * SCRYPT_P
 _SCRYPT_MAX_MEMORY = 256 * 2**20

@@ -169,7 +169,7 @@ class InventoryMappingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     # Why discovery left it ambiguous or unmatched, for the review table.
     note: Mapped[str | None] = mapped_column(sa.String(300))
-    # The ERP item name as last seen (0009): the product master carries a name to Atlas only when the
+    # The ERP item name as last seen (0008): the product master carries a name to Atlas only when the
     # ERP's has changed since, so a first sight or a shorter ERP field never rewrites an Atlas name.
     erp_name_seen: Mapped[str | None] = mapped_column(sa.String(300))
     # A pack-level pair (0010): the unit the Atlas listing counts in and the ERP base units in one of it;

@@ -52,7 +52,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     """An aware datetime stored as fixed-width UTC ISO text, so text order is time order.
 
     Naive datetimes are refused: their zone is a guess, and a wrong guess moves sync cursors by hours
-    (the cursor holes in reference/sync-correctness.md 2.3).
+    (changes made in those hours are then never read).
     """
 
     impl = String(_FORMAT_WIDTH)
