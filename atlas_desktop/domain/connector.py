@@ -99,6 +99,11 @@ class BatchedStockWriter(Protocol):
         """What must be shared by the changes of one document (e.g. its location, receipt or issue)."""
         ...
 
+    @property
+    def parallel_documents(self) -> int:
+        """Documents the connector posts at once (its requests in flight): how many a round may fill."""
+        ...
+
     async def adjust_stock_batches(
         self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
     ) -> list[list[BatchOutcome]]:

@@ -51,6 +51,7 @@ from atlas_desktop.engine.ports import AtlasPort, MirrorsPort, OutboxPort
 log = logging.getLogger(__name__)
 Written = list[tuple[OutboxEntry, str | None]]  # (outbox entry, remote id) of the writes a wave confirmed
 WAVE_LIMIT = 500  # writes per wave: bounds the memory of results held before they are recorded
+WAVE_MAX = 5_000  # writes per wave at most, however many documents the ERP posts at once
 PAGE_WAVES = 4  # outbox writes read at a time, in waves' worth
 AtlasUpdate = AtlasSetExpiry | AtlasSetFields  # updates of an Atlas row, made on its version
 PATCH_ATTEMPTS = 3  # a row that changed meanwhile (412) is updated again on its current version
@@ -97,12 +98,12 @@ def _refused_whole(entry: OutboxEntry) -> ValidationFailed:
     return ValidationFailed(f"The ERP refused the stock change (write {entry.idempotency_key}).")
 
 
-def _fullest(queues: dict[object, list[OutboxEntry]]) -> list[list[OutboxEntry]]:
-    """The queues the next wave takes a write from, in the outbox's order: all of them, or the WAVE_LIMIT
+def _fullest(queues: dict[object, list[OutboxEntry]], limit: int) -> list[list[OutboxEntry]]:
+    """The queues the next wave takes a write from, in the outbox's order: all of them, or the `limit`
     longest (the writes of a page then fill the fewest waves; the rest wait one wave)."""
-    if len(queues) <= WAVE_LIMIT:
+    if len(queues) <= limit:
         return list(queues.values())
-    longest = sorted(queues, key=lambda group: len(queues[group]), reverse=True)[:WAVE_LIMIT]
+    longest = sorted(queues, key=lambda group: len(queues[group]), reverse=True)[:limit]
     chosen = set(longest)
     return [queue for group, queue in queues.items() if group in chosen]
 
@@ -148,6 +149,9 @@ class Pusher:
         self.ask_pending = ask_pending
         self._versions: dict[str, int] = {}  # Atlas row id -> latest version seen in this drain
         self._found: dict[str, WriteResult | ConnectorError | None] = {}  # lookups by key in this drain
+        # A wave may fill every document the ERP posts at once (a smaller one leaves its slots idle).
+        filled = erp.batch_limit * erp.parallel_documents if isinstance(erp, BatchedStockWriter) else 0
+        self.wave_limit = min(max(WAVE_LIMIT, filled), WAVE_MAX)
 
     async def drain(self) -> PushStats:
         blocked: set[object] = set()  # mappings whose write is left in doubt: later ones wait (order)
@@ -156,7 +160,7 @@ class Pusher:
         # waves (and so the Atlas batch requests) full, where a page of one wave would leave them part full.
         while entries := await self.outbox.pending_writes(
             self.connection_id,
-            limit=PAGE_WAVES * WAVE_LIMIT,
+            limit=PAGE_WAVES * self.wave_limit,
             after_id=after_id,
         ):
             after_id = entries[-1].id
@@ -166,7 +170,7 @@ class Pusher:
                 if group not in blocked:
                     queues.setdefault(group, []).append(entry)
             while queues:
-                wave = [queue.pop(0) for queue in _fullest(queues)]
+                wave = [queue.pop(0) for queue in _fullest(queues, self.wave_limit)]
                 for outcome in await self._wave(wave):
                     if outcome.error is not None and outcome.error.retryable:
                         blocked.add(_group_of(outcome.entry))

@@ -7,6 +7,7 @@ in-memory stand-in that keeps its state across "runs" (a new Pusher), as the dat
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
@@ -23,6 +24,7 @@ from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.engine.keys import batch_key
 from atlas_desktop.engine.push import Pusher
 from atlas_desktop.sandbox.netsuite import NetSuiteEmulator
+from atlas_desktop.sandbox.server_time import install_server_time
 from tests.connectors.netsuite.emulator_support import Clock, connect, make_emulator
 from tests.engine.fake_ports import AsyncPort
 
@@ -179,7 +181,7 @@ async def test_lines_per_record_is_kept_and_never_above_the_account_limit(world)
     erp = connect(emulator, clock, settings={"lines_per_record": 1000})
     entries = changes(positions(emulator, 20), 1001)
     assert (await pusher(Outbox(entries), erp).drain()).done == 1001
-    assert emulator.state.largest_transaction() == 500  # a wave holds at most 500 writes
+    assert emulator.state.largest_transaction() == 1000  # a wave holds several records' worth
     small, mark = connect(emulator, clock, settings={"lines_per_record": 120}), last_record(emulator)
     more = changes(positions(emulator, 20), 1001)
     assert (await pusher(Outbox([dataclasses.replace(e, idempotency_key=e.idempotency_key + "b")
@@ -366,4 +368,22 @@ async def test_an_unreadable_answer_to_a_record_leaves_it_in_doubt_not_failed(wo
     assert (await pusher(outbox, erp).drain()).done == 20
     assert {place: on_hand(emulator, *place) for place in want} == want
     assert_each_key_posted_once(emulator, made)
+    await erp.aclose()
+
+
+async def test_a_wave_fills_every_record_the_account_posts_at_once(world) -> None:
+    # A record costs its own second besides its lines: a wave of one record's worth leaves the account's
+    # other request slots idle while it posts.
+    emulator, clock = world
+    install_server_time(emulator, "netsuite", "realistic", sleep=lambda _seconds: asyncio.sleep(0.02))
+    erp = connect(emulator, clock, settings={"lines_per_record": 200, "concurrency": 5})
+    entries = changes(positions(emulator, 20), 1000)
+    requests = emulator.middleware.stats
+    requests.reset()
+
+    assert (await pusher(Outbox(entries), erp).drain()).done == 1000
+
+    assert requests.count("POST", "/services/rest/record/v1/inventoryAdjustment") == 5
+    assert requests.max_in_flight == 5
+    assert_each_key_posted_once(emulator, entries)
     await erp.aclose()

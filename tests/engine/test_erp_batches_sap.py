@@ -7,6 +7,7 @@ valuated document past 999 FI lines) through the real connector; the outbox is t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
 from decimal import Decimal
@@ -16,10 +17,11 @@ import pytest
 
 from atlas_desktop.domain.enums import OutboxStatus
 from atlas_desktop.domain.errors import ConfigError, InvalidResponse
-from atlas_desktop.domain.model import Side
+from atlas_desktop.domain.model import Side, StockChange, StockKey, WriteResult
 from atlas_desktop.domain.operations import ERP_ADJUST
 from atlas_desktop.domain.outbox import OutboxEntry
 from atlas_desktop.sandbox.sap import SapEmulator
+from atlas_desktop.sandbox.server_time import install_server_time
 from tests.connectors.sap.test_emulator import connect, tenant
 from tests.engine.test_erp_batches import Killed, Outbox, pusher
 
@@ -112,11 +114,11 @@ async def test_a_1000_change_push_never_sends_a_500_item_document(emulator: SapE
     each_key_once(emulator, made)
     # Per wave: the keys looked up (header and item texts, 40 per request) and ONE $batch of documents.
     assert connector.api_calls - calls <= 2 * (2 * 13 + 1) + 2
-    # Receipts only: a wave of 500 fills one document to the limit and starts another.
+    # Receipts only: one wave (several documents' worth) fills two documents to the limit.
     receipts = [dataclasses.replace(e, idempotency_key=e.idempotency_key + "r") for e in entries(spots, 1000)]
     before = {d["MaterialDocument"] for d in emulator.material_documents()}
     assert (await pusher(Outbox(receipts), connector).drain()).done == 1000
-    assert sorted(items_per_document(emulator, new_documents(emulator, before)).values()) == [1, 1, 499, 499]
+    assert sorted(items_per_document(emulator, new_documents(emulator, before)).values()) == [2, 499, 499]
     with pytest.raises(ConfigError, match="between 1 and 499"):
         erp(emulator, items_per_document=500)
 
@@ -181,7 +183,7 @@ async def test_a_lost_batch_answer_leaves_documents_in_doubt_and_nothing_posts_t
     made = entries(spots, 100, issues_every=5)
     want = expected(emulator, spots, made)
     outbox = Outbox(made)
-    emulator.faults.add("drop_after", path=r"\$batch", method="POST", times=1)
+    emulator.faults.add("drop_after", path=r"\$batch", method="POST", times=2)  # receipts', issues' $batch
 
     first = await pusher(outbox, connector).drain()
     assert first.in_doubt == 100 and first.failed == 0
@@ -226,3 +228,30 @@ async def test_an_unreadable_batch_answer_leaves_its_documents_in_doubt_not_fail
     assert (await pusher(outbox, connector).drain()).done == 30
     assert {place: on_hand(emulator, place) for place in spots} == want
     each_key_once(emulator, made)
+
+
+async def test_a_rounds_documents_go_in_several_batch_requests_at_once(emulator: SapEmulator) -> None:
+    # Gateway posts a $batch's documents one after another: a round's documents spread over up to
+    # max_concurrency $batch requests in flight together use the server's parallel slots.
+    install_server_time(emulator, "sap", "realistic", sleep=lambda _seconds: asyncio.sleep(0.02))
+    connector = erp(emulator, max_concurrency=3)
+    spots = places(emulator, 8)
+    made = entries(spots, 8)
+    want = expected(emulator, spots, made)
+    requests = emulator.app.stats
+    requests.reset()
+
+    batches = [([(_change(e), e.idempotency_key)], f"atl-batch-{e.id}") for e in made]
+    answers = await connector.adjust_stock_batches(batches)
+
+    assert all(isinstance(result, WriteResult) for (result,) in answers)
+    assert requests.count("POST", MATDOC + "$batch") == 3
+    assert requests.max_in_flight == 3
+    assert {place: on_hand(emulator, place) for place in spots} == want
+    each_key_once(emulator, made)
+    await connector.aclose()
+
+
+def _change(entry: OutboxEntry) -> StockChange:
+    p = entry.payload
+    return StockChange(StockKey(p["item_id"], p["location_id"], p["lot"]), Decimal(p["delta"]), p["unit"])

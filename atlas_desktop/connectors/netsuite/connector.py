@@ -136,6 +136,10 @@ class NetSuiteConnector(UsesHttpClient):
     def batch_group(self, change: StockChange) -> Hashable:
         return batch_writes.batch_group(change)
 
+    @property
+    def parallel_documents(self) -> int:
+        return self.settings.concurrency
+
     async def adjust_stock_batch(
         self, changes: Sequence[tuple[StockChange, str]], batch_key: str
     ) -> list[BatchOutcome]:

@@ -139,6 +139,10 @@ class SapConnector(UsesHttpClient):
     def batch_group(self, change: StockChange) -> Hashable:
         return batch_writes.batch_group(self.writer, change)
 
+    @property
+    def parallel_documents(self) -> int:
+        return self.config.max_concurrency
+
     async def adjust_stock_batches(
         self, batches: Sequence[tuple[Sequence[tuple[StockChange, str]], str]]
     ) -> list[list[BatchOutcome]]:

@@ -232,7 +232,8 @@ async def test_purchase_order_needs_settings() -> None:
 
 async def test_many_documents_in_one_batch_with_isolated_failure() -> None:
     sap = FakeSap()
-    connector = make(sap, settings={"cost_center": "1"})
+    # One request in flight: the round's documents all share one $batch.
+    connector = make(sap, settings={"cost_center": "1", "max_concurrency": 1})
     batches = [([(change("5"), "a")], "batch-a"), ([(change("-500"), "b")], "batch-b"),
                ([(change("-1"), "c")], "batch-c")]  # fmt: skip
     results = await connector.adjust_stock_batches(batches)
