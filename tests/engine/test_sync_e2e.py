@@ -406,6 +406,7 @@ async def test_writes_are_audited_wave_by_wave_so_a_crash_mid_push_keeps_them(
     engine, cid = world.engine, world.connection_id
     # Waves of 2: the SAP world's first sync has 3 writes (it had more while SAP's cut names were written).
     monkeypatch.setattr(push_module, "WAVE_LIMIT", 2)
+    monkeypatch.setattr(push_module, "WAVE_MAX", 2)  # batching ERPs would otherwise fill their documents
     decisions = engine.repos.decisions
     recorded_waves = 0
     original = decisions.mark_done_many

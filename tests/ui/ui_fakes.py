@@ -199,7 +199,7 @@ class User:
         self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
         self.clicks += 1
 
-    def next_when_ready(self, expected_page: int, timeout: int = 5000) -> None:
+    def next_when_ready(self, expected_page: int, timeout: int = 15_000) -> None:
         button = self.wizard.button(QWizard.WizardButton.NextButton)
         try:
             self.qtbot.waitUntil(lambda: button.isEnabled(), timeout=timeout)
