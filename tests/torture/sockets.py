@@ -53,12 +53,16 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def sandbox_process(tmp: Path, *, items: int = 30, seed: int = 5) -> Iterator[Sandbox]:
-    """`atlas-desktop sandbox --write-config DIR` as its own process: its state outlives any client."""
+def sandbox_process(
+    tmp: Path, *, items: int = 30, seed: int = 5, latency_ms: float = 0.0
+) -> Iterator[Sandbox]:
+    """`atlas-desktop sandbox --write-config DIR` as its own process: its state outlives any client.
+    `latency_ms` is added to every request, as a real network would."""
     config_dir = tmp / "sandbox-config"
     process = subprocess.Popen(
         [sys.executable, "-m", "atlas_desktop", "sandbox", "--items", str(items), "--seed", str(seed),
-         "--write-config", str(config_dir), "--netsuite-timezone", NETSUITE_USER_ZONE],
+         "--write-config", str(config_dir), "--netsuite-timezone", NETSUITE_USER_ZONE,
+         "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(tmp / "unused"),
     )  # fmt: skip
     urls: dict[str, str] = {}
