@@ -60,10 +60,16 @@ class Pager:
         self.concurrency = max(1, concurrency)
         self.next_links_followed = 0
 
-    async def _get(self, url: str | httpx.URL, params: Mapping[str, str] | None, context: str) -> Page:
+    async def _fetch(
+        self, url: str | httpx.URL, params: Mapping[str, str] | None, context: str
+    ) -> httpx.Response:
+        """One page's answer, read and checked but not decoded."""
         response = await self._http.request("GET", str(url), params=params)
         await response.aread()
         raise_for_sap(response, context=context)
+        return response
+
+    async def _decode(self, response: httpx.Response) -> Page:
         # Up to 5,000 rows (megabytes): decoded on a worker thread, not on the app's event loop.
         page = await off_loop(len(response.content), OFF_LOOP_BYTES, read_page, response)
         if page.next_url:
@@ -71,9 +77,20 @@ class Pager:
             page = Page(page.rows, page.count, str(resolve_next(response.request.url, page.next_url)))
         return page
 
+    async def _get(self, url: str | httpx.URL, params: Mapping[str, str] | None, context: str) -> Page:
+        return await self._decode(await self._fetch(url, params, context))
+
     async def _window(self, query: Query, skip: int, size: int) -> tuple[Rows, bool]:
         """Rows [skip, skip+size), following __next inside the window. Returns (rows, more_beyond)."""
-        page = await self._get(query.path, query.params(size, skip, count=False), query.context)
+        return await self._complete(query, await self._fetch_window(query, skip, size), size)
+
+    async def _fetch_window(self, query: Query, skip: int, size: int) -> httpx.Response:
+        return await self._fetch(query.path, query.params(size, skip, count=False), query.context)
+
+    async def _complete(self, query: Query, response: httpx.Response, size: int) -> tuple[Rows, bool]:
+        """The window's rows from its first answer, following __next inside the window."""
+        page = await self._decode(response)
+        del response
         rows = list(page.rows)
         while page.next_url and len(rows) < size and page.rows:
             self.next_links_followed += 1
@@ -122,19 +139,24 @@ class Pager:
     async def _parallel(
         self, query: Query, skips: range, size: int
     ) -> AsyncGenerator[tuple[Rows, bool], None]:
-        """Fetch windows concurrently (at most `concurrency` ahead) and yield them in order."""
-        pending: list[asyncio.Task[tuple[Rows, bool]]] = []
+        """Fetch windows concurrently (at most `concurrency` ahead) and yield them in order.
+
+        The windows ahead wait as the bytes they arrived in; each is decoded only when its turn comes,
+        so one decoded page is alive at a time (a decoded page takes about three times its bytes)."""
+        pending: list[asyncio.Task[httpx.Response]] = []
         it = iter(skips)
         try:
             for skip in it:
-                pending.append(asyncio.create_task(self._window(query, skip, size)))
+                pending.append(asyncio.create_task(self._fetch_window(query, skip, size)))
                 if len(pending) >= self.concurrency:
                     break
             while pending:
-                window = await pending.pop(0)
+                response = await pending.pop(0)
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.append(asyncio.create_task(self._window(query, nxt, size)))
+                    pending.append(asyncio.create_task(self._fetch_window(query, nxt, size)))
+                window = await self._complete(query, response, size)
+                del response
                 yield window
         finally:
             for task in pending:
