@@ -104,6 +104,9 @@ def first_sync(w: World, items: int, args: argparse.Namespace) -> dict[str, Any]
     result = w.run_engine("first", profile)
     extra = {"status": result["status"], "mapped": result["matched"], "rows": w.source_rows()}
     extra |= cpu_figures(result)
+    if result.get("rss_by_phase_mb"):
+        extra["rss_by_phase_mb"] = result["rss_by_phase_mb"]
+        print(f"  [{w.erp_name} {items:,}] peak RSS by phase (MB): {result['rss_by_phase_mb']}", flush=True)
     return record(
         "first", w, items, 0, args, result["wall_s"], full_sync_bound(w), result["peak_rss_mb"], extra
     )

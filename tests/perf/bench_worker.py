@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,43 @@ from atlas_desktop.app.paths import ProfilePaths  # noqa: E402
 from atlas_desktop.app.services import open_services  # noqa: E402
 
 
+class PhaseMemory:
+    """The highest RSS seen in each phase of the run (BENCH_RSS_TRACE=1): where a peak comes from."""
+
+    def __init__(self) -> None:
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def note(self, event: Any) -> None:
+        phase = getattr(event, "phase", None) or type(event).__name__
+        self.phase = str(phase)
+
+    def _sample(self) -> None:
+        status = Path("/proc/self/status")
+        while not self._stop.wait(0.05):
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    mb = int(line.split()[1]) / 1024
+                    self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), round(mb, 1))
+
+    def __enter__(self) -> PhaseMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 async def act(home: Path, connection_id: str, action: str, writes: str = "batch") -> dict[str, object]:
+    memory = PhaseMemory() if os.environ.get("BENCH_RSS_TRACE") else None
     with open_services(ProfilePaths(home)) as services:
         engine = build_engine(services)
+        if memory is not None:
+            engine.events.subscribe(memory.note)
+            memory.__enter__()
         try:
             if writes == "single":
                 await one_per_change(engine, connection_id)
@@ -39,7 +75,10 @@ async def act(home: Path, connection_id: str, action: str, writes: str = "batch"
             wall = time.perf_counter() - start
         finally:
             await engine.aclose()
+            if memory is not None:
+                memory.__exit__()
     return {
+        "rss_by_phase_mb": memory.peaks if memory is not None else None,
         "wall_s": wall,
         "status": summary.status.value,
         "items_synced": summary.items_synced,
