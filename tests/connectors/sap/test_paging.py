@@ -102,3 +102,48 @@ async def test_exact_multiple_of_page_size() -> None:
     p = pager(coll)
     assert await read_all(p) == list(range(10_000))
     assert len(coll.requests) == 2
+
+
+async def test_windows_ahead_wait_undecoded_until_their_turn(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The windows fetched ahead are held as bytes: when the reader holds a page, at most that page and
+    none of the windows ahead are decoded (a decoded page takes about three times its bytes)."""
+    from atlas_desktop.connectors.sap import paging
+
+    decoded: list[int] = []
+    real = paging.read_page
+
+    def counting(response: httpx.Response):  # type: ignore[no-untyped-def]
+        decoded.append(1)
+        return real(response)
+
+    monkeypatch.setattr(paging, "read_page", counting)
+    coll = Collection(6 * 100)
+    p = pager(coll, page_size=100, concurrency=4)
+    seen = 0
+    async for page in p.pages(Query("/svc/Set", orderby="i")):
+        seen += 1
+        await asyncio.sleep(0.02)  # the windows ahead have long arrived
+        assert len(decoded) == seen, "a window ahead was decoded before its turn"
+        assert page[0]["i"] == (seen - 1) * 100
+    assert seen == 6
+    assert coll.max_in_flight > 1  # still fetched concurrently
+
+
+def test_rows_forget_their_metadata_and_their_childrens() -> None:
+    from atlas_desktop.connectors.sap.odata import read_page
+
+    meta = {"uri": "http://h/svc/Set('1')", "type": "svc.Type"}
+    body = {
+        "d": {
+            "results": [
+                {
+                    "__metadata": meta,
+                    "Product": "1",
+                    "to_Description": {"results": [{"__metadata": meta, "ProductDescription": "Aspirin"}]},
+                }
+            ]
+        }
+    }
+    request = httpx.Request("GET", f"{BASE}/svc/Set")
+    page = read_page(httpx.Response(200, json=body, request=request))
+    assert page.rows == [{"Product": "1", "to_Description": {"results": [{"ProductDescription": "Aspirin"}]}}]
