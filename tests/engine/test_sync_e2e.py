@@ -47,20 +47,32 @@ ATLAS_URL = "http://127.0.0.1:8124"
 
 
 class NetSuiteSide:
-    """ERP-user actions on the NetSuite emulator, addressed by a mapping's ERP key."""
+    """ERP-user actions on the NetSuite emulator, addressed by a mapping's ERP key.
+
+    Users move stock as they do in NetSuite: an item receipt brings it in, fulfilments, cash sales and
+    invoices take it out in turn (adjustments are what Atlas's own writes post)."""
+
+    OUTBOUND = ("fulfilment", "cash sale", "invoice")
 
     def __init__(self, emulator: Any) -> None:
         self.emulator = emulator
         self.faults = emulator.faults
+        self.issued: list[str] = []  # the outbound kind of each issue, in order
 
     def stock(self, m: Any) -> Decimal:
         return self.emulator.state.stock(int(m.erp_item_id), int(m.erp_location_id), m.lot)
 
     def receive(self, m: Any, quantity: Decimal) -> None:
-        self.emulator.state.receive(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
+        self.emulator.activity.item_receipt(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
 
     def issue(self, m: Any, quantity: Decimal) -> None:
-        self.emulator.state.issue(int(m.erp_item_id), int(m.erp_location_id), quantity, m.lot)
+        kind = self.OUTBOUND[len(self.issued) % len(self.OUTBOUND)]
+        item, location, activity = int(m.erp_item_id), int(m.erp_location_id), self.emulator.activity
+        if kind == "fulfilment":
+            activity.fulfil(item, location, quantity, m.lot)
+        else:
+            activity.sell(item, location, quantity, m.lot, invoice=kind == "invoice")
+        self.issued.append(kind)
 
     def postings(self) -> int:
         # Lines, not records: a batched adjustment carries many changes, each one line (reference §9).

@@ -102,7 +102,9 @@ async def test_the_same_change_on_the_same_base_later_is_a_new_decision_with_new
     # base B -> sale -> B-1 -> receipt -> B -> the same sale again
     world.atlas.sell(mapping.atlas_inventory_id, 1)
     await engine.sync(cid)
+    by_user = world.erp.postings()
     world.erp.receive(mapping, Decimal(1))
+    by_user = world.erp.postings() - by_user  # SAP: a document item; NetSuite: an item receipt, no adjustment
     await engine.sync(cid)
     world.atlas.sell(mapping.atlas_inventory_id, 1)
     await engine.sync(cid)
@@ -113,7 +115,7 @@ async def test_the_same_change_on_the_same_base_later_is_a_new_decision_with_new
     ]  # fmt: skip
     assert writes[0][2] != writes[2][2]
     assert sides(world, mapping) == (start - 1, start - 1)
-    assert world.erp.postings() == postings + 3  # the receipt, and both sales: neither taken for a repeat
+    assert world.erp.postings() == postings + by_user + 2  # both sales: neither taken for a repeat
 
 
 async def test_a_wave_whose_record_cannot_be_made_durable_never_leaves(

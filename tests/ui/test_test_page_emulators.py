@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import socket
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,33 @@ def test_tls_failure_with_a_corporate_ca_says_to_add_the_ca(
         text = " ".join(row.text.text() for row in rows).lower()
         assert "certificate" in text or "tls" in text
         assert "ca" in text
+
+
+class ZoneUnnamed(httpx.AsyncBaseTransport):
+    """A NetSuite account whose SuiteQL answers the offset but refuses SESSIONTIMEZONE (no zone name)."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.inner = httpx.ASGITransport(app=emulator.app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/suiteql") and b"SESSIONTIMEZONE" in request.content:
+            detail = {"detail": "Invalid search query.", "o:errorCode": "INVALID_PARAMETER"}
+            return httpx.Response(400, json={"status": 400, "o:errorDetails": [detail]})
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("typed", ["", "America/New_York"])
+def test_a_netsuite_user_zone_the_account_does_not_name_is_typed_on_the_form(
+    make_wizard: Any, qtbot: Any, emulators: dict[str, Any], typed: str
+) -> None:
+    emulator = emulators["netsuite"]  # its user is in New York
+    state = credentials_state(emulator, ErpType.NETSUITE, timezone=typed)
+    factory = lambda spec: build_erp_connector(spec, transport=ZoneUnnamed(emulator))  # noqa: E731
+    page = run_test_page(make_wizard, qtbot, state, connector_factory=factory)
+    rows = {row.name: html.unescape(row.text.text()) for row in page.checklist.rows}
+    if typed:
+        assert failed(page) == [] and page.state.tested_ok, rows
+        assert "America/New_York (UTC" in rows["NetSuite user's time zone"]
+        return
+    assert [row.name for row in failed(page)] == ["NetSuite user's time zone"]
+    assert '"NetSuite user\'s time zone" under Advanced' in rows["NetSuite user's time zone"]

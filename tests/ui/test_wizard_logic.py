@@ -11,6 +11,7 @@ from atlas_desktop.domain.connection import NetSuiteAuthMode, SapAuthMode
 from atlas_desktop.domain.model import ErpType
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.vault import MemoryKeySource, Vault
+from atlas_desktop.ui.wizard.forms import spec_from_values
 from atlas_desktop.ui.wizard.paste import recognise
 from atlas_desktop.ui.wizard.state import WizardDraft, WizardState
 from atlas_desktop.ui.wizard.validation import check_field
@@ -34,6 +35,9 @@ HEX = ["a" * 64, "b" * 64, "c" * 64, "d" * 64]
         ("client_certificate", "/nonexistent/cert.pem", False, "no file"),
         ("client_certificate", "-----BEGIN CERTIFICATE-----", False, "PEM text itself"),
         ("password", "pass word", False, "spaces"),
+        ("timezone", "Mars/Olympus", False, "not a time zone name"),
+        ("timezone", "America/New_York", True, ""),
+        ("timezone", "", True, ""),  # NetSuite is asked
     ],
 )
 def test_field_checks_say_what_to_do(name: str, text: str, ok: bool, words: str) -> None:
@@ -169,3 +173,16 @@ def test_netsuite_token_values_tell_tba_even_on_the_m2m_form() -> None:
     result = recognise(" ".join(HEX), ErpType.NETSUITE, NetSuiteAuthMode.OAUTH2_M2M)
     assert result.auth_mode == NetSuiteAuthMode.TBA
     assert result.values["token_secret"] == HEX[3]
+
+
+@pytest.mark.parametrize("mode", [NetSuiteAuthMode.TBA, NetSuiteAuthMode.OAUTH2_M2M])
+def test_a_netsuite_time_zone_typed_on_the_form_is_the_connections_setting(mode: str) -> None:
+    values = {"account_id": "1234567", "timezone": " Europe/Berlin "}
+    if mode == NetSuiteAuthMode.TBA:
+        values |= dict(zip(("consumer_key", "consumer_secret", "token_id", "token_secret"), HEX, strict=True))
+    else:
+        key = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
+        values |= {"client_id": "c" * 64, "certificate_id": "Kz9x-certificate-1", "private_key": key}
+    spec = spec_from_values(ErpType.NETSUITE, values, mode)
+    assert spec.settings["timezone"] == "Europe/Berlin"
+    assert "timezone" not in spec_from_values(ErpType.NETSUITE, {**values, "timezone": ""}, mode).settings

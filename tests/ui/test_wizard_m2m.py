@@ -47,7 +47,9 @@ def test_new_netsuite_connection_defaults_to_oauth2_and_tba_stays_selectable(
     assert [page.mode.itemData(i) for i in range(page.mode.count())] == [
         NetSuiteAuthMode.OAUTH2_M2M, NetSuiteAuthMode.TBA
     ]  # fmt: skip
-    assert set(page.fields) == {"account_id", "client_id", "certificate_id", "base_url", "proxy", "ca_bundle"}
+    assert set(page.fields) == {
+        "account_id", "client_id", "certificate_id", "base_url", "timezone", "proxy", "ca_bundle"
+    }  # fmt: skip
     assert page.certificate.isVisible()
     assert "OAuth 2.0 Client Credentials (M2M) Setup" in page.certificate.steps.text()
     assert "Setup → Integration → Manage Authentication" in page.certificate.steps.text()

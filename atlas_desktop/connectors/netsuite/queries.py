@@ -1,4 +1,8 @@
-"""SuiteQL text for every read, built from checked identifiers and escaped literals only."""
+"""SuiteQL text for every read, built from checked identifiers and escaped literals only.
+
+Joins are written in Oracle's syntax (tables listed in FROM, joined in WHERE): Oracle advises it for
+SuiteQL, whose ANSI joins are converted first and can time out on large accounts.
+"""
 
 from __future__ import annotations
 
@@ -119,29 +123,29 @@ def products(ndc_column: str, after: str | None, changed_since: str | None) -> s
 
 
 def lot_stock(after: str | None, items: Iterable[str] | None = None) -> str:
-    where = []
+    where = [
+        "inventorynumber.id = inventorynumberlocation.inventorynumber",
+        "item.id = inventorynumber.item",
+    ]
     if after is not None:
         where.append(f"inventorynumber.item >= {internal_id(after)}")
     if items is not None:
         where.append(id_list("inventorynumber.item", items))
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
     return (
         "SELECT inventorynumber.item AS item, inventorynumberlocation.inventorynumber AS numid, "
         "inventorynumberlocation.location AS location, inventorynumberlocation.quantityonhand AS qty, "
         "inventorynumber.inventorynumber AS lot, "
         "TO_CHAR(inventorynumber.expirationdate, 'YYYY-MM-DD') AS expiry, "
         f"TO_CHAR(inventorynumber.lastmodifieddate, '{DATETIME_FORMAT}') AS lotmodified, "
-        "item.stockunit AS stockunit FROM inventorynumberlocation "
-        "JOIN inventorynumber ON inventorynumber.id = inventorynumberlocation.inventorynumber "
-        "JOIN item ON item.id = inventorynumber.item"
-        f"{clause} ORDER BY inventorynumber.item, inventorynumberlocation.inventorynumber, "
-        "inventorynumberlocation.location"
+        "item.stockunit AS stockunit FROM inventorynumberlocation, inventorynumber, item "
+        f"WHERE {' AND '.join(where)} ORDER BY inventorynumber.item, "
+        "inventorynumberlocation.inventorynumber, inventorynumberlocation.location"
     )
 
 
 def plain_stock(after: str | None, items: Iterable[str] | None = None) -> str:
     """Per item and location, for items without lots (lot items come from `lot_stock`)."""
-    where = ["item.islotitem = 'F'"]
+    where = ["item.id = aggregateitemlocation.item", "item.islotitem = 'F'"]
     if after is not None:
         where.append(f"aggregateitemlocation.item >= {internal_id(after)}")
     if items is not None:
@@ -149,7 +153,7 @@ def plain_stock(after: str | None, items: Iterable[str] | None = None) -> str:
     return (
         "SELECT aggregateitemlocation.item AS item, aggregateitemlocation.location AS location, "
         "aggregateitemlocation.quantityonhand AS qty, item.stockunit AS stockunit "
-        "FROM aggregateitemlocation JOIN item ON item.id = aggregateitemlocation.item "
+        "FROM aggregateitemlocation, item "
         f"WHERE {' AND '.join(where)} ORDER BY aggregateitemlocation.item, aggregateitemlocation.location"
     )
 
@@ -162,6 +166,7 @@ def stock_transactions(changed_since: str, after: str | None) -> str:
     locations; the re-read is per item, so both come back.
     """
     where = [
+        "transaction.id = transactionline.transaction",
         f"transaction.lastmodifieddate >= {changed_since}",
         "transactionline.isinventoryaffecting = 'T'",
         "transactionline.item IS NOT NULL",
@@ -171,7 +176,7 @@ def stock_transactions(changed_since: str, after: str | None) -> str:
     return (
         "SELECT transaction.id AS id, transactionline.id AS line, transactionline.item AS item, "
         f"TO_CHAR(transaction.lastmodifieddate, '{DATETIME_FORMAT}') AS modified "
-        "FROM transactionline JOIN transaction ON transaction.id = transactionline.transaction "
+        "FROM transactionline, transaction "
         f"WHERE {' AND '.join(where)} ORDER BY transaction.id, transactionline.id"
     )
 
@@ -242,7 +247,7 @@ def probe_lots() -> str:
 
 def adjustments_by_key(keys: Sequence[str]) -> str:
     """The adjustment lines carrying one of these write keys: as their line's memo (a batched record) or as
-    their record's externalId (a one-change record). Oracle comma join."""
+    their record's externalId (a one-change record)."""
     rendered = [literal(k) for k in keys]
     memo, external = in_list("tl.memo", rendered), in_list("t.externalid", rendered)
     return (

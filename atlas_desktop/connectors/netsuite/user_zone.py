@@ -33,6 +33,11 @@ ZONE_QUERY = "SELECT SESSIONTIMEZONE AS zone FROM dual"
 OFFSET_QUERY = "SELECT TO_CHAR(SYSDATE, 'YYYY-MM-DD HH24:MI:SS TZH:TZM') AS now FROM dual"
 WALL_QUERY = "SELECT TO_CHAR(SYSDATE, 'YYYY-MM-DD HH24:MI:SS') AS now FROM dual"
 SETTING = "settings.timezone"
+# Where a user sets it: the wizard's field and the connection file's key.
+SET_IT = (
+    "the connection's time zone (\"NetSuite user's time zone\" under Advanced in the setup wizard, "
+    f"{SETTING} in a connection file)"
+)
 PREFERENCE = "Home > Set Preferences > Localization > Time Zone, signed in as the integration user"
 # A preference changed in NetSuite is picked up within this long by a connector that lives on.
 RECHECK_AFTER = timedelta(hours=1)
@@ -116,7 +121,7 @@ class _Probes:
     def unknown(self) -> ConnectorError:
         """What the account's answers left: the zone cannot be known (a remote gap; the setting fills it)."""
         fix = (
-            f"Set {SETTING} to the integration user's time zone ({PREFERENCE}), e.g. America/New_York, or "
+            f"Set {SET_IT} to the integration user's time zone ({PREFERENCE}), e.g. America/New_York, or "
             "give the integration role SuiteAnalytics Workbook so SuiteQL can tell it."
         )
         message = "NetSuite did not tell the integration user's time zone (SuiteQL on dual)"
@@ -151,7 +156,7 @@ async def find_user_zone(client: NetSuiteClient, configured: str | None, now: da
             SETTING,
             f"is {configured} (UTC{format_offset(expected or timedelta(0))} now), but NetSuite shows this "
             f"user's times at UTC{format_offset(offset)}",
-            fix=f"Set {SETTING} to the integration user's time zone as NetSuite shows it ({PREFERENCE}), "
+            fix=f"Set {SET_IT} to the integration user's time zone as NetSuite shows it ({PREFERENCE}), "
             "e.g. America/New_York, or change that preference.",
         )
     if offset == timedelta(0):
@@ -161,7 +166,7 @@ async def find_user_zone(client: NetSuiteClient, configured: str | None, now: da
             SETTING,
             f"NetSuite shows this user's times at UTC{format_offset(offset)} but does not name the time "
             "zone, and the connection does not set one",
-            fix=f"Set {SETTING} to the integration user's time zone ({PREFERENCE}), e.g. America/New_York: "
+            fix=f"Set {SET_IT} to the integration user's time zone ({PREFERENCE}), e.g. America/New_York: "
             "the offset alone does not say when daylight saving time changes it.",
         )
     raise probes.unknown()

@@ -31,6 +31,8 @@ NETSUITE_AUTH_LABELS: Mapping[str, str] = {
     NetSuiteAuthMode.TBA: "Token-based authentication (TBA) — existing integrations",
 }
 AUTH_LABELS: Mapping[str, str] = {**SAP_AUTH_LABELS, **NETSUITE_AUTH_LABELS}
+# Typed on the credentials form, but the connection file keeps them under "settings".
+SETTINGS_FIELDS = frozenset({"timezone"})
 # Made by the app, never typed: the M2M private key is generated with the certificate (CredentialsPage).
 GENERATED_FIELDS = frozenset({"private_key"})
 
@@ -68,6 +70,15 @@ _NETSUITE_ACCOUNT = FieldSpec(
 _NETSUITE_BASE_URL = FieldSpec(
     "base_url", "Server address", "only for a custom domain or the sandbox", required=False, advanced=True
 )
+# Only when the connection test cannot learn it from NetSuite: SuiteQL shows times in this zone.
+_NETSUITE_TIME_ZONE = FieldSpec(
+    "timezone",
+    "NetSuite user's time zone",
+    "empty: asked of NetSuite; else e.g. America/New_York",
+    required=False,
+    advanced=True,
+    help="Home > Set Preferences > Localization > Time Zone, signed in as the integration user",
+)
 _NETSUITE_M2M = (
     _NETSUITE_ACCOUNT,
     FieldSpec(
@@ -84,6 +95,7 @@ _NETSUITE_M2M = (
         help="Setup > Integration > Manage Authentication > OAuth 2.0 Client Credentials (M2M) Setup",
     ),
     _NETSUITE_BASE_URL,
+    _NETSUITE_TIME_ZONE,
 )
 _NETSUITE = (
     _NETSUITE_ACCOUNT,
@@ -92,6 +104,7 @@ _NETSUITE = (
     FieldSpec("token_id", "Token ID", "64 characters, 0-9 and a-f", kind="secret"),
     FieldSpec("token_secret", "Token secret", "64 characters, 0-9 and a-f", kind="secret"),
     _NETSUITE_BASE_URL,
+    _NETSUITE_TIME_ZONE,
 )
 _SAP_COMMON = (FieldSpec("base_url", "API address", "https://my000000-api.s4hana.cloud.sap"),)
 # On-premise: the company's own Gateway host and HTTPS port (often 443nn), not SAP's cloud domain.
@@ -182,6 +195,8 @@ def connection_data(
             # Secrets are passed as typed: the parser refuses stray spaces instead of hiding them.
             if value:
                 data[spec.name] = value
+        elif value.strip() and spec.name in SETTINGS_FIELDS:
+            data.setdefault("settings", {})[spec.name] = value.strip()
         elif value.strip():
             data[spec.name] = value.strip()
     return data

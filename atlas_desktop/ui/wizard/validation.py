@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from atlas_desktop.domain.connection import check_url, normalise_netsuite_account
 from atlas_desktop.domain.errors import ConfigError
@@ -138,6 +139,20 @@ def check_plain(name: str, text: str, label: str, *, required: bool) -> FieldChe
     return OK
 
 
+def check_time_zone(text: str) -> FieldCheck:
+    """Empty (NetSuite is asked) or a time zone name the connector can use (the IANA database's)."""
+    value = text.strip()
+    if not value:
+        return OK
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return FieldCheck(
+            False, f"{value} is not a time zone name. Enter it as Region/City, e.g. America/New_York."
+        )
+    return OK
+
+
 def check_field(name: str, text: str, *, required: bool, label: str = "") -> FieldCheck:
     """Dispatch on the field's name; `label` words the message for plain secret fields."""
     if name == "account_id":
@@ -150,6 +165,8 @@ def check_field(name: str, text: str, *, required: bool, label: str = "") -> Fie
         return check_readable_file(name, text, required=required)
     if name == "sap_client":
         return check_sap_client(text, required=required)
+    if name == "timezone":
+        return check_time_zone(text)
     if name == "scope":
         return OK  # space-separated scope names: any text the SAP system accepts
     return check_plain(name, text, label or name.replace("_", " "), required=required)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -68,6 +69,36 @@ async def test_reads_and_writes_against_an_emulator_that_changes_key_case(case: 
     assert {lv.key.item_id for lv in changed} == {str(item)}
     assert as_map(changed)[(str(item), "1", "CASE-LOT")] == Decimal(3)
     await connector.aclose()
+
+
+async def test_every_query_joins_in_oracle_syntax_not_ansi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Oracle advises comma joins: ANSI joins are converted first and can time out on big accounts."""
+    sent: list[str] = []
+    page = NetSuiteClient.suiteql_page
+
+    async def recording(self: NetSuiteClient, query: str, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await page(self, query, **kwargs)
+
+    monkeypatch.setattr(NetSuiteClient, "suiteql_page", recording)
+    clock = Clock()
+    emulator = make_emulator(60, clock)
+    connector = connect(emulator, clock, settings={"default_location_id": "1"})
+    assert (await connector.test_connection()).ok
+    products = [p async for p in connector.products()]
+    levels = [lv async for lv in connector.stock()]
+    assert products and levels and as_map(levels) == emulator_stock(emulator)
+    mark = connector.read_watermark("stock")
+    item = emulator.state.item_ids(lot=True, limit=1)[0]
+    key = StockKey(str(item), "1", "JOIN-LOT")
+    await connector.adjust_stock(StockChange(key, Decimal(4), "EA", expiry=date(2029, 5, 31)), "j1")
+    assert (await connector.find_write("j1")) is not None
+    clock.advance(5)
+    changed = [lv async for lv in connector.stock(mark)]
+    assert as_map(changed)[(str(item), "1", "JOIN-LOT")] == Decimal(4)
+    await connector.aclose()
+    assert any(" FROM transaction" in q for q in sent)  # the incremental read was among them
+    assert not [q for q in sent if re.search(r"\bJOIN\b", q, re.IGNORECASE)]
 
 
 # ---- IN lists --------------------------------------------------------------------------------------------

@@ -469,3 +469,21 @@ async def test_purchase_order_created_and_found_by_key() -> None:
     assert created["PurchaseOrder"] == result.remote_id and created["Supplier"] == "17300001"
     found = await connector.find_write("po-key-1")
     assert found is not None and found.remote_id == result.remote_id
+
+
+async def test_ndc_discovery_finds_an_ndc_kept_in_the_old_product_number() -> None:
+    """Some systems keep the 11-digit NDC in ProductOldID (or the manufacturer number): offered beside the
+    GTIN places when the sample holds NDCs there, and read from there once chosen."""
+    emulator = tenant("sap-cloud")
+    products = emulator.tenant.context("T").state.table("A_Product").rows.values()
+    for n, row in enumerate(products):
+        row["ProductOldID"] = f"{n:05d}123401"  # NDC 5-4-2 without dashes
+        row["ProductManufacturerNumber"] = f"MPN-{n}"  # a part number, no NDC
+    found = {c.field: c for c in await connect(emulator).ndc_field_candidates()}
+    old = found["ProductOldID"]
+    assert (old.label, old.sampled, old.ndc_like) == ("Old Product Number", 50, 50)
+    assert old.example == "00000123401"
+    assert "ProductManufacturerNumber" not in found
+    chosen = connect(emulator, settings={"field_mappings": {"ndc_field": "ProductOldID"}})
+    read = {p.erp_item_id: p.ndc_text async for p in chosen.products()}
+    assert read and all(text and text.endswith("123401") for text in read.values())
