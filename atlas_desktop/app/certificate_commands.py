@@ -41,6 +41,5 @@ def renew_certificate(connection_id: str, certificate_id: str | None, services: 
         print("Nothing was switched: syncs keep using the current certificate.")
         return 1
     print("Switched: syncs now use the new certificate.")
-    print("A running agent or window keeps the old one until it restarts: restart it before revoking the old "
-          "certificate in NetSuite.")  # fmt: skip
+    print("A running agent or window signs with it from its next run on; no restart is needed.")
     return 0
