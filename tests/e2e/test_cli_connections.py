@@ -386,3 +386,43 @@ def test_an_m2m_file_naming_a_certificate_made_elsewhere_without_a_key_is_refuse
             "certificate": str(certificate)}  # fmt: skip
     result = run_cli(tmp_path / "home", "connections", "import", str(write(tmp_path, "m2m.json", data)))
     assert result.returncode != 0 and "private_key" in result.stderr and "new-certificate" in result.stderr
+
+
+def test_renew_certificate_switches_once_the_uploaded_certificate_yields_a_token(tmp_path: Path) -> None:
+    from datetime import date
+
+    from atlas_desktop.app.paths import ProfilePaths
+    from atlas_desktop.app.services import open_services
+    from atlas_desktop.domain.secrets import Secret
+    from atlas_desktop.sandbox.catalog import Catalog
+    from atlas_desktop.sandbox.netsuite import build as build_netsuite
+    from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE
+    from atlas_desktop.sandbox.registry import SandboxOptions
+    from atlas_desktop.sandbox.server import running_sandbox
+    from atlas_desktop.store.keys import PassphraseKeySource
+
+    options = SandboxOptions(catalog=Catalog(seed=5, size=12, today=date(2026, 11, 27)), seed=5)
+    netsuite = build_netsuite(options)
+    netsuite.key_dir = tmp_path / "customer-keys"
+    home = tmp_path / "home"
+    with running_sandbox(options, emulators=[netsuite]) as urls:
+        content = netsuite.write_config_files(urls["netsuite"])["netsuite-m2m.json"]
+        imported = run_cli(home, "connections", "import", str(write(tmp_path, "m2m.json", content)))
+        assert imported.returncode == 0, imported.stderr
+        cid = imported.stdout.split()[-1]
+        started = run_cli(home, "connections", "renew-certificate", cid)
+        assert started.returncode == 0, started.stderr
+        pem = next((home / "certificates").glob("*.pem")).read_bytes()
+        new_id = netsuite.m2m.upload_certificate(
+            netsuite.integration.client_id, "Atlas Integration User", DEFAULT_ROLE, pem
+        )
+        switched = run_cli(home, "connections", "renew-certificate", cid, "--certificate-id", new_id)
+        assert switched.returncode == 0, switched.stdout + switched.stderr
+        assert "Switched" in switched.stdout and "from its next run on" in switched.stdout
+        netsuite.m2m.revoke(content["certificate_id"])
+        tested = run_cli(home, "connections", "test", cid)  # a new process: the new key only
+    assert tested.returncode == 0, tested.stdout
+    key_source = PassphraseKeySource(home, Secret("test passphrase 1"))
+    with open_services(ProfilePaths(home), key_source=key_source) as services:
+        stored = services.connections.get(cid)
+    assert stored.settings["certificate_id"] == new_id and "pending_private_key" not in stored.secrets
