@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tst = conn_commands.add_parser("test", help="run the connection test, one line per step")
     tst.add_argument("id")
+    made = conn_commands.add_parser(
+        "new-certificate",
+        help="NetSuite OAuth 2.0: a key pair and a certificate to upload; an import names the certificate",
+    )
+    made.add_argument("--account-id", default="", help="the NetSuite account ID, for the file's name")
     renew = conn_commands.add_parser(
         "renew-certificate",
         help="NetSuite OAuth 2.0: make a new certificate to upload, then switch to it by its Certificate ID",

@@ -19,9 +19,8 @@ from atlas_desktop.connectors.netsuite.connection_test import TOKEN
 from atlas_desktop.domain.connection import ConnectionSpec, NetSuiteAuthMode, check_certificate_id
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.errors import AuthFailed, ConfigError
-from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, parse_not_after
+from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, PENDING_KEY, parse_not_after
 
-PENDING_KEY = "pending_private_key"
 PENDING_EXPIRES = "pending_certificate_expires"
 PENDING_FILE = "pending_certificate_file"
 

@@ -131,6 +131,10 @@ def _connections(args: argparse.Namespace, services: Services) -> int:
         return remove_connection(args.id, services, force=args.force)
     if args.action == "test":
         return test_connection(args.id, services)
+    if args.action == "new-certificate":
+        from atlas_desktop.app.certificate_commands import new_certificate
+
+        return new_certificate(args.account_id, services)
     if args.action == "renew-certificate":
         from atlas_desktop.app.certificate_commands import renew_certificate
 
@@ -206,10 +210,16 @@ def _check_files(settings: dict[str, Any]) -> None:
 
 
 def import_connection(file: str, services: Services) -> int:
-    spec = parse_connection(inline_private_key(_read_json_file(file)))
+    from atlas_desktop.app.waiting_keys import waiting_keys, with_waiting_key
+
+    keys = waiting_keys(services)
+    data, made_here = with_waiting_key(_read_json_file(file), keys)
+    spec = parse_connection(inline_private_key(data))
     check_connector_settings(spec)
     _check_files(dict(spec.settings))
     connection_id = services.connections.add(spec)
+    if made_here is not None:  # the connection holds the key now
+        keys.forget(made_here)
     for note in spec.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"imported {spec.erp_type.value} connection '{spec.name}'")

@@ -341,8 +341,10 @@ def _m2m_secrets(data: Mapping[str, Any], settings_out: dict[str, Any]) -> dict[
     key = data.get("private_key")
     if not isinstance(key, str) or not key.strip():
         raise ConfigError(
-            "private_key", "is missing", fix="Give the PEM file of the key whose certificate you uploaded."
-        )
+            "private_key", "is missing",
+            fix="Give the PEM file of the key whose certificate you uploaded, or, for a certificate made by "
+            "`atlas-desktop connections new-certificate`, that certificate's path as `certificate`.",
+        )  # fmt: skip
     if not is_pem_private_key(key):
         # never echo the value: it may be a key pasted wrongly
         raise ConfigError("private_key", "is not a PEM private key",

@@ -24,6 +24,7 @@ RSA_BITS = 3072
 CERTIFICATE_LIFETIME = timedelta(days=730)  # "Certificates last at most 2 years"
 EXPIRY_WARNING = timedelta(days=30)  # the dashboard warns this long before notAfter
 CERTIFICATE_EXPIRES = "certificate_expires"  # connection setting: notAfter, ISO 8601 UTC (not a secret)
+PENDING_KEY = "pending_private_key"  # connection secret: a renewal's new key, until its ID yields a token
 
 
 @dataclass(frozen=True)

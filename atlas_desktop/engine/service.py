@@ -96,6 +96,7 @@ class EngineService:
         self._atlas_factory = atlas_factory
         self._max_change_share = max_change_share
         self._erp: dict[str, ErpConnector] = {}
+        self._erp_built_from: dict[str, ConnectionSpec] = {}  # the stored connection each one was made of
         self._atlas: AtlasPort | None = None
         self._gate = RunGate(
             run_locks, wait=run_lock_wait, name_of=self._name, on_taken=self._close_interrupted
@@ -110,18 +111,35 @@ class EngineService:
         return self.ports.thread
 
     # -- connectors -------------------------------------------------------------------------------
-    def _build_erp(self, connection_id: str) -> ErpConnector:
-        return self._erp_factory(self._connection_spec(connection_id))
+    def _build_erp(self, connection_id: str) -> tuple[ConnectionSpec, ErpConnector]:
+        spec = self._connection_spec(connection_id)
+        return spec, self._erp_factory(spec)
 
     async def erp(self, connection_id: str) -> ErpConnector:
         if connection_id not in self._erp:
             # Built on the DB thread, like the Atlas client: loading the CA bundle and making the HTTP
             # client is slow enough to freeze the window if done on the event loop.
-            built = await self.ports.thread(self._build_erp, connection_id)
+            spec, built = await self.ports.thread(self._build_erp, connection_id)
             connector = self._erp.setdefault(connection_id, built)
-            if connector is not built:  # another caller built one meanwhile: keep theirs
+            if connector is built:
+                self._erp_built_from[connection_id] = spec
+            else:  # another caller built one meanwhile: keep theirs
                 await built.aclose()
         return self._erp[connection_id]
+
+    async def _current_erp(self, connection_id: str) -> ErpConnector:
+        """The cached connector, or a new one if the stored connection changed since it was built.
+
+        Another process cannot reach this cache (the CLI renewing a certificate or replacing credentials
+        while the agent runs): the store is what they share, so each run compares it with what the
+        connector was made of."""
+        built_from = self._erp_built_from.get(connection_id)
+        if built_from is not None and connection_id in self._erp:
+            stored = await self.ports.thread(self._connection_spec, connection_id)
+            if stored != built_from:
+                log.info("the stored credentials or settings of %s changed: a new connector", connection_id)
+                await self.forget_connector(connection_id)
+        return await self.erp(connection_id)
 
     async def atlas(self) -> AtlasPort:
         if self._atlas is None:
@@ -141,6 +159,7 @@ class EngineService:
     async def forget_connector(self, connection_id: str) -> None:
         """Credentials or settings changed: close the cached connector; the next use builds a new one."""
         connector = self._erp.pop(connection_id, None)
+        self._erp_built_from.pop(connection_id, None)
         if connector is not None:
             await connector.aclose()
 
@@ -185,7 +204,7 @@ class EngineService:
     async def discover(self, connection_id: str) -> DiscoverySummary:
         """Read both sides, then pair Atlas rows with ERP stock by NDC, lot and location."""
         async with self._exclusive(connection_id):
-            erp, atlas = await self.erp(connection_id), await self.atlas()
+            erp, atlas = await self._current_erp(connection_id), await self.atlas()
             puller = Puller(
                 self.ports.mirrors, self.ports.runs, connection_id, erp, atlas,
                 progress=lambda phase, done: self.events.publish(DiscoveryProgress(connection_id, done)),
@@ -327,7 +346,7 @@ class EngineService:
             runner = SyncRunner(
                 self.ports,
                 connection_id,
-                await self.erp(connection_id),
+                await self._current_erp(connection_id),
                 await self.atlas(),
                 self.events,
             )
@@ -385,7 +404,7 @@ class EngineService:
         incremental reads had missed (writes still in the outbox explain theirs, so they are left out).
         With `fix`, a normal run then merges what was found, through the usual merge path."""
         async with self._exclusive(connection_id):
-            erp, atlas = await self.erp(connection_id), await self.atlas()
+            erp, atlas = await self._current_erp(connection_id), await self.atlas()
             info = await self.ports.thread(self._connection_summary, connection_id)
             log_id = await self.ports.runs.start(connection_id, SyncType.RECONCILE, info.sync_direction)
             before = await self.ports.thread(self._key_values, connection_id)

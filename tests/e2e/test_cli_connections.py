@@ -319,3 +319,110 @@ def test_renew_certificate_makes_a_new_one_and_switches_only_when_it_yields_a_to
     assert kept.settings["certificate_id"] == data["certificate_id"]
     assert kept.secrets["private_key"].reveal().strip() == pem.strip()
     assert "pending_private_key" in kept.secrets  # still waiting for an ID that works
+
+
+def test_an_m2m_file_naming_a_certificate_the_app_made_is_imported_with_its_key(tmp_path: Path) -> None:
+    """A site without the window: `new-certificate` makes the pair, the user uploads the certificate, and
+    the import names that certificate instead of a key; the connection test then gets a token with it."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from atlas_desktop.app.paths import ProfilePaths
+    from atlas_desktop.app.services import open_services
+    from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES
+    from atlas_desktop.domain.secrets import Secret
+    from atlas_desktop.sandbox.catalog import Catalog
+    from atlas_desktop.sandbox.netsuite import build as build_netsuite
+    from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE
+    from atlas_desktop.sandbox.registry import SandboxOptions
+    from atlas_desktop.sandbox.server import running_sandbox
+    from atlas_desktop.store.keys import PassphraseKeySource
+
+    home = tmp_path / "home"
+    made = run_cli(home, "connections", "new-certificate", "--account-id", "1234567_SB1")
+    assert made.returncode == 0, made.stderr
+    certificates = list((home / "certificates").glob("*.pem"))
+    assert len(certificates) == 1 and str(certificates[0]) in made.stdout
+    assert "OAuth 2.0 Client Credentials (M2M) Setup" in made.stdout
+    assert b"PRIVATE KEY" not in b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+
+    options = SandboxOptions(catalog=Catalog(seed=5, size=12, today=date(2026, 11, 27)), seed=5)
+    netsuite = build_netsuite(options)
+    certificate_id = netsuite.m2m.upload_certificate(  # the user's upload on NetSuite's M2M Setup page
+        netsuite.integration.client_id, "Atlas Integration User", DEFAULT_ROLE, certificates[0].read_bytes()
+    )
+    with running_sandbox(options, emulators=[netsuite]) as urls:
+        data = {"erp_type": "netsuite", "auth": "oauth2_m2m", "account_id": netsuite.account_id,
+                "client_id": netsuite.integration.client_id, "certificate_id": certificate_id,
+                "certificate": str(certificates[0]), "base_url": urls["netsuite"]}  # fmt: skip
+        imported = run_cli(home, "connections", "import", str(write(tmp_path, "m2m.json", data)))
+        assert imported.returncode == 0, imported.stderr + imported.stdout
+        cid = imported.stdout.split()[-1]
+        tested = run_cli(home, "connections", "test", cid)
+    assert "OAuth 2.0 access token" in tested.stdout and netsuite.m2m.tokens_issued >= 1, tested.stdout
+    assert netsuite.m2m.failures == []
+    key_source = PassphraseKeySource(home, Secret("test passphrase 1"))
+    with open_services(ProfilePaths(home), key_source=key_source) as services:
+        stored = services.connections.get(cid)
+        with services.store.session() as session:
+            left = sa.text("SELECT count(*) FROM secrets WHERE field LIKE 'm2m_waiting_key:%'")
+            waiting = session.execute(left).scalar()
+    assert stored.secrets["private_key"].reveal().startswith("-----BEGIN PRIVATE KEY-----")
+    assert stored.settings["certificate_id"] == certificate_id and CERTIFICATE_EXPIRES in stored.settings
+    assert waiting == 0  # the key moved to the connection: no second copy waits in the vault
+    body = "".join(stored.secrets["private_key"].reveal().strip().splitlines()[1:-1]).encode()
+    assert not [p.name for p in home.rglob("*") if p.is_file() and body in p.read_bytes()]
+    assert body not in (made.stdout + imported.stdout + imported.stderr + tested.stdout).encode()
+    again = run_cli(home, "connections", "import", str(write(tmp_path, "m2m.json", data)))
+    assert again.returncode != 0 and "private_key" in again.stderr  # it was used up by the first import
+
+
+def test_an_m2m_file_naming_a_certificate_made_elsewhere_without_a_key_is_refused(tmp_path: Path) -> None:
+    certificate = tmp_path / "someone-elses.pem"
+    certificate.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    data = {"erp_type": "netsuite", "auth": "oauth2_m2m", "account_id": "1234567",
+            "client_id": "abcdef123456", "certificate_id": "Zx8kQ2mN5pR7sT9v",
+            "certificate": str(certificate)}  # fmt: skip
+    result = run_cli(tmp_path / "home", "connections", "import", str(write(tmp_path, "m2m.json", data)))
+    assert result.returncode != 0 and "private_key" in result.stderr and "new-certificate" in result.stderr
+
+
+def test_renew_certificate_switches_once_the_uploaded_certificate_yields_a_token(tmp_path: Path) -> None:
+    from datetime import date
+
+    from atlas_desktop.app.paths import ProfilePaths
+    from atlas_desktop.app.services import open_services
+    from atlas_desktop.domain.secrets import Secret
+    from atlas_desktop.sandbox.catalog import Catalog
+    from atlas_desktop.sandbox.netsuite import build as build_netsuite
+    from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE
+    from atlas_desktop.sandbox.registry import SandboxOptions
+    from atlas_desktop.sandbox.server import running_sandbox
+    from atlas_desktop.store.keys import PassphraseKeySource
+
+    options = SandboxOptions(catalog=Catalog(seed=5, size=12, today=date(2026, 11, 27)), seed=5)
+    netsuite = build_netsuite(options)
+    netsuite.key_dir = tmp_path / "customer-keys"
+    home = tmp_path / "home"
+    with running_sandbox(options, emulators=[netsuite]) as urls:
+        content = netsuite.write_config_files(urls["netsuite"])["netsuite-m2m.json"]
+        imported = run_cli(home, "connections", "import", str(write(tmp_path, "m2m.json", content)))
+        assert imported.returncode == 0, imported.stderr
+        cid = imported.stdout.split()[-1]
+        started = run_cli(home, "connections", "renew-certificate", cid)
+        assert started.returncode == 0, started.stderr
+        pem = next((home / "certificates").glob("*.pem")).read_bytes()
+        new_id = netsuite.m2m.upload_certificate(
+            netsuite.integration.client_id, "Atlas Integration User", DEFAULT_ROLE, pem
+        )
+        switched = run_cli(home, "connections", "renew-certificate", cid, "--certificate-id", new_id)
+        assert switched.returncode == 0, switched.stdout + switched.stderr
+        assert "Switched" in switched.stdout and "from its next run on" in switched.stdout
+        netsuite.m2m.revoke(content["certificate_id"])
+        tested = run_cli(home, "connections", "test", cid)  # a new process: the new key only
+    assert tested.returncode == 0, tested.stdout
+    key_source = PassphraseKeySource(home, Secret("test passphrase 1"))
+    with open_services(ProfilePaths(home), key_source=key_source) as services:
+        stored = services.connections.get(cid)
+    assert stored.settings["certificate_id"] == new_id and "pending_private_key" not in stored.secrets

@@ -537,3 +537,34 @@ async def test_a_certificate_renewal_keeps_syncing_with_the_old_key_until_the_ne
     world.erp.receive(mapping, Decimal(2))
     after = await engine.sync(cid)
     assert after.status is RunStatus.SUCCESS and after.items_synced >= 1
+
+
+@pytest.mark.parametrize("world", ["netsuite-m2m"], indirect=True)
+async def test_a_running_engine_takes_a_renewal_made_elsewhere_at_its_next_run(world: World) -> None:
+    """The CLI's renew-certificate runs in its own process and cannot tell the agent's engine to drop its
+    connector: the next run sees the stored key and Certificate ID changed and signs with the new ones."""
+    engine, cid, emulator = world.engine, world.connection_id, world.erp.emulator
+    connections = world.services.connections
+    await engine.discover(cid)
+    assert (await engine.sync(cid, approve=True)).status is RunStatus.SUCCESS
+    cached = await engine.erp(cid)
+    idle = await engine.sync(cid)  # nothing changed in the store: the same connector, the same token
+    assert idle.status is RunStatus.SUCCESS and await engine.erp(cid) is cached
+    old_id = connections.get(cid).settings["certificate_id"]
+    elsewhere = CertificateRenewal(  # no forget_connector: the engine is not told
+        connections,
+        CertificateFolder(world.services.paths.root),
+        lambda spec: build_erp_connector(spec, transport=httpx.ASGITransport(app=emulator.app)),
+    )
+    pending = elsewhere.start(cid)
+    new_id = emulator.m2m.upload_certificate(
+        emulator.integration.client_id, "Atlas Integration User", DEFAULT_ROLE, pending.path.read_bytes()
+    )
+    await elsewhere.finish(cid, new_id)
+    emulator.m2m.revoke(old_id)  # the user removes the old mapping, as the CLI then says they may
+    refusals = len(emulator.m2m.failures)
+    mapping = matched(world)[0]
+    world.erp.receive(mapping, Decimal(3))
+    after = await engine.sync(cid)
+    assert after.status is RunStatus.SUCCESS and after.items_synced >= 1, after.error_message
+    assert emulator.m2m.failures[refusals:] == []  # not even one refused try with the old key

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from atlas_desktop.domain.connection import ConnectionSpec, is_pem_private_key
 from atlas_desktop.domain.errors import AtlasDesktopError
+from atlas_desktop.domain.m2m_certificate import PENDING_KEY
 from atlas_desktop.domain.secrets import Secret
 from atlas_desktop.store.repositories import ConnectionSummary
 from atlas_desktop.ui.monitoring.context import MonitoringContext
@@ -41,7 +42,8 @@ LABELS = {
     "private_key": "Private key (PEM)",
 }
 SHOWN = frozenset({"username", "client_id"})  # names, not secrets: typed in the clear
-NOT_HERE = frozenset({"proxy_password"})  # the proxy is a network setting (Settings), not a credential
+# The proxy is a network setting (Settings), not a credential; a renewal's waiting key is the renewal's.
+NOT_HERE = frozenset({"proxy_password", PENDING_KEY})
 
 
 def check_value(name: str, text: str) -> str | None:

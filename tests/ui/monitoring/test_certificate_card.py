@@ -35,6 +35,7 @@ from atlas_desktop.sandbox.netsuite.m2m import DEFAULT_ROLE
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.store.keys import MemoryKeySource
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.credentials_dialog import CredentialsDialog
 from atlas_desktop.ui.monitoring.dashboard import ConnectionCard, DashboardView
 
 LEFT = Qt.MouseButton.LeftButton
@@ -174,3 +175,13 @@ def test_renew_keeps_syncing_with_the_old_key_until_the_new_certificate_id_works
     after = run(m2m.engine.sync(cid))
     assert after.status is RunStatus.SUCCESS, after.error_message
     assert card(m2m, qtbot).certificate.isHidden()
+
+
+def test_edit_connection_offers_no_field_for_a_renewals_waiting_key(m2m: M2MWorld, qtbot: Any) -> None:
+    """The waiting key belongs to the renewal: typed over here it would switch nothing and hide the pair."""
+    m2m.ctx.renewal.start(m2m.connection_id)
+    assert "pending_private_key" in m2m.services.connections.get(m2m.connection_id).secrets
+    dialog = CredentialsDialog(m2m.ctx, m2m.services.connections.summary(m2m.connection_id))
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "private_key" in dialog.fields, timeout=5000)
+    assert set(dialog.fields) == {"client_id", "private_key"}
