@@ -140,7 +140,7 @@ class MapDialog(QDialog):
         connection_id = self.mapping.connection_id
         summary = await self.ctx.db(self.ctx.connections.summary, connection_id)
         self.location_map = dict((summary.settings or {}).get("location_map") or {})
-        self.location_names = await self.ctx.locations.names(connection_id)
+        self.tasks.start(self._read_location_names(connection_id))  # an offline ERP must not hold the list
         if self.more_of is not None:
             ids = await self.ctx.db(self.pages.ids, connection_id, status=self.more_of, search=None)
             later = [i for i in ids if i > self.mapping.id] + [i for i in ids if i < self.mapping.id]
@@ -150,6 +150,17 @@ class MapDialog(QDialog):
         self._show_row()
         if self.queue:
             await self._count_obvious()
+
+    async def _read_location_names(self, connection_id: str) -> None:
+        self.location_names = await self.ctx.locations.names(connection_id)
+        for row, ranked in enumerate(self.ranked):
+            self.table.setItem(row, LOCATION, self._location_item(ranked.position))
+
+    def _location_item(self, candidate: ErpCandidate) -> QTableWidgetItem:
+        name = LocationNames.word(self.location_names, candidate.location_id) or ""
+        item = QTableWidgetItem(name)
+        item.setToolTip(f"{name} (id {candidate.location_id})" if name != candidate.location_id else name)
+        return item
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
         self.tasks.cancel_all()  # a count of obvious matches over thousands of rows stops with the dialog
@@ -218,16 +229,16 @@ class MapDialog(QDialog):
         self.table.setRowCount(len(ranked))
         for row, r in enumerate(ranked):
             c = r.position
-            location = LocationNames.word(self.location_names, c.location_id)
             ndc = ndc_text_words(c.ndc_text) if c.ndc_text else None
-            values = (c.name or c.sku or c.item_id, r.why, ndc, c.item_id, location, c.lot, c.quantity,
+            values = (c.name or c.sku or c.item_id, r.why, ndc, c.item_id, None, c.lot, c.quantity,
                       "already mapped" if c.mapped else "")  # fmt: skip
-            written = {NDC: c.ndc_text, LOCATION: c.location_id}  # the tooltip keeps what the ERP holds
             for column, value in enumerate(values):
                 item = QTableWidgetItem("" if value is None else str(value))
-                raw = written.get(column)
-                item.setToolTip(f"{item.text()} ({raw})" if raw and raw != item.text() else item.text())
+                written = c.ndc_text if column == NDC else None  # the tooltip keeps what the ERP holds
+                shown = item.text()
+                item.setToolTip(f"{shown} ({written})" if written and written != shown else shown)
                 self.table.setItem(row, column, item)
+            self.table.setItem(row, LOCATION, self._location_item(c))
         best = obvious(ranked)
         if best is not None:
             self.table.selectRow(ranked.index(best))

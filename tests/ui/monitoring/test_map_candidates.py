@@ -70,11 +70,25 @@ def test_candidates_show_location_names_and_ndcs_in_the_one_display_form(world: 
     names = world.run(world.ctx.locations.names(world.connection_id))
     first = dialog.ranked[0].position
     assert names.get(first.location_id)
-    shown = dialog.table.item(0, LOCATION)
-    assert shown.text() == names[first.location_id] and first.location_id in shown.toolTip()
+    qtbot.waitUntil(lambda: dialog.table.item(0, LOCATION).text() == names[first.location_id], timeout=5000)
+    assert f"(id {first.location_id})" in dialog.table.item(0, LOCATION).toolTip()
     written = ErpCandidate(item_id="77", location_id="nowhere", lot=None, sku=None, name="Written 4-4-2",
                            ndc_text="0093-7153-01", quantity=None, mapped=False)  # fmt: skip
     dialog.show_candidates([written])
     ndc = dialog.table.item(0, NDC)
     assert ndc.text() == "00093-7153-01" and "0093-7153-01)" in ndc.toolTip()
     assert dialog.table.item(0, LOCATION).text() == "location nowhere"  # not one the ERP named
+
+
+def test_an_erp_slow_to_name_its_locations_does_not_hold_the_candidates(world: Any, qtbot: Any) -> None:
+    class Unanswered:
+        async def names(self, connection_id: str) -> dict[str, str]:
+            await asyncio.Event().wait()  # an offline ERP, still timing out
+            return {}
+
+    world.ctx._locations = Unanswered()
+    make_ambiguous(world)
+    _view, dialog = open_on_first_ambiguous(world, qtbot)  # candidates listed meanwhile
+    first = dialog.ranked[0].position
+    assert dialog.table.item(0, LOCATION).text() == f"location {first.location_id}"
+    dialog.reject()
