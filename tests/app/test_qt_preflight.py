@@ -120,3 +120,18 @@ def test_every_system_library_the_installed_xcb_chain_links_is_checked() -> None
         }
     system = {name for name in needed if not (qt / "lib" / name).exists() and not name.startswith(BASE)}
     assert system and system <= set(XCB_LIBRARIES), sorted(system - set(XCB_LIBRARIES))
+
+
+def named(text: str, tool: str) -> list[str]:
+    return text.split(f"`sudo {tool} install ", 1)[1].split("`", 1)[0].split()
+
+
+def test_the_readme_names_every_package_the_preflight_may_ask_for() -> None:
+    # `.ci/run` installs the README's minimal-system line; the preflight names packages from its table.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.split("## Get started", 1)[1].split("minimal system or in a container", 1)[1]
+    apt, dnf = (named(start, tool) for tool in ("apt", "dnf"))
+    assert sorted(apt) == sorted({debian for debian, _ in XCB_LIBRARIES.values()})
+    assert sorted(dnf) == sorted({fedora for _, fedora in XCB_LIBRARIES.values()})
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "minimal system or in a container" in ci and '"${xcb_packages[@]}"' in ci
