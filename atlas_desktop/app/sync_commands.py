@@ -17,6 +17,7 @@ from atlas_desktop.domain.enums import MappingStatus, Resolution, SyncType
 from atlas_desktop.domain.ndc import display_ndc
 from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary
 from atlas_desktop.engine.changes import KIND_LABELS, ChangeKind
+from atlas_desktop.ui.monitoring.wording import plural
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW, EXIT_ALREADY_RUNNING = 0, 1, 2, 3, 4, 5
 
@@ -81,7 +82,7 @@ def exit_code(summary: RunSummary) -> int:
 def _print_summary(summary: RunSummary) -> None:
     print(
         f"{summary.status.value}: {summary.items_synced} written, {summary.items_failed} failed, "
-        f"{summary.items_skipped} skipped, {summary.conflicts_opened} conflicts, "
+        f"{summary.items_skipped} skipped, {plural(summary.conflicts_opened, 'conflict')}, "
         f"{summary.in_doubt} in doubt; "
         f"{summary.api_calls_made} API calls in {summary.duration_seconds:.1f} s"
     )
@@ -91,8 +92,9 @@ def _print_summary(summary: RunSummary) -> None:
         plan = summary.plan
         print(f"preview ({plan.reason}):")
         if not plan.kinds:  # a plan from before the counts per kind
-            print(f"  {plan.to_atlas} changes to write to Atlas, {plan.to_erp} to the ERP,")
-            print(f"  {plan.conflicts} conflicts to resolve, {plan.unchanged} items already in step")
+            print(f"  {plural(plan.to_atlas, 'change')} to write to Atlas, {plan.to_erp} to the ERP,")
+            unchanged = plural(plan.unchanged, "item")
+            print(f"  {plural(plan.conflicts, 'conflict')} to resolve, {unchanged} already in step")
         for kind, count in plan.kinds.items():  # what the approved run will do, kind by kind
             if count or kind == ChangeKind.ALREADY_SAME:
                 print(f"  {KIND_LABELS[ChangeKind(kind)]}: {count:,}")

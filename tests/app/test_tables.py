@@ -80,3 +80,21 @@ def test_mappings_list_prints_a_header_ndcs_as_people_read_them_and_says_when_em
         capsys.readouterr().out
         == "no mappings yet: find them with `atlas-desktop mappings discover conn-1`\n"
     )
+
+
+def test_the_cli_summary_counts_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    plan = SyncPlan(1, 0, 1, 0, 1, reason="first sync", kinds={})  # a plan without counts per kind
+    summary = RunSummary(1, "conn-1", SyncType.MANUAL, RunStatus.PREVIEW, conflicts_opened=1, plan=plan)
+    sync_commands._print_summary(summary)
+    out = capsys.readouterr().out
+    assert "1 conflict, " in out and "1 conflicts" not in out
+    assert "1 change to write to Atlas" in out and "1 conflict to resolve, 1 item already in step" in out
+
+
+def test_audit_verify_counts_entries_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    from atlas_desktop.app.audit_commands import audit_verify
+    from atlas_desktop.store.audit_chain import AuditReport
+
+    services = SimpleNamespace(audit=SimpleNamespace(verify=lambda: AuditReport(True, 1, 1, 1)))
+    assert audit_verify(argparse.Namespace(), services) == 0  # type: ignore[arg-type]
+    assert capsys.readouterr().out == "audit log intact: 1 entry verified (entries 1 to 1)\n"
