@@ -11,6 +11,7 @@ from atlas_desktop.app.background import BackgroundTiming, BackgroundWork
 from atlas_desktop.app.engine_setup import build_engine
 from atlas_desktop.app.gc_tuning import freeze_startup_heap, tune_gc
 from atlas_desktop.app.services import Services
+from atlas_desktop.ui.monitoring.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def _announcer() -> Callable[[BackgroundWork], None]:
         if work.owner.here:
             for problem in work.problems:
                 print(f"warning: {problem}", flush=True)
-            count = f"{len(work.scheduled)} connection(s) scheduled"
+            count = f"{plural(len(work.scheduled), 'connection')} scheduled"
             if first:
                 line = f"agent running: {count}; {_STOP_HINT}"
             else:

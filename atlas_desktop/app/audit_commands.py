@@ -9,6 +9,7 @@ from pathlib import Path
 from atlas_desktop.app.output_paths import checked_output
 from atlas_desktop.app.services import Services
 from atlas_desktop.domain.errors import ConfigError
+from atlas_desktop.ui.monitoring.wording import plural
 
 EXIT_OK, EXIT_BROKEN = 0, 1
 
@@ -33,13 +34,13 @@ def audit_verify(args: argparse.Namespace, services: Services) -> int:
     report = services.audit.verify()
     if report.ok:
         span = f" (entries {report.first_id} to {report.last_id})" if report.count else ""
-        print(f"audit log intact: {report.count} entries verified{span}")
+        print(f"audit log intact: {plural(report.count, 'entry')} verified{span}")
         return EXIT_OK
     assert report.problem is not None
     print(f"audit log BROKEN: {report.problem.message}")
     print(
-        f"{report.count} entries before the problem verified. Keep a copy of the database as evidence "
-        "and tell your compliance officer."
+        f"{plural(report.count, 'entry')} before the problem verified. Keep a copy of the database as "
+        "evidence and tell your compliance officer."
     )
     return EXIT_BROKEN
 

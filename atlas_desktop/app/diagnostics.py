@@ -35,6 +35,7 @@ from atlas_desktop.store.models import SecretRow, SyncItemErrorRow
 from atlas_desktop.store.repositories import SECRET_NAMES, ConnectionSummary
 from atlas_desktop.store.runs import RunRepository
 from atlas_desktop.store.vault import VaultError
+from atlas_desktop.ui.monitoring.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -425,10 +426,11 @@ def run_diagnose(args: argparse.Namespace, services: Services) -> int:
     summary = build_bundle(services, out, connection_id=getattr(args, "id", None))
     print(f"{summary.path}  ({summary.bytes:,} bytes, {len(summary.files)} files)")
     if summary.scrubbed:
-        print(f"{summary.scrubbed} secret value(s) were found and masked", file=sys.stderr)
+        were = "was" if summary.scrubbed == 1 else "were"
+        print(f"{plural(summary.scrubbed, 'secret value')} {were} found and masked", file=sys.stderr)
     if summary.unreadable:
         print(
-            f"warning: {summary.unreadable} stored credential(s) could not be decrypted, so only "
+            f"warning: {plural(summary.unreadable, 'stored credential')} could not be decrypted, so only "
             "credential-looking text was masked; look through the bundle before sending it",
             file=sys.stderr,
         )

@@ -10,9 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-# The system libraries Qt's xcb plugin (and QtGui under it) links against, with the package that
-# ships each on Debian/Ubuntu and on Fedora/RHEL. Qt aborts with "Reinstalling the application may
-# fix this problem" when one is missing, which names neither the library nor the package.
+# The system libraries Qt's xcb plugin and the Qt libraries it loads (Gui, Core, DBus, XcbQpa) link
+# against, with the package that ships each on Debian/Ubuntu and on Fedora/RHEL. Qt aborts with
+# "Reinstalling the application may fix this problem" when one is missing, which names neither the
+# library nor the package. (libc, libstdc++, zlib and zstd are in every base system: not listed.)
 XCB_LIBRARIES: dict[str, tuple[str, str]] = {
     "libxcb-cursor.so.0": ("libxcb-cursor0", "xcb-util-cursor"),
     "libxcb-icccm.so.4": ("libxcb-icccm4", "xcb-util-wm"),
@@ -30,6 +31,15 @@ XCB_LIBRARIES: dict[str, tuple[str, str]] = {
     "libfontconfig.so.1": ("libfontconfig1", "fontconfig"),
     "libEGL.so.1": ("libegl1", "libglvnd-egl"),
     "libGL.so.1": ("libgl1", "libglvnd-glx"),
+    "libX11.so.6": ("libx11-6", "libX11"),
+    "libxcb-shm.so.0": ("libxcb-shm0", "libxcb"),
+    "libxcb-sync.so.1": ("libxcb-sync1", "libxcb"),
+    "libxcb-xfixes.so.0": ("libxcb-xfixes0", "libxcb"),
+    "libxcb-render.so.0": ("libxcb-render0", "libxcb"),
+    "libfreetype.so.6": ("libfreetype6", "freetype"),
+    "libglib-2.0.so.0": ("libglib2.0-0", "glib2"),
+    "libgthread-2.0.so.0": ("libglib2.0-0", "glib2"),
+    "libdbus-1.so.3": ("libdbus-1-3", "dbus-libs"),
 }
 
 # Platforms that need no display server (tests, the self-test's rendering, VNC): nothing to check.

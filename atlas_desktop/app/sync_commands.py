@@ -14,8 +14,10 @@ from atlas_desktop.app.engine_setup import ProfileEngine, build_engine
 from atlas_desktop.app.services import Services
 from atlas_desktop.app.tables import table
 from atlas_desktop.domain.enums import MappingStatus, Resolution, SyncType
+from atlas_desktop.domain.ndc import display_ndc
 from atlas_desktop.engine.api import RunInProgress, RunStatus, RunSummary
 from atlas_desktop.engine.changes import KIND_LABELS, ChangeKind
+from atlas_desktop.ui.monitoring.wording import plural
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ITEM_ERRORS, EXIT_PREVIEW, EXIT_ALREADY_RUNNING = 0, 1, 2, 3, 4, 5
 
@@ -80,7 +82,7 @@ def exit_code(summary: RunSummary) -> int:
 def _print_summary(summary: RunSummary) -> None:
     print(
         f"{summary.status.value}: {summary.items_synced} written, {summary.items_failed} failed, "
-        f"{summary.items_skipped} skipped, {summary.conflicts_opened} conflicts, "
+        f"{summary.items_skipped} skipped, {plural(summary.conflicts_opened, 'conflict')}, "
         f"{summary.in_doubt} in doubt; "
         f"{summary.api_calls_made} API calls in {summary.duration_seconds:.1f} s"
     )
@@ -90,8 +92,9 @@ def _print_summary(summary: RunSummary) -> None:
         plan = summary.plan
         print(f"preview ({plan.reason}):")
         if not plan.kinds:  # a plan from before the counts per kind
-            print(f"  {plan.to_atlas} changes to write to Atlas, {plan.to_erp} to the ERP,")
-            print(f"  {plan.conflicts} conflicts to resolve, {plan.unchanged} items already in step")
+            print(f"  {plural(plan.to_atlas, 'change')} to write to Atlas, {plan.to_erp} to the ERP,")
+            unchanged = plural(plan.unchanged, "item")
+            print(f"  {plural(plan.conflicts, 'conflict')} to resolve, {unchanged} already in step")
         for kind, count in plan.kinds.items():  # what the approved run will do, kind by kind
             if count or kind == ChangeKind.ALREADY_SAME:
                 print(f"  {KIND_LABELS[ChangeKind(kind)]}: {count:,}")
@@ -143,13 +146,11 @@ def run_mappings(args: argparse.Namespace, services: Services) -> int:
             )
             if args.json:
                 print(json.dumps([_mapping_json(row) for row in rows], indent=2))
-            for row in [] if args.json else rows:
-                print(
-                    f"{row.id:>7}  {row.status.value:<15} {row.ndc_key or '-':<12} "
-                    f"atlas={row.atlas_inventory_id or '-'} erp={row.erp_item_id or '-'}"
-                    f"@{row.erp_location_id or '-'} lot={row.lot or '-'}  {row.item_name or ''}"
-                    + (f"  ({row.note})" if row.note else "")  # why: ambiguous, a double, ...
-                )
+            elif not rows:  # silence reads as "the command did nothing"
+                print(_no_mappings(args))
+            else:
+                for line in table(MAPPING_HEADERS, [_mapping_cells(row) for row in rows]):
+                    print(line)
             return EXIT_OK
         if args.action == "map":
             mapping_id = await engine.db(
@@ -164,6 +165,22 @@ def run_mappings(args: argparse.Namespace, services: Services) -> int:
         raise AssertionError(args.action)
 
     return _with_engine(services, work, as_json=bool(getattr(args, "json", False)))
+
+
+MAPPING_HEADERS = ("ID", "STATUS", "NDC", "ATLAS", "ERP ITEM", "LOCATION", "LOT", "NAME")
+
+
+def _mapping_cells(row: Any) -> list[object]:
+    name = (row.item_name or "-") + (f"  ({row.note})" if row.note else "")  # why: ambiguous, a double, ...
+    ndc = display_ndc(row.ndc_key) if row.ndc_key else None
+    return [row.id, row.status.value, ndc, row.atlas_inventory_id, row.erp_item_id, row.erp_location_id,
+            row.lot, name]  # fmt: skip
+
+
+def _no_mappings(args: argparse.Namespace) -> str:
+    if args.status or args.search:
+        return f"no mappings of {args.id} match: try without --status / --search"
+    return f"no mappings yet: find them with `atlas-desktop mappings discover {args.id}`"
 
 
 def _mapping_json(row: Any) -> dict[str, Any]:

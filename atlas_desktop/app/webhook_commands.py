@@ -13,6 +13,7 @@ from atlas_desktop.app.api.local_files import (
     write_private_file,
 )
 from atlas_desktop.app.services import Services
+from atlas_desktop.app.tables import table
 from atlas_desktop.domain.connection import is_loopback_host
 from atlas_desktop.store.webhooks import DEFAULT_HOST, DEFAULT_PORT, ApiKeyRepository, WebhookRepository
 
@@ -60,11 +61,10 @@ def run_webhooks(args: argparse.Namespace, services: Services) -> int:
             return EXIT_OK
         if not items:
             print("no webhooks yet: turn one on with `atlas-desktop webhooks enable ID`")
-        for item in items:
-            print(
-                f"{item['connection_id']}  {item['status']:<8}  {item['url']}"
-                f"  last: {item['last_received_at'] or '-'}"
-            )
+            return EXIT_OK
+        cells = [[i["connection_id"], i["status"], i["last_received_at"], i["url"]] for i in items]
+        for line in table(["CONNECTION", "STATUS", "LAST EVENT", "URL"], cells):
+            print(line)
         return EXIT_OK
     raise AssertionError(args.action)
 

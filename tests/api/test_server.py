@@ -67,7 +67,9 @@ def test_cli_handlers_never_print_secrets(world: World, capsys) -> None:  # type
     assert str(path) in out.out and path.read_text().strip() == secret
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert run_webhooks(argparse.Namespace(action="list", json=False), world.services) == 0
-    assert "active" in capsys.readouterr().out
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["CONNECTION", "STATUS", "LAST", "EVENT", "URL"]
+    assert row.split()[:3] == [world.connection_id, "active", "-"] and row.endswith(f"/{world.connection_id}")
     assert run_webhooks(argparse.Namespace(action="disable", id=world.connection_id), world.services) == 0
     assert not path.exists()
     assert run_api_key(argparse.Namespace(action="show"), world.services) == 0

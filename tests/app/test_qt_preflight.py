@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from atlas_desktop.app import qt_preflight
 from atlas_desktop.app.qt_preflight import XCB_LIBRARIES, check, distribution, qt_platform
@@ -93,3 +97,41 @@ def test_the_gui_without_a_display_exits_1_with_one_line_and_writes_nothing(tmp_
         assert len(result.stderr.splitlines()) == 1, result.stderr
         assert "Reinstalling" not in result.stderr and result.stdout == ""
     assert not profile.exists() and not list(home.iterdir())
+
+
+# In every base system (and not what a desktop is missing): not for the preflight to name.
+BASE = ("libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "libpthread.so", "libdl.so", "librt.so",
+        "ld-linux", "libz.so", "libzstd.so")  # fmt: skip
+
+
+def test_every_system_library_the_installed_xcb_chain_links_is_checked() -> None:
+    readelf = shutil.which("readelf")
+    spec = importlib.util.find_spec("PySide6")
+    if readelf is None or spec is None or spec.origin is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs readelf and PySide6's Linux wheel")
+    qt = Path(spec.origin).parent / "Qt"
+    modules = ("Core", "Gui", "Widgets", "XcbQpa", "DBus")
+    chain = [qt / "plugins" / "platforms" / "libqxcb.so", *(qt / "lib" / f"libQt6{m}.so.6" for m in modules)]
+    needed: set[str] = set()
+    for library in chain:
+        dynamic = subprocess.run([readelf, "-d", str(library)], capture_output=True, text=True, check=True)
+        needed |= {
+            line.split("[", 1)[1].rstrip("]") for line in dynamic.stdout.splitlines() if "(NEEDED)" in line
+        }
+    system = {name for name in needed if not (qt / "lib" / name).exists() and not name.startswith(BASE)}
+    assert system and system <= set(XCB_LIBRARIES), sorted(system - set(XCB_LIBRARIES))
+
+
+def named(text: str, tool: str) -> list[str]:
+    return text.split(f"`sudo {tool} install ", 1)[1].split("`", 1)[0].split()
+
+
+def test_the_readme_names_every_package_the_preflight_may_ask_for() -> None:
+    # `.ci/run` installs the README's minimal-system line; the preflight names packages from its table.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.split("## Get started", 1)[1].split("minimal system or in a container", 1)[1]
+    apt, dnf = (named(start, tool) for tool in ("apt", "dnf"))
+    assert sorted(apt) == sorted({debian for debian, _ in XCB_LIBRARIES.values()})
+    assert sorted(dnf) == sorted({fedora for _, fedora in XCB_LIBRARIES.values()})
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "minimal system or in a container" in ci and '"${xcb_packages[@]}"' in ci

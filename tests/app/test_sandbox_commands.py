@@ -72,3 +72,25 @@ def test_without_an_address_it_says_where_to_find_one(capsys: Any, monkeypatch: 
     monkeypatch.delenv("ATLAS_SANDBOX_ATLAS_URL", raising=False)
     assert main(["sandbox", "sell", "--item", "x", "--qty", "1"]) == 2
     assert "--atlas" in capsys.readouterr().err
+
+
+def test_order_places_a_marketplace_order_and_issue_lowers_erp_stock(sandbox: Any, capsys: Any) -> None:
+    emulators, urls = sandbox
+    atlas, netsuite = emulators["atlas"], emulators["netsuite"]
+    rows = atlas.rows()
+    names = [r["name"] for r in rows]
+    row = next(r for r in rows if names.count(r["name"]) == 1)
+    before = atlas.state.orders("confirmed", 0, 100)[0]
+    assert main(_args(urls, "order", "--item", row["name"], "--qty", "7")) == 0
+    assert f"Ordered 7 of {row['name']}" in capsys.readouterr().out
+    after = atlas.state.orders("confirmed", 0, 100)[0]
+    assert len(after) == len(before) + 1 and after[-1]["lines"][0]["quantity"] == "7"
+    lot_row = netsuite.state.one(
+        "SELECT n.item, n.inventorynumber, COALESCE(i.displayname, i.itemid) AS name FROM inventorynumber n"
+        " JOIN item i ON i.id = n.item ORDER BY n.id DESC LIMIT 1"
+    )
+    held = netsuite.state.stock(lot_row["item"], None, lot_row["inventorynumber"])
+    lot = ["--item", lot_row["name"], "--lot", lot_row["inventorynumber"]]
+    assert main(_args(urls, "issue", *lot, "--qty", "1")) == 0
+    assert "Issued 1 of" in capsys.readouterr().out
+    assert netsuite.state.stock(lot_row["item"], None, lot_row["inventorynumber"]) == held - 1

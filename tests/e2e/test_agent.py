@@ -100,7 +100,7 @@ async def test_the_agent_waits_while_a_window_runs_the_schedule_then_takes_over(
             assert f"Scheduled syncs run by an Atlas Desktop window (process {window.pid})" in printed[0]
             window.kill()  # the window ends (or crashes): the OS frees its lock
             window.wait()
-            await until("agent now runs the schedule: 0 connection(s) scheduled")
+            await until("agent now runs the schedule: 0 connections scheduled")
             stop.set()
             assert await asyncio.wait_for(running, 10) == 0
             await until("agent stopped")

@@ -88,3 +88,8 @@ def test_export_writes_the_rows_shown_as_csv(
     with out.open(encoding="utf-8-sig", newline="") as f:
         (_, row) = list(csv.reader(f))
     assert row[1].startswith("'=") and row[5] == "'-old" and row[6] == "+5"  # no formula; numbers stay
+
+
+def test_one_change_is_counted_in_the_singular(qtbot: Any) -> None:
+    dialog = _dialog(qtbot, list(fake_plan().changes)[:1])
+    assert dialog.count_label.text() == "1 change"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QApplication
 
 from atlas_desktop.app import gui
 from atlas_desktop.app.demo import sandbox_info
@@ -241,3 +243,19 @@ def test_a_sale_made_in_the_menu_reaches_the_erp_at_the_next_sync(
         _run(qtbot, window.aclose())
         window.close()
         _run(qtbot, engine.aclose())
+
+
+def test_the_sell_dialog_renders(world: dict[str, Any], qtbot: Any) -> None:
+    """docs/screenshots/sandbox-sell.png when ATLAS_SCREENSHOT_DIR names a folder."""
+    menu, window = world["menu"], world["window"]
+    window.resize(960, 600)
+    window.show()
+    dialog = _fill(qtbot, menu, menu.sell_action)
+    dialog.select(next(i for i in dialog.items if i.quantity >= 3).key)
+    dialog.quantity_box.setValue(3)
+    QApplication.processEvents()
+    image = dialog.grab()
+    assert image.width() >= 300 and image.height() >= 100, image.size()
+    if folder := os.environ.get("ATLAS_SCREENSHOT_DIR"):
+        assert image.save(str(Path(folder) / "sandbox-sell.png"))
+    dialog.reject()

@@ -14,8 +14,13 @@ import pytest
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from ui_fakes import GOOD_TOKEN, FakeConnector, FakeConnectorFactory, User
 
+from atlas_desktop.app import gui
+from atlas_desktop.app.demo import sandbox_info
 from atlas_desktop.domain.model import ErpType, StepResult
+from atlas_desktop.store.keys import MIN_PASSPHRASE_CHARS, why_a_passphrase
+from atlas_desktop.ui.help import HelpDialog
 from atlas_desktop.ui.main_window import MainWindow
+from atlas_desktop.ui.passphrase_dialog import ChoosePassphraseDialog
 from atlas_desktop.ui.theme import ThemeMode, apply_theme
 from atlas_desktop.ui.wizard.context import SandboxInfo
 from atlas_desktop.ui.wizard.wizard import (
@@ -52,7 +57,7 @@ def shots(tmp_path: Path, qapp: Any) -> Any:
 
 
 def test_every_wizard_page_renders(make_wizard: Any, qtbot: Any, shots: Any, qapp: Any) -> None:
-    wizard = make_wizard()
+    wizard = make_wizard(start_demo=lambda: None)  # a first start outside the demo offers it
     wizard.resize(820, 640)
     user = User(qtbot, wizard)
     signin = wizard.page_at(0)
@@ -144,6 +149,8 @@ def test_failure_and_sap_pages_render(make_wizard: Any, qtbot: Any, shots: Any, 
 def test_main_window_renders(qtbot: Any, qloop: Any, services: Any, shots: Any) -> None:
     window = MainWindow(services.connections, None, lambda: None, sandbox=True, vault_description="memory")
     qtbot.addWidget(window)
+    local = "http://127.0.0.1:8123"  # nothing is asked of it: the menu only has to be there
+    assert gui.attach_sandbox_menu(window, sandbox_info({"atlas": local, "netsuite": local}, [])) is not None
     window.resize(960, 600)
     window.show()
     window.log_line("Sync success: 1,204 items synced, 0 failed, 2 conflicts, 41.3 s.")
@@ -159,3 +166,33 @@ def test_sap_preferences_with_location_names_render(make_wizard: Any, qtbot: Any
     page.location_names.set_name("1010/0002", "East distribution center")
     assert page.location_names.isVisible()
     shots(wizard, "06-preferences-sap.png")
+
+
+def test_sap_on_premise_credentials_render(make_wizard: Any, qtbot: Any, shots: Any) -> None:
+    """The on-premise form: an on-premise address as the example, the user name shown as typed."""
+    from test_wizard_widgets import to_credentials
+
+    wizard = make_wizard()
+    wizard.resize(820, 640)
+    to_credentials(User(qtbot, wizard), wizard, ErpType.SAP_ONPREM)
+    wizard.page_at(CREDENTIALS).fields["username"].edit.setText("ATLAS_SYNC")
+    shots(wizard, "04-credentials-sap-onprem.png")
+
+
+def test_passphrase_and_help_render(qtbot: Any, shots: Any, tmp_path: Path) -> None:
+    choose = ChoosePassphraseDialog(why_a_passphrase(Path("/home/pat/.local/share/atlas-desktop")),
+                                    MIN_PASSPHRASE_CHARS)  # fmt: skip
+    qtbot.addWidget(choose)
+    choose.resize(620, 400)
+    choose.show()
+    choose.first.setText("correct horse battery")
+    choose.second.setText("correct horse batery")
+    choose.on_ok()  # the two entries differ: said in the dialog, which stays
+    assert choose.problem.isVisible()
+    shots(choose, "passphrase-choose.png")
+    guide = HelpDialog()
+    qtbot.addWidget(guide)
+    guide.resize(900, 600)
+    guide.show_topic("dashboard")
+    guide.show()
+    shots(guide, "help-dashboard.png")

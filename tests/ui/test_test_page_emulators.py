@@ -114,6 +114,7 @@ def test_unreachable_host_stops_before_sign_in(
     assert "could not be reached" in rows[0].text.text()
     assert "proxy" in rows[0].text.text()
     assert len(page.checklist.rows) == 1  # no sign-in attempted
+    assert page.summary.text().startswith("✗ 1 check failed.")
 
 
 def test_tls_failure_with_a_corporate_ca_says_to_add_the_ca(

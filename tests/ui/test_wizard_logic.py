@@ -81,7 +81,9 @@ def test_netsuite_paste_as_netsuite_shows_it() -> None:
 def test_netsuite_paste_of_too_few_keys_says_so() -> None:
     result = recognise(f"{HEX[0]}\n{HEX[1]}", ErpType.NETSUITE, NetSuiteAuthMode.TBA)
     assert result.values == {}
-    assert "all four" in result.problems[0]
+    assert "all four" in result.problems[0] and result.problems[0].startswith("Found 2 keys without")
+    one = recognise(f"Account ID: 1234567\n{HEX[0]}", ErpType.NETSUITE, NetSuiteAuthMode.TBA)
+    assert one.problems[0].startswith("Found 1 key without a label")
 
 
 def test_sap_service_key_json() -> None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from atlas_desktop.domain.enums import ConflictStatus, Resolution
 from atlas_desktop.domain.ndc import display_ndc
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.location_names import LocationNames
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.monitoring.wording import item_words, plural
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
@@ -118,6 +119,7 @@ class ConflictsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.connection_id: str | None = None
+        self.location_names: dict[str, str] = {}  # ERP location id -> its name, once the ERP said
         self.open_model = ConflictTableModel(OPEN_COLUMNS, self)
         self.history_model = ConflictTableModel(HISTORY_COLUMNS, self)
         self.table, self.proxy = _table(self.open_model, "Open conflicts")
@@ -168,7 +170,16 @@ class ConflictsView(QWidget):
 
     def set_connection(self, connection_id: str | None) -> None:
         self.connection_id = connection_id
+        self.location_names = {}
         self.reload()
+        if connection_id is not None:  # on their own: an offline ERP must not hold the conflicts
+            self.tasks.start(self._read_location_names(connection_id))
+
+    async def _read_location_names(self, connection_id: str) -> None:
+        names = await self.ctx.locations.names(connection_id)
+        if connection_id == self.connection_id:
+            self.location_names = names
+            self._show_details()
 
     def reload(self) -> None:
         self.tasks.start(self._reload())
@@ -200,7 +211,8 @@ class ConflictsView(QWidget):
             self.details.clear()
             return
         conflict = self.open_model.rows[self.proxy.mapToSource(index).row()]
-        item = item_words(conflict.item_name or NO_NAME, conflict.lot)
+        where = LocationNames.word(self.location_names, conflict.erp_location_id)
+        item = item_words(conflict.item_name or NO_NAME, conflict.lot, where)
         self.details.setText(
             f"<b>{escape(item)}</b> — {escape(conflict.field)}: "
             f"base {escape(conflict.base_value or '—')}, Atlas {escape(conflict.atlas_value or '—')}, "

@@ -29,6 +29,7 @@ from atlas_desktop.ui.monitoring.health import COLOURS, SIGNS, ConnectionSnapsho
 from atlas_desktop.ui.monitoring.renew_certificate_dialog import RenewCertificateDialog
 from atlas_desktop.ui.monitoring.run_chart import RunBar, RunChart
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.monitoring.wording import plural
 from atlas_desktop.ui.wizard.forms import ERP_LABELS
 
 # The views a waiting choice links to; the window opens them filtered (MainWindow.open_review).
@@ -183,7 +184,7 @@ class ConnectionCard(QFrame):
         self.certificate.setVisible(warn)
         if warn and not_after is not None:
             days = (not_after - now).days
-            when_text = f"in {days} days" if days > 0 else ("today" if days == 0 else "already")
+            when_text = f"in {plural(days, 'day')}" if days > 0 else ("today" if days == 0 else "already")
             waiting = (
                 " A new certificate is waiting for its Certificate ID."
                 if settings.get("pending_certificate_file")

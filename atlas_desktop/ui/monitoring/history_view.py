@@ -144,6 +144,9 @@ class HistoryView(QWidget):
         self.errors = _table(self.errors_model, "Failed items", multi=True)
         for column, width in enumerate(RUN_WIDTHS):
             self.runs.setColumnWidth(column, width)
+        # The start time whole (its seconds tell two close runs apart), whatever the font: cell padding added.
+        started = self.runs.fontMetrics().horizontalAdvance("2026-12-31 23:59:59") + 16
+        self.runs.setColumnWidth(0, max(RUN_WIDTHS[0], started))
         self.runs.horizontalHeader().setStretchLastSection(False)
         self.runs.setTextElideMode(Qt.TextElideMode.ElideRight)
         for column, width in enumerate((120, 300, 200, 380)):

@@ -32,13 +32,15 @@ from atlas_desktop.engine.candidates import RankedCandidate, find_candidates, ob
 from atlas_desktop.store.candidate_reads import CandidateReads
 from atlas_desktop.store.review_table import MappingView, ReviewTable
 from atlas_desktop.ui.monitoring.context import MonitoringContext
+from atlas_desktop.ui.monitoring.location_names import LocationNames
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
+from atlas_desktop.ui.monitoring.wording import ndc_text_words, ndc_words
 
 HEADERS = ("Name", "Why it may be this one", "NDC", "Item", "Location", "Lot", "Qty", "")
-NAME, WHY = 0, 1
+NAME, WHY, NDC, LOCATION = 0, 1, 2, 4
 # Name stretches; the rest start wide enough to read (with Qt's default widths, a stretched first column
 # is squeezed to a sliver in a narrow dialog).
-WIDTHS = {WHY: 400, 2: 110, 3: 60, 4: 75, 5: 85, 6: 60, 7: 100}
+WIDTHS = {WHY: 400, NDC: 110, 3: 60, LOCATION: 130, 5: 85, 6: 60, 7: 100}
 MIN_NAME = 220
 OBVIOUS_CHUNK = 50
 
@@ -71,6 +73,7 @@ class MapDialog(QDialog):
         self.handled = 0  # rows mapped or skipped before this one
         self.more_of = more_of
         self.location_map: dict[str, str] = {}  # the connection's Atlas location code -> ERP location
+        self.location_names: dict[str, str] = {}  # ERP location id -> its name, once the ERP said
         self.reads = CandidateReads(ctx.explain.store)
         self.pages = ReviewTable(ctx.explain.store)
         self.ranked: list[RankedCandidate] = []
@@ -137,6 +140,7 @@ class MapDialog(QDialog):
         connection_id = self.mapping.connection_id
         summary = await self.ctx.db(self.ctx.connections.summary, connection_id)
         self.location_map = dict((summary.settings or {}).get("location_map") or {})
+        self.tasks.start(self._read_location_names(connection_id))  # an offline ERP must not hold the list
         if self.more_of is not None:
             ids = await self.ctx.db(self.pages.ids, connection_id, status=self.more_of, search=None)
             later = [i for i in ids if i > self.mapping.id] + [i for i in ids if i < self.mapping.id]
@@ -146,6 +150,17 @@ class MapDialog(QDialog):
         self._show_row()
         if self.queue:
             await self._count_obvious()
+
+    async def _read_location_names(self, connection_id: str) -> None:
+        self.location_names = await self.ctx.locations.names(connection_id)
+        for row, ranked in enumerate(self.ranked):
+            self.table.setItem(row, LOCATION, self._location_item(ranked.position))
+
+    def _location_item(self, candidate: ErpCandidate) -> QTableWidgetItem:
+        name = LocationNames.word(self.location_names, candidate.location_id) or ""
+        item = QTableWidgetItem(name)
+        item.setToolTip(f"{name} (id {candidate.location_id})" if name != candidate.location_id else name)
+        return item
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
         self.tasks.cancel_all()  # a count of obvious matches over thousands of rows stops with the dialog
@@ -172,7 +187,8 @@ class MapDialog(QDialog):
         self.setWindowTitle(f"Map to an ERP item{where}")
         note = f"<br><span style='color:#57606a'>Discovery: {escape(m.note)}</span>" if m.note else ""
         quantity = m.atlas_quantity if m.atlas_quantity is not None else "—"
-        facts = f"NDC {escape(m.ndc_text_atlas or '—')}, lot {escape(m.lot or '—')}, quantity {quantity}"
+        ndc = ndc_words(m.ndc_key) if m.ndc_key else ndc_text_words(m.ndc_text_atlas)
+        facts = f"NDC {escape(ndc)}, lot {escape(m.lot or '—')}, quantity {quantity}"
         self.intro.setText(f"Pair the Atlas row <b>{who}</b> ({facts}) with an ERP stock position:{note}")
         self.search.blockSignals(True)
         self.search.clear()
@@ -213,12 +229,16 @@ class MapDialog(QDialog):
         self.table.setRowCount(len(ranked))
         for row, r in enumerate(ranked):
             c = r.position
-            values = (c.name or c.sku or c.item_id, r.why, c.ndc_text, c.item_id, c.location_id, c.lot,
-                      c.quantity, "already mapped" if c.mapped else "")  # fmt: skip
+            ndc = ndc_text_words(c.ndc_text) if c.ndc_text else None
+            values = (c.name or c.sku or c.item_id, r.why, ndc, c.item_id, None, c.lot, c.quantity,
+                      "already mapped" if c.mapped else "")  # fmt: skip
             for column, value in enumerate(values):
                 item = QTableWidgetItem("" if value is None else str(value))
-                item.setToolTip(item.text())
+                written = c.ndc_text if column == NDC else None  # the tooltip keeps what the ERP holds
+                shown = item.text()
+                item.setToolTip(f"{shown} ({written})" if written and written != shown else shown)
                 self.table.setItem(row, column, item)
+            self.table.setItem(row, LOCATION, self._location_item(c))
         best = obvious(ranked)
         if best is not None:
             self.table.selectRow(ranked.index(best))

@@ -19,6 +19,7 @@ from atlas_desktop.ui.monitoring.run_chart_layout import (
     outcome,
     seconds_label,
 )
+from atlas_desktop.ui.monitoring.wording import plural
 
 __all__ = ["RunBar", "RunChart"]
 
@@ -69,8 +70,9 @@ class RunChart(QWidget):
         kinds = [outcome(b) for b in self.bars]
         chart = self.chart_layout()
         text = (
-            f"{len(self.bars)} runs: {kinds.count('failed')} failed (✕), {kinds.count('partial')} with "
-            f"failed items (▲). Height = duration; the scale's top is {seconds_label(chart.scale_seconds)}"
+            f"{plural(len(self.bars), 'run')}: {kinds.count('failed')} failed (✕), "
+            f"{kinds.count('partial')} with failed items (▲). Height = duration; the scale's top is "
+            f"{seconds_label(chart.scale_seconds)}"
         )
         longest = max(b.seconds for b in self.bars)
         if longest > chart.scale_seconds:

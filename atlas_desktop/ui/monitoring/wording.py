@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from atlas_desktop.domain.enums import MatchMethod, SyncType
-from atlas_desktop.domain.ndc import display_ndc
+from atlas_desktop.domain.ndc import NdcError, canonical_key, display_ndc
 from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.engine.health import phase_words as phase_words  # one wording for card and log
 
@@ -83,6 +83,17 @@ def ndc_words(*texts: str | None) -> str:
             digits = text.replace("-", "").strip()
             return display_ndc(digits) if digits.isdigit() and len(digits) in (11, 12) else text
     return "—"
+
+
+def ndc_text_words(text: str | None) -> str:
+    """An NDC as a side wrote it, in the one display form (5-4-2) when it denotes exactly one NDC; an
+    ambiguous or invalid text stays as written, since that is what a person has to look at."""
+    if not text:
+        return "—"
+    try:
+        return display_ndc(canonical_key(text))
+    except NdcError:
+        return text
 
 
 def item_words(

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from atlas_desktop.engine.changes import KIND_LABELS, ChangeKind, PlannedChange
+from atlas_desktop.ui.monitoring.wording import plural
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 HEADERS = ("Change", "Item", "Lot", "Location", "Direction", "Old", "New")
@@ -190,7 +191,7 @@ class ChangesDialog(QDialog):
 
     def _show_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} changes")
+        self.count_label.setText(f"{shown:,} of {total:,}" if shown != total else plural(total, "change"))
         self.export_button.setEnabled(shown > 0)
 
     def shown(self) -> list[PlannedChange]:
@@ -223,5 +224,5 @@ class ChangesDialog(QDialog):
         except OSError as error:
             self.message.setText(f"Not saved: {error.strerror or error}. Choose another folder.")
             return 0
-        self.message.setText(f"Saved {len(rows):,} rows to {path}")
+        self.message.setText(f"Saved {plural(len(rows), 'row')} to {path}")
         return len(rows)

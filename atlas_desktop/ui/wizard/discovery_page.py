@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.engine.api import DiscoveryProgress, DiscoverySummary
+from atlas_desktop.ui.monitoring.wording import plural
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext
@@ -105,9 +106,9 @@ class DiscoveryPage(WizardPageBase):
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(min(event.done, event.total))
-        self.status.setText(
-            f"Compared {event.done:,} items" + (f" of {event.total:,}" if event.total else "") + "…"
-        )
+        done = event.done
+        compared = f"{done:,} of {plural(event.total, 'item')}" if event.total else plural(done, "item")
+        self.status.setText(f"Compared {compared}…")
 
     async def _run(self) -> None:
         engine, connection_id = self.ctx.engine, self.state.connection_id

@@ -22,6 +22,7 @@ from typing import Any
 
 from atlas_desktop.domain.connection import NetSuiteAuthMode, SapAuthMode
 from atlas_desktop.domain.model import ErpType
+from atlas_desktop.ui.monitoring.wording import plural
 
 _HEX64_ANY = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 NETSUITE_ORDER = ("consumer_key", "consumer_secret", "token_id", "token_secret")
@@ -215,7 +216,7 @@ def recognise(text: str, erp_type: ErpType, auth_mode: str | None = None) -> Pas
                 values.update(dict(zip(missing, loose, strict=False)))
             elif loose:
                 result.problems.append(
-                    f"Found {len(loose)} key(s) without a label; paste all four in NetSuite's order "
+                    f"Found {plural(len(loose), 'key')} without a label; paste all four in NetSuite's order "
                     "(consumer key, consumer secret, token ID, token secret) or with their labels."
                 )
     else:

@@ -14,6 +14,7 @@ from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.model import ErpType, StepResult
 from atlas_desktop.domain.secrets import redact
 from atlas_desktop.engine.factory import with_network_defaults
+from atlas_desktop.ui.monitoring.wording import plural
 from atlas_desktop.ui.widgets.checklist import ChecklistWidget, StepState
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext
@@ -106,8 +107,8 @@ class TestPage(WizardPageBase):
         else:
             failed = sum(1 for row in self.checklist.rows if row.state is StepState.FAILED)
             self.summary.setText(
-                f"✗ {failed} check(s) failed. Fix what is shown above (Back returns to the credentials), "
-                "then run the test again."
+                f"✗ {plural(failed, 'check')} failed. Fix what is shown above (Back returns to the "
+                "credentials), then run the test again."
             )
         self.state_changed()
 

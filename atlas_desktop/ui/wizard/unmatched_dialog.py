@@ -8,11 +8,12 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from atlas_desktop.engine.unmatched import UnmatchedRow
+from atlas_desktop.ui.monitoring.wording import ndc_text_words
 from atlas_desktop.ui.widgets.rows_model import RowsTableModel
 
 COLUMNS = (
     ("Item", lambda r: r.item),
-    ("NDC", lambda r: r.ndc),
+    ("NDC", lambda r: ndc_text_words(r.ndc)),  # 5-4-2 when it is one NDC; else as Atlas holds it
     ("Lot", lambda r: r.lot),
     ("Location", lambda r: r.location),
     ("Why", lambda r: r.reason),

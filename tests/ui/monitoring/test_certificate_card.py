@@ -131,6 +131,8 @@ def test_the_card_warns_29_days_before_the_certificate_expires_and_not_at_31(
     assert "Renew certificate" in shown.certificate.text()
     m2m.dashboard.resize(900, 560)
     shoot(shown, "monitoring-card-certificate-expiring.png")
+    expires_in(m2m, 1)
+    assert "(in 1 day)" in card(m2m, qtbot).certificate.text()  # not "in 1 days"
 
 
 def test_renew_keeps_syncing_with_the_old_key_until_the_new_certificate_id_works(

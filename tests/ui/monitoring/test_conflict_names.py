@@ -36,3 +36,11 @@ def test_the_item_column_shows_the_name_and_the_ids_in_its_tooltip(world: Any, q
     assert item.data() == atlas_name
     assert mapping.atlas_inventory_id in item.data(TOOLTIP) and "inv_" not in item.data()
     assert mapping.atlas_inventory_id not in view.details.text() and atlas_name in view.details.text()
+
+
+def test_the_selected_conflict_names_its_erp_location(world: Any, qtbot: Any) -> None:
+    mapping = make_clash(world)
+    names = world.run(world.ctx.locations.names(world.connection_id))
+    where = names[mapping.erp_location_id]
+    view = open_view(world, qtbot)
+    qtbot.waitUntil(lambda: f" at {where}" in view.details.text(), timeout=5000)

@@ -75,6 +75,8 @@ def test_history_at_1024_px_shows_the_counts_and_the_error(world: Any, qtbot: An
         assert right <= visible, (name, right, visible)
     error = names.index("Error")
     assert runs.columnViewportPosition(error) + 80 <= visible  # at least the error's first words
+    started = window.history.runs_model.index(0, 0).data()
+    assert runs.columnWidth(0) >= runs.fontMetrics().horizontalAdvance(started) + 8, started  # not "02:29…"
     world.run(window.aclose())
 
 

@@ -10,7 +10,8 @@ from ambiguous_rows import make_ambiguous, open_on_first_ambiguous
 from PySide6.QtCore import Qt
 
 from atlas_desktop.domain.enums import MappingStatus
-from atlas_desktop.ui.monitoring.map_dialog import NAME
+from atlas_desktop.domain.review_rows import ErpCandidate
+from atlas_desktop.ui.monitoring.map_dialog import LOCATION, NAME, NDC
 
 
 def test_map_lists_discoverys_candidates_best_first_with_the_obvious_one_selected(
@@ -53,7 +54,6 @@ def test_rows_are_resolved_one_after_another_or_every_obvious_one_at_once(world:
     assert {atlas_id: paired.get(atlas_id) for atlas_id in truth} == truth
 
 
-
 def test_closing_the_dialog_stops_its_reads(world: Any, qtbot: Any) -> None:
     make_ambiguous(world)
     _view, dialog = open_on_first_ambiguous(world, qtbot)
@@ -62,3 +62,33 @@ def test_closing_the_dialog_stops_its_reads(world: Any, qtbot: Any) -> None:
     qtbot.wait(20)
     dialog.reject()
     qtbot.waitUntil(lambda: not dialog.tasks.busy, timeout=1000)
+
+
+def test_candidates_show_location_names_and_ndcs_in_the_one_display_form(world: Any, qtbot: Any) -> None:
+    make_ambiguous(world)
+    _view, dialog = open_on_first_ambiguous(world, qtbot)
+    names = world.run(world.ctx.locations.names(world.connection_id))
+    first = dialog.ranked[0].position
+    assert names.get(first.location_id)
+    qtbot.waitUntil(lambda: dialog.table.item(0, LOCATION).text() == names[first.location_id], timeout=5000)
+    assert f"(id {first.location_id})" in dialog.table.item(0, LOCATION).toolTip()
+    written = ErpCandidate(item_id="77", location_id="nowhere", lot=None, sku=None, name="Written 4-4-2",
+                           ndc_text="0093-7153-01", quantity=None, mapped=False)  # fmt: skip
+    dialog.show_candidates([written])
+    ndc = dialog.table.item(0, NDC)
+    assert ndc.text() == "00093-7153-01" and "0093-7153-01)" in ndc.toolTip()
+    assert dialog.table.item(0, LOCATION).text() == "location nowhere"  # not one the ERP named
+
+
+def test_an_erp_slow_to_name_its_locations_does_not_hold_the_candidates(world: Any, qtbot: Any) -> None:
+    class Unanswered:
+        async def names(self, connection_id: str) -> dict[str, str]:
+            await asyncio.Event().wait()  # an offline ERP, still timing out
+            return {}
+
+    world.ctx._locations = Unanswered()
+    make_ambiguous(world)
+    _view, dialog = open_on_first_ambiguous(world, qtbot)  # candidates listed meanwhile
+    first = dialog.ranked[0].position
+    assert dialog.table.item(0, LOCATION).text() == f"location {first.location_id}"
+    dialog.reject()

@@ -100,3 +100,8 @@ def test_render_for_the_docs(qtbot: Any, qapp: Any) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         assert image.save(str(Path(folder) / "monitoring-run-chart.png"))
+
+
+def test_its_description_counts_runs_in_words(qtbot: Any) -> None:
+    assert chart(qtbot, hourly(1)).toolTip().startswith("1 run: 0 failed")
+    assert chart(qtbot, hourly(3)).toolTip().startswith("3 runs: ")

@@ -100,7 +100,7 @@ def test_monitoring_views_render(world: Any, sap_connection: str, qtbot: Any, sh
 
     history = HistoryView(world.ctx)
     qtbot.addWidget(history)
-    history.resize(1100, 600)
+    history.resize(1000, 600)  # the History tab of a 1024×700 window
     history.set_connection(world.connection_id)
     qtbot.waitUntil(lambda: history.errors_model.rowCount() == 1, timeout=5000)
     assert history.runs_model.index(0, 2).data() == "partial"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.engine.unmatched import UnmatchedRow
 from atlas_desktop.ui.monitoring.mapping_model import COL_WHY
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+from atlas_desktop.ui.wizard.unmatched_dialog import UnmatchedDialog
 
 
 def test_the_why_column_names_the_reason_and_its_tooltip_the_note(world: Any, qtbot: Any) -> None:
@@ -28,3 +30,13 @@ def test_the_why_column_names_the_reason_and_its_tooltip_the_note(world: Any, qt
     assert rows["AAA no NDC cream"] == ("no NDC on the Atlas listing", "NDC not usable: no NDC")
     why, note = rows["AAA elsewhere"]
     assert why == "location not mapped to an ERP location" and "WH-NORTH" in note
+
+
+def test_the_unmatched_list_shows_each_ndc_in_the_one_display_form(qtbot: Any) -> None:
+    def row(ndc: str) -> UnmatchedRow:
+        return UnmatchedRow(item="Amoxicillin", ndc=ndc, lot="", location="", reason="", note="", fix="")
+
+    dialog = UnmatchedDialog([row("0093-7153-01"), row("0093715301"), row("")])
+    qtbot.addWidget(dialog)
+    shown = [dialog.model.index(r, 1).data() for r in range(3)]
+    assert shown == ["00093-7153-01", "0093715301", "—"]  # an ambiguous NDC stays as Atlas holds it

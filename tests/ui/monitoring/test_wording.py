@@ -6,6 +6,7 @@ from atlas_desktop.domain.enums import MatchMethod, SyncType
 from atlas_desktop.ui.monitoring.wording import (
     item_words,
     match_words,
+    ndc_text_words,
     ndc_words,
     operation_words,
     phase_words,
@@ -37,6 +38,9 @@ def test_ndc_in_one_display_form() -> None:
     assert ndc_words("00093715301") == "00093-7153-01"
     assert ndc_words(None, "0093-7153-01") == "0093-7153-01"  # no key: the text as the side wrote it
     assert ndc_words(None, None) == "—"
+    assert ndc_text_words("0093-7153-01") == "00093-7153-01"  # one NDC, however it was written
+    assert ndc_text_words("0093715301") == "0093715301"  # three readings: kept as written
+    assert ndc_text_words("not an ndc") == "not an ndc" and ndc_text_words(None) == "—"
 
 
 def test_item_and_progress_and_summary_in_sentences() -> None:
