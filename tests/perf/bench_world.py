@@ -108,16 +108,17 @@ class World:
             command += ["--profile", str(profile)]
         command += ["--writes", self.writes]
         spy_dir = os.environ.get("BENCH_PY_SPY")
-        if spy_dir:  # all threads, collapsed stacks: the DB thread's SQLite time is where pyinstrument is blind
+        if spy_dir:  # all threads (pyinstrument sees the loop's only), as collapsed stacks
             out = Path(spy_dir) / f"{action}-{self.erp_name}-{int(time.time())}.txt"
-            command = ["py-spy", "record", "--threads", "--nonblocking", "-r", "200", "-f", "raw", "-o", str(out), "--",
-                       *command]
+            spy = ["py-spy", "record", "--threads", "--nonblocking", "-r", "200", "-f", "raw", "-o", str(out)]
+            command = [*spy, "--", *command]
         emulators_before = time.process_time()  # the emulators are this process's threads
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=ROOT)
         emulator_cpu = time.process_time() - emulators_before
         if done.returncode != 0:
             raise RuntimeError(f"bench worker failed:\n{done.stderr[-4000:]}")
-        last_json = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]  # py-spy prints too
+        # py-spy prints on stdout too: the worker's answer is its last JSON line.
+        last_json = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]
         result: dict[str, Any] = json.loads(last_json)
         result["emulator_cpu_s"] = round(emulator_cpu, 2)
         return result
