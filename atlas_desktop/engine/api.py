@@ -140,6 +140,7 @@ class DiscoveryProgress:
     connection_id: str
     done: int
     total: int | None = None
+    phase: str = ""  # what is being read ("pull atlas", "pull erp products", ...), or "" when matching
 
 
 @dataclass(frozen=True)

@@ -205,15 +205,19 @@ class EngineService:
         """Read both sides, then pair Atlas rows with ERP stock by NDC, lot and location."""
         async with self._exclusive(connection_id):
             erp, atlas = await self._current_erp(connection_id), await self.atlas()
+
+            def progress(phase: str, done: int) -> None:
+                self.events.publish(DiscoveryProgress(connection_id, done, phase=phase))
+
             puller = Puller(
-                self.ports.mirrors, self.ports.runs, connection_id, erp, atlas,
-                progress=lambda phase, done: self.events.publish(DiscoveryProgress(connection_id, done)),
-            )  # fmt: skip
+                self.ports.mirrors, self.ports.runs, connection_id, erp, atlas, progress=progress
+            )
             await puller.pull_atlas()
             await puller.pull_erp()
             locations = await erp.locations()
             spec = await self.ports.thread(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
+            self.events.publish(DiscoveryProgress(connection_id, 0, phase="match"))
             counts = await self.ports.thread(self._discover_from_mirrors, connection_id, resolver)
             notes = await self.ports.mappings.unmatched_atlas_notes(connection_id)
         if counts.new_doubles:

@@ -38,7 +38,7 @@ class PhaseMemory:
 
     def note(self, event: Any) -> None:
         phase = getattr(event, "phase", None) or type(event).__name__
-        self.phase = str(phase)
+        self.phase = f"discovery {phase}" if type(event).__name__ == "DiscoveryProgress" else str(phase)
 
     def _sample(self) -> None:
         status = Path("/proc/self/status")

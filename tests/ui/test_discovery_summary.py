@@ -45,3 +45,15 @@ def test_the_discovery_page_opens_each_rows_reason_and_fix(make_wizard: Any, qtb
         first[4] == "NDC not in the ERP" and "no ERP item" in first[5] and "connection settings" in first[6]
     )
     dialog.close()
+
+
+def test_the_discovery_page_says_when_it_pairs_rather_than_counting_zero(make_wizard: Any) -> None:
+    from atlas_desktop.engine.api import DiscoveryProgress
+
+    page = make_wizard().page_at(DISCOVERY)
+    page.state.connection_id = "c-1"
+    page.on_discovery_progressed(DiscoveryProgress("c-1", 4_000, phase="pull erp stock"))
+    assert "4,000" in page.status.text()
+    page.on_discovery_progressed(DiscoveryProgress("c-1", 0, phase="match"))
+    assert "Pairing" in page.status.text() and "0" not in page.status.text()
+    assert page.progress.maximum() == 0  # busy, not a bar stuck at zero

@@ -103,6 +103,10 @@ class DiscoveryPage(WizardPageBase):
         """From the bridge (throttled): a determinate bar once the total is known."""
         if event.connection_id != self.state.connection_id:
             return
+        if event.phase == "match":
+            self.progress.setRange(0, 0)
+            self.status.setText("Pairing the Atlas listings with the ERP's stock by NDC, lot and location…")
+            return
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(min(event.done, event.total))
