@@ -1,12 +1,15 @@
-"""The mapping review says why each Atlas row found no ERP position (the Why column)."""
+"""The mapping review says why each Atlas row found no ERP position (the Why column), and that ERP items not
+listed on Atlas are information, not a failure (there and in discovery)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.engine.api import DiscoverySummary
 from atlas_desktop.ui.monitoring.mapping_model import COL_WHY
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
+from atlas_desktop.ui.wizard.discovery_page import summary_html
 
 
 def test_the_why_column_names_the_reason_and_its_tooltip_the_note(world: Any, qtbot: Any) -> None:
@@ -28,3 +31,23 @@ def test_the_why_column_names_the_reason_and_its_tooltip_the_note(world: Any, qt
     assert rows["AAA no NDC cream"] == ("no NDC on the Atlas listing", "NDC not usable: no NDC")
     why, note = rows["AAA elsewhere"]
     assert why == "location not mapped to an ERP location" and "WH-NORTH" in note
+
+
+def test_items_only_in_the_erp_are_said_to_be_information_not_a_failure(world: Any, qtbot: Any) -> None:
+    view = MappingsView(world.ctx)
+    qtbot.addWidget(view)
+    view.show()
+    view.set_connection(world.connection_id)
+    assert view.info.isHidden()
+    view.show_status(MappingStatus.UNMATCHED_ERP)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=5000)
+    assert view.status_filter.currentText() == "Only in ERP (information)"
+    assert not view.info.isHidden()
+    assert view.info.text().startswith("These ERP items are not listed on Atlas: information, not a failure.")
+    view.show_status(MappingStatus.AMBIGUOUS)
+    assert view.info.isHidden()
+
+
+def test_discovery_says_items_only_in_the_erp_are_information() -> None:
+    html = summary_html(DiscoverySummary(3, 0, 1, 2))
+    assert "In the ERP, not listed on Atlas (information)" in html
