@@ -44,6 +44,8 @@ def test_items_only_in_the_erp_are_said_to_be_information_not_a_failure(world: A
     assert view.status_filter.currentText() == "Only in ERP (information)"
     assert not view.info.isHidden()
     assert view.info.text().startswith("These ERP items are not listed on Atlas: information, not a failure.")
+    whys = {view.model.index(row, COL_WHY).data() for row in range(view.model.rowCount())}
+    assert whys == {"information: not on Atlas"}
     view.show_status(MappingStatus.AMBIGUOUS)
     assert view.info.isHidden()
 
