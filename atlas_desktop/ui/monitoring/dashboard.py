@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -267,17 +267,31 @@ class DashboardView(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
+        self._follow = QTimer(self)
+        self._follow.timeout.connect(self._on_follow_timeout)
 
     def reload(self) -> None:
         self.tasks.start(self._reload())
 
+    def follow(self, interval_ms: int) -> None:
+        """Read again every `interval_ms`: runs of other processes (the agent, a command) send this window
+        no events, yet their progress, failures and counts must show here and in the tray."""
+        self._follow.start(interval_ms)
+
+    def stop_following(self) -> None:
+        self._follow.stop()
+
+    def _on_follow_timeout(self) -> None:
+        if not self.tasks.busy:  # a read still going will show the same
+            self.reload()
+
     async def _reload(self) -> None:
         ctx = self.ctx
-        snapshots = await ctx.db(load_snapshots, ctx.connections, ctx.repos.runs, ctx.explain)
+        snapshots = await ctx.db(load_snapshots, ctx.connections, ctx.repos.runs, ctx.explain, ctx.elsewhere)
         self.show_snapshots(snapshots)
 
     def show_snapshots(self, snapshots: Sequence[ConnectionSnapshot]) -> None:
-        self.snapshots = [s.with_activity(self.activities.get(s.summary.id)) for s in snapshots]
+        self.snapshots = [s.with_activity(self.activities.get(s.summary.id) or s.activity) for s in snapshots]
         snapshots = self.snapshots
         wanted = {snapshot.summary.id for snapshot in snapshots}
         for connection_id in [cid for cid in self.cards if cid not in wanted]:
