@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         self.dashboard.states_changed.connect(self._on_dashboard_reloaded)
         self.dashboard.review_requested.connect(self.open_review)
         self.dashboard.follow(self.FOLLOW_MS)
+        self.dashboard.runs_changed_elsewhere.connect(self._refresh_lists)
         self.tray.show()
 
     def help_topic(self) -> str:
@@ -316,6 +317,10 @@ class MainWindow(QMainWindow):
         """After a run or an action: cards, counts and lists read again (on the DB thread)."""
         if self.dashboard is not None:
             self.dashboard.reload()
+        self._refresh_lists()
+
+    def _refresh_lists(self) -> None:
+        """The mappings, conflicts and history (the dashboard reloads itself)."""
         if self.mappings is not None and self.mappings.connection_id is not None:
             self.mappings.refresh()
         for view in (self.conflicts, self.history):

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
+from review_quantities import shown_quantities
 
 from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.ui.main_window import MainWindow
-from atlas_desktop.ui.monitoring.mapping_model import COLUMNS
 
 
 @pytest.fixture
@@ -23,19 +22,6 @@ def window(world: Any, qtbot: Any) -> Iterator[MainWindow]:
     yield made
     assert made.dashboard is not None
     qtbot.waitUntil(lambda: not made.dashboard.tasks.busy, timeout=5000)
-
-
-def shown_quantities(window: MainWindow, mapping_id: int) -> tuple[Decimal, Decimal] | None:
-    """(Atlas qty, ERP qty) as the review's row for `mapping_id` shows them."""
-    assert window.mappings is not None
-    model = window.mappings.model
-    names = [name for name, _read, _tip in COLUMNS]
-    atlas, erp = names.index("Atlas qty"), names.index("ERP qty")
-    for row in range(model.rowCount()):
-        if model.row_at(row).id == mapping_id:
-            texts = (model.index(row, atlas).data(), model.index(row, erp).data())
-            return Decimal(texts[0].replace(",", "")), Decimal(texts[1].replace(",", ""))
-    return None
 
 
 def test_an_erp_write_a_run_confirmed_shows_in_the_review_when_the_run_ends(
