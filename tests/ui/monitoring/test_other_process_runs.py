@@ -66,10 +66,7 @@ def test_a_run_in_another_process_shows_as_syncing_and_its_outcome_without_a_cli
             session.execute(sa.text(f"UPDATE outbox SET status = 'in_doubt' WHERE id = {newest}"),
                             {"cid": world.connection_id})  # fmt: skip
     finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        holder.wait(10)
+        holder.communicate("\n", timeout=10)  # it lets go; its pipes are closed
     qtbot.waitUntil(lambda: card.health is HealthKind.DEGRADED, timeout=10_000)
     assert window.tray.health is HealthKind.DEGRADED
 
