@@ -150,6 +150,9 @@ class ConnectionAlert:
     connection_id: str
     reason: str
     consecutive_failures: int = 0
+    # What it is about ("failures", "item_failures", "conflicts", "in_doubt", "doubles"): a notice is not
+    # repeated for the same kind too soon, whatever its count.
+    kind: str = ""
 
 
 EngineEvent = RunStarted | RunProgress | RunFinished | DiscoveryProgress | ConnectionAlert

@@ -106,7 +106,7 @@ def report_doubles(events: EventBus, connection_id: str, doubles: Sequence[Doubl
             "until you unmap them in one of the two (mapping review, Conflict filter)"
         )
         log.warning("connection %s: %s", connection_id, reason)
-        events.publish(ConnectionAlert(connection_id, reason))
+        events.publish(ConnectionAlert(connection_id, reason, kind="doubles"))
 
 
 def _plan_next(

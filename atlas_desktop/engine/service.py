@@ -493,20 +493,21 @@ class EngineService:
         info = await self.ports.thread(self._connection_summary, connection_id)
         failures = info.consecutive_failures
         if summary.status is RunStatus.FAILED and failures >= ALERT_AFTER_FAILURES:
-            self.events.publish(ConnectionAlert(connection_id, f"{failures} syncs failed in a row", failures))
+            reason = f"{failures} syncs failed in a row"
+            self.events.publish(ConnectionAlert(connection_id, reason, failures, kind="failures"))
         elif summary.items_failed:
             # A run that gets through resets the failure count, so items failing run after run (a refused
             # quantity, a refused order) would never alert: count the runs with failed items instead.
             streak = await self._failing_streak(connection_id)
             if streak >= ALERT_AFTER_FAILURES:
                 reason = f"items failed in {streak} syncs in a row ({summary.items_failed} in the last)"
-                self.events.publish(ConnectionAlert(connection_id, reason, streak))
-        if summary.conflicts_opened:
-            self.events.publish(
-                ConnectionAlert(connection_id, f"{summary.conflicts_opened} conflicts need a decision")
-            )
-        if summary.in_doubt:
-            self.events.publish(ConnectionAlert(connection_id, f"{summary.in_doubt} writes are in doubt"))
+                self.events.publish(ConnectionAlert(connection_id, reason, streak, kind="item_failures"))
+        if conflicts := summary.conflicts_opened:
+            reason = f"{conflicts} conflict needs" if conflicts == 1 else f"{conflicts} conflicts need"
+            self.events.publish(ConnectionAlert(connection_id, reason + " a decision", kind="conflicts"))
+        if in_doubt := summary.in_doubt:
+            reason = f"{in_doubt} write is" if in_doubt == 1 else f"{in_doubt} writes are"
+            self.events.publish(ConnectionAlert(connection_id, reason + " in doubt", kind="in_doubt"))
 
 
 class ConflictResolver:

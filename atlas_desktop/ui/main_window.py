@@ -70,6 +70,8 @@ class MainWindow(QMainWindow):
     # A connection was added, activated, paused, resumed or edited here, or the settings saved: the
     # schedule (run by the app, which the UI does not import) reads them again.
     connections_changed = Signal()
+    # How often the dashboard (and the tray) read the store again for what other processes did.
+    FOLLOW_MS = 15_000
 
     def __init__(
         self,
@@ -242,6 +244,8 @@ class MainWindow(QMainWindow):
         self.dashboard.cancel_requested.connect(self.cancel_sync)
         self.dashboard.states_changed.connect(self._on_dashboard_reloaded)
         self.dashboard.review_requested.connect(self.open_review)
+        self.dashboard.follow(self.FOLLOW_MS)
+        self.dashboard.runs_changed_elsewhere.connect(self._refresh_lists)
         self.tray.show()
 
     def help_topic(self) -> str:
@@ -313,6 +317,10 @@ class MainWindow(QMainWindow):
         """After a run or an action: cards, counts and lists read again (on the DB thread)."""
         if self.dashboard is not None:
             self.dashboard.reload()
+        self._refresh_lists()
+
+    def _refresh_lists(self) -> None:
+        """The mappings, conflicts and history (the dashboard reloads itself)."""
         if self.mappings is not None and self.mappings.connection_id is not None:
             self.mappings.refresh()
         for view in (self.conflicts, self.history):
@@ -565,6 +573,8 @@ class MainWindow(QMainWindow):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.dashboard is not None:
+            self.dashboard.stop_following()
         for view in (self.dashboard, self.mappings, self.conflicts, self.history):
             if view is not None:
                 await view.tasks.aclose()

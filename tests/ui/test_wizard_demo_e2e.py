@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -164,7 +165,9 @@ def assert_matched_sides_equal(
     return len(mappings)
 
 
-def assert_setup_result(demo: Demo, wizard: SetupWizard, user: User, connection_id: str) -> RunSummary:
+def assert_setup_result(
+    demo: Demo, qtbot: Any, wizard: SetupWizard, user: User, connection_id: str
+) -> RunSummary:
     assert user.pastes == 1 and user.clicks <= 10, (user.pastes, user.clicks)
     stored = demo.window.connections.summary(connection_id)
     assert stored.status is ConnectionStatus.ACTIVE
@@ -190,6 +193,18 @@ def assert_setup_result(demo: Demo, wizard: SetupWizard, user: User, connection_
     carried = (ChangeKind.QUANTITY_TO_ATLAS, ChangeKind.QUANTITY_TO_ERP, ChangeKind.EXPIRY_TO_ATLAS,
                ChangeKind.NAME_TO_ATLAS, ChangeKind.PURCHASE_ORDER)  # fmt: skip
     assert summary.items_synced == sum(kinds[kind] for kind in carried), kinds
+    # Kind by kind, read from the run's own records (what its history entry lists), and the keys it left
+    # alone are the "already the same" the page promised.
+    listed = asyncio.ensure_future(demo.engine.run_changes(summary.sync_log_id))
+    qtbot.waitUntil(listed.done, timeout=10_000)
+    done = Counter(change.kind for change in listed.result())
+    assert {kind: done[kind] for kind in carried} == {kind: kinds[kind] for kind in carried}
+    written = {change.mapping_id for change in listed.result() if change.mapping_id is not None}
+    matched = demo.engine.repos.mappings.page(
+        connection_id, status=MappingStatus.MATCHED, search=None, offset=0, limit=10_000
+    )
+    assert kinds[ChangeKind.ALREADY_SAME] == len(matched) - len(written) > 0
+    assert kinds[ChangeKind.NEW_LISTING] == 0 and "New listings" not in activate.plan_label.text()
     for error in errors:
         assert error.item_ref.startswith("order "), error.item_ref
         assert "NDC" in error.message and ("no item" in error.message or "no SAP material" in error.message)
@@ -207,7 +222,7 @@ def test_netsuite_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> None:
         f"TOKEN ID\n{c.token_id}\nTOKEN SECRET\n{c.token_secret}\n"
     )
     wizard, user, connection_id = drive_wizard(demo, qtbot, ErpType.NETSUITE, paste)
-    assert_setup_result(demo, wizard, user, connection_id)
+    assert_setup_result(demo, qtbot, wizard, user, connection_id)
     assert (user.pastes, user.clicks) == (1, 9)
 
     def stock(m: Any) -> Decimal:
@@ -230,7 +245,7 @@ def test_netsuite_oauth2_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> Non
         qtbot.waitUntil(lambda: page.fields["certificate_id"].text() != "", timeout=5000)
 
     wizard, user, connection_id = drive_wizard(demo, qtbot, ErpType.NETSUITE, paste, upload)
-    assert_setup_result(demo, wizard, user, connection_id)
+    assert_setup_result(demo, qtbot, wizard, user, connection_id)
     assert (user.pastes, user.clicks) == (1, 10)  # TBA's 9 + the upload
     # The connection test's token step passed with the uploaded certificate's ID and the app's own key.
     rows = {row.name: row for row in wizard.page_at(TEST).checklist.rows}
@@ -257,7 +272,7 @@ def test_sap_cloud_demo_setup_to_first_sync(demo: Demo, qtbot: Any) -> None:
         f"Client ID: {content['client_id']}\nClient Secret: {content['client_secret']}\n"
     )
     wizard, user, connection_id = drive_wizard(demo, qtbot, ErpType.SAP_CLOUD, paste)
-    assert_setup_result(demo, wizard, user, connection_id)
+    assert_setup_result(demo, qtbot, wizard, user, connection_id)
     # The places SAP keeps the NDC in were sampled and are offered, best first (custom field by its label).
     ndc = wizard.page_at(PREFERENCES).erp_fields["ndc_field"]
     offered = [ndc.itemData(i) for i in range(ndc.count())]

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atlas_desktop.engine.health import Activity
 from atlas_desktop.store.explain import ExplainRepository
+from atlas_desktop.ui.monitoring.health import OtherProcessRuns
 from atlas_desktop.ui.monitoring.location_names import LocationNames
 
 
@@ -21,6 +23,8 @@ class MonitoringContext:
     renewal: Any = None  # app.certificate_renewal.CertificateRenewal: NetSuite M2M certificates
     open_url: Callable[[str], object] | None = None
     sandbox_upload: Callable[[str], Awaitable[str]] | None = None  # demo: the certificate to the sandbox
+    # Runs other processes hold (the agent, a command): the dashboard shows them as Syncing.
+    elsewhere: Callable[[str], Activity | None] | None = None
     _locations: LocationNames | None = field(default=None, repr=False)
 
     @classmethod
@@ -34,6 +38,7 @@ class MonitoringContext:
             explain=ExplainRepository(services.store),
             settings=services.settings,
             data_dir=services.paths.root,
+            elsewhere=OtherProcessRuns(services.locks.folder),
         )
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -243,6 +243,8 @@ class DashboardView(QWidget):
     cancel_requested = Signal(str)  # a card's Cancel: the window asks the engine
     reloaded = Signal()
     states_changed = Signal()  # a card's state changed (a reload, or a run started, moved or ended)
+    # A run this window did not start (another process) began or ended: its lists are out of date.
+    runs_changed_elsewhere = Signal()
 
     def __init__(self, ctx: MonitoringContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -251,6 +253,10 @@ class DashboardView(QWidget):
         self.snapshots: list[ConnectionSnapshot] = []
         # Runs going on, from the engine's events: the store cannot tell a run in this process apart.
         self.activities: dict[str, Activity] = {}
+        # Each connection's newest run (id, status) as last read, and the runs this window saw end: a
+        # change not in the second set is another process's doing.
+        self._newest_runs: dict[str, tuple[int, str] | None] = {}
+        self._ended_here: set[str] = set()
         self.renewals: dict[str, RenewCertificateDialog] = {}
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -268,17 +274,31 @@ class DashboardView(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
+        self._follow = QTimer(self)
+        self._follow.timeout.connect(self._on_follow_timeout)
 
     def reload(self) -> None:
         self.tasks.start(self._reload())
 
+    def follow(self, interval_ms: int) -> None:
+        """Read again every `interval_ms`: runs of other processes (the agent, a command) send this window
+        no events, yet their progress, failures and counts must show here and in the tray."""
+        self._follow.start(interval_ms)
+
+    def stop_following(self) -> None:
+        self._follow.stop()
+
+    def _on_follow_timeout(self) -> None:
+        if not self.tasks.busy:  # a read still going will show the same
+            self.reload()
+
     async def _reload(self) -> None:
         ctx = self.ctx
-        snapshots = await ctx.db(load_snapshots, ctx.connections, ctx.repos.runs, ctx.explain)
+        snapshots = await ctx.db(load_snapshots, ctx.connections, ctx.repos.runs, ctx.explain, ctx.elsewhere)
         self.show_snapshots(snapshots)
 
     def show_snapshots(self, snapshots: Sequence[ConnectionSnapshot]) -> None:
-        self.snapshots = [s.with_activity(self.activities.get(s.summary.id)) for s in snapshots]
+        self.snapshots = [s.with_activity(self.activities.get(s.summary.id) or s.activity) for s in snapshots]
         snapshots = self.snapshots
         wanted = {snapshot.summary.id for snapshot in snapshots}
         for connection_id in [cid for cid in self.cards if cid not in wanted]:
@@ -298,8 +318,25 @@ class DashboardView(QWidget):
             else:
                 card.update_snapshot(snapshot)
         self.empty.setVisible(not snapshots)
+        elsewhere = self._note_newest_runs(snapshots)
         self.reloaded.emit()
         self.states_changed.emit()
+        if elsewhere:
+            self.runs_changed_elsewhere.emit()
+
+    def _note_newest_runs(self, snapshots: Sequence[ConnectionSnapshot]) -> bool:
+        """True when a connection's newest run changed since the last read and this window did not see it
+        end (another process ran it)."""
+        changed = False
+        for snapshot in snapshots:
+            cid = snapshot.summary.id
+            newest = (snapshot.runs[0].id, str(snapshot.runs[0].status)) if snapshot.runs else None
+            ours = cid in self._ended_here or cid in self.activities  # ended, or going on, here
+            if cid in self._newest_runs and self._newest_runs[cid] != newest and not ours:
+                changed = True
+            self._newest_runs[cid] = newest
+            self._ended_here.discard(cid)
+        return changed
 
     def open_renewal(self, connection_id: str) -> None:
         """The card's "Renew certificate…": one dialog per connection, kept while it is open."""
@@ -331,6 +368,7 @@ class DashboardView(QWidget):
 
     def on_bridge_run_finished(self, event: RunFinished) -> None:
         # The counts the run changed arrive with the reload the window starts after every run.
+        self._ended_here.add(event.summary.connection_id)
         self._set_activity(event.summary.connection_id, None)
 
     def _set_activity(self, connection_id: str, activity: Activity | None) -> None:

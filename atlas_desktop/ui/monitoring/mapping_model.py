@@ -71,11 +71,17 @@ def _ids(mapping: MappingView) -> str:
     return "\n".join(parts)
 
 
+# An ERP item Atlas does not list: said as information on its row, never left blank like a gap.
+ERP_ONLY_WHY = "information: not on Atlas"
+
+
 def _why(mapping: MappingView) -> str:
     """Why discovery left the row as it is: the reason in words for an Atlas row it found no ERP position
     for (engine/unmatched.py), its note otherwise; the full note is the cell's tooltip."""
     if mapping.status is MappingStatus.UNMATCHED_ATLAS:
         return LABELS[classify(mapping.note)]
+    if mapping.status is MappingStatus.UNMATCHED_ERP and not mapping.note:
+        return ERP_ONLY_WHY
     return mapping.note or ""
 COL_STATUS, COL_NDC, COL_NAME = 0, 1, 2
 assert COLUMNS[COL_WHY][0] == "Why" and COLUMNS[COL_LOCATION][0] == "Location"

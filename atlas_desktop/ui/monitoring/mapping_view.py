@@ -35,10 +35,17 @@ STATUS_FILTERS: tuple[tuple[str, MappingStatus | None], ...] = (
     ("Matched", MappingStatus.MATCHED),
     ("Ambiguous", MappingStatus.AMBIGUOUS),
     ("Only in Atlas (unmatched)", MappingStatus.UNMATCHED_ATLAS),
-    ("Only in ERP (unmatched)", MappingStatus.UNMATCHED_ERP),
+    ("Only in ERP (information)", MappingStatus.UNMATCHED_ERP),
     ("Conflict", MappingStatus.CONFLICT),
     ("Ignored", MappingStatus.IGNORED),
 )
+# What a filter's rows mean when a person could read them as a problem.
+STATUS_NOTES: dict[MappingStatus, str] = {
+    MappingStatus.UNMATCHED_ERP: (
+        "These ERP items are not listed on Atlas: information, not a failure. Nothing is synced for them "
+        "and nothing needs fixing; list one on Atlas to sync it."
+    ),
+}
 POLICIES = (("Connection's policy", None), ("Atlas wins", ConflictPolicy.ATLAS_WINS),
             ("ERP wins", ConflictPolicy.ERP_WINS), ("Ask me (manual)", ConflictPolicy.MANUAL))  # fmt: skip
 
@@ -98,6 +105,10 @@ class MappingsView(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search mappings")
         self.count_label = QLabel()
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setAccessibleName("What these rows mean")
+        self.info.setVisible(False)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.tasks = TaskGroup(self.message.setText)
@@ -139,6 +150,7 @@ class MappingsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
+        layout.addWidget(self.info)
         empty_row = QHBoxLayout()
         empty_row.addWidget(self.empty, 1)
         empty_row.addWidget(self.discover_button)
@@ -221,6 +233,9 @@ class MappingsView(QWidget):
             self._stale = True
             return
         self._stale = False
+        note = STATUS_NOTES.get(self.status_filter.currentData(), "")
+        self.info.setText(note)
+        self.info.setVisible(bool(note))
         self.model.set_query(
             self.connection_id, status=self.status_filter.currentData(), search=self.search.text()
         )

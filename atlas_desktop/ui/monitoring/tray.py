@@ -112,8 +112,7 @@ class TrayController(QObject):
 
     def on_bridge_connection_alerted(self, alert: ConnectionAlert) -> None:
         """The engine raises alerts after 3 failed runs in a row, and for conflicts / in-doubt writes."""
-        kind = "failures" if alert.consecutive_failures else alert.reason.split(" ", 1)[-1]
-        key = (alert.connection_id, kind)
+        key = (alert.connection_id, alert.kind or alert.reason)
         now = time.monotonic()
         if now - self._last.get(key, -REPEAT_AFTER_S) < REPEAT_AFTER_S:
             return

@@ -31,7 +31,8 @@ def summary_html(summary: DiscoverySummary) -> str:
     ]
     # Why, counted by reason: each a fix of its own (an NDC to add, a location to map, ...).
     rows += [(f"{REASON_MARK}{reason}", count, "#6e7781") for reason, count in summary.unmatched_reasons]
-    rows.append(("In the ERP, not listed on Atlas", summary.unmatched_erp, "#6e7781"))
+    # Information, not a failure: the ERP carries more than Atlas lists.
+    rows.append(("In the ERP, not listed on Atlas (information)", summary.unmatched_erp, "#6e7781"))
     if summary.duplicates:
         rows.append(("Duplicate NDCs", summary.duplicates, "#cf222e"))
     # An Atlas row belongs to one connection: rows another connection maps are left out here.

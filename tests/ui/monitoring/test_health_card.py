@@ -155,3 +155,14 @@ def test_a_failed_run_shows_failing(world: Any, window: Any, qtbot: Any) -> None
     assert card.problems.text() == "1 failed sync."
     assert window.tray.health is HealthKind.FAILING
     assert window.tray.icon.toolTip() == "Atlas Desktop — Failing\nNetSuite sandbox: Failing — 1 failed sync"
+
+
+def test_a_write_in_doubt_shows_degraded_not_in_sync(world: Any, window: Any, qtbot: Any) -> None:
+    # A write sent whose answer never came: it may or may not have landed, so "in sync" would be a guess.
+    newest = "(SELECT max(id) FROM outbox WHERE connection_id = :cid)"
+    sql(world, f"UPDATE outbox SET status = 'in_doubt', remote_id = NULL WHERE id = {newest}")
+    card = card_of(window, qtbot, world.connection_id)
+    assert card.health is HealthKind.DEGRADED and card.badge.text().endswith("Degraded")
+    assert card.problems.text() == "1 write in doubt."
+    assert card.values["in_doubt"].text() == "1"
+    assert window.tray is not None and window.tray.health is HealthKind.DEGRADED

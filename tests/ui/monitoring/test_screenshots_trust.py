@@ -1,4 +1,5 @@
-"""The preview's list of changes, the ambiguous-row dialog and discovery's reasons, rendered from a store real
+"""The preview's list of changes, the ambiguous-row dialog, discovery's reasons and the review's ERP-only
+items (information), rendered from a store real
 syncs filled; PNGs go to ATLAS_SCREENSHOT_DIR when set (docs/screenshots)."""
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from typing import Any
 
 from ambiguous_rows import make_ambiguous, open_on_first_ambiguous
 
+from atlas_desktop.domain.enums import MappingStatus
+from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.widgets.changes_dialog import ChangesDialog
 from atlas_desktop.ui.wizard.unmatched_dialog import UnmatchedDialog
 
@@ -49,3 +52,14 @@ def test_unmatched_reasons_screenshot(world: Any, qtbot: Any, shoot: Any) -> Non
     dialog = UnmatchedDialog(rows)
     qtbot.addWidget(dialog)
     shoot(dialog, "discovery-unmatched-why.png")
+
+
+def test_erp_only_items_as_information_screenshot(world: Any, qtbot: Any, shoot: Any) -> None:
+    view = MappingsView(world.ctx)
+    qtbot.addWidget(view)
+    view.resize(1240, 380)
+    view.set_connection(world.connection_id)
+    view.show_status(MappingStatus.UNMATCHED_ERP)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0 and bool(view.model.location_names), timeout=5000)
+    assert "information, not a failure" in view.info.text()
+    shoot(view, "mappings-erp-only-information.png")

@@ -113,6 +113,43 @@ def test_an_alert_still_notifies_through_the_tray(world: Any, window: MainWindow
     assert window.tray.notifications == [
         ("NetSuite sandbox needs attention", "3 syncs failed in a row. Open Atlas Desktop to review.")
     ]
+    # The same kind again soon, whatever its count, is not repeated; another kind is told.
+    for count in (1, 2):
+        world.engine.events.publish(ConnectionAlert(world.connection_id, f"{count} x", kind="conflicts"))
+    world.engine.events.publish(ConnectionAlert(world.connection_id, "1 write is in doubt", kind="in_doubt"))
+    qtbot.waitUntil(lambda: len(window.tray.notifications) == 3, timeout=5000)
+    qtbot.wait(50)
+    assert [text for _, text in window.tray.notifications[1:]] == [
+        "1 x. Open Atlas Desktop to review.", "1 write is in doubt. Open Atlas Desktop to review."
+    ]
+
+
+def test_a_real_conflict_and_three_real_failures_alert_through_the_tray_in_words(
+    world: Any, window: MainWindow, qtbot: Any
+) -> None:
+    tray = window.tray
+    assert tray is not None
+    mapping = next(m for m in world.matched() if world.sides(m)[0] >= 3)
+    atlas_qty, erp_qty = world.sides(mapping)
+    world.atlas.sell(mapping.atlas_inventory_id, atlas_qty)  # both sides moved: a conflict
+    world.netsuite.state.issue(int(mapping.erp_item_id), int(mapping.erp_location_id), erp_qty, mapping.lot)
+    assert world.run(world.engine.sync(world.connection_id)).conflicts_opened == 1
+    qtbot.waitUntil(lambda: bool(tray.notifications), timeout=5000)
+    assert tray.notifications == [
+        ("NetSuite sandbox needs attention", "1 conflict needs a decision. Open Atlas Desktop to review.")
+    ]
+
+    rule = world.netsuite.faults.add("status", status=401)
+    for number in (1, 2, 3):
+        assert world.run(world.engine.sync(world.connection_id)).status is RunStatus.FAILED
+        if number < 3:
+            qtbot.wait(50)
+            assert len(tray.notifications) == 1, tray.notifications  # not before the third
+    world.netsuite.faults.rules.remove(rule)
+    qtbot.waitUntil(lambda: len(tray.notifications) == 2, timeout=5000)
+    assert tray.notifications[1] == (
+        "NetSuite sandbox needs attention", "3 syncs failed in a row. Open Atlas Desktop to review."
+    )
 
 
 def test_without_a_system_tray_closing_the_window_quits(window: MainWindow, qtbot: Any) -> None:
