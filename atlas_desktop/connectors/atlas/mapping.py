@@ -144,8 +144,8 @@ def parse_row(data: object) -> AtlasInventoryRow:
     if type(deleted) is not bool:
         raise _bad("a row 'deleted' flag", deleted)
     # One pass over the text fields (the full read parses every row of the catalog).
-    get = data.get
-    row_id, ndc, name, unit = get("id"), get("ndc"), get("name"), get("unit")  # JSON values, checked below
+    get: Callable[[str], Any] = data.get  # JSON values, checked just below
+    row_id, ndc, name, unit = get("id"), get("ndc"), get("name"), get("unit")
     sku, lot, location = get("sku"), get("lot_number"), get("location")
     if not (
         type(row_id) is str
