@@ -107,7 +107,10 @@ class Ndc:
     @property
     def eleven(self) -> str | None:
         """The 11-digit 5-4-2 billing form, digits only; None for a 12-digit 6-4-2 NDC."""
-        if self.layout is NdcLayout.L6_4_2:
+        layout = self.layout
+        if layout is NdcLayout.L5_4_2:
+            return self.labeler + self.product + self.package  # already 11 digits
+        if layout is NdcLayout.L6_4_2:
             return None
         return self.labeler.zfill(5) + self.product.zfill(4) + self.package.zfill(2)
 
@@ -224,6 +227,16 @@ def ndc_candidates(text: str) -> tuple[Ndc, ...]:
     if not isinstance(text, str):
         raise NdcError(f"expected text, got {type(text).__name__}")
     raw = text.strip(" \t\r\n")
+    # The forms ERPs and listings hold (12345-678-90, 12345678901) skip the general reading below, which
+    # they would pass through unchanged: no prefix, no look-alike hyphens, at most 14 characters (no GS1).
+    if raw.isascii() and len(raw) < 16:
+        if raw.isdigit():
+            return _from_bare_digits(raw, text)
+        labeler, _, rest = raw.partition("-")
+        product, _, package = rest.partition("-")
+        layout = _BY_LENGTHS.get((len(labeler), len(product), len(package)))
+        if layout is not None and (labeler + product + package).isdigit():
+            return (Ndc(labeler, product, package, layout),)
     if _looks_like_gs1(raw):
         return _from_gs1(raw, text)
     body = _PREFIX.sub("", raw).strip()

@@ -28,7 +28,7 @@ from typing import Literal
 from atlas_desktop.domain.drafts import MappingDraft
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import Location
-from atlas_desktop.domain.ndc import NdcError, ndc_candidates
+from atlas_desktop.domain.ndc import TEN_DIGIT_LAYOUTS, Ndc, NdcError, ndc_candidates
 from atlas_desktop.domain.packs import PackLevel
 from atlas_desktop.domain.release import empty_gradually
 
@@ -49,12 +49,22 @@ def identify_ndc(text: str | None) -> NdcIdentity:
         readings = ndc_candidates(text)
     except NdcError as exc:
         return NdcIdentity(None, None, frozenset(), str(exc))
+    if len(readings) == 1:  # the usual case, without the sets below
+        key, ten = readings[0].key, _ten_digits(readings[0])
+        return NdcIdentity(key, ten, frozenset((key,)))
     keys = frozenset(reading.key for reading in readings)
-    tens = {reading.ten.replace("-", "") if reading.ten else None for reading in readings}
+    tens = {_ten_digits(reading) for reading in readings}
     ten = next(iter(tens)) if len(tens) == 1 else None
     if len(readings) > 1 and any(len(reading.digits) != 10 for reading in readings):
         ten = None  # e.g. 12 digits read both as a UPC and as a 6-4-2 NDC: no single ten-digit string
     return NdcIdentity(next(iter(keys)) if len(keys) == 1 else None, ten, keys)
+
+
+def _ten_digits(reading: Ndc) -> str | None:
+    if reading.layout in TEN_DIGIT_LAYOUTS:
+        return reading.digits
+    ten = reading.ten
+    return ten.replace("-", "") if ten else None
 
 
 def unambiguous_key(text: str | None) -> str | None:
@@ -162,7 +172,7 @@ class ProductIndex:
                 self.by_key.add(identity.key, product.item_id)
             if identity.ten:
                 self.by_ten.add(identity.ten, product.item_id)
-            if identity.candidates != {identity.key}:  # an unambiguous text is in by_key already
+            if identity.key is None:  # an unambiguous text is in by_key already
                 for key in identity.candidates:
                     self.by_candidate.add(key, product.item_id)
             for pack in product.packs:
@@ -176,7 +186,7 @@ class ProductIndex:
                 self.packs_by_key.setdefault(identity.key, set()).add(link)
             if identity.ten:
                 self.packs_by_ten.setdefault(identity.ten, set()).add(link)
-            if identity.candidates != {identity.key}:
+            if identity.key is None:
                 for key in identity.candidates:
                     self.packs_by_candidate.setdefault(key, set()).add(link)
 
@@ -205,6 +215,8 @@ class ProductIndex:
     def match_units(self, identity: NdcIdentity) -> Match:
         """Base-unit and pack-level NDCs together, ranked alike: strong links of either kind win."""
         base, base_strong = self.match(identity)
+        if not (self.packs_by_key or self.packs_by_ten or self.packs_by_candidate):
+            return Match(dict.fromkeys(base), base_strong)  # no pack-level NDCs: what _units would give
         strong_packs: set[tuple[str, str]] = set()
         if identity.key:
             strong_packs |= self.packs_by_key.get(identity.key, set())

@@ -154,12 +154,19 @@ def merge_expiry(data: MergeInput) -> tuple[bool, date | None, FieldClash | None
     return False, None, FieldClash(clash.field, clash.base, clash.atlas, clash.erp, None, reason)
 
 
+def _present(quantity: FieldClash | None, expiry: FieldClash | None) -> tuple[FieldClash, ...]:
+    # Spelled out: the merge runs once per mapped key, and most keys have no clash at all.
+    if quantity is None:
+        return () if expiry is None else (expiry,)
+    return (quantity,) if expiry is None else (quantity, expiry)
+
+
 def merge_key(data: MergeInput) -> MergeDecision:
     """The whole decision for one key. Frozen (no writes) when any clash waits for a person."""
     atlas_delta, erp_delta, merged, quantity_clash = merge_quantity(data)
     set_expiry, atlas_expiry, expiry_clash = merge_expiry(data)
-    clashes = tuple(c for c in (quantity_clash, expiry_clash) if c is not None)
-    if any(c.resolved_by is None for c in clashes):
+    clashes = _present(quantity_clash, expiry_clash)
+    if clashes and any(c.resolved_by is None for c in clashes):
         return _frozen(*clashes)
     if data.atlas.quantity + atlas_delta < ZERO or data.erp.quantity + erp_delta < ZERO:
         # Only a one-sided carry of a negative ERP balance gets here (Atlas refuses negative stock).

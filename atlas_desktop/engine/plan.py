@@ -73,6 +73,8 @@ def _units_note(clash: FieldClash, row: MergeRow) -> str:
 def writes_for(row: MergeRow, decision: MergeDecision) -> tuple[WriteDraft, ...]:
     """The remote writes that carry out `decision` on the mapped key `row`, keyed by what they change
     (engine/keys.py): the same decision planned again gets the same keys."""
+    if not decision.writes_anything:
+        return ()  # most keys of a run: nothing to build
     writes: list[WriteDraft] = []
 
     def key(target: Side, operation: str, change: object) -> str:
@@ -171,16 +173,19 @@ def plan(
         base = SideValue(row.base.quantity, row.base.expiry) if row.base else None
         if base is None:
             counts.first_sync += 1
-        changed = row.atlas.quantity != base_q(row) or row.erp.quantity != base_q(row)
-        if row.mapping_id in flipping and changed:
+        if row.mapping_id in flipping and (
+            row.atlas.quantity != base_q(row) or row.erp.quantity != base_q(row)
+        ):
             counts.conflicts += 1
             drafts.append(_quarantine(row, row.atlas, row.erp, flipping[row.mapping_id]))
             continue
         decision = merge_key(
             MergeInput(base, _side(row.atlas), _side(row.erp), row.direction, row.policy, initial_source)
         )
-        conflicts = tuple(_clash_draft(clash, row) for clash in decision.clashes)
-        counts.conflicts += sum(1 for clash in decision.clashes if clash.resolved_by is None)
+        conflicts: tuple[ConflictDraft, ...] = ()
+        if decision.clashes:  # most keys have none: no generators to build for them
+            conflicts = tuple(_clash_draft(clash, row) for clash in decision.clashes)
+            counts.conflicts += sum(1 for clash in decision.clashes if clash.resolved_by is None)
         if decision.new_base is None:
             drafts.append(DecisionDraft(row.mapping_id, None, (), conflicts))
             continue
@@ -188,13 +193,16 @@ def plan(
         new_base = BaseValues(decision.new_base.quantity, decision.new_base.expiry, unit)
         same_base = row.base is not None and BaseValues(row.base.quantity, row.base.expiry, unit) == new_base
         writes = writes_for(row, decision)
-        if not writes and not any(c.status is ConflictStatus.OPEN for c in conflicts):
+        if not writes and not (conflicts and any(c.status is ConflictStatus.OPEN for c in conflicts)):
             # Both sides agree (a first sync's matching keys too: their draft only records the base).
             counts.unchanged += 1
             if same_base and not conflicts:
                 continue
-        counts.to_atlas += sum(1 for write in writes if write.target is Side.ATLAS)
-        counts.to_erp += sum(1 for write in writes if write.target is Side.ERP)
+        for write in writes:
+            if write.target is Side.ATLAS:
+                counts.to_atlas += 1
+            elif write.target is Side.ERP:
+                counts.to_erp += 1
         drafts.append(DecisionDraft(row.mapping_id, new_base, writes, conflicts))
     return drafts
 

@@ -306,3 +306,36 @@ def test_keys_are_shown_in_the_hyphenated_form_people_read(key: str, shown: str)
 
 def test_the_shown_form_parses_back_to_the_same_key() -> None:
     assert canonical_key(display_ndc("00002143380")) == "00002143380"
+
+
+# --- the short reading of plain forms agrees with the general one -------------------------------------
+
+
+def _general(text: str) -> tuple[Ndc, ...] | str:
+    # An "NDC " prefix sends any text through the general reading (prefix, separators, GS1).
+    try:
+        return ndc_candidates("NDC " + text)
+    except NdcError:
+        return "error"
+
+
+def _short(text: str) -> tuple[Ndc, ...] | str:
+    try:
+        return ndc_candidates(text)
+    except NdcError:
+        return "error"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1234-5678-90", "12345-678-90", "12345-6789-0", "12345-6789-01", "123456-7890-12", "0123456789",
+     "01234567890", "312345678906", "00312345678906", "1234-567-89", "12345-6789-012", " 12345-678-90\t"],
+)  # fmt: skip
+def test_plain_forms_read_as_the_general_reading_reads_them(text: str) -> None:
+    assert _short(text) == _general(text)
+
+
+@given(st.text(alphabet="0123456789-", max_size=16))
+def test_digit_and_hyphen_texts_read_as_the_general_reading_reads_them(text: str) -> None:
+    if text.strip():
+        assert _short(text) == _general(text)

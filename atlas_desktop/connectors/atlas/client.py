@@ -532,10 +532,15 @@ def _change_batch(data: dict[str, Any]) -> ChangeBatch:
         raise InvalidResponse(
             f"{SYSTEM}: the change feed answer lacks changes, cursor or has_more", system=SYSTEM
         )
-    read = [read_row(change, parse_row) for change in changes]
-    rows = tuple(row for row in read if not isinstance(row, RejectedRow))
-    rejected = tuple(row for row in read if isinstance(row, RejectedRow))
-    return ChangeBatch(rows, cursor, has_more, rejected)
+    rows: list[AtlasInventoryRow] = []
+    rejected: list[RejectedRow] = []
+    for change in changes:
+        row = read_row(change, parse_row)
+        if isinstance(row, RejectedRow):
+            rejected.append(row)
+        else:
+            rows.append(row)
+    return ChangeBatch(tuple(rows), cursor, has_more, tuple(rejected))
 
 
 def _order_batch(data: dict[str, Any]) -> OrderBatch:

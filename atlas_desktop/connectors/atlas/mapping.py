@@ -104,9 +104,11 @@ def read_row(data: object, parse: Callable[[object], AtlasInventoryRow]) -> Atla
     A deleted row lists nothing: a quantity it cannot hold is read as 0 rather than refusing the deletion.
     Write answers are not read here: a write that landed is never refused afterwards.
     """
-    if not isinstance(data, Mapping) or type(data.get("id")) is not str:
+    if not (type(data) is dict or isinstance(data, Mapping)) or type(data.get("id")) is not str:
         return parse(data)  # no id to name the row by: parse_row says what is wrong, for the page
     value = data.get("quantity")
+    if type(value) is str and _plain_quantity(value):
+        return parse(data)  # the usual row: no need to name it
     ref = atlas_ref(data["id"])
     try:
         if not isinstance(value, str):  # a JSON number has been through a float already
@@ -121,8 +123,19 @@ def read_row(data: object, parse: Callable[[object], AtlasInventoryRow]) -> Atla
     return parse(data)
 
 
+# Quantities repeat over a listing's rows: whether a text is one Atlas can hold, already in plain form,
+# is worked out once per distinct text.
+@lru_cache(maxsize=4096)
+def _plain_quantity(value: str) -> bool:
+    try:
+        quantity = read_quantity(value, QUANTITY, item="")
+    except QuantityRefused:
+        return False
+    return str(quantity) == value.strip()
+
+
 def parse_row(data: object) -> AtlasInventoryRow:
-    if not isinstance(data, Mapping):
+    if not (type(data) is dict or isinstance(data, Mapping)):
         raise _bad("an inventory row", data)
     version = data.get("version")
     if type(version) is not int:  # bool is an int subclass, and not a version
@@ -131,10 +144,18 @@ def parse_row(data: object) -> AtlasInventoryRow:
     if type(deleted) is not bool:
         raise _bad("a row 'deleted' flag", deleted)
     # One pass over the text fields (the full read parses every row of the catalog).
-    required: list[Any] = [data.get(n) for n in _REQUIRED_TEXT]  # JSON values, checked just below
-    row_id, ndc, name, unit = required
-    sku, lot, location = optional = [data.get(n) for n in _OPTIONAL_TEXT]
-    if not all(type(v) is str for v in required) or not all(v is None or type(v) is str for v in optional):
+    get: Callable[[str], Any] = data.get  # JSON values, checked just below
+    row_id, ndc, name, unit = get("id"), get("ndc"), get("name"), get("unit")
+    sku, lot, location = get("sku"), get("lot_number"), get("location")
+    if not (
+        type(row_id) is str
+        and type(ndc) is str
+        and type(name) is str
+        and type(unit) is str
+        and (sku is None or type(sku) is str)
+        and (lot is None or type(lot) is str)
+        and (location is None or type(location) is str)
+    ):
         for name_ in _REQUIRED_TEXT:
             _text(data, name_)
         for name_ in _OPTIONAL_TEXT:

@@ -55,6 +55,25 @@ def folded_keys(row: Row) -> Row:
     return {key.lower(): value for key, value in row.items()}
 
 
+def folded_rows(items: list[Any]) -> list[Row]:
+    """`folded_keys` of a page's rows (non-objects dropped). A page's rows mostly share one set of column
+    names: each distinct set is checked once, not every row's keys."""
+    rows: list[Row] = []
+    lower: set[tuple[str, ...]] = set()  # column sets already seen all in lower case
+    for row in items:
+        if not isinstance(row, dict):
+            continue
+        columns = tuple(row)
+        if columns in lower:
+            rows.append(row)
+            continue
+        folded = folded_keys(row)
+        if folded is row:
+            lower.add(columns)
+        rows.append(folded)
+    return rows
+
+
 def record_url(record_type: str, record_id: str | None = None) -> str:
     if record_id is None:
         return f"{RECORD_PATH}/{record_type}"
@@ -214,7 +233,7 @@ class NetSuiteClient:
             )
         total = payload.get("totalResults")
         return Page(
-            items=[folded_keys(row) for row in items if isinstance(row, dict)],
+            items=folded_rows(items),
             has_more=bool(payload.get("hasMore")),
             total=int(total) if isinstance(total, int | str) and str(total).isdecimal() else None,
             offset=offset,

@@ -54,11 +54,35 @@ def flag(row: Mapping[str, Any], name: str) -> bool:
 
 def stock_quantity(value: object, key: StockKey) -> Decimal:
     """The quantity of a stock row, within what NetSuite can hold (domain/quantity.py), or QuantityRefused."""
+    return _quantity_and_text(value, key)[0]
+
+
+def _quantity_and_text(value: object, key: StockKey) -> tuple[Decimal, str]:
+    """`stock_quantity` and its text (a stock row's observed version)."""
     if value is None or value == "":
-        return Decimal(0)
+        return _ZERO
     # str() first for record JSON numbers: SuiteQL sends strings; never via a binary float.
     text = value if type(value) is str else str(value)
-    return read_quantity(text, QUANTITY, item=erp_ref(key), what="the quantity on hand")
+    held = _held_quantity(text)
+    if held is None:  # refused: read again to name the row in the error
+        quantity = read_quantity(text, QUANTITY, item=erp_ref(key), what="the quantity on hand")
+        return quantity, str(quantity)
+    return held
+
+
+_ZERO = (Decimal(0), str(Decimal(0)))
+
+
+# Stock answers repeat a small set of quantities: check each distinct text once, and name the row (a few
+# string operations per row) only for a quantity that is refused. Keyed by the text, not the Decimal:
+# Decimal("1") == Decimal("1.0"), but their texts differ.
+@lru_cache(maxsize=4096)
+def _held_quantity(text: str) -> tuple[Decimal, str] | None:
+    try:
+        quantity = read_quantity(text, QUANTITY, item="", what="the quantity on hand")
+    except QuantityRefused:
+        return None
+    return quantity, str(quantity)
 
 
 def iso_date(value: str | None) -> date | None:
@@ -82,25 +106,31 @@ def row_version(row: Mapping[str, Any]) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 
 
+@lru_cache(maxsize=16)
+def _product_columns(ndc_alias: str) -> tuple[str, ...]:
+    return ("id", "itemid", "upccode", "displayname", "stockunit", ndc_alias, "manufacturer", "modified")
+
+
 def product_from_row(row: Mapping[str, Any], fields: FieldMap) -> Product:
-    item_id = text(row, "id")
+    item_id, sku, upc, name, unit, ndc, manufacturer, modified = texts(
+        row, _product_columns(fields.ndc_alias())
+    )
     if item_id is None:
         raise InvalidResponse("NetSuite sent an item row without an id.", system="NetSuite")
-    sku = text(row, "itemid") or item_id
+    sku = sku or item_id
     attributes = {}
-    upc = text(row, "upccode")
     if upc:
         attributes["upc_code"] = upc
     return Product(
         erp_item_id=item_id,
         sku=sku,
-        name=text(row, "displayname") or sku,
-        unit=text(row, "stockunit") or fields.unit,
-        ndc_text=text(row, fields.ndc_alias()),
-        manufacturer=text(row, "manufacturer"),
+        name=name or sku,
+        unit=unit or fields.unit,
+        ndc_text=ndc,
+        manufacturer=manufacturer,
         lot_tracked=flag(row, "islotitem"),
         inactive=flag(row, "isinactive"),
-        last_modified=parse_datetime(text(row, "modified"), fields.timezone),
+        last_modified=parse_datetime(modified, fields.timezone),
         attributes=attributes,
     )
 
@@ -108,7 +138,11 @@ def product_from_row(row: Mapping[str, Any], fields: FieldMap) -> Product:
 def texts(row: Mapping[str, Any], names: tuple[str, ...]) -> list[str | None]:
     """`text` of several columns in one call (stock reads run it for every row of the catalog)."""
     return [
-        (value.strip() if type(value) is str else str(value).strip()) or None if value is not None else None
+        (value.strip() or None)
+        if type(value) is str
+        else None
+        if value is None
+        else (str(value).strip() or None)
         for value in map(row.get, names)
     ]
 
@@ -129,7 +163,7 @@ def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -
         raise InvalidResponse("NetSuite sent a stock row without item or location.", system="NetSuite")
     key = StockKey(item_id=item_id, location_id=location, lot=lot)
     try:
-        quantity = stock_quantity(row.get("qty"), key)
+        quantity, version = _quantity_and_text(row.get("qty"), key)
     except QuantityRefused as error:
         return RejectedRow(erp_ref(key), error, key=key)
     return StockLevel(
@@ -137,7 +171,7 @@ def stock_from_row(row: Mapping[str, Any], fields: FieldMap, *, lot_row: bool) -
         quantity=quantity,
         unit=unit or fields.unit,
         expiry=iso_date(expiry),
-        observed_version=str(quantity),
+        observed_version=version,
         lot_ref=lot_ref,
     )
 

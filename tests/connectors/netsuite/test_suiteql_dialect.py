@@ -35,6 +35,18 @@ def test_row_keys_are_read_case_insensitively() -> None:
     assert page.items == [{"id": "7", "qty": "2", "links": []}, {"id": "8"}]
 
 
+def test_row_keys_are_folded_row_by_row_when_the_case_changes_within_a_page() -> None:
+    rows: list[object] = [
+        {"id": "1", "qty": "1"},
+        {"ID": "2", "qty": "2"},
+        {"id": "3", "qty": "3"},
+        {"Id": "4", "QTY": "4"},
+    ]
+    body = {"items": [*rows, "not a row"], "hasMore": False, "totalResults": 4}
+    page = NetSuiteClient._page_of(httpx.Response(200, json=body), "read", 0)
+    assert page.items == [{"id": str(n), "qty": str(n)} for n in range(1, 5)]
+
+
 @pytest.mark.parametrize("case", [ColumnCase.UPPER, ColumnCase.AS_WRITTEN, ColumnCase.MIXED])
 async def test_reads_and_writes_against_an_emulator_that_changes_key_case(case: ColumnCase) -> None:
     clock = Clock()
