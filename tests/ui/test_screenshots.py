@@ -116,6 +116,11 @@ def test_netsuite_oauth2_pages_render(
     label = wizard.page_at(CREDENTIALS).certificate.file_label.text()
     assert label.startswith("~/.local/share/atlas-desktop/certificates/atlas-desktop-"), label
     shots(wizard, "04-credentials-netsuite-oauth2.png")
+    guide = wizard.on_help_requested()  # F1 / Help on this step: the guide at its section
+    guide.resize(900, 600)
+    guide.show_topic("setup", guide.section)  # at the new width the heading sits elsewhere
+    assert guide.current_section() == "Enter the credentials"
+    shots(guide, "help-setup-credentials.png")
 
 
 def test_failure_and_sap_pages_render(make_wizard: Any, qtbot: Any, shots: Any, qapp: Any) -> None:
