@@ -10,7 +10,7 @@ from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -60,7 +60,8 @@ def topic_text(key: str) -> str:
 
 
 class HelpDialog(QDialog):
-    """Topics on the left, the text on the right; `show_topic` turns to one (F1 on a page)."""
+    """Topics on the left, the text on the right; `show_topic` turns to one, at one of its sections (the
+    heading of that name) when given: F1 on a page or on a wizard step."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,13 +84,41 @@ class HelpDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(row, 1)
         layout.addWidget(buttons)
+        self.section: str | None = None
         self.topics.currentRowChanged.connect(self._on_topic_row_changed)
         self.resize(760, 520)
         self.show_topic("overview")
 
-    def show_topic(self, key: str) -> None:
+    def show_topic(self, key: str, section: str | None = None) -> None:
         keys = [topic.key for topic in TOPICS]
         self.topics.setCurrentRow(keys.index(key) if key in keys else 0)
+        self.section = section
+        self._scroll_to_section()
+
+    def current_section(self) -> str | None:
+        """The heading the text is scrolled to (None: the topic's start)."""
+        block = self.text.textCursor().block()
+        return block.text() if block.blockFormat().headingLevel() > 0 else None
+
+    def _scroll_to_section(self) -> None:
+        block = self.text.document().begin()
+        while block.isValid():
+            if block.blockFormat().headingLevel() > 0 and block.text() == self.section:
+                break
+            block = block.next()
+        cursor = QTextCursor(self.text.document())
+        top = 0.0
+        if block.isValid():
+            cursor.setPosition(block.position())
+            # The heading on top, not merely somewhere in view: what follows it is what the reader came for.
+            top = self.text.document().documentLayout().blockBoundingRect(block).top()
+        self.text.setTextCursor(cursor)
+        self.text.verticalScrollBar().setValue(int(top))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        # The layout (hence where a heading sits) is only final at the viewport's real width.
+        self._scroll_to_section()
 
     def current_key(self) -> str:
         item = self.topics.currentItem()
@@ -97,6 +126,7 @@ class HelpDialog(QDialog):
 
     def _on_topic_row_changed(self, _row: int) -> None:
         self.text.setMarkdown(topic_text(self.current_key()))
+        self.section = None  # a topic chosen from the list opens at its start
 
 
 def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from ui_fakes import GOOD_TOKEN, FakeConnector, FakeConnectorFactory, User
 
 from atlas_desktop.app import gui
 from atlas_desktop.app.demo import sandbox_info
+from atlas_desktop.app.netsuite_certificates import CertificateFolder
 from atlas_desktop.domain.model import ErpType, StepResult
 from atlas_desktop.store.keys import MIN_PASSPHRASE_CHARS, why_a_passphrase
 from atlas_desktop.ui.help import HelpDialog
@@ -90,9 +91,14 @@ def test_every_wizard_page_renders(make_wizard: Any, qtbot: Any, shots: Any, qap
     shots(wizard, "08-activate-dark.png")
 
 
-def test_netsuite_oauth2_pages_render(make_wizard: Any, qtbot: Any, shots: Any) -> None:
-    """OAuth 2.0 (M2M), NetSuite's default: the instructions and the certificate made for the upload."""
-    wizard = make_wizard()
+def test_netsuite_oauth2_pages_render(
+    make_wizard: Any, qtbot: Any, shots: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OAuth 2.0 (M2M), NetSuite's default: the instructions and the certificate made for the upload, in
+    a profile where a Linux user's lies (shown from ~), not in pytest's temporary folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    wizard = make_wizard(certificates=CertificateFolder(home / ".local/share/atlas-desktop"))
     wizard.resize(820, 720)
     user = User(qtbot, wizard)
     signin = wizard.page_at(0)
@@ -107,7 +113,14 @@ def test_netsuite_oauth2_pages_render(make_wizard: Any, qtbot: Any, shots: Any) 
     paste = f"Account ID: 1234567_SB1\nClient ID: {KEYS[0]}\nCertificate ID: sT3kq9Vd0_xLwP2mY8aZc4RbNf6\n"
     user.paste_into(wizard.page_at(CREDENTIALS).paste_box, paste)
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    label = wizard.page_at(CREDENTIALS).certificate.file_label.text()
+    assert label.startswith("~/.local/share/atlas-desktop/certificates/atlas-desktop-"), label
     shots(wizard, "04-credentials-netsuite-oauth2.png")
+    guide = wizard.on_help_requested()  # F1 / Help on this step: the guide at its section
+    guide.resize(900, 600)
+    guide.show_topic("setup", guide.section)  # at the new width the heading sits elsewhere
+    assert guide.current_section() == "Enter the credentials"
+    shots(guide, "help-setup-credentials.png")
 
 
 def test_failure_and_sap_pages_render(make_wizard: Any, qtbot: Any, shots: Any, qapp: Any) -> None:

@@ -106,7 +106,7 @@ class ExplainDialog(QDialog):
         erp_place = f" at {location}" if location else ""
         status = STATUS_LABELS.get(mapping.status, str(mapping.status))
         rows = (
-            ("Status", f"{status} ({match_words(mapping.match_method)})"),
+            ("Status", f"{status} ({match_words(mapping.match_method, mapping.status)})"),
             ("NDC", ndc_words(mapping.ndc_key, mapping.ndc_text_atlas, mapping.ndc_text_erp)),
             ("Lot", mapping.lot or "—"),
             ("Base (last agreed)", _value(mapping.base_quantity, mapping.base_expiry)),

@@ -41,7 +41,7 @@ COLUMNS: tuple[tuple[str, Callable[[MappingView], Any], str | None], ...] = (
     ("Why", lambda m: _why(m), None),
     ("Location", lambda m: m.erp_location_id, "erp_location_id"),  # its name once known (location_names)
     ("ERP item", lambda m: m.erp_item_id, "erp_item_id"),
-    ("Match", lambda m: match_words(m.match_method) if m.erp_item_id else "", None),
+    ("Match", lambda m: match_words(m.match_method, m.status) if m.erp_item_id else "", None),
     ("Direction", lambda m: DIRECTION_LABELS.get(str(m.sync_direction), str(m.sync_direction)), None),
     ("Policy", lambda m: policy_words(m.conflict_policy), None),
     ("Last synced", lambda m: m.last_synced_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -52,6 +52,7 @@ WIDTHS = (95, 110, 230, 80, 72, 72, 60, 185, 150, 75, 110, 90, 100, 120)
 NO_NAME = "(no name)"
 COL_WHY = 7
 COL_LOCATION = 8
+COL_MATCH = 10
 
 
 def _ndc(mapping: MappingView) -> str:
@@ -83,8 +84,14 @@ def _why(mapping: MappingView) -> str:
     if mapping.status is MappingStatus.UNMATCHED_ERP and not mapping.note:
         return ERP_ONLY_WHY
     return mapping.note or ""
+
+
 COL_STATUS, COL_NDC, COL_NAME = 0, 1, 2
-assert COLUMNS[COL_WHY][0] == "Why" and COLUMNS[COL_LOCATION][0] == "Location"
+assert (
+    COLUMNS[COL_WHY][0] == "Why"
+    and COLUMNS[COL_LOCATION][0] == "Location"
+    and COLUMNS[COL_MATCH][0] == "Match"
+)
 assert len(WIDTHS) == len(COLUMNS)
 STATUS_LABELS: dict[str, str] = {
     MappingStatus.MATCHED: "Matched",

@@ -27,6 +27,7 @@ from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.monitoring.tasks import TaskGroup
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR, NOTE_COLOUR
+from atlas_desktop.ui.widgets.paths import shown_path
 from atlas_desktop.ui.wizard.certificate_panel import upload_steps, valid_until
 
 
@@ -113,7 +114,8 @@ class RenewCertificateDialog(QDialog):
         pending = await self.ctx.db(self.ctx.renewal.start, self.connection_id)
         self.path = pending.path
         self.steps.setText(upload_steps(pending.path))
-        self.file_label.setText(f"{pending.path}  ({valid_until(pending.not_after)})")
+        self.file_label.setText(f"{shown_path(pending.path)}  ({valid_until(pending.not_after)})")
+        self.file_label.setToolTip(str(pending.path))
         self.open_button.setEnabled(True)
         self._enable()
 

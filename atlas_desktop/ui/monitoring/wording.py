@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from atlas_desktop.domain.enums import MatchMethod, SyncType
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod, SyncType
 from atlas_desktop.domain.ndc import NdcError, canonical_key, display_ndc
 from atlas_desktop.domain.operations import ATLAS_ADJUST, ATLAS_SET_EXPIRY, ATLAS_SET_FIELDS, ERP_ADJUST
 from atlas_desktop.engine.health import phase_words as phase_words  # one wording for card and log
@@ -55,7 +55,13 @@ def run_start_words(sync_type: object) -> str:
 MATCH_WORDS = {MatchMethod.AUTO_NDC: "matched by NDC", MatchMethod.MANUAL: "mapped by hand"}
 
 
-def match_words(method: object) -> str:
+# An ERP item Atlas does not list has nothing to match: information, not a pairing still to come.
+ERP_ONLY_MATCH = "not on Atlas"
+
+
+def match_words(method: object, status: object = None) -> str:
+    if status == MappingStatus.UNMATCHED_ERP:
+        return ERP_ONLY_MATCH
     if method is None:
         return "not matched yet"
     try:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.domain.m2m_certificate import CERTIFICATE_EXPIRES, parse_not_after
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR, NOTE_COLOUR
+from atlas_desktop.ui.widgets.paths import shown_path
 
 # NetSuite's own words for the way there, shown in the wizard and the renewal.
 M2M_SETUP_PATH = "Setup → Integration → Manage Authentication → OAuth 2.0 Client Credentials (M2M) Setup"
@@ -91,7 +92,8 @@ class CertificatePanel(QFrame):
         if path is None:
             self.file_label.setText("No certificate yet.")
         else:
-            self.file_label.setText(f"{path}  ({valid_until(not_after)})")
+            self.file_label.setText(f"{shown_path(path)}  ({valid_until(not_after)})")
+        self.file_label.setToolTip(str(path) if path is not None else "")
         self.open_button.setEnabled(path is not None)
         self.upload_button.setEnabled(path is not None)
 

@@ -84,13 +84,15 @@ class SetupWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Start sync")
         self.setMinimumSize(780, 620)
-        # Help (F1 too) opens the setup guide; kept alive here while open (opened, never exec()-ed).
+        # Help (F1 too) opens the setup guide at the step on screen; kept alive here while open (opened,
+        # never exec()-ed).
         self.setOption(QWizard.WizardOption.HaveHelpButton, True)
         self.helpRequested.connect(self.on_help_requested)
         self.help_shortcut = QShortcut(QKeySequence.StandardKey.HelpContents, self)
         self.help_shortcut.activated.connect(self.on_help_requested)
         self.help_dialog: HelpDialog | None = None
         self.pages_by_id: dict[int, WizardPageBase] = {}
+        self.help_sections: dict[int, str] = {}  # page id -> its section (heading) in the setup guide
         for page_id, page_class in enumerate(
             (
                 SignInPage,
@@ -104,6 +106,7 @@ class SetupWizard(QWizard):
             )
         ):
             page = page_class(ctx, self.state)
+            self.help_sections[page_id] = page.title()
             page.setTitle(f"{page.title()}  ·  step {page_id + 1} of 8")
             self.setPage(page_id, page)
             self.pages_by_id[page_id] = page
@@ -131,7 +134,7 @@ class SetupWizard(QWizard):
     def on_help_requested(self) -> HelpDialog:
         if self.help_dialog is None:
             self.help_dialog = HelpDialog(self)
-        self.help_dialog.show_topic("setup")
+        self.help_dialog.show_topic("setup", self.help_sections.get(self.currentId()))
         self.help_dialog.open()
         return self.help_dialog
 

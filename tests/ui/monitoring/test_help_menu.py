@@ -1,5 +1,6 @@
 """Help: a menu with the guide (F1 opens the page on screen), the shortcuts as bound, About with versions,
-the data folder and the diagnostics bundle; the wizard has Help (F1) and, outside the demo, the demo."""
+the data folder and the diagnostics bundle; the wizard has Help (F1, at the step on screen) and, outside the
+demo, the demo."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox, QWizard
+from ui_fakes import GOOD_TOKEN, User
 
 from atlas_desktop import __version__
+from atlas_desktop.domain.model import ErpType
 from atlas_desktop.ui.help import HELP_DIR, TOPICS, HelpDialog, ShortcutsDialog
 from atlas_desktop.ui.main_window import MainWindow
+from atlas_desktop.ui.wizard.wizard import CREDENTIALS, ERP_CHOICE, INSTRUCTIONS, SIGNIN
 
 
 @pytest.fixture
@@ -92,3 +96,43 @@ def test_the_wizard_has_help_and_offers_the_demo_outside_it(make_wizard: Any, qt
     qtbot.keyClick(wizard.currentPage(), Qt.Key.Key_F1)
     assert wizard.help_dialog is not None and wizard.help_dialog.isVisible()
     assert wizard.help_dialog.current_key() == "setup"
+
+
+def heading_on_top(dialog: HelpDialog) -> str:
+    """The text of the first line the reader sees in the guide."""
+    view = dialog.text
+    return view.cursorForPosition(view.viewport().rect().topLeft() + QPoint(4, 4)).block().text()
+
+
+def test_f1_in_the_wizard_opens_the_guide_at_the_step_on_screen(make_wizard: Any, qtbot: Any) -> None:
+    wizard = make_wizard()
+    signin = wizard.page_at(SIGNIN)
+    signin.token.set_text(GOOD_TOKEN)
+    signin.token.edited.emit(GOOD_TOKEN)
+    user = User(qtbot, wizard)
+    user.next_when_ready(ERP_CHOICE)
+    with qtbot.waitActive(wizard):
+        wizard.activateWindow()
+    qtbot.keyClick(wizard.currentPage(), Qt.Key.Key_F1)
+    dialog = wizard.help_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert (dialog.current_key(), dialog.current_section()) == ("setup", "Choose your ERP")
+    assert heading_on_top(dialog) == "Choose your ERP"
+    dialog.close()
+
+    user.click(wizard.page_at(ERP_CHOICE).buttons[ErpType.NETSUITE])
+    user.next_when_ready(INSTRUCTIONS)
+    user.next_when_ready(CREDENTIALS)
+    wizard.button(QWizard.WizardButton.HelpButton).click()  # the Help button does the same as F1
+    assert dialog.isVisible() and dialog.current_section() == "Enter the credentials"
+    assert heading_on_top(dialog) == "Enter the credentials"
+    assert "Certificate ID" in dialog.text.toPlainText()
+
+
+def test_every_wizard_step_has_its_section_in_the_guide(make_wizard: Any) -> None:
+    wizard = make_wizard()
+    dialog = HelpDialog()
+    for page_id, section in wizard.help_sections.items():
+        dialog.show_topic("setup", section)
+        assert dialog.current_section() == section, page_id
+    assert len(set(wizard.help_sections.values())) == len(wizard.pages_by_id)

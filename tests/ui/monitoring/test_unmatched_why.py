@@ -8,7 +8,7 @@ from typing import Any
 from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.engine.api import DiscoverySummary
 from atlas_desktop.engine.unmatched import UnmatchedRow
-from atlas_desktop.ui.monitoring.mapping_model import COL_WHY
+from atlas_desktop.ui.monitoring.mapping_model import COL_MATCH, COL_WHY
 from atlas_desktop.ui.monitoring.mapping_view import MappingsView
 from atlas_desktop.ui.wizard.discovery_page import summary_html
 from atlas_desktop.ui.wizard.unmatched_dialog import UnmatchedDialog
@@ -42,7 +42,7 @@ def test_the_unmatched_list_shows_each_ndc_in_the_one_display_form(qtbot: Any) -
     dialog = UnmatchedDialog([row("0093-7153-01"), row("0093715301"), row("")])
     qtbot.addWidget(dialog)
     shown = [dialog.model.index(r, 1).data() for r in range(3)]
-    assert shown == ["00093-7153-01", "0093715301", "â"]  # an ambiguous NDC stays as Atlas holds it
+    assert shown == ["00093-7153-01", "0093715301", "—"]  # an ambiguous NDC stays as Atlas holds it
 
 
 def test_items_only_in_the_erp_are_said_to_be_information_not_a_failure(world: Any, qtbot: Any) -> None:
@@ -58,6 +58,9 @@ def test_items_only_in_the_erp_are_said_to_be_information_not_a_failure(world: A
     assert view.info.text().startswith("These ERP items are not listed on Atlas: information, not a failure.")
     whys = {view.model.index(row, COL_WHY).data() for row in range(view.model.rowCount())}
     assert whys == {"information: not on Atlas"}
+    # Nothing is pending on these rows: the Match column does not read "not matched yet" like a failure.
+    matches = {view.model.index(row, COL_MATCH).data() for row in range(view.model.rowCount())}
+    assert matches == {"not on Atlas"}
     view.show_status(MappingStatus.AMBIGUOUS)
     assert view.info.isHidden()
 

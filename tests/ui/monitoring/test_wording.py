@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atlas_desktop.domain.enums import MatchMethod, SyncType
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod, SyncType
 from atlas_desktop.ui.monitoring.wording import (
     item_words,
     match_words,
@@ -27,6 +27,8 @@ def test_plurals_are_right() -> None:
 def test_codes_become_words() -> None:
     assert match_words(MatchMethod.AUTO_NDC) == "matched by NDC"
     assert match_words("manual") == "mapped by hand"
+    assert match_words(None, MappingStatus.AMBIGUOUS) == "not matched yet"
+    assert match_words(None, MappingStatus.UNMATCHED_ERP) == "not on Atlas"  # information, nothing pending
     assert operation_words("erp_adjust") == "ERP stock adjustment"
     assert sync_type_words(SyncType.SCHEDULED) == "Scheduled"
     assert sync_type_words("real_time").startswith("Real-time")
