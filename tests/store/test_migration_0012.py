@@ -59,8 +59,10 @@ def test_the_index_is_rebuilt_per_value_without_duplicates(tmp_path: Path) -> No
     with sqlite3.connect(path) as db:
         indexed = db.execute("SELECT rowid, ndc_text_atlas, ndc_text_erp, atlas_sku, erp_sku FROM "
                              "mapping_search ORDER BY rowid").fetchall()  # fmt: skip
+        automerge = db.execute("SELECT v FROM mapping_search_config WHERE k = 'automerge'").fetchall()
     # The NDC text equal to the key, the ERP's equal to Atlas's and the SKU both sides share: once each.
     assert indexed == [(1, "0071-0155-23", None, "LIP-10", None), (2, None, None, None, None)]
+    assert automerge == [(4,)]  # FTS5's default again after the backfill
 
 
 def test_the_downgrade_restores_the_single_text(tmp_path: Path) -> None:

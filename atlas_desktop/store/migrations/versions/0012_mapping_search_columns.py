@@ -52,10 +52,13 @@ def _rebuild(columns: str, values: str) -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.execute("DROP TABLE IF EXISTS mapping_search")
     op.execute(f"CREATE VIRTUAL TABLE mapping_search USING fts5({columns}, tokenize = 'trigram')")
+    # As a bulk discovery does (store/search_index.py): no segment merging while every row comes in.
+    op.execute("INSERT INTO mapping_search (mapping_search, rank) VALUES ('automerge', 0)")
     op.execute(
         f"INSERT INTO mapping_search (rowid, {columns}) SELECT m.id, {values.format(m='m')} "
         "FROM erp_inventory_mappings m"
     )
+    op.execute("INSERT INTO mapping_search (mapping_search, rank) VALUES ('automerge', 4)")
     # SQLite may give a new mapping the id of a deleted one: clear any index row left under that id.
     op.execute(
         f"""CREATE TRIGGER mapping_search_insert AFTER INSERT ON erp_inventory_mappings {_UNPAUSED} BEGIN
