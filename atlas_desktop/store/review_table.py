@@ -11,6 +11,8 @@ from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import ConfigError
@@ -67,13 +69,17 @@ _VIEW_QUERY = sa.select(
 
 def filtered(query: Any, connection_id: str, status: MappingStatus | None, search: str | None) -> Any:
     """`query` (over the mapping table) kept to one connection, a status and what the search box holds."""
-    query = query.where(_M.c.connection_id == connection_id)
+    text = review_search(search)
+    indexed = len(text) >= 3
+    # The index's ids drive an indexed search: through the connection's index SQLite would walk every
+    # mapping of the connection and look each id up in the search's result.
+    connection = _no_index(_M.c.connection_id) if indexed else _M.c.connection_id
+    query = query.where(connection == connection_id)
     if status is not None:
         query = query.where(_M.c.status == MappingStatus(status))
-    text = review_search(search)
     if not text:
         return query
-    if len(text) >= 3:
+    if indexed:
         return query.where(_M.c.id.in_(fts_ids(text)))
     pattern = like_pattern(text)
     searched = (
@@ -92,6 +98,11 @@ def filtered(query: Any, connection_id: str, status: MappingStatus | None, searc
     )
     like += [_M.c.atlas_inventory_id.in_(atlas_skus), _M.c.erp_item_id.in_(erp_skus)]
     return query.where(sa.or_(*like))
+
+
+def _no_index(column: Any) -> Any:
+    """`+column`: the same value, but SQLite uses no index to find it."""
+    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
 def ordering(order_by: str) -> list[Any]:

@@ -15,7 +15,7 @@ from atlas_desktop.store.db import Store
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.models import ConnectionRow, InventoryMappingRow
 from atlas_desktop.store.review_table import ReviewTable
-from atlas_desktop.store.search_index import SEARCH_TEXT
+from atlas_desktop.store.search_index import COLUMNS, SEARCH_VALUES
 
 
 def test_search_finds_fragments_and_follows_changes(tmp_path: Path) -> None:
@@ -64,16 +64,19 @@ def test_search_finds_fragments_and_follows_changes(tmp_path: Path) -> None:
 
 
 def _index_matches_rows(store: Store) -> None:
-    """The index holds exactly one entry per mapping, with the text the triggers would have written."""
+    """The index holds exactly one entry per mapping, with the values the triggers would have written."""
     with store.session() as session:
         connection = session.connection()
-        indexed = dict(connection.exec_driver_sql("SELECT rowid, text FROM mapping_search").all())
-        expected = dict(
-            connection.exec_driver_sql(f"SELECT m.id, {SEARCH_TEXT} FROM erp_inventory_mappings m").all()
-        )
+        indexed = {row[0]: row[1:] for row in connection.exec_driver_sql(
+            f"SELECT rowid, {COLUMNS} FROM mapping_search")}  # fmt: skip
+        expected = {row[0]: row[1:] for row in connection.exec_driver_sql(
+            f"SELECT m.id, {SEARCH_VALUES} FROM erp_inventory_mappings m")}  # fmt: skip
         paused = connection.exec_driver_sql("SELECT count(*) FROM mapping_search_paused").scalar_one()
+        automerge = connection.exec_driver_sql(
+            "SELECT v FROM mapping_search_config WHERE k = 'automerge'").scalars().all()  # fmt: skip
     assert indexed == expected
     assert paused == 0
+    assert automerge in ([], [4])  # FTS5's default again after a bulk load
 
 
 def _connection(store: Store) -> str:
