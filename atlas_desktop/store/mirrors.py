@@ -19,6 +19,7 @@ from atlas_desktop.store.sqlutil import (
     chunked,
     date_text,
     decimal_text,
+    flat_json,
     lot_or_none,
     no_lot,
     parse_date,
@@ -103,7 +104,6 @@ def _product_params(
 ) -> Iterator[tuple[Any, ...]]:
     """One tuple per product in _PRODUCT_ORDER."""
     for product in products:
-        attributes = product.attributes
         yield (
             connection_id,
             product.erp_item_id,
@@ -116,7 +116,7 @@ def _product_params(
             int(product.lot_tracked),
             int(product.inactive),
             utc_text(product.last_modified),
-            json.dumps(dict(attributes)) if attributes else "{}",  # most have none: no encoder call
+            flat_json(product.attributes),
             now,
         )
 

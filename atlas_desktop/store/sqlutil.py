@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
+from json.encoder import encode_basestring_ascii
 from typing import Any, TypeVar, cast, overload
 
 import sqlalchemy as sa
@@ -91,6 +93,19 @@ def utc_text(value: datetime | None) -> str | None:
     if type(value) is datetime and value.tzinfo is UTC:
         return value.isoformat(timespec="microseconds")
     return _UTC.process_bind_param(value, None)
+
+
+def flat_json(values: Mapping[str, str | None]) -> str:
+    """json.dumps(dict(values)), the same text, for the flat dicts of texts bulk writes store (a base,
+    product attributes): built from the encoder's own string escaping, without json.dumps setting up an
+    encoder on every call. Anything else goes through json.dumps."""
+    parts = []
+    for key, value in values.items():
+        if type(key) is not str or (value is not None and type(value) is not str):
+            return json.dumps(dict(values))
+        text = "null" if value is None else encode_basestring_ascii(value)
+        parts.append(f"{encode_basestring_ascii(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def date_text(value: date | None) -> str | None:
