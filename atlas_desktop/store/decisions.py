@@ -29,6 +29,7 @@ from atlas_desktop.store.sqlutil import (
     affected_rows,
     chunked,
     decimal_text,
+    flat_json,
     require_connection,
     same_lot_sql,
     utc_text,
@@ -127,6 +128,17 @@ def _base_params(mapping_id: int, base: Mapping[str, Any], now: str | None) -> d
     }
 
 
+def _settled_params(mapping_id: int, base: BaseValues, now: str | None) -> dict[str, Any]:
+    """_base_params of a base the merge built: the same values without its JSON round trip."""
+    return {
+        "mapping_id": mapping_id,
+        "quantity": decimal_text(base.quantity),
+        "unit": str(base.unit or ""),
+        "expiry": base.expiry.isoformat() if base.expiry else None,
+        "now": now,
+    }
+
+
 def _shift_total(deltas: Iterable[Decimal | None]) -> Decimal:
     """How far writes that went through under a cancelled decision move the base: their summed deltas.
 
@@ -194,9 +206,10 @@ def cancel_pending_writes(session: Session, mapping_id: int) -> int:
     return cancelled + affected_rows(result)
 
 
+_NEXT_DECISION_ID = "SELECT coalesce(max(id), 0) + 1 FROM sync_decisions"
 _DECISION_INSERT = (
-    "INSERT INTO sync_decisions (connection_id, mapping_id, new_base, status, sync_log_id, created_at, "
-    "applied_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO sync_decisions (id, connection_id, mapping_id, new_base, status, sync_log_id, created_at, "
+    "applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _OUTBOX_INSERT = (
     "INSERT INTO outbox (connection_id, mapping_id, target, operation, payload, idempotency_key, status, "
@@ -224,35 +237,42 @@ class DecisionRepository:
         A decision with no writes is settled at once: its new base (if any) is applied.
         """
         now = utc_text(utcnow())
-        ids: list[int] = []
+        pending, applied, unsent = (
+            DecisionStatus.PENDING.value,
+            DecisionStatus.APPLIED.value,
+            OutboxStatus.PENDING.value,
+        )
         with self._store.session() as session:
             require_connection(session, connection_id)
             # One DBAPI cursor inside the session's transaction: per-row SQLAlchemy overhead would cost
             # more than SQLite on a first sync's 100k decisions.
             cursor = session.connection().connection.cursor()
             try:
+                # The ids SQLite would give them one by one (no AUTOINCREMENT: the highest id + 1), known
+                # up front so that the decisions go in by executemany too.
+                (first_id,) = cursor.execute(_NEXT_DECISION_ID).fetchone()
+                ids = list(range(first_id, first_id + len(decisions)))
+                rows: list[tuple[Any, ...]] = []
                 outbox: list[tuple[Any, ...]] = []
                 conflicts: list[tuple[Any, ...]] = []
                 settled: list[dict[str, Any]] = []
-                for draft in decisions:
-                    base = draft.new_base.to_json() if draft.new_base is not None else None
+                for decision_id, draft in zip(ids, decisions, strict=True):
+                    new_base = draft.new_base
                     immediate = not draft.writes
-                    cursor.execute(
-                        _DECISION_INSERT,
+                    rows.append(
                         (
+                            decision_id,
                             connection_id,
                             draft.mapping_id,
-                            json.dumps(base) if base is not None else None,
-                            (DecisionStatus.APPLIED if immediate else DecisionStatus.PENDING).value,
+                            flat_json(new_base.to_json()) if new_base is not None else None,
+                            applied if immediate else pending,
                             sync_log_id,
                             now,
                             now if immediate else None,
-                        ),
+                        )
                     )
-                    decision_id = cursor.lastrowid
-                    ids.append(decision_id)
-                    if immediate and base is not None:
-                        settled.append(_base_params(draft.mapping_id, base, now))
+                    if immediate and new_base is not None:
+                        settled.append(_settled_params(draft.mapping_id, new_base, now))
                     for write in draft.writes:
                         outbox.append(
                             (
@@ -262,7 +282,7 @@ class DecisionRepository:
                                 write.operation,
                                 _payload_json(write.payload, write.idempotency_key),
                                 write.idempotency_key,
-                                OutboxStatus.PENDING.value,
+                                unsent,
                                 sync_log_id,
                                 decision_id,
                                 decimal_text(write.quantity_delta),
@@ -289,6 +309,8 @@ class DecisionRepository:
                                 conflict.note,
                             )
                         )
+                for batch in chunked(rows, 2000):
+                    cursor.executemany(_DECISION_INSERT, batch)
                 for batch in chunked(outbox, 2000):
                     try:
                         cursor.executemany(_OUTBOX_INSERT, batch)

@@ -19,6 +19,7 @@ from atlas_desktop.store.sqlutil import (
     chunked,
     date_text,
     decimal_text,
+    flat_json,
     lot_or_none,
     no_lot,
     parse_date,
@@ -37,13 +38,25 @@ _PRODUCTS = ErpProductRow.__table__
 _STOCK = ErpStockRow.__table__
 
 
-
+# Bulk writes bind one tuple per row, its values in this order of the table's columns.
+_ATLAS_ORDER = (
+    "connection_id", "atlas_id", "sku", "ndc_text", "ndc_key", "name", "lot", "expiry", "quantity", "unit",
+    "location", "version", "updated_at", "deleted", "observed_at",
+)  # fmt: skip
+_PRODUCT_ORDER = (
+    "connection_id", "item_id", "sku", "name", "unit", "ndc_text", "ndc_key", "manufacturer", "lot_tracked",
+    "inactive", "last_modified", "attributes", "observed_at",
+)  # fmt: skip
+_STOCK_ORDER = (
+    "connection_id", "item_id", "location_id", "lot", "quantity", "unit", "expiry", "version", "updated_at",
+    "observed_at", "seen_marker", "lot_ref",
+)  # fmt: skip
 
 # An older version of a row (a change feed replaying its overlap window) never replaces a newer one.
 _ATLAS_UPSERT = upsert_sql(
-    _ATLAS, ("connection_id", "atlas_id"), where="excluded.version >= atlas_rows.version"
+    _ATLAS, ("connection_id", "atlas_id"), where="excluded.version >= atlas_rows.version", order=_ATLAS_ORDER
 )
-_PRODUCT_UPSERT = upsert_sql(_PRODUCTS, ("connection_id", "item_id"))
+_PRODUCT_UPSERT = upsert_sql(_PRODUCTS, ("connection_id", "item_id"), order=_PRODUCT_ORDER)
 # An incremental pull (no marker) must not erase the marker of the last full pull.
 _STOCK_UPSERT = upsert_sql(
     _STOCK,
@@ -52,29 +65,82 @@ _STOCK_UPSERT = upsert_sql(
         "seen_marker": "coalesce(excluded.seen_marker, erp_stock.seen_marker)",
         "lot_ref": "coalesce(excluded.lot_ref, erp_stock.lot_ref)",  # a read without ids keeps the known
     },
+    order=_STOCK_ORDER,
 )
 
 
 def _atlas_params(
-    connection_id: str, row: AtlasInventoryRow, ndc_key: Callable[[str], str | None], now: str | None
-) -> dict[str, Any]:
-    return {
-        "connection_id": connection_id,
-        "atlas_id": row.id,
-        "sku": row.sku,
-        "ndc_text": row.ndc_text,
-        "ndc_key": ndc_key(row.ndc_text),
-        "name": row.name,
-        "lot": lot_or_none(row.lot),
-        "expiry": date_text(row.expiry),
-        "quantity": decimal_text(row.quantity),
-        "unit": row.unit,
-        "location": row.location,
-        "version": row.version,
-        "updated_at": utc_text(row.updated_at),
-        "deleted": int(row.deleted),
-        "observed_at": now,
-    }
+    connection_id: str,
+    rows: Iterable[AtlasInventoryRow],
+    ndc_key: Callable[[str], str | None],
+    now: str | None,
+) -> Iterator[tuple[Any, ...]]:
+    """One tuple per row in _ATLAS_ORDER."""
+    for row in rows:
+        yield (
+            connection_id,
+            row.id,
+            row.sku,
+            row.ndc_text,
+            ndc_key(row.ndc_text),
+            row.name,
+            lot_or_none(row.lot),
+            date_text(row.expiry),
+            decimal_text(row.quantity),
+            row.unit,
+            row.location,
+            row.version,
+            utc_text(row.updated_at),
+            int(row.deleted),
+            now,
+        )
+
+
+def _product_params(
+    connection_id: str,
+    products: Iterable[Product],
+    ndc_key: Callable[[str | None], str | None],
+    now: str | None,
+) -> Iterator[tuple[Any, ...]]:
+    """One tuple per product in _PRODUCT_ORDER."""
+    for product in products:
+        yield (
+            connection_id,
+            product.erp_item_id,
+            product.sku,
+            product.name,
+            product.unit,
+            product.ndc_text,
+            ndc_key(product.ndc_text),
+            product.manufacturer,
+            int(product.lot_tracked),
+            int(product.inactive),
+            utc_text(product.last_modified),
+            flat_json(product.attributes),
+            now,
+        )
+
+
+def _stock_params(
+    connection_id: str, levels: Iterable[StockLevel], seen_marker: str | None, now: str | None
+) -> Iterator[tuple[Any, ...]]:
+    """One tuple per stock level in _STOCK_ORDER."""
+    for level in levels:
+        key = level.key
+        yield (
+            connection_id,
+            key.item_id,
+            key.location_id,
+            no_lot(key.lot),
+            decimal_text(level.quantity),
+            level.unit,
+            date_text(level.expiry),
+            level.observed_version,
+            utc_text(level.updated_at),
+            now,
+            seen_marker,
+            level.lot_ref,
+        )
 
 
 # Reads select these columns in this order and unpack rows by position: named access on 100k rows
@@ -171,7 +237,7 @@ class MirrorRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def _bulk(self, connection_id: str, sql: str, params: Iterable[dict[str, Any]]) -> int:
+    def _bulk(self, connection_id: str, sql: str, params: Iterable[tuple[Any, ...]]) -> int:
         count = 0
         with self._store.session() as session:
             require_connection(session, connection_id)
@@ -189,9 +255,7 @@ class MirrorRepository:
         A row older (lower version) than the stored one is ignored.
         """
         now = utc_text(utcnow())
-        return self._bulk(
-            connection_id, _ATLAS_UPSERT, (_atlas_params(connection_id, row, ndc_key, now) for row in rows)
-        )
+        return self._bulk(connection_id, _ATLAS_UPSERT, _atlas_params(connection_id, rows, ndc_key, now))
 
     def apply_atlas_row(
         self,
@@ -202,7 +266,7 @@ class MirrorRepository:
         session: Session | None = None,
     ) -> None:
         """Store the row an Atlas write returned (inside `session` when given, e.g. mark_done's)."""
-        params = _atlas_params(connection_id, row, ndc_key, utc_text(utcnow()))
+        (params,) = _atlas_params(connection_id, [row], ndc_key, utc_text(utcnow()))
         if session is not None:
             session.connection().exec_driver_sql(_ATLAS_UPSERT, params)
             return
@@ -217,49 +281,18 @@ class MirrorRepository:
         ndc_key: Callable[[str | None], str | None],
     ) -> int:
         now = utc_text(utcnow())
-        params = (
-            {
-                "connection_id": connection_id,
-                "item_id": product.erp_item_id,
-                "sku": product.sku,
-                "name": product.name,
-                "unit": product.unit,
-                "ndc_text": product.ndc_text,
-                "ndc_key": ndc_key(product.ndc_text),
-                "manufacturer": product.manufacturer,
-                "lot_tracked": int(product.lot_tracked),
-                "inactive": int(product.inactive),
-                "last_modified": utc_text(product.last_modified),
-                "attributes": json.dumps(dict(product.attributes)),
-                "observed_at": now,
-            }
-            for product in products
+        return self._bulk(
+            connection_id, _PRODUCT_UPSERT, _product_params(connection_id, products, ndc_key, now)
         )
-        return self._bulk(connection_id, _PRODUCT_UPSERT, params)
 
     def upsert_erp_stock(
         self, connection_id: str, levels: Iterable[StockLevel], *, seen_marker: str | None = None
     ) -> int:
         """Insert or refresh stock levels; a full pull passes its id as `seen_marker`."""
         now = utc_text(utcnow())
-        params = (
-            {
-                "connection_id": connection_id,
-                "item_id": level.key.item_id,
-                "location_id": level.key.location_id,
-                "lot": no_lot(level.key.lot),
-                "quantity": decimal_text(level.quantity),
-                "unit": level.unit,
-                "expiry": date_text(level.expiry),
-                "version": level.observed_version,
-                "updated_at": utc_text(level.updated_at),
-                "observed_at": now,
-                "seen_marker": seen_marker,
-                "lot_ref": level.lot_ref,
-            }
-            for level in levels
+        return self._bulk(
+            connection_id, _STOCK_UPSERT, _stock_params(connection_id, levels, seen_marker, now)
         )
-        return self._bulk(connection_id, _STOCK_UPSERT, params)
 
     def erp_stock_not_seen(self, connection_id: str, seen_marker: str) -> list[StockKey]:
         """Stock rows the full pull `seen_marker` did not see: gone (or zero) in the ERP."""

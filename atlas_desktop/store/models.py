@@ -366,10 +366,8 @@ class AtlasMirrorRow(Base):
 
     __tablename__ = "atlas_rows"
     # observed_at: what a sync run merges is found from the rows read since the last one (0007).
-    __table_args__ = (
-        sa.Index(None, "connection_id", "ndc_key"),
-        sa.Index(None, "connection_id", "observed_at"),
-    )
+    # No index on ndc_key (0013): nothing looks Atlas rows up by it, and every write would keep it.
+    __table_args__ = (sa.Index(None, "connection_id", "observed_at"),)
 
     connection_id: Mapped[str] = mapped_column(sa.String(36), _connection_fk(), primary_key=True)
     atlas_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)

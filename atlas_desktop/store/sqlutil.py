@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
+from json.encoder import encode_basestring_ascii
 from typing import Any, TypeVar, cast, overload
 
 import sqlalchemy as sa
@@ -80,11 +82,30 @@ _UTC = UtcDateTime()
 
 
 def decimal_text(value: Decimal | None) -> str | None:
+    # The common case first: for a finite Decimal the type's checks and copy come to str(value).
+    if type(value) is Decimal and value.is_finite():
+        return str(value)
     return _DECIMAL.process_bind_param(value, None)
 
 
 def utc_text(value: datetime | None) -> str | None:
+    # The common case first: a datetime already in UTC needs no conversion, only its fixed-width text.
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value.isoformat(timespec="microseconds")
     return _UTC.process_bind_param(value, None)
+
+
+def flat_json(values: Mapping[str, str | None]) -> str:
+    """json.dumps(dict(values)), the same text, for the flat dicts of texts bulk writes store (a base,
+    product attributes): built from the encoder's own string escaping, without json.dumps setting up an
+    encoder on every call. Anything else goes through json.dumps."""
+    parts = []
+    for key, value in values.items():
+        if type(key) is not str or (value is not None and type(value) is not str):
+            return json.dumps(dict(values))
+        text = "null" if value is None else encode_basestring_ascii(value)
+        parts.append(f"{encode_basestring_ascii(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def date_text(value: date | None) -> str | None:
@@ -126,15 +147,25 @@ def upsert_sql(
     *,
     where: str | None = None,
     overrides: Mapping[str, str] | None = None,
+    order: Sequence[str] | None = None,
 ) -> str:
-    """INSERT ... ON CONFLICT(keys) DO UPDATE SET every other column = excluded, with named parameters."""
+    """INSERT ... ON CONFLICT(keys) DO UPDATE SET every other column = excluded.
+
+    Named parameters; or, given the `order` of every column of the table, one `?` per column in that
+    order: a bulk write binds a tuple per row, cheaper than a dict in Python and in SQLite.
+    """
     names = [column.name for column in table.columns]
+    if order is not None:
+        if sorted(order) != sorted(names):
+            raise ValueError(f"the order of {table.name}'s columns must name each of {names} once")
+        names = list(order)
     overrides = overrides or {}
     sets = ", ".join(
         f"{name} = {overrides.get(name, f'excluded.{name}')}" for name in names if name not in keys
     )
+    values = ", ".join(f":{name}" for name in names) if order is None else ", ".join("?" for _ in names)
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     )
     return f"{sql} WHERE {where}" if where else sql

@@ -300,3 +300,34 @@ def test_record_10k_decisions_speed(
     print(f"\nrecorded {count} decisions with {2 * count} writes in {time.perf_counter() - started:.2f}s")
     assert len(set(ids)) == count
     assert decisions.counts(connection_id)["pending"] == 2 * count
+
+
+def test_record_gives_decisions_the_ids_sqlite_gives_one_by_one(
+    store: Store, decisions: DecisionRepository, connection_id: str, mapping_ids: list[int]
+) -> None:
+    """record() assigns ids up front (the highest + 1, as SQLite without AUTOINCREMENT does): the ids it
+    returns are the stored rows', in order, and they continue where a row inserted on its own ends,
+    also after the newest decision was deleted."""
+    first = decisions.record(connection_id, None, [DecisionDraft(m, base("1")) for m in mapping_ids])
+    with store.session() as session:
+        single = SyncDecisionRow(connection_id=connection_id, mapping_id=mapping_ids[0], status="applied")
+        session.add(single)
+        session.flush()
+        assert single.id == first[-1] + 1
+        session.delete(single)
+    drafts = [DecisionDraft(mapping_ids[1], None, (write("k1"),)), DecisionDraft(mapping_ids[2], base("2"))]
+    second = decisions.record(connection_id, None, drafts)
+    assert first == [1, 2, 3] and second == [4, 5]
+    with store.session() as session:
+        stored = session.execute(
+            sa.select(SyncDecisionRow.id, SyncDecisionRow.mapping_id, SyncDecisionRow.status)
+            .order_by(SyncDecisionRow.id)
+        ).all()
+        outbox = session.execute(sa.select(OutboxRow.decision_id, OutboxRow.idempotency_key)).all()
+    assert [(i, m, s.value) for i, m, s in stored] == [
+        *((i, m, "applied") for i, m in zip(first, mapping_ids, strict=True)),
+        (4, mapping_ids[1], "pending"),
+        (5, mapping_ids[2], "applied"),
+    ]
+    assert outbox == [(4, "k1")]
+    assert decisions.record(connection_id, None, []) == []

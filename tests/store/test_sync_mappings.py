@@ -19,7 +19,7 @@ from atlas_desktop.domain.enums import (
     SyncDirection,
 )
 from atlas_desktop.domain.errors import ConfigError
-from atlas_desktop.domain.model import AtlasInventoryRow, Product, Side, StockKey, StockLevel
+from atlas_desktop.domain.model import AtlasInventoryRow, ErpType, Product, Side, StockKey, StockLevel
 from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.decisions import DecisionRepository
@@ -392,3 +392,47 @@ def test_discovery_and_merge_inputs_on_100k_rows(
         f"merge_inputs {merged - second:.2f}s"
     )
     assert (again.kept, again.inserted, again.removed, streamed) == (count, 0, 0, count)
+
+
+def test_discovery_inserts_what_the_typed_columns_store(store: Store) -> None:
+    """Discovery binds plain values by position; each column holds the same value and storage class as
+    when the same mapping goes in through the ORM's column types."""
+    with store.session() as session:
+        bulk, typed = (ConnectionRow(erp_type=ErpType.NETSUITE, connection_name=n) for n in ("bulk", "typed"))
+        session.add_all([bulk, typed])
+        session.flush()
+        bulk_id, typed_id = bulk.id, typed.id
+    drafts = [
+        MappingDraft("a1", "i1", "WH1", "L1", "00002143380", "0002-1433-80", "00002-1433-80", "Ä name",
+                     MappingStatus.MATCHED, MatchMethod.AUTO_NDC, None, "CS", Decimal("12.50")),
+        MappingDraft("a2", None, None, "", None, "0002-??", None, None, MappingStatus.UNMATCHED_ATLAS, None,
+                     "no key"),
+        MappingDraft(None, "i3", "WH2", None, "1", None, "x", "n", MappingStatus.UNMATCHED_ERP, None),
+    ]  # fmt: skip
+    MappingRepository(store).apply_discovery(bulk_id, drafts)
+    with store.session() as session:
+        for d in drafts:
+            session.add(InventoryMappingRow(
+                connection_id=typed_id, atlas_inventory_id=d.atlas_inventory_id, erp_item_id=d.erp_item_id,
+                erp_location_id=d.erp_location_id, lot=d.lot or None, ndc_key=d.ndc_key,
+                ndc_text_atlas=d.ndc_text_atlas, ndc_text_erp=d.ndc_text_erp, item_name=d.item_name,
+                status=d.status, match_method=d.match_method, note=d.note, erp_unit=d.erp_unit,
+                unit_factor=d.unit_factor,
+            ))  # fmt: skip
+
+    def stored(connection_id: str) -> list[tuple[object, ...]]:
+        with store.session() as session:
+            info = session.connection().exec_driver_sql("PRAGMA table_info(erp_inventory_mappings)")
+            names = [row[1] for row in info]
+            kept = [n for n in names if n not in ("id", "connection_id", "created_at", "updated_at")]
+            picked = ", ".join(f"{name}, typeof({name})" for name in kept)
+            query = f"SELECT {picked} FROM erp_inventory_mappings WHERE connection_id = ? ORDER BY id"
+            return list(session.connection().exec_driver_sql(query, (connection_id,)))
+
+    assert len(stored(bulk_id)) == 3 and stored(bulk_id) == stored(typed_id)
+    with store.session() as session:
+        times = session.connection().exec_driver_sql(
+            "SELECT count(*) FROM erp_inventory_mappings WHERE connection_id = ? AND created_at = updated_at "
+            "AND length(created_at) = 32", (bulk_id,)
+        ).scalar()
+    assert times == 3

@@ -254,3 +254,71 @@ def test_bulk_upsert_and_stream_100k_rows(mirrors: MirrorRepository, connection_
         f"stock insert {stocked - updated:.2f}s, stream {streamed - stocked:.2f}s"
     )
     assert mirrors.counts(connection_id)["erp_stock"] == count
+
+
+def _stored(store: Store, table: str, connection_id: str) -> list[tuple[object, ...]]:
+    """Every column of the connection's rows as SQLite holds it (value and storage class), by key."""
+    with store.session() as session:
+        names = [row[1] for row in session.connection().exec_driver_sql(f"PRAGMA table_info({table})")]
+        kept = [name for name in names if name not in ("connection_id", "observed_at")]
+        picked = ", ".join(f"{name}, typeof({name})" for name in kept)
+        query = f"SELECT {picked} FROM {table} WHERE connection_id = ? ORDER BY 1, 3, 5, 7"
+        return list(session.connection().exec_driver_sql(query, (connection_id,)))
+
+
+def test_bulk_writes_store_what_the_typed_columns_store(store: Store, mirrors: MirrorRepository) -> None:
+    """The bulk paths bind plain driver values; each column holds the same value and storage class as
+    when the same row goes in through the ORM's column types."""
+    from atlas_desktop.domain.model import ErpType
+    from atlas_desktop.store.models import AtlasMirrorRow, ErpProductRow, ErpStockRow
+
+    with store.session() as session:
+        bulk, typed = (ConnectionRow(erp_type=ErpType.NETSUITE, connection_name=n) for n in ("bulk", "typed"))
+        session.add_all([bulk, typed])
+        session.flush()
+        bulk_id, typed_id = bulk.id, typed.id
+    east = timezone(timedelta(hours=5, minutes=30))
+    atlas = [
+        atlas_row(1, quantity="0.10", updated_at=datetime(2026, 3, 1, 7, 0, 0, 5, tzinfo=east), deleted=True),
+        atlas_row(2, quantity="1E+3", lot=None, expiry=None, location=None, sku="S-2"),
+        atlas_row(3, quantity="-0", lot="", ndc_text="0002-??"),
+    ]
+    products = [
+        Product("p1", "S1", "Ä name", "EA", ndc_text="0093-4155-73", manufacturer="M", lot_tracked=True,
+                inactive=True, last_modified=datetime(2026, 1, 2, tzinfo=east),
+                attributes={"é": "1", "b": "2"}),
+        Product("p2", "S2", "plain", "BX"),
+    ]  # fmt: skip
+    levels = [
+        level("A", "12.500", lot="L1", expiry=date(2027, 5, 1), observed_version="v9", lot_ref="77",
+              updated_at=datetime(2026, 2, 3, 4, 5, 6, 7, tzinfo=UTC)),
+        level("B", "3", updated_at=datetime(2026, 2, 3, tzinfo=east)),
+    ]  # fmt: skip
+    mirrors.upsert_atlas_rows(bulk_id, atlas, ndc_key)
+    mirrors.upsert_erp_products(bulk_id, products, ndc_key)
+    mirrors.upsert_erp_stock(bulk_id, levels, seen_marker="m1")
+    with store.session() as session:
+        for row in atlas:
+            session.add(AtlasMirrorRow(
+                connection_id=typed_id, atlas_id=row.id, sku=row.sku, ndc_text=row.ndc_text,
+                ndc_key=ndc_key(row.ndc_text), name=row.name, lot=row.lot or None, expiry=row.expiry,
+                quantity=row.quantity, unit=row.unit, location=row.location, version=row.version,
+                updated_at=row.updated_at, deleted=row.deleted,
+            ))  # fmt: skip
+        for product in products:
+            session.add(ErpProductRow(
+                connection_id=typed_id, item_id=product.erp_item_id, sku=product.sku, name=product.name,
+                unit=product.unit, ndc_text=product.ndc_text, ndc_key=ndc_key(product.ndc_text),
+                manufacturer=product.manufacturer, lot_tracked=product.lot_tracked, inactive=product.inactive,
+                last_modified=product.last_modified, attributes=dict(product.attributes),
+            ))  # fmt: skip
+        for stock in levels:
+            session.add(ErpStockRow(
+                connection_id=typed_id, item_id=stock.key.item_id, location_id=stock.key.location_id,
+                lot=stock.key.lot or "", quantity=stock.quantity, unit=stock.unit, expiry=stock.expiry,
+                version=stock.observed_version, updated_at=stock.updated_at, seen_marker="m1",
+                lot_ref=stock.lot_ref,
+            ))  # fmt: skip
+    for table, count in (("atlas_rows", 3), ("erp_products", 2), ("erp_stock", 2)):
+        written = _stored(store, table, bulk_id)
+        assert len(written) == count and written == _stored(store, table, typed_id), table
