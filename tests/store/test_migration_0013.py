@@ -29,10 +29,10 @@ def _migrate(path: Path, step: str, revision: str) -> None:
 
 def test_the_atlas_ndc_key_index_is_dropped_and_restored(tmp_path: Path) -> None:
     path = tmp_path / "atlas.db"
-    _migrate(path, "upgrade", "0011")
+    _migrate(path, "upgrade", "0012")
     assert INDEX in _indexes(path)
     Store.open(path).close()  # upgrades to head
     assert INDEX not in _indexes(path)
     assert "ix_atlas_rows_connection_id_observed_at" in _indexes(path)  # the merge's index stays
-    _migrate(path, "downgrade", "0011")
+    _migrate(path, "downgrade", "0012")
     assert INDEX in _indexes(path)

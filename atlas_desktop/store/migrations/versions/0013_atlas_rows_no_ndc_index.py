@@ -5,7 +5,7 @@ atlas_rows goes by its primary key or by observed_at (EXPLAIN QUERY PLAN the sam
 The index was upkeep on every write of the mirror, the bulk upserts of a first sync included.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-08
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
