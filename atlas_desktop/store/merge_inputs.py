@@ -143,15 +143,16 @@ def _number(column: str) -> str:
     return f"(CASE WHEN instr({column}, '.') > 0 THEN rtrim(rtrim({column}, '0'), '.') ELSE {column} END)"
 
 
-# A key read again or whose base moved is settled when both mirrors hold its base's quantity and expiry
-# (a live Atlas row, one unit on both sides) and nothing of it is in flight or open: plan() drafts nothing
-# for it and counts it unchanged. A first sync's own writes and bases, and their echoes, are such keys.
-# Quantities are compared as their text less trailing fractional zeros ("10.000" is "10"), exact where a
-# float is not; any other spelling of one value ("1E+1") only makes the key merged, never skipped. Keys
-# whose write failed or that have no base are never left out here.
+# A key read again or whose base moved is settled when both mirrors hold its base's quantity and expiry,
+# the Atlas row is live, the pair is not pack-level, the base is not below zero (merge_key holds such a
+# key as a clash) and nothing of it is pending or open: plan() drafts nothing for it and counts it
+# unchanged. A first sync's own writes and bases, and their echoes, are such keys. Quantities are
+# compared as their text less trailing fractional zeros ("10.000" is "10"), exact where a float is not;
+# any other spelling of one value ("1E+1") only makes the key merged, never skipped. Keys whose write
+# failed or that have no base are never left out here.
 _SETTLED = (
     f"m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
-    "AND m.unit_factor IS NULL AND b.quantity IS NOT NULL "
+    "AND m.unit_factor IS NULL AND b.quantity IS NOT NULL AND b.quantity NOT LIKE '-%' "
     f"AND a.deleted = 0 AND {_number('a.quantity')} = {_number('b.quantity')} AND a.expiry IS b.expiry "
     f"AND {_number('s.quantity')} = {_number('b.quantity')} AND s.expiry IS b.expiry "
     "AND m.id NOT IN (SELECT d.mapping_id FROM sync_decisions d WHERE d.connection_id = :connection_id "

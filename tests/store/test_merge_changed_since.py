@@ -48,8 +48,10 @@ _REFERENCE = (
 )
 
 
-# Mostly the same values on both sides and the base (settled keys), a few apart or written apart.
-_QUANTITIES = [Decimal(1)] * 10 + [Decimal("1.000"), Decimal("1E+0"), Decimal("10"), Decimal(2)]
+# Mostly the same values on both sides and the base (settled keys), a few apart, written apart, or negative
+# (a negative key is held as a clash even when all three agree).
+_SPELLINGS = [Decimal("1.000"), Decimal("1E+0"), Decimal("10"), Decimal(2)]
+_QUANTITIES = [Decimal(1)] * 10 + _SPELLINGS + [Decimal(-1)] * 3
 _EXPIRIES = [None] * 6 + [date(2027, 1, 31)]
 
 
