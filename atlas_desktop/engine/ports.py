@@ -111,6 +111,7 @@ class MergeReads(Protocol):
         mapping_ids: Collection[int] | None = None,
         changed_since: datetime | None = None,
         batch: int = 2000,
+        settled: list[int] | None = None,
     ) -> Iterator[MergeRow]: ...
     def labels(self, mapping_ids: Collection[int]) -> dict[int, Label]: ...
     def product_master_diffs(

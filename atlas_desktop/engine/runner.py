@@ -129,6 +129,23 @@ def _without(
             yield row
 
 
+def _then_settled(
+    rows: Iterator[MergeRow], settled: list[int], frozen: set[int], later: set[int], counts: PlanCounts
+) -> Iterator[MergeRow]:
+    """`rows`, then the keys the lookup left out as settled counted as merging them would have: unchanged,
+    or skipped when frozen (those merged `later` in the run are counted there). So a preview's counts and
+    its change-share check are those of merging every changed key."""
+    yield from rows
+    for mapping_id in settled:
+        if mapping_id in later:
+            continue
+        counts.rows += 1
+        if mapping_id in frozen:
+            counts.skipped_busy += 1
+        else:
+            counts.unchanged += 1
+
+
 class SyncRunner:
     def __init__(
         self,
@@ -401,11 +418,13 @@ class SyncRunner:
         """The merge rows of this run: keys with a refused value are left out (neither merged nor written
         until the value is corrected); keys whose merged value was refused are merged again."""
         mappings = self.ports.merge_reads
+        settled: list[int] = []  # filled when the lookup runs, before the first row
         rows: Iterator[MergeRow] = iter(
-            mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK)
+            mappings.merge_inputs(self.connection_id, changed_since=since, batch=MERGE_CHUNK, settled=settled)
         )
         if frozen or remerge:
             rows = _without(rows, frozen, set(remerge), counts)
+        rows = _then_settled(rows, settled, frozen, set(remerge), counts)
         if remerge:
             again = mappings.merge_inputs(self.connection_id, mapping_ids=remerge, batch=MERGE_CHUNK)
             rows = itertools.chain(rows, again)

@@ -532,10 +532,12 @@ class MappingRepository:
         mapping_ids: Collection[int] | None = None,
         changed_since: datetime | None = None,
         batch: int = 2000,
+        settled: list[int] | None = None,
     ) -> Iterator[MergeRow]:
         """One MergeRow per matched mapping in id order (store/merge_inputs.py)."""
         return merge_inputs(
-            self._store, connection_id, mapping_ids=mapping_ids, changed_since=changed_since, batch=batch
+            self._store, connection_id, mapping_ids=mapping_ids, changed_since=changed_since, batch=batch,
+            settled=settled,
         )
 
 

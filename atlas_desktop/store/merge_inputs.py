@@ -41,12 +41,15 @@ def merge_inputs(
     mapping_ids: Collection[int] | None = None,
     changed_since: datetime | None = None,
     batch: int = 2000,
+    settled: list[int] | None = None,
 ) -> Iterator[MergeRow]:
     """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`).
 
     `changed_since` keeps only the keys that can need a decision: a side read again since then, no
     base yet, a base moved since then, or a write that failed since then (its delta must be carried
     again). They are found through indexes, so an incremental run costs what changed, not the catalog.
+    Of those, the settled ones (see _SETTLED) are not read: their ids go to `settled` when it is given,
+    so the caller can count them as the merge would have (unchanged).
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
@@ -61,9 +64,16 @@ def merge_inputs(
     if changed_since is not None and mapping_ids is None:
         with store.session() as session:
             found = session.connection().exec_driver_sql(
-                CHANGED_IDS_SQL, {"connection_id": connection_id, "since": utc_text(changed_since)}
+                CANDIDATES_SQL, {"connection_id": connection_id, "since": utc_text(changed_since)}
             )
-            mapping_ids = [row[0] for row in found]
+            to_merge: set[int] = set()
+            left_out: set[int] = set()
+            for mapping_id, is_settled in found:
+                (left_out if is_settled else to_merge).add(mapping_id)
+        # A key named twice (settled as read again, not as its write failed) is merged.
+        if settled is not None:
+            settled.extend(sorted(left_out - to_merge))
+        mapping_ids = to_merge
     if mapping_ids is not None:
         for chunk in chunked(sorted(set(mapping_ids)), IN_CHUNK):
             ids = ", ".join(str(int(i)) for i in chunk)
@@ -108,7 +118,7 @@ _MERGE_SQL = (
 # change was read, a write in doubt or a conflict open, is merged once its base moves), a write failed
 # (its delta must be carried again), or no base yet. Each part walks an index from `since` on (the last
 # one the matched mappings against the bases' primary key), never the mirrors or the mappings' values.
-CHANGED_IDS_SQL = (
+_READ_OR_MOVED_SQL = (
     "SELECT m.id FROM atlas_rows a JOIN erp_inventory_mappings m "
     "ON m.connection_id = a.connection_id AND m.atlas_inventory_id = a.atlas_id "
     "WHERE a.connection_id = :connection_id AND a.observed_at >= :since "
@@ -116,12 +126,49 @@ CHANGED_IDS_SQL = (
     "ON m.connection_id = s.connection_id AND m.erp_item_id = s.item_id "
     f"AND m.erp_location_id = s.location_id AND {same_lot_sql('m', 's')} "
     "WHERE s.connection_id = :connection_id AND s.observed_at >= :since "
-    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since "
-    "UNION SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "
+    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since"
+)
+_FAILED_OR_NEW_SQL = (
+    "SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "
     f"AND o.status = '{OutboxStatus.FAILED}' AND o.updated_at >= :since AND o.mapping_id IS NOT NULL "
     "UNION SELECT m.id FROM erp_inventory_mappings m "
     f"WHERE m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
     "AND NOT EXISTS (SELECT 1 FROM sync_bases b WHERE b.mapping_id = m.id)"
+)
+CHANGED_IDS_SQL = f"{_READ_OR_MOVED_SQL} UNION {_FAILED_OR_NEW_SQL}"
+
+
+def _number(column: str) -> str:
+    """SQL: a decimal text column without the trailing zeros of its fraction (same value, one spelling)."""
+    return f"(CASE WHEN instr({column}, '.') > 0 THEN rtrim(rtrim({column}, '0'), '.') ELSE {column} END)"
+
+
+# A key read again or whose base moved is settled when both mirrors hold its base's quantity and expiry,
+# the Atlas row is live, the pair is not pack-level, the base is not below zero (merge_key holds such a
+# key as a clash) and nothing of it is pending or open: plan() drafts nothing for it and counts it
+# unchanged. A first sync's own writes and bases, and their echoes, are such keys. Quantities are
+# compared as their text less trailing fractional zeros ("10.000" is "10"), exact where a float is not;
+# any other spelling of one value ("1E+1") only makes the key merged, never skipped. Keys whose write
+# failed or that have no base are never left out here.
+_SETTLED = (
+    f"m.connection_id = :connection_id AND m.status = '{MappingStatus.MATCHED}' "
+    "AND m.unit_factor IS NULL AND b.quantity IS NOT NULL AND b.quantity NOT LIKE '-%' "
+    f"AND a.deleted = 0 AND {_number('a.quantity')} = {_number('b.quantity')} AND a.expiry IS b.expiry "
+    f"AND {_number('s.quantity')} = {_number('b.quantity')} AND s.expiry IS b.expiry "
+    "AND m.id NOT IN (SELECT d.mapping_id FROM sync_decisions d WHERE d.connection_id = :connection_id "
+    f"AND d.status = '{DecisionStatus.PENDING}' AND d.mapping_id IS NOT NULL) "
+    "AND m.id NOT IN (SELECT c.mapping_id FROM conflicts c WHERE c.connection_id = :connection_id "
+    f"AND c.status = '{ConflictStatus.OPEN}' AND c.mapping_id IS NOT NULL)"
+)
+# Every key of CHANGED_IDS_SQL with whether it is settled (1) or must be merged (0).
+CANDIDATES_SQL = (
+    f"SELECT k.id, coalesce(({_SETTLED}), 0) FROM ({_READ_OR_MOVED_SQL}) k "
+    "JOIN erp_inventory_mappings m ON m.id = k.id "
+    "LEFT JOIN sync_bases b ON b.mapping_id = m.id "
+    "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
+    "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
+    f"AND s.location_id = m.erp_location_id AND {same_lot_sql('m', 's')} "
+    f"UNION SELECT f.mapping_id, 0 FROM ({_FAILED_OR_NEW_SQL}) f"
 )
 
 

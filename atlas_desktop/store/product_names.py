@@ -43,6 +43,13 @@ _NAMES_CHANGED_IDS_SQL = (
     "ON m.connection_id = p.connection_id AND m.erp_item_id = p.item_id "
     "WHERE p.connection_id = :connection_id AND p.observed_at >= :since"
 )
+# Of those, the pairs whose ERP name is the one last seen are left out: neither the first sight (no name
+# seen yet) nor the diff (a name seen, and another now) touches them.
+_NAMES_TO_COMPARE_SQL = (
+    f"SELECT k.id FROM ({_NAMES_CHANGED_IDS_SQL}) k JOIN erp_inventory_mappings m ON m.id = k.id "
+    "WHERE m.erp_name_seen IS NULL OR NOT EXISTS (SELECT 1 FROM erp_products p "
+    "WHERE p.connection_id = m.connection_id AND p.item_id = m.erp_item_id AND p.name = m.erp_name_seen)"
+)
 
 
 def product_master_diffs(
@@ -63,7 +70,7 @@ def product_master_diffs(
             rows = connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=""), params).all()
         else:
             since = {"connection_id": connection_id, "since": utc_text(changed_since)}
-            ids = sorted(row[0] for row in connection.exec_driver_sql(_NAMES_CHANGED_IDS_SQL, since))
+            ids = sorted(row[0] for row in connection.exec_driver_sql(_NAMES_TO_COMPARE_SQL, since))
             rows = []
             for chunk in chunked(ids, IN_CHUNK):
                 extra = f"AND m.id IN ({', '.join(str(int(i)) for i in chunk)})"
