@@ -366,7 +366,7 @@ def test_cli_verify_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str
         services.audit.append("signin", actor="user", source="manual")
         verify = argparse.Namespace(command="audit", action="verify")
         assert run_audit(verify, services) == 0
-        assert "intact: 1 entries" in capsys.readouterr().out
+        assert "intact: 1 entry verified" in capsys.readouterr().out
         out = tmp_path / "a.csv"
         export = argparse.Namespace(action="export", format="csv", out=str(out), since="2000-01-01")
         assert run_audit(export, services) == 0
