@@ -253,10 +253,11 @@ class DashboardView(QWidget):
         self.snapshots: list[ConnectionSnapshot] = []
         # Runs going on, from the engine's events: the store cannot tell a run in this process apart.
         self.activities: dict[str, Activity] = {}
-        # Each connection's newest run (id, status) as last read, and the runs this window saw end: a
-        # change not in the second set is another process's doing.
+        # Each connection's newest run (id, status) as last read, and the runs this window ran: a change
+        # of the newest run that is not one of those is another process's doing. By id, not "a run ended
+        # here since the last read": a read taken while our run was still going sees it end a read later.
         self._newest_runs: dict[str, tuple[int, str] | None] = {}
-        self._ended_here: set[str] = set()
+        self._runs_here: set[int] = set()
         self.renewals: dict[str, RenewCertificateDialog] = {}
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -325,17 +326,16 @@ class DashboardView(QWidget):
             self.runs_changed_elsewhere.emit()
 
     def _note_newest_runs(self, snapshots: Sequence[ConnectionSnapshot]) -> bool:
-        """True when a connection's newest run changed since the last read and this window did not see it
-        end (another process ran it)."""
+        """True when a connection's newest run changed since the last read and this window did not run it
+        (another process did)."""
         changed = False
         for snapshot in snapshots:
             cid = snapshot.summary.id
             newest = (snapshot.runs[0].id, str(snapshot.runs[0].status)) if snapshot.runs else None
-            ours = cid in self._ended_here or cid in self.activities  # ended, or going on, here
+            ours = cid in self.activities or (newest is not None and newest[0] in self._runs_here)
             if cid in self._newest_runs and self._newest_runs[cid] != newest and not ours:
                 changed = True
             self._newest_runs[cid] = newest
-            self._ended_here.discard(cid)
         return changed
 
     def open_renewal(self, connection_id: str) -> None:
@@ -368,7 +368,7 @@ class DashboardView(QWidget):
 
     def on_bridge_run_finished(self, event: RunFinished) -> None:
         # The counts the run changed arrive with the reload the window starts after every run.
-        self._ended_here.add(event.summary.connection_id)
+        self._runs_here.add(event.summary.sync_log_id)
         self._set_activity(event.summary.connection_id, None)
 
     def _set_activity(self, connection_id: str, activity: Activity | None) -> None:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from review_quantities import shown_quantities
 
 from atlas_desktop.app.engine_setup import build_engine
-from atlas_desktop.domain.enums import MappingStatus
-from atlas_desktop.engine.api import RunFinished, RunStatus
+from atlas_desktop.domain.enums import MappingStatus, SyncType
+from atlas_desktop.engine.api import RunFinished, RunStarted, RunStatus
 from atlas_desktop.engine.health import HealthKind
 from atlas_desktop.ui.main_window import MainWindow
 
@@ -136,3 +136,25 @@ def test_the_windows_own_runs_do_not_read_the_lists_twice(world: Any, window: Ma
     assert ended[0].summary.items_synced == 1
     qtbot.wait(3 * MainWindow.FOLLOW_MS)  # follow-up reads after the run: the window's own, nothing new
     assert elsewhere == []
+
+
+def test_a_read_taken_while_the_windows_run_went_on_is_not_taken_for_another_process(
+    world: Any, window: MainWindow
+) -> None:
+    """A follow-up read started while this window's run was going and answered after the run ended sees the
+    run as still running; the next read sees it ended. Neither is another process's doing."""
+    from types import SimpleNamespace
+
+    dashboard = window.dashboard
+
+    def read(run_id: int, status: str) -> list[Any]:
+        run = SimpleNamespace(id=run_id, status=status)
+        return [SimpleNamespace(summary=SimpleNamespace(id=world.connection_id), runs=[run])]
+
+    dashboard._note_newest_runs(read(900, "success"))
+    summary = SimpleNamespace(connection_id=world.connection_id, sync_log_id=901)
+    dashboard.on_bridge_run_started(RunStarted(world.connection_id, SyncType.MANUAL))
+    dashboard.on_bridge_run_finished(RunFinished(summary))  # type: ignore[arg-type]
+    assert not dashboard._note_newest_runs(read(901, "running"))  # read while it ran, answered after
+    assert not dashboard._note_newest_runs(read(901, "success"))
+    assert dashboard._note_newest_runs(read(902, "success"))  # a run this window never ran
