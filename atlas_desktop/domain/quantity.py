@@ -166,6 +166,13 @@ def read_quantity(value: object, bounds: QuantityBounds, *, item: str, what: str
     return outcome
 
 
+def quantity_within(text: str, bounds: QuantityBounds) -> Decimal | None:
+    """`read_quantity` of a text without naming a row: the quantity, or None where it would be refused.
+    Readers of whole catalogs look first with this and name the row (read_quantity) only for a refusal."""
+    outcome = _from_text(text, bounds)
+    return None if isinstance(outcome, str) else outcome
+
+
 # Stock answers repeat a small set of quantities; Decimals are immutable, so one result serves them all.
 @lru_cache(maxsize=4096)
 def _from_text(text: str, bounds: QuantityBounds) -> Decimal | str:

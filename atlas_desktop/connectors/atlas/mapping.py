@@ -13,7 +13,14 @@ from atlas_desktop.connectors.atlas.errors import SYSTEM
 from atlas_desktop.domain.errors import InvalidResponse
 from atlas_desktop.domain.model import AtlasInventoryRow, PurchaseOrder, PurchaseOrderLine
 from atlas_desktop.domain.quantity import ATLAS as QUANTITY
-from atlas_desktop.domain.quantity import QuantityRefused, RejectedRow, atlas_ref, read_quantity, refused
+from atlas_desktop.domain.quantity import (
+    QuantityRefused,
+    RejectedRow,
+    atlas_ref,
+    quantity_within,
+    read_quantity,
+    refused,
+)
 
 
 def _bad(what: str, value: object) -> InvalidResponse:
@@ -107,8 +114,8 @@ def read_row(data: object, parse: Callable[[object], AtlasInventoryRow]) -> Atla
     if not (type(data) is dict or isinstance(data, Mapping)) or type(data.get("id")) is not str:
         return parse(data)  # no id to name the row by: parse_row says what is wrong, for the page
     value = data.get("quantity")
-    if type(value) is str and _plain_quantity(value):
-        return parse(data)  # the usual row: no need to name it
+    if type(value) is str and (held := quantity_within(value, QUANTITY)) is not None and str(held) == value:
+        return parse(data)  # the usual row, its quantity held and in plain form: no need to name it
     ref = atlas_ref(data["id"])
     try:
         if not isinstance(value, str):  # a JSON number has been through a float already
@@ -121,17 +128,6 @@ def read_row(data: object, parse: Callable[[object], AtlasInventoryRow]) -> Atla
     if str(quantity) != value.strip():  # an exponent form within bounds: stored plain
         return parse({**data, "quantity": format(quantity, "f")})
     return parse(data)
-
-
-# Quantities repeat over a listing's rows: whether a text is one Atlas can hold, already in plain form,
-# is worked out once per distinct text.
-@lru_cache(maxsize=4096)
-def _plain_quantity(value: str) -> bool:
-    try:
-        quantity = read_quantity(value, QUANTITY, item="")
-    except QuantityRefused:
-        return False
-    return str(quantity) == value.strip()
 
 
 def parse_row(data: object) -> AtlasInventoryRow:

@@ -18,6 +18,7 @@ from atlas_desktop.domain.quantity import (
     QuantityRefused,
     RejectedRow,
     erp_ref,
+    quantity_within,
     read_quantity,
     require_writable,
 )
@@ -63,26 +64,13 @@ def _quantity_and_text(value: object, key: StockKey) -> tuple[Decimal, str]:
         return _ZERO
     # str() first for record JSON numbers: SuiteQL sends strings; never via a binary float.
     text = value if type(value) is str else str(value)
-    held = _held_quantity(text)
-    if held is None:  # refused: read again to name the row in the error
+    quantity = quantity_within(text, QUANTITY)
+    if quantity is None:  # refused: read again to name the row in the error
         quantity = read_quantity(text, QUANTITY, item=erp_ref(key), what="the quantity on hand")
-        return quantity, str(quantity)
-    return held
+    return quantity, str(quantity)
 
 
 _ZERO = (Decimal(0), str(Decimal(0)))
-
-
-# Stock answers repeat a small set of quantities: check each distinct text once, and name the row (a few
-# string operations per row) only for a quantity that is refused. Keyed by the text, not the Decimal:
-# Decimal("1") == Decimal("1.0"), but their texts differ.
-@lru_cache(maxsize=4096)
-def _held_quantity(text: str) -> tuple[Decimal, str] | None:
-    try:
-        quantity = read_quantity(text, QUANTITY, item="", what="the quantity on hand")
-    except QuantityRefused:
-        return None
-    return quantity, str(quantity)
 
 
 def iso_date(value: str | None) -> date | None:
