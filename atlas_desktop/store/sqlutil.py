@@ -145,27 +145,24 @@ def upsert_sql(
     table: sa.Table,
     keys: Sequence[str],
     *,
+    order: Sequence[str],
     where: str | None = None,
     overrides: Mapping[str, str] | None = None,
-    order: Sequence[str] | None = None,
 ) -> str:
     """INSERT ... ON CONFLICT(keys) DO UPDATE SET every other column = excluded.
 
-    Named parameters; or, given the `order` of every column of the table, one `?` per column in that
-    order: a bulk write binds a tuple per row, cheaper than a dict in Python and in SQLite.
+    One `?` per column, in `order` (every column of the table, each once): a bulk write binds a tuple per
+    row, cheaper than a dict in Python and in SQLite.
     """
     names = [column.name for column in table.columns]
-    if order is not None:
-        if sorted(order) != sorted(names):
-            raise ValueError(f"the order of {table.name}'s columns must name each of {names} once")
-        names = list(order)
+    if sorted(order) != sorted(names):
+        raise ValueError(f"the order of {table.name}'s columns must name each of {names} once")
     overrides = overrides or {}
     sets = ", ".join(
-        f"{name} = {overrides.get(name, f'excluded.{name}')}" for name in names if name not in keys
+        f"{name} = {overrides.get(name, f'excluded.{name}')}" for name in order if name not in keys
     )
-    values = ", ".join(f":{name}" for name in names) if order is None else ", ".join("?" for _ in names)
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values}) "
+        f"INSERT INTO {table.name} ({', '.join(order)}) VALUES ({', '.join('?' for _ in order)}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     )
     return f"{sql} WHERE {where}" if where else sql
