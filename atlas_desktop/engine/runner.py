@@ -373,7 +373,9 @@ class SyncRunner:
         # `drafts` holds them now and is emptied gradually. Left to the frame's end, this list would free
         # the product drafts all at once on the loop's thread.
         del product_drafts
-        reason = self._preview_reason(counts, options)
+        if merge_total is None:
+            merge_total = await self.ports.mappings.count(self.connection_id, status=MappingStatus.MATCHED)
+        reason = self._preview_reason(counts, options, merge_total)
         if options.preview_only:
             reason = reason or "preview asked for"
         if reason and not options.approve:
@@ -495,11 +497,15 @@ class SyncRunner:
         return {mapping_id: n for mapping_id, n in flips.items() if n > options.loop_guard_flips}
 
     @staticmethod
-    def _preview_reason(counts: PlanCounts, options: RunOptions) -> str:
-        considered = counts.rows - counts.skipped_busy - counts.skipped_missing
+    def _preview_reason(counts: PlanCounts, options: RunOptions, mapped: int) -> str:
+        skipped = counts.skipped_busy + counts.skipped_missing
+        considered = counts.rows - skipped
         if considered and counts.first_sync == considered:
             return "first sync: nothing has been synced for these items yet"
         changed = counts.to_atlas + counts.to_erp
+        # The share is of every mapped item: a run merges only the keys whose inputs moved, and nearly all
+        # of those change, so a share of the merged keys would hold back any run that merges few.
+        considered = max(mapped - skipped, considered)
         if considered >= MIN_ROWS_FOR_SHARE_CHECK and changed > options.max_change_share * considered:
             share = Decimal(changed) / Decimal(considered)
             return f"{share:.0%} of the mapped items would change (more than {options.max_change_share:.0%})"

@@ -155,3 +155,46 @@ async def test_keys_left_out_as_settled_count_in_the_change_share_as_unchanged(
     assert run.status is RunStatus.SUCCESS, run.plan
     assert run.items_synced == len(sold)
     assert set(merged.runs[-1]) - _without_base(world) == {m.id for m in sold}
+
+
+async def test_the_change_share_is_of_every_mapped_item_not_of_the_keys_a_run_merges(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a quiet run, a run merges only the keys that moved: a third of the catalog sold on is a third
+    of the mapped items (no preview), though every key that run merges changes."""
+    merged = MergedKeys(monkeypatch)
+    await _first_sync(world, merged)
+    merged.next_run()
+    quiet = await world.engine.sync(world.connection_id)
+    assert quiet.status is RunStatus.SUCCESS, quiet.plan
+    keys = matched(world)
+    sold = [m for m in keys if sides(world, m)[0] >= 1][: len(keys) // 3]
+    assert len(sold) >= 20  # enough keys for the share check to apply
+    for mapping in sold:
+        world.atlas.sell(mapping.atlas_inventory_id, 1)
+    merged.next_run()
+    run = await world.engine.sync(world.connection_id)
+    assert run.status is RunStatus.SUCCESS, run.plan
+    assert run.items_synced == len(sold)
+    assert set(merged.runs[-1]) - _without_base(world) == {m.id for m in sold}
+
+
+async def test_a_run_that_would_change_over_half_the_mapped_items_waits_for_approval(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    merged = MergedKeys(monkeypatch)
+    await _first_sync(world, merged)
+    keys = matched(world)
+    sold = [m for m in keys if sides(world, m)[0] >= 1]
+    sold = sold[: len(keys) * 2 // 3]
+    assert len(sold) > len(keys) // 2
+    for mapping in sold:
+        world.atlas.sell(mapping.atlas_inventory_id, 1)
+    held = await world.engine.sync(world.connection_id)
+    assert held.status is RunStatus.PREVIEW and held.plan is not None
+    assert "of the mapped items would change (more than 50%)" in held.plan.reason
+    assert held.plan.to_erp == len(sold)
+    approved = await world.engine.sync(world.connection_id, approve=True)
+    assert approved.status is RunStatus.SUCCESS and approved.items_synced == len(sold)
