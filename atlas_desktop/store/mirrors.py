@@ -52,9 +52,20 @@ _STOCK_ORDER = (
     "observed_at", "seen_marker", "lot_ref",
 )  # fmt: skip
 
-# An older version of a row (a change feed replaying its overlap window) never replaces a newer one.
+# An older version of a row (a change feed replaying its overlap window) never replaces a newer one, and
+# the same version with the same values (the feed handing back a row our own write returned, or its
+# overlap replaying) is left as it is: observed_at says when a row last changed as read, and a row that
+# did not change is no key for the next merge to look at.
+_ATLAS_VALUES = [name for name in _ATLAS_ORDER if name not in ("connection_id", "atlas_id", "observed_at")]
+_ATLAS_CHANGED = " OR ".join(f"excluded.{name} IS NOT atlas_rows.{name}" for name in _ATLAS_VALUES)
 _ATLAS_UPSERT = upsert_sql(
-    _ATLAS, ("connection_id", "atlas_id"), where="excluded.version >= atlas_rows.version", order=_ATLAS_ORDER
+    _ATLAS,
+    ("connection_id", "atlas_id"),
+    where=(
+        "excluded.version > atlas_rows.version "
+        f"OR (excluded.version = atlas_rows.version AND ({_ATLAS_CHANGED}))"
+    ),
+    order=_ATLAS_ORDER,
 )
 _PRODUCT_UPSERT = upsert_sql(_PRODUCTS, ("connection_id", "item_id"), order=_PRODUCT_ORDER)
 # An incremental pull (no marker) must not erase the marker of the last full pull.

@@ -76,6 +76,28 @@ def test_an_older_atlas_version_never_replaces_a_newer_one(
     assert [(r.version, r.quantity) for r in mirrors.iter_atlas_rows(connection_id)] == [(6, Decimal("3"))]
 
 
+def test_the_same_atlas_row_read_again_is_left_as_it_was(
+    mirrors: MirrorRepository, connection_id: str
+) -> None:
+    """The feed handing back the row our own write returned (or replaying its overlap) changes nothing, not
+    even when the row was last seen: the next merge looks only at rows that changed."""
+
+    def seen() -> list[tuple[int, Decimal, str | None, datetime]]:
+        return [(r.version, r.quantity, r.lot, r.observed_at) for r in mirrors.iter_atlas_rows(connection_id)]
+
+    mirrors.apply_atlas_row(connection_id, atlas_row(1, version=5, quantity="7"), ndc_key)
+    written = seen()
+    time.sleep(0.002)  # a later write would carry a later observed_at
+    mirrors.upsert_atlas_rows(connection_id, [atlas_row(1, version=5, quantity="7")], ndc_key)
+    assert seen() == written
+    # The same version with another value (a server that does not bump versions) is still taken.
+    mirrors.upsert_atlas_rows(connection_id, [atlas_row(1, version=5, quantity="7", lot=None)], ndc_key)
+    [(version, quantity, lot, observed)] = seen()
+    assert (version, quantity, lot) == (5, Decimal("7"), None) and observed > written[0][3]
+    mirrors.upsert_atlas_rows(connection_id, [atlas_row(1, version=6, quantity="7", lot=None)], ndc_key)
+    assert seen()[0][0] == 6
+
+
 def test_deleted_atlas_rows_are_hidden_unless_asked_for(
     mirrors: MirrorRepository, connection_id: str
 ) -> None:
