@@ -139,6 +139,9 @@ class _Outbox:
     ) -> list[int]:
         return await self._db(self._repo.record, connection_id, sync_log_id, decisions)
 
+    async def touch_bases(self, mapping_ids: Sequence[int]) -> None:
+        await self._db(self._repo.touch_bases, mapping_ids)
+
     async def recent_base_quantities(
         self, connection_id: str, since: datetime, *, min_decisions: int
     ) -> dict[int, list[Decimal]]:
@@ -212,6 +215,9 @@ class _RunLog:
 
     async def get(self, sync_log_id: int) -> RunView:
         return await self._db(self._repo.get, sync_log_id)
+
+    async def reads_done(self, sync_log_id: int, at: datetime) -> None:
+        await self._db(self._repo.reads_done, sync_log_id, at)
 
     async def recent(self, connection_id: str, limit: int) -> list[RunView]:
         return await self._db(self._repo.recent, connection_id, limit)

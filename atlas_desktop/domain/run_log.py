@@ -29,6 +29,7 @@ class RunView:
     started_at: datetime
     completed_at: datetime | None
     duration_seconds: Decimal | None
+    reads_done_at: datetime | None = None  # when its reads ended and its merge began
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ class PlanCounts:
     skipped_missing: int = 0  # one side no longer has the row
     first_sync: int = 0  # keys without a base yet
     notes: list[str] = field(default_factory=list)
+    # Keys skipped as busy: their bases are touched so the next runs look at them until they are merged.
+    waiting: list[int] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -166,6 +168,7 @@ def plan(
         counts.rows += 1
         if row.has_pending_decision or row.has_open_conflict:
             counts.skipped_busy += 1
+            counts.waiting.append(row.mapping_id)
             continue
         if row.atlas is None or row.erp is None or row.atlas.deleted:
             counts.skipped_missing += 1

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
+from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.connector import ErpConnector
 from atlas_desktop.domain.drafts import DecisionDraft
 from atlas_desktop.domain.enums import MappingStatus, OutboxStatus, SyncDirection, SyncLogStatus, SyncType
@@ -125,6 +126,7 @@ def _without(
         if row.mapping_id in frozen:
             counts.rows += 1
             counts.skipped_busy += 1
+            counts.waiting.append(row.mapping_id)
         elif row.mapping_id not in later:
             yield row
 
@@ -142,6 +144,7 @@ def _then_settled(
         counts.rows += 1
         if mapping_id in frozen:
             counts.skipped_busy += 1
+            counts.waiting.append(mapping_id)
         else:
             counts.unchanged += 1
 
@@ -327,8 +330,10 @@ class SyncRunner:
                 "one side returned no stock at all while items are mapped; nothing was changed",
                 fix="Check the connection test; if the side is really empty, remove the mappings first.",
             )
+        # What this run read until now, it merges now: the next run looks at what is read after this.
+        await self.ports.runs.reads_done(log_id, datetime.now(UTC))
         flipping = await self._flipping(options)
-        since = None if options.full_merge else await self._previous_run_start(log_id)
+        since = None if options.full_merge else await self._change_window(log_id)
         # Product master diffs leave out keys with a pending decision: read them before this run records any.
         product_drafts: list[DecisionDraft] = []
         if options.product_master and options.direction is not SyncDirection.ATLAS_TO_ERP:
@@ -396,6 +401,7 @@ class SyncRunner:
             )
         await self._record(log_id, drafts)
         await self._record_write_refusals(log_id, write_refusals, earlier_refusals)
+        await self.ports.outbox.touch_bases(counts.waiting)
         return await self._push(options, log_id)
 
     async def _refusal_sets(self) -> tuple[set[int], list[int], list[int]]:
@@ -415,7 +421,7 @@ class SyncRunner:
         return frozen, sorted(remerge - frozen), earlier
 
     def _merge_rows(
-        self, since: datetime | None, frozen: set[int], remerge: list[int], counts: PlanCounts
+        self, since: ChangeWindow | None, frozen: set[int], remerge: list[int], counts: PlanCounts
     ) -> Iterator[MergeRow]:
         """The merge rows of this run: keys with a refused value are left out (neither merged nor written
         until the value is corrected); keys whose merged value was refused are merged again."""
@@ -466,7 +472,7 @@ class SyncRunner:
         await self.ports.thread(empty_gradually, drafts)
 
     def _product_master_drafts(
-        self, counts: PlanCounts, erp_type: ErpType, since: datetime | None
+        self, counts: PlanCounts, erp_type: ErpType, since: ChangeWindow | None
     ) -> list[DecisionDraft]:
         reads = self.ports.merge_reads
         diffs = reads.product_master_diffs(self.connection_id, changed_since=since)
@@ -474,18 +480,23 @@ class SyncRunner:
         reads.note_erp_names(names.seen)
         return product_master_drafts(names.carry, counts)
 
-    async def _previous_run_start(self, log_id: int) -> datetime | None:
-        """Only keys read since the last run that merged and recorded need a decision (an idle run
+    async def _change_window(self, log_id: int) -> ChangeWindow | None:
+        """Only keys touched since the last run that merged and recorded need a decision (an idle run
         merges nothing). A preview or a failed run may have read changes it never merged, so they do
         not count; None — merge every key — when no such run is recent."""
         recent = await self.ports.runs.recent(self.connection_id, 10)
         merged = (SyncLogStatus.SUCCESS, SyncLogStatus.PARTIAL)
         earlier = [
-            run.started_at
+            run
             for run in recent
             if run.id != log_id and run.status in merged and run.sync_type != SyncType.RECONCILE.value
         ]
-        return max(earlier) if earlier else None
+        if not earlier:
+            return None
+        last = max(earlier, key=lambda run: run.started_at)
+        if last.reads_done_at is None:  # a run from before the marks: everything since its start
+            return ChangeWindow.since(last.started_at)
+        return ChangeWindow(last.started_at, last.reads_done_at, last.id)
 
     async def _flipping(self, options: RunOptions) -> dict[int, int]:
         """The loop guard: keys whose agreed value ping-ponged more than allowed in the window."""

@@ -95,8 +95,8 @@ def _clip(error: str) -> str:
 
 _BASE_UPSERT = (
     "INSERT INTO sync_bases (mapping_id, quantity, unit, expiry, lot, attributes, atlas_version, "
-    "erp_version, updated_at) "
-    "SELECT m.id, :quantity, :unit, :expiry, m.lot, '{}', CAST(a.version AS TEXT), s.version, :now "
+    "erp_version, updated_at, decided_in) "
+    "SELECT m.id, :quantity, :unit, :expiry, m.lot, '{}', CAST(a.version AS TEXT), s.version, :now, :run "
     "FROM erp_inventory_mappings m "
     "LEFT JOIN atlas_rows a ON a.connection_id = m.connection_id AND a.atlas_id = m.atlas_inventory_id "
     "LEFT JOIN erp_stock s ON s.connection_id = m.connection_id AND s.item_id = m.erp_item_id "
@@ -104,12 +104,14 @@ _BASE_UPSERT = (
     "WHERE m.id = :mapping_id "
     "ON CONFLICT (mapping_id) DO UPDATE SET quantity = excluded.quantity, unit = excluded.unit, "
     "expiry = excluded.expiry, lot = excluded.lot, atlas_version = excluded.atlas_version, "
-    "erp_version = excluded.erp_version, updated_at = excluded.updated_at"
+    "erp_version = excluded.erp_version, updated_at = excluded.updated_at, decided_in = excluded.decided_in"
 )
 _SYNCED = "UPDATE erp_inventory_mappings SET last_synced_at = :now WHERE id = :mapping_id"
 _DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHERE id = ?"
 _APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
-_SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ? WHERE mapping_id = ?"
+# A base moved by a cancelled decision's write, or touched, was moved by no merge (decided_in).
+_SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ?, decided_in = NULL WHERE mapping_id = ?"
+_TOUCH_UPDATE = "UPDATE sync_bases SET updated_at = ?, decided_in = NULL WHERE mapping_id = ?"
 _OUTBOX = OutboxRow.__table__
 # A marked write as the sent mark records it (store/sent_mark.py).
 _MARKED = (_OUTBOX.c.id, _OUTBOX.c.connection_id, _OUTBOX.c.idempotency_key, _OUTBOX.c.attempts)
@@ -117,7 +119,10 @@ _DECISIONS = SyncDecisionRow.__table__
 _BASES = SyncBaseRow.__table__
 
 
-def _base_params(mapping_id: int, base: Mapping[str, Any], now: str | None) -> dict[str, Any]:
+def _base_params(
+    mapping_id: int, base: Mapping[str, Any], now: str | None, run: int | None
+) -> dict[str, Any]:
+    """The base upsert's parameters; `run` is the run whose decision this base is."""
     values = BaseValues.from_json(dict(base))  # validates what goes in
     return {
         "mapping_id": mapping_id,
@@ -125,10 +130,11 @@ def _base_params(mapping_id: int, base: Mapping[str, Any], now: str | None) -> d
         "unit": values.unit,
         "expiry": values.expiry.isoformat() if values.expiry else None,
         "now": now,
+        "run": run,
     }
 
 
-def _settled_params(mapping_id: int, base: BaseValues, now: str | None) -> dict[str, Any]:
+def _settled_params(mapping_id: int, base: BaseValues, now: str | None, run: int | None) -> dict[str, Any]:
     """_base_params of a base the merge built: the same values without its JSON round trip."""
     return {
         "mapping_id": mapping_id,
@@ -136,6 +142,7 @@ def _settled_params(mapping_id: int, base: BaseValues, now: str | None) -> dict[
         "unit": str(base.unit or ""),
         "expiry": base.expiry.isoformat() if base.expiry else None,
         "now": now,
+        "run": run,
     }
 
 
@@ -157,6 +164,7 @@ def _shift_base(session: Session, mapping_id: int | None, deltas: Iterable[Decim
     if base is not None and base.quantity is not None:
         base.quantity = base.quantity + total
         base.updated_at = utcnow()
+        base.decided_in = None
 
 
 def _done_deltas(session: Session, decision_id: int) -> list[Decimal | None]:
@@ -272,7 +280,7 @@ class DecisionRepository:
                         )
                     )
                     if immediate and new_base is not None:
-                        settled.append(_settled_params(draft.mapping_id, new_base, now))
+                        settled.append(_settled_params(draft.mapping_id, new_base, now, sync_log_id))
                     for write in draft.writes:
                         outbox.append(
                             (
@@ -328,6 +336,14 @@ class DecisionRepository:
             finally:
                 cursor.close()
         return ids
+
+    def touch_bases(self, mapping_ids: Sequence[int]) -> None:
+        """Keys a run considered but could not merge (a write in flight, a conflict open, a value refused):
+        their bases count as moved, so the runs after it look at them again until they are merged."""
+        now = utc_text(utcnow())
+        with self._store.session() as session:
+            for batch in chunked(mapping_ids, 2000):
+                session.connection().exec_driver_sql(_TOUCH_UPDATE, [(now, m) for m in batch])
 
     def pending_writes(self, connection_id: str, *, limit: int = 500, after_id: int = 0) -> list[OutboxEntry]:
         """Writes still to send or to check (pending, sending, in_doubt), oldest first."""
@@ -586,6 +602,7 @@ class _Decision:
     mapping_id: int | None
     status: DecisionStatus
     new_base: dict[str, Any] | None
+    sync_log_id: int | None
 
 
 def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> int:
@@ -646,7 +663,9 @@ def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> i
                 shifts.setdefault(decision.mapping_id, []).append(step)
         elif decision.id in completed and decision.new_base is not None:
             # A decision completes at its last write of the batch: each of its writes sets the base again.
-            new_bases[decision.mapping_id] = _base_params(decision.mapping_id, decision.new_base, now)
+            new_bases[decision.mapping_id] = _base_params(
+                decision.mapping_id, decision.new_base, now, decision.sync_log_id
+            )
             shifts.pop(decision.mapping_id, None)
     if new_bases:
         params = list(new_bases.values())
@@ -663,10 +682,13 @@ def _confirm(session: Session, confirmed: Sequence[tuple[int, str | None]]) -> i
 
 def _load_decisions(connection: sa.Connection, decision_ids: Iterable[int]) -> dict[int, _Decision]:
     found: dict[int, _Decision] = {}
-    columns = (_DECISIONS.c.id, _DECISIONS.c.mapping_id, _DECISIONS.c.status, _DECISIONS.c.new_base)
+    columns = (
+        _DECISIONS.c.id, _DECISIONS.c.mapping_id, _DECISIONS.c.status, _DECISIONS.c.new_base,
+        _DECISIONS.c.sync_log_id,
+    )  # fmt: skip
     for batch in chunked(decision_ids, IN_CHUNK):
         for row in connection.execute(sa.select(*columns).where(_DECISIONS.c.id.in_(batch))):
-            found[row.id] = _Decision(row.id, row.mapping_id, row.status, row.new_base)
+            found[row.id] = _Decision(row.id, row.mapping_id, row.status, row.new_base, row.sync_log_id)
     return found
 
 

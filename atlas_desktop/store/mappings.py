@@ -7,12 +7,12 @@ MappingRepository also hands out what other modules read from the mappings: the 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.discovery_counts import DiscoveryCounts
 from atlas_desktop.domain.drafts import PAIRED, MappingDraft
 from atlas_desktop.domain.enums import (
@@ -510,7 +510,7 @@ class MappingRepository:
         return ReviewTable(self._store).count(connection_id, status=status, search=search)
 
     def product_master_diffs(
-        self, connection_id: str, *, changed_since: datetime | None = None
+        self, connection_id: str, *, changed_since: ChangeWindow | None = None
     ) -> list[ProductMasterDiff]:
         return product_master_diffs(self._store, connection_id, changed_since)
 
@@ -530,7 +530,7 @@ class MappingRepository:
         connection_id: str,
         *,
         mapping_ids: Collection[int] | None = None,
-        changed_since: datetime | None = None,
+        changed_since: ChangeWindow | None = None,
         batch: int = 2000,
         settled: list[int] | None = None,
     ) -> Iterator[MergeRow]:

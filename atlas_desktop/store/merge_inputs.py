@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.enums import (
     ConflictPolicy,
     ConflictStatus,
@@ -39,15 +39,16 @@ def merge_inputs(
     connection_id: str,
     *,
     mapping_ids: Collection[int] | None = None,
-    changed_since: datetime | None = None,
+    changed_since: ChangeWindow | None = None,
     batch: int = 2000,
     settled: list[int] | None = None,
 ) -> Iterator[MergeRow]:
     """One MergeRow per matched mapping in id order, read in keyset pages (or only `mapping_ids`).
 
-    `changed_since` keeps only the keys that can need a decision: a side read again since then, no
-    base yet, a base moved since then, or a write that failed since then (its delta must be carried
-    again). They are found through indexes, so an incremental run costs what changed, not the catalog.
+    `changed_since` keeps only the keys that can need a decision: a side read since the window's
+    `read_since`, no base yet, a base moved since its `moved_since` other than by a decision of its
+    `decided_by` run, or a write that failed since `moved_since` (its delta must be carried again). They
+    are found through indexes, so an incremental run costs what changed, not the catalog.
     Of those, the settled ones (see _SETTLED) are not read: their ids go to `settled` when it is given,
     so the caller can count them as the merge would have (unchanged).
     """
@@ -64,7 +65,7 @@ def merge_inputs(
     if changed_since is not None and mapping_ids is None:
         with store.session() as session:
             found = session.connection().exec_driver_sql(
-                CANDIDATES_SQL, {"connection_id": connection_id, "since": utc_text(changed_since)}
+                CANDIDATES_SQL, window_params(connection_id, changed_since)
             )
             to_merge: set[int] = set()
             left_out: set[int] = set()
@@ -114,19 +115,31 @@ _MERGE_SQL = (
 )
 
 
-# The keys that can need a decision after `since`: a side read again, a base moved (a key busy when its
-# change was read, a write in doubt or a conflict open, is merged once its base moves), a write failed
-# (its delta must be carried again), or no base yet. Each part walks an index from `since` on (the last
+def window_params(connection_id: str, window: ChangeWindow) -> dict[str, Any]:
+    """The parameters of CHANGED_IDS_SQL and CANDIDATES_SQL for `window` (ids start at 1: 0 is no run)."""
+    return {
+        "connection_id": connection_id,
+        "read_since": utc_text(window.read_since),
+        "since": utc_text(window.moved_since),
+        "decided_by": window.decided_by or 0,
+    }
+
+
+# The keys that can need a decision after the last run: a side read since its reads ended, a base moved
+# since it started other than by its own decisions (a key busy when its change was read, a write in
+# doubt or a conflict open, has its base touched by that run and is merged once free), a write failed
+# (its delta must be carried again), or no base yet. Each part walks an index from its time on (the last
 # one the matched mappings against the bases' primary key), never the mirrors or the mappings' values.
 _READ_OR_MOVED_SQL = (
     "SELECT m.id FROM atlas_rows a JOIN erp_inventory_mappings m "
     "ON m.connection_id = a.connection_id AND m.atlas_inventory_id = a.atlas_id "
-    "WHERE a.connection_id = :connection_id AND a.observed_at >= :since "
+    "WHERE a.connection_id = :connection_id AND a.observed_at >= :read_since "
     "UNION SELECT m.id FROM erp_stock s JOIN erp_inventory_mappings m "
     "ON m.connection_id = s.connection_id AND m.erp_item_id = s.item_id "
     f"AND m.erp_location_id = s.location_id AND {same_lot_sql('m', 's')} "
-    "WHERE s.connection_id = :connection_id AND s.observed_at >= :since "
-    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since"
+    "WHERE s.connection_id = :connection_id AND s.observed_at >= :read_since "
+    "UNION SELECT b.mapping_id FROM sync_bases b WHERE b.updated_at >= :since "
+    "AND b.decided_in IS NOT :decided_by"
 )
 _FAILED_OR_NEW_SQL = (
     "SELECT o.mapping_id FROM outbox o WHERE o.connection_id = :connection_id "

@@ -199,6 +199,8 @@ class SyncLogRow(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_seconds: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # When the run's reads ended and its merge began: what it read before then, it merged (0014).
+    reads_done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class WebhookRow(Base):
@@ -233,6 +235,8 @@ class SyncBaseRow(Base):
     atlas_version: Mapped[str | None] = mapped_column(sa.String(100))
     erp_version: Mapped[str | None] = mapped_column(sa.String(100))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # The run whose decision set this base (None: moved otherwise): that run merged the key (0014).
+    decided_in: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class WatermarkRow(Base):

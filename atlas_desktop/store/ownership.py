@@ -152,5 +152,6 @@ def _lift(connection: sa.Connection, mapping_ids: list[int]) -> None:
     )
     now = utc_text(utcnow())
     connection.exec_driver_sql(
-        "UPDATE sync_bases SET updated_at = ? WHERE mapping_id = ?", [(now, row_id) for row_id in mapping_ids]
+        "UPDATE sync_bases SET updated_at = ?, decided_in = NULL WHERE mapping_id = ?",
+        [(now, row_id) for row_id in mapping_ids],
     )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
+from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.enums import DecisionStatus, MappingStatus
 from atlas_desktop.domain.product_master import ProductMasterDiff
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.decisions import key_scope_sql
-from atlas_desktop.store.merge_inputs import CHANGED_IDS_SQL
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, utc_text
+from atlas_desktop.store.merge_inputs import CHANGED_IDS_SQL, window_params
+from atlas_desktop.store.sqlutil import IN_CHUNK, chunked
 
 _ERP_NAME = (
     "(SELECT p.name FROM erp_products p WHERE p.connection_id = m.connection_id "
@@ -41,7 +41,7 @@ _NAME_DIFF_SQL = (
 _NAMES_CHANGED_IDS_SQL = (
     CHANGED_IDS_SQL + " UNION SELECT m.id FROM erp_products p JOIN erp_inventory_mappings m "
     "ON m.connection_id = p.connection_id AND m.erp_item_id = p.item_id "
-    "WHERE p.connection_id = :connection_id AND p.observed_at >= :since"
+    "WHERE p.connection_id = :connection_id AND p.observed_at >= :read_since"
 )
 # Of those, the pairs whose ERP name is the one last seen are left out: neither the first sight (no name
 # seen yet) nor the diff (a name seen, and another now) touches them.
@@ -53,7 +53,7 @@ _NAMES_TO_COMPARE_SQL = (
 
 
 def product_master_diffs(
-    store: Store, connection_id: str, changed_since: datetime | None = None
+    store: Store, connection_id: str, changed_since: ChangeWindow | None = None
 ) -> list[ProductMasterDiff]:
     """Matched keys whose ERP item name changed since it was last seen (no write for them in flight).
 
@@ -69,8 +69,8 @@ def product_master_diffs(
             connection.exec_driver_sql(_FIRST_SIGHT_SQL.format(extra=""), params)
             rows = connection.exec_driver_sql(_NAME_DIFF_SQL.format(extra=""), params).all()
         else:
-            since = {"connection_id": connection_id, "since": utc_text(changed_since)}
-            ids = sorted(row[0] for row in connection.exec_driver_sql(_NAMES_TO_COMPARE_SQL, since))
+            window = window_params(connection_id, changed_since)
+            ids = sorted(row[0] for row in connection.exec_driver_sql(_NAMES_TO_COMPARE_SQL, window))
             rows = []
             for chunk in chunked(ids, IN_CHUNK):
                 extra = f"AND m.id IN ({', '.join(str(int(i)) for i in chunk)})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +51,7 @@ def _run(row: SyncLogRow) -> RunView:
         started_at=row.started_at,
         completed_at=row.completed_at,
         duration_seconds=row.duration_seconds,
+        reads_done_at=row.reads_done_at,
     )
 
 
@@ -113,6 +115,14 @@ class RunRepository:
             session.add(row)
             session.flush()
             return row.id
+
+    def reads_done(self, sync_log_id: int, at: datetime) -> None:
+        """The run's reads ended at `at`: the next run looks at rows read from then on (ChangeWindow)."""
+        with self._store.session() as session:
+            row = session.get(SyncLogRow, sync_log_id)
+            if row is None:
+                raise RunNotFound(sync_log_id)
+            row.reads_done_at = at
 
     def finish(
         self,

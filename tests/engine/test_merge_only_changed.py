@@ -198,3 +198,35 @@ async def test_a_run_that_would_change_over_half_the_mapped_items_waits_for_appr
     assert held.plan.to_erp == len(sold)
     approved = await world.engine.sync(world.connection_id, approve=True)
     assert approved.status is RunStatus.SUCCESS and approved.items_synced == len(sold)
+
+
+async def test_after_a_first_sync_the_next_run_looks_only_at_rows_read_again(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first sync's own reads and bases are not looked at again: only the rows its writes moved (as
+    the writes answered, or read again) and the keys it could not settle are named at all."""
+    merged = MergedKeys(monkeypatch)
+    named: list[list[int]] = []
+    original = runner_module._then_settled
+
+    def spy(rows: Any, settled: list[int], *args: Any) -> Any:
+        yield from original(rows, settled, *args)
+        named[-1].extend(settled)
+
+    monkeypatch.setattr(runner_module, "_then_settled", spy)
+    named.append([])
+    await _first_sync(world, merged)
+    with world.services.store.session() as session:
+        written = set(session.execute(sa.text(
+            "SELECT mapping_id FROM outbox WHERE connection_id = :c"
+        ), {"c": world.connection_id}).scalars())  # fmt: skip
+    for _ in range(2):
+        merged.next_run()
+        named.append([])
+        idle = await world.engine.sync(world.connection_id)
+        assert idle.status is RunStatus.SUCCESS and idle.items_synced == 0
+        looked_at = set(merged.runs[-1]) | set(named[-1])
+        assert looked_at <= written | _without_base(world)
+    assert len(matched(world)) > 2 * len(written)  # most keys are not looked at again
+    assert named[-1] == []  # what the writes moved was looked at by the first idle run: the second names none

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft, WriteDraft
 from atlas_desktop.domain.enums import (
     ConflictStatus,
@@ -16,6 +17,8 @@ from atlas_desktop.domain.enums import (
     MappingStatus,
     MatchMethod,
     OutboxStatus,
+    SyncDirection,
+    SyncType,
 )
 from atlas_desktop.domain.model import AtlasInventoryRow, Product, Side, StockKey, StockLevel
 from atlas_desktop.domain.snapshots import BaseValues
@@ -23,10 +26,11 @@ from atlas_desktop.engine.plan import PlanCounts, plan
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.decisions import DecisionRepository
 from atlas_desktop.store.mappings import MappingRepository
-from atlas_desktop.store.merge_inputs import CANDIDATES_SQL, CHANGED_IDS_SQL
+from atlas_desktop.store.merge_inputs import CANDIDATES_SQL, CHANGED_IDS_SQL, window_params
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import ConflictRow, OutboxRow, SyncBaseRow, SyncDecisionRow
 from atlas_desktop.store.product_names import _NAMES_CHANGED_IDS_SQL, _NAMES_TO_COMPARE_SQL
+from atlas_desktop.store.runs import RunRepository
 from atlas_desktop.store.sqlutil import utc_text
 
 from .conftest import make_connection
@@ -74,8 +78,20 @@ def _world(store: Store, connection_id: str, rng: random.Random, size: int) -> N
         if rng.random() < 0.9:
             mirrors.upsert_atlas_rows(
                 connection_id,
-                [AtlasInventoryRow(f"{atlas}{i}", "n", "d", rng.choice(_QUANTITIES), "EA", 1, T0, lot=lot,
-                                   expiry=rng.choice(_EXPIRIES), deleted=rng.random() < 0.1)],  # fmt: skip
+                [
+                    AtlasInventoryRow(
+                        f"{atlas}{i}",
+                        "n",
+                        "d",
+                        rng.choice(_QUANTITIES),
+                        "EA",
+                        1,
+                        T0,
+                        lot=lot,
+                        expiry=rng.choice(_EXPIRIES),
+                        deleted=rng.random() < 0.1,
+                    )
+                ],  # fmt: skip
                 lambda text: None,
             )
         if rng.random() < 0.9:
@@ -135,13 +151,19 @@ def test_the_indexed_lookup_names_exactly_the_keys_of_the_full_scan(store: Store
         _world(store, connection_id, rng, 40)
         _world(store, other, rng, 10)  # another connection's changes never leak in
         with store.session() as session:
-            expected = session.execute(
-                sa.text(_REFERENCE), {"connection_id": connection_id, "since": utc_text(SINCE)}
-            ).scalars().all()
+            expected = (
+                session.execute(
+                    sa.text(_REFERENCE), {"connection_id": connection_id, "since": utc_text(SINCE)}
+                )
+                .scalars()
+                .all()
+            )
         settled: list[int] = []
         found = [
             row.mapping_id
-            for row in repo.merge_inputs(connection_id, changed_since=SINCE, batch=7, settled=settled)
+            for row in repo.merge_inputs(
+                connection_id, changed_since=ChangeWindow.since(SINCE), batch=7, settled=settled
+            )
         ]
         assert sorted(found + settled) == expected, seed
         assert found and not set(found) & set(settled)
@@ -160,7 +182,7 @@ def test_the_indexed_lookup_names_exactly_the_keys_of_the_full_scan(store: Store
                 "WHERE m.connection_id = :c AND p.observed_at >= :s"
             ), {"c": connection_id, "s": utc_text(SINCE)}).scalars())  # fmt: skip
         every_diff = repo.product_master_diffs(connection_id)
-        recent = repo.product_master_diffs(connection_id, changed_since=SINCE)
+        recent = repo.product_master_diffs(connection_id, changed_since=ChangeWindow.since(SINCE))
         assert recent == [d for d in every_diff if d.mapping_id in set(expected) | products_read], seed
         names_left_out += len(every_diff) - len(recent)
     assert left_out > 0 and names_left_out > 0  # the rule does leave unchanged keys out
@@ -171,9 +193,11 @@ def test_the_lookups_walk_indexes_not_the_mirrors(store: Store) -> None:
     """Each part of the lookups searches an index (on the moment, or the bases' key): no table scan."""
     for sql in (CHANGED_IDS_SQL, _NAMES_CHANGED_IDS_SQL, CANDIDATES_SQL, _NAMES_TO_COMPARE_SQL):
         with store.session() as session:
-            plan = session.connection().exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + sql, {"connection_id": "c", "since": "x"}
-            ).all()
+            plan = (
+                session.connection()
+                .exec_driver_sql("EXPLAIN QUERY PLAN " + sql, window_params("c", ChangeWindow.since(SINCE)))
+                .all()
+            )
         steps = [str(row[-1]) for row in plan]
         # Only the lookup's own list of keys is walked whole (SCAN k, f), never a table.
         assert not [step for step in steps if step.startswith("SCAN") and step not in ("SCAN k", "SCAN f")]
@@ -198,7 +222,9 @@ def _one_key(store: Store, connection_id: str) -> int:
 
 def _merged(store: Store, connection_id: str, since: datetime) -> tuple[list[int], list[int]]:
     settled: list[int] = []
-    rows = MappingRepository(store).merge_inputs(connection_id, changed_since=since, settled=settled)
+    rows = MappingRepository(store).merge_inputs(
+        connection_id, changed_since=ChangeWindow.since(since), settled=settled
+    )
     return [row.mapping_id for row in rows], settled
 
 
@@ -238,3 +264,72 @@ def test_a_key_whose_base_moved_to_what_both_sides_hold_is_left_out_as_settled(s
     drafts = plan(MappingRepository(store).merge_inputs(connection_id), PlanCounts())
     DecisionRepository(store).record(connection_id, None, drafts)  # both agree: the base is set at once
     assert _merged(store, connection_id, before) == ([], [key])
+
+
+def test_what_the_last_run_read_and_decided_is_not_looked_at_again_but_what_waits_is(store: Store) -> None:
+    connection_id = make_connection(store)
+    runs = RunRepository(store)
+    run = runs.start(connection_id, SyncType.MANUAL, SyncDirection.BIDIRECTIONAL)
+    started = datetime.now(UTC)
+    key = _one_key(store, connection_id)  # the run reads both sides...
+    reads_done = datetime.now(UTC)
+    runs.reads_done(run, reads_done)
+    drafts = plan(MappingRepository(store).merge_inputs(connection_id), PlanCounts())
+    decisions = DecisionRepository(store)
+    decisions.record(connection_id, run, drafts)  # ...and sets the base itself
+    assert runs.get(run).reads_done_at == reads_done
+
+    def named(window: ChangeWindow) -> list[int]:
+        settled: list[int] = []
+        merged = [r.mapping_id for r in MappingRepository(store).merge_inputs(
+            connection_id, changed_since=window, settled=settled)]  # fmt: skip
+        return merged + settled
+
+    window = ChangeWindow(started, reads_done, run)
+    assert named(ChangeWindow.since(started)) == [key]  # by its start alone, the run's own work is named
+    assert named(window) == []
+    # A key the run had to skip (busy) is touched: the next runs look at it until it is merged.
+    decisions.touch_bases([key])
+    assert named(window) == [key]
+    decisions.record(connection_id, run, drafts)
+    assert named(window) == []
+    # A row read after the run's reads ended is new to the merge.
+    MirrorRepository(store).upsert_atlas_rows(
+        connection_id, [AtlasInventoryRow("row-1", "n", "d", Decimal(9), "EA", 2, T0)], lambda text: None
+    )
+    assert named(window) == [key]
+
+
+def test_a_change_read_while_its_key_was_busy_is_merged_when_the_key_is_freed_without_a_base_move(
+    store: Store,
+) -> None:
+    connection_id = make_connection(store)
+    key = _one_key(store, connection_id)
+    decisions, runs = DecisionRepository(store), RunRepository(store)
+    ten = BaseValues(Decimal(10), None, "EA")
+    decisions.record(connection_id, None, [DecisionDraft(key, ten)])
+    write = WriteDraft(Side.ATLAS, "atlas_adjust", {"row_id": "row-1", "delta": "0"}, "w1", Decimal(0))
+    decisions.record(connection_id, None, [DecisionDraft(key, ten, (write,))])  # in flight: busy
+
+    def run(sale: bool = False) -> tuple[ChangeWindow, list[DecisionDraft], list[int]]:
+        """One run's marks and merge; the keys it skipped are touched as the runner does."""
+        log_id = runs.start(connection_id, SyncType.MANUAL, SyncDirection.BIDIRECTIONAL)
+        started = datetime.now(UTC)
+        if sale:
+            MirrorRepository(store).upsert_atlas_rows(
+                connection_id, [AtlasInventoryRow("row-1", "n", "d", Decimal(9), "EA", 2, T0)], lambda t: None
+            )
+        reads_done = datetime.now(UTC)
+        counts = PlanCounts()
+        drafts = plan(MappingRepository(store).merge_inputs(connection_id, changed_since=window), counts)
+        decisions.touch_bases(counts.waiting)
+        return ChangeWindow(started, reads_done, log_id), drafts, counts.waiting
+
+    window = ChangeWindow.since(datetime.now(UTC))
+    window, drafts, waiting = run(sale=True)  # the sale is read while the key is busy
+    assert (drafts, waiting) == ([], [key])
+    window, drafts, waiting = run()
+    assert (drafts, waiting) == ([], [key])
+    assert decisions.cancel_pending(connection_id, key) == 1  # freed, the base where it was
+    window, drafts, waiting = run()
+    assert waiting == [] and [w.quantity_delta for d in drafts for w in d.writes] == [Decimal(-1)]
