@@ -152,3 +152,26 @@ async def test_delta_query_over_http(client: httpx.AsyncClient) -> None:
     assert results[0]["LastChangeDateTime"].startswith("/Date(") and results[0][
         "LastChangeDateTime"
     ].endswith("+0000)/")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Product eq 'A-1' or Product eq 'C-3' or Product eq 'Z-9'", ["A-1", "C-3"]),
+        ("Brand eq null or Brand eq 'ACME'", ["A-1", "B-2"]),
+        ("GrossWeight eq 1.5M or GrossWeight eq 0", ["A-1", "C-3"]),
+        ("Product eq 'A-1' or Brand eq 'ACME' or Product eq 'C-3'", ["A-1", "B-2", "C-3"]),
+        ("(Product eq 'A-1' or Product eq 'B-2') and ProductGroup eq 'OTC'", ["B-2"]),
+        ("Product eq 'B-2' or Product eq 'A-1' and ProductGroup eq 'OTC'", ["B-2"]),
+        ("not (Product eq 'A-1' or Product eq 'B-2')", ["C-3"]),
+    ],
+)
+def test_an_or_of_equalities_selects_what_each_equality_would(text: str, expected: list[str]) -> None:
+    """Such chains (hundreds of values from a client) are evaluated as one set lookup per row."""
+    assert matching(text) == expected
+
+
+def test_an_or_of_numc_equalities_matches_in_any_padding() -> None:
+    row = {"SDDocumentItem": "000010", "WBSElementInternalID": "00000000", "InventoryStockType": "01"}
+    assert compile_filter("SDDocumentItem eq '20' or SDDocumentItem eq '10'", STOCK)(row) is True
+    assert compile_filter("SDDocumentItem eq '20' or SDDocumentItem eq '30'", STOCK)(row) is False

@@ -27,6 +27,8 @@ class Operand:
     kind: str  # an Edm type for properties/functions, a literal kind for literals, "bool" for predicates
     prop: Prop | None = None
     is_literal: bool = False
+    # `prop eq literal`, or an `or` of such on one property: (property name, its getter, the values).
+    one_of: tuple[str, Getter, frozenset[Any]] | None = None
 
 
 _COMPARE = {"eq", "ne", "gt", "ge", "lt", "le"}
@@ -162,6 +164,12 @@ def _logical(op: str, left: Operand, right: Operand) -> Operand:
     lg, rg = left.get, right.get
     if op == "and":
         return Operand(lambda row: lg(row) is True and rg(row) is True, "bool")
+    if left.one_of and right.one_of and left.one_of[0] == right.one_of[0]:
+        # A client's "F eq 'a' or F eq 'b' or ..." over hundreds of values: one set lookup per row, not a
+        # chain of hundreds of comparisons (same outcome: == and set membership agree on these values).
+        name, getter, values = left.one_of
+        values = values | right.one_of[2]
+        return Operand(lambda row: getter(row) in values, "bool", one_of=(name, getter, values))
     return Operand(lambda row: lg(row) is True or rg(row) is True, "bool")
 
 
@@ -231,7 +239,12 @@ def _compare(op: str, left: Operand, right: Operand) -> Operand:
         value = numc_norm(left.get({}))
         lg = lambda row: value  # noqa: E731
     if op == "eq":
-        return Operand(lambda row: lg(row) == rg(row), "bool")
+        one_of = None
+        if left.prop is not None and right.is_literal:
+            value = rg({})
+            if isinstance(value, str | Decimal) or value is None:
+                one_of = (left.prop.name, lg, frozenset((value,)))
+        return Operand(lambda row: lg(row) == rg(row), "bool", one_of=one_of)
     if op == "ne":
         return Operand(lambda row: lg(row) != rg(row), "bool")
     cmp = {
