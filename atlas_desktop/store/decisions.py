@@ -541,26 +541,9 @@ class DecisionRepository:
     ) -> dict[int, list[Decimal]]:
         """Per mapping with at least `min_decisions` decisions since `since`: the quantities those
         decisions set as base, oldest first (the loop guard looks for values that keep coming back)."""
-        decisions = SyncDecisionRow.__table__
-        busy = (
-            sa.select(decisions.c.mapping_id)
-            .where(decisions.c.connection_id == connection_id, decisions.c.created_at >= since)
-            .group_by(decisions.c.mapping_id)
-            .having(sa.func.count() >= min_decisions)
-        )
-        query = (
-            sa.select(decisions.c.mapping_id, decisions.c.new_base)
-            .where(
-                decisions.c.connection_id == connection_id,
-                decisions.c.created_at >= since,
-                decisions.c.mapping_id.in_(busy),
-                decisions.c.new_base.is_not(None),
-            )
-            .order_by(decisions.c.mapping_id, decisions.c.id)
-        )
         found: dict[int, list[Decimal]] = {}
         with self._store.engine.connect() as conn:
-            for mapping_id, new_base in conn.execute(query):
+            for mapping_id, new_base in conn.execute(recent_bases_query(connection_id, since, min_decisions)):
                 data = json.loads(new_base) if isinstance(new_base, str) else new_base
                 if isinstance(data, dict) and data.get("quantity") is not None:
                     found.setdefault(mapping_id, []).append(Decimal(str(data["quantity"])))
@@ -576,6 +559,27 @@ class DecisionRepository:
                 )
                 result.update({decision_id: status for decision_id, status in rows})
         return result
+
+
+def recent_bases_query(connection_id: str, since: datetime, min_decisions: int) -> sa.Select[Any]:
+    """The bases of the decisions since `since` of the mappings with at least `min_decisions` of them."""
+    decisions = SyncDecisionRow.__table__
+    busy = (
+        sa.select(decisions.c.mapping_id)
+        .where(decisions.c.connection_id == connection_id, decisions.c.created_at >= since)
+        .group_by(decisions.c.mapping_id)
+        .having(sa.func.count() >= min_decisions)
+    )
+    return (
+        sa.select(decisions.c.mapping_id, decisions.c.new_base)
+        .where(
+            decisions.c.connection_id == connection_id,
+            decisions.c.created_at >= since,
+            decisions.c.mapping_id.in_(busy),
+            decisions.c.new_base.is_not(None),
+        )
+        .order_by(decisions.c.mapping_id, decisions.c.id)
+    )
 
 
 def _entry(row: OutboxRow) -> OutboxEntry:

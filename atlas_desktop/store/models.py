@@ -222,7 +222,8 @@ class SyncBaseRow(Base):
     """The value both sides last agreed on for one mapped key: the base of the three-way merge."""
 
     __tablename__ = "sync_bases"
-    __table_args__ = (sa.Index(None, "updated_at"),)  # bases moved since the last run are merged again
+    # Bases moved since the last run are merged again, less those it decided: read from the index alone.
+    __table_args__ = (sa.Index(None, "updated_at", "decided_in"),)
 
     mapping_id: Mapped[int] = mapped_column(
         sa.Integer, sa.ForeignKey("erp_inventory_mappings.id", ondelete="CASCADE"), primary_key=True
@@ -445,6 +446,8 @@ class SyncDecisionRow(Base):
     __table_args__ = (
         sa.Index(None, "connection_id", "status"),
         sa.Index(None, "mapping_id", "status"),
+        # The loop guard reads the last hour's decisions, never the whole history.
+        sa.Index(None, "connection_id", "created_at", "mapping_id"),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)

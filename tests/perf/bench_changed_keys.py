@@ -1,5 +1,6 @@
-"""CPU of the changed-key lookups on a catalog just first-synced: every mirror row read and every base set
-since the last run started, every key settled (run on demand, prints figures).
+"""CPU of the lookups of the run after a first sync, on a catalog just first-synced: every mirror row
+read and every base set by that first run (run on demand, prints figures): the changed keys, the item
+names and the loop guard's recent decisions.
 
     PYTHONPATH=$PWD python tests/perf/bench_changed_keys.py [--items 100000]
 """
@@ -13,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft
-from atlas_desktop.domain.enums import MappingStatus, MatchMethod
+from atlas_desktop.domain.enums import MappingStatus, MatchMethod, SyncDirection, SyncType
 from atlas_desktop.domain.model import AtlasInventoryRow, Product, StockKey, StockLevel
 from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.store.db import Store
@@ -23,14 +25,18 @@ from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
 from atlas_desktop.store.models import ConnectionRow
 from atlas_desktop.store.product_names import product_master_diffs
+from atlas_desktop.store.runs import RunRepository
 
 
-def _first_synced(store: Store, items: int) -> str:
+def _first_synced(store: Store, items: int) -> tuple[str, ChangeWindow]:
     with store.session() as session:
         row = ConnectionRow(erp_type="netsuite", connection_name="bench")
         session.add(row)
         session.flush()
         connection_id = row.id
+    runs = RunRepository(store)
+    run = runs.start(connection_id, SyncType.MANUAL, SyncDirection.BIDIRECTIONAL)
+    started = datetime.now(UTC)
     mirrors, now, every = MirrorRepository(store), datetime.now(UTC), range(items)
     atlas = (AtlasInventoryRow(f"r{i}", "s", "n", Decimal(i % 50), "EA", 1, now) for i in every)
     mirrors.upsert_atlas_rows(connection_id, atlas, lambda text: None)
@@ -43,13 +49,15 @@ def _first_synced(store: Store, items: int) -> str:
     repo = MappingRepository(store)
     repo.apply_discovery(connection_id, drafts)
     product_master_diffs(store, connection_id)  # the first sight of every name
+    reads_done = datetime.now(UTC)
+    runs.reads_done(run, reads_done)
     ids = [row.mapping_id for row in repo.merge_inputs(connection_id)]
     decisions = DecisionRepository(store)
     for start in range(0, len(ids), 2000):
-        decisions.record(connection_id, None, [
+        decisions.record(connection_id, run, [
             DecisionDraft(m, BaseValues(Decimal((m - 1) % 50), None, "EA")) for m in ids[start : start + 2000]
         ])  # fmt: skip
-    return connection_id
+    return connection_id, ChangeWindow(started, reads_done, run)
 
 
 def main() -> None:
@@ -58,20 +66,26 @@ def main() -> None:
     items = parser.parse_args().items
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(Path(folder) / "bench.db")
-        since = datetime.now(UTC) - timedelta(minutes=1)  # the first sync's start: all read and set after it
-        connection_id = _first_synced(store, items)
+        connection_id, window = _first_synced(store, items)
         repo = MappingRepository(store)
-        settled: list[int] = []
+        for label, since in (("the first run's start", ChangeWindow.since(window.moved_since)),
+                             ("the first run's marks", window)):  # fmt: skip
+            settled: list[int] = []
+            cpu = time.process_time()
+            merged = sum(1 for _ in repo.merge_inputs(connection_id, changed_since=since, settled=settled))
+            merge_cpu = time.process_time() - cpu
+            cpu = time.process_time()
+            names = product_master_diffs(store, connection_id, changed_since=since)
+            names_cpu = time.process_time() - cpu
+            print(
+                f"{items:,} keys, window from {label}: merge lookup {merge_cpu:.2f} s CPU ({merged} merged, "
+                f"{len(settled):,} settled); names lookup {names_cpu:.2f} s CPU ({len(names)} renamed)"
+            )
         cpu = time.process_time()
-        merged = sum(1 for _ in repo.merge_inputs(connection_id, changed_since=since, settled=settled))
-        merge_cpu = time.process_time() - cpu
-        cpu = time.process_time()
-        names = product_master_diffs(store, connection_id, changed_since=since)
-        names_cpu = time.process_time() - cpu
-        print(
-            f"{items:,} keys: merge lookup {merge_cpu:.2f} s CPU ({merged} merged, {len(settled):,} "
-            f"settled); names lookup {names_cpu:.2f} s CPU ({len(names)} renamed)"
+        flips = DecisionRepository(store).recent_base_quantities(
+            connection_id, datetime.now(UTC) - timedelta(hours=1), min_decisions=5
         )
+        print(f"loop guard's recent decisions: {time.process_time() - cpu:.2f} s CPU ({len(flips)} keys)")
         store.close()
 
 

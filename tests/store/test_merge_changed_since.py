@@ -24,7 +24,7 @@ from atlas_desktop.domain.model import AtlasInventoryRow, Product, Side, StockKe
 from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.engine.plan import PlanCounts, plan
 from atlas_desktop.store.db import Store
-from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.decisions import DecisionRepository, recent_bases_query
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.merge_inputs import CANDIDATES_SQL, CHANGED_IDS_SQL, window_params
 from atlas_desktop.store.mirrors import MirrorRepository
@@ -333,3 +333,14 @@ def test_a_change_read_while_its_key_was_busy_is_merged_when_the_key_is_freed_wi
     assert decisions.cancel_pending(connection_id, key) == 1  # freed, the base where it was
     window, drafts, waiting = run()
     assert waiting == [] and [w.quantity_delta for d in drafts for w in d.writes] == [Decimal(-1)]
+
+
+def test_the_loop_guard_reads_the_last_hour_of_decisions_through_an_index(store: Store) -> None:
+    query = recent_bases_query("c", datetime.now(UTC), 5)
+    with store.session() as session:
+        compiled = query.compile(session.connection(), compile_kwargs={"literal_binds": True})
+        plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+    steps = [str(row[-1]) for row in plan]
+    timed = [s for s in steps if "ix_sync_decisions_connection_id_created_at_mapping_id" in s]
+    assert len(timed) == 2, steps  # the decisions and the keys with enough of them, both by time
+    assert any("COVERING INDEX" in s for s in timed), steps
