@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_memory import peak_rss_mb
+from bench_timeline import Timeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -59,8 +60,15 @@ class PhaseMemory:
 
 async def act(home: Path, connection_id: str, action: str, writes: str = "batch") -> dict[str, object]:
     memory = PhaseMemory() if os.environ.get("BENCH_RSS_TRACE") else None
+    timeline = Timeline() if os.environ.get("BENCH_TIMELINE") else None
+    if timeline is not None:
+        timeline.install()
+        timeline.mark("start")
     with open_services(ProfilePaths(home)) as services:
         engine = build_engine(services)
+        if timeline is not None:
+            timeline.mark("engine built")
+            engine.events.subscribe(timeline.note)
         if memory is not None:
             engine.events.subscribe(memory.note)
             memory.__enter__()
@@ -71,12 +79,19 @@ async def act(home: Path, connection_id: str, action: str, writes: str = "batch"
             discovered = None
             if action == "first":
                 discovered = await engine.discover(connection_id)
+                if timeline is not None:
+                    timeline.mark("discovery done")
             summary = await engine.sync(connection_id, approve=True)
             wall = time.perf_counter() - start
+            if timeline is not None:
+                timeline.mark("sync done")
         finally:
             await engine.aclose()
             if memory is not None:
                 memory.__exit__()
+    if timeline is not None:  # stderr: the bench shows it (BENCH_TIMELINE=1)
+        print(f"start-up CPU before the worker's first line: {timeline.marks[0].cpu:.2f} s", file=sys.stderr)
+        print(timeline.table(), file=sys.stderr)
     return {
         "rss_by_phase_mb": memory.peaks if memory is not None else None,
         "wall_s": wall,

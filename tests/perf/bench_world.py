@@ -117,6 +117,8 @@ class World:
         emulator_cpu = time.process_time() - emulators_before
         if done.returncode != 0:
             raise RuntimeError(f"bench worker failed:\n{done.stderr[-4000:]}")
+        if os.environ.get("BENCH_TIMELINE"):  # the worker's phase table (bench_timeline.py)
+            print(done.stderr, flush=True)
         # py-spy prints on stdout too: the worker's answer is its last JSON line.
         last_json = [line for line in done.stdout.splitlines() if line.startswith("{")][-1]
         result: dict[str, Any] = json.loads(last_json)
