@@ -29,6 +29,7 @@ from atlas_desktop.sandbox.netsuite.errors import (
 from atlas_desktop.sandbox.netsuite.m2m import M2MSetup
 from atlas_desktop.sandbox.netsuite.m2m_routes import m2m_routes
 from atlas_desktop.sandbox.netsuite.qfilter import account_date_sql
+from atlas_desktop.sandbox.netsuite.query_results import QueryResults
 from atlas_desktop.sandbox.netsuite.records import Records, record_type
 from atlas_desktop.sandbox.netsuite.state import NetSuiteState
 from atlas_desktop.sandbox.netsuite.suiteql import format_value, translate
@@ -100,7 +101,7 @@ def create_app(
     control_routes: list[Route] | None = None,
 ) -> Any:
     Handler = Callable[[Request], Awaitable[Response]]
-    counts: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
+    results = QueryResults(state.db)
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -213,21 +214,13 @@ def create_app(
         page = min(limit, limits.max_rows - offset)
         try:
             with state.lock:
-                # a paged read asks the same query per page: count once until the data changes
-                key = (compiled.sql, tuple(compiled.params))
-                cached = counts.get(key)
-                if cached is not None and cached[0] == state.db.total_changes:
-                    total = cached[1]
-                else:
-                    total = state.db.execute(
-                        f"SELECT COUNT(*) FROM ({compiled.sql})", compiled.params
-                    ).fetchone()[0]
-                    if len(counts) > 256:
-                        counts.clear()
-                    counts[key] = (state.db.total_changes, total)
-                rows = state.db.execute(
-                    f"{compiled.sql} LIMIT ? OFFSET ?", [*compiled.params, page, offset]
-                ).fetchall()
+                # a paged read asks the same query per page: counted and run once until the data changes
+                zone = str(state.user_zone.key)
+                total = results.total(compiled.sql, compiled.params, zone)
+                rows = results.page(
+                    compiled.sql, compiled.params, zone, offset=offset, size=page,
+                    reachable=min(total, limits.max_rows),
+                )  # fmt: skip
         except sqlite3.Error as exc:
             raise invalid_search(f"Invalid or unsupported search ({exc}).") from None
         items = []
