@@ -260,17 +260,32 @@ class AtlasClient(UsesHttpClient):
     async def changes(self, *, since: str | None, limit: int = MAX_PAGE) -> AsyncIterator[ChangeBatch]:
         """Every change after `since` (None: from the beginning), batch by batch, until caught up.
 
-        Commit each batch's changes and its cursor together before asking for the next batch.
+        Commit each batch's changes and its cursor together before asking for the next batch. The next
+        batch is already being read meanwhile (its cursor is in the batch handed out): reading is not
+        storing, so a caller that stops or fails before committing loses nothing, and the network wait
+        overlaps the caller's work.
         """
         cursor = since
-        while True:
-            batch = await self.changes_page(since=cursor, limit=limit)
-            if batch.changes or batch.rejected or batch.cursor != cursor:
-                yield batch
-            if not batch.has_more:
-                return
-            _check_advanced(cursor, batch.cursor, "change feed")
-            cursor = batch.cursor
+        batch = await self.changes_page(since=cursor, limit=limit)
+        ahead: asyncio.Task[ChangeBatch] | None = None
+        try:
+            while True:
+                # A page saying "more" with its own cursor again is refused below, after it is handed out.
+                if batch.has_more and batch.cursor != cursor:
+                    ahead = asyncio.ensure_future(self.changes_page(since=batch.cursor, limit=limit))
+                if batch.changes or batch.rejected or batch.cursor != cursor:
+                    yield batch
+                if not batch.has_more:
+                    return
+                _check_advanced(cursor, batch.cursor, "change feed")
+                assert ahead is not None  # a page with more and a new cursor started one
+                cursor, batch, ahead = batch.cursor, await ahead, None
+        finally:
+            if ahead is not None:  # the caller stopped (or failed) before asking for it
+                ahead.cancel()
+                await asyncio.wait([ahead])
+                if not ahead.cancelled():
+                    ahead.exception()  # read: a failure of a page nobody asked for is not worth a warning
 
     async def follow_changes(
         self, *, since: str | None, wait: float = 30, limit: int = MAX_PAGE

@@ -184,3 +184,36 @@ async def test_client_with_many_concurrent_reads_stays_under_the_limit(emulator:
         results = await asyncio.gather(*(atlas.me() for _ in range(40)))
     assert len(results) == 40
     assert emulator.fault_middleware.stats.by_status.get(429, 0) == 0
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """The emulator, counting the change-feed requests it was sent."""
+
+    def __init__(self, emulator: AtlasEmulator) -> None:
+        self.inner = httpx.ASGITransport(app=emulator.app)
+        self.feed_requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/inventory/changes"):
+            self.feed_requests += 1
+        return await self.inner.handle_async_request(request)
+
+
+async def test_the_next_batch_is_read_while_the_caller_stores_one_and_dropped_when_it_stops() -> None:
+    emulator = AtlasEmulator(rows=sample_rows(40))
+    transport = CountingTransport(emulator)
+    async with build_client(BASE_URL, token=Secret(emulator.api_token), transport=transport) as atlas:
+        feed = atlas.changes(since=None, limit=10)
+        first = await anext(feed)
+        for _ in range(20):  # the caller storing `first`: the next page is on its way meanwhile
+            await asyncio.sleep(0)
+        assert transport.feed_requests == 2
+        second = await anext(feed)
+        assert [r.id for r in second.changes] == [r["id"] for r in emulator.rows()][10:20]
+        await feed.aclose()  # stops with the third page in flight: cancelled, nothing left running
+        assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        store = LocalStore()
+        store.commit(first.changes + second.changes, second.cursor)
+        async for batch in atlas.changes(since=store.cursor, limit=10):
+            store.commit(batch.changes, batch.cursor)
+        assert sorted(store.rows) == sorted(r["id"] for r in emulator.rows())
