@@ -424,9 +424,8 @@ class AtlasClient(UsesHttpClient):
                 )
             except ConnectorError as refused:
                 results[index] = OpResult(op.key, error=refused)
-        # Requests go one after another: two operations on one row stay in order across requests too.
-        for start in range(0, len(ready), MAX_OPERATIONS):
-            chunk = ready[start : start + MAX_OPERATIONS]
+
+        async def send(chunk: list[tuple[int, BatchOp, dict[str, Any]]]) -> None:
             sent = [op for _, op, _ in chunk]
             if self.batch_route:
                 answered = await self._batch_request(sent, [body for _, _, body in chunk])
@@ -436,6 +435,13 @@ class AtlasClient(UsesHttpClient):
                 answered = await self._one_by_one(sent)
             for (index, _, _), result in zip(chunk, answered, strict=True):
                 results[index] = result
+
+        chunks = [ready[start : start + MAX_OPERATIONS] for start in range(0, len(ready), MAX_OPERATIONS)]
+        if _independent(chunks):  # no row in two requests: their order does not matter
+            await asyncio.gather(*(send(chunk) for chunk in chunks))
+        else:  # one after another: two operations on one row stay in order across requests too
+            for chunk in chunks:
+                await send(chunk)
         return [result for result in results if result is not None]
 
     async def _batch_request(
@@ -563,6 +569,22 @@ def _order_batch(data: dict[str, Any]) -> OrderBatch:
     if not isinstance(orders, list) or not isinstance(cursor, str) or not isinstance(has_more, bool):
         raise InvalidResponse(f"{SYSTEM}: the orders answer lacks orders, cursor or has_more", system=SYSTEM)
     return OrderBatch(tuple(parse_order(o) for o in orders), cursor, has_more)
+
+
+def _independent(chunks: list[list[tuple[int, BatchOp, dict[str, Any]]]]) -> bool:
+    """True when the batch requests of `chunks` may go at once: no row is written by two of them, and
+    none creates a row (a new row is only known by what it holds, so two creates could meet)."""
+    seen: set[str] = set()
+    for chunk in chunks:
+        rows: set[str] = set()
+        for _, op, _ in chunk:
+            if isinstance(op, CreateOp):
+                return False
+            rows.add(op.row_id)
+        if not rows.isdisjoint(seen):
+            return False
+        seen |= rows
+    return True
 
 
 def _check_advanced(previous: str | None, cursor: str, feed: str) -> None:

@@ -3,6 +3,7 @@ in doubt when no answer came, and single rows on a server without the batch rout
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -161,3 +162,41 @@ async def test_an_answer_with_results_out_of_order_is_in_doubt() -> None:
     async with client:
         results = await client.batch([AdjustOp("x", "inv_1", Decimal("1"))])
     assert isinstance(results[0].error, NetworkError) and results[0].error.in_doubt
+
+
+class InFlight:
+    """An ASGI wrapper that holds each batch request a moment and notes the most in flight at once."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.now = self.most = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0.02)
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+async def _most_in_flight(row_ids: list[str]) -> tuple[int, list[str]]:
+    emulator = AtlasEmulator(rows=sample_rows(1500))
+    ids = [row["id"] for row in emulator.rows(limit=1500)]
+    flight = InFlight(emulator.app)
+    client = build_client(
+        "http://127.0.0.1:8765", token=Secret(emulator.api_token), transport=httpx.ASGITransport(app=flight)
+    )
+    operations = [AdjustOp(f"k{n}", ids[int(row)], Decimal("1")) for n, row in enumerate(row_ids)]
+    async with client:
+        results = await client.batch(operations)  # type: ignore[arg-type]
+    assert all(r.error is None for r in results)
+    return flight.most, [r.key for r in results]
+
+
+async def test_requests_of_different_rows_go_at_once_and_a_row_in_two_goes_in_order() -> None:
+    most, keys = await _most_in_flight([str(n) for n in range(1200)])
+    assert most == 3 and keys == [f"k{n}" for n in range(1200)]
+    most, keys = await _most_in_flight([str(n) for n in range(1200)] + ["0"])  # row 0 in the 1st and 3rd
+    assert most == 1 and keys == [f"k{n}" for n in range(1201)]
