@@ -2,7 +2,8 @@
 
 Rule: send `$top` <= 5000, loop with `$skip`, and follow `__next` whenever it
 is present. The first page asks for `$inlinecount=allpages`; with the total known the remaining windows
-are fetched concurrently (bounded) and yielded in order. A server that caps pages below our `$top`
+are fetched concurrently (bounded; sent before the first page is handed out, so they travel while the
+reader stores it) and yielded in order. A server that caps pages below our `$top`
 answers the first page short with a `__next`: the window size then drops to that cap so later windows
 need no `__next` at all; any window that still gets one follows it, within the window.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+import itertools
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,32 +103,42 @@ class Pager:
     async def pages(self, query: Query) -> AsyncIterator[Rows]:
         size = self.page_size
         first = await self._get(query.path, query.params(size, 0, count=True), query.context)
-        if first.rows:
-            yield first.rows
         if not first.rows:
             return
         skip = len(first.rows)
         if first.next_url and len(first.rows) < size:
             size = len(first.rows)  # the server's own cap (100 without $top, 5000 above)
-        if first.count is None and not first.next_url and len(first.rows) < self.page_size:
-            return
-        if first.count is not None:
-            more = False
-            windows = self._parallel(query, range(skip, first.count, size), size)
-            async with contextlib.aclosing(windows):
-                async for rows, window_more in windows:
-                    if not rows:
-                        # Fewer rows than __count said (deleted meanwhile, or a wrong count): stop here
-                        # rather than ask for every window up to a total that is not there.
-                        more = False
-                        break
-                    skip += len(rows)
-                    more = window_more
-                    yield rows
+        if first.count is None:
+            yield first.rows
+            if not first.next_url and len(first.rows) < self.page_size:
+                return
+        else:
+            more, count = False, first.count
+            skips = iter(range(skip, count, size))
+            # The windows after the first go out now, while the caller takes the first page's rows.
+            pending = self._start(query, skips, size)
+            try:
+                rows = first.rows
+                del first  # the caller is the only one to keep the first page, as long as it needs it
+                yield rows
+                del rows
+                windows = self._parallel(query, skips, size, pending)
+                async with contextlib.aclosing(windows):
+                    async for rows, window_more in windows:
+                        if not rows:
+                            # Fewer rows than __count said (deleted meanwhile, or a wrong count): stop here
+                            # rather than ask for every window up to a total that is not there.
+                            more = False
+                            break
+                        skip += len(rows)
+                        more = window_more
+                        yield rows
+            finally:
+                await _cancel(pending)
             # Trust the total; only a last window that still points further on is followed.
             if not more:
                 return
-            skip = max(skip, first.count)
+            skip = max(skip, count)
         # Total unknown (or the collection grew while we read): windows one after another until short.
         while True:
             rows, more = await self._window(query, skip, size)
@@ -136,33 +148,31 @@ class Pager:
                 return
             skip += len(rows)
 
+    def _start(self, query: Query, skips: Iterator[int], size: int) -> list[asyncio.Task[httpx.Response]]:
+        """The first `concurrency` windows of `skips`, sent (taken from `skips`)."""
+        return [
+            asyncio.create_task(self._fetch_window(query, skip, size))
+            for skip in itertools.islice(skips, self.concurrency)
+        ]
+
     async def _parallel(
-        self, query: Query, skips: range, size: int
+        self, query: Query, skips: Iterator[int], size: int, pending: list[asyncio.Task[httpx.Response]]
     ) -> AsyncGenerator[tuple[Rows, bool], None]:
-        """Fetch windows concurrently (at most `concurrency` ahead) and yield them in order.
+        """Yield the windows in order: those `pending` (sent), then `skips`, at most `concurrency` ahead.
 
         The windows ahead wait as the bytes they arrived in; each is decoded only when its turn comes,
         so one decoded page is alive at a time (a decoded page takes about three times its bytes)."""
-        pending: list[asyncio.Task[httpx.Response]] = []
-        it = iter(skips)
         try:
-            for skip in it:
-                pending.append(asyncio.create_task(self._fetch_window(query, skip, size)))
-                if len(pending) >= self.concurrency:
-                    break
             while pending:
                 response = await pending.pop(0)
-                nxt = next(it, None)
+                nxt = next(skips, None)
                 if nxt is not None:
                     pending.append(asyncio.create_task(self._fetch_window(query, nxt, size)))
                 window = await self._complete(query, response, size)
                 del response
                 yield window
         finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            await _cancel(pending)
 
     async def follow(self, next_url: str, context: str) -> Rows:
         """The rows behind a `__next` link and behind each link after it."""
@@ -182,3 +192,12 @@ class Pager:
 
     async def all(self, query: Query) -> Rows:
         return [row async for row in self.rows(query)]
+
+
+async def _cancel(tasks: list[asyncio.Task[httpx.Response]]) -> None:
+    """Stop the windows still on their way (the reader stopped early, or one failed)."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+    tasks.clear()

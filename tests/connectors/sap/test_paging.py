@@ -147,3 +147,15 @@ def test_rows_forget_their_metadata_and_their_childrens() -> None:
     request = httpx.Request("GET", f"{BASE}/svc/Set")
     page = read_page(httpx.Response(200, json=body, request=request))
     assert page.rows == [{"Product": "1", "to_Description": {"results": [{"ProductDescription": "Aspirin"}]}}]
+
+
+async def test_the_windows_after_the_first_page_go_out_while_the_reader_takes_it() -> None:
+    coll = Collection(10 * 100)
+    p = pager(coll, page_size=100, concurrency=4)
+    pages = p.pages(Query("/svc/Set", orderby="i"))
+    first = await anext(pages)
+    await asyncio.sleep(0.02)  # the reader storing the first page
+    assert first[0]["i"] == 0 and len(coll.requests) == 1 + 4
+    await pages.aclose()  # stops there: the windows sent ahead are dropped, nothing left running
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert await read_all(pager(coll, page_size=100)) == list(range(1000))
