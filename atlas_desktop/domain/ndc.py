@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from biip.checksums import gs1_standard_check_digit
-
 _FORMS_HINT = (
     "An NDC looks like 1234-5678-90 (4-4-2), 12345-678-90 (5-3-2) or 12345-6789-0 (5-4-1) with hyphens, "
     "12345-6789-01 or 12345678901 (11-digit 5-4-2), 123456-7890-12 (12-digit 6-4-2), "
@@ -164,7 +162,7 @@ class Ndc:
                 )
             raise NdcError(reason, self.hyphenated)
         body = f"{indicator}03{ten.replace('-', '')}"
-        return body + str(gs1_standard_check_digit(body))
+        return body + str(_check_digit(body))
 
     def _reversals(self) -> tuple[NdcLayout, ...]:
         return _zero_padded_layouts(self.labeler, self.product, self.package)
@@ -325,7 +323,7 @@ def _from_bare_digits(digits: str, text: str) -> tuple[Ndc, ...]:
 
 def _from_gtin(digits: str, text: str) -> tuple[Ndc, ...]:
     if not _check_digit_ok(digits):
-        expected = gs1_standard_check_digit(digits[:-1])
+        expected = _check_digit(digits[:-1])
         raise NdcError(
             f"the GTIN check digit is wrong (last digit {digits[-1]}, expected {expected}); "
             "re-scan or re-type the code",
@@ -337,8 +335,16 @@ def _from_gtin(digits: str, text: str) -> tuple[Ndc, ...]:
     return candidates_from_ten_digits(ten)
 
 
+def _check_digit(body: str) -> int:
+    # Imported on first use: biip loads its GS1 prefix table on import, which a process that never reads
+    # a GTIN (the window's start, the agent's) need not pay for.
+    from biip.checksums import gs1_standard_check_digit
+
+    return gs1_standard_check_digit(body)
+
+
 def _check_digit_ok(digits: str) -> bool:
-    return gs1_standard_check_digit(digits[:-1]) == int(digits[-1])
+    return _check_digit(digits[:-1]) == int(digits[-1])
 
 
 def _from_segments(segments: list[str], text: str) -> Ndc:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -339,3 +343,16 @@ def test_plain_forms_read_as_the_general_reading_reads_them(text: str) -> None:
 def test_digit_and_hyphen_texts_read_as_the_general_reading_reads_them(text: str) -> None:
     if text.strip():
         assert _short(text) == _general(text)
+
+
+def test_reading_an_ndc_does_not_load_biip_until_a_gtin_is_checked() -> None:
+    """biip loads its GS1 prefix table on import: start-up (the store's views import this module) skips it."""
+    code = (
+        "import sys\n"
+        "from atlas_desktop.domain.ndc import ndc_candidates\n"
+        "ndc_candidates('12345-6789-01')\n"
+        "assert 'biip' not in sys.modules, 'biip loaded by a plain NDC'\n"
+        "ndc_candidates('00312345678906')\n"
+        "assert 'biip' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
