@@ -17,8 +17,9 @@ reads them again.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -79,6 +80,22 @@ def connector_watermark(erp: object, stream: str) -> datetime | None:
     """The server-time watermark a connector offers after a read; an offset-free time is not trusted."""
     value = erp.read_watermark(stream) if isinstance(erp, ReadWatermarks) else None
     return value if isinstance(value, datetime) and value.utcoffset() is not None else None
+
+
+async def together(*steps: Awaitable[Any]) -> None:
+    """Run `steps` at once; the first to fail stops the others and its error is raised as it is (no
+    ExceptionGroup: callers tell a cancel from an ERP error by its type). What a stopped step committed
+    stays committed: each step moves its watermarks only after its rows."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:  # a failure, or the caller cancelled: nothing goes on behind its back
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
 
 
 class Puller:
@@ -158,6 +175,13 @@ class Puller:
 
     async def _set_watermark(self, source: Side, stream: WatermarkStream, value: str) -> None:
         await self.runs.set_watermark(self.connection_id, source, stream, value)
+
+    async def pull_both(self, *, full: bool = False) -> PullStats:
+        """The Atlas change feed and the ERP read at once: each waits on its own server and commits its
+        own batches with its own watermarks, so neither waits for the other's round trips."""
+        await self._open_refusals()  # loaded once, before either side settles its refusals
+        await together(self.pull_atlas(), self.pull_erp(full=full))
+        return self.stats
 
     async def pull_erp(self, *, full: bool = False, products: bool = True) -> PullStats:
         started = self.clock().isoformat()

@@ -318,8 +318,7 @@ class SyncRunner:
             progress=lambda phase, done: self._progress(phase, done), log_id=log_id,
         )  # fmt: skip
         self._checkpoint()  # a cancel during the settling push waits no longer than its wave
-        await puller.pull_atlas()
-        await puller.pull_erp(full=options.full)
+        await puller.pull_both(full=options.full)
         await puller.carry_refusals()
         self.refused = puller.stats.refused
         atlas_has_rows, erp_has_stock = await self.ports.mirrors.sides_with_stock(self.connection_id)
