@@ -13,17 +13,20 @@ carries the unit and how many base units one of it holds, so quantities are conv
 
 Within a product pair, rows pair by location (Atlas location code -> ERP location) and lot
 (case-insensitive, trimmed). What is left is `unmatched_atlas` / `unmatched_erp`.
+
+The rules run over an `ErpSide` a chunk of Atlas rows at a time: held in memory here (`ErpInMemory`), or
+read from scratch tables per chunk (engine/discovery_source.py), so memory stays flat at any catalog size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 from sys import intern
-from typing import Literal
+from typing import Literal, Protocol
 
 from atlas_desktop.domain.drafts import MappingDraft
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod
@@ -237,7 +240,7 @@ class ProductIndex:
         return found
 
 
-class _Mark(Enum):
+class Mark(Enum):
     MISSING = "missing"  # no such ERP position
     CLAIMED = "claimed"  # an Atlas row took the position
     AS_KEYED = "as keyed"  # the ERP spells the lot as the key has it (no second copy kept)
@@ -250,13 +253,13 @@ class _ErpStock:
     """
 
     def __init__(self, stock: Iterable[ErpStockRef]) -> None:
-        self.positions: dict[tuple[str, str, str], str | None | _Mark] = {}
+        self.positions: dict[tuple[str, str, str], str | None | Mark] = {}
         self._locations: dict[str, str | tuple[str, ...]] = {}
         for ref in stock:
             # Interned: 100k items' ids repeat in every position and in the product index.
             item_id, location_id = intern(ref.item_id), intern(ref.location_id)
             lot = normalise_lot(ref.lot)
-            spelled = ref.lot if ref.lot is None or ref.lot != lot else _Mark.AS_KEYED
+            spelled = ref.lot if ref.lot is None or ref.lot != lot else Mark.AS_KEYED
             self.positions[(item_id, location_id, lot)] = spelled
             known = self._locations.get(item_id)
             if known is None:
@@ -271,13 +274,17 @@ class _ErpStock:
         known = self._locations.get(item_id, ())
         return (known,) if isinstance(known, str) else known
 
-    def claim(self, position: tuple[str, str, str]) -> str | None | Literal[_Mark.MISSING, _Mark.CLAIMED]:
-        """The ERP's lot for an open position (taken out of the open ones), or MISSING / CLAIMED."""
-        held = self.positions.get(position, _Mark.MISSING)
-        if isinstance(held, _Mark) and held is not _Mark.AS_KEYED:
+    def claim(self, position: tuple[str, str, str]) -> str | None | Literal[Mark.MISSING, Mark.CLAIMED]:
+        """The ERP's lot for an open position (taken out of the open ones), or MISSING / CLAIMED.
+        A missing position is marked claimed too: a second Atlas row asking for it is a duplicate."""
+        held = self.positions.get(position, Mark.MISSING)
+        if held is Mark.CLAIMED:
             return held
-        self.positions[position] = _Mark.CLAIMED
-        return position[2] if held is _Mark.AS_KEYED else held
+        self.positions[position] = Mark.CLAIMED
+        return position[2] if held is Mark.AS_KEYED else held
+
+    def done(self) -> None:
+        """Nothing to write back: the claims are in `positions` already."""
 
     def release(self) -> None:
         """Free the positions a slice at a time (see domain/release.py)."""
@@ -286,9 +293,9 @@ class _ErpStock:
 
     def unclaimed(self) -> Iterator[tuple[tuple[str, str, str], str | None]]:
         for position, held in self.positions.items():
-            if held is _Mark.AS_KEYED:
+            if held is Mark.AS_KEYED:
                 yield position, position[2]
-            elif not isinstance(held, _Mark):
+            elif not isinstance(held, Mark):
                 yield position, held
 
 
@@ -302,121 +309,90 @@ def _pack_note(pack: PackLevel | None) -> str | None:
     return f"listed by {pack.unit} (the NDC of that pack level): 1 {pack.unit} = {pack.per} base units"
 
 
+class StockView(Protocol):
+    """The ERP stock positions of some items: where each item is, and claims on its positions."""
+
+    def locations_of(self, item_id: str) -> tuple[str, ...]: ...
+    def claim(self, position: tuple[str, str, str]) -> str | None | Literal[Mark.MISSING, Mark.CLAIMED]: ...
+    def done(self) -> None:
+        """Keep this view's claims for the views handed out later."""
+
+
+class ErpSide(Protocol):
+    """The ERP side discovery pairs Atlas rows with, asked for a chunk of Atlas rows at a time."""
+
+    def index_for(self, identities: Collection[NdcIdentity]) -> ProductIndex:
+        """An index that matches these identities as an index of every ERP product would."""
+
+    def stock_for(self, item_ids: Collection[str]) -> StockView:
+        """The positions of these items, with the claims of earlier chunks."""
+
+    def unclaimed(self) -> Iterator[tuple[str, str, str | None, ErpProductRef | None]]:
+        """(item, location, lot as the ERP spells it, the item's product if read) of every open position."""
+
+    def release(self) -> None: ...
+
+
+class ErpInMemory:
+    """The whole ERP side held in memory (about 1 KB an item): for small catalogs and as the reference."""
+
+    def __init__(self, products: Iterable[ErpProductRef], stock: Iterable[ErpStockRef]) -> None:
+        self.index = ProductIndex(products)
+        self.stock = _ErpStock(stock)
+
+    def index_for(self, identities: Collection[NdcIdentity]) -> ProductIndex:
+        return self.index
+
+    def stock_for(self, item_ids: Collection[str]) -> StockView:
+        return self.stock
+
+    def unclaimed(self) -> Iterator[tuple[str, str, str | None, ErpProductRef | None]]:
+        for (item_id, location_id, _lot), erp_lot in self.stock.unclaimed():
+            yield item_id, location_id, erp_lot, self.index.products.get(item_id)
+
+    def release(self) -> None:
+        self.stock.release()
+        self.index.release()
+
+
+def link_values(identity: NdcIdentity) -> set[str]:
+    """Every value ProductIndex files a text of this identity under, or looks it up by."""
+    values = set(identity.candidates)
+    if identity.key:
+        values.add(identity.key)
+    if identity.ten:
+        values.add(identity.ten)
+    return values
+
+
 def discover(
     atlas_rows: Iterable[AtlasRef],
     erp_products: Iterable[ErpProductRef],
     erp_stock: Iterable[ErpStockRef],
     locations: LocationResolver,
 ) -> Iterator[MappingDraft]:
-    """Drafts one by one, as the Atlas rows stream past; only the ERP side is held in memory."""
-    index = ProductIndex(erp_products)
-    stock = _ErpStock(erp_stock)
-    # Positions Atlas rows asked for that the ERP does not have (duplicates among them are told apart
-    # too); positions found are marked claimed in place.
-    seen_elsewhere: set[tuple[str, str, str]] = set()
+    """Drafts one by one, as the Atlas rows stream past, with the ERP side held in memory."""
+    yield from discover_on(atlas_rows, ErpInMemory(erp_products, erp_stock), locations)
 
-    def unmatched_atlas(
-        row: AtlasRef,
-        identity: NdcIdentity,
-        note: str,
-        erp_item: str | None = None,
-        pack: PackLevel | None = None,
-    ) -> MappingDraft:
-        status = MappingStatus.AMBIGUOUS if erp_item else MappingStatus.UNMATCHED_ATLAS
-        product = index.products.get(erp_item) if erp_item else None
-        return MappingDraft(
-            row.id,
-            erp_item,
-            None,
-            row.lot,
-            identity.key,
-            row.ndc_text,
-            product.ndc_text if product else None,
-            row.name,
-            status,
-            None,
-            note,
-            *_unit_of(pack),
-        )
 
-    for row in atlas_rows:
-        identity = identify_ndc(row.ndc_text)
-        if identity.error:
-            yield unmatched_atlas(row, identity, f"NDC not usable: {identity.error}")
-            continue
-        found = index.match_units(identity)
-        items, strong = found.items, found.strong
-        if not items:
-            yield unmatched_atlas(row, identity, "no ERP item with this NDC")
-            continue
-        if len(items) > 1:
-            yield unmatched_atlas(
-                row, identity, f"{len(items)} ERP items share this NDC: {', '.join(sorted(items)[:5])}"
-            )
-            continue
-        item_id, pack = next(iter(items.items()))
-        if not strong:
-            yield unmatched_atlas(
-                row,
-                identity,
-                f"NDC '{row.ndc_text}' can be read several ways; check the suggestion",
-                erp_item=item_id,
-                pack=pack,
-            )
-            continue
-        location_id = locations.resolve(row.location, stock.locations_of(item_id))
-        lot = normalise_lot(row.lot)
-        product = index.products[item_id]
-        key = identity.key or identify_ndc(product.ndc_text).key
-        if location_id is None:
-            yield unmatched_atlas(
-                row, identity, f"location '{row.location or ''}' has no ERP location; map it in settings"
-            )
-            continue
-        position = (item_id, location_id, lot)
-        erp_lot = stock.claim(position)
-        if erp_lot is _Mark.CLAIMED or position in seen_elsewhere:
-            yield unmatched_atlas(
-                row,
-                identity,
-                "duplicate: another Atlas row has the same product, lot and location "
-                f"(ERP item {item_id}, location {location_id}, lot '{row.lot or '-'}')",
-                erp_item=item_id,
-            )
-            continue
-        if erp_lot is _Mark.MISSING:
-            seen_elsewhere.add(position)
-            yield MappingDraft(
-                row.id,
-                None,
-                None,
-                row.lot,
-                key,
-                row.ndc_text,
-                product.ndc_text,
-                row.name,
-                MappingStatus.UNMATCHED_ATLAS,
-                None,
-                f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
-            )
-            continue
-        yield MappingDraft(
-            row.id,
-            item_id,
-            location_id,
-            erp_lot,
-            key,
-            row.ndc_text,
-            product.ndc_text,
-            row.name or product.name,
-            MappingStatus.MATCHED,
-            MatchMethod.AUTO_NDC,
-            _pack_note(pack),
-            *_unit_of(pack),
-        )
-    del seen_elsewhere
-    for (item_id, location_id, _lot), erp_lot in stock.unclaimed():
-        erp_product = index.products.get(item_id)
+def discover_on(
+    atlas_rows: Iterable[AtlasRef], erp: ErpSide, locations: LocationResolver, chunk: int = 2000
+) -> Iterator[MappingDraft]:
+    """Drafts one by one: the Atlas rows a chunk at a time, each against what `erp` has for it."""
+    for rows in _chunks(atlas_rows, chunk):
+        identities = [identify_ndc(row.ndc_text) for row in rows]
+        index = erp.index_for([identity for identity in identities if not identity.error])
+        found = [None if identity.error else index.match_units(identity) for identity in identities]
+        wanted = {
+            next(iter(match.items))
+            for match in found
+            if match is not None and match.strong and len(match.items) == 1
+        }
+        stock = erp.stock_for(wanted)
+        for row, identity, match in zip(rows, identities, found, strict=True):
+            yield _draft(row, identity, match, index, stock, locations)
+        stock.done()
+    for item_id, location_id, erp_lot, erp_product in erp.unclaimed():
         ndc_text = erp_product.ndc_text if erp_product else None
         yield MappingDraft(
             None,
@@ -431,5 +407,118 @@ def discover(
             None,
             None if erp_product else "stock for an item whose master data was not read",
         )
-    stock.release()
-    index.release()
+    erp.release()
+
+
+def _chunks(rows: Iterable[AtlasRef], size: int) -> Iterator[list[AtlasRef]]:
+    chunk: list[AtlasRef] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _unmatched_atlas(
+    row: AtlasRef,
+    identity: NdcIdentity,
+    note: str,
+    index: ProductIndex,
+    erp_item: str | None = None,
+    pack: PackLevel | None = None,
+) -> MappingDraft:
+    status = MappingStatus.AMBIGUOUS if erp_item else MappingStatus.UNMATCHED_ATLAS
+    product = index.products.get(erp_item) if erp_item else None
+    return MappingDraft(
+        row.id,
+        erp_item,
+        None,
+        row.lot,
+        identity.key,
+        row.ndc_text,
+        product.ndc_text if product else None,
+        row.name,
+        status,
+        None,
+        note,
+        *_unit_of(pack),
+    )
+
+
+def _draft(
+    row: AtlasRef,
+    identity: NdcIdentity,
+    found: Match | None,
+    index: ProductIndex,
+    stock: StockView,
+    locations: LocationResolver,
+) -> MappingDraft:
+    """One Atlas row's draft: `found` is what its NDC matched (None when the NDC is not usable)."""
+    if found is None:
+        return _unmatched_atlas(row, identity, f"NDC not usable: {identity.error}", index)
+    items, strong = found.items, found.strong
+    if not items:
+        return _unmatched_atlas(row, identity, "no ERP item with this NDC", index)
+    if len(items) > 1:
+        return _unmatched_atlas(
+            row, identity, f"{len(items)} ERP items share this NDC: {', '.join(sorted(items)[:5])}", index
+        )
+    item_id, pack = next(iter(items.items()))
+    if not strong:
+        return _unmatched_atlas(
+            row,
+            identity,
+            f"NDC '{row.ndc_text}' can be read several ways; check the suggestion",
+            index,
+            erp_item=item_id,
+            pack=pack,
+        )
+    location_id = locations.resolve(row.location, stock.locations_of(item_id))
+    lot = normalise_lot(row.lot)
+    product = index.products[item_id]
+    key = identity.key or identify_ndc(product.ndc_text).key
+    if location_id is None:
+        return _unmatched_atlas(
+            row, identity, f"location '{row.location or ''}' has no ERP location; map it in settings", index
+        )
+    position = (item_id, location_id, lot)
+    erp_lot = stock.claim(position)
+    if erp_lot is Mark.CLAIMED:
+        return _unmatched_atlas(
+            row,
+            identity,
+            "duplicate: another Atlas row has the same product, lot and location "
+            f"(ERP item {item_id}, location {location_id}, lot '{row.lot or '-'}')",
+            index,
+            erp_item=item_id,
+        )
+    if erp_lot is Mark.MISSING:
+        return MappingDraft(
+            row.id,
+            None,
+            None,
+            row.lot,
+            key,
+            row.ndc_text,
+            product.ndc_text,
+            row.name,
+            MappingStatus.UNMATCHED_ATLAS,
+            None,
+            f"lot '{row.lot or '-'}' not in the ERP at location {location_id}",
+        )
+    return MappingDraft(
+        row.id,
+        item_id,
+        location_id,
+        erp_lot,
+        key,
+        row.ndc_text,
+        product.ndc_text,
+        row.name or product.name,
+        MappingStatus.MATCHED,
+        MatchMethod.AUTO_NDC,
+        _pack_note(pack),
+        *_unit_of(pack),
+    )
