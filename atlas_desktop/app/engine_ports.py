@@ -37,6 +37,7 @@ from atlas_desktop.store.conflicts import ConflictRepository
 from atlas_desktop.store.db import Store
 from atlas_desktop.store.db_thread import DbThread
 from atlas_desktop.store.decisions import DecisionRepository
+from atlas_desktop.store.discovery_scratch import DiscoveryScratches
 from atlas_desktop.store.explain import ExplainRepository
 from atlas_desktop.store.mappings import MappingRepository
 from atlas_desktop.store.mirrors import MirrorRepository
@@ -55,6 +56,7 @@ class StoreRepos:
     conflicts: ConflictRepository
     runs: RunRepository
     explain: ExplainRepository
+    discovery: DiscoveryScratches
     audit: AuditLog | None = None
     sent_mark: SentMark | None = None
 
@@ -67,6 +69,7 @@ class StoreRepos:
             conflicts=ConflictRepository(store),
             runs=RunRepository(store),
             explain=ExplainRepository(store),
+            discovery=DiscoveryScratches(store),
             audit=audit,
             sent_mark=SentMark(store),
         )
@@ -336,4 +339,5 @@ def engine_ports(repos: StoreRepos, db: DbThread) -> EnginePorts:
         counts=_Counts(repos.explain, db),
         audit=_Audit(repos.audit, db) if repos.audit is not None else None,
         sent_mark=_SentMark(repos.sent_mark, db) if repos.sent_mark is not None else None,
+        discovery=repos.discovery,
     )

@@ -19,6 +19,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,13 @@ from atlas_desktop.domain.audit_events import AuditEvent, AuditSource
 from atlas_desktop.domain.change_window import ChangeWindow
 from atlas_desktop.domain.conflict_view import ConflictView
 from atlas_desktop.domain.discovery_counts import DiscoveryCounts
+from atlas_desktop.domain.discovery_rows import (
+    AtlasPick,
+    ErpOpenPosition,
+    Position,
+    PositionPick,
+    ProductPick,
+)
 from atlas_desktop.domain.drafts import DecisionDraft, MappingDraft
 from atlas_desktop.domain.enums import (
     MappingStatus,
@@ -88,6 +96,28 @@ class MirrorReads(Protocol):
     def iter_atlas_rows(self, connection_id: str) -> Iterator[AtlasMirror]: ...
     def iter_erp_products(self, connection_id: str) -> Iterator[ErpProductMirror]: ...
     def iter_erp_stock(self, connection_id: str) -> Iterator[ErpStockMirror]: ...
+
+
+class DiscoveryScratchReads(Protocol):
+    """One discovery's ERP side in scratch tables (store/discovery_scratch.py), inside StoreThread work."""
+
+    def atlas_pages(self, size: int) -> Iterator[Sequence[AtlasPick]]: ...
+    def products_linked(self, values: Collection[str]) -> list[ProductPick]: ...
+    def positions_of(self, item_ids: Collection[str]) -> list[PositionPick]: ...
+    def mark(self, claimed: Sequence[Position], asked: Sequence[Position]) -> None: ...
+    def unclaimed(self) -> Iterator[ErpOpenPosition]: ...
+
+
+class DiscoveryReads(Protocol):
+    """Fills a discovery's scratch tables from the mirrors: `link_values(NDC text, unit, attributes)` gives
+    the values a product is found by, `lot_key` a lot as discovery compares it."""
+
+    def open(
+        self,
+        connection_id: str,
+        link_values: Callable[[str | None, str, Mapping[str, str]], Iterable[str]],
+        lot_key: Callable[[str | None], str],
+    ) -> AbstractContextManager[DiscoveryScratchReads]: ...
 
 
 class MappingsPort(Protocol):
@@ -273,3 +303,4 @@ class EnginePorts:
     counts: CountsPort | None = None  # health sent to Atlas after a run
     audit: AuditPort | None = None  # when the profile keeps an audit trail
     sent_mark: SentMarkPort | None = None  # tells a database restored from an older copy
+    discovery: DiscoveryReads | None = None  # without it, discovery holds the ERP side in memory

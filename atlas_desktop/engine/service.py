@@ -29,7 +29,6 @@ from atlas_desktop.domain.enums import Resolution, SyncLogStatus, SyncType
 from atlas_desktop.domain.errors import AtlasDesktopError, ConfigError
 from atlas_desktop.domain.merge_rows import MergeRow
 from atlas_desktop.domain.model import ConnectionReport, Side, utc_now
-from atlas_desktop.domain.packs import pack_levels
 from atlas_desktop.domain.snapshots import BaseValues
 from atlas_desktop.engine.api import (
     ConnectionAlert,
@@ -41,14 +40,8 @@ from atlas_desktop.engine.api import (
     SyncPlan,
 )
 from atlas_desktop.engine.changes import OPERATION_KINDS, ChangeLabel, PlannedChange, describe_write
-from atlas_desktop.engine.discovery import (
-    AtlasRef,
-    ErpProductRef,
-    ErpStockRef,
-    LocationResolver,
-    discover,
-    identify_ndc,
-)
+from atlas_desktop.engine.discovery import LocationResolver, identify_ndc
+from atlas_desktop.engine.discovery_source import discover_in_memory, discover_in_scratch
 from atlas_desktop.engine.health import health_report
 from atlas_desktop.engine.merge import MergeDecision, SideValue
 from atlas_desktop.engine.plan import writes_for
@@ -238,26 +231,15 @@ class EngineService:
         return explain_unmatched(rows)
 
     def _discover_from_mirrors(self, connection_id: str, resolver: LocationResolver) -> DiscoveryCounts:
-        """Discovery on the DB thread, streamed: the mirrors are read page by page and the drafts written
-        in batches as they come, so only the ERP side's index is ever held in memory (100k items)."""
-        mirrors = self.ports.mirror_reads
-        atlas_refs = (
-            AtlasRef(row.atlas_id, row.ndc_text, row.lot, row.location, row.name or "")
-            for row in mirrors.iter_atlas_rows(connection_id)
-        )
-        products = (
-            ErpProductRef(
-                product.item_id,
-                product.ndc_text,
-                product.name or "",
-                pack_levels(product.attributes, product.unit),
-            )
-            for product in mirrors.iter_erp_products(connection_id)
-        )
-        stock = (ErpStockRef(s.item_id, s.location_id, s.lot) for s in mirrors.iter_erp_stock(connection_id))
+        """Discovery on the DB thread, streamed: the Atlas rows are read a chunk at a time and the drafts
+        written in batches as they come; the ERP side stays in scratch tables when the store has them."""
+        apply = self.ports.merge_reads.apply_discovery
         try:
-            drafts = discover(atlas_refs, products, stock, resolver)
-            return self.ports.merge_reads.apply_discovery(connection_id, drafts)
+            if self.ports.discovery is None:
+                in_memory = discover_in_memory(self.ports.mirror_reads, connection_id, resolver)
+                return apply(connection_id, in_memory)
+            with discover_in_scratch(self.ports.discovery, connection_id, resolver) as drafts:
+                return apply(connection_id, drafts)
         finally:
             identify_ndc.cache_clear()  # only worth its memory while one discovery runs
 
