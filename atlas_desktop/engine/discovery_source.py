@@ -101,8 +101,8 @@ class ErpInScratch:
         return _ScratchStock(self._scratch, self._scratch.positions_of(item_ids))
 
     def unclaimed(self) -> Iterator[tuple[str, str, str | None, ErpProductRef | None]]:
-        for open_position in self._scratch.unclaimed():
-            yield (*open_position[:3], _known(open_position))
+        for position in self._scratch.unclaimed():
+            yield position.item_id, position.location_id, position.lot, _known(position)
 
     def release(self) -> None:
         """Nothing held between chunks."""
