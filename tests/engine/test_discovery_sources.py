@@ -166,3 +166,28 @@ def test_the_generated_cases_are_the_ones_the_rules_tell_apart(store: Store) -> 
         assert any(expected in note for note in notes), expected
     duplicates = [d for d in held if "duplicate" in (d.note or "")]
     assert len(duplicates) == 2  # the case's position, and the missing lot asked for twice
+
+
+def test_a_discovery_that_fails_midway_leaves_no_scratch_behind(store: Store) -> None:
+    catalog = [Product("I0", "S0", "Each", "EA", ndc_text="0071-0155-23")]
+    levels = [StockLevel(StockKey("I0", "L1", "A1"), Decimal(1), "EA")]
+    rows: list[tuple[str, str | None, str | None]] = [("0071-0155-23", "A1", "MAIN")] * 3
+    connection_id = _seed(store, catalog, levels, rows)
+    scratches = DiscoveryScratches(store)
+    with pytest.raises(RuntimeError), discover_in_scratch(scratches, connection_id, RESOLVER, 1) as drafts:
+        next(drafts)  # the first row claims the position
+        raise RuntimeError("the writes failed")
+    assert _temp_tables(store) == []
+    held, scratched = _both(store, connection_id, chunk=1)
+    assert scratched == held
+    assert [d.status for d in scratched].count(MappingStatus.MATCHED) == 1
+    assert _temp_tables(store) == []  # dropped after a discovery that succeeded too
+
+
+def _temp_tables(store: Store) -> list[str]:
+    """The TEMP tables on the pooled connection (one here: these tests never hold two sessions at once)."""
+    assert store.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    with store.session() as session:
+        return [
+            name for (name,) in session.connection().exec_driver_sql("SELECT name FROM sqlite_temp_master")
+        ]
