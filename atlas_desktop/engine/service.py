@@ -205,8 +205,7 @@ class EngineService:
             puller = Puller(
                 self.ports.mirrors, self.ports.runs, connection_id, erp, atlas, progress=progress
             )
-            await puller.pull_atlas()
-            await puller.pull_erp()
+            await puller.pull_both()
             locations = await erp.locations()
             spec = await self.ports.thread(self._connection_spec, connection_id)
             resolver = LocationResolver(locations, spec.settings.get("location_map") or {})
