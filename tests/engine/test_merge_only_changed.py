@@ -138,41 +138,31 @@ async def test_a_sale_and_a_receipt_arriving_at_any_point_are_merged_exactly_onc
     assert {key for run in merged.runs[1:] for key in run} - unsettled == {sold.id, received.id}
 
 
-async def test_keys_left_out_as_settled_count_in_the_change_share_as_unchanged(
-    world: World,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A third of the keys sold on: under the share that asks for a preview, as when every key was merged."""
-    merged = MergedKeys(monkeypatch)
-    await _first_sync(world, merged)
-    keys = matched(world)
-    sold = [m for m in keys if sides(world, m)[0] >= 1][: len(keys) // 3]
-    assert len(sold) >= 10
+def _sell_one_each(w: World, count: int) -> list[Any]:
+    """One unit sold on Atlas for each of the first `count` keys that have one."""
+    sold = [m for m in matched(w) if sides(w, m)[0] >= 1][:count]
     for mapping in sold:
-        world.atlas.sell(mapping.atlas_inventory_id, 1)
-    merged.next_run()
-    run = await world.engine.sync(world.connection_id)
-    assert run.status is RunStatus.SUCCESS, run.plan
-    assert run.items_synced == len(sold)
-    assert set(merged.runs[-1]) - _without_base(world) == {m.id for m in sold}
+        w.atlas.sell(mapping.atlas_inventory_id, 1)
+    return sold
 
 
-async def test_the_change_share_is_of_every_mapped_item_not_of_the_keys_a_run_merges(
+@pytest.mark.parametrize("quiet_run_first", [False, True])
+async def test_the_change_share_is_of_every_mapped_item(
     world: World,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    quiet_run_first: bool,
 ) -> None:
-    """After a quiet run, a run merges only the keys that moved: a third of the catalog sold on is a third
-    of the mapped items (no preview), though every key that run merges changes."""
+    """A third of the keys sold on is under the share that asks for a preview: right after the first sync
+    (the keys left out as settled count as unchanged) and after a quiet run, when the run merges only the
+    keys that moved and every one of them changes."""
     merged = MergedKeys(monkeypatch)
     await _first_sync(world, merged)
-    merged.next_run()
-    quiet = await world.engine.sync(world.connection_id)
-    assert quiet.status is RunStatus.SUCCESS, quiet.plan
-    keys = matched(world)
-    sold = [m for m in keys if sides(world, m)[0] >= 1][: len(keys) // 3]
+    if quiet_run_first:
+        merged.next_run()
+        quiet = await world.engine.sync(world.connection_id)
+        assert quiet.status is RunStatus.SUCCESS, quiet.plan
+    sold = _sell_one_each(world, len(matched(world)) // 3)
     assert len(sold) >= 20  # enough keys for the share check to apply
-    for mapping in sold:
-        world.atlas.sell(mapping.atlas_inventory_id, 1)
     merged.next_run()
     run = await world.engine.sync(world.connection_id)
     assert run.status is RunStatus.SUCCESS, run.plan
@@ -186,12 +176,8 @@ async def test_a_run_that_would_change_over_half_the_mapped_items_waits_for_appr
 ) -> None:
     merged = MergedKeys(monkeypatch)
     await _first_sync(world, merged)
-    keys = matched(world)
-    sold = [m for m in keys if sides(world, m)[0] >= 1]
-    sold = sold[: len(keys) * 2 // 3]
-    assert len(sold) > len(keys) // 2
-    for mapping in sold:
-        world.atlas.sell(mapping.atlas_inventory_id, 1)
+    sold = _sell_one_each(world, len(matched(world)) * 2 // 3)
+    assert len(sold) > len(matched(world)) // 2
     held = await world.engine.sync(world.connection_id)
     assert held.status is RunStatus.PREVIEW and held.plan is not None
     assert "of the mapped items would change (more than 50%)" in held.plan.reason
