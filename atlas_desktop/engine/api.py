@@ -140,7 +140,7 @@ class DiscoveryProgress:
     connection_id: str
     done: int
     total: int | None = None
-    phase: str = ""  # what is being read ("pull atlas", "pull erp products", ...), or "" when matching
+    phase: str = ""  # what is being read ("pull": both sides at once; "pull atlas"...), or "match"
 
 
 @dataclass(frozen=True)

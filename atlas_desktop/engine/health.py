@@ -108,6 +108,7 @@ CONTRACT_STATUS = {
 
 
 _PHASES = {
+    "pull": ("Reading Atlas and the ERP", "row"),
     "pull atlas": ("Reading Atlas", "row"),
     "reconcile atlas": ("Checking Atlas", "row"),
     "pull erp products": ("Reading ERP products", "product"),

@@ -180,7 +180,17 @@ class Puller:
         """The Atlas change feed and the ERP read at once: each waits on its own server and commits its
         own batches with its own watermarks, so neither waits for the other's round trips."""
         await self._open_refusals()  # loaded once, before either side settles its refusals
-        await together(self.pull_atlas(), self.pull_erp(full=full))
+        report = self.progress
+
+        def both(phase: str, done: int) -> None:
+            # One phase, one count that only grows: each side's own would take turns on the screen.
+            report("pull", self.stats.atlas_rows + self.stats.erp_products + self.stats.erp_stock)
+
+        self.progress = both
+        try:
+            await together(self.pull_atlas(), self.pull_erp(full=full))
+        finally:
+            self.progress = report
         return self.stats
 
     async def pull_erp(self, *, full: bool = False, products: bool = True) -> PullStats:

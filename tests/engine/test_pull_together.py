@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from atlas_desktop.engine.api import RunStatus
+from atlas_desktop.engine.api import DiscoveryProgress, RunStatus
+from atlas_desktop.engine.health import phase_words
 from atlas_desktop.engine.pull import Puller, PullStats, together
 from tests.engine.test_sync_e2e import World, world  # noqa: F401 - the fixture
 
@@ -82,3 +83,20 @@ async def test_a_run_reads_atlas_and_the_erp_at_once(
     monkeypatch.setattr(Puller, "pull_erp", erp)
     run = await asyncio.wait_for(engine.sync(cid, approve=True), timeout=60)
     assert run.status is RunStatus.SUCCESS, run.error_message
+
+
+async def test_while_both_sides_are_read_the_progress_is_one_count_that_only_grows(
+    world: World,  # noqa: F811
+) -> None:
+    """Each side's own count would take turns on the screen (3,000 rows, then 1,000, then 3,500...)."""
+    engine, cid = world.engine, world.connection_id
+    seen: list[DiscoveryProgress] = []
+    engine.events.subscribe(
+        lambda event: seen.append(event) if isinstance(event, DiscoveryProgress) else None
+    )
+    await engine.discover(cid)  # reads both sides whole, as a first run would
+    reads = [event for event in seen if event.phase != "match"]
+    assert reads and {event.phase for event in reads} == {"pull"}
+    counts = [event.done for event in reads]
+    assert counts == sorted(counts) and counts[-1] >= len(world.atlas.rows())
+    assert phase_words("pull", counts[-1]).startswith("Reading Atlas and the ERP: ")

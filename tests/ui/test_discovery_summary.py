@@ -52,8 +52,8 @@ def test_the_discovery_page_says_when_it_pairs_rather_than_counting_zero(make_wi
 
     page = make_wizard().page_at(DISCOVERY)
     page.state.connection_id = "c-1"
-    page.on_discovery_progressed(DiscoveryProgress("c-1", 4_000, phase="pull erp stock"))
-    assert "4,000" in page.status.text()
+    page.on_discovery_progressed(DiscoveryProgress("c-1", 4_000, phase="pull"))
+    assert page.status.text() == "Reading Atlas and the ERP: 4,000 rows read…"
     page.on_discovery_progressed(DiscoveryProgress("c-1", 0, phase="match"))
     assert "Pairing" in page.status.text() and "0" not in page.status.text()
     assert page.progress.maximum() == 0  # busy, not a bar stuck at zero

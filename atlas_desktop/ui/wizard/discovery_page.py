@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from atlas_desktop.domain.errors import AtlasDesktopError
 from atlas_desktop.engine.api import DiscoveryProgress, DiscoverySummary
-from atlas_desktop.ui.monitoring.wording import plural
+from atlas_desktop.ui.monitoring.wording import phase_words, plural
 from atlas_desktop.ui.widgets.fields import ERROR_COLOUR
 from atlas_desktop.ui.wizard.base import WizardPageBase
 from atlas_desktop.ui.wizard.context import WizardContext
@@ -111,6 +111,9 @@ class DiscoveryPage(WizardPageBase):
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(min(event.done, event.total))
+        if event.phase:  # reading the two sides: "Reading Atlas and the ERP: 9,000 rows read…"
+            self.status.setText(f"{phase_words(event.phase, event.done, event.total)}…")
+            return
         done = event.done
         compared = f"{done:,} of {plural(event.total, 'item')}" if event.total else plural(done, "item")
         self.status.setText(f"Compared {compared}…")
