@@ -41,6 +41,11 @@ class PlanCounts:
     # Keys skipped as busy: their bases are touched so the next runs look at them until they are merged.
     waiting: list[int] = field(default_factory=list)
 
+    def skip_busy(self, mapping_id: int) -> None:
+        """A key not merged now (a write in flight, a conflict open, a value refused): it waits."""
+        self.skipped_busy += 1
+        self.waiting.append(mapping_id)
+
     @property
     def changed(self) -> int:
         return self.to_atlas + self.to_erp + self.conflicts
@@ -167,8 +172,7 @@ def plan(
     for row in rows:
         counts.rows += 1
         if row.has_pending_decision or row.has_open_conflict:
-            counts.skipped_busy += 1
-            counts.waiting.append(row.mapping_id)
+            counts.skip_busy(row.mapping_id)
             continue
         if row.atlas is None or row.erp is None or row.atlas.deleted:
             counts.skipped_missing += 1

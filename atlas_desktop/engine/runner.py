@@ -125,8 +125,7 @@ def _without(
     for row in rows:
         if row.mapping_id in frozen:
             counts.rows += 1
-            counts.skipped_busy += 1
-            counts.waiting.append(row.mapping_id)
+            counts.skip_busy(row.mapping_id)
         elif row.mapping_id not in later:
             yield row
 
@@ -143,8 +142,7 @@ def _then_settled(
             continue
         counts.rows += 1
         if mapping_id in frozen:
-            counts.skipped_busy += 1
-            counts.waiting.append(mapping_id)
+            counts.skip_busy(mapping_id)
         else:
             counts.unchanged += 1
 
@@ -515,9 +513,9 @@ class SyncRunner:
         changed = counts.to_atlas + counts.to_erp
         # The share is of every mapped item: a run merges only the keys whose inputs moved, and nearly all
         # of those change, so a share of the merged keys would hold back any run that merges few.
-        considered = max(mapped - skipped, considered)
-        if considered >= MIN_ROWS_FOR_SHARE_CHECK and changed > options.max_change_share * considered:
-            share = Decimal(changed) / Decimal(considered)
+        of_items = max(mapped - skipped, considered)
+        if of_items >= MIN_ROWS_FOR_SHARE_CHECK and changed > options.max_change_share * of_items:
+            share = Decimal(changed) / Decimal(of_items)
             return f"{share:.0%} of the mapped items would change (more than {options.max_change_share:.0%})"
         return ""
 
