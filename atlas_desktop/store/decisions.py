@@ -109,9 +109,8 @@ _BASE_UPSERT = (
 _SYNCED = "UPDATE erp_inventory_mappings SET last_synced_at = :now WHERE id = :mapping_id"
 _DONE_UPDATE = "UPDATE outbox SET status = ?, remote_id = ?, updated_at = ? WHERE id = ?"
 _APPLIED_UPDATE = "UPDATE sync_decisions SET status = ?, applied_at = ? WHERE id = ?"
-# A base moved by a cancelled decision's write, or touched, was moved by no merge (decided_in).
+# A base moved by a cancelled decision's write was moved by no merge (decided_in).
 _SHIFT_UPDATE = "UPDATE sync_bases SET quantity = ?, updated_at = ?, decided_in = NULL WHERE mapping_id = ?"
-_TOUCH_UPDATE = "UPDATE sync_bases SET updated_at = ?, decided_in = NULL WHERE mapping_id = ?"
 _OUTBOX = OutboxRow.__table__
 # A marked write as the sent mark records it (store/sent_mark.py).
 _MARKED = (_OUTBOX.c.id, _OUTBOX.c.connection_id, _OUTBOX.c.idempotency_key, _OUTBOX.c.attempts)
@@ -122,20 +121,12 @@ _BASES = SyncBaseRow.__table__
 def _base_params(
     mapping_id: int, base: Mapping[str, Any], now: str | None, run: int | None
 ) -> dict[str, Any]:
-    """The base upsert's parameters; `run` is the run whose decision this base is."""
-    values = BaseValues.from_json(dict(base))  # validates what goes in
-    return {
-        "mapping_id": mapping_id,
-        "quantity": decimal_text(values.quantity),
-        "unit": values.unit,
-        "expiry": values.expiry.isoformat() if values.expiry else None,
-        "now": now,
-        "run": run,
-    }
+    """The base upsert's parameters for a stored decision's base; `run` is the run whose decision it is."""
+    return _settled_params(mapping_id, BaseValues.from_json(dict(base)), now, run)  # validates what goes in
 
 
 def _settled_params(mapping_id: int, base: BaseValues, now: str | None, run: int | None) -> dict[str, Any]:
-    """_base_params of a base the merge built: the same values without its JSON round trip."""
+    """The base upsert's parameters for a base the merge built (no JSON round trip)."""
     return {
         "mapping_id": mapping_id,
         "quantity": decimal_text(base.quantity),
@@ -340,10 +331,8 @@ class DecisionRepository:
     def touch_bases(self, mapping_ids: Sequence[int]) -> None:
         """Keys a run considered but could not merge (a write in flight, a conflict open, a value refused):
         their bases count as moved, so the runs after it look at them again until they are merged."""
-        now = utc_text(utcnow())
         with self._store.session() as session:
-            for batch in chunked(mapping_ids, 2000):
-                session.connection().exec_driver_sql(_TOUCH_UPDATE, [(now, m) for m in batch])
+            touch_bases(session.connection(), mapping_ids)
 
     def pending_writes(self, connection_id: str, *, limit: int = 500, after_id: int = 0) -> list[OutboxEntry]:
         """Writes still to send or to check (pending, sending, in_doubt), oldest first."""
@@ -580,6 +569,16 @@ def recent_bases_query(connection_id: str, since: datetime, min_decisions: int) 
         )
         .order_by(decisions.c.mapping_id, decisions.c.id)
     )
+
+
+def touch_bases(connection: sa.Connection, mapping_ids: Sequence[int]) -> None:
+    """Mark these keys' bases moved, by no merge (decided_in NULL): the next run looks at them."""
+    now = utc_text(utcnow())
+    for batch in chunked(mapping_ids, 2000):
+        connection.exec_driver_sql(
+            "UPDATE sync_bases SET updated_at = ?, decided_in = NULL WHERE mapping_id = ?",
+            [(now, mapping_id) for mapping_id in batch],
+        )
 
 
 def _entry(row: OutboxRow) -> OutboxEntry:

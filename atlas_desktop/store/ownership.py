@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.domain.errors import ConfigError
 from atlas_desktop.domain.ownership import DOUBLE_NOTE, Claim, Double
-from atlas_desktop.store.sqlutil import IN_CHUNK, chunked, utc_text
-from atlas_desktop.store.types import utcnow
+from atlas_desktop.store.decisions import touch_bases
+from atlas_desktop.store.sqlutil import IN_CHUNK, chunked
 
 # A mapping in these statuses pairs its Atlas row with an ERP position: it claims the row. (Ignored and
 # one-sided rows do not: nothing is synced through them.)
@@ -150,8 +150,4 @@ def _lift(connection: sa.Connection, mapping_ids: list[int]) -> None:
         "UPDATE erp_inventory_mappings SET status = ?, note = NULL WHERE id = ?",
         [(MappingStatus.MATCHED.value, row_id) for row_id in mapping_ids],
     )
-    now = utc_text(utcnow())
-    connection.exec_driver_sql(
-        "UPDATE sync_bases SET updated_at = ?, decided_in = NULL WHERE mapping_id = ?",
-        [(now, row_id) for row_id in mapping_ids],
-    )
+    touch_bases(connection, mapping_ids)
