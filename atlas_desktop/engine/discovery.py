@@ -28,6 +28,7 @@ from functools import lru_cache
 from sys import intern
 from typing import Literal, Protocol
 
+from atlas_desktop.domain.chunks import chunked
 from atlas_desktop.domain.drafts import MappingDraft
 from atlas_desktop.domain.enums import MappingStatus, MatchMethod
 from atlas_desktop.domain.model import Location
@@ -379,7 +380,7 @@ def discover_on(
     atlas_rows: Iterable[AtlasRef], erp: ErpSide, locations: LocationResolver, chunk: int = 2000
 ) -> Iterator[MappingDraft]:
     """Drafts one by one: the Atlas rows a chunk at a time, each against what `erp` has for it."""
-    for rows in _chunks(atlas_rows, chunk):
+    for rows in chunked(atlas_rows, chunk):
         identities = [identify_ndc(row.ndc_text) for row in rows]
         index = erp.index_for([identity for identity in identities if not identity.error])
         found = [None if identity.error else index.match_units(identity) for identity in identities]
@@ -408,17 +409,6 @@ def discover_on(
             None if erp_product else "stock for an item whose master data was not read",
         )
     erp.release()
-
-
-def _chunks(rows: Iterable[AtlasRef], size: int) -> Iterator[list[AtlasRef]]:
-    chunk: list[AtlasRef] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _unmatched_atlas(

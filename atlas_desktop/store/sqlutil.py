@@ -4,34 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from itertools import islice
 from json.encoder import encode_basestring_ascii
-from typing import Any, TypeVar, cast, overload
+from typing import Any, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_desktop.domain.chunks import chunked as chunked  # the store's modules take it from here
 from atlas_desktop.store.models import ConnectionRow
 from atlas_desktop.store.repositories import ConnectionNotFound
 from atlas_desktop.store.types import ExactDecimal, UtcDateTime
 
-T = TypeVar("T")
-
 # SQLite's default limit on bound variables is 32766 (3.32+); ids go in chunks well under it.
 IN_CHUNK = 500
 LIKE_ESCAPE = "\\"
-
-
-def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Consecutive lists of at most `size` items, without materialising the whole iterable."""
-    if size < 1:
-        raise ValueError("a batch size must be at least 1")
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def affected_rows(result: sa.Result[*tuple[Any, ...]]) -> int:
