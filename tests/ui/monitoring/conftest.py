@@ -29,6 +29,7 @@ from atlas_desktop.sandbox.catalog import Catalog
 from atlas_desktop.sandbox.netsuite import build as build_netsuite
 from atlas_desktop.sandbox.registry import SandboxOptions
 from atlas_desktop.store.keys import MemoryKeySource
+from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.context import MonitoringContext
 from atlas_desktop.ui.theme import ThemeMode, apply_theme
 
@@ -90,6 +91,18 @@ def world(tmp_path: Path, run: Any, qtbot: Any) -> Iterator[World]:
         yield World(services, engine, connection_id, netsuite, atlas, ctx, run)
         run(engine.aclose())
     gc.collect()  # cycles from this profile go while Qt and the loop are alive
+
+
+@pytest.fixture
+def window(world: World, qtbot: Any) -> Iterator[MainWindow]:
+    """The main window on `world`, shown; its first loads done when the test ends (modules that need
+    another window define their own)."""
+    made = MainWindow(world.services.connections, world.engine, lambda: None, monitoring=world.ctx)
+    qtbot.addWidget(made)
+    made.show()
+    yield made
+    assert made.dashboard is not None
+    qtbot.waitUntil(lambda: not made.dashboard.tasks.busy, timeout=5000)
 
 
 @pytest.fixture

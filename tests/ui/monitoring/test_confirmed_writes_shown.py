@@ -3,25 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from review_quantities import shown_quantities
 
 from atlas_desktop.domain.enums import MappingStatus
 from atlas_desktop.engine.api import RunStatus
 from atlas_desktop.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(world: Any, qtbot: Any) -> Iterator[MainWindow]:
-    made = MainWindow(world.services.connections, world.engine, lambda: None, monitoring=world.ctx)
-    qtbot.addWidget(made)
-    made.show()
-    yield made
-    assert made.dashboard is not None
-    qtbot.waitUntil(lambda: not made.dashboard.tasks.busy, timeout=5000)
 
 
 def test_an_erp_write_a_run_confirmed_shows_in_the_review_when_the_run_ends(

@@ -4,10 +4,8 @@ the real window over a store a real sync filled, the run events coming through t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from atlas_desktop.domain.enums import ConnectionStatus, MappingStatus, SyncType
@@ -15,16 +13,6 @@ from atlas_desktop.engine.api import RunFinished, RunProgress, RunStarted, RunSt
 from atlas_desktop.engine.health import HealthKind
 from atlas_desktop.ui.main_window import MainWindow
 from atlas_desktop.ui.monitoring.dashboard import ConnectionCard
-
-
-@pytest.fixture
-def window(world: Any, qtbot: Any) -> Iterator[MainWindow]:
-    made = MainWindow(world.services.connections, world.engine, lambda: None, monitoring=world.ctx)
-    qtbot.addWidget(made)
-    made.show()
-    yield made
-    assert made.dashboard is not None
-    qtbot.waitUntil(lambda: not made.dashboard.tasks.busy, timeout=5000)
 
 
 def card_of(window: MainWindow, qtbot: Any, connection_id: str) -> ConnectionCard:
